@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""One-command setup for GemTune Desktop development.
+
+    python3 dev.py run        set up .venv (first time or after pyproject.toml changes) and open the app
+    python3 dev.py test       set up .venv and run the whole test suite (offscreen)
+    python3 dev.py lint       ruff + mypy
+    python3 dev.py bench      run every benchmark and print the table of ratios
+    python3 dev.py build      build the packaged app for this platform (PyInstaller)
+    python3 dev.py screenshots  regenerate the README screenshots
+
+Needs only Python 3.11+; everything else is installed into ./.venv from PyPI.
+Extra arguments after the command go to the tool (e.g. ``python3 dev.py test -k dataset``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+STAMP = VENV / ".gemtune-setup"
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def setup(extras: str = "test") -> Path:
+    if sys.version_info < (3, 11):
+        sys.exit(f"GemTune Desktop needs Python 3.11 or newer (this is {sys.version.split()[0]}).")
+    if not venv_python().exists():
+        print("Creating .venv …", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    want = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + (ROOT / "setup.py").read_bytes()
+                          + extras.encode()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text() != want:
+        print("Installing dependencies into .venv (first run takes a minute) …", flush=True)
+        py = str(venv_python())
+        subprocess.check_call([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+        subprocess.check_call([py, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]"], cwd=ROOT)
+        STAMP.write_text(want)
+    return venv_python()
+
+
+def main() -> int:
+    command = sys.argv[1] if len(sys.argv) > 1 else "run"
+    rest = sys.argv[2:]
+    if command == "run":
+        py = setup()
+        return subprocess.call([str(py), "-m", "gemtune_desktop", *rest], cwd=ROOT)
+    if command == "test":
+        py = setup()
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+        return subprocess.call([str(py), "-m", "pytest", *rest], cwd=ROOT, env=env)
+    if command == "lint":
+        py = setup()
+        code = subprocess.call([str(py), "-m", "ruff", "check", "gemtune_desktop", "tests", "benchmarks"],
+                               cwd=ROOT)
+        return code or subprocess.call([str(py), "-m", "mypy"], cwd=ROOT)
+    if command == "bench":
+        py = setup()
+        return subprocess.call([str(py), str(ROOT / "benchmarks" / "run_all.py"), *rest], cwd=ROOT)
+    if command == "build":
+        py = setup("test,build")
+        return subprocess.call([str(py), str(ROOT / "packaging" / "build.py"), *rest], cwd=ROOT)
+    if command == "screenshots":
+        py = setup()
+        return subprocess.call([str(py), str(ROOT / "scripts" / "screenshots.py"), *rest], cwd=ROOT)
+    print(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

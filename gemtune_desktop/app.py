@@ -1,0 +1,80 @@
+"""Composition root: builds the QApplication, the shared context and the main window.
+
+Keeps the start-up path short: google-genai is imported on a background thread after
+the first paint, pyqtgraph only when a plot is first shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from collections.abc import Sequence
+
+from gemtune_desktop import APP_ID, APP_NAME, ORG_NAME, __version__
+
+log = logging.getLogger(__name__)
+
+
+def _prewarm_imports() -> None:
+    """Import the heavy SDKs in the background so the first network call is quick."""
+    try:
+        import google.genai  # noqa: F401
+        import google.genai.types  # noqa: F401
+    except Exception:  # the call that needs it will report a real error
+        log.debug("prewarm import failed", exc_info=True)
+
+
+def create_app(argv: Sequence[str] = ()) -> object:
+    """The QApplication, with names, icon and style set (shared by the tests)."""
+    os.environ.setdefault("QT_API", "pyside6")
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication, QIcon
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication([sys.argv[0] if sys.argv else APP_ID, *argv])
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    from gemtune_desktop.resources import resource_path
+
+    icon = resource_path("icons", "gemtune.svg")
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+    return app
+
+
+def build_window(ctx: object | None = None) -> object:
+    """The main window over a fresh :class:`AppContext` (or the one given)."""
+    from gemtune_desktop.qtcore.context import AppContext
+    from gemtune_desktop.qtcore.settings import Settings
+    from gemtune_desktop.ui.main_window import MainWindow
+
+    if ctx is None:
+        ctx = AppContext(Settings())
+    return MainWindow(ctx)  # type: ignore[arg-type]
+
+
+def run_gui(argv: Sequence[str]) -> int:
+    from gemtune_desktop.logging_setup import setup_logging
+
+    setup_logging()
+    app = create_app()
+    from PySide6.QtCore import QTimer
+
+    window = build_window()
+    window.show()  # type: ignore[attr-defined]
+    if argv:
+        open_path = getattr(window, "open_path", None)
+        if callable(open_path):
+            QTimer.singleShot(0, lambda: open_path(argv[0]))
+    QTimer.singleShot(0, lambda: threading.Thread(target=_prewarm_imports, daemon=True).start())
+    if os.environ.get("GEMTUNE_EXIT_AFTER_SHOW"):
+        # Used by the start-up benchmark and the packaged-build smoke test.
+        QTimer.singleShot(int(os.environ["GEMTUNE_EXIT_AFTER_SHOW"]), app.quit)  # type: ignore[attr-defined]
+    return int(app.exec())  # type: ignore[attr-defined]

@@ -1,0 +1,78 @@
+"""The ``gemtune-desktop`` executable: opens the window, or runs a subcommand without one.
+
+``gemtune-desktop [PROJECT]`` opens the main window (optionally on a project or dataset);
+``check``, ``convert`` and ``sandbox`` run in the terminal and never create a
+QApplication; ``--version`` prints the version. Only argparse is imported up front.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from gemtune_desktop import APP_NAME, __version__
+
+SUBCOMMANDS = ("check", "convert", "sandbox")
+CONVERT_FORMATS = ("csv", "tsv", "xlsx", "jsonl", "json", "agent-platform", "openai")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gemtune-desktop",
+        description=f"{APP_NAME}: tune Gemini models from a spreadsheet of examples. "
+                    "With no command, opens the window.")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = sub.add_parser("check", help="validate a dataset file or project and print a report")
+    check.add_argument("file", help="a .csv/.tsv/.xlsx/.json/.jsonl dataset or a .gemtune project")
+    check.add_argument("--target", choices=("gemini-api", "agent-platform"), default="gemini-api",
+                       help="which service's limits to check against (default: gemini-api)")
+    check.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
+
+    convert = sub.add_parser("convert", help="convert a dataset between formats")
+    convert.add_argument("input", help="the file to read")
+    convert.add_argument("output", help="the file to write")
+    convert.add_argument("--to", choices=CONVERT_FORMATS, default=None,
+                         help="output format (default: from the output file's extension)")
+
+    sandbox = sub.add_parser("sandbox", help="run the offline emulator of the Gemini and Agent Platform APIs")
+    sandbox.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    sandbox.add_argument("--steps-per-second", type=float, default=4.0,
+                         help="simulated training pace (default: 4)")
+    sandbox.add_argument("--state-dir", default=None,
+                         help="folder that keeps simulated jobs between runs (default: the app's data folder)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    wants_cli = any(a in SUBCOMMANDS or a in ("--version", "-h", "--help") for a in args_list[:1]) or \
+        "--version" in args_list
+    if not wants_cli:
+        from gemtune_desktop.app import run_gui
+
+        return run_gui(args_list)
+
+    args = build_parser().parse_args(args_list)
+    if args.command == "check":
+        from gemtune_desktop.commands.check import run_check
+
+        return run_check(args.file, target=args.target, as_json=args.json)
+    if args.command == "convert":
+        from gemtune_desktop.commands.convert import run_convert
+
+        return run_convert(args.input, args.output, to=args.to)
+    if args.command == "sandbox":
+        from gemtune_desktop.sandbox.cli import run_sandbox
+
+        return run_sandbox(host=args.host, port=args.port, steps_per_second=args.steps_per_second,
+                           state_dir=args.state_dir)
+    build_parser().print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

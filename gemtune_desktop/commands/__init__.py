@@ -1,0 +1,1 @@
+"""Terminal subcommands (``check``, ``convert``): Qt-free glue over the core package."""

@@ -1,0 +1,126 @@
+"""The project file's schema, in one place, with its version.
+
+Bump ``SCHEMA_VERSION`` and add a step to ``MIGRATIONS`` for every change; opening an
+older project writes a backup beside it before migrating (see ``store.py``).
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+# The complete schema of the current version, for new projects.
+SCHEMA_SQL = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- Dataset-level settings: preamble, system_instruction, target, split_seed, split_ratios...
+CREATE TABLE IF NOT EXISTS dataset_settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One row per example; `pos` orders the rows as the user sees them (gaps allowed).
+CREATE TABLE IF NOT EXISTS examples (
+    id     INTEGER PRIMARY KEY,
+    pos    REAL    NOT NULL,
+    input  TEXT    NOT NULL DEFAULT '',
+    output TEXT    NOT NULL DEFAULT '',
+    split  TEXT    NOT NULL DEFAULT 'train',
+    tags   TEXT    NOT NULL DEFAULT '',
+    note   TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS examples_pos ON examples(pos);
+
+-- Every tuning job submitted from this project (recorded before the first poll) and
+-- jobs seen on the service. `submit_key` makes a double submit record one job.
+CREATE TABLE IF NOT EXISTS jobs (
+    id               INTEGER PRIMARY KEY,
+    submit_key       TEXT UNIQUE,
+    connection_kind  TEXT NOT NULL,          -- sandbox | agent_platform | gemini_api
+    backend          TEXT NOT NULL,          -- agent-platform | gemini-api (API flavour)
+    connection_id    TEXT NOT NULL DEFAULT '',
+    resource_name    TEXT NOT NULL DEFAULT '',  -- tuningJobs/... or tunedModels/...
+    display_name     TEXT NOT NULL DEFAULT '',
+    base_model       TEXT NOT NULL DEFAULT '',
+    hyperparameters  TEXT NOT NULL DEFAULT '{}',  -- JSON
+    dataset_hash     TEXT NOT NULL DEFAULT '',
+    dataset_name     TEXT NOT NULL DEFAULT '',
+    train_count      INTEGER NOT NULL DEFAULT 0,
+    validation_count INTEGER NOT NULL DEFAULT 0,
+    train_tokens     INTEGER NOT NULL DEFAULT 0,
+    from_project     INTEGER NOT NULL DEFAULT 1,
+    created_at       TEXT NOT NULL,           -- ISO 8601 UTC
+    started_at       TEXT NOT NULL DEFAULT '',
+    ended_at         TEXT NOT NULL DEFAULT '',
+    updated_at       TEXT NOT NULL DEFAULT '',
+    state            TEXT NOT NULL DEFAULT 'SUBMITTING',  -- JobState value
+    phase            TEXT NOT NULL DEFAULT '',  -- tuning_job_state on Agent Platform
+    total_steps      INTEGER NOT NULL DEFAULT 0,
+    completed_steps  INTEGER NOT NULL DEFAULT 0,
+    tuned_model      TEXT NOT NULL DEFAULT '',
+    endpoint         TEXT NOT NULL DEFAULT '',
+    checkpoints      TEXT NOT NULL DEFAULT '[]',  -- JSON list
+    data_stats       TEXT NOT NULL DEFAULT '{}',  -- JSON: tuning_data_stats as reported
+    error            TEXT NOT NULL DEFAULT '',
+    experiment       TEXT NOT NULL DEFAULT '',
+    deleted          INTEGER NOT NULL DEFAULT 0
+);
+
+-- Cached loss curves, so a finished job's curve shows offline.
+CREATE TABLE IF NOT EXISTS loss_points (
+    job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    series TEXT    NOT NULL,              -- train | validation
+    step   INTEGER NOT NULL,
+    epoch  REAL,
+    value  REAL    NOT NULL,
+    PRIMARY KEY (job_id, series, step)
+) WITHOUT ROWID;
+
+-- Test tab console history.
+CREATE TABLE IF NOT EXISTS console_history (
+    id          INTEGER PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    model_label TEXT NOT NULL DEFAULT '',
+    prompt      TEXT NOT NULL,
+    request     TEXT NOT NULL DEFAULT '{}',   -- JSON: settings, system instruction, preamble applied
+    response    TEXT NOT NULL DEFAULT '{}',   -- JSON: candidates, finish reasons, ratings, usage
+    latency_ms  INTEGER NOT NULL DEFAULT 0
+);
+
+-- Batch evaluation runs and their rows.
+CREATE TABLE IF NOT EXISTS eval_runs (
+    id         INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    name       TEXT NOT NULL DEFAULT '',
+    source     TEXT NOT NULL DEFAULT '',      -- validation | test | selection
+    models     TEXT NOT NULL DEFAULT '[]',    -- JSON list of model ids (1 or 2)
+    settings   TEXT NOT NULL DEFAULT '{}',    -- JSON generation settings
+    status     TEXT NOT NULL DEFAULT 'running',  -- running | stopped | done
+    metrics    TEXT NOT NULL DEFAULT '{}'     -- JSON summary per model
+);
+CREATE TABLE IF NOT EXISTS eval_rows (
+    run_id        INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+    example_id    INTEGER NOT NULL,
+    slot          INTEGER NOT NULL,           -- 0 or 1: which model
+    input         TEXT NOT NULL,
+    expected      TEXT NOT NULL,
+    actual        TEXT NOT NULL DEFAULT '',
+    finish_reason TEXT NOT NULL DEFAULT '',
+    blocked       TEXT NOT NULL DEFAULT '',   -- harm category when blocked
+    latency_ms    INTEGER NOT NULL DEFAULT 0,
+    error         TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_id, example_id, slot)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS eval_reviews (
+    run_id     INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+    example_id INTEGER NOT NULL,
+    choice     TEXT NOT NULL,                 -- a | b | tie (slot 0 | slot 1 | tie)
+    PRIMARY KEY (run_id, example_id)
+) WITHOUT ROWID;
+"""
+
+# MIGRATIONS[n] upgrades a version-n file to version n+1.
+MIGRATIONS: dict[int, str] = {}

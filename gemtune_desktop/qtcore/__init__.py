@@ -1,0 +1,1 @@
+"""Qt glue without widgets: worker threads, typed settings, the app context, item models, undo."""

@@ -1,0 +1,57 @@
+"""The application context: the shared objects every tab is given, and the signals between tabs.
+
+``app.py`` builds one :class:`AppContext` and passes it to the main window and each tab
+(constructor injection; no globals). Tabs talk to each other only through its signals,
+e.g. the Monitor tab asks the Tune tab to pre-fill settings with ``tune_prefill_requested``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from gemtune_desktop.qtcore.settings import Settings
+from gemtune_desktop.qtcore.workers import TaskRunner
+from gemtune_desktop.services.secrets import SecretStore
+
+
+class AppContext(QObject):
+    """Shared services and cross-tab requests.
+
+    Signals:
+        project_changed(object): the open project (a ProjectSession) or None.
+        show_tab_requested(str): "dataset" | "tune" | "monitor" | "test".
+        tune_prefill_requested(dict): hyperparameters (and base model) for the Tune tab.
+        test_model_requested(dict): {"model": resource, "label": str, "job_id": int | None}.
+        rows_focus_requested(list): example ids to select in the Dataset tab.
+        jobs_changed(): a job record was added or changed (Monitor, Test pickers refresh).
+        status_message(str, int): text and timeout (ms) for the status bar.
+    """
+
+    project_changed = Signal(object)
+    show_tab_requested = Signal(str)
+    tune_prefill_requested = Signal(dict)
+    test_model_requested = Signal(dict)
+    rows_focus_requested = Signal(list)
+    jobs_changed = Signal()
+    status_message = Signal(str, int)
+
+    def __init__(self, settings: Settings, secrets: SecretStore | None = None,
+                 runner: TaskRunner | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.secrets = secrets or SecretStore()
+        self.runner = runner or TaskRunner(self)
+        self.project: Any = None  # ProjectSession | None
+        from gemtune_desktop.qtcore.connection_manager import ConnectionManager
+
+        self.connections = ConnectionManager(settings, self.secrets, self.runner, self)
+
+    def set_project(self, project: Any) -> None:
+        self.project = project
+        self.project_changed.emit(project)
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+        self.connections.shutdown()

@@ -1,0 +1,1 @@
+"""Widgets: the main window, the four tabs, dialogs. Pure presentation over qtcore and services."""
