@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import platform
-
 from importlib import metadata
 
 from PySide6 import __version__ as pyside_version
