@@ -156,6 +156,13 @@ class MainWindow(QMainWindow):
         event.accept()
 
     # -- actions --------------------------------------------------------------------------
+    def open_path(self, path: str) -> None:
+        """Open a project, or import a dataset file into the current one (command line, drops)."""
+        opener = getattr(self.tab_widgets.get("dataset"), "open_path", None)
+        if callable(opener):
+            self.show_tab("dataset")
+            opener(path)
+
     def show_tab(self, key: str) -> None:
         if key in self.tab_widgets:
             self.tabs.setCurrentWidget(self.tab_widgets[key])
