@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 def _prewarm_imports() -> None:
     """Import the heavy SDKs in the background so the first network call is quick."""
     try:
-        import google.genai  # noqa: F401
+        import google.genai
         import google.genai.types  # noqa: F401
     except Exception:  # the call that needs it will report a real error
         log.debug("prewarm import failed", exc_info=True)

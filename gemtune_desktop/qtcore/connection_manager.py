@@ -8,6 +8,7 @@ models) on a worker thread; the status bar shows the result.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -18,8 +19,8 @@ from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.settings import Settings
 from gemtune_desktop.qtcore.workers import TaskRunner
-from gemtune_desktop.services.backend import BackendSession
-from gemtune_desktop.services.connections import ConnectionKind, ConnectionProfile
+from gemtune_desktop.services.backend import BackendSession, SecretSource, connection_is_configured
+from gemtune_desktop.services.connections import AuthMode, ConnectionKind, ConnectionProfile
 from gemtune_desktop.services.secrets import SecretStore
 
 log = logging.getLogger(__name__)
@@ -57,11 +58,12 @@ class ConnectionManager(QObject):
             result[kind] = profile
         return result
 
-    def save_profile(self, profile: ConnectionProfile) -> None:
+    def save_profile(self, profile: ConnectionProfile, reconnect: bool = True) -> None:
+        """Store a profile's non-secret fields; the in-use connection reconnects unless told not to."""
         stored = self._settings.get_json(S.CONNECTION_PROFILES) or {}
         stored[profile.kind.value] = profile.to_dict()
         self._settings.set_json(S.CONNECTION_PROFILES, stored)
-        if profile.kind is self.active_kind:
+        if reconnect and profile.kind is self.active_kind:
             self._replace_session()
 
     @property
@@ -85,8 +87,9 @@ class ConnectionManager(QObject):
             self._session = self.session_for(self.profile)
         return self._session
 
-    def session_for(self, profile: ConnectionProfile) -> BackendSession:
-        return BackendSession(profile, self._secrets, sandbox_url=self.sandbox_url)
+    def session_for(self, profile: ConnectionProfile, secrets: SecretSource | None = None) -> BackendSession:
+        """A new session for ``profile`` (the caller closes it); ``secrets`` overrides the keyring."""
+        return BackendSession(profile, secrets or self._secrets, sandbox_url=lambda: self.sandbox_url())
 
     def sandbox_url(self) -> str:
         """Base URL of the in-app Sandbox, started on first use (thread-safe)."""
@@ -94,6 +97,10 @@ class ConnectionManager(QObject):
 
         pace = float(self._settings.get(S.SANDBOX_STEPS_PER_SECOND))
         return ensure_running(paths.data_dir() / "sandbox", steps_per_second=pace)
+
+    def reconnect(self) -> None:
+        """Drop the live session and check again (after a saved key changed)."""
+        self._replace_session()
 
     def _replace_session(self) -> None:
         old, self._session = self._session, None
@@ -111,6 +118,24 @@ class ConnectionManager(QObject):
         self.reachability_changed.emit(None, "checking…")
         self._runner.run("connection:check", probe_connection, session,
                          on_result=self._on_probe_ok, on_error=self._on_probe_failed, replace=True)
+
+    def test_profile(self, profile: ConnectionProfile, on_result: Callable[[str], None],
+                     on_error: Callable[[UserError], None], secrets: SecretSource | None = None) -> None:
+        """Check a (possibly unsaved) profile with a cheap call on a worker thread.
+
+        ``on_result`` gets a plain text such as "reachable (3 models listed)"; ``on_error`` a
+        :class:`UserError` in plain words (wrong key, no permission, API not enabled, offline,
+        not signed in). A new test replaces one still running.
+        """
+        session = self.session_for(profile, secrets)
+
+        def run(token: CancelToken) -> str:
+            try:
+                return probe_connection(token, session)
+            finally:
+                session.close()
+
+        self._runner.run("connection:test", run, on_result=on_result, on_error=on_error, replace=True)
 
     def _on_probe_ok(self, text: str) -> None:
         self.reachable = True
@@ -130,6 +155,15 @@ class ConnectionManager(QObject):
 
 def probe_connection(token: CancelToken, session: BackendSession) -> str:
     """A cheap call that proves the connection works: list a page of base models."""
+    profile = session.profile
+    if not connection_is_configured(profile):
+        raise UserError("No Google Cloud project is set for this connection.",
+                        "Enter your project ID in Settings → Connections.")
+    if profile.kind is ConnectionKind.AGENT_PLATFORM and profile.auth_mode is AuthMode.SERVICE_ACCOUNT \
+            and not profile.service_account_in_keyring and not profile.service_account_file:
+        raise UserError("No service-account key file is chosen.",
+                        "Choose the JSON key file in Settings → Connections, or use Application Default "
+                        "Credentials.")
     client = session.client(timeout_s=15)
     pager = client.models.list(config={"page_size": 5})
     count = sum(1 for _ in zip(range(5), pager, strict=False))

@@ -1,0 +1,224 @@
+"""Batch evaluation: send many prompts to one or two models with bounded concurrency and polite retries.
+
+:func:`run_batch` (blocking; run it on a worker thread) calls :func:`console.generate` for
+each :class:`EvalItem` on ``concurrency`` threads. A 429 answer pauses *every* thread until
+the server's ``Retry-After`` (or an exponential back-off) has passed; 5xx answers, timeouts
+and dropped connections are retried with back-off; other errors are recorded on the row.
+Each finished row is handed to ``on_row`` at once (from a worker thread) so the caller can
+store it: a cancelled run keeps what it got, and resuming sends only the missing rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from gemtune_desktop.core.cancel import CancelToken
+from gemtune_desktop.core.errors import Cancelled
+from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
+from gemtune_desktop.services.backend import BackendSession
+from gemtune_desktop.services.console import ConsoleRequest, generate
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = {408, 500, 502, 503, 504}
+
+
+@dataclass(slots=True)
+class EvalItem:
+    """One call: ``contents_prompt`` is the example's input (the preamble is added by the request)."""
+
+    example_id: int
+    slot: int
+    model: str
+    prompt: str
+    expected: str
+    preamble: str = ""
+    system_instruction: str = ""
+
+
+@dataclass(slots=True)
+class EvalOutcome:
+    example_id: int
+    slot: int
+    prompt: str
+    expected: str
+    actual: str = ""
+    finish_reason: str = ""
+    blocked: str = ""
+    latency_ms: int = 0
+    error: str = ""
+    attempts: int = 1
+
+
+@dataclass(slots=True)
+class BatchStats:
+    done: int = 0
+    failed: int = 0
+    retries_429: int = 0
+    retries_other: int = 0
+    elapsed_s: float = 0.0
+    cancelled: bool = False
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RetryPolicy:
+    max_attempts: int = 8
+    initial_delay_s: float = 1.0
+    max_delay_s: float = 60.0
+    timeout_s: float = 60.0
+
+    def backoff(self, attempt: int) -> float:
+        """Delay before attempt ``attempt + 1`` (exponential with jitter)."""
+        base = min(self.max_delay_s, self.initial_delay_s * (2 ** max(0, attempt - 1)))
+        return base * (0.5 + random.random() / 2)
+
+
+class RateGate:
+    """Shared pause: after a 429 no thread sends until ``resume_at``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._resume_at = 0.0
+
+    def hold(self, seconds: float) -> None:
+        with self._lock:
+            self._resume_at = max(self._resume_at, time.monotonic() + seconds)
+
+    def wait(self, token: CancelToken) -> None:
+        while True:
+            with self._lock:
+                delay = self._resume_at - time.monotonic()
+            if delay <= 0:
+                return
+            token.wait(delay)
+
+
+def _status_of(exc: BaseException) -> int | None:
+    code = getattr(exc, "code", None)
+    return code if isinstance(code, int) else None
+
+
+def retry_after_s(exc: BaseException) -> float | None:
+    """Seconds from a ``Retry-After`` header on a genai APIError (or ServiceError.retry_after)."""
+    value = getattr(exc, "retry_after", None)
+    if isinstance(value, int | float):
+        return float(value)
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    try:
+        raw = headers.get("retry-after") or headers.get("Retry-After")
+    except Exception:  # odd header containers
+        return None
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        return None
+
+
+def _transient(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    return "Timeout" in name or name in ("ConnectError", "ReadError", "RemoteProtocolError", "ConnectionError",
+                                         "ConnectionResetError", "WriteError", "ProtocolError")
+
+
+def call_with_retries(token: CancelToken, session: BackendSession, request: ConsoleRequest, policy: RetryPolicy,
+                      gate: RateGate, stats: BatchStats, lock: threading.Lock) -> tuple[object, int]:
+    """(ConsoleResult or the final exception, attempts)."""
+    attempt = 0
+    while True:
+        attempt += 1
+        gate.wait(token)
+        token.check()
+        try:
+            return generate(None, session, request, timeout_s=policy.timeout_s), attempt
+        except Cancelled:
+            raise
+        except Exception as exc:  # classified below; the final one is recorded on the row
+            status = _status_of(exc)
+            if attempt >= policy.max_attempts:
+                return exc, attempt
+            if status == 429:
+                wait = retry_after_s(exc)
+                gate.hold(wait if wait is not None else policy.backoff(attempt))
+                with lock:
+                    stats.retries_429 += 1
+                continue
+            if status in RETRY_STATUS or (status is None and _transient(exc)):
+                with lock:
+                    stats.retries_other += 1
+                token.wait(policy.backoff(attempt))
+                continue
+            return exc, attempt
+
+
+def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalItem],
+              generation: GenerationSettings, safety: SafetySettings,
+              on_row: Callable[[EvalOutcome], None], concurrency: int = 4,
+              policy: RetryPolicy | None = None) -> BatchStats:
+    """Run every item; ``on_row`` gets each outcome as soon as it is known. Returns the counts.
+
+    On cancel, threads stop taking new items; calls already in flight finish (within the
+    timeout) and are reported, then :class:`Cancelled` is raised.
+    """
+    from gemtune_desktop.services.errors import describe
+
+    policy = policy or RetryPolicy()
+    gate = RateGate()
+    stats = BatchStats()
+    lock = threading.Lock()
+    pending = list(reversed(items))
+    total = len(items)
+    started = time.perf_counter()
+
+    def next_item() -> EvalItem | None:
+        with lock:
+            return pending.pop() if pending and not token.cancelled else None
+
+    def worker() -> None:
+        while (item := next_item()) is not None:
+            request = ConsoleRequest(model=item.model, prompt=item.prompt, generation=generation, safety=safety,
+                                     preamble=item.preamble, system_instruction=item.system_instruction)
+            try:
+                result, attempts = call_with_retries(token, session, request, policy, gate, stats, lock)
+            except Cancelled:
+                return
+            outcome = EvalOutcome(item.example_id, item.slot, item.prompt, item.expected, attempts=attempts)
+            if isinstance(result, BaseException):
+                err = describe(result)
+                outcome.error = err.message
+                with lock:
+                    stats.failed += 1
+                    if len(stats.errors) < 20:
+                        stats.errors.append(err.message)
+            else:
+                outcome.actual = result.text  # type: ignore[attr-defined]
+                outcome.finish_reason = result.finish_reason  # type: ignore[attr-defined]
+                outcome.blocked = result.blocked_category  # type: ignore[attr-defined]
+                outcome.latency_ms = result.latency_ms  # type: ignore[attr-defined]
+            with lock:
+                stats.done += 1
+                done = stats.done
+            on_row(outcome)
+            token.report(done, total, "")
+
+    workers = max(1, min(int(concurrency), total or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch-eval") as pool:
+        futures = [pool.submit(worker) for _ in range(workers)]
+        for f in futures:
+            f.result()
+    stats.elapsed_s = time.perf_counter() - started
+    if token.cancelled:
+        stats.cancelled = True
+        raise Cancelled()
+    return stats
