@@ -49,15 +49,18 @@ def create_app(argv: Sequence[str] = ()) -> object:
     return app
 
 
-def build_window(ctx: object | None = None) -> object:
-    """The main window over a fresh :class:`AppContext` (or the one given)."""
+def build_window(ctx: object | None = None, lazy_tabs: bool = False) -> object:
+    """The main window over a fresh :class:`AppContext` (or the one given).
+
+    ``lazy_tabs``: build only the first-shown tab now, the others after the first paint.
+    """
     from gemtune_desktop.qtcore.context import AppContext
     from gemtune_desktop.qtcore.settings import Settings
     from gemtune_desktop.ui.main_window import MainWindow
 
     if ctx is None:
         ctx = AppContext(Settings())
-    return MainWindow(ctx)  # type: ignore[arg-type]
+    return MainWindow(ctx, lazy_tabs=lazy_tabs)  # type: ignore[arg-type]
 
 
 def run_gui(argv: Sequence[str]) -> int:
@@ -67,14 +70,30 @@ def run_gui(argv: Sequence[str]) -> int:
     app = create_app()
     from PySide6.QtCore import QTimer
 
-    window = build_window()
+    from gemtune_desktop.qtcore.context import AppContext
+    from gemtune_desktop.qtcore.first_paint import FirstPaintWatcher
+    from gemtune_desktop.qtcore.settings import Settings
+
+    ctx = AppContext(Settings())
+    ctx.connections.hold_checks()  # the first reachability check waits for the first paint
+    window = build_window(ctx, lazy_tabs=True)
+    prewarm = threading.Thread(target=_prewarm_imports, name="prewarm-imports", daemon=True)
+    # Deferred until the window is painted, so they do not compete with the first paint.
+    FirstPaintWatcher(window, [window.build_pending_tabs, ctx.connections.release_checks,  # type: ignore[arg-type,attr-defined]
+                               prewarm.start])
+    from gemtune_desktop import crash
+
+    # Uncaught exceptions: logged, shown in a plain-words dialog with "Copy diagnostics"; the app keeps running.
+    crash.install(connection_kind=lambda: window.ctx.connections.active_kind.value)  # type: ignore[attr-defined]
     window.show()  # type: ignore[attr-defined]
     if argv:
         open_path = getattr(window, "open_path", None)
         if callable(open_path):
             QTimer.singleShot(0, lambda: open_path(argv[0]))
-    QTimer.singleShot(0, lambda: threading.Thread(target=_prewarm_imports, daemon=True).start())
     if os.environ.get("GEMTUNE_EXIT_AFTER_SHOW"):
         # Used by the start-up benchmark and the packaged-build smoke test.
         QTimer.singleShot(int(os.environ["GEMTUNE_EXIT_AFTER_SHOW"]), app.quit)  # type: ignore[attr-defined]
-    return int(app.exec())  # type: ignore[attr-defined]
+    code = int(app.exec())  # type: ignore[attr-defined]
+    # Quitting without closing the window (GEMTUNE_EXIT_AFTER_SHOW) still stops the workers cleanly.
+    ctx.shutdown()
+    return code

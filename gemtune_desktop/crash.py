@@ -140,7 +140,7 @@ class CrashHandler:
 
     def excepthook(self, exc_type: type[BaseException], exc: BaseException | None,
                    tb: TracebackType | None) -> None:
-        if issubclass(exc_type, KeyboardInterrupt | SystemExit):
+        if issubclass(exc_type, KeyboardInterrupt | SystemExit) and exc is not None:
             (self._previous_sys or sys.__excepthook__)(exc_type, exc, tb)
             return
         self.handle(make_report(exc_type, exc, tb))
@@ -186,7 +186,6 @@ class CrashHandler:
         parent = QApplication.activeWindow()
         self.dialog = ErrorDialog([report], connection_kind=self.connection_kind, parent=parent)
         self.dialog.show()
-        self.dialog.raise_()
 
 
 def install(connection_kind: Callable[[], str] | None = None) -> CrashHandler:

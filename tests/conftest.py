@@ -17,9 +17,12 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.helpers.sandbox_fixture"]
+
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["QT_API"] = "pyside6"
 os.environ.setdefault("QT_SCALE_FACTOR", "1")
+os.environ["GEMTUNE_NO_WELCOME"] = "1"  # the first-run welcome only in tests/ui/test_first_run.py
 
 GENAI_ENV = (
     "GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GENAI_USE_ENTERPRISE", "GOOGLE_GENAI_USE_VERTEXAI",

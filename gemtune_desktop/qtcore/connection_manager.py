@@ -47,6 +47,8 @@ class ConnectionManager(QObject):
         self._sandbox: Any = None
         self.reachable: bool | None = None
         self.reachability_text = "not checked yet"
+        self._held = False
+        self._check_pending = False
 
     # -- profiles -------------------------------------------------------------------------
     def profiles(self) -> dict[ConnectionKind, ConnectionProfile]:
@@ -112,8 +114,22 @@ class ConnectionManager(QObject):
         self.check_reachable()
 
     # -- reachability ---------------------------------------------------------------------
+    def hold_checks(self) -> None:
+        """Delay reachability checks (at start-up, until the window is painted)."""
+        self._held = True
+
+    def release_checks(self) -> None:
+        """Run the check that was asked for while held."""
+        self._held = False
+        if self._check_pending:
+            self._check_pending = False
+            self.check_reachable()
+
     def check_reachable(self) -> None:
         """List models on a worker thread; report the answer in plain words."""
+        if self._held:
+            self._check_pending = True
+            return
         session = self.session()
         self.reachability_changed.emit(None, "checking…")
         self._runner.run("connection:check", probe_connection, session,

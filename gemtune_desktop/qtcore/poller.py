@@ -33,6 +33,7 @@ BACKOFF_QUIET = 1.5  # nothing changed
 BACKOFF_ERROR = 2.0  # a retryable error (5xx, timeout, dropped connection)
 MAX_HARD_FAILURES = 3  # non-retryable errors in a row before a job stops being polled
 TICK_MS = 200
+MAX_RATE_LIMIT_WAIT = 600.0
 
 
 @dataclass(slots=True)
@@ -83,6 +84,10 @@ class JobPoller(QObject):
         if self._intervals is not None:
             return self._intervals
         return SANDBOX_INTERVALS if self.ctx.connections.profile.is_sandbox else SERVICE_INTERVALS
+
+    def set_intervals(self, first: float, longest: float) -> None:
+        """Override the polling intervals (seconds), e.g. for a very fast Sandbox in tests."""
+        self._intervals = (first, longest)
 
     def set_store(self, store: Any) -> None:
         """Watch the jobs of ``store`` (a project store, or None); forgets the previous store's jobs."""
@@ -239,8 +244,8 @@ class JobPoller(QObject):
         _first, longest = self.intervals()
         code = getattr(err, "code", 0)
         retry_after = getattr(err, "retry_after", None)
-        if code == 429:
-            wait = max(float(retry_after or 0), w.interval * BACKOFF_ERROR)
+        if code == 429:  # rate-limited: wait as long as the service asks, and at least twice as long as before
+            wait = min(MAX_RATE_LIMIT_WAIT, max(float(retry_after or 0), w.interval * BACKOFF_ERROR))
         elif err.retryable:
             wait = min(longest, w.interval * BACKOFF_ERROR)
         else:

@@ -245,6 +245,9 @@ class BackendSession:
         except requests.exceptions.ConnectionError:
             raise UserError("Could not reach the service.",
                             "Check your internet connection (or proxy) and try again.", retryable=True) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            raise UserError("The connection broke while the answer was arriving.",
+                            "Try again in a moment.", retryable=True) from None
         if resp.status_code != 200:
             raise error_from_response(resp.status_code, resp.text, resp.headers.get("Retry-After"))
         try:

@@ -222,3 +222,40 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
         stats.cancelled = True
         raise Cancelled()
     return stats
+
+
+# -- run summaries (Qt-free; computed on a worker thread) -------------------------------------
+RowKey = tuple[int, int]
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """Metrics per model slot, B-vs-A wins/losses, and every row's scores keyed by (example_id, slot)."""
+
+    models: list[dict[str, object]] = field(default_factory=list)
+    wins_losses: dict[str, object] = field(default_factory=dict)
+    scores: dict[RowKey, dict[str, float]] = field(default_factory=dict)
+
+    def to_metrics(self) -> dict[str, object]:
+        return {"models": self.models, "wins_losses": self.wins_losses}
+
+
+def summarize_run(token: CancelToken | None, rows: Sequence[object], n_models: int) -> RunSummary:
+    """Score stored rows (``evals_repo.EvalRow``-like objects) per model slot."""
+    from gemtune_desktop.core import eval_metrics as em
+
+    by_slot: dict[int, list[em.ScoredRow]] = {s: [] for s in range(n_models)}
+    summary = RunSummary()
+    for i, r in enumerate(rows):
+        if token is not None and i % 200 == 0:
+            token.check()
+        slot = int(r.slot)  # type: ignore[attr-defined]
+        scored = em.ScoredRow(int(r.example_id), str(r.expected), str(r.actual),  # type: ignore[attr-defined]
+                              blocked=str(r.blocked), error=str(r.error))  # type: ignore[attr-defined]
+        by_slot.setdefault(slot, []).append(scored)
+        if not scored.error:
+            summary.scores[(scored.example_id, slot)] = em.row_scores(scored.expected, scored.actual)
+    summary.models = [em.summarize(by_slot.get(s, [])).to_dict() for s in range(n_models)]
+    if n_models > 1:
+        summary.wins_losses = em.wins_losses(by_slot.get(0, []), by_slot.get(1, [])).to_dict()
+    return summary

@@ -513,13 +513,15 @@ class ConnectionsDialog(QDialog):
             if isinstance(err, KeyringUnavailable):
                 self._pending = (name, value)
                 self._show_keyring_problem(err.message, err.hint, offer=True)
+                self._set_secret_message(name, "✖ Not saved: the system keychain cannot be used (see below).")
             else:
                 self._set_secret_message(name, f"✖ {err.message} {err.hint}".strip())
-            self._refresh_secret_widgets()
 
-        self._set_secret_message(name, "Saving in the system keychain…")
+        self._notes[name] = "Saving in the system keychain…"
         self.ctx.runner.run(f"connections:secret:{name}", _set_secret, self.ctx.secrets, name, value,
-                            on_result=on_saved, on_error=on_failed, replace=True)
+                            on_result=on_saved, on_error=on_failed, on_finished=self._refresh_secret_widgets,
+                            replace=True)
+        self._refresh_secret_widgets()
 
     def _remove_secret(self, name: str, done_text: str) -> None:
         def on_removed(_result: object) -> None:
@@ -534,8 +536,11 @@ class ConnectionsDialog(QDialog):
         def on_failed(err: UserError) -> None:
             self._set_secret_message(name, f"✖ {err.message} {err.hint}".strip())
 
+        self._notes[name] = "Removing…"
         self.ctx.runner.run(f"connections:secret:{name}", _delete_secret, self.ctx.secrets, name,
-                            on_result=on_removed, on_error=on_failed, replace=True)
+                            on_result=on_removed, on_error=on_failed, on_finished=self._refresh_secret_widgets,
+                            replace=True)
+        self._refresh_secret_widgets()
 
     def _set_secret_message(self, name: str, text: str) -> None:
         self._notes[name] = text
@@ -621,11 +626,11 @@ class ConnectionsDialog(QDialog):
         self.change_key_button.setEnabled(has_key and not self._editing_key and not busy)
         self.remove_key_button.setEnabled(has_key and not busy)
         self.key_status.setText(self._notes[API_KEY_SECRET] or {
-                "keyring": "A key is saved in the system keychain.",
-                "session": "A key is kept for this session only (not saved on this computer).",
-                "none": "No key saved yet.",
-                "unknown": "Checking the system keychain…",
-            }[key_state])
+            "keyring": "A key is saved in the system keychain.",
+            "session": "A key is kept for this session only (not saved on this computer).",
+            "none": "No key saved yet.",
+            "unknown": "Checking the system keychain…",
+        }[key_state])
 
         sa_mode = self.auth_sa.isChecked()
         sa_state = self.secret_state[SERVICE_ACCOUNT_SECRET]
@@ -637,12 +642,12 @@ class ConnectionsDialog(QDialog):
         self.remove_sa_button.setEnabled(has_sa and not sa_busy)
         who = f" ({self._sa_email})" if self._sa_email else ""
         self.sa_status.setText(self._notes[SERVICE_ACCOUNT_SECRET] or {
-                "keyring": f"A service-account key{who} is stored in the system keychain and is used instead "
-                           "of the file.",
-                "session": f"A service-account key{who} is kept for this session only.",
-                "none": "No key stored in the keychain; the key file is read when needed." if sa_mode else "",
-                "unknown": "",
-            }[sa_state])
+            "keyring": f"A service-account key{who} is stored in the system keychain and is used instead of "
+                       "the file.",
+            "session": f"A service-account key{who} is kept for this session only.",
+            "none": "No key stored in the keychain; the key file is read when needed." if sa_mode else "",
+            "unknown": "",
+        }[sa_state])
 
     # -- test connection ----------------------------------------------------------------------
     def test_connection(self) -> None:

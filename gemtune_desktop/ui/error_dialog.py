@@ -98,10 +98,15 @@ class ErrorDialog(QDialog):
         self.copy_button.setObjectName("copyDiagnostics")
         self.copy_button.setToolTip("Copy versions, system, connection kind, the error and recent log lines "
                                     "(without any keys) to the clipboard")
+        self.copy_button.setWhatsThis("Copies a text for support: the app's and libraries' versions, your operating "
+                                      "system, the kind of connection, the error and the last log lines. Keys, "
+                                      "tokens and passwords are removed.")
         self.copy_button.clicked.connect(self.copy_diagnostics)
         self.log_button = QPushButton("Open &log folder", self)
         self.log_button.setObjectName("openLogFolder")
         self.log_button.setToolTip(f"Show the folder with the log files: {paths.log_dir()}")
+        self.log_button.setWhatsThis("Opens the folder with the app's log files in your file manager. Old logs are "
+                                     "rotated away automatically, so the folder stays small.")
         self.log_button.clicked.connect(self.open_log_folder)
         buttons.addButton(self.details_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.addButton(self.copy_button, QDialogButtonBox.ButtonRole.ActionRole)
@@ -156,4 +161,5 @@ class ErrorDialog(QDialog):
 
     def _say(self, text: str) -> None:
         self.feedback.setText(text)
-        QTimer.singleShot(8000, self.feedback, lambda: self.feedback.setText("") if self.feedback.text() == text else None)
+        QTimer.singleShot(8000, self.feedback,
+                          lambda: self.feedback.setText("") if self.feedback.text() == text else None)

@@ -13,7 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWhatsThis, QWidget
 
 from gemtune_desktop import APP_NAME
 from gemtune_desktop.qtcore import settings as S
@@ -22,12 +22,42 @@ from gemtune_desktop.qtcore.context import AppContext
 log = logging.getLogger(__name__)
 
 TAB_KEYS = ("dataset", "tune", "monitor", "test")
+TAB_TITLES = ("&Dataset", "T&une", "&Monitor", "&Test")
+
+
+def _tab_class(key: str) -> Any:
+    """The tab's class, imported on first use (the tabs' imports are the bulk of start-up time)."""
+    if key == "dataset":
+        from gemtune_desktop.ui.dataset_tab import DatasetTab
+
+        return DatasetTab
+    if key == "tune":
+        from gemtune_desktop.ui.tune_tab import TuneTab
+
+        return TuneTab
+    if key == "monitor":
+        from gemtune_desktop.ui.monitor_tab import MonitorTab
+
+        return MonitorTab
+    from gemtune_desktop.ui.test_tab import TestTab
+
+    return TestTab
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    """The app window.
+
+    With ``lazy_tabs=True`` (the app's start-up path) only the tab shown first is built before
+    the window is painted; :meth:`build_pending_tabs` builds the others right after the first
+    paint, and any tab is built at once when it is shown or asked for (:meth:`ensure_tab`).
+    """
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, lazy_tabs: bool = False) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self._lazy_tabs = lazy_tabs
+        self._pending_tabs: dict[str, tuple[QWidget, str]] = {}  # key -> (placeholder, title)
+        self._menu_tails: dict[str, list[QAction]] = {}
         self.setObjectName("MainWindow")
         self.setWindowTitle(APP_NAME)
         self.resize(1200, 780)
@@ -40,7 +70,10 @@ class MainWindow(QMainWindow):
         self.menus: dict[str, QMenu] = {}
         self._build_menus()
         self._build_tabs()
+        before = {key: list(menu.actions()) for key, menu in self.menus.items()}
         self._finish_menus()
+        self._menu_tails = {key: [a for a in menu.actions() if a not in before[key]]
+                            for key, menu in self.menus.items()}
         self._build_status_bar()
 
         ctx.show_tab_requested.connect(self.show_tab)
@@ -50,6 +83,9 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(lambda i: ctx.settings.set(S.LAST_TAB, i))
         # Check the connection once the window is up, off the start-up path.
         QTimer.singleShot(0, ctx.connections.check_reachable)
+        from gemtune_desktop.ui.welcome_dialog import maybe_show_welcome
+
+        maybe_show_welcome(self)  # first run only; skipped when GEMTUNE_NO_WELCOME is set
 
     # -- construction ---------------------------------------------------------------------
     def _build_menus(self) -> None:
@@ -61,21 +97,67 @@ class MainWindow(QMainWindow):
             self.menus[key] = menu
 
     def _build_tabs(self) -> None:
-        from gemtune_desktop.ui.dataset_tab import DatasetTab
-        from gemtune_desktop.ui.monitor_tab import MonitorTab
-        from gemtune_desktop.ui.test_tab import TestTab
-        from gemtune_desktop.ui.tune_tab import TuneTab
-
         self.tab_widgets: dict[str, Any] = {}
-        for key, cls, title in (("dataset", DatasetTab, "&Dataset"), ("tune", TuneTab, "T&une"),
-                                ("monitor", MonitorTab, "&Monitor"), ("test", TestTab, "&Test")):
-            widget = cls(self.ctx, self)
+        first = self.ctx.settings.get(S.LAST_TAB) if self._lazy_tabs else -1
+        if self._lazy_tabs and not 0 <= first < len(TAB_KEYS):
+            first = 0
+        for index, (key, title) in enumerate(zip(TAB_KEYS, TAB_TITLES, strict=True)):
+            if self._lazy_tabs and index != first:
+                placeholder = QWidget(self)
+                placeholder.setObjectName(f"tab_{key}_pending")
+                self.tabs.addTab(placeholder, title)
+                self._pending_tabs[key] = (placeholder, title)
+                continue
+            widget = _tab_class(key)(self.ctx, self)
             widget.setObjectName(f"tab_{key}")
             self.tabs.addTab(widget, title)
             self.tab_widgets[key] = widget
             install = getattr(widget, "install_actions", None)
             if callable(install):
                 install(self.menus)
+        if self._pending_tabs:
+            self.tabs.currentChanged.connect(self._build_shown_tab)
+
+    def ensure_tab(self, key: str) -> Any:
+        """The tab widget for ``key``, built now if it was deferred."""
+        if key in self.tab_widgets or key not in self._pending_tabs:
+            return self.tab_widgets.get(key)
+        placeholder, title = self._pending_tabs.pop(key)
+        widget = _tab_class(key)(self.ctx, self)
+        widget.setObjectName(f"tab_{key}")
+        index = self.tabs.indexOf(placeholder)
+        was_current = self.tabs.currentIndex() == index
+        self.tabs.blockSignals(True)
+        try:
+            self.tabs.insertTab(index, widget, title)
+            self.tabs.removeTab(index + 1)
+            if was_current:
+                self.tabs.setCurrentIndex(index)
+        finally:
+            self.tabs.blockSignals(False)
+        placeholder.deleteLater()
+        self.tab_widgets[key] = widget
+        install = getattr(widget, "install_actions", None)
+        if callable(install):
+            install(self.menus)
+            # Keep the window's own items (Quit, tab shortcuts, About…) at the end of each menu.
+            for menu_key, tail in self._menu_tails.items():
+                menu = self.menus[menu_key]
+                for action in tail:
+                    menu.removeAction(action)
+                    menu.addAction(action)
+        return widget
+
+    def build_pending_tabs(self) -> None:
+        """Build the deferred tabs, one per event-loop turn so the window stays responsive."""
+        if self._pending_tabs:
+            self.ensure_tab(next(iter(self._pending_tabs)))
+            QTimer.singleShot(0, self.build_pending_tabs)
+
+    def _build_shown_tab(self, index: int) -> None:
+        for key, (placeholder, _title) in list(self._pending_tabs.items()):
+            if self.tabs.widget(index) is placeholder:
+                self.ensure_tab(key)
 
     def _finish_menus(self) -> None:
         file_menu = self.menus["file"]
@@ -99,6 +181,28 @@ class MainWindow(QMainWindow):
         connections.triggered.connect(self.open_connections)
         self.menus["settings"].addAction(connections)
 
+        help_menu = self.menus["help"]
+        guide = QAction("&Guide", self)
+        guide.setObjectName("action_guide")
+        guide.setShortcut(QKeySequence.StandardKey.HelpContents)
+        guide.setStatusTip("Open the offline guide: the flow step by step and every setting in plain words")
+        guide.triggered.connect(self.show_guide)
+        help_menu.addAction(guide)
+        whats_this = QWhatsThis.createAction(self)
+        whats_this.setObjectName("action_whats_this")
+        whats_this.setShortcut(QKeySequence("Shift+F1"))
+        help_menu.addAction(whats_this)
+        welcome = QAction("&Welcome and samples…", self)
+        welcome.setObjectName("action_welcome")
+        welcome.setStatusTip("The three connections explained, and the sample projects")
+        welcome.triggered.connect(self.show_welcome)
+        help_menu.addAction(welcome)
+        diagnostics = QAction("Copy &diagnostics", self)
+        diagnostics.setObjectName("action_copy_diagnostics")
+        diagnostics.setStatusTip("Copy versions, system, connection kind and recent log lines (no keys) for support")
+        diagnostics.triggered.connect(self.copy_diagnostics)
+        help_menu.addAction(diagnostics)
+        help_menu.addSeparator()
         about = QAction("&About GemTune Desktop", self)
         about.setMenuRole(QAction.MenuRole.AboutRole)
         about.triggered.connect(self.show_about)
@@ -158,12 +262,13 @@ class MainWindow(QMainWindow):
     # -- actions --------------------------------------------------------------------------
     def open_path(self, path: str) -> None:
         """Open a project, or import a dataset file into the current one (command line, drops)."""
-        opener = getattr(self.tab_widgets.get("dataset"), "open_path", None)
+        opener = getattr(self.ensure_tab("dataset"), "open_path", None)
         if callable(opener):
             self.show_tab("dataset")
             opener(path)
 
     def show_tab(self, key: str) -> None:
+        self.ensure_tab(key)
         if key in self.tab_widgets:
             self.tabs.setCurrentWidget(self.tab_widgets[key])
 
@@ -172,6 +277,24 @@ class MainWindow(QMainWindow):
 
         dialog = ConnectionsDialog(self.ctx, self)
         dialog.exec()
+
+    def show_guide(self) -> None:
+        from gemtune_desktop.ui.guide_window import show_guide
+
+        show_guide(self)
+
+    def show_welcome(self) -> None:
+        from gemtune_desktop.ui.welcome_dialog import show_welcome
+
+        show_welcome(self)
+
+    def copy_diagnostics(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        from gemtune_desktop.crash import diagnostics_text
+
+        QGuiApplication.clipboard().setText(diagnostics_text(self.ctx.connections.active_kind.value))
+        self.statusBar().showMessage("Diagnostics copied: paste them into your message to support.", 8000)
 
     def show_about(self) -> None:
         from gemtune_desktop.ui.about_dialog import AboutDialog

@@ -43,7 +43,7 @@ def duration_words(seconds: float | None) -> str:
     """``"45 s"``, ``"12 min"``, ``"1 h 05 min"``, ``"2 d 3 h"``; empty for None."""
     if seconds is None or seconds < 0:
         return ""
-    s = int(round(seconds))
+    s = round(seconds)
     if s < 60:
         return f"{s} s"
     m = s // 60
@@ -127,10 +127,10 @@ class JobsTableModel(QAbstractTableModel):
         return list(self._jobs)
 
     # -- Qt model API ---------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._jobs)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(COLUMNS)
 
     def flags(self, index: Index) -> Qt.ItemFlag:

@@ -43,6 +43,7 @@ def job_models(ctx: AppContext) -> list[ModelRef]:
     from gemtune_desktop.core.project import jobs_repo
 
     kind = ctx.connections.active_kind.value
+    backend = ctx.connections.profile.backend.value  # a Sandbox job of the other API flavour cannot be called
     refs: list[ModelRef] = []
     try:
         jobs = jobs_repo.list_jobs(store, connection_kind=kind)
@@ -50,7 +51,7 @@ def job_models(ctx: AppContext) -> list[ModelRef]:
         log.warning("could not read jobs for the model picker", exc_info=True)
         return []
     for job in jobs:
-        if job.state is not JobState.SUCCEEDED:
+        if job.state is not JobState.SUCCEEDED or job.backend != backend:
             continue
         name = job.display_name or job.resource_name.rsplit("/", 1)[-1]
         target = job.endpoint or job.tuned_model

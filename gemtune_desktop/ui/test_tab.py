@@ -1,15 +1,103 @@
-"""The Test tab (being built; see its issue)."""
+"""The Test tab: "is it better?" — a single-turn console, its history, and batch evaluation.
+
+Three pages share one model catalog (the project's tuned models first, then the
+connection's base models): Console (prompt, settings, streamed answers, compare),
+History (searchable, re-runnable) and Evaluation (batch runs with metrics and blind review).
+Other tabs ask for a model with ``ctx.test_model_requested``; the pickers refresh on
+``jobs_changed``, ``project_changed`` and connection changes.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.services.console import ModelRef
+from gemtune_desktop.ui.test_console import ConsolePanel
+from gemtune_desktop.ui.test_eval import EvalPanel
+from gemtune_desktop.ui.test_history import HistoryPanel
+from gemtune_desktop.ui.test_models import ModelCatalog
 
 
 class TestTab(QWidget):
+    __test__ = False  # not a pytest test class
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.catalog = ModelCatalog(ctx, self)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Test", self))
+        self.notice = QLabel(self)
+        self.notice.setObjectName("testNotice")
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice.setWordWrap(True)
+        self.notice.hide()
+        layout.addWidget(self.notice)
+        self.pages = QTabWidget(self)
+        self.pages.setObjectName("testPages")
+        self.console = ConsolePanel(ctx, self.catalog, self.pages)
+        self.history = HistoryPanel(ctx, self.pages)
+        self.evaluation = EvalPanel(ctx, self.catalog, self.console, self.pages)
+        self.pages.addTab(self.console, "Console")
+        self.pages.addTab(self.history, "History")
+        self.pages.addTab(self.evaluation, "Batch evaluation")
+        layout.addWidget(self.pages)
+
+        self.console.history_added.connect(self.history.reload)
+        self.history.rerun_requested.connect(self._rerun)
+        self.catalog.failed.connect(self._show_notice)
+        self.catalog.changed.connect(lambda: self.notice.hide() if self.catalog.base_models else None)
+        ctx.test_model_requested.connect(self.select_model)
+        ctx.jobs_changed.connect(self.catalog.refresh_jobs)
+        ctx.project_changed.connect(self._project_changed)
+        ctx.connections.connection_changed.connect(lambda _p: self.catalog.refresh())
+        self._refreshed = False
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if not self._refreshed:  # list base models the first time the tab is seen
+            self._refreshed = True
+            self.catalog.refresh()
+
+    def refresh(self) -> None:
+        self._refreshed = True
+        self.catalog.refresh()
+
+    def _show_notice(self, text: str) -> None:
+        self.notice.setText(f"⚠ {text}")
+        self.notice.show()
+
+    def _project_changed(self, _project: object) -> None:
+        self.catalog.refresh_jobs()
+        self.console.refresh_project()
+        self.history.reload()
+        self.evaluation.reload_runs()
+
+    def select_model(self, request: dict[str, Any]) -> None:
+        """Handle ``test_model_requested``: choose that model in the console."""
+        model = str(request.get("model") or "")
+        if not model:
+            return
+        self.catalog.refresh_jobs()
+        if self.catalog.find(model) is None:
+            job_id = request.get("job_id")
+            self.catalog.add_requested(ModelRef(model=model, label=str(request.get("label") or model),
+                                                kind="tuned", job_id=int(job_id) if job_id else None))
+        self.console.picker_a.select_model(model)
+        self.pages.setCurrentWidget(self.console)
+        self.ctx.show_tab_requested.emit("test")
+
+    def _rerun(self, entry: Any) -> None:
+        self.console.load(entry.model, entry.prompt, entry.request)
+        self.pages.setCurrentWidget(self.console)
+        self.console.send()
+
+    def can_close(self) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        self.console.shutdown()
+        self.evaluation.shutdown()

@@ -1,15 +1,1106 @@
-"""The Tune tab (being built; see its issue)."""
+"""The Tune tab: choose a base model and settings, see the estimate, start a tuning job on the active connection.
+
+The form follows the connection: Agent Platform (or the Sandbox posing as it) offers epochs,
+learning-rate multiplier, adapter size, tuning mode, the validation split and
+export-last-checkpoint-only; the Gemini API offers epochs, batch size and a learning rate or
+multiplier. With a Gemini API key that lists no tunable model the tab explains why tuning is
+off and offers a Google Cloud connection or the Sandbox instead.
+
+Start runs a pre-flight check (settings, then the dataset validated for the target: errors block
+and link to the rows, warnings ask), records the job in the project (state SUBMITTING, with a
+unique submit key) *before* anything is sent, and submits on a worker thread with progress and
+Cancel (:mod:`gemtune_desktop.services.tuning`).
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+import logging
+import uuid
+from datetime import date
+from typing import Any
 
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSpinBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gemtune_desktop.core import job_spec as J
+from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.core.examples import DatasetSettings, Example, Split, Target
+from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
+from gemtune_desktop.ui.tune_widgets import TIPS, AutoNumber
+
+log = logging.getLogger(__name__)
+
+NO_TUNING_TITLE = "Tuning is not available with a Gemini API key"
+NO_TUNING_TEXT = (
+    "Google turned tuning off in the Gemini API and AI Studio in May 2025: since then the service lists no "
+    "model that can be tuned with an API key, and Google has no date for bringing it back. Tuning Gemini now "
+    "runs on Google Cloud (Agent Platform), which needs a Cloud project, a region and a storage bucket. "
+    "You can also walk through the whole flow offline in the Sandbox, a simulation.")
+
+
+def _tip(widget: QWidget, key: str, name: str) -> None:
+    widget.setToolTip(TIPS[key])
+    widget.setAccessibleName(name)
+    widget.setAccessibleDescription(TIPS[key])
 
 
 class TuneTab(QWidget):
+    """The Tune tab (see module docstring)."""
+
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("Tune", self))
+        self.backend = Backend.AGENT_PLATFORM
+        self.models: list[J.ModelInfo] = []
+        self.tuning_possible = True
+        self._busy = False
+        self._job_id = 0
+        self._outcome: Any = None
+        self._blocking_ids: list[int] = []
+        self._last_error: UserError | None = None
+        self._catalog = self._read_catalog()
+        self._build()
+        ctx.connections.connection_changed.connect(lambda _p: self.refresh_connection())
+        ctx.project_changed.connect(self._on_project_changed)
+        ctx.tune_prefill_requested.connect(self.prefill)
+        ctx.settings.changed.connect(self._on_setting_changed)
+        self._watched_project: Any = None
+        self._on_project_changed(ctx.project)
+        self.refresh_connection()
+
+    # -- construction -------------------------------------------------------------------------
+    @staticmethod
+    def _read_catalog() -> dict[str, Any]:
+        from gemtune_desktop.resources import read_json
+
+        try:
+            data = read_json("models.json")
+        except (OSError, ValueError):
+            log.warning("models.json could not be read")
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        outer.addWidget(scroll)
+        body = QWidget(scroll)
+        scroll.setWidget(body)
+        layout = QVBoxLayout(body)
+
+        self.connection_label = QLabel(body)
+        self.connection_label.setObjectName("tuneConnection")
+        self.connection_label.setWordWrap(True)
+        layout.addWidget(self.connection_label)
+
+        # Shown instead of the form when this connection cannot tune.
+        self.unavailable = QFrame(body)
+        self.unavailable.setObjectName("tuneUnavailable")
+        self.unavailable.setFrameShape(QFrame.Shape.StyledPanel)
+        ul = QVBoxLayout(self.unavailable)
+        self.unavailable_title = QLabel(f"<b>{NO_TUNING_TITLE}</b>", self.unavailable)
+        self.unavailable_text = QLabel(NO_TUNING_TEXT, self.unavailable)
+        self.unavailable_text.setWordWrap(True)
+        self.unavailable_text.setObjectName("tuneUnavailableText")
+        ul.addWidget(self.unavailable_title)
+        ul.addWidget(self.unavailable_text)
+        row = QHBoxLayout()
+        self.setup_cloud_button = QPushButton("Set up a Google Cloud connection…", self.unavailable)
+        self.setup_cloud_button.setObjectName("tuneSetupCloud")
+        self.setup_cloud_button.setToolTip("Open Settings → Connections to enter your Cloud project, region and "
+                                           "bucket.")
+        self.setup_cloud_button.clicked.connect(self.open_connections)
+        self.use_sandbox_button = QPushButton("Use the Sandbox (offline simulation)", self.unavailable)
+        self.use_sandbox_button.setObjectName("tuneUseSandbox")
+        self.use_sandbox_button.setToolTip("Switch to the offline Sandbox: a simulation to learn the whole flow.")
+        self.use_sandbox_button.clicked.connect(self.use_sandbox)
+        self.retry_models_button = QPushButton("Look again", self.unavailable)
+        self.retry_models_button.setToolTip("Ask the service again for models that can be tuned.")
+        self.retry_models_button.clicked.connect(self.load_models)
+        for b in (self.setup_cloud_button, self.use_sandbox_button, self.retry_models_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        ul.addLayout(row)
+        layout.addWidget(self.unavailable)
+
+        self.form_area = QWidget(body)
+        fa = QVBoxLayout(self.form_area)
+        fa.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.form_area)
+        fa.addWidget(self._build_job_group())
+        fa.addWidget(self._build_hyper_group())
+        fa.addWidget(self._build_estimate_group())
+        fa.addWidget(self._build_problems())
+        fa.addWidget(self._build_run_row())
+        layout.addStretch(1)
+
+    def _build_job_group(self) -> QGroupBox:
+        box = QGroupBox("Job", self)
+        form = QFormLayout(box)
+        model_row = QHBoxLayout()
+        self.model_combo = QComboBox(box)
+        self.model_combo.setObjectName("tuneBaseModel")
+        _tip(self.model_combo, "base_model", "Base model")
+        self.model_combo.currentIndexChanged.connect(self._on_model_changed)
+        self.models_status = QLabel("", box)
+        self.models_status.setObjectName("tuneModelsStatus")
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(self.models_status)
+        form.addRow("Base model:", model_row)
+        name_row = QHBoxLayout()
+        self.name_edit = QLineEdit(box)
+        self.name_edit.setObjectName("tuneDisplayName")
+        _tip(self.name_edit, "display_name", "Name of the tuned model")
+        self.name_edit.textChanged.connect(self._on_form_changed)
+        self.name_count = QLabel("", box)
+        self.name_count.setObjectName("tuneNameCount")
+        name_row.addWidget(self.name_edit, 1)
+        name_row.addWidget(self.name_count)
+        form.addRow("Name:", name_row)
+        preset_row = QHBoxLayout()
+        self.preset_combo = QComboBox(box)
+        self.preset_combo.setEditable(True)
+        self.preset_combo.setObjectName("tunePreset")
+        self.preset_combo.lineEdit().setPlaceholderText("Preset name")
+        _tip(self.preset_combo, "preset", "Preset")
+        self.load_preset_button = QPushButton("Load", box)
+        self.load_preset_button.setToolTip("Fill the form with the chosen preset.")
+        self.load_preset_button.clicked.connect(self.load_preset)
+        self.save_preset_button = QPushButton("Save", box)
+        self.save_preset_button.setToolTip("Save the current settings under the name typed on the left.")
+        self.save_preset_button.clicked.connect(self.save_preset)
+        self.delete_preset_button = QPushButton("Delete", box)
+        self.delete_preset_button.setToolTip("Forget the chosen preset.")
+        self.delete_preset_button.clicked.connect(self.delete_preset)
+        preset_row.addWidget(self.preset_combo, 1)
+        for b in (self.load_preset_button, self.save_preset_button, self.delete_preset_button):
+            preset_row.addWidget(b)
+        form.addRow("Preset:", preset_row)
+        self._reload_presets()
+        return box
+
+    def _build_hyper_group(self) -> QGroupBox:
+        box = QGroupBox("Settings", self)
+        v = QVBoxLayout(box)
+        self.hyper_pages = QStackedWidget(box)
+        v.addWidget(self.hyper_pages)
+
+        ap = QWidget(box)
+        form = QFormLayout(ap)
+        self.ap_epochs = AutoNumber("epochs", TIPS["epochs"], minimum=1, maximum=J.MAX_EPOCHS, default=3)
+        self.ap_multiplier = AutoNumber("learning_rate_multiplier", TIPS["learning_rate_multiplier"], decimals=2,
+                                        minimum=0.01, maximum=J.MAX_LR_MULTIPLIER, default=1.0, step=0.1)
+        self.ap_adapter = QComboBox(ap)
+        self.ap_adapter.setObjectName("adapter_size")
+        _tip(self.ap_adapter, "adapter_size", "Adapter size")
+        self.ap_mode = QComboBox(ap)
+        self.ap_mode.setObjectName("tuning_mode")
+        _tip(self.ap_mode, "tuning_mode", "Tuning mode")
+        self.ap_validation = QCheckBox("Use the project's validation examples", ap)
+        self.ap_validation.setObjectName("use_validation")
+        self.ap_validation.setChecked(True)
+        _tip(self.ap_validation, "use_validation", "Validation set")
+        self.ap_export_last = QCheckBox("Keep only the final model (no per-epoch checkpoints)", ap)
+        self.ap_export_last.setObjectName("export_last_checkpoint_only")
+        _tip(self.ap_export_last, "export_last_checkpoint_only", "Export last checkpoint only")
+        form.addRow("Epochs:", self.ap_epochs)
+        form.addRow("Learning-rate multiplier:", self.ap_multiplier)
+        form.addRow("Adapter size:", self.ap_adapter)
+        form.addRow("Tuning mode:", self.ap_mode)
+        form.addRow("Validation set:", self.ap_validation)
+        form.addRow("Checkpoints:", self.ap_export_last)
+        for w in (self.ap_epochs, self.ap_multiplier):
+            w.changed.connect(self._on_form_changed)
+        for c in (self.ap_adapter, self.ap_mode):
+            c.currentIndexChanged.connect(self._on_form_changed)
+        for cb in (self.ap_validation, self.ap_export_last):
+            cb.toggled.connect(self._on_form_changed)
+        self.hyper_pages.addWidget(ap)
+
+        ga = QWidget(box)
+        gform = QFormLayout(ga)
+        self.ga_epochs = QSpinBox(ga)
+        self.ga_epochs.setObjectName("ga_epochs")
+        self.ga_epochs.setRange(1, J.MAX_EPOCHS)
+        self.ga_epochs.setValue(J.GEMINI_DEFAULT_EPOCHS)
+        _tip(self.ga_epochs, "epochs", "Epochs")
+        self.ga_batch = QSpinBox(ga)
+        self.ga_batch.setObjectName("batch_size")
+        self.ga_batch.setRange(1, J.MAX_BATCH)
+        self.ga_batch.setValue(J.GEMINI_DEFAULT_BATCH)
+        _tip(self.ga_batch, "batch_size", "Batch size")
+        self.ga_rate_radio = QRadioButton("Learning rate", ga)
+        self.ga_mult_radio = QRadioButton("Multiplier of the default rate", ga)
+        self.ga_rate_radio.setChecked(True)
+        for r in (self.ga_rate_radio, self.ga_mult_radio):
+            _tip(r, "learning_rate_mode", r.text())
+        group = QButtonGroup(ga)
+        group.addButton(self.ga_rate_radio)
+        group.addButton(self.ga_mult_radio)
+        self.ga_rate = QDoubleSpinBox(ga)
+        self.ga_rate.setObjectName("learning_rate")
+        self.ga_rate.setDecimals(5)
+        self.ga_rate.setRange(0.00001, 1.0)
+        self.ga_rate.setSingleStep(0.0001)
+        self.ga_rate.setValue(J.GEMINI_DEFAULT_LR)
+        _tip(self.ga_rate, "learning_rate", "Learning rate")
+        self.ga_mult = QDoubleSpinBox(ga)
+        self.ga_mult.setObjectName("ga_learning_rate_multiplier")
+        self.ga_mult.setDecimals(2)
+        self.ga_mult.setRange(0.01, J.MAX_LR_MULTIPLIER)
+        self.ga_mult.setSingleStep(0.1)
+        self.ga_mult.setValue(1.0)
+        _tip(self.ga_mult, "learning_rate_multiplier", "Learning-rate multiplier")
+        rate_row = QHBoxLayout()
+        rate_row.addWidget(self.ga_rate_radio)
+        rate_row.addWidget(self.ga_rate)
+        rate_row.addWidget(self.ga_mult_radio)
+        rate_row.addWidget(self.ga_mult)
+        rate_row.addStretch(1)
+        gform.addRow("Epochs:", self.ga_epochs)
+        gform.addRow("Batch size:", self.ga_batch)
+        gform.addRow("Learning rate:", rate_row)
+        for s in (self.ga_epochs, self.ga_batch):
+            s.valueChanged.connect(self._on_form_changed)
+        for d in (self.ga_rate, self.ga_mult):
+            d.valueChanged.connect(self._on_form_changed)
+        self.ga_rate_radio.toggled.connect(self._on_form_changed)
+        self.hyper_pages.addWidget(ga)
+        return box
+
+    def _build_estimate_group(self) -> QGroupBox:
+        box = QGroupBox("Estimate", self)
+        v = QVBoxLayout(box)
+        self.estimate_label = QLabel("", box)
+        self.estimate_label.setObjectName("tuneEstimate")
+        self.estimate_label.setTextFormat(Qt.TextFormat.RichText)
+        self.estimate_label.setWordWrap(True)
+        self.estimate_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        v.addWidget(self.estimate_label)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Price (USD per 1M training tokens):", box))
+        self.price_spin = QDoubleSpinBox(box)
+        self.price_spin.setObjectName("tunePrice")
+        self.price_spin.setDecimals(2)
+        self.price_spin.setRange(0.0, 10_000.0)
+        self.price_spin.setSpecialValueText("unknown")
+        _tip(self.price_spin, "price", "Price per million training tokens")
+        self.price_spin.valueChanged.connect(self._on_price_edited)
+        self.price_note = QLabel("", box)
+        self.price_note.setObjectName("tunePriceNote")
+        self.price_reset = QPushButton("Use shipped price", box)
+        self.price_reset.setToolTip("Forget your price for this model and use the price shipped with the app.")
+        self.price_reset.clicked.connect(self.reset_price)
+        row.addWidget(self.price_spin)
+        row.addWidget(self.price_reset)
+        row.addWidget(self.price_note, 1)
+        v.addLayout(row)
+        return box
+
+    def _build_problems(self) -> QGroupBox:
+        self.problems_box = QGroupBox("Problems to fix before tuning", self)
+        v = QVBoxLayout(self.problems_box)
+        self.problems_intro = QLabel("", self.problems_box)
+        self.problems_intro.setWordWrap(True)
+        v.addWidget(self.problems_intro)
+        self.problems_list = QListWidget(self.problems_box)
+        self.problems_list.setObjectName("tuneProblems")
+        self.problems_list.setAccessibleName("Problems that block tuning")
+        self.problems_list.setToolTip("Double-click a problem to show its rows in the Dataset tab.")
+        self.problems_list.itemActivated.connect(self._on_problem_activated)
+        v.addWidget(self.problems_list)
+        self.show_rows_button = QPushButton("Show these rows in the Dataset tab", self.problems_box)
+        self.show_rows_button.setObjectName("tuneShowRows")
+        self.show_rows_button.setToolTip("Select every row with a blocking problem in the Dataset tab.")
+        self.show_rows_button.clicked.connect(lambda: self.focus_rows(self._blocking_ids))
+        v.addWidget(self.show_rows_button)
+        self.problems_box.hide()
+        return self.problems_box
+
+    def _build_run_row(self) -> QWidget:
+        w = QWidget(self)
+        v = QVBoxLayout(w)
+        v.setContentsMargins(0, 0, 0, 0)
+        self.status_label = QLabel("", w)
+        self.status_label.setObjectName("tuneStatus")
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        v.addWidget(self.status_label)
+        row = QHBoxLayout()
+        self.progress = QProgressBar(w)
+        self.progress.setObjectName("tuneProgress")
+        self.progress.setAccessibleName("Submit progress")
+        self.progress.setRange(0, 1000)
+        self.progress.hide()
+        self.start_button = QPushButton("Start tuning", w)
+        self.start_button.setObjectName("tuneStart")
+        self.start_button.setToolTip("Check the dataset and settings, then start the tuning job.")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel", w)
+        self.cancel_button.setObjectName("tuneCancel")
+        self.cancel_button.setToolTip("Stop before the job is created (an upload in progress is abandoned).")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.cancel_button.hide()
+        self.monitor_button = QPushButton("Go to the Monitor tab", w)
+        self.monitor_button.setObjectName("tuneGoMonitor")
+        self.monitor_button.setToolTip("Watch the new job train.")
+        self.monitor_button.clicked.connect(lambda: self.ctx.show_tab_requested.emit("monitor"))
+        self.monitor_button.hide()
+        row.addWidget(self.progress, 1)
+        row.addStretch(0)
+        row.addWidget(self.monitor_button)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.start_button)
+        v.addLayout(row)
+        self.start_reason = QLabel("", w)
+        self.start_reason.setObjectName("tuneStartReason")
+        self.start_reason.setWordWrap(True)
+        v.addWidget(self.start_reason)
+        return w
+
+    # -- connection and models ---------------------------------------------------------------
+    @property
+    def profile(self) -> ConnectionProfile:
+        return self.ctx.connections.profile
+
+    def refresh_connection(self) -> None:
+        """Re-read the active connection: backend, model list, which settings apply."""
+        profile = self.profile
+        old_backend = self.backend
+        self.backend = profile.backend
+        where = profile.label
+        self.connection_label.setText(f"Tuning on: <b>{_html(where)}</b> — {self.backend.label} settings")
+        self.hyper_pages.setCurrentIndex(0 if self.backend is Backend.AGENT_PLATFORM else 1)
+        if old_backend is not self.backend or not self.name_edit.text():
+            self._default_name()
+        self.load_models()
+
+    def load_models(self) -> None:
+        self.models = []
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        self.model_combo.blockSignals(False)
+        if self.backend is Backend.AGENT_PLATFORM:
+            override = self.ctx.settings.get(S.TUNABLE_MODELS_AP)
+            self._set_models(J.agent_platform_models(self._catalog, override))
+            return
+        self._set_tuning_possible(True)
+        self.models_status.setText("Looking for tunable models…")
+        from gemtune_desktop.services.tuning import list_gemini_tunable_models
+
+        try:
+            session = self.ctx.connections.session()
+        except UserError as err:
+            self._on_models_failed(err)
+            return
+        self.ctx.runner.run("tune:models", list_gemini_tunable_models, session,
+                            on_result=self._on_models_listed, on_error=self._on_models_failed, replace=True)
+
+    def _on_models_listed(self, pairs: list[tuple[str, str]]) -> None:
+        if self.backend is not Backend.GEMINI_API:
+            return
+        prices = self._catalog.get("gemini_api", {}).get("prices", {}) if self._catalog else {}
+        self._set_models([J.ModelInfo(name, label, price_per_million=J._opt_float(prices.get(name)))
+                          for name, label in pairs])
+
+    def _on_models_failed(self, err: UserError) -> None:
+        self.models_status.setText("Could not list models.")
+        self._set_tuning_possible(True)
+        self._show_status(f"The list of tunable models could not be read: {err.message} {err.hint}".strip())
+        self._update_start_enabled()
+
+    def _set_models(self, models: list[J.ModelInfo]) -> None:
+        self.models = list(models)
+        current = self.model_combo.currentData()
+        self.model_combo.blockSignals(True)
+        self.model_combo.clear()
+        for info in self.models:
+            extra = "" if info.label == info.id else f"  ({info.id})"
+            self.model_combo.addItem(f"{info.label}{extra}", info.id)
+        if current:
+            i = self.model_combo.findData(current)
+            if i >= 0:
+                self.model_combo.setCurrentIndex(i)
+        self.model_combo.blockSignals(False)
+        self.models_status.setText(f"{len(self.models)} model{'s' if len(self.models) != 1 else ''} can be tuned"
+                                   if self.models else "")
+        self._set_tuning_possible(bool(self.models) or self.backend is Backend.AGENT_PLATFORM)
+        self._on_model_changed()
+
+    def _set_tuning_possible(self, possible: bool) -> None:
+        self.tuning_possible = possible
+        self.unavailable.setVisible(not possible)
+        self.form_area.setVisible(possible)
+        if self.profile.is_sandbox:
+            self.use_sandbox_button.setText("Use the Sandbox's Agent Platform simulation")
+            self.use_sandbox_button.setToolTip("Keep working offline, with the Sandbox simulating Google Cloud "
+                                               "(Agent Platform), where tuning is available.")
+        else:
+            self.use_sandbox_button.setText("Use the Sandbox (offline simulation)")
+            self.use_sandbox_button.setToolTip("Switch to the offline Sandbox: a simulation to learn the whole "
+                                               "flow.")
+        self._update_start_enabled()
+
+    def current_model(self) -> J.ModelInfo | None:
+        model_id = self.model_combo.currentData()
+        for info in self.models:
+            if info.id == model_id:
+                return info
+        return None
+
+    def _on_model_changed(self, *_: Any) -> None:
+        info = self.current_model()
+        sizes = info.adapter_sizes if info else J.DEFAULT_ADAPTER_SIZES
+        current = self.ap_adapter.currentData()
+        self.ap_adapter.blockSignals(True)
+        self.ap_adapter.clear()
+        self.ap_adapter.addItem("Automatic (recommended for a first job)", None)
+        for s in sizes:
+            self.ap_adapter.addItem(str(s), s)
+        i = self.ap_adapter.findData(current)
+        self.ap_adapter.setCurrentIndex(max(0, i))
+        self.ap_adapter.blockSignals(False)
+        mode = self.ap_mode.currentData() or "adapter"
+        self.ap_mode.blockSignals(True)
+        self.ap_mode.clear()
+        self.ap_mode.addItem("Adapter (recommended)", "adapter")
+        if info is not None and info.full_tuning:
+            self.ap_mode.addItem("Full", "full")
+            self.ap_mode.setToolTip(TIPS["tuning_mode"])
+        else:
+            self.ap_mode.setToolTip(TIPS["tuning_mode"] + " This model offers adapter tuning only.")
+        self.ap_mode.setCurrentIndex(max(0, self.ap_mode.findData(mode)))
+        self.ap_mode.setEnabled(self.ap_mode.count() > 1)
+        self.ap_mode.blockSignals(False)
+        self._load_price()
+        self._on_form_changed()
+
+    def open_connections(self) -> None:
+        opener = getattr(self.window(), "open_connections", None)
+        if callable(opener):
+            opener()
+
+    def use_sandbox(self) -> None:
+        """Switch to the Sandbox, simulating Agent Platform if it already simulated the Gemini API."""
+        manager = self.ctx.connections
+        if manager.active_kind is ConnectionKind.SANDBOX:
+            profile = manager.profile
+            profile.sandbox_backend = Backend.AGENT_PLATFORM
+            manager.save_profile(profile)
+        else:
+            manager.set_active(ConnectionKind.SANDBOX)
+
+    def _on_setting_changed(self, name: str) -> None:
+        if name == S.TUNABLE_MODELS_AP.name and self.backend is Backend.AGENT_PLATFORM:
+            self.load_models()
+        elif name == S.TUNE_PRESETS.name:
+            self._reload_presets()
+
+    # -- project ------------------------------------------------------------------------------
+    def _on_project_changed(self, project: Any) -> None:
+        old = self._watched_project
+        if old is not None:
+            for sig in ("rows_inserted", "rows_removed", "reset_done", "examples_changed", "settings_changed"):
+                try:
+                    getattr(old, sig).disconnect(self._on_data_changed)
+                except (AttributeError, RuntimeError, TypeError):
+                    pass
+        self._watched_project = project
+        if project is not None:
+            for sig in ("rows_inserted", "rows_removed", "reset_done", "examples_changed", "settings_changed"):
+                signal = getattr(project, sig, None)
+                if signal is not None:
+                    signal.connect(self._on_data_changed)
+        if project is not None and not self._busy:
+            self._default_name(force=False)
+        self._on_data_changed()
+
+    def _on_data_changed(self, *_: Any) -> None:
+        self._summary_cache: dict[str, Any] | None = None
+        self._on_form_changed()
+
+    def _examples(self) -> list[Example]:
+        project = self.ctx.project
+        return list(getattr(project, "examples", []) or []) if project is not None else []
+
+    def _dataset_settings(self) -> DatasetSettings:
+        project = self.ctx.project
+        settings = getattr(project, "settings", None) if project is not None else None
+        return settings if isinstance(settings, DatasetSettings) else DatasetSettings()
+
+    def _splits(self) -> tuple[list[Example], list[Example]]:
+        examples = self._examples()
+        return ([e for e in examples if e.split is Split.TRAIN], [e for e in examples if e.split is Split.VALIDATION])
+
+    def _default_name(self, force: bool = True) -> None:
+        if not force and self.name_edit.text().strip():
+            return
+        project = self.ctx.project
+        stem = str(getattr(project, "display_name", "") or "tuned model") if project is not None else "tuned model"
+        limit = J.MAX_NAME_CHARS[self.backend.value]
+        suffix = f" {date.today().isoformat()}"
+        self.name_edit.setText(stem[: limit - len(suffix)].rstrip() + suffix)
+
+    # -- the form ------------------------------------------------------------------------------
+    def spec(self) -> J.JobSpec:
+        """The form's values as a :class:`JobSpec` for the active backend."""
+        name = self.name_edit.text().strip()
+        model = str(self.model_combo.currentData() or "")
+        if self.backend is Backend.GEMINI_API:
+            mode = "multiplier" if self.ga_mult_radio.isChecked() else "rate"
+            return J.JobSpec(backend=J.GEMINI_API, base_model=model, display_name=name,
+                             epochs=self.ga_epochs.value(), batch_size=self.ga_batch.value(),
+                             learning_rate=self.ga_rate.value(), learning_rate_multiplier=self.ga_mult.value(),
+                             learning_rate_mode=mode)
+        epochs = self.ap_epochs.value()
+        mult = self.ap_multiplier.value()
+        return J.JobSpec(backend=J.AGENT_PLATFORM, base_model=model, display_name=name,
+                         epochs=None if epochs is None else int(epochs),
+                         learning_rate_multiplier=None if mult is None else float(mult),
+                         adapter_size=self.ap_adapter.currentData(),
+                         tuning_mode=self.ap_mode.currentData() or "adapter",
+                         use_validation=self.ap_validation.isChecked(),
+                         export_last_checkpoint_only=self.ap_export_last.isChecked())
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        """Fill the form from a preset or a "re-run with these settings" request (unknown keys ignored)."""
+        spec = self.spec().with_values(values)
+        if "base_model" in values and spec.base_model:
+            i = self.model_combo.findData(spec.base_model)
+            if i < 0 and self.backend is Backend.GEMINI_API:
+                i = self.model_combo.findData(J.gemini_model_name(spec.base_model))
+            if i < 0:
+                info = J.ModelInfo(spec.base_model, spec.base_model)
+                self.models.append(info)
+                self.model_combo.addItem(f"{spec.base_model} (not in the usual list)", spec.base_model)
+                i = self.model_combo.count() - 1
+            self.model_combo.setCurrentIndex(i)
+        if "display_name" in values and spec.display_name:
+            self.name_edit.setText(spec.display_name)
+        if self.backend is Backend.GEMINI_API:
+            if "epochs" in values and spec.epochs:
+                self.ga_epochs.setValue(spec.epochs)
+            if "batch_size" in values and spec.batch_size:
+                self.ga_batch.setValue(spec.batch_size)
+            if spec.learning_rate is not None and "learning_rate" in values:
+                self.ga_rate.setValue(spec.learning_rate)
+            if spec.learning_rate_multiplier is not None and "learning_rate_multiplier" in values:
+                self.ga_mult.setValue(spec.learning_rate_multiplier)
+            (self.ga_mult_radio if spec.learning_rate_mode == "multiplier" else self.ga_rate_radio).setChecked(True)
+        else:
+            if "epochs" in values:
+                self.ap_epochs.set_value(spec.epochs)
+            if "learning_rate_multiplier" in values:
+                self.ap_multiplier.set_value(spec.learning_rate_multiplier)
+            if "adapter_size" in values:
+                self.ap_adapter.setCurrentIndex(max(0, self.ap_adapter.findData(spec.adapter_size)))
+            if "tuning_mode" in values:
+                self.ap_mode.setCurrentIndex(max(0, self.ap_mode.findData(spec.tuning_mode)))
+            if "use_validation" in values:
+                self.ap_validation.setChecked(spec.use_validation)
+            if "export_last_checkpoint_only" in values:
+                self.ap_export_last.setChecked(spec.export_last_checkpoint_only)
+        self._on_form_changed()
+
+    def prefill(self, values: dict[str, Any]) -> None:
+        """Handle ``tune_prefill_requested``: fill the form and show the tab."""
+        self.set_values(dict(values))
+        self.ctx.show_tab_requested.emit("tune")
+        self._show_status("The settings were filled in from the earlier job. Check them, then start tuning.")
+
+    def _on_form_changed(self, *_: Any) -> None:
+        if not hasattr(self, "start_button"):
+            return
+        limit = J.MAX_NAME_CHARS[self.backend.value]
+        n = len(self.name_edit.text().strip())
+        self.name_count.setText(f"{n} / {limit}" + ("  — too long" if n > limit else ""))
+        self._update_estimate()
+        self._update_start_enabled()
+
+    # -- estimate and price --------------------------------------------------------------------
+    def _user_prices(self) -> dict[str, Any]:
+        data = self.ctx.settings.get_json(S.MODEL_PRICES)
+        return data if isinstance(data, dict) else {}
+
+    def _load_price(self) -> None:
+        info = self.current_model()
+        model = info.id if info else ""
+        price = J.model_price(model, self.models, self._user_prices()) if model else None
+        self.price_spin.blockSignals(True)
+        self.price_spin.setValue(price if price is not None else 0.0)
+        self.price_spin.blockSignals(False)
+        shipped = info.price_per_million if info else None
+        as_of = self._catalog.get("prices_as_of", "")
+        if model in self._user_prices():
+            note = "your price" + (f" (shipped: ${shipped:.2f}, as of {as_of})" if shipped is not None else "")
+        elif shipped is not None:
+            note = f"shipped estimate as of {as_of}"
+        else:
+            note = "no shipped price for this model: enter one for a cost estimate"
+        self.price_note.setText(note)
+        self.price_reset.setEnabled(model in self._user_prices())
+
+    def _on_price_edited(self, value: float) -> None:
+        info = self.current_model()
+        if info is None:
+            return
+        prices = self._user_prices()
+        prices[info.id] = float(value)
+        self.ctx.settings.set_json(S.MODEL_PRICES, prices)
+        self._load_price()
+        self._update_estimate()
+
+    def reset_price(self) -> None:
+        info = self.current_model()
+        prices = self._user_prices()
+        if info is not None and info.id in prices:
+            del prices[info.id]
+            self.ctx.settings.set_json(S.MODEL_PRICES, prices)
+        self._load_price()
+        self._update_estimate()
+
+    def current_price(self) -> float | None:
+        info = self.current_model()
+        if info is None:
+            return None
+        return J.model_price(info.id, self.models, self._user_prices())
+
+    def _summary(self) -> dict[str, Any]:
+        cache = getattr(self, "_summary_cache", None)
+        if cache is not None and cache.get("backend") == self.backend.value:
+            return cache
+        train, validation = self._splits()
+        settings = self._dataset_settings()
+        tokens = sum(J.example_tokens(e, settings, self.backend.value) for e in train)
+        self._summary_cache = {"backend": self.backend.value, "train": len(train), "validation": len(validation),
+                               "tokens": tokens}
+        return self._summary_cache
+
+    def estimate(self) -> J.Estimate:
+        s = self._summary()
+        return J.estimate_from_counts(self.spec(), s["train"], s["validation"], s["tokens"], self.current_price())
+
+    def _update_estimate(self) -> None:
+        if self.ctx.project is None:
+            self.estimate_label.setText("Open or create a project in the Dataset tab to see the estimate.")
+            return
+        est = self.estimate()
+        rows = "".join(f"<tr><td>{_html(k)}:&nbsp;</td><td><b>{_html(v)}</b></td></tr>" for k, v in est.lines())
+        notes = "".join(f"<br><small>{_html(n)}</small>" for n in est.notes)
+        self.estimate_label.setText(f"<table>{rows}</table>{notes}")
+
+    # -- start --------------------------------------------------------------------------------
+    def _start_blocker(self) -> str:
+        if self._busy:
+            return "A job is being started…"
+        if not self.tuning_possible:
+            return NO_TUNING_TITLE + "."
+        if self.ctx.project is None:
+            return "Open or create a project in the Dataset tab first: the examples come from the project."
+        if getattr(self.ctx.project, "read_only", False):
+            return "This project is open read-only, so the job could not be recorded in it. Open it normally."
+        if not self.models and self.backend is Backend.AGENT_PLATFORM:
+            return "No base model is listed. Add models in Settings (tunable Agent Platform models)."
+        if self.model_combo.currentData() is None:
+            return "Choose a base model first."
+        return ""
+
+    def _update_start_enabled(self) -> None:
+        reason = self._start_blocker()
+        self.start_button.setEnabled(not reason)
+        self.start_reason.setText(reason if not self._busy else "")
+        self.start_button.setToolTip(reason or "Check the dataset and settings, then start the tuning job.")
+
+    def start(self) -> None:
+        """Pre-flight, record, submit. Safe against double clicks."""
+        if self._busy or self._start_blocker():
+            return
+        self._set_busy(True)
+        self.monitor_button.hide()
+        self._clear_problems()
+        self._clear_field_marks()
+        spec = self.spec()
+        info = self.current_model()
+        problems = J.check_spec(spec, adapter_sizes=info.adapter_sizes if info else J.DEFAULT_ADAPTER_SIZES,
+                                full_tuning=bool(info and info.full_tuning))
+        if problems:
+            self._show_spec_problems(problems)
+            self._set_busy(False)
+            return
+        examples = [e.copy() for e in self._examples()]
+        settings = self._dataset_settings()
+        snapshot = DatasetSettings(settings.preamble, settings.system_instruction, settings.target,
+                                   settings.split_seed, settings.split_ratios, dict(settings.extra))
+        target = Target(self.backend.value)
+        self._show_status("Checking the dataset…")
+        from gemtune_desktop.core.validation import validate
+
+        self.ctx.runner.run("tune:preflight", lambda _token, ex, st, tg: validate(ex, st, tg), examples, snapshot,
+                            target, on_result=lambda findings: self._after_preflight(spec, examples, snapshot,
+                                                                                     findings),
+                            on_error=self._on_submit_failed_early, on_cancelled=lambda: self._set_busy(False))
+
+    def _after_preflight(self, spec: J.JobSpec, examples: list[Example], settings: DatasetSettings,
+                         findings: list[Any]) -> None:
+        errors = [f for f in findings if str(getattr(f.severity, "value", f.severity)) == "error"]
+        warnings = [f for f in findings if str(getattr(f.severity, "value", f.severity)) == "warning"]
+        if errors:
+            self._show_findings(errors, examples)
+            self._show_status(f"Tuning was not started: the dataset has {len(errors)} problem"
+                              f"{'s' if len(errors) != 1 else ''} that the service would refuse. Fix them first.")
+            self._set_busy(False)
+            return
+        if warnings and not self.confirm_warnings(warnings):
+            self._show_status("Tuning was not started. Review the warnings in the Dataset tab.")
+            self._set_busy(False)
+            return
+        self._submit(spec, examples, settings)
+
+    def confirm_warnings(self, warnings: list[Any]) -> bool:
+        """Ask whether to start despite warnings (a modal question)."""
+        shown = "\n".join(f"• {(w.location() + ': ') if w.location() else ''}{w.message}" for w in warnings[:8])
+        more = f"\n… and {len(warnings) - 8} more." if len(warnings) > 8 else ""
+        box = QMessageBox(QMessageBox.Icon.Question, "Start tuning despite warnings?",
+                          f"The dataset has {len(warnings)} warning{'s' if len(warnings) != 1 else ''}. Tuning "
+                          f"will work, but the result may be worse:\n\n{shown}{more}", parent=self)
+        box.setObjectName("tuneWarningsQuestion")
+        start = box.addButton("Start anyway", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Go back", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(start)
+        box.exec()
+        return box.clickedButton() is start
+
+    def _submit(self, spec: J.JobSpec, examples: list[Example], settings: DatasetSettings) -> None:
+        from gemtune_desktop.core.jobs import JobRecord, JobState
+        from gemtune_desktop.core.project import jobs_repo
+        from gemtune_desktop.services.tuning import SubmitOutcome, SubmitRequest, submit_job
+
+        train = [e for e in examples if e.split is Split.TRAIN]
+        validation = [e for e in examples if e.split is Split.VALIDATION]
+        used_validation = validation if (spec.backend == J.AGENT_PLATFORM and spec.use_validation) else []
+        submit_key = uuid.uuid4().hex
+        est = J.estimate(spec, train, validation, settings, self.current_price())
+        profile = self.profile
+        hyper = {**spec.hyperparameters(), "base_model": spec.base_model, "display_name": spec.display_name}
+        if spec.backend == J.GEMINI_API:
+            hyper["tuned_model_id"] = J.tuned_model_id(spec.display_name, submit_key)
+        record = JobRecord(
+            connection_kind=profile.kind.value, backend=self.backend.value, connection_id=_connection_id(profile),
+            display_name=spec.display_name, base_model=spec.base_model, hyperparameters=hyper,
+            dataset_hash=J.dataset_hash(train, used_validation, settings),
+            dataset_name=str(getattr(self.ctx.project, "display_name", "")), train_count=len(train),
+            validation_count=len(used_validation),
+            train_tokens=int(est.training_tokens if est.training_tokens is not None else est.tokens_per_epoch),
+            submit_key=submit_key, state=JobState.SUBMITTING)
+        store = self.ctx.project.store
+        try:
+            self._job_id = jobs_repo.add_job(store, record)
+        except Exception as exc:  # the project file could not be written: do not send anything
+            from gemtune_desktop.services.errors import describe
+
+            err = describe(exc)
+            self._show_error(UserError("The job could not be recorded in the project file, so it was not started.",
+                                       err.hint or "Check the disk and try again.", detail=err.detail))
+            self._set_busy(False)
+            return
+        self.ctx.jobs_changed.emit()
+        try:
+            session = self.ctx.connections.session()
+        except UserError as err:
+            self._on_submit_failed(err)
+            return
+        self._outcome = SubmitOutcome()
+        request = SubmitRequest(spec, submit_key, train, used_validation, settings)
+        self.progress.setValue(0)
+        self.progress.show()
+        self._show_status("Starting the tuning job…")
+        self.ctx.runner.run("tune:submit", submit_job, session, request, self._outcome,
+                            on_result=self._on_submitted, on_error=self._on_submit_failed,
+                            on_progress=self._on_progress, on_cancelled=self._on_submit_cancelled)
+
+    def cancel(self) -> None:
+        self.ctx.runner.cancel("tune:submit")
+        self.ctx.runner.cancel("tune:preflight")
+        self._show_status("Cancelling…")
+
+    def _on_progress(self, done: int, total: int, text: str) -> None:
+        if total > 0:
+            self.progress.setRange(0, total)
+            self.progress.setValue(done)
+        else:
+            self.progress.setRange(0, 0)
+        if text:
+            self._show_status(text)
+
+    def _on_submitted(self, result: Any) -> None:
+        from gemtune_desktop.core.jobs import JobState, now_iso
+        from gemtune_desktop.core.project import jobs_repo
+
+        self._outcome = None
+        store = self.ctx.project.store if self.ctx.project is not None else None
+        if store is not None and self._job_id:
+            jobs_repo.update_job(store, self._job_id, resource_name=result.resource_name,
+                                 state=JobState.parse(result.state), total_steps=int(result.total_steps or 0),
+                                 tuned_model=result.tuned_model, endpoint=result.endpoint,
+                                 experiment=result.experiment, started_at=result.create_time or now_iso(), error="")
+        self.ctx.jobs_changed.emit()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(1000)
+        retried = f" (after {result.attempts} attempts; the service was busy)" if result.attempts > 1 else ""
+        self._show_status(f"✔ The tuning job “{self.name_edit.text().strip()}” has started{retried}. It is recorded "
+                          "in this project; follow it in the Monitor tab.")
+        self.monitor_button.show()
+        self.ctx.status_message.emit("Tuning job started.", 5000)
+        self._set_busy(False)
+
+    def _on_submit_failed(self, err: UserError) -> None:
+        from gemtune_desktop.core.jobs import JobState
+        from gemtune_desktop.core.project import jobs_repo
+
+        outcome = self._outcome
+        self._outcome = None
+        if outcome is not None and outcome.result is not None:
+            self._on_submitted(outcome.result)
+            return
+        store = self.ctx.project.store if self.ctx.project is not None else None
+        if store is not None and self._job_id:
+            jobs_repo.update_job(store, self._job_id, state=JobState.SUBMIT_FAILED,
+                                 error=f"{err.message} {err.hint}".strip())
+            self.ctx.jobs_changed.emit()
+        field = getattr(err, "field", "")
+        if field:
+            self._mark_field(field)
+        self._show_error(err)
+        self._set_busy(False)
+
+    def _on_submit_failed_early(self, err: UserError) -> None:
+        self._show_error(err)
+        self._set_busy(False)
+
+    def _on_submit_cancelled(self) -> None:
+        from gemtune_desktop.core.jobs import JobState
+        from gemtune_desktop.core.project import jobs_repo
+
+        outcome = self._outcome
+        self._outcome = None
+        if outcome is not None and outcome.result is not None:  # the job was created before Cancel took effect
+            self._on_submitted(outcome.result)
+            self._show_status(self.status_label.text() + " (Cancel came too late: the job had already been "
+                              "created. You can cancel the job itself in the Monitor tab.)")
+            return
+        store = self.ctx.project.store if self.ctx.project is not None else None
+        if store is not None and self._job_id:
+            if outcome is not None and outcome.create_sent:
+                jobs_repo.update_job(store, self._job_id, state=JobState.SUBMIT_FAILED,
+                                     error="Cancelled while the job was being created; if the service created it "
+                                           "anyway, it appears in the Monitor tab's list of jobs on the service.")
+            else:
+                jobs_repo.mark_deleted(store, self._job_id)
+            self.ctx.jobs_changed.emit()
+        self._show_status("Cancelled. No tuning job was started.")
+        self._set_busy(False)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.cancel_button.setVisible(busy)
+        if not busy:
+            self.progress.hide()
+        for w in (self.model_combo, self.name_edit, self.hyper_pages, self.load_preset_button):
+            w.setEnabled(not busy)
+        self._update_start_enabled()
+
+    # -- problems and messages -----------------------------------------------------------------
+    def _clear_problems(self) -> None:
+        self.problems_list.clear()
+        self._blocking_ids = []
+        self.problems_box.hide()
+
+    def _show_spec_problems(self, problems: list[J.Problem]) -> None:
+        self.problems_list.clear()
+        self._blocking_ids = []
+        self.problems_box.setTitle("Settings to fix before tuning")
+        self.problems_intro.setText("These settings would be refused by the service:")
+        for p in problems:
+            item = QListWidgetItem(f"⚠ {p.message}")
+            item.setData(Qt.ItemDataRole.UserRole, {"field": p.field})
+            self.problems_list.addItem(item)
+            self._mark_field(p.field)
+        self.show_rows_button.hide()
+        self.problems_box.show()
+        self._show_status("Tuning was not started: fix the settings marked with ⚠.")
+
+    def _show_findings(self, findings: list[Any], examples: list[Example]) -> None:
+        self.problems_list.clear()
+        self.problems_box.setTitle("Problems to fix before tuning")
+        self.problems_intro.setText(f"The dataset has {len(findings)} error{'s' if len(findings) != 1 else ''} for "
+                                    f"{self.backend.label}. Double-click a problem to see its row in the "
+                                    "Dataset tab.")
+        ids: list[int] = []
+        for f in findings[:500]:
+            row_ids = []
+            if f.row is not None and 0 < f.row <= len(examples):
+                row_ids.append(examples[f.row - 1].id)
+            if f.example_id:
+                row_ids.append(int(f.example_id))
+            where = f.location()
+            item = QListWidgetItem(f"✖ {where + ': ' if where else ''}{f.message}")
+            item.setData(Qt.ItemDataRole.UserRole, {"ids": row_ids})
+            item.setToolTip("Double-click to show this row in the Dataset tab." if row_ids else f.message)
+            self.problems_list.addItem(item)
+            ids.extend(i for i in row_ids if i not in ids)
+        self._blocking_ids = ids
+        self.show_rows_button.setVisible(bool(ids))
+        self.problems_box.show()
+
+    def _on_problem_activated(self, item: QListWidgetItem) -> None:
+        data = item.data(Qt.ItemDataRole.UserRole) or {}
+        if data.get("ids"):
+            self.focus_rows(list(data["ids"]))
+        elif data.get("field"):
+            self._focus_field(data["field"])
+
+    def focus_rows(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        self.ctx.rows_focus_requested.emit(list(ids))
+        self.ctx.show_tab_requested.emit("dataset")
+
+    def _field_widget(self, field: str) -> QWidget | None:
+        ga = self.backend is Backend.GEMINI_API
+        return {
+            "display_name": self.name_edit, "base_model": self.model_combo,
+            "epochs": self.ga_epochs if ga else self.ap_epochs.spin,
+            "learning_rate_multiplier": self.ga_mult if ga else self.ap_multiplier.spin,
+            "adapter_size": self.ap_adapter, "tuning_mode": self.ap_mode, "batch_size": self.ga_batch,
+            "learning_rate": self.ga_rate, "use_validation": self.ap_validation,
+        }.get(field)
+
+    def _mark_field(self, field: str) -> None:
+        w = self._field_widget(field)
+        if w is None:
+            return
+        w.setProperty("problem", True)
+        w.setStyleSheet("border: 2px solid #c62828;")
+        w.setAccessibleDescription("Problem: this setting needs to be changed. " + (w.toolTip() or ""))
+
+    def _clear_field_marks(self) -> None:
+        for field in ("display_name", "base_model", "epochs", "learning_rate_multiplier", "adapter_size",
+                      "tuning_mode", "batch_size", "learning_rate", "use_validation"):
+            w = self._field_widget(field)
+            if w is not None and w.property("problem"):
+                w.setProperty("problem", False)
+                w.setStyleSheet("")
+
+    def _focus_field(self, field: str) -> None:
+        w = self._field_widget(field)
+        if w is not None:
+            w.setFocus()
+
+    def _show_status(self, text: str) -> None:
+        self.status_label.setText(text)
+
+    def _show_error(self, err: UserError) -> None:
+        self._last_error = err
+        text = f"✖ {err.message}"
+        if err.hint:
+            text += f"\n{err.hint}"
+        self._show_status(text)
+
+    # -- presets ------------------------------------------------------------------------------
+    def _presets(self) -> dict[str, Any]:
+        data = self.ctx.settings.get_json(S.TUNE_PRESETS)
+        return data if isinstance(data, dict) else {}
+
+    def _reload_presets(self) -> None:
+        text = self.preset_combo.currentText()
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.clear()
+        for name in sorted(self._presets()):
+            self.preset_combo.addItem(name)
+        self.preset_combo.setEditText(text)
+        self.preset_combo.blockSignals(False)
+
+    def save_preset(self) -> None:
+        name = self.preset_combo.currentText().strip()
+        if not name:
+            self._show_status("Type a name for the preset first (in the Preset box).")
+            return
+        spec = self.spec()
+        presets = self._presets()
+        presets[name] = {"backend": spec.backend, "base_model": spec.base_model, **spec.hyperparameters()}
+        self.ctx.settings.set_json(S.TUNE_PRESETS, presets)
+        self._reload_presets()
+        self.preset_combo.setEditText(name)
+        self._show_status(f"Preset “{name}” saved.")
+
+    def load_preset(self) -> None:
+        name = self.preset_combo.currentText().strip()
+        values = self._presets().get(name)
+        if not isinstance(values, dict):
+            self._show_status(f"There is no preset called “{name}”." if name else "Choose a preset first.")
+            return
+        note = ""
+        if values.get("backend") and values["backend"] != self.backend.value:
+            note = (f" It was saved for {Backend(values['backend']).label}; settings that do not apply here were "
+                    "skipped.")
+        self.set_values({k: v for k, v in values.items() if k != "backend"})
+        self._show_status(f"Preset “{name}” loaded.{note}")
+
+    def delete_preset(self) -> None:
+        name = self.preset_combo.currentText().strip()
+        presets = self._presets()
+        if name in presets:
+            del presets[name]
+            self.ctx.settings.set_json(S.TUNE_PRESETS, presets)
+            self._reload_presets()
+            self.preset_combo.setEditText("")
+            self._show_status(f"Preset “{name}” deleted.")
+
+    # -- main window hooks ----------------------------------------------------------------------
+    def can_close(self) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        for purpose in ("tune:submit", "tune:preflight", "tune:models"):
+            self.ctx.runner.cancel(purpose)
+
+
+def _connection_id(profile: ConnectionProfile) -> str:
+    if profile.kind is ConnectionKind.AGENT_PLATFORM:
+        return f"{profile.project}/{profile.region}"
+    if profile.kind is ConnectionKind.SANDBOX:
+        return f"sandbox/{profile.sandbox_backend.value}"
+    return "gemini-api"
+
+
+def _html(text: str) -> str:
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+

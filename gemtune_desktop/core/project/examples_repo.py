@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
-from gemtune_desktop.core.examples import DatasetSettings, Example, Split, Target
+from gemtune_desktop.core.examples import DatasetSettings, Example, Split
 
 FIELDS = ("input", "output", "split", "tags", "note")
 _SPLITS = {s.value: s for s in Split}
@@ -153,26 +153,10 @@ def delete(store: Store, ids: Sequence[int]) -> None:
 
 # -- dataset settings ----------------------------------------------------------------------
 def load_settings(store: Store) -> DatasetSettings:
-    values = dict(store.conn.execute("SELECT key, value FROM dataset_settings").fetchall())
-    s = DatasetSettings()
-    s.preamble = values.pop("preamble", s.preamble)
-    s.system_instruction = values.pop("system_instruction", s.system_instruction)
-    try:
-        s.target = Target(values.pop("target", s.target.value))
-    except ValueError:
-        s.target = Target.GEMINI_API
-    try:
-        s.split_seed = int(values.pop("split_seed", s.split_seed))
-    except ValueError:
-        pass
-    try:
-        ratios = json.loads(values.pop("split_ratios", "null"))
-        if isinstance(ratios, list) and len(ratios) == 3:
-            s.split_ratios = (float(ratios[0]), float(ratios[1]), float(ratios[2]))
-    except (ValueError, TypeError):
-        pass
-    s.extra = {k: str(v) for k, v in values.items()}
-    return s
+    from gemtune_desktop.core.formats.project_file import settings_from_rows
+
+    rows = store.conn.execute("SELECT key, value FROM dataset_settings").fetchall()
+    return settings_from_rows({str(k): str(v) for k, v in rows})
 
 
 def save_settings(store: Store, settings: DatasetSettings) -> None:

@@ -1,0 +1,125 @@
+"""Speed and memory of ``gemtune-desktop check`` on large JSONL files, against orjson alone.
+
+Generates (once) JSONL files of 100,000 and 1,000,000 single-turn examples into benchmarks/.data/
+(about 200-character inputs and 100-character outputs, mixed ASCII / Latin-1 / CJK text, as in
+qt-performance-notes.md §2), then times in fresh subprocesses, median of several runs:
+
+* floor: ``[orjson.loads(line) for line in open(path, "rb")]``
+* check: ``run_check(path, as_json=True)`` (read, validate with every rule, print the JSON report)
+
+and prints ``RESULT check_100k ratio=<check/floor> goal=2.0``, ``RESULT check_1m ratio=...`` and
+``RESULT check_peak_memory ratio=<peak RSS of check on 1M / file size> goal=3.0``.
+
+Usage: .venv/bin/python benchmarks/check_speed.py [--runs 3] [--skip-1m]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / ".data"
+
+ASCII_WORDS = ("the customer asked about a refund for the order placed last week and wants to know when the money "
+               "will be back on the card please check the status of shipment number").split()
+LATIN_WORDS = "café naïve résumé über señor garçon déjà vu crème brûlée façade Ærø smörgåsbord fiancée".split()
+CJK_WORDS = ["東京", "データ", "日本語", "学習", "注文", "返金", "顧客", "配送", "状況", "確認", "서울", "데이터", "中文", "模型"]
+
+
+def _text(rng: random.Random, length: int, kind: int) -> str:
+    words = ASCII_WORDS if kind == 0 else ASCII_WORDS + LATIN_WORDS if kind == 1 else ASCII_WORDS + CJK_WORDS
+    out: list[str] = []
+    size = 0
+    target = rng.randint(int(length * 0.7), int(length * 1.3))
+    while size < target:
+        w = rng.choice(words)
+        out.append(w)
+        size += len(w) + 1
+    return " ".join(out)
+
+
+def generate(path: Path, n: int) -> None:
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(n)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "wb") as f:
+        for _ in range(n):
+            kind = rng.choices((0, 1, 2), (6, 3, 1))[0]
+            rec = {"text_input": _text(rng, 200, kind), "output": _text(rng, 100, kind)}
+            f.write(orjson.dumps(rec, option=orjson.OPT_APPEND_NEWLINE))
+    tmp.replace(path)
+
+
+FLOOR = """
+import time, orjson, sys, resource
+t = time.perf_counter()
+rows = [orjson.loads(line) for line in open(sys.argv[1], "rb")]
+dt = time.perf_counter() - t
+print(dt, len(rows), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+CHECK = """
+import io, os, sys, time, resource, contextlib
+sys.path.insert(0, sys.argv[2])
+from gemtune_desktop.commands.check import run_check
+t = time.perf_counter()
+with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+    code = run_check(sys.argv[1], "gemini-api", True)
+dt = time.perf_counter() - t
+print(dt, code, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def _run(script: str, path: Path) -> tuple[float, int]:
+    out = subprocess.run([sys.executable, "-c", script, str(path), str(ROOT)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    return float(out[0]), int(out[2])
+
+
+def measure(path: Path, runs: int) -> tuple[float, float, float, int]:
+    floor, check, rss = [], [], []
+    for _ in range(runs):
+        floor.append(_run(FLOOR, path)[0])
+        dt, peak = _run(CHECK, path)
+        check.append(dt)
+        rss.append(peak)
+    return statistics.median(floor), statistics.median(check), statistics.median(check) / statistics.median(
+        floor), max(rss)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--skip-1m", action="store_true")
+    args = ap.parse_args()
+    p100k = DATA / "check_100k.jsonl"
+    generate(p100k, 100_000)
+    f, c, ratio, rss = measure(p100k, args.runs)
+    size = p100k.stat().st_size
+    print(json.dumps({"file": p100k.name, "mb": round(size / 1e6, 1), "orjson_s": round(f, 3), "check_s": round(c, 3),
+                      "peak_rss_mb": round(rss / 1e6)}))
+    print(f"RESULT check_100k ratio={ratio:.2f} goal=2.0")
+    if not args.skip_1m:
+        p1m = DATA / "check_1m.jsonl"
+        generate(p1m, 1_000_000)
+        f, c, ratio, rss = measure(p1m, 1)
+        size = p1m.stat().st_size
+        print(json.dumps({"file": p1m.name, "mb": round(size / 1e6, 1), "orjson_s": round(f, 3),
+                          "check_s": round(c, 3), "peak_rss_mb": round(rss / 1e6)}))
+        print(f"RESULT check_1m ratio={ratio:.2f}")
+        print(f"RESULT check_peak_memory ratio={rss / size:.2f} goal=3.0")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Excel workbooks (.xlsx) through openpyxl in read-only / write-only mode.
+
+Numbers come out as the text a user sees (2 → "2", 2.5 → "2.5"), blank rows are skipped, and each
+example remembers its spreadsheet row. Strings are written as strings (never as formulas).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from gemtune_desktop.core.cancel import CancelToken
+from gemtune_desktop.core.errors import DatasetReadError
+from gemtune_desktop.core.examples import Example, Split
+from gemtune_desktop.core.formats.model import (
+    PROGRESS_EVERY,
+    ColumnMapping,
+    ImportResult,
+    cell_text,
+    guess_mapping,
+    parse_split,
+    unknown_split_finding,
+)
+from gemtune_desktop.core.formats.tabular import header_names
+from gemtune_desktop.core.validation import Finding
+
+EXCEL_MAX_CELL_CHARS = 32_767
+
+
+def _open(path: Path) -> Any:
+    from openpyxl import load_workbook
+
+    try:
+        return load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, AttributeError, EOFError,
+            zipfile.LargeZipFile) as exc:
+        raise DatasetReadError(f"{path.name} is not a readable Excel workbook ({type(exc).__name__}).",
+                               "Open it in Excel and save it again as .xlsx, or export it as CSV.") from None
+    except OSError as exc:
+        raise DatasetReadError(f"{path.name} could not be read: {exc.strerror or exc}.") from None
+    except Exception as exc:  # openpyxl raises assorted errors on damaged workbooks
+        raise DatasetReadError(f"{path.name} is not a readable Excel workbook ({type(exc).__name__}).",
+                               "Open it in Excel and save it again as .xlsx, or export it as CSV.") from None
+
+
+def _sheet(wb: Any, sheet: str | None, name: str) -> Any:
+    if sheet is None:
+        return wb.worksheets[0] if wb.worksheets else None
+    if sheet not in wb.sheetnames:
+        raise DatasetReadError(f"{name} has no sheet named “{sheet}”.",
+                               f"Choose one of: {', '.join(wb.sheetnames)}.")
+    return wb[sheet]
+
+
+def _rows(ws: Any) -> Iterator[tuple[int, list[str]]]:
+    """(spreadsheet row number, cell texts) of every non-blank row."""
+    ws.reset_dimensions()  # some writers store wrong dimensions; read what is there
+    for number, values in enumerate(ws.iter_rows(min_row=1, values_only=True), start=1):
+        cells = [cell_text(v) for v in values]
+        if any(c.strip() for c in cells):
+            yield number, cells
+
+
+def sheet_names(path: Path) -> list[str]:
+    wb = _open(path)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def read_xlsx(path: Path, *, sheet: str | None, mapping: ColumnMapping | None,
+              token: CancelToken | None) -> ImportResult:
+    wb = _open(path)
+    try:
+        sheets = list(wb.sheetnames)
+        ws = _sheet(wb, sheet, path.name)
+        if ws is None:
+            raise DatasetReadError(f"{path.name} has no worksheets.", "Add a sheet with input and output columns.")
+        try:
+            total = int(ws.max_row or 0)
+        except Exception:
+            total = 0
+        examples: list[Example] = []
+        lines: list[int] = []
+        findings: list[Finding] = []
+        columns: list[str] = []
+        idx: list[int | None] = []
+        try:
+            for number, cells in _rows(ws):
+                if not columns:
+                    columns = header_names(cells)
+                    while columns and columns[-1].startswith("Column ") and not cells[len(columns) - 1].strip():
+                        columns.pop()
+                    mapping = mapping or guess_mapping(columns)
+                    if mapping is None:
+                        return ImportResult([], [], "xlsx", None, columns, True, [], "", sheets)
+                    idx = []
+                    for col, required in ((mapping.input_column, True), (mapping.output_column, True),
+                                          (mapping.split_column, False), (mapping.tags_column, False),
+                                          (mapping.note_column, False)):
+                        if col is not None and col in columns:
+                            idx.append(columns.index(col))
+                        elif col is not None and required:
+                            raise DatasetReadError(f"The sheet has no column named “{col}”.",
+                                                   "Choose the input and output columns again.")
+                        else:
+                            idx.append(None)
+                    continue
+                width = len(cells)
+                vals = [cells[i] if i is not None and i < width else "" for i in idx]
+                split = Split.TRAIN
+                if vals[2]:
+                    found = parse_split(vals[2])
+                    if found is None:
+                        findings.append(unknown_split_finding(vals[2], number, len(examples) + 1))
+                    else:
+                        split = found
+                examples.append(Example(vals[0], vals[1], split, vals[3], vals[4]))
+                lines.append(number)
+                if len(examples) % PROGRESS_EVERY == 0 and token is not None:
+                    token.check()
+                    token.report(number, max(total, number), f"Read {len(examples):,} rows")
+        except DatasetReadError:
+            raise
+        except Exception as exc:  # damaged sheet XML
+            raise DatasetReadError(f"{path.name} could not be read completely ({type(exc).__name__}).",
+                                   "Open it in Excel and save it again as .xlsx, or export it as CSV.") from None
+        if not columns:
+            raise DatasetReadError(f"The sheet “{ws.title}” in {path.name} is empty.",
+                                   "Choose the sheet that holds the examples.")
+        return ImportResult(examples, findings, "xlsx", None, columns, False, lines, "", sheets)
+    finally:
+        wb.close()
+
+
+def preview_xlsx(path: Path, rows: int, sheet: str | None) -> tuple[list[str], list[list[str]], list[str]]:
+    wb = _open(path)
+    try:
+        ws = _sheet(wb, sheet, path.name)
+        columns: list[str] = []
+        out: list[list[str]] = []
+        if ws is not None:
+            try:
+                for _number, cells in _rows(ws):
+                    if not columns:
+                        columns = header_names(cells)
+                        continue
+                    out.append(cells)
+                    if len(out) >= rows:
+                        break
+            except Exception as exc:
+                raise DatasetReadError(f"{path.name} could not be read ({type(exc).__name__}).",
+                                       "Open it in Excel and save it again as .xlsx.") from None
+        return columns, out, list(wb.sheetnames)
+    finally:
+        wb.close()

@@ -1,0 +1,61 @@
+"""Notice the main window's first paint: start deferred work then, and report it to benchmarks.
+
+The start-up path ends when the window is first painted. Work that is not needed to show
+the window (importing google-genai in the background, the first reachability check)
+waits for this moment so that it does not compete with the first paint for the GIL.
+
+With ``GEMTUNE_REPORT_FIRST_PAINT=1`` the app prints ``GEMTUNE_FIRST_PAINT <unix time>`` on
+stdout at the first paint event (``benchmarks/startup.py`` measures start-up with it); with
+``GEMTUNE_REPORT_FIRST_PAINT=modules`` it also prints ``GEMTUNE_MODULES <json list>`` of
+the modules imported by then (``tests/test_startup_imports.py`` checks that list).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QWidget
+
+REPORT_ENV = "GEMTUNE_REPORT_FIRST_PAINT"
+
+
+class FirstPaintWatcher(QObject):
+    """Calls ``callbacks`` once, just after ``window`` is painted for the first time."""
+
+    def __init__(self, window: QWidget, callbacks: list[Callable[[], None]], fallback_ms: int = 3000) -> None:
+        super().__init__(window)
+        self._window = window
+        self._callbacks = list(callbacks)
+        self.painted = False
+        window.installEventFilter(self)
+        # A window that is never painted (started minimised) must not hold the deferred work forever.
+        QTimer.singleShot(fallback_ms, self._run_callbacks)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if not self.painted and watched is self._window and event.type() == QEvent.Type.Paint:
+            self.painted = True
+            report_first_paint()
+            self._window.removeEventFilter(self)
+            # After this paint has been flushed to the screen.
+            QTimer.singleShot(0, self._run_callbacks)
+        return False
+
+    def _run_callbacks(self) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+
+def report_first_paint() -> None:
+    """Print the first-paint time (and the loaded modules) when a benchmark or test asks."""
+    mode = os.environ.get(REPORT_ENV, "")
+    if not mode:
+        return
+    print(f"GEMTUNE_FIRST_PAINT {time.time():.6f}", flush=True)
+    if mode == "modules":
+        print("GEMTUNE_MODULES " + json.dumps(sorted(sys.modules)), flush=True)

@@ -1,0 +1,204 @@
+"""Reading training data the way the tuning services do, and the statistics they report about it.
+
+Agent Platform reads a JSONL file (one ``{"systemInstruction"?, "contents": [...]}`` per line,
+reference §3.3); the Gemini API takes inline ``{"textInput", "output"}`` examples. Bad lines are
+dropped with a reason naming the line; over-long examples are counted as truncated.
+Tokens are estimated as one per four characters (the same rule :func:`count_tokens` uses).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import statistics
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_EXAMPLE_TOKENS = 131_072
+MAX_DROPPED_REASONS = 20
+
+
+def count_tokens(text: str) -> int:
+    """The Sandbox's token estimate: about four characters per token."""
+    return math.ceil(len(text) / 4) if text else 0
+
+
+@dataclass(slots=True)
+class TrainingExample:
+    input: str
+    output: str
+    system: str = ""
+    turns: int = 2
+    line: int = 0
+
+    @property
+    def input_tokens(self) -> int:
+        return count_tokens(self.system) + count_tokens(self.input)
+
+    @property
+    def output_tokens(self) -> int:
+        return count_tokens(self.output)
+
+    def to_json(self) -> list[Any]:
+        return [self.input, self.output, self.system, self.turns, self.line]
+
+    @classmethod
+    def from_json(cls, data: list[Any]) -> TrainingExample:
+        return cls(str(data[0]), str(data[1]), str(data[2]), int(data[3]), int(data[4]))
+
+
+@dataclass
+class ParsedDataset:
+    examples: list[TrainingExample] = field(default_factory=list)
+    dropped_reasons: list[str] = field(default_factory=list)
+    dropped_count: int = 0
+    truncated_indices: list[int] = field(default_factory=list)
+    contents_preview: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def usable(self) -> bool:
+        return bool(self.examples)
+
+    def drop(self, line: int, reason: str) -> None:
+        self.dropped_count += 1
+        if len(self.dropped_reasons) < MAX_DROPPED_REASONS:
+            self.dropped_reasons.append(f"Line {line}: {reason}")
+
+
+def _parts_text(turn: dict[str, Any], line: int, where: str) -> str:
+    parts = turn.get("parts")
+    if not isinstance(parts, list) or not parts:
+        raise ValueError(f"{where} has no \"parts\"")
+    texts = []
+    for part in parts:
+        if not isinstance(part, dict):
+            raise ValueError(f"{where} has a part that is not an object")
+        if "text" in part:
+            texts.append(str(part["text"]))
+        elif "fileData" in part or "inlineData" in part:
+            texts.append("")
+        else:
+            raise ValueError(f"{where} has a part without \"text\"")
+    return "".join(texts)
+
+
+def parse_agent_platform_jsonl(data: bytes) -> ParsedDataset:
+    """Parse an Agent Platform SFT file; never raises for bad content (bad lines are dropped)."""
+    result = ParsedDataset()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        result.drop(1, f"the file is not UTF-8 text (byte {exc.start})")
+        return result
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            result.drop(line_no, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(obj, dict):
+            result.drop(line_no, "each line must be a JSON object")
+            continue
+        unknown = sorted(set(obj) - {"systemInstruction", "system_instruction", "contents", "tools"})
+        if unknown:
+            result.drop(line_no, f"unknown field \"{unknown[0]}\" (expected \"contents\" and optional "
+                                 "\"systemInstruction\")")
+            continue
+        contents = obj.get("contents")
+        if not isinstance(contents, list) or not contents:
+            result.drop(line_no, "\"contents\" is missing or empty")
+            continue
+        try:
+            system = ""
+            sys_obj = obj.get("systemInstruction", obj.get("system_instruction"))
+            if sys_obj is not None:
+                if not isinstance(sys_obj, dict):
+                    raise ValueError("\"systemInstruction\" must be an object with \"parts\"")
+                system = _parts_text(sys_obj, line_no, "\"systemInstruction\"")
+            turns: list[tuple[str, str]] = []
+            for i, turn in enumerate(contents, start=1):
+                if not isinstance(turn, dict):
+                    raise ValueError(f"turn {i} is not an object")
+                role = turn.get("role")
+                if role not in ("user", "model"):
+                    raise ValueError(f"turn {i} has role {role!r}; use \"user\" or \"model\"")
+                turns.append((role, _parts_text(turn, line_no, f"turn {i}")))
+        except ValueError as exc:
+            result.drop(line_no, str(exc))
+            continue
+        if turns[-1][0] != "model":
+            result.drop(line_no, "the last turn must have role \"model\" (the answer to learn)")
+            continue
+        if not any(role == "user" for role, _ in turns):
+            result.drop(line_no, "there is no \"user\" turn")
+            continue
+        output = turns[-1][1]
+        if not output.strip():
+            result.drop(line_no, "the model's answer is empty")
+            continue
+        user_text = next(t for role, t in reversed(turns) if role == "user")
+        example = TrainingExample(user_text, output, system, len(turns), line_no)
+        if example.input_tokens + example.output_tokens + sum(count_tokens(t) for _, t in turns[:-2]) \
+                > MAX_EXAMPLE_TOKENS:
+            result.truncated_indices.append(len(result.examples))
+        result.examples.append(example)
+        if len(result.contents_preview) < 6:
+            result.contents_preview = [*result.contents_preview, *contents][:6]
+    if not result.examples and not result.dropped_reasons:
+        result.drop(1, "the file has no examples")
+    return result
+
+
+def _distribution(values: list[int], billable: list[int] | None = None) -> dict[str, Any]:
+    if not values:
+        return {}
+    lo, hi = min(values), max(values)
+    buckets = []
+    if hi > lo:
+        width = (hi - lo) / 5
+        for i in range(5):
+            left = lo + i * width
+            right = lo + (i + 1) * width
+            n = sum(1 for v in values if left <= v < right or (i == 4 and v == hi))
+            buckets.append({"count": n, "left": left, "right": right})
+    else:
+        buckets.append({"count": len(values), "left": float(lo), "right": float(hi)})
+    return {
+        "sum": str(sum(values)), "billableSum": str(sum(billable if billable is not None else values)),
+        "min": float(lo), "max": float(hi), "mean": statistics.fmean(values),
+        "median": float(statistics.median(values)), "p5": float(_percentile(values, 5)),
+        "p95": float(_percentile(values, 95)), "buckets": buckets,
+    }
+
+
+def _percentile(values: list[int], pct: float) -> float:
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * pct / 100
+    f, c = math.floor(k), math.ceil(k)
+    return ordered[f] if f == c else ordered[f] + (ordered[c] - ordered[f]) * (k - f)
+
+
+def supervised_stats(parsed: ParsedDataset, epochs: int, steps: int) -> dict[str, Any]:
+    """``tuningDataStats.supervisedTuningDataStats`` as Agent Platform reports it (int64 as strings)."""
+    ex = parsed.examples
+    in_tokens = [min(e.input_tokens, MAX_EXAMPLE_TOKENS) for e in ex]
+    out_tokens = [e.output_tokens for e in ex]
+    dataset_tokens = sum(in_tokens) + sum(out_tokens)
+    chars = sum(len(e.system) + len(e.input) + len(e.output) for e in ex)
+    stats: dict[str, Any] = {
+        "tuningDatasetExampleCount": str(len(ex)),
+        "totalTuningCharacterCount": str(chars),
+        "totalBillableCharacterCount": str(chars * epochs),
+        "totalBillableTokenCount": str(dataset_tokens * epochs),
+        "tuningStepCount": str(steps),
+        "totalTruncatedExampleCount": str(len(parsed.truncated_indices)),
+        "truncatedExampleIndices": [str(i) for i in parsed.truncated_indices],
+        "droppedExampleReasons": list(parsed.dropped_reasons),
+        "userInputTokenDistribution": _distribution(in_tokens),
+        "userOutputTokenDistribution": _distribution(out_tokens),
+        "userMessagePerExampleDistribution": _distribution([e.turns for e in ex]),
+        "userDatasetExamples": parsed.contents_preview,
+    }
+    return stats

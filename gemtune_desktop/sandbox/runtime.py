@@ -1,0 +1,49 @@
+"""The in-app Sandbox: one process-wide server, started lazily on first use (thread-safe).
+
+``ConnectionManager.sandbox_url()`` calls :func:`ensure_running`; tests install their own
+server with :func:`use_server` so the app and the test talk to the same emulator.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from gemtune_desktop.sandbox.server import SandboxServer
+
+_lock = threading.Lock()
+_server: SandboxServer | None = None
+
+
+def ensure_running(state_dir: Path, steps_per_second: float = 4.0) -> str:
+    """Base URL of the in-app Sandbox, starting it (state kept in ``state_dir``) if needed."""
+    global _server
+    with _lock:
+        if _server is None or not _server.running:
+            server = SandboxServer(state_dir=state_dir, steps_per_second=steps_per_second)
+            server.start()
+            _server = server
+        elif _server.steps_per_second != steps_per_second and steps_per_second > 0:
+            _server.steps_per_second = steps_per_second
+        return _server.base_url
+
+
+def use_server(server: SandboxServer | None) -> None:
+    """Install ``server`` (already started) as the in-app Sandbox; ``None`` forgets it."""
+    global _server
+    with _lock:
+        _server = server
+
+
+def current() -> SandboxServer | None:
+    with _lock:
+        return _server
+
+
+def shutdown() -> None:
+    """Stop the in-app Sandbox (at app exit)."""
+    global _server
+    with _lock:
+        server, _server = _server, None
+    if server is not None:
+        server.stop()

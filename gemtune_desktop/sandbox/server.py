@@ -1,0 +1,298 @@
+"""``SandboxServer``: the Sandbox emulator as a threaded Werkzeug HTTP server on 127.0.0.1.
+
+Point the SDK at ``server.base_url``:
+
+* Gemini API: ``genai.Client(api_key="x", http_options={"base_url": url, "api_version": "v1beta"})``
+* Agent Platform: ``genai.Client(vertexai=True, project="sandbox-project", location="us-central1",
+  credentials=google.oauth2.credentials.Credentials(token="x"),
+  http_options={"base_url": url, "api_version": "v1beta1"})``
+* Cloud Storage: ``storage.Client(project="sandbox-project", credentials=AnonymousCredentials(),
+  client_options={"api_endpoint": url.rstrip("/")})``; the bucket ``sandbox-bucket`` exists.
+
+Loss curves of an Agent Platform job (REST, relative to ``{base_url}v1beta1/``):
+``GET {job.experiment}`` → ``metadata.backing_tensorboard_resource``;
+``GET {tensorboard}/experiments/{experiment id}/runs`` → ``tensorboardRuns[].name``;
+``GET {run}/timeSeries`` → ``tensorboardTimeSeries[]`` (``/train_total_loss``, plus
+``/eval_total_loss`` when a validation file was given);
+``GET {tensorboard}:batchRead?timeSeries=NAME&...`` → ``timeSeriesData[].values[{step, wallTime,
+scalar.value}]`` (at most 1000 points per series, randomly subsampled like the real service).
+
+Tests inject faults with ``server.faults.add(...)`` and see every request in ``server.requests``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.routing import Map
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from gemtune_desktop.sandbox import generation
+from gemtune_desktop.sandbox.apierror import ApiError
+from gemtune_desktop.sandbox.datasets import TrainingExample
+from gemtune_desktop.sandbox.faults import FaultRule, Faults
+from gemtune_desktop.sandbox.http import SegmentConverter, body_json, json_response, sse_response
+from gemtune_desktop.sandbox.routes_agent import AgentPlatformRoutes
+from gemtune_desktop.sandbox.routes_gemini import GeminiApiRoutes
+from gemtune_desktop.sandbox.routes_storage import StorageRoutes
+from gemtune_desktop.sandbox.state import SandboxState
+
+log = logging.getLogger(__name__)
+
+HIDDEN_HEADERS = frozenset({"authorization", "x-goog-api-key", "cookie"})
+STATUS_MESSAGES = {
+    429: "Resource has been exhausted (e.g. check quota). (Sandbox fault injection)",
+    500: "Internal error encountered. (Sandbox fault injection)",
+    502: "Bad gateway. (Sandbox fault injection)",
+    503: "The service is currently unavailable. (Sandbox fault injection)",
+    504: "Deadline exceeded. (Sandbox fault injection)",
+}
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request as it reached the Sandbox (auth headers removed)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    headers: dict[str, str]
+    query_lists: dict[str, list[str]] = field(default_factory=dict)
+    time: float = 0.0
+
+
+class RequestLog:
+    """Thread-safe, append-only record of requests (list-like)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: list[RecordedRequest] = []
+
+    def append(self, item: RecordedRequest) -> None:
+        with self._lock:
+            self._items.append(item)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def snapshot(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._items)
+
+    def matching(self, path_part: str, method: str | None = None) -> list[RecordedRequest]:
+        return [r for r in self.snapshot() if path_part in r.path and (method is None or r.method == method)]
+
+    def __iter__(self) -> Iterator[RecordedRequest]:
+        return iter(self.snapshot())
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def __getitem__(self, index: int) -> RecordedRequest:
+        with self._lock:
+            return self._items[index]
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("%s %s → %s", self.command, self.path, code)
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        log.debug("werkzeug %s: " + message, type, *args)
+
+
+class SandboxServer:
+    """The emulator; ``start()`` serves on a daemon thread, ``stop()`` shuts it down."""
+
+    def __init__(self, state_dir: Path | None = None, steps_per_second: float = 4.0, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        if steps_per_second <= 0:
+            raise ValueError("steps_per_second must be positive")
+        self.host = host
+        self.port = port
+        self.state = SandboxState(Path(state_dir) if state_dir is not None else None, steps_per_second)
+        self.faults = Faults()
+        self.requests = RequestLog()
+        self.stream_delay_s = 0.1
+        self.streams: list[tuple[str, int, bool]] = []  # (path, chunks sent, completed)
+        self._forced_failures: list[str] = []
+        self._lock = threading.Lock()
+        self._httpd: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+        self.agent = AgentPlatformRoutes(self)
+        self.gemini = GeminiApiRoutes(self)
+        self.storage = StorageRoutes(self)
+        self.url_map = Map([*self.agent.rules(), *self.gemini.rules(), *self.storage.rules()],
+                           converters={"seg": SegmentConverter}, strict_slashes=False, merge_slashes=False)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> SandboxServer:
+        with self._lock:
+            if self._httpd is not None:
+                return self
+            httpd = make_server(self.host, self.port, self, threaded=True, request_handler=_QuietHandler)
+            httpd.daemon_threads = True  # type: ignore[attr-defined]
+            self._httpd = httpd
+            self.port = httpd.server_port
+            self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
+                                            name="gemtune-sandbox", daemon=True)
+            self._thread.start()
+        log.info("Sandbox serving on %s", self.base_url)
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            httpd, self._httpd = self._httpd, None
+            thread, self._thread = self._thread, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    @property
+    def running(self) -> bool:
+        return self._httpd is not None
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}/"
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- simulation knobs ------------------------------------------------------------------------
+    @property
+    def steps_per_second(self) -> float:
+        return self.state.pace
+
+    @steps_per_second.setter
+    def steps_per_second(self, value: float) -> None:
+        self.state.set_pace(float(value))
+
+    def fail_next_training(self, message: str = "The simulated training run failed (injected by a test).",
+                           count: int = 1) -> None:
+        """Make the next ``count`` created jobs / tuned models end FAILED with ``message``."""
+        with self._lock:
+            self._forced_failures.extend([message] * count)
+
+    def take_forced_failure(self) -> str | None:
+        with self._lock:
+            return self._forced_failures.pop(0) if self._forced_failures else None
+
+    def note_stream(self, sent: int, completed: bool, path: str = "") -> None:
+        with self._lock:
+            self.streams.append((path, sent, completed))
+
+    # -- generation ------------------------------------------------------------------------------
+    def generate_response(self, request: Request, method: str, model: str,
+                          examples: Sequence[TrainingExample] | None, label: str) -> Response:
+        body = body_json(request)
+        if method == "countTokens":
+            return json_response(generation.count(body))
+        result = generation.generate(model, body, examples, label)
+        if method == "generateContent":
+            return json_response(result)
+        chunks = generation.stream_chunks(result)
+        if request.args.get("alt") != "sse":
+            return json_response(chunks)
+        path = request.path
+        return sse_response(chunks, lambda: self.stream_delay_s,
+                            lambda sent, done: self.note_stream(sent, done, path))
+
+    # -- WSGI ------------------------------------------------------------------------------------
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        self._record(request)
+        rules = self.faults.pick(request.method, request.path)
+        for rule in rules:
+            if rule.kind == "latency" and rule.latency_s > 0:
+                time.sleep(rule.latency_s)
+        fault: FaultRule | None = next((r for r in rules if r.kind != "latency"), None)
+        if fault is not None and fault.kind == "drop":
+            _shutdown(environ)
+            return []
+        if fault is not None and fault.kind == "status":
+            headers = {}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = f"{fault.retry_after:g}"
+            err = ApiError(fault.status, STATUS_MESSAGES.get(fault.status, "Injected fault (Sandbox)."),
+                           headers=headers)
+            return err.response()(environ, start_response)
+        response = self._dispatch(request)
+        if fault is not None and fault.kind == "malformed":
+            response = Response(b'{"name": "projects/sandbox-project/locations/us-central1/tuningJobs/1", "state": ',
+                                status=200, content_type="application/json; charset=UTF-8")
+        elif fault is not None and fault.kind == "truncate":
+            response = _truncated(response, environ)
+        return response(environ, start_response)
+
+    def _record(self, request: Request) -> None:
+        parsed: Any = None
+        if request.method in ("POST", "PUT", "PATCH") and (request.content_type or "").startswith("application/json"):
+            try:
+                parsed = json.loads(request.get_data(cache=True) or b"null")
+            except ValueError:
+                parsed = None
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in HIDDEN_HEADERS}
+        self.requests.append(RecordedRequest(
+            method=request.method, path=request.path, query=request.args.to_dict(flat=True), json=parsed,
+            headers=headers, query_lists=request.args.to_dict(flat=False), time=time.time()))
+
+    def _dispatch(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            handler, args = adapter.match()
+            return handler(request, **args)
+        except ApiError as exc:
+            return exc.response()
+        except (NotFound, MethodNotAllowed):
+            return ApiError(404, f"The Sandbox has no route for {request.method} {request.path}.").response()
+        except HTTPException as exc:
+            return ApiError(exc.code or 500, exc.description or "HTTP error").response()
+        except Exception:
+            log.exception("Sandbox handler failed for %s %s", request.method, request.path)
+            return ApiError(500, "Internal error in the Sandbox (see the app log).").response()
+
+
+def _shutdown(environ: dict[str, Any]) -> None:
+    sock = environ.get("werkzeug.socket")
+    if sock is None:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+
+
+def _truncated(response: Response, environ: dict[str, Any]) -> Response:
+    full = response.get_data()
+    half = full[: max(1, len(full) // 2)]
+
+    def body() -> Iterator[bytes]:
+        yield half
+        _shutdown(environ)
+
+    out = Response(body(), status=response.status_code, content_type=response.content_type)
+    for key, value in response.headers.items():
+        if key.lower() not in ("content-length", "content-type"):
+            out.headers[key] = value
+    out.headers["Content-Length"] = str(len(full))
+    return out

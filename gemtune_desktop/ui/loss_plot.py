@@ -1,0 +1,346 @@
+"""The loss plot (pyqtgraph): training and validation loss per step for one or several jobs.
+
+The only module that imports pyqtgraph, inside :class:`LossPlot`'s constructor, which the
+Monitor tab calls the first time it is shown (pyqtgraph costs about 0.35 s to import).
+
+Fast with long curves (qt-performance-notes §3): float64 arrays, antialiasing off,
+``setDownsampling(auto=True, method='peak')`` and ``setClipToView(True)``, and redraws
+throttled by a timer (at most :data:`REDRAW_HZ` per second, and only when a curve changed).
+Lines differ by dash pattern as well as colour (training solid, validation dashed with dots).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from gemtune_desktop.core.loss import (
+    SERIES_LABELS,
+    TRAIN,
+    VALIDATION,
+    LossSeries,
+    ema,
+    epoch_boundaries,
+    epoch_of,
+    to_csv_rows,
+)
+
+REDRAW_HZ = 8
+MAX_EPOCH_LINES = 100
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
+STYLES = {TRAIN: Qt.PenStyle.SolidLine, VALIDATION: Qt.PenStyle.DashLine}
+
+
+@dataclass
+class _Curve:
+    series: LossSeries
+    item: Any  # PlotDataItem (raw)
+    smooth_item: Any  # PlotDataItem (smoothed) or None
+    drawn: tuple[int, float, bool] = (-1, -1.0, False)  # revision, smoothing, log mode drawn
+
+
+@dataclass
+class _Job:
+    job_id: int
+    label: str
+    color: str
+    steps_per_epoch: float = 0.0
+    curves: dict[str, _Curve] = field(default_factory=dict)
+    epoch_lines: list[Any] = field(default_factory=list)
+    epochs_drawn: int = -1
+    scanned: int = 0  # points already scanned for epoch boundaries
+
+
+class LossPlot(QWidget):
+    """A zoomable, pannable loss plot with a hover read-out.
+
+    Signals:
+        redrawn(): the curves on screen were updated (tests and the benchmark wait on it).
+    """
+
+    redrawn = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        import pyqtgraph as pg
+
+        pg.setConfigOptions(antialias=False, background="w", foreground="k")
+        self._pg = pg
+        self.plot_widget = pg.PlotWidget(self)
+        self.plot_widget.setObjectName("lossPlot")
+        self.plot_widget.setAccessibleName("Loss curve")
+        self.plot_widget.setToolTip("Drag to pan, scroll to zoom, right-click for more; "
+                                    "“Reset zoom” shows everything again")
+        self.plot_item = self.plot_widget.getPlotItem()
+        self.plot_item.showGrid(x=True, y=True, alpha=0.25)
+        self.plot_item.setLabel("bottom", "training step")
+        self.plot_item.setLabel("left", "loss")
+        self.plot_item.setClipToView(True)
+        self.plot_item.setDownsampling(auto=True, mode="peak")
+        self.legend = self.plot_item.addLegend(offset=(-10, 10))
+        self.readout = QLabel("Point at the curve to read step, epoch and loss.", self)
+        self.readout.setObjectName("lossReadout")
+        self.readout.setAccessibleName("Loss at the mouse pointer")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.empty_label = QLabel("", self)
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.readout)
+        layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.empty_label)
+        self._jobs: dict[int, _Job] = {}
+        self._order: list[int] = []
+        self.smoothing = 0.0
+        self.log_y = False
+        self._timer = QTimer(self)
+        self._timer.setInterval(int(1000 / REDRAW_HZ))
+        self._timer.timeout.connect(self.redraw_if_changed)
+        self._timer.start()
+        self.plot_widget.scene().sigMouseMoved.connect(self._mouse_moved)
+        self._update_empty()
+
+    # -- content ----------------------------------------------------------------------------
+    def set_jobs(self, jobs: list[tuple[int, str, dict[str, LossSeries], float]]) -> None:
+        """Show these jobs: (id, label, {series name: LossSeries}, steps per epoch); the first gets epoch lines."""
+        wanted = [j[0] for j in jobs]
+        for job_id in [j for j in self._order if j not in wanted]:
+            self._remove(job_id)
+        for i, (job_id, label, series, spe) in enumerate(jobs):
+            job = self._jobs.get(job_id)
+            if job is None or job.label != label:
+                if job is not None:
+                    self._remove(job_id)
+                job = _Job(job_id, label, PALETTE[i % len(PALETTE)], spe)
+                self._jobs[job_id] = job
+            if spe != job.steps_per_epoch:
+                job.steps_per_epoch = spe
+                self._clear_epoch_lines(job)
+            for name, s in series.items():
+                self._ensure_curve(job, name, s)
+        self._order = wanted
+        for job_id in self._order[1:]:
+            self._clear_epoch_lines(self._jobs[job_id])
+        self.redraw_if_changed()
+        self._update_empty()
+
+    def add_series(self, job_id: int, name: str, series: LossSeries) -> None:
+        """A new series (e.g. validation points started arriving) for a job already shown."""
+        job = self._jobs.get(job_id)
+        if job is not None:
+            self._ensure_curve(job, name, series)
+
+    def _ensure_curve(self, job: _Job, name: str, series: LossSeries) -> None:
+        existing = job.curves.get(name)
+        if existing is not None and existing.series is series:
+            return
+        if existing is not None:
+            self._drop_curve(existing)
+        pg = self._pg
+        color = QColor(job.color)
+        pen = pg.mkPen(color, width=2, style=STYLES.get(name, Qt.PenStyle.DotLine))
+        what = SERIES_LABELS.get(name, name)
+        kwargs: dict[str, Any] = {"pen": pen, "name": f"{job.label} — {what}"}
+        if name == VALIDATION:
+            kwargs.update(symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None)
+        item = pg.PlotDataItem(**kwargs)
+        item.setDownsampling(auto=True, method="peak")
+        item.setClipToView(True)
+        self.plot_item.addItem(item)
+        job.curves[name] = _Curve(series, item, None)
+
+    def _drop_curve(self, curve: _Curve) -> None:
+        for item in (curve.item, curve.smooth_item):
+            if item is not None:
+                self.plot_item.removeItem(item)
+
+    def _remove(self, job_id: int) -> None:
+        job = self._jobs.pop(job_id, None)
+        if job is None:
+            return
+        for curve in job.curves.values():
+            self._drop_curve(curve)
+        self._clear_epoch_lines(job)
+        if job_id in self._order:
+            self._order.remove(job_id)
+
+    def clear(self) -> None:
+        for job_id in list(self._jobs):
+            self._remove(job_id)
+        self._update_empty()
+
+    def _clear_epoch_lines(self, job: _Job) -> None:
+        for line in job.epoch_lines:
+            self.plot_item.removeItem(line)
+        job.epoch_lines = []
+        job.epochs_drawn = -1
+        job.scanned = 0
+
+    def _update_empty(self) -> None:
+        if not self._jobs:
+            self.empty_label.setText("Select a job in the list to see its loss curve; select several to compare.")
+        elif not any(len(c.series) for j in self._jobs.values() for c in j.curves.values()):
+            self.empty_label.setText("No loss values yet — the curve appears once training starts.")
+        else:
+            self.empty_label.setText("")
+        self.empty_label.setVisible(bool(self.empty_label.text()))
+
+    # -- options ----------------------------------------------------------------------------
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing = max(0.0, min(0.99, float(weight)))
+        self.redraw_if_changed()
+
+    def set_log_scale(self, on: bool) -> None:
+        self.log_y = bool(on)
+        self.plot_item.setLogMode(x=False, y=self.log_y)
+        self.redraw_if_changed()
+
+    def reset_zoom(self) -> None:
+        self.plot_item.enableAutoRange()
+        self.plot_item.autoRange()
+
+    # -- drawing ------------------------------------------------------------------------------
+    def redraw_if_changed(self) -> bool:
+        """Push changed curves to pyqtgraph; the throttle timer calls this at most REDRAW_HZ times a second."""
+        changed = False
+        for job_id in self._order:
+            job = self._jobs[job_id]
+            for name, curve in job.curves.items():
+                state = (curve.series.revision, self.smoothing, self.log_y)
+                if state == curve.drawn:
+                    continue
+                self._draw_curve(job, name, curve)
+                curve.drawn = state
+                changed = True
+            if job_id == (self._order[0] if self._order else None):
+                train = job.curves.get(TRAIN)
+                if train is not None and train.series.revision != job.epochs_drawn:
+                    self._draw_epoch_lines(job, train.series)
+                    job.epochs_drawn = train.series.revision
+        if changed:
+            self._update_empty()
+            self.redrawn.emit()
+        return changed
+
+    def _draw_curve(self, job: _Job, name: str, curve: _Curve) -> None:
+        s = curve.series
+        x, y = s.steps, s.values
+        if self.log_y:  # log of non-positive values is undefined: hide those points
+            y = np.where(y > 0, y, np.nan)
+        smooth = self.smoothing > 0 and name == TRAIN and len(s) > 2
+        if smooth:
+            faint = QColor(job.color)
+            faint.setAlpha(70)
+            curve.item.setPen(self._pg.mkPen(faint, width=1))
+            if curve.smooth_item is None:
+                curve.smooth_item = self._pg.PlotDataItem(
+                    pen=self._pg.mkPen(QColor(job.color), width=2), name=f"{job.label} — smoothed")
+                curve.smooth_item.setDownsampling(auto=True, method="peak")
+                curve.smooth_item.setClipToView(True)
+                self.plot_item.addItem(curve.smooth_item)
+            curve.smooth_item.setData(x, ema(y, self.smoothing))
+        else:
+            curve.item.setPen(self._pg.mkPen(QColor(job.color), width=2,
+                                             style=STYLES.get(name, Qt.PenStyle.DotLine)))
+            if curve.smooth_item is not None:
+                self.plot_item.removeItem(curve.smooth_item)
+                curve.smooth_item = None
+        curve.item.setData(x, y, connect="finite")
+
+    def _draw_epoch_lines(self, job: _Job, series: LossSeries) -> None:
+        """Mark where each epoch ends; only the points added since the last call are scanned."""
+        n = len(series)
+        if n < job.scanned:  # the series was rewritten: start over
+            self._clear_epoch_lines(job)
+        start = max(0, job.scanned - 1)
+        epochs = epoch_of(series, job.steps_per_epoch)
+        bounds = epoch_boundaries(series.steps[start:], epochs[start:])
+        job.scanned = n
+        pen = QPen(QColor("#777777"))
+        pen.setStyle(Qt.PenStyle.DotLine)
+        pen.setCosmetic(True)
+        for step, epoch in bounds:
+            if len(job.epoch_lines) >= MAX_EPOCH_LINES:
+                break
+            line = self._pg.InfiniteLine(pos=step, angle=90, movable=False, pen=pen,
+                                         label=f"end of epoch {epoch}",
+                                         labelOpts={"position": 0.95, "color": "#555555", "rotateAxis": (1, 0)})
+            self.plot_item.addItem(line, ignoreBounds=True)
+            job.epoch_lines.append(line)
+
+    # -- hover read-out -------------------------------------------------------------------------
+    def _mouse_moved(self, pos: Any) -> None:
+        vb = self.plot_item.getViewBox()
+        if not self.plot_item.sceneBoundingRect().contains(pos):
+            return
+        step = vb.mapSceneToView(pos).x()
+        self.readout.setText(self.readout_at(step))
+
+    def readout_at(self, step: float) -> str:
+        """``"Step 120 · epoch 3.0 · training loss 0.412"`` for each visible curve near ``step``."""
+        parts: list[str] = []
+        for job_id in self._order:
+            job = self._jobs[job_id]
+            for name, curve in job.curves.items():
+                point = curve.series.value_at(step)
+                if point is None:
+                    continue
+                s, epoch, value = point
+                if epoch is None and job.steps_per_epoch:
+                    epoch = s / job.steps_per_epoch
+                epoch_text = f" · epoch {epoch:.2f}".rstrip("0").rstrip(".") if epoch is not None else ""
+                prefix = f"{job.label}: " if len(self._order) > 1 else ""
+                parts.append(f"{prefix}step {s}{epoch_text} · {SERIES_LABELS.get(name, name)} {value:.4g}")
+        return "   |   ".join(parts) if parts else "No points here."
+
+    # -- export -------------------------------------------------------------------------------
+    def export_png(self, path: str | Path) -> Path:
+        target = Path(path)
+        if target.suffix.lower() != ".png":
+            target = target.with_suffix(".png")
+        if not self.plot_widget.grab().save(str(target), "PNG"):
+            raise OSError(f"Could not write {target}")
+        return target
+
+    def export_csv(self, path: str | Path) -> Path:
+        target = Path(path)
+        rows: list[list[str]] = []
+        for job_id in self._order:
+            job = self._jobs[job_id]
+            part = to_csv_rows({name: c.series for name, c in job.curves.items()})
+            header, body = part[0], part[1:]
+            if not rows:
+                rows.append(["job", *header])
+            rows.extend([job.label, *r] for r in body)
+        if not rows:
+            rows = [["job", "series", "step", "epoch", "loss"]]
+        with target.open("w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows(rows)
+        return target
+
+    def shown_jobs(self) -> list[int]:
+        return list(self._order)
+
+    def curve_points(self, job_id: int, name: str = TRAIN) -> int:
+        """How many points the on-screen curve of a job holds (for tests)."""
+        job = self._jobs.get(job_id)
+        curve = job.curves.get(name) if job else None
+        if curve is None or curve.item.xData is None:
+            return 0
+        return len(curve.item.xData)
+
+    def epoch_line_positions(self) -> list[float]:
+        if not self._order:
+            return []
+        return [float(line.value()) for line in self._jobs[self._order[0]].epoch_lines]
+
+    def stop(self) -> None:
+        self._timer.stop()

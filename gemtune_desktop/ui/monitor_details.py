@@ -1,0 +1,318 @@
+"""The Monitor tab's side panels: advice read from the curve, and the selected job's details.
+
+:class:`AdvicePanel` shows each :class:`~gemtune_desktop.core.advice.Advice` with a
+"Tune again with these settings" button (and, for overfitting, a button to test the best
+checkpoint). :class:`DetailsPanel` shows the hyperparameters the service used, the dataset
+statistics it reported (truncated rows link to the Dataset tab), errors in plain words, the
+tuned model and endpoint names with copy buttons, and each checkpoint with a Test button.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gemtune_desktop.core.advice import OVERFITTING, Advice
+from gemtune_desktop.core.jobs import JobRecord
+
+_HYPER_WORDS = {
+    "epoch_count": "Epochs", "epochs": "Epochs", "learning_rate_multiplier": "Learning-rate multiplier",
+    "learning_rate": "Learning rate", "adapter_size": "Adapter size", "batch_size": "Batch size",
+}
+_STAT_WORDS = (
+    ("tuning_dataset_example_count", "Training examples"),
+    ("tuning_step_count", "Training steps"),
+    ("total_billable_token_count", "Billable tokens"),
+    ("total_tuning_character_count", "Characters"),
+    ("total_truncated_example_count", "Truncated examples"),
+)
+
+
+def _label(text: str, parent: QWidget, rich: bool = False) -> QLabel:
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction if rich
+                                  else Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def _heading(text: str, parent: QWidget) -> QLabel:
+    label = QLabel(f"<b>{html.escape(text)}</b>", parent)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    return label
+
+
+def checkpoint_for(job: JobRecord, epoch: int | None, step: int | None) -> dict[str, Any] | None:
+    """The job's checkpoint at ``epoch`` (or the last one at or before ``step``)."""
+    cps = [c for c in job.checkpoints if c.get("endpoint")]
+    if epoch is not None:
+        for cp in cps:
+            if int(cp.get("epoch") or 0) == epoch:
+                return cp
+    if step is not None:
+        before = [c for c in cps if int(c.get("step") or 0) <= step]
+        if before:
+            return max(before, key=lambda c: int(c.get("step") or 0))
+    return None
+
+
+class _Clearable(QWidget):
+    """A vertical box whose contents are rebuilt from scratch for each job."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.box = QVBoxLayout(self)
+        self.box.setContentsMargins(4, 4, 4, 4)
+
+    def clear(self) -> None:
+        while self.box.count():
+            item = self.box.takeAt(0)
+            widget = item.widget()
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+
+
+class AdvicePanel(_Clearable):
+    """Findings from the curve, each with a one-click next step.
+
+    Signals:
+        prefill_requested(dict): settings for the Tune tab.
+        test_requested(dict): {"model", "label", "job_id"} of a checkpoint to try.
+    """
+
+    prefill_requested = Signal(dict)
+    test_requested = Signal(dict)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("advicePanel")
+        self.setAccessibleName("Advice from the loss curve")
+        self.advice: list[Advice] = []
+        self.show_advice(None, [])
+
+    def show_advice(self, job: JobRecord | None, advice: list[Advice]) -> None:
+        self.clear()
+        self.advice = list(advice)
+        self.box.addWidget(_heading("Advice from the curve", self))
+        if job is None:
+            self.box.addWidget(_label("Select a job to read its curve.", self))
+            return
+        if not advice:
+            text = ("Nothing to suggest yet: advice appears when the curve shows a plateau, overfitting, or a "
+                    "loss that does not go down." if job.state.active or not job.state.ended else
+                    "The curve looks healthy: no plateau, no overfitting, and the loss went down.")
+            self.box.addWidget(_label(text, self))
+            return
+        for a in advice:
+            frame = QFrame(self)
+            frame.setFrameShape(QFrame.Shape.StyledPanel)
+            frame.setObjectName(f"advice_{a.kind}")
+            inner = QVBoxLayout(frame)
+            mark = "⚠ " if a.warning else "ℹ "
+            inner.addWidget(_heading(mark + a.title, frame))
+            inner.addWidget(_label(a.text, frame))
+            row = QHBoxLayout()
+            if a.settings:
+                settings = {**_base_settings(job), **a.settings}
+                button = QPushButton("Tune again with these settings", frame)
+                button.setObjectName(f"adviceTune_{a.kind}")
+                shown = ", ".join(f"{_HYPER_WORDS.get(k, k)} {v}" for k, v in a.settings.items())
+                button.setToolTip(f"Open the Tune tab with {shown} and this job's other settings")
+                button.clicked.connect(lambda _=False, s=settings: self.prefill_requested.emit(s))
+                row.addWidget(button)
+            if a.kind == OVERFITTING:
+                cp = checkpoint_for(job, a.epoch, a.step)
+                if cp is not None:
+                    test = QPushButton(f"Test the checkpoint from epoch {cp.get('epoch')}", frame)
+                    test.setObjectName("adviceTestCheckpoint")
+                    test.setToolTip("Try the model as it was at its lowest validation loss, in the Test tab")
+                    payload = {"model": cp["endpoint"], "job_id": job.id,
+                               "label": f"{job.display_name or 'job'} — epoch {cp.get('epoch')} checkpoint"}
+                    test.clicked.connect(lambda _=False, p=payload: self.test_requested.emit(p))
+                    row.addWidget(test)
+            row.addStretch(1)
+            inner.addLayout(row)
+            self.box.addWidget(frame)
+
+
+def _base_settings(job: JobRecord) -> dict[str, Any]:
+    """The job's own settings, as the starting point of a re-run."""
+    settings: dict[str, Any] = dict(job.hyperparameters)
+    if job.base_model:
+        settings.setdefault("base_model", job.base_model)
+    if job.display_name:
+        settings.setdefault("display_name", job.display_name)
+    return settings
+
+
+class DetailsPanel(QScrollArea):
+    """Everything the service reported about the selected job.
+
+    Signals:
+        test_requested(dict): {"model", "label", "job_id"} — a tuned model or checkpoint to try.
+        rows_requested(list): example ids to select in the Dataset tab.
+    """
+
+    test_requested = Signal(dict)
+    rows_requested = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("jobDetails")
+        self.setAccessibleName("Details of the selected job")
+        self.setWidgetResizable(True)
+        self.body = _Clearable(self)
+        self.setWidget(self.body)
+        self.job: JobRecord | None = None
+        self._row_ids: list[int] = []
+        self.set_job(None)
+
+    def set_job(self, job: JobRecord | None, train_row_ids: list[int] | None = None) -> None:
+        """Show ``job``; ``train_row_ids`` are the project's training example ids in file order (for truncated rows)."""
+        self.job = job
+        self._row_ids = list(train_row_ids or [])
+        body = self.body
+        body.clear()
+        box = body.box
+        if job is None:
+            box.addWidget(_label("Select a job to see its details.", body))
+            box.addStretch(1)
+            return
+        box.addWidget(_heading(job.display_name or "Tuning job", body))
+        box.addWidget(_label(f"State: {job.state_words}" + (f" — {job.resource_name}" if job.resource_name else ""),
+                             body))
+        if job.error:
+            err = _label(f"⚠ {job.error}", body)
+            err.setObjectName("jobError")
+            err.setFrameShape(QFrame.Shape.Box)
+            box.addWidget(err)
+        for title, value in (("Tuned model", job.tuned_model), ("Endpoint", job.endpoint)):
+            if value:
+                box.addLayout(self._copy_row(title, value))
+        if job.endpoint:
+            test = QPushButton("Open in the Test tab", body)
+            test.setObjectName("detailsTestModel")
+            test.setToolTip("Try the tuned model on your own prompts")
+            payload = {"model": job.endpoint, "label": job.display_name or "tuned model", "job_id": job.id}
+            test.clicked.connect(lambda _=False, p=payload: self.test_requested.emit(p))
+            box.addWidget(test)
+        self._hyperparameters(job)
+        self._stats(job)
+        self._checkpoints(job)
+        box.addStretch(1)
+
+    def _copy_row(self, title: str, value: str) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(QLabel(f"{title}:", self.body))
+        field = QLineEdit(value, self.body)
+        field.setReadOnly(True)
+        field.setAccessibleName(title)
+        field.setObjectName(f"copyField_{title.split()[0].lower()}")
+        field.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        row.addWidget(field, 1)
+        button = QToolButton(self.body)
+        button.setText("Copy")
+        button.setObjectName(f"copy_{title.split()[0].lower()}")
+        button.setToolTip(f"Copy the {title.lower()} name to the clipboard")
+        button.setAccessibleName(f"Copy {title.lower()} name")
+        button.clicked.connect(lambda _=False, v=value: QGuiApplication.clipboard().setText(v))
+        row.addWidget(button)
+        return row
+
+    def _hyperparameters(self, job: JobRecord) -> None:
+        used = job.data_stats.get("hyper_parameters") if isinstance(job.data_stats, dict) else None
+        source = "as the service reports them" if used else "as requested"
+        params = used or job.hyperparameters
+        if not params:
+            return
+        self.body.box.addWidget(_heading(f"Settings ({source})", self.body))
+        lines = [f"{_HYPER_WORDS.get(k, k.replace('_', ' '))}: {v}" for k, v in sorted(params.items())
+                 if not isinstance(v, dict | list)]
+        self.body.box.addWidget(_label("\n".join(lines), self.body))
+
+    def _stats(self, job: JobRecord) -> None:
+        stats = {k: v for k, v in (job.data_stats or {}).items() if k != "hyper_parameters"}
+        if not stats:
+            return
+        box = self.body.box
+        box.addWidget(_heading("Your data, as the service counted it", self.body))
+        lines = []
+        for key, words in _STAT_WORDS:
+            if key in stats:
+                try:
+                    lines.append(f"{words}: {int(stats[key]):,}")
+                except (TypeError, ValueError):
+                    lines.append(f"{words}: {stats[key]}")
+        if lines:
+            box.addWidget(_label("\n".join(lines), self.body))
+        indices = [int(i) for i in stats.get("truncated_example_indices") or [] if str(i).lstrip("-").isdigit()]
+        if indices:
+            box.addWidget(self._truncated(job, indices))
+        reasons = stats.get("dropped_example_reasons") or []
+        if reasons:
+            text = "Examples the service dropped:\n" + "\n".join(f"• {r}" for r in reasons[:20])
+            box.addWidget(_label(text, self.body))
+
+    def _truncated(self, job: JobRecord, indices: list[int]) -> QLabel:
+        matches = bool(self._row_ids) and (not job.train_count or job.train_count == len(self._row_ids))
+        shown = indices[:50]
+        if matches:
+            links = ", ".join(f'<a href="row:{i}">row {i + 1}</a>' for i in shown if 0 <= i < len(self._row_ids))
+            text = (f"Examples cut short because they were too long ({len(indices)}): {links}"
+                    f"{' …' if len(indices) > len(shown) else ''}. Click a row to show it in the Dataset tab.")
+        else:
+            nums = ", ".join(str(i + 1) for i in shown)
+            text = (f"Examples cut short because they were too long ({len(indices)}): training examples {nums}. "
+                    "The dataset has changed since this job, so they cannot be matched to rows.")
+        label = _label(text, self.body, rich=matches)
+        label.setObjectName("truncatedRows")
+        label.setOpenExternalLinks(False)
+        label.linkActivated.connect(self._row_link)
+        return label
+
+    def _row_link(self, href: str) -> None:
+        if href == "all":
+            return
+        try:
+            index = int(href.split(":", 1)[1])
+        except (IndexError, ValueError):
+            return
+        if 0 <= index < len(self._row_ids):
+            self.rows_requested.emit([self._row_ids[index]])
+
+    def _checkpoints(self, job: JobRecord) -> None:
+        cps = [c for c in job.checkpoints if c.get("endpoint")]
+        if not cps:
+            return
+        box = self.body.box
+        box.addWidget(_heading("Checkpoints", self.body))
+        for cp in sorted(cps, key=lambda c: int(c.get("step") or 0)):
+            row = QHBoxLayout()
+            what = f"Epoch {cp.get('epoch', '?')} · step {cp.get('step', '?')}"
+            row.addWidget(QLabel(what, self.body), 1)
+            button = QPushButton("Test", self.body)
+            button.setObjectName(f"testCheckpoint_{cp.get('checkpoint_id') or cp.get('epoch')}")
+            button.setToolTip(f"Try the model as it was after {what.lower()} in the Test tab")
+            button.setAccessibleName(f"Test checkpoint {what}")
+            payload = {"model": cp["endpoint"], "job_id": job.id,
+                       "label": f"{job.display_name or 'job'} — {what.lower()}"}
+            button.clicked.connect(lambda _=False, p=payload: self.test_requested.emit(p))
+            row.addWidget(button)
+            box.addLayout(row)

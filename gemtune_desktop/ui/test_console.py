@@ -1,0 +1,346 @@
+"""The single-turn console: pick a model (or two to compare), write a prompt, see the streamed answer.
+
+Each answer streams on a worker thread (``generate_content_stream``); pieces arrive as
+progress reports and are appended to the :class:`ResponseView`. Stop breaks the stream.
+Every finished call is kept in the project's console history.
+
+Signals:
+    history_added(): a call was stored in the history.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gemtune_desktop.core.cancel import CancelToken
+from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.core.generation import model_supports_thinking
+from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.services.backend import BackendSession
+from gemtune_desktop.services.console import ConsoleRequest, ConsoleResult, ModelRef, stream
+from gemtune_desktop.ui import test_project
+from gemtune_desktop.ui.test_models import ModelCatalog, ModelPicker
+from gemtune_desktop.ui.test_response import ResponseView
+from gemtune_desktop.ui.test_settings import GenerationPanel, SafetyPanel
+
+log = logging.getLogger(__name__)
+
+
+def stream_task(token: CancelToken, session: BackendSession, request: ConsoleRequest) -> ConsoleResult:
+    """Worker: stream the answer; each piece goes out as a progress report (candidate index, 0, text)."""
+    return stream(token, session, request, on_text=lambda index, text: token.report(index, 0, text))
+
+
+class ConsolePanel(QWidget):
+    history_added = Signal()
+
+    def __init__(self, ctx: AppContext, catalog: ModelCatalog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.catalog = catalog
+        self._requests: dict[int, ConsoleRequest] = {}
+        self._labels: dict[int, str] = {}
+
+        outer = QHBoxLayout(self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        outer.addWidget(splitter)
+
+        # -- left: models, prompt, answers ---------------------------------------------------
+        main = QWidget(splitter)
+        layout = QVBoxLayout(main)
+        layout.setContentsMargins(0, 0, 0, 0)
+        models = QHBoxLayout()
+        models.addWidget(QLabel("Model", main))
+        self.picker_a = ModelPicker(catalog, main, "Model to ask")
+        self.picker_a.setObjectName("modelA")
+        models.addWidget(self.picker_a, 1)
+        self.compare = QCheckBox("Compare with", main)
+        self.compare.setObjectName("compare")
+        self.compare.setToolTip("Send the same prompt to a second model and show both answers side by side.")
+        models.addWidget(self.compare)
+        self.picker_b = ModelPicker(catalog, main, "Second model to compare")
+        self.picker_b.setObjectName("modelB")
+        self.picker_b.setEnabled(False)
+        models.addWidget(self.picker_b, 1)
+        layout.addLayout(models)
+
+        self.dataset_box = QGroupBox("Added from the dataset (as in training)", main)
+        self.dataset_box.setObjectName("datasetTexts")
+        box_layout = QVBoxLayout(self.dataset_box)
+        self.apply_dataset = QCheckBox("Apply the dataset's preamble and system instruction", self.dataset_box)
+        self.apply_dataset.setObjectName("applyDatasetTexts")
+        self.apply_dataset.setChecked(True)
+        self.apply_dataset.setToolTip("Google's tuning guide: a tuned model should get the same preamble and "
+                                      "system instruction it was trained with. Switch off to send the prompt "
+                                      "alone.")
+        self.dataset_text = QPlainTextEdit(self.dataset_box)
+        self.dataset_text.setObjectName("datasetTextPreview")
+        self.dataset_text.setReadOnly(True)
+        self.dataset_text.setMaximumHeight(70)
+        self.dataset_text.setAccessibleName("Preamble and system instruction that will be sent")
+        box_layout.addWidget(self.apply_dataset)
+        box_layout.addWidget(self.dataset_text)
+        layout.addWidget(self.dataset_box)
+
+        self.prompt = QPlainTextEdit(main)
+        self.prompt.setObjectName("prompt")
+        self.prompt.setPlaceholderText("Type a prompt, as a user of your tuned model would. Ctrl+Enter sends.")
+        self.prompt.setAccessibleName("Prompt")
+        self.prompt.setMaximumHeight(140)
+        layout.addWidget(self.prompt)
+        buttons = QHBoxLayout()
+        self.send_button = QPushButton("Send", main)
+        self.send_button.setObjectName("send")
+        self.send_button.setToolTip("Send the prompt (Ctrl+Enter).")
+        self.send_button.clicked.connect(self.send)
+        self.stop_button = QPushButton("Stop", main)
+        self.stop_button.setObjectName("stop")
+        self.stop_button.setToolTip("Stop the answer now; what arrived so far is kept.")
+        self.stop_button.setEnabled(False)
+        self.stop_button.clicked.connect(self.stop)
+        self.status = QLabel(main)
+        self.status.setObjectName("consoleStatus")
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        buttons.addWidget(self.send_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.status, 1)
+        layout.addLayout(buttons)
+
+        self.answers = QSplitter(Qt.Orientation.Horizontal, main)
+        self.views = [ResponseView(self.answers, "Answer"), ResponseView(self.answers, "Second model")]
+        for slot, view in enumerate(self.views):
+            view.setObjectName(f"response{'AB'[slot]}")
+            view.add_to_dataset_requested.connect(lambda text, s=slot: self.add_to_dataset(s, text))
+        self.views[1].hide()
+        layout.addWidget(self.answers, 1)
+        splitter.addWidget(main)
+
+        # -- right: settings -----------------------------------------------------------------
+        side = QTabWidget(splitter)
+        side.setObjectName("settingsTabs")
+        self.generation = GenerationPanel()
+        self.safety = SafetyPanel()
+        for panel, title in ((self.generation, "Generation"), (self.safety, "Safety")):
+            scroll = QScrollArea(side)
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(panel)
+            side.addTab(scroll, title)
+        splitter.addWidget(side)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+
+        self.prompt.installEventFilter(self)  # Ctrl+Enter in the prompt sends
+        self.compare.toggled.connect(self._compare_toggled)
+        self.apply_dataset.toggled.connect(lambda _on: self._update_dataset_box())
+        self.picker_a.model_changed.connect(lambda _r: self._models_changed())
+        self.picker_b.model_changed.connect(lambda _r: self._models_changed())
+        self._models_changed()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.prompt and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
+                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.send()
+            return True
+        return super().eventFilter(watched, event)
+
+    # -- models and dataset texts ---------------------------------------------------------
+    def _compare_toggled(self, on: bool) -> None:
+        self.picker_b.setEnabled(on)
+        self.views[1].setVisible(on)
+        self._models_changed()
+
+    def active_refs(self) -> list[ModelRef | None]:
+        refs = [self.picker_a.current_ref()]
+        if self.compare.isChecked():
+            refs.append(self.picker_b.current_ref())
+        return refs
+
+    def _models_changed(self) -> None:
+        refs = [r for r in self.active_refs() if r is not None]
+        self.generation.set_thinking_supported(any(model_supports_thinking(r.model) for r in refs))
+        self._update_dataset_box()
+
+    def tuned_here(self, ref: ModelRef | None) -> bool:
+        return ref is not None and ref.job_id is not None and self.ctx.project is not None
+
+    def _update_dataset_box(self) -> None:
+        refs = self.active_refs()
+        settings = test_project.dataset_settings(self.ctx)
+        has_text = bool(settings.preamble.strip() or settings.system_instruction.strip())
+        show = has_text and any(self.tuned_here(r) for r in refs)
+        self.dataset_box.setVisible(show)
+        if not show:
+            return
+        parts = []
+        if settings.system_instruction.strip():
+            parts.append(f"System instruction: {settings.system_instruction}")
+        if settings.preamble.strip():
+            parts.append(f"Preamble (before your prompt): {settings.preamble}")
+        if len(refs) > 1 and not all(self.tuned_here(r) for r in refs):
+            parts.append("(Only for the model tuned on this project.)")
+        self.dataset_text.setPlainText("\n".join(parts))
+        self.dataset_text.setEnabled(self.apply_dataset.isChecked())
+
+    def dataset_texts_for(self, ref: ModelRef | None) -> tuple[str, str]:
+        """(preamble, system instruction) to send to ``ref``."""
+        if not self.tuned_here(ref) or not self.apply_dataset.isChecked():
+            return "", ""
+        settings = test_project.dataset_settings(self.ctx)
+        return settings.preamble, settings.system_instruction
+
+    def refresh_project(self) -> None:
+        self._update_dataset_box()
+
+    # -- sending --------------------------------------------------------------------------
+    def build_request(self, ref: ModelRef, prompt: str) -> ConsoleRequest:
+        preamble, system = self.dataset_texts_for(ref)
+        return ConsoleRequest(model=ref.model, prompt=prompt, generation=self.generation.settings(),
+                              safety=self.safety.settings(), preamble=preamble, system_instruction=system)
+
+    def is_busy(self) -> bool:
+        return any(self.ctx.runner.is_running(f"test:stream:{slot}") for slot in (0, 1))
+
+    def send(self) -> None:
+        if self.is_busy():
+            self.status.setText("An answer is still arriving; stop it first.")
+            return
+        prompt = self.prompt.toPlainText()
+        if not prompt.strip():
+            self.status.setText("✖ Type a prompt first.")
+            self.prompt.setFocus()
+            return
+        refs = self.active_refs()
+        if any(r is None for r in refs):
+            self.status.setText("✖ Choose a model first (the list may still be loading).")
+            return
+        try:
+            session = self.ctx.connections.session()
+        except UserError as err:
+            self.status.setText(f"✖ {err.message} {err.hint}".strip())
+            return
+        self.status.setText("Sending…")
+        for slot, ref in enumerate(refs):
+            assert ref is not None
+            request = self.build_request(ref, prompt)
+            self._requests[slot] = request
+            self._labels[slot] = ref.label.strip()
+            self.views[slot].begin(ref.label.strip())
+            self.ctx.runner.run(
+                f"test:stream:{slot}", stream_task, session, request,
+                on_progress=lambda index, _t, text, s=slot: self.views[s].append_text(index, text),
+                on_result=lambda result, s=slot: self._finished(s, result),
+                on_error=lambda err, s=slot: self._failed(s, err),
+                on_cancelled=lambda s=slot: self._stopped(s),
+                on_finished=self._update_buttons, replace=True)
+        self._update_buttons()
+
+    def stop(self) -> None:
+        for slot in (0, 1):
+            self.ctx.runner.cancel(f"test:stream:{slot}")
+        self.status.setText("Stopping…")
+
+    def _update_buttons(self) -> None:
+        busy = self.is_busy()
+        self.stop_button.setEnabled(busy)
+        self.send_button.setEnabled(not busy)
+        if not busy and self.status.text() in ("Sending…", "Stopping…"):
+            self.status.setText("")
+
+    def _finished(self, slot: int, result: ConsoleResult) -> None:
+        self.views[slot].show_result(result)
+        self._remember(slot, result)
+
+    def _stopped(self, slot: int) -> None:
+        view = self.views[slot]
+        request = self._requests.get(slot)
+        view.show_stopped()
+        if request is not None:
+            from gemtune_desktop.services.console import Candidate
+
+            partial = ConsoleResult(model=request.model, stopped=True,
+                                    candidates=[Candidate(text=t, finish_reason="STOPPED_BY_USER")
+                                                for t in view.texts()])
+            view.result = partial
+            self._remember(slot, partial)
+
+    def _failed(self, slot: int, err: UserError) -> None:
+        self.views[slot].show_error(err)
+
+    def _remember(self, slot: int, result: ConsoleResult) -> None:
+        store = test_project.store_of(self.ctx)
+        request = self._requests.get(slot)
+        if store is None or request is None:
+            return
+        from gemtune_desktop.core.project import history_repo
+
+        entry = history_repo.HistoryEntry(model=request.model, prompt=request.prompt,
+                                          model_label=self._labels.get(slot, ""), request=request.to_dict(),
+                                          response=result.to_dict(), latency_ms=result.latency_ms)
+        try:
+            history_repo.add_entry(store, entry)
+        except Exception:  # the answer is still shown; only the history entry is lost
+            log.warning("could not store console history", exc_info=True)
+            self.status.setText("The answer could not be saved in the project's history.")
+            return
+        self.history_added.emit()
+
+    # -- history and dataset --------------------------------------------------------------
+    def load(self, model: str, prompt: str, request: dict[str, Any]) -> None:
+        """Put a history entry back into the console (model, prompt, settings)."""
+        from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
+
+        self.compare.setChecked(False)
+        if not self.picker_a.select_model(model):
+            ref = ModelRef(model=model, label=model, kind="base")
+            self.catalog.add_requested(ref)
+            self.picker_a.select_model(model)
+        self.prompt.setPlainText(prompt)
+        self.generation.set_settings(GenerationSettings.from_dict(request.get("generation") or {}))
+        self.safety.set_settings(SafetySettings.from_dict(request.get("safety") or {}))
+
+    def add_to_dataset(self, slot: int, answer: str) -> None:
+        if self.ctx.project is None:
+            QMessageBox.information(self, "Add to dataset", "Open or create a project first (File menu).")
+            return
+        request = self._requests.get(slot)
+        prompt = request.prompt if request is not None else self.prompt.toPlainText()
+        from gemtune_desktop.ui.test_add_example import AddExampleDialog
+
+        dialog = AddExampleDialog(prompt, answer, self)
+        dialog.setObjectName("addExampleDialog")
+        if dialog.exec() != AddExampleDialog.DialogCode.Accepted:
+            return
+        example = dialog.example()
+        try:
+            test_project.add_example(self.ctx, example)
+        except Exception as exc:
+            from gemtune_desktop.services.errors import describe
+
+            err = describe(exc)
+            self.status.setText(f"✖ The example could not be added: {err.message}")
+            return
+        self.status.setText(f"Added as a new {example.split.label.lower()} example.")
+        self.ctx.status_message.emit("Example added to the dataset.", 4000)
+
+    def shutdown(self) -> None:
+        self.stop()

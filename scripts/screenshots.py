@@ -1,0 +1,297 @@
+"""Regenerate the README screenshots and the guide's pictures from the real app.
+
+    python3 dev.py screenshots                      # under Xvfb when it is installed, else offscreen
+    .venv/bin/python scripts/screenshots.py --platform offscreen
+    .venv/bin/python scripts/screenshots.py --display :96     # a fixed Xvfb display number
+
+Opens the main window on the shipped sample (``resources/samples/number-sequence.csv``) with the
+Sandbox connection and app folders in a temporary directory (the user's own settings and projects
+are never touched), starts a Sandbox tuning job when the Tune tab can, waits for the Monitor and
+Test tabs to have content, and saves one PNG per tab plus the welcome dialog into
+``docs/screenshots/``. The tab pictures are also copied, scaled, into ``resources/guide/images/``
+for the offline guide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "docs" / "screenshots"
+GUIDE_IMAGES = ROOT / "resources" / "guide" / "images"
+SAMPLE = ROOT / "resources" / "samples" / "number-sequence.csv"
+WINDOW_SIZE = (1280, 800)
+GUIDE_WIDTH = 960
+CHILD_FLAG = "GEMTUNE_SCREENSHOTS_CHILD"
+
+
+# -- running under Xvfb -------------------------------------------------------------------------
+def run_under_xvfb(display: str | None, argv: list[str]) -> int:
+    """Start Xvfb (on ``display`` or a free one), rerun this script inside it, stop Xvfb."""
+    with tempfile.TemporaryDirectory() as tmp:
+        display_file = Path(tmp) / "display"
+        command = ["Xvfb", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"]
+        with display_file.open("w") as handle:
+            if display:
+                proc = subprocess.Popen([*command[:1], display, *command[1:]], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL)
+                number = display.lstrip(":")
+            else:
+                proc = subprocess.Popen([*command, "-displayfd", str(handle.fileno())], pass_fds=(handle.fileno(),),
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                number = ""
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if not display:
+                    number = display_file.read_text().strip()
+                if number and Path(f"/tmp/.X11-unix/X{number}").exists():
+                    break
+                if proc.poll() is not None:
+                    print(f"Xvfb could not start on {display or 'a free display'}.", file=sys.stderr)
+                    return 1
+                time.sleep(0.05)
+            env = dict(os.environ, DISPLAY=f":{number}", QT_QPA_PLATFORM="xcb", **{CHILD_FLAG: "1"})
+            env.pop("WAYLAND_DISPLAY", None)
+            return subprocess.call([sys.executable, str(Path(__file__).resolve()), *argv], env=env)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+# -- waiting without freezing the event loop ----------------------------------------------------
+def pump(app: Any, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def wait_for(app: Any, condition: Callable[[], Any], timeout: float, what: str) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        app.processEvents()
+        try:
+            if condition():
+                return True
+        except Exception:  # the widget being polled is still being built
+            pass
+        time.sleep(0.05)
+    print(f"  note: gave up waiting for {what} after {timeout:.0f} s", file=sys.stderr)
+    return False
+
+
+def save(widget: Any, name: str, guide: bool = False) -> Path:
+    from PySide6.QtCore import Qt
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    pixmap = widget.grab()
+    path = OUT / f"{name}.png"
+    if not pixmap.save(str(path), "PNG"):
+        raise RuntimeError(f"could not write {path}")
+    if guide:
+        GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
+        scaled = pixmap.scaledToWidth(min(GUIDE_WIDTH, pixmap.width()), Qt.TransformationMode.SmoothTransformation)
+        scaled.save(str(GUIDE_IMAGES / f"{name}.png"), "PNG")
+    print(f"  saved {path.relative_to(ROOT)} ({pixmap.width()}×{pixmap.height()})")
+    return path
+
+
+# -- driving the tabs ----------------------------------------------------------------------------
+def find_button(widget: Any, *needles: str) -> Any:
+    """The first enabled, visible push button whose object name or text contains one of ``needles``."""
+    from PySide6.QtWidgets import QAbstractButton
+
+    for button in widget.findChildren(QAbstractButton):
+        label = f"{button.objectName()} {button.text()}".lower().replace("&", "")
+        if any(n in label for n in needles) and button.isEnabled() and button.isVisibleTo(widget):
+            return button
+    return None
+
+
+def accept_questions(app: Any) -> Any:
+    """A timer that answers "yes" to any question box (e.g. "start despite warnings?") while it runs."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    def answer() -> None:
+        for top in QApplication.topLevelWidgets():
+            if isinstance(top, QMessageBox) and top.isVisible():
+                for button in top.buttons():
+                    if top.buttonRole(button) in (QMessageBox.ButtonRole.AcceptRole, QMessageBox.ButtonRole.YesRole):
+                        print(f"  answered “{button.text()}” to “{top.text().splitlines()[0][:70]}”")
+                        button.click()
+                        return
+
+    timer = QTimer()
+    timer.setInterval(200)
+    timer.timeout.connect(answer)
+    timer.start()
+    return timer
+
+
+def start_sandbox_job(app: Any, window: Any) -> bool:
+    """Start a tuning job on the Sandbox through the Tune tab's own Start button, as a user would."""
+    tune = window.tab_widgets["tune"]
+    window.show_tab("tune")
+    pump(app, 1.0)
+    button = getattr(tune, "start_button", None) or find_button(tune, "start tuning", "start")
+    if button is None:
+        print("  note: the Tune tab has no Start button; Monitor/Test show their empty states", file=sys.stderr)
+        return False
+    if not wait_for(app, button.isEnabled, 20, "the Start button to be enabled"):
+        reason = getattr(getattr(tune, "start_reason", None), "text", lambda: "")()
+        print(f"  note: cannot start a job: {reason}", file=sys.stderr)
+        return False
+    keeper = accept_questions(app)
+    button.click()
+    started = wait_for(app, lambda: bool(getattr(tune, "monitor_button", button).isVisible()), 30,
+                       "the job to be submitted")
+    keeper.stop()
+    return started
+
+
+def select_first_job(app: Any, monitor: Any) -> None:
+    from PySide6.QtCore import QItemSelectionModel
+    from PySide6.QtWidgets import QAbstractItemView
+
+    views = [v for v in monitor.findChildren(QAbstractItemView) if v.isVisibleTo(monitor) and v.model() is not None]
+    if not views:
+        return
+    view = views[0]
+    if not wait_for(app, lambda: view.model().rowCount() > 0, 20, "the job to appear on the Monitor tab"):
+        return
+    index = view.model().index(0, 0)
+    view.selectionModel().setCurrentIndex(
+        index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+
+
+def try_the_model(app: Any, window: Any, job_started: bool) -> None:
+    """On the Test tab: pick the tuned model (via Monitor's "Open in Test tab") and send one prompt."""
+    monitor = window.tab_widgets["monitor"]
+    if job_started:
+        opener = find_button(monitor, "open in test")
+        if opener is not None:
+            opener.click()
+    window.show_tab("test")
+    pump(app, 1.5)
+    console = getattr(window.tab_widgets["test"], "console", None)
+    prompt = getattr(console, "prompt", None)
+    send = getattr(console, "send_button", None)
+    if prompt is None or send is None:
+        print("  note: the Test tab has no prompt box yet", file=sys.stderr)
+        return
+    prompt.setPlainText("thirteen")
+    if wait_for(app, send.isEnabled, 20, "the Send button to be enabled"):
+        send.click()
+        wait_for(app, lambda: not send.isEnabled(), 2, "the request to start")
+        wait_for(app, send.isEnabled, 30, "the answer")
+    pump(app, 1.0)
+
+
+def capture(args: argparse.Namespace) -> int:
+    home = Path(tempfile.mkdtemp(prefix="gemtune-screenshots-"))
+    os.environ["GEMTUNE_HOME"] = str(home)
+    os.environ["GEMTUNE_NO_WELCOME"] = "1"
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        from gemtune_desktop.app import create_app
+        from gemtune_desktop.qtcore import settings as S
+        from gemtune_desktop.qtcore.context import AppContext
+        from gemtune_desktop.qtcore.settings import Settings
+        from gemtune_desktop.ui.main_window import MainWindow
+
+        app: Any = create_app()
+        print(f"Capturing on Qt platform '{app.platformName()}' into {OUT.relative_to(ROOT)}/")
+        settings = Settings()
+        settings.set(S.FIRST_RUN_DONE, True)
+        settings.set(S.SANDBOX_STEPS_PER_SECOND, args.steps_per_second)
+        settings.set(S.LAST_DIR, str(home))
+        ctx = AppContext(settings)
+        window = MainWindow(ctx)
+        window.resize(*WINDOW_SIZE)
+        window.show()
+        wait_for(app, lambda: ctx.connections.reachable is not None, 20, "the Sandbox to answer")
+
+        dataset = window.tab_widgets["dataset"]
+        opener = getattr(dataset, "open_path", None)
+        if callable(opener):
+            opener(str(SAMPLE))
+            wait_for(app, lambda: ctx.project is not None, 20, "the sample project to open")
+        else:
+            print("  note: the Dataset tab cannot open files yet", file=sys.stderr)
+        pump(app, 1.0)
+        window.show_tab("dataset")
+        pump(app, 0.5)
+        save(window, "dataset", guide=True)
+
+        started = start_sandbox_job(app, window) if not args.no_job else False
+        pump(app, 1.0)
+        save(window, "tune", guide=True)
+
+        window.show_tab("monitor")
+        if started:
+            # Let the simulated job train for a while so the loss curve has a shape, then select it.
+            pump(app, args.train_seconds)
+            select_first_job(app, window.tab_widgets["monitor"])
+        pump(app, 1.5)
+        save(window, "monitor", guide=True)
+
+        try_the_model(app, window, started)
+        save(window, "test", guide=True)
+
+        from gemtune_desktop.ui.welcome_dialog import WelcomeDialog
+
+        welcome = WelcomeDialog(window)
+        welcome.show()
+        pump(app, 0.5)
+        save(welcome, "welcome")
+        welcome.close()
+
+        from gemtune_desktop.ui.guide_window import GuideWindow
+
+        guide = GuideWindow()
+        guide.resize(900, 700)
+        guide.show()
+        pump(app, 0.5)
+        save(guide, "guide")
+        guide.close()
+
+        window.close()
+        pump(app, 0.3)
+        return 0
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = argparse.ArgumentParser(description="Regenerate docs/screenshots/*.png from the running app.")
+    parser.add_argument("--platform", choices=("auto", "xvfb", "offscreen"), default="auto",
+                        help="where to draw: under Xvfb (auto when installed) or Qt's offscreen platform")
+    parser.add_argument("--display", default=None, help="Xvfb display to use, e.g. :96 (default: a free one)")
+    parser.add_argument("--steps-per-second", type=float, default=25.0, help="Sandbox training pace")
+    parser.add_argument("--train-seconds", type=float, default=6.0,
+                        help="how long to let the Sandbox job train before the Monitor picture")
+    parser.add_argument("--no-job", action="store_true", help="do not start a Sandbox tuning job")
+    args = parser.parse_args(argv)
+    if not os.environ.get(CHILD_FLAG):
+        use_xvfb = args.platform == "xvfb" or (args.platform == "auto" and shutil.which("Xvfb"))
+        if use_xvfb:
+            return run_under_xvfb(args.display, argv)
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    return capture(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

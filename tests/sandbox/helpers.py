@@ -1,0 +1,49 @@
+"""Shared helpers for the Sandbox tests: training files, uploads and polling (no sleeps-as-assertions)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from gemtune_desktop.services.backend import BackendSession
+
+T = TypeVar("T")
+
+
+def sft_line(question: str, answer: str, system: str | None = None) -> str:
+    obj: dict[str, Any] = {"contents": [{"role": "user", "parts": [{"text": question}]},
+                                        {"role": "model", "parts": [{"text": answer}]}]}
+    if system:
+        obj["systemInstruction"] = {"role": "system", "parts": [{"text": system}]}
+    return json.dumps(obj)
+
+
+CAPITALS = [("France", "Paris"), ("Japan", "Tokyo"), ("Kenya", "Nairobi"), ("Peru", "Lima"), ("Canada", "Ottawa"),
+            ("Norway", "Oslo"), ("Egypt", "Cairo"), ("Chile", "Santiago"), ("India", "New Delhi"),
+            ("Spain", "Madrid"), ("Italy", "Rome"), ("Ghana", "Accra")]
+
+
+def capitals_jsonl(n: int = 12) -> str:
+    rows = [(f"What is the capital of {c}?", a) for c, a in CAPITALS]
+    rows += [(f"Question number {i}: what comes after {i}?", str(i + 1)) for i in range(max(0, n - len(rows)))]
+    return "\n".join(sft_line(q, a) for q, a in rows[:n]) + "\n"
+
+
+def upload(session: BackendSession, name: str, text: str) -> str:
+    bucket = session.storage_client().bucket(session.bucket)
+    bucket.blob(name).upload_from_string(text.encode("utf-8"), content_type="application/jsonl")
+    return f"gs://{session.bucket}/{name}"
+
+
+def wait_for(fetch: Callable[[], T], done: Callable[[T], bool], timeout_s: float = 20.0) -> T:
+    """Poll ``fetch`` until ``done``; fail (not hang) after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = fetch()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not reached; last value: {value!r}")
+        time.sleep(0.02)

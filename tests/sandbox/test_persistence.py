@@ -1,0 +1,96 @@
+"""State survives a restart: jobs keep progressing from their stored start, uploads and tuned models stay."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from google.genai import types
+
+from gemtune_desktop.sandbox.server import SandboxServer
+from gemtune_desktop.services.backend import BackendSession
+from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
+from gemtune_desktop.services.secrets import SecretStore
+from tests.sandbox.helpers import CAPITALS, capitals_jsonl, upload, wait_for
+
+
+def session_for(server: SandboxServer, backend: Backend) -> BackendSession:
+    profile = ConnectionProfile(kind=ConnectionKind.SANDBOX, sandbox_backend=backend)
+    return BackendSession(profile, SecretStore(), sandbox_url=lambda: server.base_url)
+
+
+def test_job_started_yesterday_has_finished_after_restart(tmp_path: Path):
+    state = tmp_path / "state"
+    first = SandboxServer(state_dir=state, steps_per_second=1.0).start()
+    try:
+        ap = session_for(first, Backend.AGENT_PLATFORM)
+        train = upload(ap, "train.jsonl", capitals_jsonl(12))
+        job = ap.client().tunings.tune(base_model="gemini-3.5-flash",
+                                       training_dataset=types.TuningDataset(gcs_uri=train),
+                                       config=types.CreateTuningJobConfig(epoch_count=3))
+        assert not ap.client().tunings.get(name=job.name).has_ended  # at 1 step/s it takes half a minute
+        ap.close()
+    finally:
+        first.stop()
+
+    # Pretend the job was created a day ago (the app was closed overnight).
+    job_file = state / "runs" / f"{job.name.rsplit('/', 1)[1]}.json"
+    record = json.loads(job_file.read_text())
+    record["created_wall"] -= 86400
+    record["clock"]["anchor_wall"] -= 86400
+    job_file.write_text(json.dumps(record))
+    assert not list(state.rglob(".tmp-*"))  # writes were atomic: no leftovers
+
+    second = SandboxServer(state_dir=state, steps_per_second=4.0).start()
+    try:
+        ap = session_for(second, Backend.AGENT_PLATFORM)
+        done = ap.client().tunings.get(name=job.name)
+        assert done.state == types.JobState.JOB_STATE_SUCCEEDED
+        assert done.tuning_job_metadata.completed_step_count == 9
+        answer = ap.serving_client(done.tuned_model.endpoint).models.generate_content(
+            model=done.tuned_model.endpoint, contents="capital of norway")
+        assert answer.text == "Oslo"
+        bucket = ap.storage_client().bucket("sandbox-bucket")
+        assert bucket.blob("train.jsonl").download_as_bytes() == capitals_jsonl(12).encode()
+        ap.close()
+    finally:
+        second.stop()
+
+
+def test_running_job_continues_after_restart_and_gemini_models_persist(tmp_path: Path):
+    state = tmp_path / "state"
+    first = SandboxServer(state_dir=state, steps_per_second=2.0).start()
+    try:
+        gm = session_for(first, Backend.GEMINI_API)
+        examples = [{"textInput": c, "output": a} for c, a in CAPITALS]
+        op = gm.rest("POST", "tunedModels", body={
+            "baseModel": "models/sandbox-flash-001-tuning",
+            "tuningTask": {"hyperparameters": {"epochCount": 2},
+                           "trainingData": {"examples": {"examples": examples}}}})
+        name = op["metadata"]["tunedModel"]
+        gm.close()
+    finally:
+        first.stop()
+    second = SandboxServer(state_dir=state, steps_per_second=500.0).start()
+    try:
+        gm = session_for(second, Backend.GEMINI_API)
+        done = wait_for(lambda: gm.rest("GET", name), lambda t: t["state"] == "ACTIVE")
+        assert len(done["tuningTask"]["snapshots"]) == 6
+        assert gm.client().models.generate_content(model=name, contents="Ghana").text == "Accra"
+        gm.close()
+    finally:
+        second.stop()
+
+
+def test_without_state_dir_nothing_is_written(tmp_path: Path, monkeypatch):
+    tmp_path = tmp_path / "cwd"
+    tmp_path.mkdir()
+    monkeypatch.chdir(tmp_path)
+    server = SandboxServer(steps_per_second=100).start()
+    try:
+        ap = session_for(server, Backend.AGENT_PLATFORM)
+        upload(ap, "t.jsonl", capitals_jsonl(3))
+        ap.close()
+    finally:
+        server.stop()
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,43 @@
+"""The app's start-up path builds only the first-shown tab; the others follow after the first paint."""
+
+from __future__ import annotations
+
+from gemtune_desktop.qtcore import settings as S
+from gemtune_desktop.ui.main_window import TAB_KEYS, MainWindow
+
+
+def test_only_the_first_shown_tab_is_built_before_the_first_paint(ctx, qtbot) -> None:
+    ctx.settings.set(S.LAST_TAB, 1)
+    window = MainWindow(ctx, lazy_tabs=True)
+    qtbot.addWidget(window)
+    assert set(window.tab_widgets) == {"tune"}
+    assert window.tabs.currentWidget() is window.tab_widgets["tune"]
+    titles = [window.tabs.tabText(i).replace("&", "") for i in range(window.tabs.count())]
+    assert titles == ["Dataset", "Tune", "Monitor", "Test"]
+    window.show()
+
+    window.build_pending_tabs()
+    qtbot.waitUntil(lambda: set(window.tab_widgets) == set(TAB_KEYS), timeout=10000)
+    assert [window.tabs.widget(i) for i in range(4)] == [window.tab_widgets[k] for k in TAB_KEYS]
+    assert window.tabs.currentWidget() is window.tab_widgets["tune"]
+    assert ctx.settings.get(S.LAST_TAB) == 1
+    # The window's own items stay at the end of the menus the tabs added to.
+    file_actions = [a for a in window.menus["file"].actions() if not a.isSeparator()]
+    assert file_actions[-1].text().replace("&", "") == "Quit"
+    help_actions = [a for a in window.menus["help"].actions() if not a.isSeparator()]
+    assert help_actions[-1].text().replace("&", "").startswith("About")
+    window.close()
+
+
+def test_a_deferred_tab_is_built_when_shown_or_asked_for(ctx, qtbot) -> None:
+    window = MainWindow(ctx, lazy_tabs=True)
+    qtbot.addWidget(window)
+    window.show()
+    assert set(window.tab_widgets) == {"dataset"}
+    window.tabs.setCurrentIndex(2)  # the user clicks the Monitor tab
+    assert "monitor" in window.tab_widgets
+    assert window.tabs.currentWidget() is window.tab_widgets["monitor"]
+    assert ctx.settings.get(S.LAST_TAB) == 2
+    ctx.show_tab_requested.emit("test")  # another tab asks for the Test tab
+    assert window.tabs.currentWidget() is window.tab_widgets["test"]
+    window.close()

@@ -1,0 +1,328 @@
+"""The Monitor tab in the real window: jobs list, cached curves, advice, actions, and live Sandbox jobs."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gemtune_desktop.core.jobs import JobRecord, JobState
+from gemtune_desktop.core.project import jobs_repo
+from gemtune_desktop.core.project.store import ProjectStore
+from gemtune_desktop.ui.monitor_model import COLUMNS, JobsFilterModel, JobsTableModel
+
+
+def _record(**kw: Any) -> JobRecord:
+    base: dict[str, Any] = {"connection_kind": "sandbox", "backend": "agent-platform", "display_name": "support-v1",
+                            "base_model": "gemini-3.5-flash", "resource_name": "projects/p/locations/l/tuningJobs/1",
+                            "state": JobState.RUNNING, "phase": "TUNING_JOB_STATE_TUNING", "total_steps": 100,
+                            "completed_steps": 41, "created_at": "2026-11-21T10:00:00+00:00",
+                            "started_at": "2026-11-21T10:00:00+00:00", "dataset_name": "tickets.csv"}
+    base.update(kw)
+    return JobRecord(**base)
+
+
+@pytest.fixture
+def project(main_window: Any, qtbot: Any) -> Any:
+    """The project the window opens at start (the Untitled one), as the Monitor tab sees it."""
+    qtbot.waitUntil(lambda: main_window.ctx.project is not None, timeout=30000)
+    return main_window.ctx.project
+
+
+def _overfit_job(store: Any) -> int:
+    """A finished Agent Platform job whose validation loss turned up after epoch 3 of 8 (20 steps each)."""
+    job_id = jobs_repo.add_job(store, _record(
+        state=JobState.SUCCEEDED, total_steps=160, completed_steps=160, ended_at="2026-11-21T11:00:00+00:00",
+        hyperparameters={"epoch_count": 8, "learning_rate_multiplier": 1.0},
+        tuned_model="projects/p/locations/l/models/9@1", endpoint="projects/p/locations/us/endpoints/9",
+        checkpoints=[{"checkpoint_id": str(e), "epoch": e, "step": 20 * e,
+                      "endpoint": f"projects/p/locations/us/endpoints/9-{e}"} for e in range(1, 9)],
+        data_stats={"tuning_dataset_example_count": 40, "total_billable_token_count": 12345,
+                    "truncated_example_indices": [1], "hyper_parameters": {"epoch_count": 8}}))
+    steps = np.arange(1, 161)
+    train = 2.0 * np.exp(-steps / 60.0) + 0.05
+    jobs_repo.append_loss_points(store, job_id, "train",
+                                 [(int(s), s / 20, float(v)) for s, v in zip(steps, train, strict=True)])
+    val = [1.2, 0.9, 0.8, 0.85, 0.95, 1.05, 1.15, 1.3]
+    jobs_repo.append_loss_points(store, job_id, "validation",
+                                 [(20 * (i + 1), i + 1.0, v) for i, v in enumerate(val)])
+    return job_id
+
+
+def test_jobs_model_is_a_valid_item_model(qtmodeltester: Any, qapp: Any) -> None:
+    model = JobsTableModel()
+    model.set_jobs([_record(id=1), _record(id=2, display_name="", state=JobState.FAILED, error="bad data",
+                                            from_project=False), _record(id=3, state=JobState.SUCCEEDED)])
+    qtmodeltester.check(model)
+    proxy = JobsFilterModel()
+    proxy.setSourceModel(model)
+    qtmodeltester.check(proxy)
+    assert model.columnCount() == len(COLUMNS)
+    assert model.index(0, 3).data() == "training 41%"
+    assert model.index(0, 4).data() == "41 / 100"
+    assert model.index(1, 1).data() == "Service" and model.index(0, 1).data() == "This project"
+    assert model.index(1, 3).data() == "failed ⚠"
+    proxy.set_only_project(True)
+    assert proxy.rowCount() == 2
+    proxy.set_only_project(False)
+    proxy.set_text("succeeded")
+    assert proxy.rowCount() == 1
+
+
+def test_remaining_time_from_the_pace(qapp: Any) -> None:
+    from datetime import UTC, datetime
+
+    model = JobsTableModel()
+    model.now = datetime(2026, 11, 21, 10, 10, tzinfo=UTC)  # 10 min in, 40% done → about 15 min left
+    model.set_jobs([_record(id=1, completed_steps=40)])
+    assert model.index(0, 6).data() == "10 min"
+    assert model.index(0, 7).data() == "about 15 min"
+
+
+def test_empty_state_says_what_to_do(main_window: Any, qtbot: Any) -> None:
+    tab = main_window.tab_widgets["monitor"]
+    assert tab.model.rowCount() == 0
+    assert tab.empty_label.text() == "No tuning jobs yet — start one in the Tune tab."
+    assert tab.table_stack.currentWidget() is tab.empty_label
+
+
+def test_cached_overfitting_curve_shows_offline_with_advice(main_window: Any, qtbot: Any, project: Any,
+                                                            tmp_path: Path) -> None:
+    ctx = main_window.ctx
+    job_id = _overfit_job(project.store)
+    ctx.jobs_changed.emit()
+    tab = main_window.tab_widgets["monitor"]
+    main_window.show_tab("monitor")
+    assert tab.plot is not None
+    tab.select_job(job_id)
+    assert tab.selected_ids() == [job_id]
+    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) == 160)
+    assert tab.plot.curve_points(job_id, "validation") == 8
+    assert tab.plot.epoch_line_positions()[:3] == [20.0, 40.0, 60.0]
+    assert "epoch 3" in tab.plot.readout_at(61)
+    kinds = [a.kind for a in tab.advice_panel.advice]
+    assert "overfitting" in kinds
+    with qtbot.waitSignal(ctx.tune_prefill_requested) as prefill:
+        tab.advice_panel.findChild(type(tab.rerun_button), "adviceTune_overfitting").click()
+    assert prefill.args[0]["epochs"] == 3 and prefill.args[0]["base_model"] == "gemini-3.5-flash"
+    assert main_window.tabs.currentWidget() is main_window.tab_widgets["tune"]
+    with qtbot.waitSignal(ctx.test_model_requested) as test:
+        tab.advice_panel.findChild(type(tab.rerun_button), "adviceTestCheckpoint").click()
+    assert test.args[0]["model"] == "projects/p/locations/us/endpoints/9-3"
+    # Details: service-reported numbers, copyable names, a Test button per checkpoint.
+    assert tab.details.findChild(type(tab.filter_edit), "copyField_endpoint").text() == \
+        "projects/p/locations/us/endpoints/9"
+    with qtbot.waitSignal(ctx.test_model_requested) as cp:
+        tab.details.findChild(type(tab.rerun_button), "testCheckpoint_5").click()
+    assert cp.args[0]["model"].endswith("9-5")
+    # Export: CSV has every point of both series; PNG is an image.
+    rows = list(csv.reader(tab.plot.export_csv(tmp_path / "loss.csv").open(encoding="utf-8")))
+    assert rows[0] == ["job", "series", "step", "epoch", "loss"] and len(rows) == 1 + 160 + 8
+    png = tab.plot.export_png(tmp_path / "loss")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+# -- live jobs on the Sandbox ------------------------------------------------------------------
+def _track(main_window: Any, job_id: int, store: Any) -> list[JobState]:
+    """States of ``job_id`` in the order the window saw them."""
+    seen: list[JobState] = []
+    poller = main_window.tab_widgets["monitor"].poller
+
+    def note(jid: int) -> None:
+        if jid == job_id:
+            state = jobs_repo.get_job(store, job_id).state
+            if not seen or seen[-1] is not state:
+                seen.append(state)
+
+    poller.job_updated.connect(note)
+    return seen
+
+
+def _submit(ctx: Any, store: Any, name: str, display: str = "support-v1", **kw: Any) -> int:
+    """Record a job the way the Tune tab does after submitting it, and announce it."""
+    job_id = jobs_repo.add_job(store, _record(display_name=display, resource_name=name, state=JobState.QUEUED,
+                                              phase="", total_steps=0, completed_steps=0, **kw))
+    ctx.jobs_changed.emit()
+    return job_id
+
+
+def _monitor(main_window: Any, qtbot: Any) -> Any:
+    qtbot.waitUntil(lambda: main_window.ctx.project is not None, timeout=30000)
+    main_window.show_tab("monitor")
+    tab = main_window.tab_widgets["monitor"]
+    tab.poller.set_intervals(0.1, 0.5)
+    return tab
+
+
+def test_live_job_curve_grows_and_states_change_in_order(main_window: Any, qtbot: Any, project: Any,
+                                                         sandbox: Any, sandbox_session: Any) -> None:
+    from tests.services.test_monitor import start_agent_job
+
+    sandbox.steps_per_second = 15.0
+    tab = _monitor(main_window, qtbot)
+    name = start_agent_job(sandbox_session(), examples=40, epochs=3)
+    job_id = _submit(main_window.ctx, project.store, name, hyperparameters={"epoch_count": 3})
+    seen = _track(main_window, job_id, project.store)
+    tab.select_job(job_id)
+    tab.notifier.window_is_active = lambda: False  # as if the user had switched to another window
+    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) > 0, timeout=60000)
+    first = tab.plot.curve_points(job_id)
+    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) > first, timeout=60000)  # it grows while it runs
+    assert tab.model.job(job_id).state is JobState.RUNNING
+    assert tab.model.index(tab.model.row_of(job_id), 3).data().startswith(("training", "finishing"))
+    with qtbot.waitSignal(tab.poller.job_ended, timeout=60000):
+        pass
+    order = [JobState.QUEUED, JobState.PENDING, JobState.RUNNING, JobState.SUCCEEDED]
+    assert seen[-1] is JobState.SUCCEEDED
+    assert [s for s in order if s in seen] == seen
+    job = jobs_repo.get_job(project.store, job_id)
+    qtbot.waitUntil(lambda: job_id not in tab.poller.watched(), timeout=30000)
+    assert [p[0] for p in jobs_repo.loss_points(project.store, job_id)] == list(range(1, job.total_steps + 1))
+    assert jobs_repo.loss_points(project.store, job_id, "validation")
+    assert tab.model.index(tab.model.row_of(job_id), 3).data() == "succeeded"
+    assert tab.notifier.sent and "support-v1 succeeded" in tab.notifier.sent[-1][1]
+    assert tab.test_button.isEnabled()
+    with qtbot.waitSignal(main_window.ctx.test_model_requested) as req:
+        tab.test_button.click()
+    assert req.args[0] == {"model": job.endpoint, "label": "support-v1", "job_id": job_id}
+
+
+def test_cancel_from_the_window(main_window: Any, qtbot: Any, project: Any, sandbox: Any,
+                                sandbox_session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.services.test_monitor import start_agent_job
+
+    sandbox.steps_per_second = 10.0
+    tab = _monitor(main_window, qtbot)
+    name = start_agent_job(sandbox_session(), examples=200, epochs=20, validation=False)
+    job_id = _submit(main_window.ctx, project.store, name)
+    tab.select_job(job_id)
+    qtbot.waitUntil(lambda: tab.cancel_button.isEnabled(), timeout=30000)
+    asked: list[str] = []
+    monkeypatch.setattr(tab, "_confirm", lambda title, text, yes: asked.append(text) or True)
+    tab.cancel_button.click()
+    assert "unpredictable" in asked[0] and "fewer epochs" in asked[0]
+    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, job_id).state is JobState.CANCELLED, timeout=60000)
+    assert tab.model.index(tab.model.row_of(job_id), 3).data() == "cancelled"
+    assert not tab.cancel_button.isEnabled()
+    assert any(r.path.endswith(":cancel") for r in sandbox.requests)
+
+
+def test_restart_mid_job_resumes_polling_and_keeps_the_curve(qtbot: Any, sandbox: Any,
+                                                             sandbox_session: Any) -> None:
+    from gemtune_desktop.qtcore.context import AppContext
+    from gemtune_desktop.qtcore.settings import Settings
+    from gemtune_desktop.ui.main_window import MainWindow
+    from tests.services.test_monitor import start_agent_job
+
+    sandbox.steps_per_second = 10.0
+    ctx1 = AppContext(Settings())
+    win1 = MainWindow(ctx1)
+    qtbot.addWidget(win1)
+    win1.show()
+    _monitor(win1, qtbot)
+    store = ctx1.project.store
+    path = Path(store.path)
+    name = start_agent_job(sandbox_session(), examples=80, epochs=3, validation=False)
+    job_id = _submit(ctx1, store, name)
+    qtbot.waitUntil(lambda: len(jobs_repo.loss_points(store, job_id)) >= 5, timeout=60000)
+    win1.close()  # the app quits mid-job
+    ctx1.shutdown()
+    with ProjectStore.open(path, read_only=True) as peek:
+        cached = len(jobs_repo.loss_points(peek, job_id))
+        assert jobs_repo.get_job(peek, job_id).state.active
+
+    ctx2 = AppContext(Settings())  # a new start of the app on the same project
+    win2 = MainWindow(ctx2)
+    qtbot.addWidget(win2)
+    win2.show()
+    tab2 = _monitor(win2, qtbot)
+    store2 = ctx2.project.store
+    assert Path(store2.path) == path
+    assert job_id in tab2.poller.watched()  # picked up again without any click
+    tab2.select_job(job_id)
+    assert len(tab2.series_of(job_id)["train"]) >= cached  # the cached curve shows at once
+    qtbot.waitUntil(lambda: tab2.plot.curve_points(job_id) >= cached, timeout=10000)
+    qtbot.waitUntil(lambda: jobs_repo.get_job(store2, job_id).state is JobState.SUCCEEDED, timeout=90000)
+    qtbot.waitUntil(lambda: job_id not in tab2.poller.watched(), timeout=30000)
+    total = jobs_repo.get_job(store2, job_id).total_steps
+    assert [p[0] for p in jobs_repo.loss_points(store2, job_id)] == list(range(1, total + 1))
+    win2.close()
+    ctx2.shutdown()
+
+
+def test_429_and_503_while_polling_lose_nothing(main_window: Any, qtbot: Any, project: Any, sandbox: Any,
+                                                sandbox_session: Any) -> None:
+    from tests.services.test_monitor import start_agent_job
+
+    sandbox.steps_per_second = 15.0
+    tab = _monitor(main_window, qtbot)
+    name = start_agent_job(sandbox_session(), examples=40, epochs=3, validation=False)
+    job_id = _submit(main_window.ctx, project.store, name)
+    qtbot.waitUntil(lambda: len(jobs_repo.loss_points(project.store, job_id)) > 0, timeout=60000)
+    failures: list[str] = []
+    tab.poller.poll_failed.connect(lambda _j, text: failures.append(text))
+    sandbox.faults.add(route=r"tuningJobs/", kind="status", status=429, retry_after=1, count=2)
+    sandbox.faults.add(route=r":batchRead", kind="status", status=503, count=2)
+    ticks: list[int] = []
+    clock = main_window.startTimer(50)  # the GUI thread keeps running while polls fail
+    main_window.timerEvent = lambda _e: ticks.append(1)
+    qtbot.waitUntil(lambda: len(failures) >= 2, timeout=60000)
+    assert any("busy" in f or "too many" in f for f in failures)
+    assert tab.poller.interval_of(job_id) is None or tab.poller.interval_of(job_id) >= 0.1
+    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, job_id).state is JobState.SUCCEEDED, timeout=90000)
+    qtbot.waitUntil(lambda: job_id not in tab.poller.watched(), timeout=30000)
+    main_window.killTimer(clock)
+    assert len(ticks) > 5
+    total = jobs_repo.get_job(project.store, job_id).total_steps
+    assert [p[0] for p in jobs_repo.loss_points(project.store, job_id)] == list(range(1, total + 1))
+    assert sum(1 for r in sandbox.requests if "tuningJobs/" in r.path) > 4
+
+
+def test_advice_for_an_overfitting_job_and_a_plateau(main_window: Any, qtbot: Any, project: Any, sandbox: Any,
+                                                     sandbox_session: Any) -> None:
+    from tests.services.test_monitor import start_agent_job, start_gemini_job
+
+    sandbox.steps_per_second = 200.0
+    tab = _monitor(main_window, qtbot)
+    over = start_agent_job(sandbox_session(), examples=20, epochs=12, validation=True, name="overfit")
+    over_id = _submit(main_window.ctx, project.store, over, display="overfit", train_count=20,
+                      hyperparameters={"epoch_count": 12})
+    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, over_id).state.ended, timeout=60000)
+    qtbot.waitUntil(lambda: over_id not in tab.poller.watched(), timeout=30000)
+    tab.select_job(over_id)
+    kinds = [a.kind for a in tab.advice_panel.advice]
+    assert "overfitting" in kinds, [a.text for a in tab.advice_panel.advice]
+    over_advice = tab.advice_panel.advice[kinds.index("overfitting")]
+    assert over_advice.epoch is not None and over_advice.epoch < 12
+    assert tab.advice_panel.findChild(type(tab.rerun_button), "adviceTestCheckpoint") is not None
+    with qtbot.waitSignal(main_window.ctx.tune_prefill_requested) as prefill:
+        tab.advice_panel.findChild(type(tab.rerun_button), "adviceTune_overfitting").click()
+    assert prefill.args[0]["epochs"] == over_advice.epoch
+
+    # A Gemini API job: many epochs, no validation → the training loss levels off.
+    main_window.ctx.connections.save_profile(_gemini_profile())
+    gem = start_gemini_job(sandbox_session(_gemini_backend()), examples=20, epochs=10, name="plateau")
+    gem_id = _submit(main_window.ctx, project.store, gem, display="plateau", backend="gemini-api", train_count=20)
+    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, gem_id).state.ended, timeout=60000)
+    qtbot.waitUntil(lambda: gem_id not in tab.poller.watched(), timeout=30000)
+    tab.select_job(gem_id)
+    kinds = [a.kind for a in tab.advice_panel.advice]
+    assert kinds == ["plateau"], [a.text for a in tab.advice_panel.advice]
+    plateau = tab.advice_panel.advice[0]
+    assert plateau.settings == {"epochs": plateau.epoch} and plateau.epoch < 10
+    assert not tab.cancel_button.isEnabled()  # the Gemini API cannot cancel
+
+
+def _gemini_backend() -> Any:
+    from gemtune_desktop.services.connections import Backend
+
+    return Backend.GEMINI_API
+
+
+def _gemini_profile() -> Any:
+    from gemtune_desktop.services.connections import ConnectionKind, ConnectionProfile
+
+    return ConnectionProfile(kind=ConnectionKind.SANDBOX, sandbox_backend=_gemini_backend())

@@ -1,0 +1,381 @@
+"""The Tune tab end to end in the real window, on the Sandbox: configure, pre-flight, submit, record, errors."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from gemtune_desktop.core import job_spec as J
+from gemtune_desktop.core.examples import DatasetSettings, Example, Split, Target
+from gemtune_desktop.core.jobs import JobState
+from gemtune_desktop.core.project import examples_repo, jobs_repo
+from gemtune_desktop.core.project.store import ProjectStore
+from gemtune_desktop.qtcore import settings as S
+from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
+
+WORDS = ("invoice refund parcel courier login password printer screen delivery charge discount voucher address "
+         "warranty battery cable signal router upgrade contract cancel renewal receipt tracking damaged late "
+         "missing account email mobile laptop keyboard speaker camera coupon balance payment transfer").split()
+SHOTS = os.environ.get("GEMTUNE_SHOTS", "")
+
+
+def _sentences(n: int, seed: int) -> list[str]:
+    rnd = random.Random(seed)
+    out: list[str] = []
+    while len(out) < n:
+        text = " ".join(rnd.sample(WORDS, 7))
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def make_project(path: Path, n_train: int, n_val: int, *, settings: DatasetSettings | None = None,
+                 extra: list[Example] | None = None) -> Path:
+    texts = _sentences(n_train + n_val, seed=n_train)
+    examples = [Example(t, "billing" if i % 2 else "shipping",
+                        Split.TRAIN if i < n_train else Split.VALIDATION) for i, t in enumerate(texts)]
+    examples += extra or []
+    store = ProjectStore.create(path)
+    try:
+        examples_repo.insert(store, examples, [float(i) for i in range(len(examples))])
+        examples_repo.save_settings(store, settings or DatasetSettings(preamble="Route this ticket:"))
+    finally:
+        store.close()
+    return path
+
+
+def use_sandbox(ctx: Any, backend: Backend, bucket: str = "") -> None:
+    ctx.connections.save_profile(ConnectionProfile(kind=ConnectionKind.SANDBOX, sandbox_backend=backend,
+                                                   bucket=bucket))
+    ctx.connections.set_active(ConnectionKind.SANDBOX)
+
+
+def open_project(window: Any, qtbot: Any, path: Path) -> None:
+    window.open_path(str(path))
+    qtbot.waitUntil(lambda: window.ctx.project is not None and window.ctx.project.path == path)
+
+
+def tune_tab(window: Any) -> Any:
+    tab = window.tab_widgets["tune"]
+    window.show_tab("tune")
+    return tab
+
+
+def wait_idle(qtbot: Any, tab: Any) -> None:
+    qtbot.waitUntil(lambda: not tab._busy, timeout=30000)
+
+
+def models_ready(qtbot: Any, tab: Any) -> None:
+    qtbot.waitUntil(lambda: tab.model_combo.count() > 0, timeout=15000)
+
+
+def jobs(ctx: Any) -> list[Any]:
+    return jobs_repo.list_jobs(ctx.project.store, include_deleted=True)
+
+
+def shot(window: Any, name: str) -> None:
+    """Save a screenshot of the window when GEMTUNE_SHOTS names a folder (run under Xvfb to look at them)."""
+    if SHOTS:
+        QApplication.processEvents()
+        window.grab().save(str(Path(SHOTS) / f"tune_{name}.png"))
+
+
+def answer_question(qtbot: Any, button_text: str) -> list[str]:
+    """Click ``button_text`` in the next modal question; returns the texts of the questions seen."""
+    seen: list[str] = []
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.text())
+            for b in box.buttons():
+                if b.text() == button_text:
+                    b.click()
+                    return
+        QTimer.singleShot(20, click)
+
+    QTimer.singleShot(20, click)
+    return seen
+
+
+def test_submit_on_agent_platform_sandbox_records_the_job(sandbox, main_window, qtbot, tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    open_project(main_window, qtbot, make_project(tmp_path / "Support.gemtune", 120, 12))
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    assert [tab.model_combo.itemData(i) for i in range(tab.model_combo.count())] == \
+        ["gemini-3.5-flash", "gemini-3.5-flash-lite", "gemini-3.1-flash-lite"]
+    assert tab.hyper_pages.currentIndex() == 0  # Agent Platform settings
+    assert tab.ap_epochs.value() is None and tab.ap_adapter.currentData() is None  # Automatic by default
+    tab.model_combo.setCurrentIndex(1)
+    tab.name_edit.setText("Ticket router v1")
+    tab.ap_epochs.set_value(4)
+    tab.ap_multiplier.set_value(0.5)
+    tab.ap_adapter.setCurrentIndex(tab.ap_adapter.findData(8))
+    est = tab.estimate()
+    assert est.train_examples == 120 and est.validation_examples == 12 and est.epochs == 4
+    assert est.training_tokens == est.tokens_per_epoch * 4
+    assert "Training tokens" in tab.estimate_label.text()
+    shot(main_window, "agent_platform_form")
+
+    with qtbot.waitSignal(ctx.jobs_changed, timeout=5000):
+        qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)  # a double click starts one job
+    wait_idle(qtbot, tab)
+    shot(main_window, "agent_platform_submitted")
+
+    assert "has started" in tab.status_label.text()
+    assert tab.monitor_button.isVisible()
+    posts = sandbox.requests.matching("/tuningJobs", "POST")
+    assert len(posts) == 1
+    body = posts[0].json
+    assert body["baseModel"] == "gemini-3.5-flash-lite" and body["tunedModelDisplayName"] == "Ticket router v1"
+    hp = body["supervisedTuningSpec"]["hyperParameters"]
+    assert int(hp["epochCount"]) == 4 and hp["learningRateMultiplier"] == 0.5 and hp["adapterSize"] == "ADAPTER_SIZE_EIGHT"
+    assert body["supervisedTuningSpec"]["validationDatasetUri"].endswith("validation.jsonl")
+
+    recorded = jobs(ctx)
+    assert len(recorded) == 1
+    job = recorded[0]
+    assert job.resource_name.startswith("projects/sandbox-project/locations/us-central1/tuningJobs/")
+    assert job.state is not JobState.SUBMITTING and job.state.active
+    assert job.connection_kind == "sandbox" and job.backend == "agent-platform"
+    assert job.base_model == "gemini-3.5-flash-lite" and job.display_name == "Ticket router v1"
+    assert job.hyperparameters["epochs"] == 4 and job.hyperparameters["adapter_size"] == 8
+    assert job.train_count == 120 and job.validation_count == 12 and len(job.dataset_hash) == 16
+    assert job.submit_key and job.train_tokens > 0
+
+    with qtbot.waitSignal(ctx.show_tab_requested) as sig:
+        qtbot.mouseClick(tab.monitor_button, Qt.MouseButton.LeftButton)
+    assert sig.args == ["monitor"]
+
+
+def test_submit_on_gemini_api_sandbox_sends_examples_inline(sandbox, main_window, qtbot, tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.GEMINI_API)
+    open_project(main_window, qtbot, make_project(tmp_path / "Gemini.gemtune", 110, 0))
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    assert tab.model_combo.currentData() == "models/sandbox-flash-001-tuning"
+    assert tab.hyper_pages.currentIndex() == 1  # Gemini API settings
+    assert (tab.ga_epochs.value(), tab.ga_batch.value(), tab.ga_rate.value()) == (5, 4, 0.001)
+    tab.name_edit.setText("x" * 41)
+    assert "too long" in tab.name_count.text()
+    tab.name_edit.setText("Router on Gemini API")
+    tab.ga_epochs.setValue(3)
+    tab.ga_batch.setValue(8)
+    tab.ga_mult_radio.setChecked(True)
+    tab.ga_mult.setValue(2.0)
+    assert tab.estimate().steps == 14 * 3  # ceil(110 / 8) × 3
+    shot(main_window, "gemini_api_form")
+
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, tab)
+    assert "has started" in tab.status_label.text(), tab.status_label.text()
+    posts = sandbox.requests.matching("/tunedModels", "POST")
+    assert len(posts) == 1
+    task = posts[0].json["tuningTask"]
+    assert task["hyperparameters"] == {"epochCount": 3, "batchSize": 8, "learningRateMultiplier": 2.0}
+    examples = task["trainingData"]["examples"]["examples"]
+    assert len(examples) == 110 and examples[0]["textInput"].startswith("Route this ticket:")
+    job = jobs(ctx)[0]
+    assert job.resource_name == f"tunedModels/{posts[0].query['tunedModelId']}"
+    assert job.backend == "gemini-api" and job.hyperparameters["learning_rate_multiplier"] == 2.0
+
+
+def test_validation_errors_block_and_link_to_the_rows(sandbox, main_window, qtbot, tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.GEMINI_API)
+    bad = [Example("an input with no answer", "", Split.TRAIN)]
+    open_project(main_window, qtbot, make_project(tmp_path / "Few.gemtune", 10, 0, extra=bad))
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, tab)
+    shot(main_window, "validation_blocked")
+    assert tab.problems_box.isVisible()
+    texts = [tab.problems_list.item(i).text() for i in range(tab.problems_list.count())]
+    assert any("at least 20" in t for t in texts)
+    assert any("row 11" in t for t in texts)
+    assert "not started" in tab.status_label.text()
+    assert not sandbox.requests.matching("/tunedModels", "POST") and not jobs(ctx)
+
+    empty_row_id = ctx.project.examples[10].id
+    item = next(tab.problems_list.item(i) for i in range(tab.problems_list.count())
+                if "row 11" in tab.problems_list.item(i).text())
+    with qtbot.waitSignal(ctx.rows_focus_requested) as sig:
+        tab._on_problem_activated(item)
+    assert sig.args == [[empty_row_id]]
+    assert main_window.tabs.currentWidget() is main_window.tab_widgets["dataset"]
+
+
+def test_warnings_ask_before_starting(sandbox, main_window, qtbot, tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    open_project(main_window, qtbot, make_project(tmp_path / "Small.gemtune", 30, 0))
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    seen = answer_question(qtbot, "Go back")
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, tab)
+    assert seen and "warning" in seen[0] and "100" in seen[0]
+    assert not sandbox.requests.matching("/tuningJobs", "POST") and not jobs(ctx)
+
+    answer_question(qtbot, "Start anyway")
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, tab)
+    assert len(sandbox.requests.matching("/tuningJobs", "POST")) == 1
+    assert len(jobs(ctx)) == 1
+
+
+def test_permission_denied_is_explained_and_recorded(sandbox, main_window, qtbot, tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    open_project(main_window, qtbot, make_project(tmp_path / "Denied.gemtune", 120, 0))
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    sandbox.faults.add(route=r"tuningJobs$", kind="status", status=403, method="POST")
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, tab)
+    shot(main_window, "permission_denied")
+    assert "Permission denied" in tab.status_label.text()
+    assert "Vertex AI User" in tab.status_label.text()
+    assert len(sandbox.requests.matching("/tuningJobs", "POST")) == 1  # a 403 is not retried
+    (job,) = jobs(ctx)
+    assert job.state is JobState.SUBMIT_FAILED and "Permission denied" in job.error
+    assert tab.start_button.isEnabled()
+
+
+def test_busy_answer_is_retried_without_a_duplicate_job(sandbox, main_window, qtbot, tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    open_project(main_window, qtbot, make_project(tmp_path / "Busy.gemtune", 120, 0))
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    sandbox.faults.add(route=r"tuningJobs$", kind="status", status=429, count=1, method="POST")
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, tab)
+    assert "after 2 attempts" in tab.status_label.text(), tab.status_label.text()
+    assert len(sandbox.requests.matching("/tuningJobs", "POST")) == 2
+    service_jobs = sandbox.requests.matching("/tuningJobs", "GET")
+    assert service_jobs  # the job list was searched before retrying
+    (job,) = jobs(ctx)
+    assert job.resource_name and job.state.active
+
+
+def test_missing_bucket_is_explained(sandbox, main_window, qtbot, tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.AGENT_PLATFORM, bucket="typo-bucket")
+    open_project(main_window, qtbot, make_project(tmp_path / "Bucket.gemtune", 120, 0))
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, tab)
+    shot(main_window, "bucket_missing")
+    assert "“typo-bucket” does not exist" in tab.status_label.text()
+    assert not sandbox.requests.matching("/tuningJobs", "POST")
+    (job,) = jobs(ctx)
+    assert job.state is JobState.SUBMIT_FAILED
+
+
+def test_settings_the_service_would_refuse_block_with_the_field_named(sandbox, main_window, qtbot,
+                                                                    tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    open_project(main_window, qtbot, make_project(tmp_path / "Name.gemtune", 120, 0))
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    tab.name_edit.setText("n" * 129)
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    assert tab.problems_box.isVisible()
+    assert "at most 128" in tab.problems_list.item(0).text()
+    assert tab.name_edit.property("problem") is True
+    assert not jobs(ctx)
+
+
+def test_no_tunable_model_explains_and_offers_a_way_out(sandbox, main_window, qtbot, monkeypatch) -> None:
+    """The Gemini API lists no model with createTunedModel (as Google's has since 2025)."""
+    from gemtune_desktop.sandbox import catalog
+
+    today = {name: {**info, "methods": [m for m in info["methods"] if m != "createTunedModel"]}
+             for name, info in catalog.GEMINI_MODELS.items()}
+    monkeypatch.setattr(catalog, "GEMINI_MODELS", today)
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.GEMINI_API)
+    tab = tune_tab(main_window)
+    qtbot.waitUntil(lambda: tab.unavailable.isVisible(), timeout=15000)
+    shot(main_window, "no_tunable_model")
+    assert not tab.form_area.isVisible()
+    assert sandbox.requests.matching("/v1beta/models", "GET")  # the service was asked
+    assert "May 2025" in tab.unavailable_text.text()
+    assert tab.setup_cloud_button.isVisible() and tab.use_sandbox_button.isVisible()
+    assert not tab.start_button.isEnabled()
+    qtbot.mouseClick(tab.use_sandbox_button, Qt.MouseButton.LeftButton)
+    assert ctx.connections.profile.backend is Backend.AGENT_PLATFORM
+    models_ready(qtbot, tab)
+    assert tab.form_area.isVisible() and not tab.unavailable.isVisible()
+
+
+def test_presets_and_rerun_prefill(sandbox, main_window, qtbot, tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    tab.ap_epochs.set_value(7)
+    tab.ap_adapter.setCurrentIndex(tab.ap_adapter.findData(16))
+    tab.preset_combo.setEditText("long run")
+    tab.save_preset()
+    assert ctx.settings.get_json(S.TUNE_PRESETS)["long run"]["epochs"] == 7
+    tab.ap_epochs.set_value(None)
+    tab.ap_adapter.setCurrentIndex(0)
+    tab.preset_combo.setEditText("long run")
+    tab.load_preset()
+    assert tab.ap_epochs.value() == 7 and tab.ap_adapter.currentData() == 16
+
+    main_window.show_tab("monitor")
+    with qtbot.waitSignal(ctx.show_tab_requested):
+        ctx.tune_prefill_requested.emit({"base_model": "gemini-3.1-flash-lite", "epochs": 2,
+                                         "learning_rate_multiplier": 0.25, "adapter_size": 4,
+                                         "display_name": "re-run of router"})
+    assert main_window.tabs.currentWidget() is tab
+    assert tab.model_combo.currentData() == "gemini-3.1-flash-lite"
+    assert tab.ap_epochs.value() == 2 and tab.ap_multiplier.value() == pytest.approx(0.25)
+    assert tab.ap_adapter.currentData() == 4 and tab.name_edit.text() == "re-run of router"
+
+
+def test_price_is_editable_and_dated(sandbox, main_window, qtbot, tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    open_project(main_window, qtbot, make_project(tmp_path / "Price.gemtune", 120, 0))
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    tab.ap_epochs.set_value(2)
+    assert tab.price_spin.value() == 5.0 and "as of 2026-11-01" in tab.price_note.text()
+    before = tab.estimate().cost
+    tab.price_spin.setValue(10.0)
+    assert tab.estimate().cost == pytest.approx(before * 2)
+    assert ctx.settings.get_json(S.MODEL_PRICES)["gemini-3.5-flash"] == 10.0
+    assert "your price" in tab.price_note.text()
+    tab.reset_price()
+    assert tab.price_spin.value() == 5.0
+
+
+def test_no_project_means_no_start_with_a_reason(sandbox, qtbot, ctx) -> None:
+    from gemtune_desktop.ui.tune_tab import TuneTab
+
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    tab = TuneTab(ctx)
+    qtbot.addWidget(tab)
+    assert not tab.start_button.isEnabled()
+    assert "project" in tab.start_reason.text()
+
+
+def test_target_matches_backend_values() -> None:
+    assert Target(J.AGENT_PLATFORM) is Target.AGENT_PLATFORM and Target(J.GEMINI_API) is Target.GEMINI_API
