@@ -63,10 +63,47 @@ def build_window(ctx: object | None = None, lazy_tabs: bool = False) -> object:
     return MainWindow(ctx, lazy_tabs=lazy_tabs)  # type: ignore[arg-type]
 
 
-def run_gui(argv: Sequence[str]) -> int:
+class _EarlyLogBuffer(logging.Handler):
+    """Holds the records logged before the first paint; the log file is opened after it.
+
+    Opening the rotating log file imports ``logging.handlers`` (and with it pickle and
+    socket), tens of milliseconds of start-up; :func:`_start_file_logging` replays these.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _buffer_early_logging() -> _EarlyLogBuffer:
+    root = logging.getLogger()
+    buffer = _EarlyLogBuffer()
+    root.addHandler(buffer)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
+    return buffer
+
+
+def _start_file_logging(buffer: _EarlyLogBuffer) -> None:
+    """Open the log file and write what was logged before it (idempotent)."""
     from gemtune_desktop.logging_setup import setup_logging
 
+    root = logging.getLogger()
     setup_logging()
+    if buffer in root.handlers:
+        root.removeHandler(buffer)
+        for handler in [h for h in root.handlers if getattr(h, "_gemtune", False)]:
+            for record in buffer.records:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+        buffer.records.clear()
+
+
+def run_gui(argv: Sequence[str]) -> int:
+    early_log = _buffer_early_logging()
     app = create_app()
     from PySide6.QtCore import QTimer
 
@@ -79,7 +116,8 @@ def run_gui(argv: Sequence[str]) -> int:
     window = build_window(ctx, lazy_tabs=True)
     prewarm = threading.Thread(target=_prewarm_imports, name="prewarm-imports", daemon=True)
     # Deferred until the window is painted, so they do not compete with the first paint.
-    FirstPaintWatcher(window, [window.build_pending_tabs, ctx.connections.release_checks,  # type: ignore[arg-type,attr-defined]
+    FirstPaintWatcher(window, [lambda: _start_file_logging(early_log),  # type: ignore[arg-type]
+                               window.build_pending_tabs, ctx.connections.release_checks,  # type: ignore[attr-defined]
                                prewarm.start])
     from gemtune_desktop import crash
 
@@ -96,4 +134,5 @@ def run_gui(argv: Sequence[str]) -> int:
     code = int(app.exec())  # type: ignore[attr-defined]
     # Quitting without closing the window (GEMTUNE_EXIT_AFTER_SHOW) still stops the workers cleanly.
     ctx.shutdown()
+    _start_file_logging(early_log)  # nothing logged is lost, even if the window was never painted
     return code

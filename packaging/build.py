@@ -56,6 +56,30 @@ def ensure_icons() -> None:
     subprocess.check_call([sys.executable, str(PACKAGING / "make_icons.py")], cwd=ROOT)
 
 
+def windows_version_info(version: str) -> str:
+    """The version resource of the Windows executables, in PyInstaller's ``--version-file`` syntax."""
+    numbers = ([int(p) for p in version.split(".")[:4] if p.isdigit()] + [0, 0, 0, 0])[:4]
+    quad = tuple(numbers)
+    strings = {"CompanyName": "GemTune Desktop team", "FileDescription": APP_NAME, "FileVersion": version,
+               "InternalName": APP_ID, "LegalCopyright": "Apache-2.0", "OriginalFilename": f"{APP_NAME}.exe",
+               "ProductName": APP_NAME, "ProductVersion": version}
+    table = ",\n        ".join(f"StringStruct({k!r}, {v!r})" for k, v in strings.items())
+    return (f"VSVersionInfo(\n"
+            f"  ffi=FixedFileInfo(filevers={quad}, prodvers={quad}, mask=0x3f, flags=0x0, OS=0x40004,\n"
+            f"                    fileType=0x1, subtype=0x0, date=(0, 0)),\n"
+            f"  kids=[StringFileInfo([StringTable('040904B0', [\n        {table}])]),\n"
+            f"        VarFileInfo([VarStruct('Translation', [1033, 1200])])]\n)\n")
+
+
+def write_windows_version_info(path: Path) -> Path:
+    sys.path.insert(0, str(ROOT))
+    from gemtune_desktop import __version__
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(windows_version_info(__version__), encoding="utf-8")
+    return path
+
+
 def add_linux_integration(folder: Path) -> None:
     """The .desktop entry, MIME type, icons and an installer script beside the Linux executable."""
     share = folder / "share"
@@ -76,6 +100,10 @@ def make_archive(path: Path) -> Path:
 
     system = {"darwin": "macos", "win32": "windows"}.get(sys.platform, "linux")
     base = DIST / f"{APP_ID}-{__version__}-{system}-{platform.machine().lower()}"
+    if system == "macos":  # ditto keeps the bundle's symlinks and permissions, which zipfile would not
+        target = Path(f"{base}.zip")
+        subprocess.check_call(["ditto", "-c", "-k", "--sequesterRsrc", "--keepParent", str(path), str(target)])
+        return target
     fmt = "gztar" if system == "linux" else "zip"
     return Path(shutil.make_archive(str(base), fmt, root_dir=path.parent, base_dir=path.name))
 

@@ -50,6 +50,18 @@ step() {  # step NAME EXPECTED_EXIT_CODE COMMAND...
   echo "ok: $name"
 }
 
+# The lazily imported libraries must be inside the bundle (they are imported on first use, not at start).
+VIEWER="$ROOT/.venv/bin/pyi-archive_viewer"
+if [ -x "$VIEWER" ]; then
+  "$VIEWER" -r -b "$APP" >"$TMP/contents" 2>/dev/null || true
+  for module in google.genai.models google.genai.tunings google.cloud.storage.client \
+      pyqtgraph.graphicsItems.PlotItem keyring.backends.SecretService gemtune_desktop.sandbox.server \
+      gemtune_desktop.crash; do
+    grep -qE "^ *${module//./\\.}\$" "$TMP/contents" || { echo "FAIL: $module is not in the bundle" >&2; FAILED=1; }
+  done
+  echo "ok: lazily imported modules are bundled"
+fi
+
 step "--version" 0 "$APP" --version
 grep -q "GemTune Desktop $VERSION" "$TMP/out" || { echo "FAIL: --version printed: $(cat "$TMP/out")" >&2; FAILED=1; }
 
@@ -57,7 +69,12 @@ step "check on a sample" 0 "$APP" check "$ROOT/resources/samples/number-sequence
 step "check --json on a sample" 0 "$APP" check --json "$ROOT/resources/samples/support-tickets.csv"
 
 step "window offscreen" 0 env QT_QPA_PLATFORM=offscreen GEMTUNE_EXIT_AFTER_SHOW=1500 "$APP"
-[ -s "$GEMTUNE_HOME/logs/gemtune-desktop.log" ] || { echo "FAIL: the window run wrote no log file" >&2; FAILED=1; }
+LOG="$GEMTUNE_HOME/logs/gemtune-desktop.log"
+[ -s "$LOG" ] || { echo "FAIL: the window run wrote no log file" >&2; FAILED=1; }
+# A module PyInstaller missed shows up as an import error in the log (lazy imports run on worker threads).
+if grep -E "Traceback|No module named| ERROR | CRITICAL " "$LOG" >&2; then
+  echo "FAIL: errors in the app's log ($LOG)" >&2; FAILED=1
+fi
 step "window offscreen, second start" 0 env QT_QPA_PLATFORM=offscreen GEMTUNE_EXIT_AFTER_SHOW=1500 "$APP"
 
 if command -v Xvfb >/dev/null 2>&1; then

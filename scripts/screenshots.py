@@ -224,10 +224,14 @@ def capture(args: argparse.Namespace) -> int:
         wait_for(app, lambda: ctx.connections.reachable is not None, 20, "the Sandbox to answer")
 
         dataset = window.tab_widgets["dataset"]
-        opener = getattr(dataset, "open_path", None)
-        if callable(opener):
-            opener(str(SAMPLE))
-            wait_for(app, lambda: ctx.project is not None, 20, "the sample project to open")
+        if callable(getattr(dataset, "open_path", None)):
+            from gemtune_desktop.ui.welcome_dialog import open_sample_project, sample_project_path
+
+            open_sample_project(dataset, SAMPLE)  # what Welcome → "Open sample project" does
+            wait_for(app, lambda: getattr(ctx.project, "path", None) == sample_project_path(SAMPLE), 20,
+                     "the sample project to open")
+            wait_for(app, lambda: ctx.project.store.conn.execute("SELECT COUNT(*) FROM examples").fetchone()[0],
+                     20, "the sample rows")
         else:
             print("  note: the Dataset tab cannot open files yet", file=sys.stderr)
         pump(app, 1.0)

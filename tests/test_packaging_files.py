@@ -26,12 +26,36 @@ def test_spec_and_build_script_are_valid_python_naming_the_entry_and_resources()
     spec = (PACKAGING / "gemtune-desktop.spec").read_text(encoding="utf-8")
     ast.parse(spec)
     for needle in ("launcher.py", '"resources"', "google.genai", "pyqtgraph", "console=False", "BUNDLE(",
-                   "gemtune-desktop.icns", "gemtune-desktop.ico", "VSVersionInfo", "copy_metadata"):
+                   "gemtune-desktop.icns", "gemtune-desktop.ico", "write_windows_version_info", "copy_metadata"):
         assert needle in spec, needle
     ast.parse((PACKAGING / "build.py").read_text(encoding="utf-8"))
     ast.parse((PACKAGING / "launcher.py").read_text(encoding="utf-8"))
     gitignore = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
     assert "packaging/build/" in gitignore and "packaging/dist/" in gitignore
+
+
+def test_windows_version_resource_names_the_app_and_version() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gemtune_build", PACKAGING / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    text = build.windows_version_info("1.2.3")
+    calls: dict[str, list[tuple]] = {}
+
+    def recorder(name: str):
+        def make(*args, **kwargs):
+            calls.setdefault(name, []).append((args, kwargs))
+            return name
+        return make
+
+    names = ("VSVersionInfo", "FixedFileInfo", "StringFileInfo", "StringTable", "StringStruct", "VarFileInfo",
+             "VarStruct")
+    eval(text, {"__builtins__": {}}, {n: recorder(n) for n in names})  # the syntax PyInstaller evaluates
+    assert calls["FixedFileInfo"][0][1]["filevers"] == (1, 2, 3, 0)
+    strings = dict(args for args, _ in calls["StringStruct"])
+    assert strings["ProductName"] == "GemTune Desktop" and strings["ProductVersion"] == "1.2.3"
+    assert strings["OriginalFilename"] == "GemTune Desktop.exe"
 
 
 def test_dev_py_build_runs_packaging_build() -> None:

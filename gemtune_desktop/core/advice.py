@@ -21,7 +21,8 @@ OVERFITTING = "overfitting"
 FLAT = "flat"
 
 # Thresholds, tuned on synthetic curves (tests/core/test_advice.py).
-PLATEAU_SHARE = 0.10  # later epochs bought less than 10% of the total improvement
+PLATEAU_SHARE = 0.10  # later epochs bought less than 10% of the total improvement…
+PLATEAU_LEVEL = 0.05  # …and less than 5% of the loss level reached
 OVERFIT_RISE = 0.05  # validation loss ended ≥5% above its lowest point
 FLAT_DROP = 0.05  # the loss fell by less than 5% from the start
 MIN_POINTS = 8
@@ -51,13 +52,15 @@ class Advice:
 
 
 def advise(train: LossSeries, validation: LossSeries | None = None, *, steps_per_epoch: float = 0.0,
-           learning_rate_multiplier: float | None = None) -> list[Advice]:
+           learning_rate_multiplier: float | None = None, finished: bool = True) -> list[Advice]:
     """Every finding for a job's curves (empty when the curve is too short or looks healthy).
 
     Args:
         train / validation: the job's curves.
         steps_per_epoch: to place steps in epochs when the service gives no epoch per point.
         learning_rate_multiplier: the one the job used (default 1.0), to suggest half of it.
+        finished: False while the job runs: its last epoch is still partial and is left out of
+            the plateau check.
     """
     found: list[Advice] = []
     flat = _flat_or_rising(train, learning_rate_multiplier)
@@ -66,7 +69,7 @@ def advise(train: LossSeries, validation: LossSeries | None = None, *, steps_per
     over = _overfitting(train, validation, steps_per_epoch)
     if over is not None:
         found.append(over)
-    plateau = _plateau(train, steps_per_epoch)
+    plateau = _plateau(train, steps_per_epoch, finished)
     if plateau is not None and (over is None or (plateau.epoch or 0) < (over.epoch or 0)):
         found.append(plateau)
     return found
@@ -106,10 +109,12 @@ def _round_multiplier(x: float) -> float:
     return round(x, digits)
 
 
-def _plateau(train: LossSeries, steps_per_epoch: float) -> Advice | None:
+def _plateau(train: LossSeries, steps_per_epoch: float, finished: bool = True) -> Advice | None:
     if len(train) < MIN_POINTS:
         return None
     epochs = per_epoch(train, steps_per_epoch, tail=0.5)
+    if not finished:
+        epochs = epochs[:-1]  # the running epoch is not complete yet
     if len(epochs) < 3:
         return None
     means = [m for _n, m, _s in epochs]
@@ -120,13 +125,14 @@ def _plateau(train: LossSeries, steps_per_epoch: float) -> Advice | None:
     last_epoch = epochs[-1][0]
     for i, (n, m, _s) in enumerate(epochs):
         later_gain = m - min(means[i:])
-        if later_gain <= PLATEAU_SHARE * total_drop:
+        if later_gain <= PLATEAU_SHARE * total_drop and later_gain <= PLATEAU_LEVEL * m:
             if n >= last_epoch:
                 return None
             wasted = last_epoch - n
             pct = 100.0 * later_gain / m if m else 0.0
-            text = (f"The training loss levelled off after epoch {n} of {last_epoch}: the last {wasted} "
-                    f"epoch{'s' if wasted != 1 else ''} improved it by only {pct:.1f}%. "
+            of = f"of {last_epoch}" if finished else f"({last_epoch} complete so far)"
+            text = (f"The training loss levelled off after epoch {n} {of}: the {wasted} epoch"
+                    f"{'s' if wasted != 1 else ''} after it improved it by only {pct:.1f}%. "
                     f"Next time {n} epoch{'s' if n != 1 else ''} should be enough — faster and cheaper, "
                     f"with less risk of over-learning the examples.")
             return Advice(PLATEAU, f"Training loss plateaued at epoch {n}", text, {"epochs": int(n)}, epoch=int(n))

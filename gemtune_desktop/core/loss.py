@@ -226,7 +226,7 @@ def per_epoch(series: LossSeries, steps_per_epoch: float = 0.0, tail: float = 1.
     idx = np.maximum(idx, np.where(idx < 0, -1, 1))
     out: list[tuple[int, float, float]] = []
     values, steps = series.values, series.steps
-    for n in sorted({int(i) for i in idx if i > 0}):
+    for n in np.unique(idx[idx > 0]).tolist():
         sel = np.nonzero(idx == n)[0]
         if tail < 1.0 and len(sel) > 2:
             sel = sel[int(len(sel) * (1.0 - tail)):]

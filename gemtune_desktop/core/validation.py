@@ -77,7 +77,8 @@ _SEV = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.I
 # AND they are at least OUTLIER_FACTOR times longer (or shorter) than the median, by OUTLIER_MIN_CHARS or more.
 OUTLIER_Z = 3.5
 OUTLIER_FACTOR = 4.0
-OUTLIER_MIN_CHARS = 20
+OUTLIER_MIN_CHARS = 20        # a long outlier is at least this much longer than the median
+OUTLIER_MIN_CHARS_SHORT = 10  # a short one at least this much shorter
 OUTLIER_MIN_EXAMPLES = 20
 LABEL_MIN_EXAMPLES = 10
 NEAR_DUPLICATE_SCORE = 90.0
@@ -191,6 +192,10 @@ def majority_label(labels: Counter[str], total: int) -> tuple[str, int] | None:
     return label, count
 
 
+def _chars(n: int) -> str:
+    return f"{n:,} character{'' if n == 1 else 's'}"
+
+
 @dataclass(slots=True)
 class OutlierBounds:
     """Output lengths outside (low, high) are outliers; computed from the lengths' median and spread."""
@@ -234,15 +239,15 @@ class OutlierBounds:
     def _make(cls, med_log: float, mad: float, median: float) -> OutlierBounds:
         spread = OUTLIER_Z * mad / 0.6745 if mad > 0 else 0.0
         high = max(math.expm1(med_log + spread), median * OUTLIER_FACTOR, median + OUTLIER_MIN_CHARS)
-        low = min(math.expm1(med_log - spread), median / OUTLIER_FACTOR, median - OUTLIER_MIN_CHARS)
+        low = min(math.expm1(med_log - spread), median / OUTLIER_FACTOR, median - OUTLIER_MIN_CHARS_SHORT)
         return cls(low, high, median)
 
     def message(self, length: int) -> str | None:
         if length > self.high:
-            return (f"This output has {length:,} characters, far longer than most ({self.median:,.0f} is "
+            return (f"This output has {_chars(length)}, far longer than most ({self.median:,.0f} is "
                     f"typical). The model learns the length of answers too; check that it belongs here.")
         if length < self.low:
-            return (f"This output has {length:,} characters, far shorter than most ({self.median:,.0f} is "
+            return (f"This output has {_chars(length)}, far shorter than most ({self.median:,.0f} is "
                     f"typical). The model learns the length of answers too; check that it is complete.")
         return None
 
@@ -333,7 +338,8 @@ def _candidate_rows(inputs: list[str], outputs: list[str], lengths: tuple[list[i
     for col, lens, field in ((inputs, lengths[0], "input"), (outputs, lengths[1], "output")):
         if lens and min(lens) == 0:
             rows.update(_flagged(map(operator.not_, lens)))
-        rows.update(_flagged(map(operator.is_not, map(str.strip, col), col)))
+        if any(map(operator.is_not, map(str.strip, col), col)):
+            rows.update(_flagged(map(operator.is_not, map(str.strip, col), col)))
         limit = R.max_chars(target, field)
         if limit is not None and lens and max(lens) > limit:
             rows.update(_flagged(map(limit.__lt__, lens)))
@@ -350,6 +356,28 @@ def _candidate_rows(inputs: list[str], outputs: list[str], lengths: tuple[list[i
         if totals and max(totals) > limit:
             rows.update(_flagged(map(limit.__lt__, totals)))
     return sorted(rows)
+
+
+LABEL_SAMPLE = 2_000
+
+
+def _labels(inputs: list[str]) -> dict[int, str]:
+    """{row index: label} for inputs that start with a label such as "Question:".
+
+    Large datasets are first probed with a fixed random sample: a label must be on at least 10% of the
+    inputs to matter (see majority_label); if no label reaches 5% of the sample (the chance of missing a
+    10% label that way is below 1e-12), the full pass is skipped.
+    """
+    n = len(inputs)
+    if n > LABEL_SAMPLE * 10:
+        import random
+
+        sample = random.Random(n).sample(range(n), LABEL_SAMPLE)
+        seen = Counter(lab for i in sample if (lab := R.input_label(inputs[i])) is not None)
+        if not seen or seen.most_common(1)[0][1] * 20 < LABEL_SAMPLE:
+            return {}
+    with_colon = _flagged(map((-1).__ne__, map(str.find, inputs, repeat(":"), repeat(0), repeat(48))))
+    return {i: lab for i in with_colon if (lab := R.input_label(inputs[i])) is not None}
 
 
 def _length_bounds(lengths: list[int]) -> OutlierBounds | None:
@@ -415,15 +443,15 @@ def validate_columns(inputs: list[str], outputs: list[str], splits: Sequence[Spl
         del first
 
     # format consistency and the preamble
-    with_colon = _flagged(map((-1).__ne__, map(str.find, inputs, repeat(":"), repeat(0), repeat(48))))
-    labels = {i: lab for i in with_colon if (lab := R.input_label(inputs[i])) is not None}
+    labels = _labels(inputs)
     maj = majority_label(Counter(labels.values()), n)
     if maj is not None:
         label, count_ = maj
+        shown = R.label_text(inputs[next(i for i, lab in labels.items() if lab == label)])
         mostly = count_ * 2 >= n
         for i in range(n) if mostly else list(labels):
             if mostly != (labels.get(i) == label):
-                append(_find(R.INCONSISTENT_FORMAT, "warning", label_message(label, count_, n, not mostly),
+                append(_find(R.INCONSISTENT_FORMAT, "warning", label_message(shown, count_, n, not mostly),
                              i + 1, line_of(i), "input"))
     preamble = settings.preamble.strip()
     if preamble:
@@ -521,6 +549,7 @@ class IncrementalValidator:
         self._dup_rows = 0
         self._label_of: dict[int, str] = {}
         self._labels: Counter[str] = Counter()
+        self._label_shown: dict[str, str] = {}
         self._preamble_ids: set[int] = set()
         self._splits: Counter[Split] = Counter()
         self._train_bytes = 0
@@ -570,6 +599,7 @@ class IncrementalValidator:
         if label is not None:
             self._label_of[rid] = label
             self._labels[label] += 1
+            self._label_shown.setdefault(label, R.label_text(inp))
         preamble = self.settings.preamble.strip()
         if preamble and inp.lstrip().startswith(preamble):
             self._preamble_ids.add(rid)
@@ -639,7 +669,8 @@ class IncrementalValidator:
             mostly = count * 2 >= len(self._rows)
             if mostly != (self._label_of.get(example_id) == label):
                 found.append(_find(R.INCONSISTENT_FORMAT, "warning",
-                                   label_message(label, count, len(self._rows), not mostly), None, None, "input",
+                                   label_message(self._label_shown.get(label, label), count, len(self._rows),
+                                                 not mostly), None, None, "input",
                                    example_id))
         if example_id in self._preamble_ids:
             found.append(_find(R.PREAMBLE_REPEATED, "warning", PREAMBLE_MESSAGE, None, None, "input", example_id))

@@ -149,3 +149,10 @@ def input_label(text: str) -> str | None:
         return None
     m = _LABEL.match(text, 0, colon + 1)
     return m.group(1).casefold() if m else None
+
+
+def label_text(text: str) -> str:
+    """The label an input starts with, as written ("Question" for "Question: ..."), or "" if none."""
+    colon = text.find(":", 0, 48)
+    m = _LABEL.match(text, 0, colon + 1) if colon >= 0 else None
+    return m.group(1) if m else ""

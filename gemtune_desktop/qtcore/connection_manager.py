@@ -47,6 +47,7 @@ class ConnectionManager(QObject):
         self._sandbox: Any = None
         self.reachable: bool | None = None
         self.reachability_text = "not checked yet"
+        self.reachability_hint = ""  # what to do about a failed check, in plain words
         self._held = False
         self._check_pending = False
 
@@ -156,11 +157,13 @@ class ConnectionManager(QObject):
     def _on_probe_ok(self, text: str) -> None:
         self.reachable = True
         self.reachability_text = text
+        self.reachability_hint = ""
         self.reachability_changed.emit(True, text)
 
     def _on_probe_failed(self, err: UserError) -> None:
         self.reachable = False
         self.reachability_text = err.message
+        self.reachability_hint = err.hint
         self.reachability_changed.emit(False, err.message)
 
     def shutdown(self) -> None:

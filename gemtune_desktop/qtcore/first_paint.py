@@ -4,8 +4,8 @@ The start-up path ends when the window is first painted. Work that is not needed
 the window (importing google-genai in the background, the first reachability check)
 waits for this moment so that it does not compete with the first paint for the GIL.
 
-With ``GEMTUNE_REPORT_FIRST_PAINT=1`` the app prints ``GEMTUNE_FIRST_PAINT <unix time>`` on
-stdout at the first paint event (``benchmarks/startup.py`` measures start-up with it); with
+With ``GEMTUNE_REPORT_FIRST_PAINT=1`` the app prints ``GEMTUNE_FIRST_PAINT <unix time> <CPU
+seconds used so far>`` on stdout at the first paint event (``benchmarks/startup.py`` measures start-up with it); with
 ``GEMTUNE_REPORT_FIRST_PAINT=modules`` it also prints ``GEMTUNE_MODULES <json list>`` of
 the modules imported by then (``tests/test_startup_imports.py`` checks that list).
 """
@@ -56,6 +56,6 @@ def report_first_paint() -> None:
     mode = os.environ.get(REPORT_ENV, "")
     if not mode:
         return
-    print(f"GEMTUNE_FIRST_PAINT {time.time():.6f}", flush=True)
+    print(f"GEMTUNE_FIRST_PAINT {time.time():.6f} {time.process_time():.6f}", flush=True)
     if mode == "modules":
         print("GEMTUNE_MODULES " + json.dumps(sorted(sys.modules)), flush=True)

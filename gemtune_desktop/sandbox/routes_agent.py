@@ -44,33 +44,35 @@ class AgentPlatformRoutes:
         self.server = server
         self.state = server.state
 
-    def rules(self) -> list[Rule]:
+    @staticmethod
+    def rules() -> list[Rule]:
         r = Rule
         gen = ("generateContent", "streamGenerateContent", "countTokens")
         rules = [
-            r(V + "/publishers/google/models", endpoint=self.list_publisher_models, methods=["GET"]),
-            r(V + "/publishers/google/models/<seg:model>", endpoint=self.get_publisher_model, methods=["GET"]),
-            r(LOC + "/publishers/google/models", endpoint=self.list_publisher_models, methods=["GET"]),
-            r(LOC + "/publishers/google/models/<seg:model>", endpoint=self.get_publisher_model, methods=["GET"]),
-            r(LOC + "/tuningJobs", endpoint=self.create_job, methods=["POST"]),
-            r(LOC + "/tuningJobs", endpoint=self.list_jobs, methods=["GET"]),
-            r(LOC + "/tuningJobs/<seg:job_id>", endpoint=self.get_job, methods=["GET"]),
-            r(LOC + "/tuningJobs/<seg:job_id>:cancel", endpoint=self.cancel_job, methods=["POST"]),
-            r(LOC + "/models", endpoint=self.list_models, methods=["GET"]),
-            r(LOC + "/models/<seg:model_id>", endpoint=self.get_model, methods=["GET"]),
-            r(LOC + "/models/<seg:model_id>", endpoint=self.delete_model, methods=["DELETE"]),
-            r(LOC + "/metadataStores/default/contexts/<seg:context_id>", endpoint=self.get_context, methods=["GET"]),
-            r(LOC + "/tensorboards/<seg:tb>/experiments/<seg:exp>/runs", endpoint=self.list_runs, methods=["GET"]),
+            r(V + "/publishers/google/models", endpoint="agent.list_publisher_models", methods=["GET"]),
+            r(V + "/publishers/google/models/<seg:model>", endpoint="agent.get_publisher_model", methods=["GET"]),
+            r(LOC + "/publishers/google/models", endpoint="agent.list_publisher_models", methods=["GET"]),
+            r(LOC + "/publishers/google/models/<seg:model>", endpoint="agent.get_publisher_model", methods=["GET"]),
+            r(LOC + "/tuningJobs", endpoint="agent.create_job", methods=["POST"]),
+            r(LOC + "/tuningJobs", endpoint="agent.list_jobs", methods=["GET"]),
+            r(LOC + "/tuningJobs/<seg:job_id>", endpoint="agent.get_job", methods=["GET"]),
+            r(LOC + "/tuningJobs/<seg:job_id>:cancel", endpoint="agent.cancel_job", methods=["POST"]),
+            r(LOC + "/models", endpoint="agent.list_models", methods=["GET"]),
+            r(LOC + "/models/<seg:model_id>", endpoint="agent.get_model", methods=["GET"]),
+            r(LOC + "/models/<seg:model_id>", endpoint="agent.delete_model", methods=["DELETE"]),
+            r(LOC + "/models/<seg:model_id>", endpoint="agent.update_model", methods=["PATCH"]),
+            r(LOC + "/metadataStores/default/contexts/<seg:context_id>", endpoint="agent.get_context", methods=["GET"]),
+            r(LOC + "/tensorboards/<seg:tb>/experiments/<seg:exp>/runs", endpoint="agent.list_runs", methods=["GET"]),
             r(LOC + "/tensorboards/<seg:tb>/experiments/<seg:exp>/runs/<seg:run>/timeSeries",
-              endpoint=self.list_time_series, methods=["GET"]),
-            r(LOC + "/tensorboards/<seg:tb>:batchRead", endpoint=self.batch_read, methods=["GET"]),
+              endpoint="agent.list_time_series", methods=["GET"]),
+            r(LOC + "/tensorboards/<seg:tb>:batchRead", endpoint="agent.batch_read", methods=["GET"]),
         ]
         for method in gen:
-            rules.append(r(f"{V}/publishers/google/models/<seg:model>:{method}", endpoint=self.base_generate,
+            rules.append(r(f"{V}/publishers/google/models/<seg:model>:{method}", endpoint="agent.base_generate",
                            methods=["POST"], defaults={"method": method, "project": None, "location": None}))
-            rules.append(r(f"{LOC}/publishers/google/models/<seg:model>:{method}", endpoint=self.base_generate,
+            rules.append(r(f"{LOC}/publishers/google/models/<seg:model>:{method}", endpoint="agent.base_generate",
                            methods=["POST"], defaults={"method": method}))
-            rules.append(r(f"{LOC}/endpoints/<seg:endpoint_id>:{method}", endpoint=self.endpoint_generate,
+            rules.append(r(f"{LOC}/endpoints/<seg:endpoint_id>:{method}", endpoint="agent.endpoint_generate",
                            methods=["POST"], defaults={"method": method}))
         return rules
 
@@ -340,8 +342,10 @@ class AgentPlatformRoutes:
         base_id = run.info["base_model"].rsplit("/", 1)[-1]
         cps = self.checkpoints(run)
         return {
-            "name": names["model"], "displayName": run.info["display_name"], "versionId": "1",
-            "description": run.info.get("description") or "Tuned in the Sandbox (simulation).",
+            "name": names["model"], "displayName": run.info.get("model_display_name") or run.info["display_name"],
+            "versionId": "1",
+            "description": run.info.get("model_description") or run.info.get("description")
+            or "Tuned in the Sandbox (simulation).",
             "labels": {"google-vertex-llm-tuning-base-model-id": base_id.replace(".", "-"),
                        "google-vertex-llm-tuning-job-id": run.id, "tune-type": "sft"},
             "createTime": rfc3339(run.created_wall),
@@ -378,6 +382,22 @@ class AgentPlatformRoutes:
         self._check(request, project, location)
         with self.state.lock:
             return json_response(self._model_view(self._model_run(project, location, model_id)))
+
+    def update_model(self, request: Request, project: str, location: str, model_id: str) -> Response:
+        self._check(request, project, location)
+        body = body_json(request)
+        unknown_fields(body, {"displayName", "description", "defaultCheckpointId", "labels"})
+        with self.state.lock:
+            run = self._model_run(project, location, model_id)
+            if "displayName" in body:
+                name = str(body["displayName"])
+                if not name or len(name) > 128:
+                    raise bad_request("displayName must be 1 to 128 characters.")
+                run.info["model_display_name"] = name
+            if "description" in body:
+                run.info["model_description"] = str(body["description"])
+            self.state.save_run(run)
+            return json_response(self._model_view(run))
 
     def delete_model(self, request: Request, project: str, location: str, model_id: str) -> Response:
         self._check(request, project, location)

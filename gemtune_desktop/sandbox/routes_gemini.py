@@ -40,24 +40,25 @@ class GeminiApiRoutes:
         self.server = server
         self.state = server.state
 
-    def rules(self) -> list[Rule]:
+    @staticmethod
+    def rules() -> list[Rule]:
         rules = []
         for v in ("/v1beta", "/v1"):
             rules += [
-                Rule(v + "/models", endpoint=self.list_models, methods=["GET"]),
-                Rule(v + "/models/<seg:model>", endpoint=self.get_model, methods=["GET"]),
-                Rule(v + "/tunedModels", endpoint=self.create_tuned, methods=["POST"]),
-                Rule(v + "/tunedModels", endpoint=self.list_tuned, methods=["GET"]),
-                Rule(v + "/tunedModels/<seg:tuned_id>", endpoint=self.get_tuned, methods=["GET"]),
-                Rule(v + "/tunedModels/<seg:tuned_id>", endpoint=self.patch_tuned, methods=["PATCH"]),
-                Rule(v + "/tunedModels/<seg:tuned_id>", endpoint=self.delete_tuned, methods=["DELETE"]),
-                Rule(v + "/tunedModels/<seg:tuned_id>/operations/<seg:op_id>", endpoint=self.get_operation,
+                Rule(v + "/models", endpoint="gemini.list_models", methods=["GET"]),
+                Rule(v + "/models/<seg:model>", endpoint="gemini.get_model", methods=["GET"]),
+                Rule(v + "/tunedModels", endpoint="gemini.create_tuned", methods=["POST"]),
+                Rule(v + "/tunedModels", endpoint="gemini.list_tuned", methods=["GET"]),
+                Rule(v + "/tunedModels/<seg:tuned_id>", endpoint="gemini.get_tuned", methods=["GET"]),
+                Rule(v + "/tunedModels/<seg:tuned_id>", endpoint="gemini.patch_tuned", methods=["PATCH"]),
+                Rule(v + "/tunedModels/<seg:tuned_id>", endpoint="gemini.delete_tuned", methods=["DELETE"]),
+                Rule(v + "/tunedModels/<seg:tuned_id>/operations/<seg:op_id>", endpoint="gemini.get_operation",
                      methods=["GET"]),
             ]
             for method in ("generateContent", "streamGenerateContent", "countTokens"):
-                rules.append(Rule(f"{v}/models/<seg:model>:{method}", endpoint=self.base_generate,
+                rules.append(Rule(f"{v}/models/<seg:model>:{method}", endpoint="gemini.base_generate",
                                   methods=["POST"], defaults={"method": method}))
-                rules.append(Rule(f"{v}/tunedModels/<seg:tuned_id>:{method}", endpoint=self.tuned_generate,
+                rules.append(Rule(f"{v}/tunedModels/<seg:tuned_id>:{method}", endpoint="gemini.tuned_generate",
                                   methods=["POST"], defaults={"method": method}))
         return rules
 
@@ -184,7 +185,8 @@ class GeminiApiRoutes:
         require_api_key(request)
         body = body_json(request)
         unknown_fields(body, TUNED_FIELDS)
-        mask = [m.strip() for m in request.args.get("updateMask", "displayName,description").split(",") if m.strip()]
+        default_mask = ",".join(k for k in ("displayName", "description") if k in body)
+        mask = [m.strip() for m in request.args.get("updateMask", default_mask).split(",") if m.strip()]
         with self.state.lock:
             run = self._tuned(tuned_id)
             for field in mask:

@@ -31,16 +31,17 @@ class StorageRoutes:
         self.server = server
         self.state = server.state
 
-    def rules(self) -> list[Rule]:
+    @staticmethod
+    def rules() -> list[Rule]:
         return [
-            Rule("/storage/v1/b", endpoint=self.create_bucket, methods=["POST"]),
-            Rule("/storage/v1/b/<bucket>", endpoint=self.get_bucket, methods=["GET"]),
-            Rule("/storage/v1/b/<bucket>/o", endpoint=self.list_objects, methods=["GET"]),
-            Rule("/storage/v1/b/<bucket>/o/<path:name>", endpoint=self.get_object, methods=["GET"]),
-            Rule("/storage/v1/b/<bucket>/o/<path:name>", endpoint=self.delete_object, methods=["DELETE"]),
-            Rule("/download/storage/v1/b/<bucket>/o/<path:name>", endpoint=self.download, methods=["GET"]),
-            Rule("/upload/storage/v1/b/<bucket>/o", endpoint=self.upload, methods=["POST"]),
-            Rule("/upload/storage/v1/b/<bucket>/o", endpoint=self.upload_chunk, methods=["PUT"]),
+            Rule("/storage/v1/b", endpoint="storage.create_bucket", methods=["POST"]),
+            Rule("/storage/v1/b/<bucket>", endpoint="storage.get_bucket", methods=["GET"]),
+            Rule("/storage/v1/b/<bucket>/o", endpoint="storage.list_objects", methods=["GET"]),
+            Rule("/storage/v1/b/<bucket>/o/<path:name>", endpoint="storage.get_object", methods=["GET"]),
+            Rule("/storage/v1/b/<bucket>/o/<path:name>", endpoint="storage.delete_object", methods=["DELETE"]),
+            Rule("/download/storage/v1/b/<bucket>/o/<path:name>", endpoint="storage.download", methods=["GET"]),
+            Rule("/upload/storage/v1/b/<bucket>/o", endpoint="storage.upload", methods=["POST"]),
+            Rule("/upload/storage/v1/b/<bucket>/o", endpoint="storage.upload_chunk", methods=["PUT"]),
         ]
 
     # -- views ------------------------------------------------------------------------------------

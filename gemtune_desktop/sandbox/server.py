@@ -135,8 +135,8 @@ class SandboxServer:
         self.agent = AgentPlatformRoutes(self)
         self.gemini = GeminiApiRoutes(self)
         self.storage = StorageRoutes(self)
-        self.url_map = Map([*self.agent.rules(), *self.gemini.rules(), *self.storage.rules()],
-                           converters={"seg": SegmentConverter}, strict_slashes=False, merge_slashes=False)
+        self._handlers = {"agent": self.agent, "gemini": self.gemini, "storage": self.storage}
+        self.url_map = _url_map()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> SandboxServer:
@@ -147,7 +147,7 @@ class SandboxServer:
             httpd.daemon_threads = True  # type: ignore[attr-defined]
             self._httpd = httpd
             self.port = httpd.server_port
-            self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
+            self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
                                             name="gemtune-sandbox", daemon=True)
             self._thread.start()
         log.info("Sandbox serving on %s", self.base_url)
@@ -259,8 +259,9 @@ class SandboxServer:
     def _dispatch(self, request: Request) -> Response:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
-            handler, args = adapter.match()
-            return handler(request, **args)
+            endpoint, args = adapter.match()
+            owner, _, name = str(endpoint).partition(".")
+            return getattr(self._handlers[owner], name)(request, **args)
         except ApiError as exc:
             return exc.response()
         except (NotFound, MethodNotAllowed):
@@ -270,6 +271,20 @@ class SandboxServer:
         except Exception:
             log.exception("Sandbox handler failed for %s %s", request.method, request.path)
             return ApiError(500, "Internal error in the Sandbox (see the app log).").response()
+
+
+_map_lock = threading.Lock()
+_map: Map | None = None
+
+
+def _url_map() -> Map:
+    """The routing table, compiled once per process (compiling it costs a few hundred ms)."""
+    global _map
+    with _map_lock:
+        if _map is None:
+            _map = Map([*AgentPlatformRoutes.rules(), *GeminiApiRoutes.rules(), *StorageRoutes.rules()],
+                       converters={"seg": SegmentConverter}, strict_slashes=False, merge_slashes=False)
+        return _map
 
 
 def _shutdown(environ: dict[str, Any]) -> None:

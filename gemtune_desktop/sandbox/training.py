@@ -177,7 +177,7 @@ def _curve_params(plan: Plan) -> tuple[float, float, float, float, float]:
     floor_train = 0.12 + 0.5 / math.sqrt(max(n, 10) / 10)
     floor_val = floor_train + 0.1 + 0.35 / math.sqrt(max(n, 10) / 10)
     rate = 1.3 * min(plan.multiplier, 4.0)
-    noise = 0.02 + 0.2 / math.sqrt(n)
+    noise = 0.015 + 0.12 / math.sqrt(n)
     return start, floor_train, floor_val, rate, noise
 
 
@@ -187,12 +187,12 @@ def train_loss(plan: Plan, step: int) -> float:
     e = step / plan.steps_per_epoch
     eps = _noise(plan.seed, plan.total_steps + 1)[min(step, plan.total_steps)]
     if plan.multiplier >= DIVERGE_MULTIPLIER:
-        value = start * (0.97 + 0.035 * e) * (1 + 0.12 * eps)
+        value = start * (0.95 + 0.1 * e) * (1 + 0.08 * eps)
         return round(max(value, 0.05), 5)
     e_star = overfit_epoch(plan.example_count, plan.multiplier)
     floor = floor_t
     if e > e_star:  # memorising: the training loss keeps falling
-        floor = floor_t * (1 - 0.6 * (1 - math.exp(-(e - e_star) / 2)))
+        floor = floor_t * (1 - 0.7 * (1 - math.exp(-(e - e_star) / 5)))
     value = floor + (start - floor_t) * math.exp(-rate * e)
     if plan.multiplier >= 4.0:
         value *= 1 + 0.15 * math.sin(step * 0.7)

@@ -224,6 +224,28 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
     return stats
 
 
+def run_and_store(token: CancelToken, session: BackendSession, items: Sequence[EvalItem], run_id: int,
+                  db_path: str, generation: GenerationSettings, safety: SafetySettings, concurrency: int = 4,
+                  policy: RetryPolicy | None = None) -> BatchStats:
+    """:func:`run_batch` with every answer stored in the project file as it arrives (off the GUI thread).
+
+    All rows are committed before this returns or raises (also on cancel), so a resumed run
+    sees exactly what was done.
+    """
+    from gemtune_desktop.core.project.evals_repo import EvalRow, RowWriter
+
+    writer = RowWriter(db_path)
+
+    def on_row(o: EvalOutcome) -> None:
+        writer.put(EvalRow(run_id, o.example_id, o.slot, o.prompt, o.expected, o.actual, o.finish_reason, o.blocked,
+                           o.latency_ms, o.error))
+
+    try:
+        return run_batch(token, session, items, generation, safety, on_row, concurrency, policy)
+    finally:
+        writer.close()
+
+
 # -- run summaries (Qt-free; computed on a worker thread) -------------------------------------
 RowKey = tuple[int, int]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +25,9 @@ from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.jobs import JobRecord, JobState
 from gemtune_desktop.core.loss import TRAIN, VALIDATION, Point
-from gemtune_desktop.services.backend import BackendSession
+from gemtune_desktop.services.backend import BackendSession, ServiceError
 from gemtune_desktop.services.connections import Backend
+from gemtune_desktop.services.errors import describe
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,24 @@ class PollResult:
 
 
 # -- polling ------------------------------------------------------------------------------
+def _sdk(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call the SDK; an API error becomes a :class:`ServiceError` that keeps ``Retry-After`` (for back-off)."""
+    try:
+        return call(*args, **kwargs)
+    except Exception as exc:
+        if not isinstance(getattr(exc, "code", None), int) or not type(exc).__module__.startswith("google.genai"):
+            raise
+        err = describe(exc)
+        headers = getattr(getattr(exc, "response", None), "headers", None) or {}
+        try:
+            retry_after = float(headers.get("retry-after") or headers.get("Retry-After") or "")
+        except (TypeError, ValueError, AttributeError):
+            retry_after = None
+        if isinstance(err, ServiceError):
+            err.retry_after = retry_after
+        raise err from None
+
+
 def poll_job(token: CancelToken, session: BackendSession, record: JobRecord,
              last_steps: dict[str, int] | None = None, source: dict[str, Any] | None = None) -> PollResult:
     """Read one job's status and the loss points newer than ``last_steps`` (per series)."""
@@ -128,7 +148,7 @@ def poll_job(token: CancelToken, session: BackendSession, record: JobRecord,
         points = {TRAIN: [p for p in snapshot_points(raw) if p[0] > last.get(TRAIN, -1)]}
         return PollResult(status, points)
     client = session.client(timeout_s=TIMEOUT_S)
-    job = client.tunings.get(name=record.resource_name)
+    job = _sdk(client.tunings.get, name=record.resource_name)
     token.check()
     status = status_from_tuning_job(job)
     result = PollResult(status, source=dict(source or {}))
@@ -371,7 +391,7 @@ def cancel_job(token: CancelToken, session: BackendSession, resource_name: str) 
         raise UserError("The Gemini API cannot stop a tuning job once it has started.",
                         "Wait for it to finish, then delete the tuned model if you do not want it.")
     client = session.client(timeout_s=TIMEOUT_S)
-    client.tunings.cancel(name=resource_name)
+    _sdk(client.tunings.cancel, name=resource_name)
     token.check()
 
 

@@ -128,12 +128,19 @@ class SecretStore:
         self._session: dict[str, str] = {}
         self._lock = threading.Lock()
         self._hung: KeyringUnavailable | None = None
+        self._hung_thread: threading.Thread | None = None
 
     # -- low level --------------------------------------------------------------------------
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run one keyring call on a helper thread; a hang or an error becomes KeyringUnavailable."""
+        """Run one keyring call on a helper thread; a hang or an error becomes KeyringUnavailable.
+
+        After a call hangs, further calls fail at once until that call has returned (the
+        keychain was unlocked, or its prompt dismissed).
+        """
         if self._hung is not None:
-            raise self._hung
+            if self._hung_thread is not None and self._hung_thread.is_alive():
+                raise self._hung
+            self._hung, self._hung_thread = None, None
         box: dict[str, Any] = {}
 
         def target() -> None:
@@ -150,6 +157,7 @@ class SecretStore:
                 "The system keychain did not answer.",
                 "It may be waiting for an unlock prompt. Keep the secret for this session only, or restart "
                 "GemTune after unlocking the keychain.", detail=f"no answer within {self.timeout_s:g} s")
+            self._hung_thread = thread
             log.warning("keyring call did not answer within %.1f s", self.timeout_s)
             raise self._hung
         error = box.get("error")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,8 @@ from gemtune_desktop.services.errors import describe
 from gemtune_desktop.services.upload import upload_bytes
 
 log = logging.getLogger(__name__)
+# google-genai warns on every tunings.tune() call that the API is experimental; the app knows.
+warnings.filterwarnings("ignore", message=r".*tuning implementation is experimental.*")
 
 CREATE_TIMEOUT_S = 120.0
 RETRY_CODES = frozenset({408, 429, 500, 502, 503, 504})
@@ -233,7 +236,7 @@ def _result_from_job(job: Any, attempts: int = 1) -> SubmitResult:
     state = getattr(job, "state", None)
     state_text = getattr(state, "value", None) or str(state or "JOB_STATE_QUEUED")
     tuned = getattr(job, "tuned_model", None)
-    created = getattr(job, "create_time", None)
+    created: Any = getattr(job, "create_time", None)
     stats = getattr(getattr(job, "tuning_data_stats", None), "supervised_tuning_data_stats", None)
     return SubmitResult(
         resource_name=str(job.name or ""), state=str(state_text),
@@ -250,7 +253,7 @@ def _find_agent_platform_job(client: Any, request: SubmitRequest, started: float
         labels = getattr(job, "labels", None) or {}
         if labels.get(LABEL_KEY) == wanted:
             return _result_from_job(job)
-        created = getattr(job, "create_time", None)
+        created: Any = getattr(job, "create_time", None)
         if not labels and getattr(job, "tuned_model_display_name", None) == request.spec.display_name and \
                 hasattr(created, "timestamp") and created.timestamp() >= started - 120:
             return _result_from_job(job)

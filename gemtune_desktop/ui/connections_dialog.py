@@ -98,7 +98,7 @@ class ConnectionsDialog(QDialog):
         self._saved = {k: p.to_dict() for k, p in self._profiles.items()}
         self.active_kind: ConnectionKind = conn.active_kind
         self.keyring_status: KeyringStatus | None = None
-        # Which secrets exist: "none" | "keyring" | "session" | "unknown" (keychain not asked yet).
+        # Which secrets exist: "none" | "keyring" | "session" | "broken" (unreadable) | "unknown" (not asked yet).
         self.secret_state: dict[str, str] = {API_KEY_SECRET: "unknown", SERVICE_ACCOUNT_SECRET: "unknown"}
         self._pending: tuple[str, str] | None = None  # secret waiting for "keep for this session only"
         self._editing_key = False
@@ -454,6 +454,8 @@ class ConnectionsDialog(QDialog):
         self.keyring_status = overview["status"]
         self.secret_state.update(overview["secrets"])
         self._sa_email = overview.get("sa_email", "")
+        for name, problem in overview.get("problems", {}).items():
+            self._notes[name] = problem
         if not self.keyring_status.usable:
             self._show_keyring_problem(self.keyring_status.message, self.keyring_status.hint, offer=False)
         self._refresh_secret_widgets()
@@ -620,15 +622,17 @@ class ConnectionsDialog(QDialog):
         busy = self.ctx.runner.is_running(f"connections:secret:{API_KEY_SECRET}")
         editing = self._editing_key or not has_key
         self.api_key_edit.setEnabled(editing and not busy)
+        self.show_key_button.setEnabled(editing and not busy)
         self.api_key_edit.setPlaceholderText("paste your API key (starts with AIza)" if editing
                                              else "•••••••• (a key is saved)")
         self.save_key_button.setEnabled(editing and bool(self.api_key_edit.text().strip()) and not busy)
         self.change_key_button.setEnabled(has_key and not self._editing_key and not busy)
-        self.remove_key_button.setEnabled(has_key and not busy)
+        self.remove_key_button.setEnabled((has_key or key_state == "broken") and not busy)
         self.key_status.setText(self._notes[API_KEY_SECRET] or {
             "keyring": "A key is saved in the system keychain.",
             "session": "A key is kept for this session only (not saved on this computer).",
             "none": "No key saved yet.",
+            "broken": "The saved key cannot be read; remove it and save it again.",
             "unknown": "Checking the system keychain…",
         }[key_state])
 
@@ -639,13 +643,14 @@ class ConnectionsDialog(QDialog):
         for widget in (self.key_file_edit, self.browse_button):
             widget.setEnabled(sa_mode)
         self.import_key_button.setEnabled(sa_mode and bool(self.key_file_edit.text().strip()) and not sa_busy)
-        self.remove_sa_button.setEnabled(has_sa and not sa_busy)
+        self.remove_sa_button.setEnabled((has_sa or sa_state == "broken") and not sa_busy)
         who = f" ({self._sa_email})" if self._sa_email else ""
         self.sa_status.setText(self._notes[SERVICE_ACCOUNT_SECRET] or {
             "keyring": f"A service-account key{who} is stored in the system keychain and is used instead of "
                        "the file.",
             "session": f"A service-account key{who} is kept for this session only.",
             "none": "No key stored in the keychain; the key file is read when needed." if sa_mode else "",
+            "broken": "The stored key cannot be read; remove it and import it again.",
             "unknown": "",
         }[sa_state])
 
@@ -676,6 +681,7 @@ def _keyring_overview(token: CancelToken, store: SecretStore) -> dict[str, Any]:
     """Whether the keychain works, and which secrets exist (in the keychain or this session)."""
     status = store.probe()
     secrets: dict[str, str] = {}
+    problems: dict[str, str] = {}
     sa_email = ""
     for name in (API_KEY_SECRET, SERVICE_ACCOUNT_SECRET):
         token.check()
@@ -685,15 +691,16 @@ def _keyring_overview(token: CancelToken, store: SecretStore) -> dict[str, Any]:
         elif status.usable:
             try:
                 value = store.get(name) or ""
-            except KeyringUnavailable:
+            except KeyringUnavailable as err:
                 value = ""
-            secrets[name] = "keyring" if value else "none"
+                problems[name] = f"✖ {err.message} {err.hint}".strip()
+            secrets[name] = "keyring" if value else "broken" if name in problems else "none"
         else:
             value = ""
             secrets[name] = "none"
         if name == SERVICE_ACCOUNT_SECRET and value:
             sa_email = _client_email(value)
-    return {"status": status, "secrets": secrets, "sa_email": sa_email}
+    return {"status": status, "secrets": secrets, "sa_email": sa_email, "problems": problems}
 
 
 def _set_secret(token: CancelToken, store: SecretStore, name: str, value: str) -> None:

@@ -271,8 +271,9 @@ class LossPlot(QWidget):
             if len(job.epoch_lines) >= MAX_EPOCH_LINES:
                 break
             line = self._pg.InfiniteLine(pos=step, angle=90, movable=False, pen=pen,
-                                         label=f"end of epoch {epoch}",
-                                         labelOpts={"position": 0.95, "color": "#555555", "rotateAxis": (1, 0)})
+                                         label=f"epoch {epoch}",
+                                         labelOpts={"position": 0.98, "color": "#555555",
+                                                    "anchors": [(1, 0), (1, 0)]})
             self.plot_item.addItem(line, ignoreBounds=True)
             job.epoch_lines.append(line)
 

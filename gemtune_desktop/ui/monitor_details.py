@@ -81,12 +81,20 @@ class _Clearable(QWidget):
         self.box.setContentsMargins(4, 4, 4, 4)
 
     def clear(self) -> None:
-        while self.box.count():
-            item = self.box.takeAt(0)
-            widget = item.widget()
-            if widget is not None:
-                widget.hide()
-                widget.deleteLater()
+        _empty(self.box)
+
+
+def _empty(layout: Any) -> None:
+    """Remove and delete everything in ``layout``, including widgets inside nested layouts."""
+    while layout.count():
+        item = layout.takeAt(0)
+        widget = item.widget()
+        if widget is not None:
+            widget.hide()
+            widget.deleteLater()
+        elif item.layout() is not None:
+            _empty(item.layout())
+            item.layout().deleteLater()
 
 
 class AdvicePanel(_Clearable):
@@ -113,12 +121,14 @@ class AdvicePanel(_Clearable):
         self.box.addWidget(_heading("Advice from the curve", self))
         if job is None:
             self.box.addWidget(_label("Select a job to read its curve.", self))
+            self.box.addStretch(1)
             return
         if not advice:
             text = ("Nothing to suggest yet: advice appears when the curve shows a plateau, overfitting, or a "
                     "loss that does not go down." if job.state.active or not job.state.ended else
                     "The curve looks healthy: no plateau, no overfitting, and the loss went down.")
             self.box.addWidget(_label(text, self))
+            self.box.addStretch(1)
             return
         for a in advice:
             frame = QFrame(self)
@@ -150,6 +160,7 @@ class AdvicePanel(_Clearable):
             row.addStretch(1)
             inner.addLayout(row)
             self.box.addWidget(frame)
+        self.box.addStretch(1)
 
 
 def _base_settings(job: JobRecord) -> dict[str, Any]:
@@ -181,6 +192,7 @@ class DetailsPanel(QScrollArea):
         self.body = _Clearable(self)
         self.setWidget(self.body)
         self.job: JobRecord | None = None
+        self.state_label: QLabel | None = None
         self._row_ids: list[int] = []
         self.set_job(None)
 
@@ -191,13 +203,17 @@ class DetailsPanel(QScrollArea):
         body = self.body
         body.clear()
         box = body.box
+        self.state_label = None
         if job is None:
             box.addWidget(_label("Select a job to see its details.", body))
             box.addStretch(1)
             return
         box.addWidget(_heading(job.display_name or "Tuning job", body))
-        box.addWidget(_label(f"State: {job.state_words}" + (f" — {job.resource_name}" if job.resource_name else ""),
-                             body))
+        self.state_label = _label(self._state_text(job), body)
+        self.state_label.setObjectName("jobState")
+        box.addWidget(self.state_label)
+        if job.resource_name:
+            box.addLayout(self._copy_row("Job", job.resource_name))
         if job.error:
             err = _label(f"⚠ {job.error}", body)
             err.setObjectName("jobError")
@@ -217,6 +233,17 @@ class DetailsPanel(QScrollArea):
         self._stats(job)
         self._checkpoints(job)
         box.addStretch(1)
+
+    @staticmethod
+    def _state_text(job: JobRecord) -> str:
+        steps = f" — step {job.completed_steps} of {job.total_steps}" if job.total_steps and job.state.active else ""
+        return f"State: {job.state_words}{steps}"
+
+    def update_state(self, job: JobRecord) -> None:
+        """Refresh the state line only (progress ticks do not rebuild the panel)."""
+        if self.job is not None and job.id == self.job.id and self.state_label is not None:
+            self.job = job
+            self.state_label.setText(self._state_text(job))
 
     def _copy_row(self, title: str, value: str) -> QHBoxLayout:
         row = QHBoxLayout()

@@ -169,15 +169,18 @@ class MonitorTab(QWidget):
         side.addWidget(self.advice_panel)
         side.addWidget(self.details)
         side.setStretchFactor(1, 1)
+        side.setSizes([230, 370])
         bottom = QSplitter(Qt.Orientation.Horizontal, self)
         bottom.addWidget(plot_area)
         bottom.addWidget(side)
         bottom.setStretchFactor(0, 3)
         bottom.setStretchFactor(1, 2)
+        bottom.setSizes([780, 420])
         main = QSplitter(Qt.Orientation.Vertical, self)
         main.addWidget(self.table_stack)
         main.addWidget(bottom)
         main.setStretchFactor(1, 2)
+        main.setSizes([190, 560])
         layout.addWidget(main, 1)
         self.status_label = QLabel("", self)
         self.status_label.setObjectName("monitorStatus")
@@ -427,6 +430,8 @@ class MonitorTab(QWidget):
         if force or key != self._details_key:
             self._details_key = key
             self.details.set_job(job, self._train_row_ids())
+        else:
+            self.details.update_state(job)
         self._update_advice(job)
 
     def _update_advice(self, job: JobRecord) -> None:
@@ -438,7 +443,8 @@ class MonitorTab(QWidget):
         except (TypeError, ValueError):
             lr_value = None
         found = advise(series.get(TRAIN, LossSeries()), series.get(VALIDATION),
-                       steps_per_epoch=self.steps_per_epoch(job), learning_rate_multiplier=lr_value)
+                       steps_per_epoch=self.steps_per_epoch(job), learning_rate_multiplier=lr_value,
+                       finished=job.state.ended)
         if [a.text for a in found] != [a.text for a in self.advice_panel.advice] or not found:
             self.advice_panel.show_advice(job, found)
 

@@ -57,6 +57,7 @@ class ConsolePanel(QWidget):
         self.ctx = ctx
         self.catalog = catalog
         self._requests: dict[int, ConsoleRequest] = {}
+        self._stores: dict[int, Any] = {}  # the project each call belongs to
         self._labels: dict[int, str] = {}
 
         outer = QHBoxLayout(self)
@@ -72,6 +73,8 @@ class ConsolePanel(QWidget):
         self.picker_a = ModelPicker(catalog, main, "Model to ask")
         self.picker_a.setObjectName("modelA")
         models.addWidget(self.picker_a, 1)
+        layout.addLayout(models)
+        models = QHBoxLayout()
         self.compare = QCheckBox("Compare with", main)
         self.compare.setObjectName("compare")
         self.compare.setToolTip("Send the same prompt to a second model and show both answers side by side.")
@@ -142,7 +145,10 @@ class ConsolePanel(QWidget):
         for panel, title in ((self.generation, "Generation"), (self.safety, "Safety")):
             scroll = QScrollArea(side)
             scroll.setWidgetResizable(True)
+            scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             scroll.setWidget(panel)
+            scroll.setMinimumWidth(panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                                   + 2 * scroll.frameWidth())
             side.addTab(scroll, title)
         splitter.addWidget(side)
         splitter.setStretchFactor(0, 3)
@@ -243,6 +249,7 @@ class ConsolePanel(QWidget):
             assert ref is not None
             request = self.build_request(ref, prompt)
             self._requests[slot] = request
+            self._stores[slot] = test_project.store_of(self.ctx)
             self._labels[slot] = ref.label.strip()
             self.views[slot].begin(ref.label.strip())
             self.ctx.runner.run(
@@ -287,9 +294,9 @@ class ConsolePanel(QWidget):
         self.views[slot].show_error(err)
 
     def _remember(self, slot: int, result: ConsoleResult) -> None:
-        store = test_project.store_of(self.ctx)
+        store = self._stores.get(slot)
         request = self._requests.get(slot)
-        if store is None or request is None:
+        if store is None or request is None or getattr(store, "closed", False):
             return
         from gemtune_desktop.core.project import history_repo
 

@@ -1,8 +1,9 @@
 """Batch evaluation: run held-out examples through one or two models, then read the scores.
 
 Start sends the validation or test split (or chosen rows) on worker threads with bounded
-concurrency; each answer is stored in the project as it arrives (every 250 ms, in one
-transaction), so Cancel keeps what was done and Resume sends only the missing rows. The
+concurrency; each answer is stored in the project as it arrives (batched every 250 ms by a
+writer thread, so the GUI never waits for the disk), so Cancel keeps what was done and
+Resume sends only the missing rows. The
 results view shows metrics per model, B-vs-A wins and losses, every row with a word diff,
 histograms (on request), a blind review, and CSV export.
 """
@@ -11,12 +12,11 @@ from __future__ import annotations
 
 import csv
 import logging
-import queue
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -44,14 +44,13 @@ from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import Example, Split
 from gemtune_desktop.core.generation import GenerationSettings, SafetySettings, category_label
 from gemtune_desktop.core.project import evals_repo
-from gemtune_desktop.core.project.evals_repo import EvalRow, EvalRun
+from gemtune_desktop.core.project.evals_repo import EvalRun
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.services.batch_eval import (
     EvalItem,
-    EvalOutcome,
     RetryPolicy,
     RunSummary,
-    run_batch,
+    run_and_store,
     summarize_run,
 )
 from gemtune_desktop.services.console import ModelRef
@@ -91,8 +90,9 @@ class EvalPanel(QWidget):
         self.console = console  # ConsolePanel: settings and dataset texts
         self.concurrency_default = 4
         self.retry_policy = RetryPolicy()
-        self._queue: queue.SimpleQueue[EvalOutcome] = queue.SimpleQueue()
         self._running_run: EvalRun | None = None
+        self._running_store: Any = None
+        self._ended_run_id: int | None = None
         self._done_before = 0
         self._shown_run: EvalRun | None = None
         self._summary: RunSummary | None = None
@@ -117,6 +117,9 @@ class EvalPanel(QWidget):
         row1.addWidget(QLabel("Examples", self))
         row1.addWidget(self.source)
         row1.addWidget(self.rows_spec)
+        row1.addStretch(1)
+        layout.addLayout(row1)
+        row1 = QHBoxLayout()
         row1.addWidget(QLabel("Model", self))
         self.picker_a = ModelPicker(catalog, self, "First model to evaluate")
         self.picker_a.setObjectName("evalModelA")
@@ -169,6 +172,8 @@ class EvalPanel(QWidget):
         self.runs = QComboBox(self)
         self.runs.setObjectName("evalRuns")
         self.runs.setAccessibleName("Evaluation runs kept in this project")
+        self.runs.setMinimumContentsLength(16)
+        self.runs.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.runs.currentIndexChanged.connect(lambda _i: self.show_run(self.selected_run()))
         row3.addWidget(self.runs, 1)
         self.resume_button = QPushButton("Resume", self)
@@ -190,9 +195,13 @@ class EvalPanel(QWidget):
         self.delete_button = QPushButton("Delete run", self)
         self.delete_button.setToolTip("Remove this run and its answers from the project.")
         self.delete_button.clicked.connect(self._delete_run)
-        for b in (self.resume_button, self.review_button, self.chart_button, self.export_button, self.delete_button):
-            row3.addWidget(b)
+        row3.addWidget(self.resume_button)
         layout.addLayout(row3)
+        row4 = QHBoxLayout()
+        for b in (self.review_button, self.chart_button, self.export_button, self.delete_button):
+            row4.addWidget(b)
+        row4.addStretch(1)
+        layout.addLayout(row4)
 
         self.split = QSplitter(Qt.Orientation.Vertical, self)
         top = QWidget(self.split)
@@ -202,7 +211,7 @@ class EvalPanel(QWidget):
         self.metrics_table.setObjectName("evalMetrics")
         self.metrics_table.setAccessibleName("Metrics per model")
         self.metrics_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        top_layout.addWidget(self.metrics_table, 3)
+        top_layout.addWidget(self.metrics_table, 5)
         self.summary = QLabel(top)
         self.summary.setObjectName("evalSummary")
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
@@ -210,6 +219,7 @@ class EvalPanel(QWidget):
         self.summary.setAlignment(Qt.AlignmentFlag.AlignTop)
         top_layout.addWidget(self.summary, 2)
         self.chart_holder = QWidget(self.split)
+        self.chart_holder.setMinimumHeight(200)
         QVBoxLayout(self.chart_holder).setContentsMargins(0, 0, 0, 0)
         self.chart_holder.hide()
         self.rows_model = EvalRowsModel(self)
@@ -220,17 +230,13 @@ class EvalPanel(QWidget):
         self.rows_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.rows_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.rows_view.verticalHeader().hide()
-        self.rows_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.rows_view.horizontalHeader().setStretchLastSection(True)
+        self.rows_model.modelReset.connect(self._size_row_columns)
         self.rows_view.selectionModel().selectionChanged.connect(lambda *_a: self._show_diff())
         self.diff = QTextBrowser(self.split)
         self.diff.setObjectName("evalDiff")
         self.diff.setAccessibleName("Differences between the expected and actual answers")
         layout.addWidget(self.split, 1)
 
-        self._drain_timer = QTimer(self)
-        self._drain_timer.setInterval(250)
-        self._drain_timer.timeout.connect(self._drain)
         self.reload_runs()
 
     # -- runs list --------------------------------------------------------------------------
@@ -281,8 +287,8 @@ class EvalPanel(QWidget):
         if not has_project:
             self.status.setText("Open a project to evaluate its validation or test examples.")
 
-    def _missing(self, run: EvalRun) -> int:
-        store = test_project.store_of(self.ctx)
+    def _missing(self, run: EvalRun, store: Any = None) -> int:
+        store = store if store is not None else test_project.store_of(self.ctx)
         if store is None:
             return 0
         return max(0, run.expected_rows - len(evals_repo.done_keys(store, run.id)))
@@ -359,18 +365,20 @@ class EvalPanel(QWidget):
                 pre, system = ([*list(texts[slot]), "", ""])[:2] if slot < len(texts) else ("", "")
                 items.append(EvalItem(eid, slot, model, ex.input, ex.output, pre, system))
         self._running_run = run
+        self._running_store = store
         self._done_before = len(done)
         total = self._done_before + len(items)
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(self._done_before)
-        evals_repo.update_run(store, run.id, status=evals_repo.RUNNING)
+        if run.status != evals_repo.RUNNING:
+            evals_repo.update_run(store, run.id, status=evals_repo.RUNNING)
+            run.status = evals_repo.RUNNING
         note = f" ({missing_examples} examples were deleted since and are skipped)" if missing_examples else ""
         self.status.setText(f"Evaluating {len(items)} answers with {self.concurrency.value()} parallel requests"
                             f"{note}…")
         generation = GenerationSettings.from_dict(run.settings.get("generation") or {})
         safety = SafetySettings.from_dict(run.settings.get("safety") or {})
-        self._drain_timer.start()
-        self.ctx.runner.run(RUN_PURPOSE, run_batch, session, items, generation, safety, self._queue.put,
+        self.ctx.runner.run(RUN_PURPOSE, run_and_store, session, items, run.id, str(store.path), generation, safety,
                             self.concurrency.value(), self.retry_policy,
                             on_progress=self._progressed, on_result=self._batch_done, on_error=self._batch_failed,
                             on_cancelled=self._batch_cancelled, on_finished=self._batch_finished)
@@ -384,22 +392,6 @@ class EvalPanel(QWidget):
     # -- while running ------------------------------------------------------------------------
     def _progressed(self, done: int, _total: int, _text: str) -> None:
         self.progress.setValue(self._done_before + done)
-
-    def _drain(self) -> int:
-        run = self._running_run
-        store = test_project.store_of(self.ctx)
-        rows: list[EvalRow] = []
-        while True:
-            try:
-                o = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if run is not None:
-                rows.append(EvalRow(run.id, o.example_id, o.slot, o.prompt, o.expected, o.actual, o.finish_reason,
-                                    o.blocked, o.latency_ms, o.error))
-        if rows and store is not None:
-            evals_repo.store_rows(store, rows)
-        return len(rows)
 
     def _batch_done(self, stats: Any) -> None:
         self._end_run(evals_repo.DONE, f"Finished: {stats.done} answers in {stats.elapsed_s:.1f} s"
@@ -417,21 +409,22 @@ class EvalPanel(QWidget):
 
     def _batch_finished(self) -> None:
         self._update_buttons()
+        run_id, self._ended_run_id = self._ended_run_id, None
+        if run_id is not None:
+            self.run_finished.emit(run_id)
 
     def _end_run(self, status: str, text: str) -> None:
-        self._drain_timer.stop()
-        self._drain()
-        run = self._running_run
-        store = test_project.store_of(self.ctx)
-        self._running_run = None
+        run, store = self._running_run, self._running_store
+        self._running_run = self._running_store = None
         self.status.setText(text)
-        if run is None or store is None:
-            return
-        if status == evals_repo.DONE and self._missing(run) > 0:
+        if run is None or store is None or getattr(store, "closed", False):
+            return  # the project was closed meanwhile; the run shows as interrupted and can resume
+        if status == evals_repo.DONE and self._missing(run, store) > 0:
             status = evals_repo.STOPPED
         evals_repo.update_run(store, run.id, status=status)
-        self.reload_runs(select=run.id)
-        self.run_finished.emit(run.id)
+        if store is test_project.store_of(self.ctx):
+            self.reload_runs(select=run.id)
+        self._ended_run_id = run.id  # announced once the task is gone (buttons are up to date then)
 
     # -- showing a run ------------------------------------------------------------------------
     def show_run(self, run: EvalRun | None) -> None:
@@ -480,6 +473,8 @@ class EvalPanel(QWidget):
         t.setColumnCount(len(labels))
         t.setRowCount(len(row_keys))
         t.setHorizontalHeaderLabels(labels)
+        for c, label in enumerate(labels):
+            t.horizontalHeaderItem(c).setToolTip(label)
         names = []
         for r, key in enumerate(row_keys):
             if key.startswith("blocked:"):
@@ -520,6 +515,13 @@ class EvalPanel(QWidget):
             return f"{value:.3f}"
         value = float(model.get(key, 0.0))
         return f"{value:.1f}" if key.startswith("mean_length") else f"{value:.3f}"
+
+    def _size_row_columns(self) -> None:
+        header = self.rows_view.horizontalHeader()
+        for col in range(self.rows_model.columnCount()):
+            score = col == 0 or (col > 2 and (col - 3) % 2 == 1)
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents if score
+                                        else QHeaderView.ResizeMode.Stretch)
 
     def _show_diff(self) -> None:
         rows = self.rows_view.selectionModel().selectedRows()

@@ -18,15 +18,18 @@ from gemtune_desktop.core.generation import category_label
 from gemtune_desktop.core.project.evals_repo import EvalRow
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-_WORDS = re.compile(r"\s+|[^\s]+")
+_WORDS = re.compile(r"\S+\s*|\s+")  # each word with the spaces after it
 
 
 def word_diff_html(expected: str, actual: str) -> str:
     """HTML showing how ``actual`` differs from ``expected``, word by word."""
     a = _WORDS.findall(expected)
     b = _WORDS.findall(actual)
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # Mostly different texts read better as one removal and one addition than as a word salad.
+    ops = matcher.get_opcodes() if matcher.ratio() >= 0.3 else [("replace", 0, len(a), 0, len(b))]
     out: list[str] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in ops:
         if op == "equal":
             out.append(html.escape("".join(a[i1:i2])))
             continue
@@ -92,7 +95,7 @@ class EvalRowsModel(QAbstractTableModel):
         cols = [("Example", -1), ("Input", -1), ("Expected", -1)]
         for slot, label in enumerate(self.labels):
             cols.append((f"Answer: {label}", slot))
-            cols.append((f"Score: {label}", slot))
+            cols.append((f"F1 {'AB'[slot] if slot < 2 else slot + 1}", slot))
         return cols
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
@@ -134,10 +137,15 @@ class EvalRowsModel(QAbstractTableModel):
         return f"{value:.2f}"
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
+        if orientation != Qt.Orientation.Horizontal or role not in (Qt.ItemDataRole.DisplayRole,
+                                                                      Qt.ItemDataRole.ToolTipRole):
             return None
         cols = self._columns()
-        return cols[section][0] if 0 <= section < len(cols) else None
+        if not 0 <= section < len(cols):
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole and section > 2 and (section - 3) % 2 == 1:
+            return f"Word overlap (token F1, 0–1) of {self.labels[cols[section][1]]}'s answer with the expected one"
+        return cols[section][0]
 
     def group_at(self, row: int) -> RowGroup | None:
         return self.groups[row] if 0 <= row < len(self.groups) else None

@@ -12,7 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.qtcore.context import AppContext
@@ -158,8 +158,9 @@ class ModelPicker(QComboBox):
         self.catalog = catalog
         self._model = QStandardItemModel(self)
         self.setModel(self._model)
-        self.setMinimumContentsLength(28)
+        self.setMinimumContentsLength(12)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName(name)
         self.setToolTip("The model to ask. Models tuned on this project come first; a tuned model is called on "
                         "its own endpoint.")

@@ -121,6 +121,7 @@ class GenerationPanel(QWidget):
             field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
             if label is not None and label.widget() is not None and field is not None and field.widget():
                 label.widget().setToolTip(field.widget().toolTip())
+        outer.addStretch(1)
         self.set_settings(DEFAULT_GENERATION)
 
     def _double(self, lo: float, hi: float, step: float, decimals: int, key: str) -> QDoubleSpinBox:
@@ -205,8 +206,14 @@ class SafetyPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        form = QFormLayout(self)
-        form.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        intro = QLabel("Block an answer when harmful content is at least this likely.", self)
+        intro.setWordWrap(True)
+        outer.addWidget(intro)
+        form = QFormLayout()
+        outer.addLayout(form)
+        outer.addStretch(1)
         self.combos: dict[HarmCategory, QComboBox] = {}
         for category in HarmCategory:
             combo = QComboBox(self)

@@ -71,6 +71,8 @@ class TestTab(QWidget):
         self.notice.show()
 
     def _project_changed(self, _project: object) -> None:
+        if self.evaluation.is_running():  # its answers belong to the project that was open
+            self.evaluation.cancel()
         self.catalog.refresh_jobs()
         self.console.refresh_project()
         self.history.reload()

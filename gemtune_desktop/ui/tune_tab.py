@@ -19,7 +19,8 @@ import uuid
 from datetime import date
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -83,6 +84,11 @@ class TuneTab(QWidget):
         self._blocking_ids: list[int] = []
         self._last_error: UserError | None = None
         self._catalog = self._read_catalog()
+        self._summary_cache: dict[str, Any] | None = None
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(300)
+        self._estimate_timer.timeout.connect(self._on_form_changed)
         self._build()
         ctx.connections.connection_changed.connect(lambda _p: self.refresh_connection())
         ctx.project_changed.connect(self._on_project_changed)
@@ -171,8 +177,15 @@ class TuneTab(QWidget):
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
         self.models_status = QLabel("", box)
         self.models_status.setObjectName("tuneModelsStatus")
+        self.edit_models_button = QPushButton("Edit list…", box)
+        self.edit_models_button.setObjectName("tuneEditModels")
+        self.edit_models_button.setToolTip("Change which Agent Platform models are offered (for example when Google "
+                                           "adds a new tunable model). Leave empty for the list shipped with the "
+                                           "app.")
+        self.edit_models_button.clicked.connect(self.edit_model_list)
         model_row.addWidget(self.model_combo, 1)
         model_row.addWidget(self.models_status)
+        model_row.addWidget(self.edit_models_button)
         form.addRow("Base model:", model_row)
         name_row = QHBoxLayout()
         self.name_edit = QLineEdit(box)
@@ -188,7 +201,9 @@ class TuneTab(QWidget):
         self.preset_combo = QComboBox(box)
         self.preset_combo.setEditable(True)
         self.preset_combo.setObjectName("tunePreset")
-        self.preset_combo.lineEdit().setPlaceholderText("Preset name")
+        edit = self.preset_combo.lineEdit()
+        if edit is not None:
+            edit.setPlaceholderText("Preset name")
         _tip(self.preset_combo, "preset", "Preset")
         self.load_preset_button = QPushButton("Load", box)
         self.load_preset_button.setToolTip("Fill the form with the chosen preset.")
@@ -399,6 +414,7 @@ class TuneTab(QWidget):
         where = profile.label
         self.connection_label.setText(f"Tuning on: <b>{_html(where)}</b> — {self.backend.label} settings")
         self.hyper_pages.setCurrentIndex(0 if self.backend is Backend.AGENT_PLATFORM else 1)
+        self.edit_models_button.setVisible(self.backend is Backend.AGENT_PLATFORM)
         if old_backend is not self.backend or not self.name_edit.text():
             self._default_name()
         self.load_models()
@@ -491,8 +507,10 @@ class TuneTab(QWidget):
         mode = self.ap_mode.currentData() or "adapter"
         self.ap_mode.blockSignals(True)
         self.ap_mode.clear()
-        self.ap_mode.addItem("Adapter (recommended)", "adapter")
-        if info is not None and info.full_tuning:
+        offers_full = info is not None and info.full_tuning
+        self.ap_mode.addItem("Adapter (recommended)" if offers_full else "Adapter (the only mode this model offers)",
+                             "adapter")
+        if offers_full:
             self.ap_mode.addItem("Full", "full")
             self.ap_mode.setToolTip(TIPS["tuning_mode"])
         else:
@@ -502,6 +520,20 @@ class TuneTab(QWidget):
         self.ap_mode.blockSignals(False)
         self._load_price()
         self._on_form_changed()
+
+    def edit_model_list(self) -> None:
+        """Let the user edit the tunable Agent Platform models (comma list in settings; empty = shipped list)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        current = self.ctx.settings.get(S.TUNABLE_MODELS_AP) or ", ".join(
+            m.id for m in J.agent_platform_models(self._catalog))
+        text, ok = QInputDialog.getText(
+            self, "Tunable models", "Agent Platform model ids, separated by commas\n(leave empty for the list "
+            "shipped with the app):", QLineEdit.EchoMode.Normal, current)
+        if ok:
+            shipped = ", ".join(m.id for m in J.agent_platform_models(self._catalog))
+            cleaned = ", ".join(n.strip() for n in text.split(",") if n.strip())
+            self.ctx.settings.set(S.TUNABLE_MODELS_AP, "" if cleaned == shipped else cleaned)
 
     def open_connections(self) -> None:
         opener = getattr(self.window(), "open_connections", None)
@@ -544,8 +576,17 @@ class TuneTab(QWidget):
         self._on_data_changed()
 
     def _on_data_changed(self, *_: Any) -> None:
-        self._summary_cache: dict[str, Any] | None = None
-        self._on_form_changed()
+        # Counting tokens walks every example: do it once edits pause, and only while the tab is shown.
+        self._summary_cache = None
+        if self.isVisible():
+            self._estimate_timer.start()
+        else:
+            self._update_start_enabled()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._summary_cache is None:
+            self._on_form_changed()
 
     def _examples(self) -> list[Example]:
         project = self.ctx.project
@@ -694,7 +735,7 @@ class TuneTab(QWidget):
         return J.model_price(info.id, self.models, self._user_prices())
 
     def _summary(self) -> dict[str, Any]:
-        cache = getattr(self, "_summary_cache", None)
+        cache = self._summary_cache
         if cache is not None and cache.get("backend") == self.backend.value:
             return cache
         train, validation = self._splits()
@@ -753,6 +794,12 @@ class TuneTab(QWidget):
                                 full_tuning=bool(info and info.full_tuning))
         if problems:
             self._show_spec_problems(problems)
+            self._set_busy(False)
+            return
+        if self.backend is Backend.AGENT_PLATFORM and not self.profile.is_sandbox and not self.profile.bucket:
+            self._show_error(UserError("No Cloud Storage bucket is set for this connection.",
+                                       "Agent Platform reads the training data from a bucket. Open Settings → "
+                                       "Connections and enter a bucket in your project."))
             self._set_busy(False)
             return
         examples = [e.copy() for e in self._examples()]

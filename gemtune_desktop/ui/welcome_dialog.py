@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gemtune_desktop import APP_NAME
+from gemtune_desktop import APP_NAME, paths
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.resources import read_json, resource_path
 
@@ -189,6 +189,29 @@ class WelcomeDialog(QDialog):
         self.connections_requested.emit()
 
 
+def sample_project_path(sample: Path) -> Path:
+    """Where the project made from a shipped sample lives: the app's data folder, never the user's files."""
+    return paths.data_dir() / "Samples" / f"{sample.stem}.gemtune"
+
+
+def open_sample_project(dataset: Any, sample: Path) -> None:
+    """Open the sample as its own project (made from the shipped file the first time), never mixed into
+    the user's current project. Falls back to importing the file when the tab cannot create projects."""
+    project = sample_project_path(sample)
+    if project.is_file():
+        dataset.open_path(str(project))
+        return
+    ensure = getattr(dataset, "ensure_project", None)
+    creator = getattr(getattr(dataset, "files", None), "create_project", None)
+    if callable(ensure):
+        ensure()
+    if callable(creator):
+        project.parent.mkdir(parents=True, exist_ok=True)
+        if not creator(project):
+            return
+    dataset.open_path(str(sample))
+
+
 def show_welcome(window: Any) -> WelcomeDialog:
     """Open the welcome over ``window`` (a MainWindow) and wire its buttons to the window."""
     dialog = WelcomeDialog(window)
@@ -196,12 +219,11 @@ def show_welcome(window: Any) -> WelcomeDialog:
 
     def open_sample(path: str) -> None:
         dataset = getattr(window, "tab_widgets", {}).get("dataset")
-        opener = getattr(dataset, "open_path", None)
-        if not callable(opener):
+        if not callable(getattr(dataset, "open_path", None)):
             log.warning("the Dataset tab cannot open files yet; sample %s not opened", path)
             return
         window.show_tab("dataset")
-        opener(path)
+        open_sample_project(dataset, Path(path))
 
     def open_connections() -> None:
         opener = getattr(window, "open_connections", None)

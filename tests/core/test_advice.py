@@ -23,7 +23,7 @@ def test_plateau_names_the_epoch_and_suggests_it() -> None:
     a = advice[0]
     assert a.epoch in (2, 3)
     assert a.settings == {"epochs": a.epoch}
-    assert f"epoch {a.epoch} of 6" in a.text
+    assert f"after epoch {a.epoch} of 6" in a.text
 
 
 def test_plateau_works_from_steps_alone() -> None:
@@ -82,3 +82,19 @@ def test_healthy_curve_gets_no_advice() -> None:
 
 def test_short_curve_gets_no_advice() -> None:
     assert advise(LossSeries([(1, 1.0, 2.0), (2, 1.0, 2.0), (3, 1.0, 2.1)])) == []
+
+
+def test_running_job_is_judged_on_complete_epochs_only() -> None:
+    steps = np.arange(1, 66, dtype=np.float64)  # epochs 1–3 complete, epoch 4 just begun
+    values = 0.3 + 2.0 * np.exp(-steps / 8.0)
+    assert advise(_curve(values, 20), finished=False) == []  # only 2 full epochs after the first: too early
+    steps = np.arange(1, 106, dtype=np.float64)
+    values = 0.3 + 2.0 * np.exp(-steps / 8.0)
+    advice = advise(_curve(values, 20), finished=False)
+    assert advice and "complete so far" in advice[0].text
+
+
+def test_a_ten_percent_gain_is_not_a_plateau() -> None:
+    means = [2.0, 1.0, 0.62, 0.56]  # the last epoch still gained 10%
+    values = np.repeat(means, 20)
+    assert advise(_curve(values, 20)) == []

@@ -32,7 +32,7 @@ def test_publisher_models_list_and_get(ap):
 def test_job_runs_to_success_with_stats_checkpoints_and_tuned_answers(ap, sandbox):
     train = upload(ap, "capitals/train.jsonl", capitals_jsonl(12) + "this line is not json\n")
     client = ap.client()
-    sandbox.steps_per_second = 40  # slow enough to observe the tuning phase
+    sandbox.steps_per_second = 8  # slow enough to observe the tuning phase
     job = client.tunings.tune(base_model="gemini-3.5-flash", training_dataset=types.TuningDataset(gcs_uri=train),
                               config=types.CreateTuningJobConfig(tuned_model_display_name="Capitals"))
     assert job.name.startswith("projects/sandbox-project/locations/us-central1/tuningJobs/")
@@ -49,6 +49,8 @@ def test_job_runs_to_success_with_stats_checkpoints_and_tuned_answers(ap, sandbo
             steps.append(j.tuning_job_metadata.completed_step_count)
         return j
 
+    wait_for(fetch, lambda j: j.tuning_job_state == types.TuningJobState.TUNING_JOB_STATE_TUNING)
+    sandbox.steps_per_second = 400  # changing the pace mid-run keeps progress continuous
     done = wait_for(fetch, lambda j: j.has_ended)
     assert done.state == types.JobState.JOB_STATE_SUCCEEDED
     order = [types.JobState.JOB_STATE_QUEUED, types.JobState.JOB_STATE_PENDING, types.JobState.JOB_STATE_RUNNING,
@@ -89,6 +91,15 @@ def test_job_runs_to_success_with_stats_checkpoints_and_tuned_answers(ap, sandbo
     assert [m.name for m in listed] == [tuned.model.split("@")[0]]
     model = client.models.get(model=tuned.model)
     assert model.tuned_model_info.base_model == "gemini-3-5-flash"
+    renamed = client.models.update(model=tuned.model, config={"display_name": "Capitals v2"})
+    assert renamed.display_name == "Capitals v2"
+    assert client.tunings.get(name=job.name).tuned_model_display_name == "Capitals"
+
+    client.models.delete(model=tuned.model)
+    assert list(client.models.list(config={"query_base": False})) == []
+    with pytest.raises(errors.ClientError) as exc:
+        serving.models.generate_content(model=tuned.endpoint, contents="Capital of Japan?")
+    assert exc.value.code == 404
 
 
 def test_list_jobs_and_cancel(ap, sandbox):

@@ -33,7 +33,7 @@ def test_models_list_shows_the_tunable_base_model(gm):
 
 
 def test_tuned_model_lifecycle(gm, sandbox):
-    sandbox.steps_per_second = 40
+    sandbox.steps_per_second = 4
     op = gm.rest("POST", "tunedModels", body=tuned_body())
     name = op["metadata"]["tunedModel"]
     assert op["name"].startswith(name + "/operations/")
@@ -44,6 +44,7 @@ def test_tuned_model_lifecycle(gm, sandbox):
         gm.client().models.generate_content(model=name, contents="capital of Peru?")
     assert exc.value.code == 400 and exc.value.status == "FAILED_PRECONDITION"
 
+    sandbox.steps_per_second = 100
     counts = []
     done = wait_for(lambda: gm.rest("GET", name), lambda t: counts.append(len(t["tuningTask"]["snapshots"])) or
                     t["state"] != "CREATING")

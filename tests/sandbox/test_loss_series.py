@@ -98,7 +98,7 @@ def test_default_epochs_do_not_overfit(ap):
     assert len(evals) == 12  # 4 epochs of 3 steps, evaluated every step
     late, settled = evals[-3:], evals[6:9]
     assert sum(late) / 3 <= sum(settled) / 3 * 1.1  # no rise at the end
-    assert sum(late) / 3 < evals[0] * 0.6
+    assert sum(late) / 3 < evals[0] * 0.8
 
 
 def test_very_high_learning_rate_multiplier_does_not_learn(ap):

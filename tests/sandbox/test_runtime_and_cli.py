@@ -64,3 +64,15 @@ def test_cli_prints_the_url_and_stops_on_ctrl_c(tmp_path: Path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_app_connection_manager_uses_the_fixture_server(ctx, sandbox: SandboxServer):
+    from gemtune_desktop.services.connections import ConnectionKind
+
+    assert ctx.connections.sandbox_url() == sandbox.base_url
+    session = ctx.connections.session_for(ctx.connections.profiles()[ConnectionKind.SANDBOX])
+    try:
+        assert [m.name for m in session.client().models.list()]
+        assert sandbox.requests.matching("/models", "GET")
+    finally:
+        session.close()

@@ -162,10 +162,14 @@ def test_list_cancel_and_delete_on_agent_platform(sandbox: Any, sandbox_session:
     assert err.value.code == 404
 
 
-def test_rate_limit_answer_carries_retry_after(sandbox: Any, sandbox_session: Any) -> None:
-    session = sandbox_session(Backend.GEMINI_API)
-    name = start_gemini_job(session, examples=8, epochs=1)
-    sandbox.faults.add(route=r"tunedModels/", kind="status", status=429, retry_after=7, count=1)
+@pytest.mark.parametrize("backend", [Backend.GEMINI_API, Backend.AGENT_PLATFORM])
+def test_rate_limit_answer_carries_retry_after(sandbox: Any, sandbox_session: Any, backend: Backend) -> None:
+    session = sandbox_session(backend)
+    if backend is Backend.GEMINI_API:
+        name = start_gemini_job(session, examples=8, epochs=1)
+    else:
+        name = start_agent_job(session, examples=8, epochs=1, validation=False)
+    sandbox.faults.add(route=r"(tunedModels|tuningJobs)/", kind="status", status=429, retry_after=7, count=1)
     with pytest.raises(ServiceError) as err:
         monitor.poll_job(CancelToken(), session, _record(session, name))
     assert err.value.code == 429 and err.value.retry_after == 7

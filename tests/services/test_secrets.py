@@ -181,6 +181,13 @@ def test_hanging_keychain_times_out_and_is_not_asked_again() -> None:
             store.get("gemini-api-key")
         store.set("gemini-api-key", "AIzaWhileHanging-4444444444444444", remember=False)
         assert store.get("gemini-api-key") == "AIzaWhileHanging-4444444444444444"
+        # Once the stuck call returns (the keychain was unlocked), the keychain is asked again.
+        backend.release.set()
+        keyring.set_keyring(MemoryKeyring())
+        store.timeout_s = 10
+        for thread in [t for t in threading.enumerate() if t.name == "keyring-call"]:
+            thread.join(10)
+        assert store.probe().usable
     finally:
         backend.release.set()
         keyring.set_keyring(previous)

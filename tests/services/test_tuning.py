@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 
 import pytest
 
@@ -13,8 +12,14 @@ from gemtune_desktop.core.errors import Cancelled, UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
 from gemtune_desktop.services.backend import BackendSession, ServiceError
 from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
-from gemtune_desktop.services.tuning import (InvalidSetting, RetryPolicy, SubmitOutcome, SubmitRequest,
-                                             list_gemini_tunable_models, submit_job)
+from gemtune_desktop.services.tuning import (
+    InvalidSetting,
+    RetryPolicy,
+    SubmitOutcome,
+    SubmitRequest,
+    list_gemini_tunable_models,
+    submit_job,
+)
 from gemtune_desktop.services.upload import upload_bytes
 
 FAST = RetryPolicy(attempts=4, base_delay_s=0.05)
@@ -54,7 +59,8 @@ def test_agent_platform_submit_uploads_both_splits_and_creates_the_job(sandbox, 
     assert body["baseModel"] == "gemini-3.5-flash"
     assert body["tunedModelDisplayName"] == "support classifier"
     hp = body["supervisedTuningSpec"]["hyperParameters"]
-    assert int(hp["epochCount"]) == 3 and hp["learningRateMultiplier"] == 0.5 and hp["adapterSize"] == "ADAPTER_SIZE_FOUR"
+    assert int(hp["epochCount"]) == 3 and hp["learningRateMultiplier"] == 0.5
+    assert hp["adapterSize"] == "ADAPTER_SIZE_FOUR"
     assert body["supervisedTuningSpec"]["validationDatasetUri"] == result.validation_uri
     assert body["labels"][J.LABEL_KEY] == J.label_value(req.submit_key)
     # The uploaded training file is Agent Platform JSONL with the preamble and system instruction applied.
@@ -197,5 +203,3 @@ def test_gemini_tunable_models_are_listed(sandbox, sandbox_session) -> None:
     models = list_gemini_tunable_models(None, sandbox_session(Backend.GEMINI_API))
     assert [name for name, _label in models] == ["models/sandbox-flash-001-tuning"]
 
-
-SessionFactory = Callable[..., BackendSession]

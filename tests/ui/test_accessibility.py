@@ -37,6 +37,12 @@ def accessible_name(widget: QWidget) -> str:
     return iface.text(QAccessible.Text.Name).strip() if iface is not None else ""
 
 
+def is_qt_internal(widget: QWidget) -> bool:
+    """Helpers Qt creates itself (tab-bar scroll arrows, toolbar extension, clear buttons, scroll bars)."""
+    return type(widget).__name__ in ("QToolBarExtension", "QLineEditIconButton", "QScrollBar") or \
+        widget.objectName().startswith("qt_") or widget.objectName() in ("ScrollLeftButton", "ScrollRightButton")
+
+
 def unnamed_controls(root: QWidget) -> list[QWidget]:
     found = []
     for widget in root.findChildren(QWidget):
@@ -44,9 +50,8 @@ def unnamed_controls(root: QWidget) -> list[QWidget]:
             continue
         if isinstance(widget.parent(), QComboBox | QAbstractSpinBox):  # the line edit inside a combo/spin box
             continue
-        if type(widget).__name__ in ("QToolBarExtension", "QLineEditIconButton", "QScrollBar") or \
-                widget.objectName().startswith("qt_"):
-            continue  # Qt's internal helpers
+        if is_qt_internal(widget):
+            continue
         if not accessible_name(widget):
             found.append(widget)
     return found
@@ -137,3 +142,84 @@ def test_welcome_guide_and_error_windows_are_fully_named(qtbot) -> None:
 def test_status_shown_in_words_not_only_colour(main_window) -> None:
     text = main_window.connection_label.text()
     assert any(word in text for word in ("reachable", "checking"))
+
+
+def focus_chain(root: QWidget) -> list[QWidget]:
+    """The widgets Tab visits inside ``root``, in order."""
+    from PySide6.QtCore import Qt
+
+    chain: list[QWidget] = []
+    start = root.nextInFocusChain()
+    widget = start
+    for _ in range(2000):
+        if widget is root:
+            break
+        if root.isAncestorOf(widget) and widget.isVisibleTo(root) and widget.isEnabled() and \
+                widget.focusPolicy() & Qt.FocusPolicy.TabFocus and widget.focusProxy() is None:
+            chain.append(widget)
+        widget = widget.nextInFocusChain()
+        if widget is start:
+            break
+    return chain
+
+
+def reading_order_breaks(root: QWidget) -> list[str]:
+    """Places where Tab jumps backwards (up, or left on the same line) against the reading order."""
+    from PySide6.QtCore import QPoint
+
+    breaks = []
+    chain = focus_chain(root)
+    spots = [w.mapTo(root, QPoint(0, 0)) for w in chain]
+    for (a, pa), (b, pb) in zip(zip(chain, spots, strict=True), list(zip(chain, spots, strict=True))[1:],
+                                strict=False):
+        same_line = abs(pa.y() - pb.y()) < min(a.height(), b.height()) // 2
+        next_column = pb.x() >= pa.x() + a.width()  # moving up into a column to the right is reading order
+        if (same_line and pb.x() < pa.x()) or (not same_line and pb.y() < pa.y() and not next_column):
+            breaks.append(f"{describe(a)} → {describe(b)}")
+    return breaks
+
+
+def test_tab_order_follows_the_layout_in_the_welcome_and_error_windows(qtbot) -> None:
+    welcome = WelcomeDialog()
+    error = ErrorDialog([CrashReport("ValueError: x", "Traceback ...", "MainThread", "now")])
+    for window in (welcome, error):
+        qtbot.addWidget(window)
+        window.show()
+        assert len(focus_chain(window)) >= 3
+        assert reading_order_breaks(window) == []
+
+
+def test_tab_order_report_for_the_tabs(main_window) -> None:
+    """Reported for the tabs' owners (pytest -s); the frame itself has nothing to order but the tab bar."""
+    for key, tab in main_window.tab_widgets.items():
+        main_window.show_tab(key)
+        breaks = reading_order_breaks(tab)
+        if breaks:
+            print(f"\n[accessibility] {key} tab: Tab jumps against the reading order {len(breaks)} time(s):")
+            for item in breaks[:10]:
+                print("   ", item)
+    assert main_window.tabs.tabBar().focusPolicy() != 0
+
+
+def missing_help(root: QWidget) -> list[QWidget]:
+    """Controls with neither a tooltip nor a "What's this?" text."""
+    return [w for w in root.findChildren(QWidget)
+            if isinstance(w, CONTROL_TYPES) and w.isVisibleTo(root) and not is_qt_internal(w)
+            and not isinstance(w.parent(), QComboBox | QAbstractSpinBox) and not (w.toolTip() or w.whatsThis())]
+
+
+def test_tooltips_in_the_welcome_guide_and_error_windows_and_report_for_tabs(main_window, qtbot) -> None:
+    for key, tab in main_window.tab_widgets.items():
+        main_window.show_tab(key)
+        items = missing_help(tab)
+        if items:
+            print(f"\n[accessibility] {key} tab: {len(items)} control(s) without tooltip or What's this:")
+            for item in items[:15]:
+                print("   ", describe(item))
+    windows = (WelcomeDialog(), GuideWindow(), ErrorDialog([CrashReport("E: x", "tb", "MainThread", "now")]))
+    for window in windows:
+        qtbot.addWidget(window)
+        window.show()
+        # The error dialog's read-only details box is text, not a control to explain.
+        assert [describe(w) for w in missing_help(window) if w.objectName() not in ("errorDetails", "guideBrowser")] \
+            == []

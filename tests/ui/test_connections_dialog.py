@@ -318,3 +318,17 @@ def test_status_bar_rechecks_when_the_active_connection_changes(main_window, qtb
     label = main_window.connection_label.text()
     assert label.startswith("Sandbox (Gemini API, simulated)")
     assert "✖ not reachable: The service is temporarily unavailable." in label
+
+
+def test_an_incomplete_stored_key_is_reported(ctx, qtbot, memory_keyring: MemoryKeyring) -> None:
+    ctx.secrets.set(SERVICE_ACCOUNT_SECRET, fake_service_account())
+    del memory_keyring.store[("gemtune-desktop", f"{SERVICE_ACCOUNT_SECRET}#2")]
+    dialog = open_dialog(ctx, qtbot)
+    dialog.kind_list.setCurrentRow(1)
+    assert "incomplete" in dialog.sa_status.text()
+    assert dialog.secret_state[SERVICE_ACCOUNT_SECRET] == "broken"
+    assert dialog.remove_sa_button.isEnabled()
+    qtbot.mouseClick(dialog.remove_sa_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.secret_state[SERVICE_ACCOUNT_SECRET] == "none", timeout=10000)
+    wait_idle(ctx, qtbot)
+    assert memory_keyring.store == {}

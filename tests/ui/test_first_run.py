@@ -10,7 +10,13 @@ from PySide6.QtWidgets import QApplication
 
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.resources import resource_path
-from gemtune_desktop.ui.welcome_dialog import NO_WELCOME_ENV, WelcomeDialog, shipped_samples
+from gemtune_desktop.ui.welcome_dialog import (
+    NO_WELCOME_ENV,
+    WelcomeDialog,
+    sample_project_path,
+    shipped_samples,
+    show_welcome,
+)
 
 
 def _welcomes() -> list[WelcomeDialog]:
@@ -125,4 +131,19 @@ def test_open_sample_project_loads_the_rows_into_the_dataset_tab(first_run, ctx,
     qtbot.waitUntil(lambda: len(stored()) == len(expected), timeout=20000)
     assert stored() == [(r["input"], r["output"], r["split"]) for r in expected]
     assert window.tabs.currentWidget() is window.tab_widgets["dataset"]
+    # The sample is its own project in the app's data folder, not mixed into the user's project.
+    assert ctx.project.path == sample_project_path(sample.path)
+
+    # Opening the sample again (Help → Welcome) reopens that project; the rows are not imported twice.
+    ctx.project.store.conn.execute("UPDATE examples SET note = 'my edit' WHERE pos = (SELECT MIN(pos) FROM examples)")
+    ctx.project.store.conn.commit()
+    dataset = window.tab_widgets["dataset"]
+    dataset.files.open_untitled()
+    qtbot.waitUntil(lambda: ctx.project.path != sample_project_path(sample.path))
+    again = show_welcome(window)
+    again.sample_group.button(1).setChecked(True)
+    qtbot.mouseClick(again.open_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ctx.project.path == sample_project_path(sample.path))
+    assert len(stored()) == len(expected)
+    assert ctx.project.store.conn.execute("SELECT COUNT(*) FROM examples WHERE note = 'my edit'").fetchone()[0] == 1
     window.close()

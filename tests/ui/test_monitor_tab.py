@@ -263,15 +263,22 @@ def test_429_and_503_while_polling_lose_nothing(main_window: Any, qtbot: Any, pr
     job_id = _submit(main_window.ctx, project.store, name)
     qtbot.waitUntil(lambda: len(jobs_repo.loss_points(project.store, job_id)) > 0, timeout=60000)
     failures: list[str] = []
-    tab.poller.poll_failed.connect(lambda _j, text: failures.append(text))
+    waits: list[float] = []
+
+    def failed(_job: int, text: str) -> None:
+        failures.append(text)
+        if "too many requests" in text:
+            waits.append(tab.poller.interval_of(job_id) or 0.0)
+
+    tab.poller.poll_failed.connect(failed)
     sandbox.faults.add(route=r"tuningJobs/", kind="status", status=429, retry_after=1, count=2)
     sandbox.faults.add(route=r":batchRead", kind="status", status=503, count=2)
     ticks: list[int] = []
     clock = main_window.startTimer(50)  # the GUI thread keeps running while polls fail
     main_window.timerEvent = lambda _e: ticks.append(1)
-    qtbot.waitUntil(lambda: len(failures) >= 2, timeout=60000)
-    assert any("busy" in f or "too many" in f for f in failures)
-    assert tab.poller.interval_of(job_id) is None or tab.poller.interval_of(job_id) >= 0.1
+    qtbot.waitUntil(lambda: len(failures) >= 4, timeout=60000)
+    assert waits and min(waits) >= 1.0  # Retry-After: 1 was honoured (the normal interval is 0.1 s)
+    assert any("temporarily unavailable" in f for f in failures)  # the 503 was explained, then retried
     qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, job_id).state is JobState.SUCCEEDED, timeout=90000)
     qtbot.waitUntil(lambda: job_id not in tab.poller.watched(), timeout=30000)
     main_window.killTimer(clock)
@@ -326,3 +333,82 @@ def _gemini_profile() -> Any:
     from gemtune_desktop.services.connections import ConnectionKind, ConnectionProfile
 
     return ConnectionProfile(kind=ConnectionKind.SANDBOX, sandbox_backend=_gemini_backend())
+
+
+def test_plot_options_smoothing_log_scale_and_hover(main_window: Any, qtbot: Any, project: Any) -> None:
+    job_id = _overfit_job(project.store)
+    main_window.ctx.jobs_changed.emit()
+    tab = _monitor(main_window, qtbot)
+    tab.select_job(job_id)
+    curve = tab.plot._jobs[job_id].curves["train"]
+    assert curve.smooth_item is None
+    tab.smoothing.setValue(0.8)
+    assert curve.smooth_item is not None and len(curve.smooth_item.xData) == 160
+    assert curve.smooth_item.yData[-1] != curve.item.yData[-1]  # smoothed, not the raw values
+    tab.smoothing.setValue(0.0)
+    assert curve.smooth_item is None
+    tab.log_scale.setChecked(True)
+    assert tab.plot.plot_item.ctrl.logYCheck.isChecked()
+    tab.log_scale.setChecked(False)
+    text = tab.plot.readout_at(100)
+    assert "step 100" in text and "epoch 5" in text and "training loss" in text and "validation loss" in text
+
+
+def test_truncated_rows_link_to_the_dataset(main_window: Any, qtbot: Any, project: Any) -> None:
+    from gemtune_desktop.core.examples import Example
+    from gemtune_desktop.core.project import examples_repo
+
+    ids = examples_repo.insert(project.store, [Example(input=f"q{i}", output=f"a{i}") for i in range(3)],
+                               [1.0, 2.0, 3.0])
+    job_id = jobs_repo.add_job(project.store, _record(
+        state=JobState.SUCCEEDED, train_count=3,
+        data_stats={"tuning_dataset_example_count": 3, "truncated_example_indices": [1],
+                    "total_truncated_example_count": 1, "dropped_example_reasons": ["line 7: empty output"]}))
+    main_window.ctx.jobs_changed.emit()
+    tab = _monitor(main_window, qtbot)
+    tab.select_job(job_id)
+    label = tab.details.findChild(type(tab.status_label), "truncatedRows")
+    assert "row 2" in label.text()
+    with qtbot.waitSignal(main_window.ctx.rows_focus_requested) as focus:
+        label.linkActivated.emit("row:1")
+    assert focus.args[0] == [ids[1]]
+    assert main_window.tabs.currentWidget() is main_window.tab_widgets["dataset"]
+
+
+def test_service_jobs_are_listed_and_marked_and_a_model_can_be_deleted(
+        main_window: Any, qtbot: Any, project: Any, sandbox: Any, sandbox_session: Any,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.services.test_monitor import start_agent_job, wait_for
+
+    session = sandbox_session()
+    foreign = start_agent_job(session, examples=10, epochs=1, validation=False, name="made-elsewhere")
+    tab = _monitor(main_window, qtbot)
+    tab.refresh()
+    qtbot.waitUntil(lambda: any(j.resource_name == foreign for j in tab.model.jobs()), timeout=30000)
+    job = next(j for j in tab.model.jobs() if j.resource_name == foreign)
+    row = tab.model.row_of(job.id)
+    assert not job.from_project and tab.model.index(row, 1).data() == "Service"
+    tab.only_project.setChecked(True)
+    assert tab.table_stack.currentWidget() is tab.empty_label and tab.empty_label.text() == "No jobs match the filter."
+    tab.only_project.setChecked(False)
+    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, job.id).state is JobState.SUCCEEDED, timeout=60000)
+    tab.select_job(job.id)
+    qtbot.waitUntil(lambda: tab.delete_button.isEnabled(), timeout=10000)
+    tuned = jobs_repo.get_job(project.store, job.id).tuned_model
+    asked: list[str] = []
+    monkeypatch.setattr(tab, "_confirm", lambda title, text, yes: asked.append(text) or True)
+    tab.delete_button.click()
+    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, job.id).tuned_model == "", timeout=30000)
+    assert "cannot be undone" in asked[0]
+    assert wait_for(lambda: any(r.method == "DELETE" and tuned.split("@")[0].rsplit("/", 1)[1] in r.path
+                                for r in sandbox.requests))
+    assert not tab.test_button.isEnabled()
+
+
+def test_pyqtgraph_is_not_imported_until_the_tab_is_shown() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; import gemtune_desktop.ui.monitor_tab, gemtune_desktop.qtcore.poller; "
+            "assert 'pyqtgraph' not in sys.modules and 'google.genai' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])

@@ -394,3 +394,13 @@ def test_base_vs_tuned_run_rows_diff_review_charts_and_csv(main_window: Any, san
     assert all(line["token_f1"] for line in lines)
     main_window.close()
     project.close()
+
+
+def test_word_diff_marks_changes_without_relying_on_colour() -> None:
+    from gemtune_desktop.ui.test_eval_rows import word_diff_html
+
+    html = word_diff_html("At least one month notice", "At least two months notice")
+    assert "At least " in html and "[-one month -]" in html and "{+two months +}" in html
+    unrelated = word_diff_html("abc def", "xyz uvw qrs")
+    assert "[-abc def-]" in unrelated and "{+xyz uvw qrs+}" in unrelated
+    assert "&lt;b&gt;" in word_diff_html("<b>", "")  # text is escaped, never rendered as markup

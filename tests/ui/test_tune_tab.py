@@ -19,9 +19,10 @@ from gemtune_desktop.core.project.store import ProjectStore
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
 
-WORDS = ("invoice refund parcel courier login password printer screen delivery charge discount voucher address "
+_WORDS_TEXT = ("invoice refund parcel courier login password printer screen delivery charge discount voucher address "
          "warranty battery cable signal router upgrade contract cancel renewal receipt tracking damaged late "
-         "missing account email mobile laptop keyboard speaker camera coupon balance payment transfer").split()
+         "missing account email mobile laptop keyboard speaker camera coupon balance payment transfer")
+WORDS = _WORDS_TEXT.split()
 SHOTS = os.environ.get("GEMTUNE_SHOTS", "")
 
 
@@ -138,7 +139,8 @@ def test_submit_on_agent_platform_sandbox_records_the_job(sandbox, main_window, 
     body = posts[0].json
     assert body["baseModel"] == "gemini-3.5-flash-lite" and body["tunedModelDisplayName"] == "Ticket router v1"
     hp = body["supervisedTuningSpec"]["hyperParameters"]
-    assert int(hp["epochCount"]) == 4 and hp["learningRateMultiplier"] == 0.5 and hp["adapterSize"] == "ADAPTER_SIZE_EIGHT"
+    assert int(hp["epochCount"]) == 4 and hp["learningRateMultiplier"] == 0.5
+    assert hp["adapterSize"] == "ADAPTER_SIZE_EIGHT"
     assert body["supervisedTuningSpec"]["validationDatasetUri"].endswith("validation.jsonl")
 
     recorded = jobs(ctx)
@@ -379,3 +381,92 @@ def test_no_project_means_no_start_with_a_reason(sandbox, qtbot, ctx) -> None:
 
 def test_target_matches_backend_values() -> None:
     assert Target(J.AGENT_PLATFORM) is Target.AGENT_PLATFORM and Target(J.GEMINI_API) is Target.GEMINI_API
+
+
+def test_cancel_during_upload_starts_no_job(sandbox, main_window, qtbot, tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    open_project(main_window, qtbot, make_project(tmp_path / "Cancel.gemtune", 120, 0))
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    sandbox.faults.add(route=r"/upload/storage", kind="latency", latency_s=1.5)
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.cancel_button.isVisible() and tab.progress.isVisible(), timeout=10000)
+    assert not tab.start_button.isEnabled()
+    qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
+    wait_idle(qtbot, tab)
+    assert "No tuning job was started" in tab.status_label.text()
+    assert not sandbox.requests.matching("/tuningJobs", "POST")
+    (job,) = jobs(ctx)
+    assert job.deleted  # the SUBMITTING record is withdrawn, so Monitor does not list a job that never existed
+    assert not jobs_repo.list_jobs(ctx.project.store)
+
+
+def test_set_up_cloud_opens_the_connections_dialog(sandbox, main_window, qtbot, monkeypatch) -> None:
+    from gemtune_desktop.sandbox import catalog
+
+    monkeypatch.setattr(catalog, "GEMINI_MODELS", {k: {**v, "methods": ["generateContent"]}
+                                                   for k, v in catalog.GEMINI_MODELS.items()})
+    use_sandbox(main_window.ctx, Backend.GEMINI_API)
+    tab = tune_tab(main_window)
+    qtbot.waitUntil(lambda: tab.unavailable.isVisible(), timeout=15000)
+    seen: list[str] = []
+
+    def close_dialog() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, close_dialog)
+            return
+        seen.append(type(dialog).__name__)
+        dialog.reject()
+
+    QTimer.singleShot(20, close_dialog)
+    qtbot.mouseClick(tab.setup_cloud_button, Qt.MouseButton.LeftButton)
+    assert seen == ["ConnectionsDialog"]
+
+
+def test_edited_model_list_is_offered(sandbox, main_window, qtbot) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    ctx.settings.set(S.TUNABLE_MODELS_AP, "gemini-3.1-flash-lite, gemini-4-flash")
+    assert [tab.model_combo.itemData(i) for i in range(tab.model_combo.count())] == \
+        ["gemini-3.1-flash-lite", "gemini-4-flash"]
+    tab.model_combo.setCurrentIndex(1)
+    assert tab.current_price() is None and "no shipped price" in tab.price_note.text()
+    ctx.settings.set(S.TUNABLE_MODELS_AP, "")
+    assert tab.model_combo.count() == 3
+
+
+def test_job_is_on_disk_before_the_create_call_answers(sandbox, main_window, qtbot, tmp_path) -> None:
+    """Closing the app a second after Start loses nothing: the SUBMITTING record is already in the file."""
+    import sqlite3
+
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.GEMINI_API)
+    path = make_project(tmp_path / "Early.gemtune", 120, 0)
+    open_project(main_window, qtbot, path)
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    sandbox.faults.add(route=r"tunedModels$", kind="latency", latency_s=1.5, method="POST")
+    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.cancel_button.isVisible() and tab.progress.isVisible(), timeout=10000)
+    shot(main_window, "submitting")
+    with sqlite3.connect(path) as other:  # another reader of the project file, as after a crash
+        rows = other.execute("SELECT state, submit_key, display_name, resource_name FROM jobs").fetchall()
+    assert len(rows) == 1 and rows[0][0] == "SUBMITTING" and rows[0][1] and rows[0][3] == ""
+    wait_idle(qtbot, tab)
+    (job,) = jobs(ctx)
+    assert job.resource_name.startswith("tunedModels/") and job.submit_key == rows[0][1]
+
+
+def test_estimate_follows_dataset_edits(sandbox, main_window, qtbot, tmp_path) -> None:
+    ctx = main_window.ctx
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    open_project(main_window, qtbot, make_project(tmp_path / "Grow.gemtune", 120, 0))
+    tab = tune_tab(main_window)
+    models_ready(qtbot, tab)
+    assert "<b>120</b>" in tab.estimate_label.text()
+    ctx.project.insert(len(ctx.project.examples), [Example("one more ticket about a refund", "billing")])
+    qtbot.waitUntil(lambda: "<b>121</b>" in tab.estimate_label.text(), timeout=5000)

@@ -13,6 +13,7 @@ import json
 import mmap
 import re
 from collections.abc import Sequence
+from itertools import filterfalse
 from typing import Any, BinaryIO
 
 import orjson
@@ -95,7 +96,7 @@ class _Collector:
         if len(self.inputs) > before:
             self.clean.append(0 if suspect else 1)
 
-    def record_only(self, obj: Any, line: int) -> None:
+    def record_only(self, obj: Any, line: int, track_line: bool = True) -> None:
         """Add the record's example (if any) and findings, without a clean mark."""
         ex, found, system = parse_record(obj, line, len(self.inputs) + 1)
         if found:
@@ -106,7 +107,8 @@ class _Collector:
             self.extra[len(self.inputs)] = ex
         self.inputs.append(ex.input)
         self.outputs.append(ex.output)
-        self.lines.append(line)
+        if track_line:
+            self.lines.append(line)
         if system is not None:
             if self.system is None:
                 self.system, self.system_line = system, line
@@ -172,24 +174,29 @@ def read_jsonl_binary(f: BinaryIO, total: int, token: CancelToken | None) -> Imp
     decode_error = orjson.JSONDecodeError
     col = _Collector()
     inputs, outputs, src = col.inputs, col.outputs, col.lines
-    add_in, add_out, add_line = inputs.append, outputs.append, src.append
+    add_in, add_out = inputs.append, outputs.append
     every = PROGRESS_EVERY
+    # Lines that gave no example; every other line gave exactly one, in order, so the examples' line numbers
+    # are rebuilt at the end instead of being appended per row.
+    skipped: list[int] = []
+    lineno = 0
     for lineno, raw in enumerate(f, 1):
         try:
             obj = loads(raw)
         except decode_error as exc:
-            if not raw.strip():
-                continue
             if lineno == 1 and raw.startswith(_BOM):
                 try:
                     obj = loads(raw[3:])
                 except decode_error as exc2:
                     col.findings.append(_malformed(lineno, exc2))
+                    skipped.append(lineno)
                     continue
             else:
-                col.findings.append(_malformed(lineno, exc))
+                if raw.strip():
+                    col.findings.append(_malformed(lineno, exc))
+                skipped.append(lineno)
                 continue
-        if lineno % every == 0 and token is not None:
+        if token is not None and lineno % every == 0:
             token.check()
             token.report(f.tell(), total, f"Read {len(inputs):,} examples")
         if type(obj) is dict and len(obj) == 2:
@@ -200,9 +207,16 @@ def read_jsonl_binary(f: BinaryIO, total: int, token: CancelToken | None) -> Imp
             if type(inp) is str and type(out) is str:
                 add_in(inp)
                 add_out(out)
-                add_line(lineno)
                 continue
-        col.record_only(obj, lineno)
+        before = len(inputs)
+        col.record_only(obj, lineno, False)
+        if len(inputs) == before:
+            skipped.append(lineno)
+    if skipped:
+        gone = set(skipped)
+        src.extend(filterfalse(gone.__contains__, range(1, lineno + 1)))
+    else:
+        src.extend(range(1, lineno + 1))
     if suspect is None:
         col.clean = bytearray(len(inputs))
     else:

@@ -148,7 +148,7 @@ def preview_xlsx(path: Path, rows: int, sheet: str | None) -> tuple[list[str], l
                     if not columns:
                         columns = header_names(cells)
                         continue
-                    out.append(cells)
+                    out.append((cells + [""] * len(columns))[: max(len(columns), len(cells))])
                     if len(out) >= rows:
                         break
             except Exception as exc:

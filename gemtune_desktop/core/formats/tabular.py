@@ -163,7 +163,7 @@ def preview_delimited(data: bytes, name: str, rows: int, prefer: str | None,
             if not columns:
                 columns = header_names(row)
                 continue
-            out.append(row)
+            out.append((row + [""] * len(columns))[: max(len(columns), len(row))])
             if len(out) >= rows:
                 break
     except csv.Error:

@@ -144,14 +144,36 @@ def _write_delimited(f: BinaryIO, examples: Sequence[Example], delimiter: str, t
 
 def _write_xlsx(path: Path, examples: Sequence[Example], token: CancelToken | None) -> None:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     extras = _has_extras(examples)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Examples")
     header = ["input", "output", "split", "tags", "note"] if extras else ["input", "output"]
     ws.append(header)
+    try:
+        _xlsx_rows(ws, header, examples, extras, token)
+    except BaseException:
+        _discard_sheet(ws)
+        raise
+    with atomic_file(path) as f:
+        wb.save(f)
+
+
+def _discard_sheet(ws: Any) -> None:
+    """Finish and delete the temporary file openpyxl's write-only sheet has been writing."""
+    with contextlib.suppress(Exception):
+        ws.close()
+    out = getattr(getattr(ws, "_writer", None), "out", None)
+    if isinstance(out, str):
+        with contextlib.suppress(OSError):
+            os.unlink(out)
+
+
+def _xlsx_rows(ws: Any, header: list[str], examples: Sequence[Example], extras: bool,
+               token: CancelToken | None) -> None:
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     n = len(examples)
     for i, e in enumerate(examples):
         _progress(token, i, n)
@@ -168,8 +190,6 @@ def _write_xlsx(path: Path, examples: Sequence[Example], token: CancelToken | No
             cell.data_type = "s"  # never a formula, even when the text starts with "="
             row.append(cell)
         ws.append(row)
-    with atomic_file(path) as f:
-        wb.save(f)
 
 
 def write_dataset(path: str | os.PathLike[str], examples: Sequence[Example], settings: DatasetSettings | None,

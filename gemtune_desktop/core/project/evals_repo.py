@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from gemtune_desktop.core.jobs import now_iso
@@ -174,3 +176,64 @@ def set_review(store: Store, run_id: int, example_id: int, choice: str) -> None:
 def reviews(store: Store, run_id: int) -> dict[int, str]:
     rows = store.conn.execute("SELECT example_id, choice FROM eval_reviews WHERE run_id = ?", (run_id,)).fetchall()
     return {int(a): str(b) for a, b in rows}
+
+
+class RowWriter:
+    """Stores answers from worker threads through its own connection to the project file.
+
+    A batch run produces answers on worker threads; committing them on the GUI thread would
+    stall painting for each disk flush (``synchronous=FULL``). This writer batches the rows
+    and commits them every ``flush_every_s`` on its own thread (SQLite's WAL lets it write
+    beside the GUI's connection; ``busy_timeout`` covers the moments both write).
+    ``close()`` writes what is left and re-raises a write error, if one happened.
+    """
+
+    def __init__(self, path: str | Path, flush_every_s: float = 0.25) -> None:
+        self._conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0, check_same_thread=False)
+        for pragma in ("synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+            self._conn.execute(f"PRAGMA {pragma}")
+        self._lock = threading.Lock()
+        self._pending: list[EvalRow] = []
+        self._stop = threading.Event()
+        self._flush_every = flush_every_s
+        self.written = 0
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._loop, name="eval-row-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, row: EvalRow) -> None:
+        with self._lock:
+            self._pending.append(row)
+
+    def _flush(self) -> None:
+        with self._lock:
+            rows, self._pending = self._pending, []
+        if not rows or self.error is not None:
+            return
+        data = [(r.run_id, r.example_id, r.slot, r.input, r.expected, r.actual, r.finish_reason, r.blocked,
+                 int(r.latency_ms), r.error) for r in rows]
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO eval_rows (run_id, example_id, slot, input, expected, actual, finish_reason, "
+                "blocked, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", data)
+            self._conn.execute("COMMIT")
+            self.written += len(data)
+        except sqlite3.Error as exc:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            self.error = exc
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._flush_every):
+            self._flush()
+        self._flush()
+
+    def close(self) -> int:
+        """Write the remaining rows, stop the thread, close the connection; returns rows written."""
+        self._stop.set()
+        self._thread.join()
+        self._conn.close()
+        if self.error is not None:
+            raise self.error
+        return self.written

@@ -1,0 +1,318 @@
+"""Validation rules, target limits, and the incremental validator agreeing with the whole-dataset one."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from gemtune_desktop.core import validation_rules as R
+from gemtune_desktop.core.examples import DatasetSettings, Example, Split, Target
+from gemtune_desktop.core.tokens import estimate_tokens
+from gemtune_desktop.core.validation import (
+    Finding,
+    IncrementalValidator,
+    Severity,
+    counts_of,
+    near_duplicates,
+    validate,
+)
+
+GEMINI = Target.GEMINI_API
+AGENT = Target.AGENT_PLATFORM
+
+
+def varied(n: int, seed: int = 1) -> list[Example]:
+    """n distinct, clean examples of similar length (no finding of their own)."""
+    rng = random.Random(seed)
+    words = ["refund", "order", "parcel", "late", "broken", "invoice", "account", "password", "delivery", "address"]
+    out = []
+    for i in range(n):
+        text = " ".join(rng.choice(words) for _ in range(8))
+        out.append(Example(f"Ticket {i}: {text}", f"Category {rng.choice(words)} {i % 7}"))
+    return out
+
+
+def by_rule(findings: list[Finding], rule: str) -> list[Finding]:
+    return [f for f in findings if f.rule == rule]
+
+
+def rows_of(findings: list[Finding], rule: str) -> list[int | None]:
+    return [f.row for f in by_rule(findings, rule)]
+
+
+def test_a_clean_dataset_in_the_recommended_range_has_no_findings() -> None:
+    assert validate(varied(150), DatasetSettings(), GEMINI) == []
+    assert validate(varied(150), DatasetSettings(), AGENT) == []
+
+
+@pytest.mark.parametrize(("inp", "out", "rule", "field", "severity"), [
+    ("", "x", "empty", "input", Severity.ERROR),
+    ("q", "   \n\t", "empty", "output", Severity.ERROR),
+    (" q", "x", "whitespace", "input", Severity.WARNING),
+    ("q", "answer\n", "whitespace", "output", Severity.WARNING),
+    ("bell\x07here", "x", "control-characters", "input", Severity.WARNING),
+    ("q", "zero\u200bwidth", "control-characters", "output", Severity.WARNING),
+    ("q", "c1\x85control", "control-characters", "output", Severity.WARNING),
+    ("CafÃ© au lait", "x", "broken-encoding", "input", Severity.WARNING),
+    ("q", "Donâ€™t", "broken-encoding", "output", Severity.WARNING),
+    ("q", "GrÃ¶ÃŸe", "broken-encoding", "output", Severity.WARNING),
+    ("q", "bad \ufffd byte", "broken-encoding", "output", Severity.WARNING),
+])
+def test_text_rules(inp: str, out: str, rule: str, field: str, severity: Severity) -> None:
+    examples = varied(150)
+    examples[41] = Example(inp, out)
+    found = validate(examples, DatasetSettings(), GEMINI, source_lines=list(range(2, 152)))
+    hits = by_rule(found, rule)
+    assert [(f.row, f.line, f.field, f.severity) for f in hits] == [(42, 43, field, severity)]
+    assert len(hits[0].message) > 40  # says why it matters and what to do
+
+
+def test_normal_text_is_not_flagged() -> None:
+    examples = varied(150)
+    examples[0] = Example("Crème brûlée, Übergröße, naïve — “quotes” ’n’ dashes…", "日本語 한국어 中文\nsecond line")
+    examples[1] = Example("NÃO in Portuguese capitals, CÂBLE in French", "tab\tseparated")
+    assert validate(examples, DatasetSettings(), GEMINI) == []
+
+
+def test_gemini_character_limits_and_agent_token_limit() -> None:
+    examples = varied(150)
+    examples[3] = Example("x" * 40_001, "ok")
+    examples[4] = Example("ok", "y" * 5_001)
+    examples[5] = Example("x" * 40_000, "y" * 5_000)
+    found = validate(examples, DatasetSettings(), GEMINI)
+    assert [(f.row, f.field) for f in by_rule(found, "too-long")] == [(4, "input"), (5, "output")]
+    assert "40,001" in by_rule(found, "too-long")[0].message
+
+    agent = varied(150)
+    agent[7] = Example("word " * 110_000, "short")      # ~137k tokens of Latin text
+    agent[8] = Example("東" * 120_000, "京" * 12_000)     # CJK: about one token per character
+    agent[9] = Example("x" * 200_000, "ok")              # 200k characters of ASCII ≈ 50k tokens: fine
+    found = validate(agent, DatasetSettings(), AGENT)
+    assert rows_of(found, "too-many-tokens") == [8, 9]
+    assert not by_rule(found, "too-long")
+
+
+def test_system_instruction_counts_toward_agent_tokens() -> None:
+    examples = varied(150)
+    examples[0] = Example("東" * 70_000, "ok")
+    assert not by_rule(validate(examples, DatasetSettings(), AGENT), "too-many-tokens")
+    settings = DatasetSettings(system_instruction="指" * 70_000)
+    assert rows_of(validate(examples, settings, AGENT), "too-many-tokens") == [1]
+
+
+@pytest.mark.parametrize(("n", "target", "rule", "severity"), [
+    (19, GEMINI, "too-few-examples", Severity.ERROR),
+    (20, GEMINI, "example-count", Severity.WARNING),
+    (99, AGENT, "example-count", Severity.WARNING),
+    (501, GEMINI, "example-count", Severity.INFO),
+])
+def test_example_count_against_the_range(n: int, target: Target, rule: str, severity: Severity) -> None:
+    found = validate(varied(n), DatasetSettings(), target)
+    [f] = [f for f in found if f.row is None]
+    assert (f.rule, f.severity) == (rule, severity)
+    assert str(n) in f.message
+
+
+def test_only_training_examples_count_and_agent_validation_split_is_limited() -> None:
+    examples = varied(5_200)
+    for e in examples[:5_001]:
+        e.split = Split.VALIDATION
+    found = validate(examples, DatasetSettings(), AGENT, near_limit=0)
+    assert [(f.rule, f.severity) for f in found if f.row is None] == [("validation-size", Severity.ERROR)]
+    assert "5,001" in found[0].message
+    for e in examples[:5_150]:
+        e.split = Split.TEST
+    found = validate(examples, DatasetSettings(), AGENT, near_limit=0)
+    assert [(f.rule, f.severity) for f in found if f.row is None] == [("example-count", Severity.WARNING)]
+    assert "50 training" in found[0].message
+
+
+def test_gemini_inline_size_limit_counts_utf8_bytes_and_the_preamble() -> None:
+    examples = [Example(f"{i} " + "é" * 9_000, "ok") for i in range(230)]  # 230 × 18 kB ≈ 4.1 MB of UTF-8
+    found = validate(examples, DatasetSettings(), GEMINI, near_limit=0)
+    assert rows_of(found, "inline-size") == [None]
+    fewer = examples[:215]  # ≈ 3.87 MB without the preamble, over 4 MB with it
+    assert not by_rule(validate(fewer, DatasetSettings(), GEMINI, near_limit=0), "inline-size")
+    assert by_rule(validate(fewer, DatasetSettings(preamble="p" * 1_000), GEMINI, near_limit=0), "inline-size")
+
+
+def test_system_instruction_is_not_sent_on_gemini_api() -> None:
+    found = validate(varied(150), DatasetSettings(system_instruction="Be brief."), GEMINI)
+    assert [f.rule for f in found] == ["system-instruction-unsupported"]
+    assert validate(varied(150), DatasetSettings(system_instruction="Be brief."), AGENT) == []
+
+
+def test_exact_and_conflicting_duplicates_name_the_first_row() -> None:
+    examples = varied(150)
+    examples[10] = Example(examples[2].input, examples[2].output)
+    examples[20] = Example(examples[2].input, "a different answer")
+    found = validate(examples, DatasetSettings(), GEMINI)
+    dup, conflict = by_rule(found, "duplicate"), by_rule(found, "conflicting-duplicate")
+    assert [(f.row, f.related) for f in dup] == [(11, (3,))]
+    assert [(f.row, f.related) for f in conflict] == [(21, (3,))]
+    assert "row 3" in dup[0].message and "different output" in conflict[0].message
+
+
+def test_near_duplicates_found_through_case_spacing_and_small_edits() -> None:
+    examples = varied(150)
+    examples[30] = Example("What is the capital city of France, please tell me?", "Paris")
+    examples[31] = Example("what is the   capital city of France, please tell me?", "Paris")
+    examples[60] = Example("What's the capital city of France, please tell me?", "Paris")
+    examples[90] = Example("Please tell me: which river flows through the city of Paris?", "Seine")
+    examples[91] = Example("Kindly tell me: which river flows through the city of Paris?", "Seine")
+    pairs = near_duplicates(examples)
+    assert (31, 30, 100.0) in pairs
+    assert any(i == 60 and j in (30, 31) for i, j, _ in pairs)
+    assert any(i == 91 and j == 90 for i, j, _ in pairs)  # differs at the start: found by the reversed order
+    found = validate(examples, DatasetSettings(), GEMINI)
+    assert {f.row for f in by_rule(found, "near-duplicate")} == {32, 61, 92}
+    assert all(f.severity is Severity.INFO for f in by_rule(found, "near-duplicate"))
+    assert near_duplicates(examples, limit=0) == [(31, 30, 100.0)]  # the hash pass costs no comparisons
+
+
+def test_near_duplicate_search_is_skipped_on_very_large_datasets_with_a_note() -> None:
+    found = validate(varied(300), DatasetSettings(), GEMINI, near_max_rows=200)
+    assert [f.rule for f in found if f.row is None] == ["near-duplicate"]
+    assert "300" in found[0].message
+
+
+def test_inconsistent_labels_flag_the_minority() -> None:
+    examples = varied(100)
+    for e in examples[:80]:
+        e.input = "Question: " + e.input
+    found = validate(examples, DatasetSettings(), GEMINI)
+    assert rows_of(found, "inconsistent-format") == list(range(81, 101))
+    assert "Question:" in by_rule(found, "inconsistent-format")[0].message
+    few = varied(100)
+    for e in few[:15]:
+        e.input = "Q: " + e.input
+    assert rows_of(validate(few, DatasetSettings(), GEMINI), "inconsistent-format") == list(range(1, 16))
+
+
+def test_preamble_repeated_in_the_input() -> None:
+    examples = varied(150)
+    examples[5].input = "Classify the ticket:\n" + examples[5].input
+    found = validate(examples, DatasetSettings(preamble="Classify the ticket:"), GEMINI)
+    assert rows_of(found, "preamble-repeated") == [6]
+
+
+def test_outputs_far_longer_or_shorter_than_the_rest() -> None:
+    examples = varied(150)
+    examples[12].output = "A long essay. " * 60
+    examples[13].output = "?"
+    found = validate(examples, DatasetSettings(), GEMINI)
+    assert rows_of(found, "output-length-outlier") == [13, 14]
+    same_length = [Example(f"q{i}", "positive" if i % 2 else "negative") for i in range(150)]
+    assert not by_rule(validate(same_length, DatasetSettings(), GEMINI), "output-length-outlier")
+
+
+def test_clean_hint_skips_only_the_character_scan() -> None:
+    examples = varied(150)
+    examples[0] = Example("bell\x07", " padded")
+    clean = bytearray(b"\x01") * 150
+    found = validate(examples, DatasetSettings(), GEMINI, clean=clean)
+    assert [f.rule for f in found] == ["whitespace"]
+    clean[0] = 0
+    assert {f.rule for f in validate(examples, DatasetSettings(), GEMINI, clean=clean)} == {
+        "whitespace", "control-characters"}
+
+
+def test_findings_are_dataset_first_then_by_row_and_counted() -> None:
+    examples = varied(19)
+    examples[5] = Example("", "")
+    found = validate(examples, DatasetSettings(), GEMINI)
+    assert found[0].row is None
+    assert [f.row for f in found[1:]] == sorted(f.row for f in found[1:])
+    assert counts_of(found) == {"error": 3, "warning": 0, "info": 0}
+    assert found[1].location() == "row 6, input"
+
+
+def test_estimate_tokens() -> None:
+    assert estimate_tokens("") == 0
+    assert estimate_tokens("abcd" * 100) == 100
+    assert estimate_tokens("東京" * 50) == 100
+    assert 100 <= estimate_tokens("Привет " * 40) <= 160
+    assert estimate_tokens("café " * 80) == 100
+
+
+# --- incremental -----------------------------------------------------------------------------------------
+
+def _key(f: Finding) -> tuple[str, str | None, str]:
+    return (f.rule, f.field, f.severity.value)
+
+
+def test_incremental_validator_agrees_with_validate_and_follows_edits() -> None:
+    examples = varied(200)
+    for i, e in enumerate(examples, start=1):
+        e.id = i * 10
+    examples[3] = Example(" padded", "", id=40)
+    examples[7] = Example(examples[1].input, "other", id=80)
+    examples[9] = Example("bell\x07", "ok", id=100)
+    rows = {e.id: n for n, e in enumerate(examples, start=1)}
+    v = IncrementalValidator(DatasetSettings(), GEMINI, row_of=rows.get)
+    v.reset(examples)
+    batch = [f for f in validate(examples, DatasetSettings(), GEMINI) if f.rule != "near-duplicate"]
+    inc = v.all_findings()
+    assert sorted((f.row, *_key(f)) for f in inc) == sorted((f.row, *_key(f)) for f in batch)
+    assert v.counts() == counts_of(batch)
+    conflict = [f for f in v.findings_for(80) if f.rule == "conflicting-duplicate"]
+    assert conflict[0].related == (20,) and "row 2" in conflict[0].message and conflict[0].row == 8
+
+    # fix the conflicting row: its finding goes, and nothing else changes
+    v.update([Example("a brand new question", "other", id=80)])
+    assert v.findings_for(80) == []
+    assert v.counts()["warning"] == counts_of(batch)["warning"] - 1
+    # make row 1 a duplicate of row 3's input: the later row (by order added) is flagged
+    v.update([Example(examples[2].input, examples[2].output, id=10)])
+    assert [f.rule for f in v.findings_for(10)] == ["duplicate"]
+    assert v.findings_for(30) == []
+    # delete the first of a duplicate pair: the other is no longer a duplicate
+    v.remove([30])
+    assert v.findings_for(10) == [] and v.findings_for(30) == []
+    # the dataset falls under the Gemini minimum
+    v.remove([e.id for e in examples[20:]])
+    assert [f.rule for f in v.dataset_findings()] == ["too-few-examples"]
+    assert v.counts()["error"] == 2  # the empty output of id 40, and too few examples
+
+
+def test_incremental_settings_change_and_labels() -> None:
+    examples = varied(50)
+    for i, e in enumerate(examples, start=1):
+        e.id = i
+        e.input = "Question: " + e.input
+    v = IncrementalValidator(DatasetSettings(), AGENT)
+    v.reset(examples)
+    assert v.counts() == {"error": 0, "warning": 1, "info": 0}  # fewer than 100 examples
+    v.update([Example("No label here", "Category parcel 3", id=7)])
+    [f] = v.findings_for(7)
+    assert f.rule == "inconsistent-format" and f.example_id == 7 and f.row is None
+    v.set_settings(DatasetSettings(preamble="Question:"), AGENT)
+    assert [f.rule for f in v.findings_for(8)] == ["preamble-repeated"]
+    assert v.counts()["warning"] == 1 + 1 + 49
+
+
+def test_incremental_edit_cost_does_not_grow_with_the_dataset() -> None:
+    """Work per edit is independent of size: count row checks through the rule function, not the clock."""
+    calls = []
+    original = R.text_issues
+
+    def counting(text: str, field: str, scan: bool = True) -> list[tuple[str, str, str]]:
+        calls.append(field)
+        return original(text, field, scan)
+
+    for n in (1_000, 20_000):
+        examples = varied(n, seed=n)
+        for i, e in enumerate(examples, start=1):
+            e.id = i
+        v = IncrementalValidator(DatasetSettings(), GEMINI)
+        v.reset(examples)
+        calls.clear()
+        R.text_issues = counting  # type: ignore[assignment]
+        try:
+            v.update([Example("edited input", "edited output", id=n // 2)])
+            v.findings_for(n // 2)
+            v.counts()
+        finally:
+            R.text_issues = original  # type: ignore[assignment]
+        assert calls == ["input", "output"]
