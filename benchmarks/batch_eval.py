@@ -53,6 +53,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--gc-freeze", action="store_true",
+                        help="call gc.freeze() after start-up (what app.py could do) to see its effect")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="gemtune-bench-"))
@@ -99,6 +101,21 @@ def main() -> int:
         singles.append(time.perf_counter() - started)
     one_call = statistics.median(singles)
 
+    import gc
+
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
+    gc_pauses: list[float] = []
+    gc_started: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            gc_started[:] = [time.perf_counter()]
+        elif gc_started and info.get("generation") == 2:
+            gc_pauses.append(time.perf_counter() - gc_started[0])
+
+    gc.callbacks.append(on_gc)
     panel = tab.evaluation
     panel.concurrency.setValue(args.concurrency)
     ticks: list[float] = []
@@ -126,6 +143,11 @@ def main() -> int:
           f"(injected {args.latency * 1000:.0f} ms); {args.concurrency} parallel")
     print(f"timer gaps during the run: longest {worst * 1000:.1f} ms, p99 "
           f"{sorted(gaps)[int(len(gaps) * 0.99)] * 1000:.1f} ms; idle floor longest {max(idle) * 1000:.1f} ms")
+    gc.callbacks.remove(on_gc)
+    print(f"full garbage collections during the run: {len(gc_pauses)}, longest "
+          f"{max(gc_pauses, default=0) * 1000:.0f} ms (they stop every thread, the GUI's too)"
+          + (" [gc.freeze() applied]" if args.gc_freeze else ""))
+    print(f"timer gaps over 50 ms: {sum(1 for g in gaps if g > STALL_GOAL_S)} of {len(gaps)}")
     print(f"throughput {rate:.2f} rows/s vs ideal {ideal:.2f} rows/s")
     print(f"RESULT batch_eval_stall ratio={worst / STALL_GOAL_S:.3f} goal=1.0")
     print(f"RESULT batch_eval_throughput ratio={rate / ideal:.3f} goal={THROUGHPUT_GOAL}")

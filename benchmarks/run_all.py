@@ -1,7 +1,7 @@
 """Run every benchmark in this folder and print one table of ratios against their floors.
 
 Each ``benchmarks/*.py`` script (other than this one) runs in its own subprocess and prints
-lines ``RESULT <name> ratio=<x> goal=<y>``; the ratio is measured against a floor taken in
+lines ``RESULT <name> ratio=<x> goal=<y>`` (the goal may be left out); the ratio is measured against a floor taken in
 the same run. The table ends with the machine it came from (CPU, Python, Qt), so the figures
 can be pasted into the README as they are.
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RESULT_RE = re.compile(r"^RESULT\s+(?P<name>\S+)\s+ratio=(?P<ratio>[-+0-9.eE]+|nan|inf)\s+goal=(?P<goal>\S+)")
+RESULT_RE = re.compile(r"^RESULT\s+(?P<name>\S+)\s+ratio=(?P<ratio>[-+0-9.eE]+|nan|inf)(?:\s+goal=(?P<goal>\S+))?")
 
 
 @dataclass
@@ -38,6 +38,8 @@ class Result:
     def verdict(self) -> str:
         if self.ratio is None:
             return "no result"
+        if not self.goal:
+            return "(no goal)"
         try:
             goal = float(self.goal.lstrip("≤<="))
         except ValueError:
@@ -67,7 +69,7 @@ def run_script(path: Path, timeout_s: float) -> list[Result]:
         match = RESULT_RE.match(line.strip())
         if match:
             ratio = float(match["ratio"])
-            results.append(Result(path.name, match["name"], ratio, match["goal"], seconds))
+            results.append(Result(path.name, match["name"], ratio, match["goal"] or "", seconds))
     if not results:
         tail = (proc.stderr.strip().splitlines() or proc.stdout.strip().splitlines() or ["no output"])[-1]
         results.append(Result(path.name, path.stem, None, "", seconds, f"exit {proc.returncode}: {tail[:100]}"))

@@ -7,7 +7,6 @@ before a record is written, so log files and the diagnostics text never hold sec
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import re
 
 from gemtune_desktop import paths
@@ -51,8 +50,10 @@ def setup_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger()
     if any(getattr(h, "_gemtune", False) for h in root.handlers):
         return
-    handler = logging.handlers.RotatingFileHandler(log_file(), maxBytes=1_000_000, backupCount=5,
-                                                   encoding="utf-8")
+    # Imported here, not at the top: logging.handlers costs start-up time (pickle, socket).
+    from logging.handlers import RotatingFileHandler
+
+    handler = RotatingFileHandler(log_file(), maxBytes=1_000_000, backupCount=5, encoding="utf-8")
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler._gemtune = True  # type: ignore[attr-defined]
     root.addHandler(handler)

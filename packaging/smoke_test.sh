@@ -77,6 +77,14 @@ if grep -E "Traceback|No module named| ERROR | CRITICAL " "$LOG" >&2; then
 fi
 step "window offscreen, second start" 0 env QT_QPA_PLATFORM=offscreen GEMTUNE_EXIT_AFTER_SHOW=1500 "$APP"
 
+# The installer adds the menu entry, icons and file type for this user, and removes them again.
+XDG="$TMP/xdg"
+step "install.sh" 0 env XDG_DATA_HOME="$XDG" sh "$ROOT/packaging/dist/gemtune-desktop/install.sh"
+[ -s "$XDG/applications/gemtune-desktop.desktop" ] && [ -s "$XDG/icons/hicolor/256x256/apps/gemtune-desktop.png" ] \
+  || { echo "FAIL: install.sh did not install the menu entry and icons" >&2; FAILED=1; }
+step "install.sh --remove" 0 env XDG_DATA_HOME="$XDG" sh "$ROOT/packaging/dist/gemtune-desktop/install.sh" --remove
+[ -z "$(find "$XDG" -name 'gemtune-desktop*' -type f)" ] || { echo "FAIL: install.sh --remove left files" >&2; FAILED=1; }
+
 if command -v Xvfb >/dev/null 2>&1; then
   exec 7>"$TMP/display"
   Xvfb -displayfd 7 -screen 0 1280x900x24 -nolisten tcp >/dev/null 2>&1 &

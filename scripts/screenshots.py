@@ -28,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "screenshots"
-GUIDE_IMAGES = ROOT / "resources" / "guide" / "images"
+GUIDE_IMAGES: Path | None = ROOT / "resources" / "guide" / "images"
 SAMPLE = ROOT / "resources" / "samples" / "number-sequence.csv"
 WINDOW_SIZE = (1280, 800)
 GUIDE_WIDTH = 960
@@ -99,11 +99,11 @@ def save(widget: Any, name: str, guide: bool = False) -> Path:
     path = OUT / f"{name}.png"
     if not pixmap.save(str(path), "PNG"):
         raise RuntimeError(f"could not write {path}")
-    if guide:
+    if guide and GUIDE_IMAGES is not None:
         GUIDE_IMAGES.mkdir(parents=True, exist_ok=True)
         scaled = pixmap.scaledToWidth(min(GUIDE_WIDTH, pixmap.width()), Qt.TransformationMode.SmoothTransformation)
         scaled.save(str(GUIDE_IMAGES / f"{name}.png"), "PNG")
-    print(f"  saved {path.relative_to(ROOT)} ({pixmap.width()}×{pixmap.height()})")
+    print(f"  saved {path} ({pixmap.width()}×{pixmap.height()})")
     return path
 
 
@@ -161,17 +161,18 @@ def start_sandbox_job(app: Any, window: Any) -> bool:
     return started
 
 
-def select_first_job(app: Any, monitor: Any) -> None:
+def select_row(app: Any, tab: Any, row: int, what: str) -> None:
+    """Select ``row`` in the first table of ``tab`` (the detail panes then show that item)."""
     from PySide6.QtCore import QItemSelectionModel
     from PySide6.QtWidgets import QAbstractItemView
 
-    views = [v for v in monitor.findChildren(QAbstractItemView) if v.isVisibleTo(monitor) and v.model() is not None]
+    views = [v for v in tab.findChildren(QAbstractItemView) if v.isVisibleTo(tab) and v.model() is not None]
     if not views:
         return
     view = views[0]
-    if not wait_for(app, lambda: view.model().rowCount() > 0, 20, "the job to appear on the Monitor tab"):
+    if not wait_for(app, lambda: view.model().rowCount() > row, 20, what):
         return
-    index = view.model().index(0, 0)
+    index = view.model().index(row, 0)
     view.selectionModel().setCurrentIndex(
         index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
 
@@ -180,6 +181,8 @@ def try_the_model(app: Any, window: Any, job_started: bool) -> None:
     """On the Test tab: pick the tuned model (via Monitor's "Open in Test tab") and send one prompt."""
     monitor = window.tab_widgets["monitor"]
     if job_started:
+        # The tuned model exists once the job has succeeded: wait for Monitor's "Open in Test tab".
+        wait_for(app, lambda: find_button(monitor, "open in test") is not None, 60, "the job to finish")
         opener = find_button(monitor, "open in test")
         if opener is not None:
             opener.click()
@@ -203,6 +206,8 @@ def capture(args: argparse.Namespace) -> int:
     home = Path(tempfile.mkdtemp(prefix="gemtune-screenshots-"))
     os.environ["GEMTUNE_HOME"] = str(home)
     os.environ["GEMTUNE_NO_WELCOME"] = "1"
+    # The pictures never need a secret: keep the user's real keyring out of it.
+    os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
         from gemtune_desktop.app import create_app
@@ -212,7 +217,7 @@ def capture(args: argparse.Namespace) -> int:
         from gemtune_desktop.ui.main_window import MainWindow
 
         app: Any = create_app()
-        print(f"Capturing on Qt platform '{app.platformName()}' into {OUT.relative_to(ROOT)}/")
+        print(f"Capturing on Qt platform '{app.platformName()}' into {OUT}/")
         settings = Settings()
         settings.set(S.FIRST_RUN_DONE, True)
         settings.set(S.SANDBOX_STEPS_PER_SECOND, args.steps_per_second)
@@ -236,7 +241,8 @@ def capture(args: argparse.Namespace) -> int:
             print("  note: the Dataset tab cannot open files yet", file=sys.stderr)
         pump(app, 1.0)
         window.show_tab("dataset")
-        pump(app, 0.5)
+        select_row(app, dataset, 10, "the sample rows in the table")
+        pump(app, 0.8)
         save(window, "dataset", guide=True)
 
         started = start_sandbox_job(app, window) if not args.no_job else False
@@ -247,7 +253,12 @@ def capture(args: argparse.Namespace) -> int:
         if started:
             # Let the simulated job train for a while so the loss curve has a shape, then select it.
             pump(app, args.train_seconds)
-            select_first_job(app, window.tab_widgets["monitor"])
+            refresh = find_button(window.tab_widgets["monitor"], "refresh")
+            if refresh is not None:
+                refresh.click()
+                pump(app, 2.0)
+            select_row(app, window.tab_widgets["monitor"], 0, "the job to appear on the Monitor tab")
+            pump(app, 4.0)  # the Monitor polls the finished job's whole curve
         pump(app, 1.5)
         save(window, "monitor", guide=True)
 
@@ -284,11 +295,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--platform", choices=("auto", "xvfb", "offscreen"), default="auto",
                         help="where to draw: under Xvfb (auto when installed) or Qt's offscreen platform")
     parser.add_argument("--display", default=None, help="Xvfb display to use, e.g. :96 (default: a free one)")
-    parser.add_argument("--steps-per-second", type=float, default=25.0, help="Sandbox training pace")
+    parser.add_argument("--steps-per-second", type=float, default=5.0,
+                        help="Sandbox training pace (slow enough to catch the job while it trains)")
     parser.add_argument("--train-seconds", type=float, default=6.0,
                         help="how long to let the Sandbox job train before the Monitor picture")
     parser.add_argument("--no-job", action="store_true", help="do not start a Sandbox tuning job")
+    parser.add_argument("--out", type=Path, default=None, help="folder for the PNGs (default: docs/screenshots)")
+    parser.add_argument("--no-guide", action="store_true", help="do not update resources/guide/images")
     args = parser.parse_args(argv)
+    global OUT, GUIDE_IMAGES
+    if args.out is not None:
+        OUT = args.out.resolve()
+    if args.no_guide:
+        GUIDE_IMAGES = None
     if not os.environ.get(CHILD_FLAG):
         use_xvfb = args.platform == "xvfb" or (args.platform == "auto" and shutil.which("Xvfb"))
         if use_xvfb:

@@ -161,8 +161,10 @@ def test_killed_editor_never_loses_committed_edits(tmp_path: Path) -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     for trial in range(TRIALS):
         start = read_state(path)
+        # bufsize=0: readline() must not buffer lines past READY, or communicate() (which reads the raw pipe)
+        # would never see them.
         child = subprocess.Popen([sys.executable, str(script), str(path), str(trial)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, env=env)
+                                 stderr=subprocess.PIPE, env=env, bufsize=0)
         assert child.stdout is not None
         first = child.stdout.readline().decode()
         assert first.strip() == "READY", first + child.stderr.read().decode() if child.stderr else ""

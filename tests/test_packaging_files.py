@@ -167,3 +167,25 @@ def test_samples_read_by_the_apps_own_importer() -> None:
 def test_version_is_one_place() -> None:
     spec = (PACKAGING / "gemtune-desktop.spec").read_text(encoding="utf-8")
     assert "__version__" in spec and __version__ not in spec  # read from the package, never hard-coded
+
+
+def test_linux_install_script_adds_and_removes_the_menu_entry(tmp_path: Path) -> None:
+    import shutil
+
+    bundle = tmp_path / "gemtune-desktop"
+    (bundle / "share" / "applications").mkdir(parents=True)
+    (bundle / "share" / "mime" / "packages").mkdir(parents=True)
+    shutil.copy(PACKAGING / "linux" / f"{APP_ID}.desktop", bundle / "share" / "applications")
+    shutil.copy(PACKAGING / "linux" / f"{APP_ID}-mime.xml", bundle / "share" / "mime" / "packages")
+    shutil.copytree(ROOT / "resources" / "icons" / "hicolor", bundle / "share" / "icons" / "hicolor")
+    shutil.copy(PACKAGING / "linux" / "install.sh", bundle / "install.sh")
+    data = tmp_path / "xdg"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(data)}
+    subprocess.run(["sh", str(bundle / "install.sh")], check=True, env=env, capture_output=True, timeout=60)
+    entry = (data / "applications" / f"{APP_ID}.desktop").read_text(encoding="utf-8")
+    assert f'Exec="{bundle}/gemtune-desktop" %f' in entry
+    assert (data / "icons" / "hicolor" / "48x48" / "apps" / f"{APP_ID}.png").is_file()
+    assert (data / "mime" / "packages" / f"{APP_ID}-mime.xml").is_file()
+    subprocess.run(["sh", str(bundle / "install.sh"), "--remove"], check=True, env=env, capture_output=True,
+                   timeout=60)
+    assert not [p for p in data.rglob("*") if p.is_file() and p.name.startswith(APP_ID)]

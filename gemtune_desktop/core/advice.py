@@ -22,7 +22,7 @@ FLAT = "flat"
 
 # Thresholds, tuned on synthetic curves (tests/core/test_advice.py).
 PLATEAU_SHARE = 0.10  # later epochs bought less than 10% of the total improvement…
-PLATEAU_LEVEL = 0.05  # …and less than 5% of the loss level reached
+PLATEAU_LEVEL = 0.08  # …and less than 8% of the loss level reached
 OVERFIT_RISE = 0.05  # validation loss ended ≥5% above its lowest point
 FLAT_DROP = 0.05  # the loss fell by less than 5% from the start
 MIN_POINTS = 8
@@ -88,7 +88,8 @@ def _flat_or_rising(train: LossSeries, lr_multiplier: float | None) -> Advice | 
     tail = max(2, len(values) // 5)
     start = float(values[:head].mean())
     end = float(values[-tail:].mean())
-    lowest = float(values.min())
+    window = max(3, len(values) // 10)
+    lowest = float(np.convolve(values, np.ones(window) / window, mode="valid").min())  # noise-proof minimum
     if start <= 0:
         return None
     if end < start * (1.0 - FLAT_DROP) or lowest < start * (1.0 - 3 * FLAT_DROP):

@@ -158,6 +158,17 @@ def settings_findings(settings: DatasetSettings, target: Target) -> list[Finding
     return []
 
 
+def _column_bytes(texts: list[str], lengths: list[int]) -> int:
+    """UTF-8 size of a column: its character count plus the extra bytes of its non-ASCII texts."""
+    extra = sum(len(texts[i].encode("utf-8", "surrogatepass")) - lengths[i]
+                for i in _flagged(map(operator.not_, map(str.isascii, texts))))
+    return sum(lengths) + extra
+
+
+def _utf8_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
 def _utf8_total(texts: Iterable[str]) -> int:
     return sum(len(t) if t.isascii() else len(t.encode("utf-8", "surrogatepass")) for t in texts)
 
@@ -504,6 +515,7 @@ def validate_columns(inputs: list[str], outputs: list[str], splits: Sequence[Spl
     return dataset + rows
 
 
+_get_id = operator.attrgetter("id")
 _get_input = operator.attrgetter("input")
 _get_output = operator.attrgetter("output")
 _get_split = operator.attrgetter("split")
@@ -545,7 +557,8 @@ class IncrementalValidator:
         self._rows: dict[int, tuple[str, str, Split]] = {}
         self._static: dict[int, list[Finding]] = {}
         self._static_counts: Counter[str] = Counter()
-        self._by_input: dict[str, list[int]] = {}
+        # input text → id, or → [ids] in the order added when several examples share it
+        self._by_input: dict[str, int | list[int]] = {}
         self._dup_rows = 0
         self._label_of: dict[int, str] = {}
         self._labels: Counter[str] = Counter()
@@ -559,11 +572,67 @@ class IncrementalValidator:
 
     # -- editing --
     def reset(self, examples: Iterable[Example]) -> None:
-        """Validate a whole dataset from scratch (in row order)."""
+        """Validate a whole dataset from scratch (in row order), with C-level passes over whole columns."""
         self._clear()
-        for e in examples:
-            self._add(e.id, e.input, e.output, e.split)
-        self._refresh_bounds()
+        rows = examples if isinstance(examples, list) else list(examples)
+        ids = list(map(_get_id, rows))
+        inputs = list(map(_get_input, rows))
+        outputs = list(map(_get_output, rows))
+        splits = list(map(_get_split, rows))
+        self._rows = dict(zip(ids, zip(inputs, outputs, splits, strict=True), strict=True))
+        if len(self._rows) != len(rows):
+            raise ValueError("IncrementalValidator needs distinct example ids")
+        lengths = (list(map(len, inputs)), list(map(len, outputs)))
+        system = self.settings.system_instruction
+        for i in _candidate_rows(inputs, outputs, lengths, self.target, system, None):
+            issues = row_issues(inputs[i], outputs[i], self.target, system)
+            if issues:
+                rid = ids[i]
+                found = [_find(rule, sev, msg, None, None, field, rid) for rule, sev, msg, field in issues]
+                self._static[rid] = found
+                self._static_counts.update(f.severity.value for f in found)
+        # duplicates: one dict build when there are none
+        if len(set(inputs)) == len(inputs):
+            self._by_input = dict(zip(inputs, ids, strict=True))
+        else:
+            for rid, inp in zip(ids, inputs, strict=True):
+                cur = self._by_input.get(inp)
+                if cur is None:
+                    self._by_input[inp] = rid
+                elif isinstance(cur, int):
+                    self._by_input[inp] = [cur, rid]
+                    self._dup_rows += 1
+                else:
+                    cur.append(rid)
+                    self._dup_rows += 1
+        keys = list(self._by_input)
+        for blank in list(compress(keys, map(operator.not_, map(str.strip, keys)))):  # empty inputs are no dups
+            group = self._by_input.pop(blank)
+            if isinstance(group, list):
+                self._dup_rows -= len(group) - 1
+        with_colon = _flagged(map((-1).__ne__, map(str.find, inputs, repeat(":"), repeat(0), repeat(48))))
+        for i in with_colon:
+            label = R.input_label(inputs[i])
+            if label is not None:
+                self._label_of[ids[i]] = label
+                self._labels[label] += 1
+                self._label_shown.setdefault(label, R.label_text(inputs[i]))
+        preamble = self.settings.preamble.strip()
+        if preamble:
+            self._preamble_ids = {ids[i] for i in _flagged(map(str.startswith, map(str.lstrip, inputs),
+                                                                repeat(preamble)))}
+        self._splits = Counter(splits)
+        self._all_bytes = _column_bytes(inputs, lengths[0]) + _column_bytes(outputs, lengths[1])
+        if self._splits[Split.TRAIN] == len(rows):
+            self._train_bytes = self._all_bytes
+        else:
+            train = [i for i, sp in enumerate(splits) if sp is Split.TRAIN]
+            self._train_bytes = _utf8_total(inputs[i] for i in train) + _utf8_total(outputs[i] for i in train)
+        self._bounds = _length_bounds(lengths[1])
+        if self._bounds is not None:
+            odd = {n for n in set(lengths[1]) if self._bounds.message(n)}
+            if odd:
+                self._outliers = {ids[i] for i in _flagged(map(odd.__contains__, lengths[1]))}
 
     def set_settings(self, settings: DatasetSettings, target: Target | str) -> None:
         """Switch preamble/system instruction/target: re-validates everything (O(n))."""
@@ -583,17 +652,23 @@ class IncrementalValidator:
             if rid in self._rows:
                 self._remove(rid)
 
-    def _add(self, rid: int, inp: str, out: str, split: Split) -> None:
+    def _add(self, rid: int, inp: str, out: str, split: Split, check: bool = True) -> None:
         self._rows[rid] = (inp, out, split)
-        issues = row_issues(inp, out, self.target, self.settings.system_instruction)
+        issues = row_issues(inp, out, self.target, self.settings.system_instruction) if check else None
         if issues:
             found = [_find(rule, sev, msg, None, None, field, rid) for rule, sev, msg, field in issues]
             self._static[rid] = found
             self._static_counts.update(f.severity.value for f in found)
         if inp.strip():
-            group = self._by_input.setdefault(inp, [])
-            group.append(rid)
-            if len(group) > 1:
+            by = self._by_input
+            cur = by.get(inp)
+            if cur is None:
+                by[inp] = rid
+            elif isinstance(cur, int):
+                by[inp] = [cur, rid]
+                self._dup_rows += 1
+            else:
+                cur.append(rid)
                 self._dup_rows += 1
         label = R.input_label(inp)
         if label is not None:
@@ -604,7 +679,7 @@ class IncrementalValidator:
         if preamble and inp.lstrip().startswith(preamble):
             self._preamble_ids.add(rid)
         self._splits[split] += 1
-        size = _utf8_total((inp, out))
+        size = _utf8_len(inp) + _utf8_len(out)
         self._all_bytes += size
         if split is Split.TRAIN:
             self._train_bytes += size
@@ -616,13 +691,14 @@ class IncrementalValidator:
         found = self._static.pop(rid, None)
         if found:
             self._static_counts.subtract(f.severity.value for f in found)
-        group = self._by_input.get(inp)
-        if group is not None and rid in group:
-            group.remove(rid)
-            if group:
-                self._dup_rows -= 1
-            else:
-                del self._by_input[inp]
+        cur = self._by_input.get(inp)
+        if cur == rid:
+            del self._by_input[inp]
+        elif isinstance(cur, list) and rid in cur:
+            cur.remove(rid)
+            self._dup_rows -= 1
+            if len(cur) == 1:
+                self._by_input[inp] = cur[0]
         label = self._label_of.pop(rid, None)
         if label is not None:
             self._labels[label] -= 1
@@ -630,19 +706,11 @@ class IncrementalValidator:
                 del self._labels[label]
         self._preamble_ids.discard(rid)
         self._splits[split] -= 1
-        size = _utf8_total((inp, out))
+        size = _utf8_len(inp) + _utf8_len(out)
         self._all_bytes -= size
         if split is Split.TRAIN:
             self._train_bytes -= size
         self._outliers.discard(rid)
-
-    def _refresh_bounds(self) -> None:
-        self._bounds = OutlierBounds.from_lengths([len(o) for _, o, _ in self._rows.values()])
-        self._outliers = set()
-        if self._bounds is not None:
-            for rid, (_, out, _) in self._rows.items():
-                if self._bounds.message(len(out)):
-                    self._outliers.add(rid)
 
     # -- queries --
     def _name(self, rid: int) -> str:
@@ -657,7 +725,7 @@ class IncrementalValidator:
         inp, out, _ = rec
         found = list(self._static.get(example_id, ()))
         group = self._by_input.get(inp)
-        if group is not None and len(group) > 1 and group[0] != example_id:
+        if isinstance(group, list) and group[0] != example_id:
             first = group[0]
             conflicting = self._rows[first][1] != out
             found.append(_find(R.CONFLICT if conflicting else R.DUPLICATE, "warning",

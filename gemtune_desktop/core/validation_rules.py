@@ -102,13 +102,13 @@ def text_issues(text: str, field: str, scan: bool = True) -> list[tuple[str, str
                        f"The {field} {where} with spaces or blank lines. The model learns these too "
                        f"(and would repeat them in its answers); remove them."))
     if scan:
-        m = _CONTROL.search(text)
+        m = None if text.isprintable() else _CONTROL.search(text)  # isprintable: a fast C pre-test
         if m:
             issues.append((CONTROL_CHARS, "warning",
                            f"The {field} contains an invisible control character ({describe_char(m.group())}) "
                            f"at character {m.start() + 1}. Such characters usually come from copying out of "
                            f"another program and confuse the model; delete it."))
-        if not text.isascii():
+        if not text.isascii() and ("Ã" in text or "Â" in text or "â" in text or "\ufffd" in text):
             m = _MOJIBAKE.search(text)
             if m:
                 bad = m.group()

@@ -103,17 +103,23 @@ class JobPoller(QObject):
         return record.connection_kind == profile.kind.value and record.backend == profile.backend.value
 
     def sync(self) -> None:
-        """Start watching every unfinished job of the active connection that is not watched yet."""
+        """Start watching every unfinished job of the active connection that is not watched yet.
+
+        A job already watched stays watched until its final poll (even if another view marked
+        it ended meanwhile), so its last loss points are always fetched.
+        """
         if self.store is None or self._stopped:
             return
         first, _longest = self.intervals()
         now = self._clock()
-        wanted = {r.id for r in jobs_repo.unfinished_jobs(self.store) if self._connection_matches(r)}
+        records = [r for r in jobs_repo.list_jobs(self.store) if self._connection_matches(r)]
+        wanted = {r.id for r in records if r.state.active and r.resource_name}
         for job_id in wanted - set(self._watches):
             self._watches[job_id] = _Watch(job_id, first, now)
-        for job_id in set(self._watches) - wanted:
-            if not self._watches[job_id].ended:
-                del self._watches[job_id]
+        known = {r.id for r in records}
+        for job_id in set(self._watches) - known:  # deleted, or of another connection
+            self.ctx.runner.cancel(self._purpose(job_id))
+            del self._watches[job_id]
         if self._watches and not self._timer.isActive():
             self._timer.start()
             self._tick()

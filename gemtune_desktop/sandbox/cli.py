@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -37,6 +38,8 @@ def run_sandbox(host: str = "127.0.0.1", port: int = 0, steps_per_second: float 
     print(f"  Cloud Storage:  storage.Client(project='{PROJECT}', credentials=AnonymousCredentials(), "
           f"client_options={{'api_endpoint': '{url.rstrip('/')}'}})  (bucket: sandbox-bucket)")
     print("Press Ctrl+C to stop.", flush=True)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # a plain `kill` stops it as cleanly as Ctrl+C
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
@@ -44,3 +47,7 @@ def run_sandbox(host: str = "127.0.0.1", port: int = 0, steps_per_second: float 
     finally:
         server.stop()
     return 0
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt

@@ -160,6 +160,10 @@ class AgentPlatformRoutes:
         if adapter not in catalog.AP_ADAPTER_SIZES:
             raise bad_request(f"hyperParameters.adapterSize {adapter} is not supported for {base_id}. Supported: "
                               f"{', '.join(catalog.AP_ADAPTER_SIZES)}.")
+        mode = spec.get("tuningMode")
+        if mode is not None and mode not in ("TUNING_MODE_FULL", "TUNING_MODE_PEFT_ADAPTER"):
+            raise bad_request(f"supervisedTuningSpec.tuningMode {mode!r} is not valid; use TUNING_MODE_FULL or "
+                              "TUNING_MODE_PEFT_ADAPTER.")
         display = str(body.get("tunedModelDisplayName") or "")
         if len(display) > 128:
             raise bad_request("tunedModelDisplayName must be at most 128 characters.")
@@ -212,7 +216,7 @@ class AgentPlatformRoutes:
             "labels": labels, "training_uri": train_uri, "validation_uri": val_uri, "validation_count": val_count,
             "hyper": {"epochCount": str(used_epochs), "learningRateMultiplier": plan.multiplier,
                       "adapterSize": adapter},
-            "export_last_only": bool(spec.get("exportLastCheckpointOnly", False)),
+            "export_last_only": bool(spec.get("exportLastCheckpointOnly", False)), "tuning_mode": mode,
             "stats": datasets.supervised_stats(parsed, used_epochs, plan.total_steps) if parsed.usable else None,
             "model_id": new_numeric_id(), "endpoint_id": new_numeric_id(),
             "checkpoint_endpoints": {str(e): new_numeric_id() for e in range(1, used_epochs + 1)},
@@ -299,6 +303,8 @@ class AgentPlatformRoutes:
                                 "exportLastCheckpointOnly": i["export_last_only"]}
         if i["validation_uri"]:
             spec["validationDatasetUri"] = i["validation_uri"]
+        if i.get("tuning_mode"):
+            spec["tuningMode"] = i["tuning_mode"]
         update_tick = min(run.ticks(now), st.end_tick) if st.end_tick is not None else run.ticks(now)
         view: dict[str, Any] = {
             "name": names["job"], "tunedModelDisplayName": i["display_name"], "baseModel": i["base_model"],

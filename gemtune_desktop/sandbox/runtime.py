@@ -13,26 +13,33 @@ from gemtune_desktop.sandbox.server import SandboxServer
 
 _lock = threading.Lock()
 _server: SandboxServer | None = None
+_installed = False  # True when a test installed the server: its pace is the test's to set
 
 
 def ensure_running(state_dir: Path, steps_per_second: float = 4.0) -> str:
     """Base URL of the in-app Sandbox, starting it (state kept in ``state_dir``) if needed."""
-    global _server
+    global _server, _installed
     with _lock:
+        if _server is not None and not _installed and _server.state.state_dir != Path(state_dir):
+            _server.stop()  # the app's data folder moved (tests give every test its own)
+            _server = None
         if _server is None or not _server.running:
             server = SandboxServer(state_dir=state_dir, steps_per_second=steps_per_second)
             server.start()
-            _server = server
-        elif _server.steps_per_second != steps_per_second and steps_per_second > 0:
-            _server.steps_per_second = steps_per_second
+            _server, _installed = server, False
+        elif not _installed and steps_per_second > 0 and _server.steps_per_second != steps_per_second:
+            _server.steps_per_second = steps_per_second  # the pace setting changed
         return _server.base_url
 
 
 def use_server(server: SandboxServer | None) -> None:
-    """Install ``server`` (already started) as the in-app Sandbox; ``None`` forgets it."""
-    global _server
+    """Install ``server`` (already started) as the in-app Sandbox; ``None`` forgets it.
+
+    An installed server keeps its own pace: :func:`ensure_running` does not change it.
+    """
+    global _server, _installed
     with _lock:
-        _server = server
+        _server, _installed = server, server is not None
 
 
 def current() -> SandboxServer | None:
@@ -42,8 +49,8 @@ def current() -> SandboxServer | None:
 
 def shutdown() -> None:
     """Stop the in-app Sandbox (at app exit)."""
-    global _server
+    global _server, _installed
     with _lock:
-        server, _server = _server, None
+        server, _server, _installed = _server, None, False
     if server is not None:
         server.stop()

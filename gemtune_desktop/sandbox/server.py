@@ -27,10 +27,11 @@ import logging
 import socket
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map
@@ -50,6 +51,7 @@ from gemtune_desktop.sandbox.state import SandboxState
 log = logging.getLogger(__name__)
 
 HIDDEN_HEADERS = frozenset({"authorization", "x-goog-api-key", "cookie"})
+MAX_RECORDED_BODY = 2_000_000  # bigger JSON bodies are not kept in ``requests`` (json is None)
 STATUS_MESSAGES = {
     429: "Resource has been exhausted (e.g. check quota). (Sandbox fault injection)",
     500: "Internal error encountered. (Sandbox fault injection)",
@@ -73,11 +75,11 @@ class RecordedRequest:
 
 
 class RequestLog:
-    """Thread-safe, append-only record of requests (list-like)."""
+    """Thread-safe record of the latest ``maxlen`` requests (list-like; the in-app server runs for days)."""
 
-    def __init__(self) -> None:
+    def __init__(self, maxlen: int = 5000) -> None:
         self._lock = threading.Lock()
-        self._items: list[RecordedRequest] = []
+        self._items: deque[RecordedRequest] = deque(maxlen=maxlen)
 
     def append(self, item: RecordedRequest) -> None:
         with self._lock:
@@ -101,12 +103,38 @@ class RequestLog:
         with self._lock:
             return len(self._items)
 
-    def __getitem__(self, index: int) -> RecordedRequest:
+    @overload
+    def __getitem__(self, index: int) -> RecordedRequest: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[RecordedRequest]: ...
+
+    def __getitem__(self, index: int | slice) -> RecordedRequest | list[RecordedRequest]:
         with self._lock:
+            if isinstance(index, slice):
+                return list(self._items)[index]
             return self._items[index]
+
+    def last(self) -> RecordedRequest | None:
+        with self._lock:
+            return self._items[-1] if self._items else None
 
 
 class _QuietHandler(WSGIRequestHandler):
+    """Logs at debug level and keeps track of open connections so ``stop()`` can close them."""
+
+    def setup(self) -> None:
+        super().setup()
+        tracker = getattr(self.server, "open_connections", None)
+        if tracker is not None:
+            tracker.add(self.connection)
+
+    def finish(self) -> None:
+        tracker = getattr(self.server, "open_connections", None)
+        if tracker is not None:
+            tracker.discard(self.connection)
+        super().finish()
+
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.debug("%s %s → %s", self.command, self.path, code)
 
@@ -127,7 +155,7 @@ class SandboxServer:
         self.faults = Faults()
         self.requests = RequestLog()
         self.stream_delay_s = 0.1
-        self.streams: list[tuple[str, int, bool]] = []  # (path, chunks sent, completed)
+        self.streams: deque[tuple[str, int, bool]] = deque(maxlen=1000)  # (path, chunks sent, completed)
         self._forced_failures: list[str] = []
         self._lock = threading.Lock()
         self._httpd: BaseWSGIServer | None = None
@@ -145,6 +173,7 @@ class SandboxServer:
                 return self
             httpd = make_server(self.host, self.port, self, threaded=True, request_handler=_QuietHandler)
             httpd.daemon_threads = True  # type: ignore[attr-defined]
+            httpd.open_connections = set()  # type: ignore[attr-defined]
             self._httpd = httpd
             self.port = httpd.server_port
             self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
@@ -160,6 +189,11 @@ class SandboxServer:
         if httpd is not None:
             httpd.shutdown()
             httpd.server_close()
+            for conn in list(getattr(httpd, "open_connections", ())):  # keep-alive clients see it go down
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
         if thread is not None:
             thread.join(timeout=5)
 
@@ -246,7 +280,8 @@ class SandboxServer:
 
     def _record(self, request: Request) -> None:
         parsed: Any = None
-        if request.method in ("POST", "PUT", "PATCH") and (request.content_type or "").startswith("application/json"):
+        if request.method in ("POST", "PUT", "PATCH") and (request.content_type or "").startswith("application/json") \
+                and (request.content_length or 0) <= MAX_RECORDED_BODY:
             try:
                 parsed = json.loads(request.get_data(cache=True) or b"null")
             except ValueError:

@@ -225,25 +225,61 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
 
 
 def run_and_store(token: CancelToken, session: BackendSession, items: Sequence[EvalItem], run_id: int,
-                  db_path: str, generation: GenerationSettings, safety: SafetySettings, concurrency: int = 4,
-                  policy: RetryPolicy | None = None) -> BatchStats:
+                  db_path: str, expected: int, generation: GenerationSettings, safety: SafetySettings,
+                  concurrency: int = 4, policy: RetryPolicy | None = None) -> BatchStats:
     """:func:`run_batch` with every answer stored in the project file as it arrives (off the GUI thread).
 
-    All rows are committed before this returns or raises (also on cancel), so a resumed run
-    sees exactly what was done.
+    All rows are committed before this returns or raises (also on cancel), and the run's
+    status is set: "done" when all ``expected`` answers are stored without error, else
+    "stopped" (so it can resume).
     """
-    from gemtune_desktop.core.project.evals_repo import EvalRow, RowWriter
+    from gemtune_desktop.core.project import evals_repo
 
-    writer = RowWriter(db_path)
+    writer = evals_repo.RowWriter(db_path)
 
     def on_row(o: EvalOutcome) -> None:
-        writer.put(EvalRow(run_id, o.example_id, o.slot, o.prompt, o.expected, o.actual, o.finish_reason, o.blocked,
-                           o.latency_ms, o.error))
+        writer.put(evals_repo.EvalRow(run_id, o.example_id, o.slot, o.prompt, o.expected, o.actual, o.finish_reason,
+                                      o.blocked, o.latency_ms, o.error))
 
+    finished = False
     try:
-        return run_batch(token, session, items, generation, safety, on_row, concurrency, policy)
+        stats = run_batch(token, session, items, generation, safety, on_row, concurrency, policy)
+        finished = True
+        return stats
     finally:
         writer.close()
+        side = evals_repo.SideStore(db_path)
+        try:
+            complete = finished and len(evals_repo.done_keys(side, run_id)) >= expected
+            evals_repo.update_run(side, run_id, status=evals_repo.DONE if complete else evals_repo.STOPPED)
+        finally:
+            side.close()
+
+
+@dataclass(slots=True)
+class StoredRun:
+    """A run's rows and scores, loaded and computed on a worker thread."""
+
+    rows: list[object]
+    summary: RunSummary
+    missing: int
+
+
+def load_run(token: CancelToken | None, db_path: str, run_id: int, n_models: int, expected: int,
+             save_metrics: bool) -> StoredRun:
+    """Read a run's rows through a second connection, score them, and (optionally) store the metrics."""
+    from gemtune_desktop.core.project import evals_repo
+
+    side = evals_repo.SideStore(db_path)
+    try:
+        rows = evals_repo.list_rows(side, run_id)
+        summary = summarize_run(token, rows, n_models)
+        if save_metrics:
+            evals_repo.update_run(side, run_id, metrics=summary.to_metrics())
+    finally:
+        side.close()
+    ok = sum(1 for r in rows if not r.error)
+    return StoredRun(list(rows), summary, max(0, expected - ok))
 
 
 # -- run summaries (Qt-free; computed on a worker thread) -------------------------------------

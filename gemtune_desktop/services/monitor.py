@@ -216,7 +216,8 @@ def read_experiment_loss(token: CancelToken, session: BackendSession, experiment
         for v in entry.get("values") or []:
             try:
                 step = int(v.get("step", 0))
-                value = float((v.get("scalar") or {}).get("value"))
+                raw = (v.get("scalar") or {}).get("value")
+                value = float(raw) if raw is not None else math.nan
             except (TypeError, ValueError):
                 continue
             if step <= last.get(key, -1) or not math.isfinite(value):  # SQLite cannot store NaN

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from gemtune_desktop.core.errors import UserError
-from gemtune_desktop.logging_setup import register_secret
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,9 @@ class KeyringStatus:
 
 def register_secret_value(value: str) -> None:
     """Redact ``value`` from logs; for a service-account JSON also its private key and key id."""
+    # Imported here: logging_setup brings logging.handlers, which start-up does not need yet.
+    from gemtune_desktop.logging_setup import register_secret
+
     register_secret(value)
     if value.lstrip().startswith("{"):
         try:

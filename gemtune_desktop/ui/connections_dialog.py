@@ -427,7 +427,11 @@ class ConnectionsDialog(QDialog):
         if problem:
             self.error_label.setText(f"⚠ {problem}")
             self.error_label.show()
+            # Every check is about the Google Cloud fields: show them, with the cursor in the first one.
+            self.kind_list.setCurrentRow(KIND_ORDER.index(ConnectionKind.AGENT_PLATFORM))
+            (self.bucket_edit if "bucket" in problem else self.project_edit).setFocus()
             return
+        self.error_label.hide()
         conn = self.ctx.connections
         self.ctx.settings.set(S.SANDBOX_STEPS_PER_SECOND, float(self.sandbox_speed.value()))
         active_changed = self.active_kind is not conn.active_kind

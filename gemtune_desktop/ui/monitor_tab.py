@@ -13,6 +13,7 @@ offline. pyqtgraph is imported the first time this tab is shown.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -327,12 +328,15 @@ class MonitorTab(QWidget):
             return
         profile = self.ctx.connections.profile
         mine = {j.resource_name: j for j in self._records() if j.resource_name}
+        watched = set(self.poller.watched())  # the poller owns those records: it fetches their final curve
         added = 0
         for status in statuses:
             record = mine.get(status.resource_name)
             if record is None:
                 jobs_repo.add_job(self.store, status.to_record(profile.kind.value, profile.backend.value))
                 added += 1
+                continue
+            if record.id in watched:
                 continue
             changes = status.record_changes(record)
             if changes:
@@ -537,10 +541,13 @@ class MonitorTab(QWidget):
         session = self.ctx.connections.session()
         self._say("Asking the service to stop the job…")
         self.ctx.runner.run(f"cancel:{job.id}", svc.cancel_job, session, job.resource_name,
-                            on_result=lambda _r, j=job.id: self._cancel_sent(j),
-                            on_error=lambda err: self._say(f"Could not cancel: {err.message} {err.hint}".strip()))
+                            on_result=partial(self._cancel_sent, job.id),
+                            on_error=partial(self._action_failed, "Could not cancel:"))
 
-    def _cancel_sent(self, job_id: int) -> None:
+    def _action_failed(self, what: str, err: UserError) -> None:
+        self._say(f"{what} {err.message} {err.hint}".strip())
+
+    def _cancel_sent(self, job_id: int, _result: Any = None) -> None:
         self._say("Cancel requested; the job stops in a moment.")
         self.poller.watch(job_id)
 
@@ -555,10 +562,10 @@ class MonitorTab(QWidget):
             return
         session = self.ctx.connections.session()
         self.ctx.runner.run(f"delete:{job.id}", svc.delete_tuned_model, session, job,
-                            on_result=lambda _r, j=job.id: self._model_deleted(j),
-                            on_error=lambda err: self._say(f"Could not delete: {err.message} {err.hint}".strip()))
+                            on_result=partial(self._model_deleted, job.id),
+                            on_error=partial(self._action_failed, "Could not delete the model:"))
 
-    def _model_deleted(self, job_id: int) -> None:
+    def _model_deleted(self, job_id: int, _result: Any = None) -> None:
         if self.store is None:
             return
         jobs_repo.update_job(self.store, job_id, tuned_model="", endpoint="", checkpoints=[])

@@ -31,14 +31,14 @@ class MetricChart(QWidget):
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         top.addWidget(QLabel("Distribution of", self))
-        self.metric = QComboBox(self)
-        self.metric.setObjectName("chartMetric")
-        self.metric.setAccessibleName("Metric shown in the chart")
+        self.metric_box = QComboBox(self)
+        self.metric_box.setObjectName("chartMetric")
+        self.metric_box.setAccessibleName("Metric shown in the chart")
         for key in ROW_METRICS:
-            self.metric.addItem(METRIC_LABELS[key], key)
-        self.metric.setCurrentIndex(ROW_METRICS.index("token_f1"))
-        self.metric.currentIndexChanged.connect(lambda _i: self._draw())
-        top.addWidget(self.metric, 1)
+            self.metric_box.addItem(METRIC_LABELS[key], key)
+        self.metric_box.setCurrentIndex(ROW_METRICS.index("token_f1"))
+        self.metric_box.currentIndexChanged.connect(lambda _i: self._draw())
+        top.addWidget(self.metric_box, 1)
         self.legend = QLabel(self)
         top.addWidget(self.legend)
         layout.addLayout(top)
@@ -60,7 +60,7 @@ class MetricChart(QWidget):
     def _draw(self) -> None:
         pg = self._pg
         self.plot.clear()
-        key = self.metric.currentData() or "token_f1"
+        key = self.metric_box.currentData() or "token_f1"
         hi = 100.0 if key == "chrf" else 1.0
         width = hi / BINS
         n = max(1, len(self.values))

@@ -11,6 +11,7 @@ Signals:
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -254,10 +255,8 @@ class ConsolePanel(QWidget):
             self.views[slot].begin(ref.label.strip())
             self.ctx.runner.run(
                 f"test:stream:{slot}", stream_task, session, request,
-                on_progress=lambda index, _t, text, s=slot: self.views[s].append_text(index, text),
-                on_result=lambda result, s=slot: self._finished(s, result),
-                on_error=lambda err, s=slot: self._failed(s, err),
-                on_cancelled=lambda s=slot: self._stopped(s),
+                on_progress=partial(self._piece, slot), on_result=partial(self._finished, slot),
+                on_error=partial(self._failed, slot), on_cancelled=partial(self._stopped, slot),
                 on_finished=self._update_buttons, replace=True)
         self._update_buttons()
 
@@ -272,6 +271,9 @@ class ConsolePanel(QWidget):
         self.send_button.setEnabled(not busy)
         if not busy and self.status.text() in ("Sending…", "Stopping…"):
             self.status.setText("")
+
+    def _piece(self, slot: int, index: int, _total: int, text: str) -> None:
+        self.views[slot].append_text(index, text)
 
     def _finished(self, slot: int, result: ConsoleResult) -> None:
         self.views[slot].show_result(result)

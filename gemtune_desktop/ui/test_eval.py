@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +50,9 @@ from gemtune_desktop.services.batch_eval import (
     EvalItem,
     RetryPolicy,
     RunSummary,
+    StoredRun,
+    load_run,
     run_and_store,
-    summarize_run,
 )
 from gemtune_desktop.services.console import ModelRef
 from gemtune_desktop.ui import test_project
@@ -65,14 +66,6 @@ SUMMARY_PURPOSE = "test:eval-summary"
 SOURCES = (("validation", "Validation examples"), ("test", "Test examples"),
            ("validation+test", "Validation and test examples"), ("rows", "Rows by number…"))
 SUMMARY_ROWS = (*em.ROW_METRICS, "distinct_1", "distinct_2", "mean_length_words", "mean_length_chars")
-
-
-@dataclass(slots=True)
-class RunSetup:
-    """What the Console supplies: its settings and the dataset texts for a model."""
-
-    generation: GenerationSettings
-    safety: SafetySettings
 
 
 class EvalPanel(QWidget):
@@ -93,6 +86,7 @@ class EvalPanel(QWidget):
         self._running_run: EvalRun | None = None
         self._running_store: Any = None
         self._ended_run_id: int | None = None
+        self._missing_cache: dict[int, int] = {}
         self._done_before = 0
         self._shown_run: EvalRun | None = None
         self._summary: RunSummary | None = None
@@ -242,7 +236,11 @@ class EvalPanel(QWidget):
     # -- runs list --------------------------------------------------------------------------
     def reload_runs(self, select: int | None = None) -> None:
         store = test_project.store_of(self.ctx)
-        keep = select if select is not None else (self.selected_run().id if self.selected_run() else None)
+        if select is None:
+            current = self.runs.currentData()
+            keep = int(current) if current is not None else None
+        else:
+            keep = select
         self.runs.blockSignals(True)
         self.runs.clear()
         if store is not None:
@@ -287,11 +285,16 @@ class EvalPanel(QWidget):
         if not has_project:
             self.status.setText("Open a project to evaluate its validation or test examples.")
 
-    def _missing(self, run: EvalRun, store: Any = None) -> int:
-        store = store if store is not None else test_project.store_of(self.ctx)
+    def _missing(self, run: EvalRun) -> int:
+        """Answers the run still lacks (from its last loaded summary; asks the database otherwise)."""
+        if run.id in self._missing_cache:
+            return self._missing_cache[run.id]
+        store = test_project.store_of(self.ctx)
         if store is None:
             return 0
-        return max(0, run.expected_rows - len(evals_repo.done_keys(store, run.id)))
+        missing = max(0, run.expected_rows - len(evals_repo.done_keys(store, run.id)))
+        self._missing_cache[run.id] = missing
+        return missing
 
     # -- starting -----------------------------------------------------------------------------
     def _chosen_examples(self) -> list[Example]:
@@ -378,8 +381,9 @@ class EvalPanel(QWidget):
                             f"{note}…")
         generation = GenerationSettings.from_dict(run.settings.get("generation") or {})
         safety = SafetySettings.from_dict(run.settings.get("safety") or {})
-        self.ctx.runner.run(RUN_PURPOSE, run_and_store, session, items, run.id, str(store.path), generation, safety,
-                            self.concurrency.value(), self.retry_policy,
+        self._missing_cache.pop(run.id, None)
+        self.ctx.runner.run(RUN_PURPOSE, run_and_store, session, items, run.id, str(store.path), run.expected_rows,
+                            generation, safety, self.concurrency.value(), self.retry_policy,
                             on_progress=self._progressed, on_result=self._batch_done, on_error=self._batch_failed,
                             on_cancelled=self._batch_cancelled, on_finished=self._batch_finished)
         self._update_buttons()
@@ -417,12 +421,10 @@ class EvalPanel(QWidget):
         run, store = self._running_run, self._running_store
         self._running_run = self._running_store = None
         self.status.setText(text)
-        if run is None or store is None or getattr(store, "closed", False):
-            return  # the project was closed meanwhile; the run shows as interrupted and can resume
-        if status == evals_repo.DONE and self._missing(run, store) > 0:
-            status = evals_repo.STOPPED
-        evals_repo.update_run(store, run.id, status=status)
-        if store is test_project.store_of(self.ctx):
+        if run is None:
+            return
+        self._missing_cache.pop(run.id, None)
+        if store is not None and store is test_project.store_of(self.ctx):  # the worker stored the status
             self.reload_runs(select=run.id)
         self._ended_run_id = run.id  # announced once the task is gone (buttons are up to date then)
 
@@ -440,28 +442,26 @@ class EvalPanel(QWidget):
             self.diff.clear()
             self._update_buttons()
             return
-        rows = evals_repo.list_rows(store, run.id)
-        self.rows_model.set_rows(group_rows(rows, {}), run.labels)
-        self.summary.setText("Scoring…")
-        self.ctx.runner.run(SUMMARY_PURPOSE, summarize_run, rows, len(run.models),
-                            on_result=lambda s, r=run: self._summarized(r, s), replace=True)
+        self.rows_model.set_rows([], run.labels)
+        self.summary.setText("Loading and scoring the answers…")
+        running = self._running_run is not None and self._running_run.id == run.id
+        self.ctx.runner.run(SUMMARY_PURPOSE, load_run, str(store.path), run.id, len(run.models), run.expected_rows,
+                            not running and not getattr(store, "read_only", False),
+                            on_result=partial(self._summarized, run), replace=True)
         self._update_buttons()
 
-    def _summarized(self, run: EvalRun, summary: RunSummary) -> None:
+    def _summarized(self, run: EvalRun, loaded: StoredRun) -> None:
         if self._shown_run is None or self._shown_run.id != run.id:
             return
+        summary = loaded.summary
         self._summary = summary
-        store = test_project.store_of(self.ctx)
-        if store is None:
-            return
-        metrics = summary.to_metrics()
-        if run.metrics != metrics and not (self._running_run and self._running_run.id == run.id):
-            evals_repo.update_run(store, run.id, metrics=metrics)
-        rows = evals_repo.list_rows(store, run.id)
-        self.rows_model.set_rows(group_rows(rows, summary.scores), run.labels)
+        if self._running_run is None or self._running_run.id != run.id:
+            self._missing_cache[run.id] = loaded.missing
+        self.rows_model.set_rows(group_rows(loaded.rows, summary.scores), run.labels)  # type: ignore[arg-type]
         self._fill_metrics(run, summary)
         if self.chart is not None and self.chart_holder.isVisible():
             self._update_chart()
+        self._update_buttons()
         self.summary_shown.emit(run.id)
 
     def _fill_metrics(self, run: EvalRun, summary: RunSummary) -> None:
@@ -474,7 +474,9 @@ class EvalPanel(QWidget):
         t.setRowCount(len(row_keys))
         t.setHorizontalHeaderLabels(labels)
         for c, label in enumerate(labels):
-            t.horizontalHeaderItem(c).setToolTip(label)
+            header_item = t.horizontalHeaderItem(c)
+            if header_item is not None:
+                header_item.setToolTip(label)
         names = []
         for r, key in enumerate(row_keys):
             if key.startswith("blocked:"):
@@ -517,11 +519,14 @@ class EvalPanel(QWidget):
         return f"{value:.1f}" if key.startswith("mean_length") else f"{value:.3f}"
 
     def _size_row_columns(self) -> None:
+        """Fixed widths for the number and score columns, the rest share the width (never measured per row)."""
         header = self.rows_view.horizontalHeader()
+        narrow = header.fontMetrics().horizontalAdvance("Example") + 24
         for col in range(self.rows_model.columnCount()):
             score = col == 0 or (col > 2 and (col - 3) % 2 == 1)
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents if score
-                                        else QHeaderView.ResizeMode.Stretch)
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed if score else QHeaderView.ResizeMode.Stretch)
+            if score:
+                header.resizeSection(col, narrow)
 
     def _show_diff(self) -> None:
         rows = self.rows_view.selectionModel().selectedRows()
@@ -553,7 +558,9 @@ class EvalPanel(QWidget):
             from gemtune_desktop.ui.test_charts import MetricChart
 
             self.chart = MetricChart(self.chart_holder)
-            self.chart_holder.layout().addWidget(self.chart)
+            holder_layout = self.chart_holder.layout()
+            if holder_layout is not None:
+                holder_layout.addWidget(self.chart)
         self.chart_holder.setVisible(on)
         if on:
             self._update_chart()

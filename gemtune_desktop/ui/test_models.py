@@ -170,7 +170,8 @@ class ModelPicker(QComboBox):
         self.rebuild()
 
     def rebuild(self) -> None:
-        keep = self._wanted or (self.current_ref().model if self.current_ref() else "")
+        current = self.current_ref()
+        keep = self._wanted or (current.model if current is not None else "")
         self.blockSignals(True)
         try:
             self._model.clear()

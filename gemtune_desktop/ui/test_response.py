@@ -94,7 +94,8 @@ class ResponseView(QWidget):
         while self.candidates.count():
             widget = self.candidates.widget(0)
             self.candidates.removeTab(0)
-            widget.deleteLater()
+            if widget is not None:
+                widget.deleteLater()
         self.block_label.hide()
         self.finish_label.setText("")
         self.safety_label.setText("")

@@ -51,10 +51,10 @@ class BlindReviewDialog(QDialog):
         self.labels = labels
         self._record = record
         self._correct = correct
-        self.pos = 0
+        self.index = 0
         for i, g in enumerate(self.groups):  # start at the first example without a vote
             if g.example_id not in self.votes:
-                self.pos = i
+                self.index = i
                 break
 
         layout = QVBoxLayout(self)
@@ -102,9 +102,9 @@ class BlindReviewDialog(QDialog):
             votes_row.addWidget(button)
             self.buttons[key] = button
         self.back = QPushButton("Back", self)
-        self.back.clicked.connect(lambda: self._go(self.pos - 1))
+        self.back.clicked.connect(lambda: self._go(self.index - 1))
         self.skip = QPushButton("Skip", self)
-        self.skip.clicked.connect(lambda: self._go(self.pos + 1))
+        self.skip.clicked.connect(lambda: self._go(self.index + 1))
         votes_row.addWidget(self.back)
         votes_row.addWidget(self.skip)
         layout.addLayout(votes_row)
@@ -135,7 +135,7 @@ class BlindReviewDialog(QDialog):
         self._show()
 
     def current(self) -> RowGroup | None:
-        return self.groups[self.pos] if 0 <= self.pos < len(self.groups) else None
+        return self.groups[self.index] if 0 <= self.index < len(self.groups) else None
 
     def shown_order(self, group: RowGroup) -> tuple[int, int]:
         """Slots shown as (answer 1, answer 2)."""
@@ -144,12 +144,12 @@ class BlindReviewDialog(QDialog):
     def _show(self) -> None:
         g = self.current()
         done = sum(1 for x in self.groups if x.example_id in self.votes)
-        self.counter.setText(f"Example {self.pos + 1} of {len(self.groups)} · {done} judged"
+        self.counter.setText(f"Example {self.index + 1} of {len(self.groups)} · {done} judged"
                              if g else "No example has answers from both models yet.")
         for b in (*self.buttons.values(), self.correction, self.send_correction):
             b.setEnabled(g is not None and (b is not self.send_correction or self._correct is not None))
-        self.back.setEnabled(self.pos > 0)
-        self.skip.setEnabled(self.pos < len(self.groups) - 1)
+        self.back.setEnabled(self.index > 0)
+        self.skip.setEnabled(self.index < len(self.groups) - 1)
         if g is None:
             self._update_tally()
             return
@@ -185,10 +185,10 @@ class BlindReviewDialog(QDialog):
         choice = self._to_choice(g, key)
         self.votes[g.example_id] = choice
         self._record(g.example_id, choice)
-        self._go(self.pos + 1 if self.pos < len(self.groups) - 1 else self.pos)
+        self._go(self.index + 1 if self.index < len(self.groups) - 1 else self.index)
 
     def _go(self, pos: int) -> None:
-        self.pos = max(0, min(pos, len(self.groups) - 1))
+        self.index = max(0, min(pos, len(self.groups) - 1))
         self._show()
 
     def _update_tally(self) -> None:

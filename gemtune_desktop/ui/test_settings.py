@@ -119,8 +119,10 @@ class GenerationPanel(QWidget):
         for row in range(form.rowCount()):
             label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
-            if label is not None and label.widget() is not None and field is not None and field.widget():
-                label.widget().setToolTip(field.widget().toolTip())
+            label_widget = label.widget() if label is not None else None
+            field_widget = field.widget() if field is not None else None
+            if label_widget is not None and field_widget is not None:
+                label_widget.setToolTip(field_widget.toolTip())
         outer.addStretch(1)
         self.set_settings(DEFAULT_GENERATION)
 

@@ -87,7 +87,8 @@ def test_short_curve_gets_no_advice() -> None:
 def test_running_job_is_judged_on_complete_epochs_only() -> None:
     steps = np.arange(1, 66, dtype=np.float64)  # epochs 1–3 complete, epoch 4 just begun
     values = 0.3 + 2.0 * np.exp(-steps / 8.0)
-    assert advise(_curve(values, 20), finished=False) == []  # only 2 full epochs after the first: too early
+    assert advise(_curve(values, 20), finished=True)  # read as a finished job, epoch 4 would count…
+    assert advise(_curve(values[:45], 20), finished=False) == []  # …but 2 complete epochs are too few to judge
     steps = np.arange(1, 106, dtype=np.float64)
     values = 0.3 + 2.0 * np.exp(-steps / 8.0)
     advice = advise(_curve(values, 20), finished=False)

@@ -200,3 +200,26 @@ def test_recorded_requests_hide_credentials(ap, sandbox):
     rec = sandbox.requests.matching("publishers/google/models", "GET")[-1]
     assert rec.path == "/v1beta1/publishers/google/models"
     assert not any(k.lower() == "authorization" for k in rec.headers)
+
+
+def test_export_last_checkpoint_only_truncation_and_system_instruction(ap):
+    huge = sft_line("Summarise this: " + "word " * 110_000, "A very long text.")  # > 131,072 tokens
+    lines = [sft_line(f"Classify ticket {i}: printer jammed", "hardware", system="Answer with one word.")
+             for i in range(7)] + [huge]
+    train = upload(ap, "t.jsonl", "\n".join(lines) + "\n")
+    client = ap.client()
+    job = client.tunings.tune(base_model="gemini-3.5-flash", training_dataset=types.TuningDataset(gcs_uri=train),
+                              config=types.CreateTuningJobConfig(epoch_count=2, export_last_checkpoint_only=True,
+                                                                 tuning_mode="TUNING_MODE_PEFT_ADAPTER"))
+    done = wait_for(lambda: client.tunings.get(name=job.name), lambda j: j.has_ended)
+    assert done.state == types.JobState.JOB_STATE_SUCCEEDED
+    assert [c.epoch for c in done.tuned_model.checkpoints] == [2]
+    assert done.supervised_tuning_spec.export_last_checkpoint_only is True
+    stats = done.tuning_data_stats.supervised_tuning_data_stats
+    assert stats.total_truncated_example_count == 1 and stats.truncated_example_indices == [7]
+    assert stats.user_input_token_distribution.max == 131_072
+    assert stats.user_message_per_example_distribution.mean == 2
+    assert stats.user_dataset_examples[0].parts[0].text == "Classify ticket 0: printer jammed"
+    answer = ap.serving_client(done.tuned_model.endpoint).models.generate_content(
+        model=done.tuned_model.endpoint, contents="Classify ticket 99: printer jammed again")
+    assert answer.text == "hardware"

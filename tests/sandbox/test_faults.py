@@ -98,3 +98,30 @@ def test_share_is_seeded_and_partial(gm, sandbox):
 def test_unknown_fault_kind_is_rejected(sandbox):
     with pytest.raises(ValueError):
         sandbox.faults.add(".*", "explode")
+
+
+def test_malformed_json_reaches_the_sdk_as_an_error(ap, sandbox):
+    sandbox.faults.add(r"tuningJobs/", "malformed")
+    with pytest.raises(Exception) as exc:  # the SDK's JSON decoding error
+        ap.client().tunings.get(name=f"{ap.parent}/tuningJobs/1")
+    assert not isinstance(exc.value, errors.APIError)
+
+
+def test_many_concurrent_requests_are_served(gm):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = gm.client()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counts = list(pool.map(lambda i: client.models.count_tokens(model="gemini-3.5-flash",
+                                                                    contents="x" * (4 * i)).total_tokens,
+                               range(1, 25)))
+    assert counts == list(range(1, 25))
+
+
+def test_request_log_is_list_like(gm, sandbox):
+    sandbox.requests.clear()
+    for _ in range(3):
+        gm.rest("GET", "models", params={"pageSize": 2})
+    assert len(sandbox.requests) == 3
+    assert [r.query for r in sandbox.requests[-2:]] == [{"pageSize": "2"}] * 2
+    assert sandbox.requests[0].path == "/v1beta/models" and sandbox.requests.last().method == "GET"

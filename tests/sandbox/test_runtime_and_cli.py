@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 import requests
 
 from gemtune_desktop.sandbox import runtime
@@ -34,6 +35,9 @@ def test_ensure_running_starts_one_server_for_all_threads(tmp_path: Path):
         assert requests.get(f"{urls[0]}v1beta/models", headers={"x-goog-api-key": "k"}, timeout=5).status_code == 200
         runtime.ensure_running(tmp_path / "s", 80.0)
         assert server.steps_per_second == 80.0
+        moved = runtime.ensure_running(tmp_path / "other", 80.0)
+        assert runtime.current() is not server and not server.running
+        assert runtime.current().state.state_dir == tmp_path / "other" and moved == runtime.current().base_url
     finally:
         runtime.shutdown()
         runtime.use_server(previous)
@@ -41,10 +45,13 @@ def test_ensure_running_starts_one_server_for_all_threads(tmp_path: Path):
 
 def test_fixture_server_is_the_in_app_one(sandbox: SandboxServer, tmp_path: Path):
     assert runtime.current() is sandbox
-    assert runtime.ensure_running(tmp_path / "ignored", 200.0) == sandbox.base_url
+    sandbox.steps_per_second = 15.0
+    assert runtime.ensure_running(tmp_path / "ignored", 4.0) == sandbox.base_url
+    assert sandbox.steps_per_second == 15.0  # the app's pace setting does not slow the test's server
 
 
-def test_cli_prints_the_url_and_stops_on_ctrl_c(tmp_path: Path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_cli_prints_the_url_and_stops_cleanly(tmp_path: Path, stop_signal: int):
     env = {**os.environ, "GEMTUNE_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "gemtune_desktop", "sandbox", "--port", "0",
                              "--steps-per-second", "50"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
@@ -57,7 +64,7 @@ def test_cli_prints_the_url_and_stops_on_ctrl_c(tmp_path: Path):
         assert any("api_version': 'v1beta1'" in line for line in rest)
         resp = requests.get(f"{url}v1beta/models", headers={"x-goog-api-key": "k"}, timeout=10)
         assert resp.status_code == 200 and resp.json()["models"]
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop_signal)
         assert proc.wait(timeout=20) == 0
         assert (tmp_path / "home" / "data" / "sandbox" / "buckets").is_dir()  # default state folder
     finally:
@@ -76,3 +83,19 @@ def test_app_connection_manager_uses_the_fixture_server(ctx, sandbox: SandboxSer
         assert sandbox.requests.matching("/models", "GET")
     finally:
         session.close()
+
+
+def test_stopping_the_server_cuts_a_stream_in_flight():
+    server = SandboxServer(state_dir=None, steps_per_second=10).start()
+    server.stream_delay_s = 0.05
+    resp = requests.post(f"{server.base_url}v1beta/models/gemini-3.5-flash:streamGenerateContent?alt=sse",
+                         json={"contents": [{"parts": [{"text": "hi"}]}]}, headers={"x-goog-api-key": "k"},
+                         stream=True, timeout=5)
+    lines = resp.iter_lines()
+    assert next(lines).startswith(b"data: ")
+    server.stop()
+    received = 0
+    with pytest.raises(requests.exceptions.RequestException):
+        for line in lines:
+            received += bool(line)
+    assert received < 6  # the rest of the answer never arrived: the Sandbox really went away

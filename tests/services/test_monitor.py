@@ -58,10 +58,11 @@ def start_agent_job(session: BackendSession, examples: int = 20, epochs: int = 3
     return job.name
 
 
-def start_gemini_job(session: BackendSession, examples: int = 20, epochs: int = 3, name: str = "gem-test") -> str:
+def start_gemini_job(session: BackendSession, examples: int = 20, epochs: int = 3, name: str = "gem-test",
+                     batch_size: int = 4) -> str:
     """Create a Gemini API tuned model with inline examples (raw REST, as the app does); returns its name."""
     body = {"displayName": name, "baseModel": "models/sandbox-flash-001-tuning",
-            "tuningTask": {"hyperparameters": {"epochCount": epochs, "batchSize": 4},
+            "tuningTask": {"hyperparameters": {"epochCount": epochs, "batchSize": batch_size},
                            "trainingData": {"examples": {"examples": [
                                {"textInput": f"q{i}", "output": f"a{i}"} for i in range(examples)]}}}}
     op = session.rest("POST", "tunedModels", body=body)

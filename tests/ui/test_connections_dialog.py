@@ -216,6 +216,7 @@ def test_cloud_profile_is_saved_and_bad_project_is_refused(ctx, qtbot) -> None:
     dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     assert dialog.isVisible()
     assert "project ID" in dialog.error_label.text()
+    assert dialog.current_kind() is ConnectionKind.AGENT_PLATFORM
     assert ctx.connections.active_kind is ConnectionKind.SANDBOX
 
     dialog.project_edit.setText("my-tuning-project")
@@ -332,3 +333,44 @@ def test_an_incomplete_stored_key_is_reported(ctx, qtbot, memory_keyring: Memory
     qtbot.waitUntil(lambda: dialog.secret_state[SERVICE_ACCOUNT_SECRET] == "none", timeout=10000)
     wait_idle(ctx, qtbot)
     assert memory_keyring.store == {}
+
+
+@pytest.mark.parametrize(("status", "expected"), [
+    (401, "✖ The credentials were refused (not signed in, or the key is wrong)."),
+    (403, "✖ Permission denied."),
+    (503, "✖ The service is temporarily unavailable."),
+], ids=["wrong-key", "no-permission", "unavailable"])
+def test_test_connection_explains_refusals_plainly(ctx, qtbot, sandbox, status: int, expected: str) -> None:
+    sandbox.faults.add(route="models", kind="status", status=status)
+    dialog = open_dialog(ctx, qtbot)
+    dialog.sandbox_api.setCurrentIndex(dialog.sandbox_api.findData(Backend.GEMINI_API.value))
+    qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30000)
+    assert dialog.test_result.text().startswith(expected), dialog.test_result.text()
+    assert "Traceback" not in dialog.test_result.text()
+
+
+def test_test_connection_says_when_google_cloud_sign_in_is_missing(ctx, qtbot, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # No gcloud sign-in on this "computer": an empty gcloud folder, and not a Google Cloud VM.
+    from google.auth.compute_engine import _metadata
+
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("NO_GCE_CHECK", "true")
+    monkeypatch.setattr(_metadata, "_NO_GCE_CHECK", True)
+    dialog = open_dialog(ctx, qtbot)
+    dialog.kind_list.setCurrentRow(1)
+    dialog.project_edit.setText("my-tuning-project")
+    qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30000)
+    assert dialog.test_result.text().startswith("✖ Google Cloud sign-in was not found on this computer."), \
+        dialog.test_result.text()
+    assert "gcloud auth application-default login" in dialog.test_result.text()
+
+
+def test_test_connection_needs_a_project(ctx, qtbot) -> None:
+    dialog = open_dialog(ctx, qtbot)
+    dialog.kind_list.setCurrentRow(1)
+    qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30000)
+    assert dialog.test_result.text().startswith("✖ No Google Cloud project is set for this connection.")

@@ -311,15 +311,15 @@ def test_advice_for_an_overfitting_job_and_a_plateau(main_window: Any, qtbot: An
 
     # A Gemini API job: many epochs, no validation → the training loss levels off.
     main_window.ctx.connections.save_profile(_gemini_profile())
-    gem = start_gemini_job(sandbox_session(_gemini_backend()), examples=20, epochs=10, name="plateau")
-    gem_id = _submit(main_window.ctx, project.store, gem, display="plateau", backend="gemini-api", train_count=20)
+    gem = start_gemini_job(sandbox_session(_gemini_backend()), examples=400, epochs=6, name="plateau", batch_size=16)
+    gem_id = _submit(main_window.ctx, project.store, gem, display="plateau", backend="gemini-api", train_count=400)
     qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, gem_id).state.ended, timeout=60000)
     qtbot.waitUntil(lambda: gem_id not in tab.poller.watched(), timeout=30000)
     tab.select_job(gem_id)
     kinds = [a.kind for a in tab.advice_panel.advice]
     assert kinds == ["plateau"], [a.text for a in tab.advice_panel.advice]
     plateau = tab.advice_panel.advice[0]
-    assert plateau.settings == {"epochs": plateau.epoch} and plateau.epoch < 10
+    assert plateau.settings == {"epochs": plateau.epoch} and plateau.epoch < 6
     assert not tab.cancel_button.isEnabled()  # the Gemini API cannot cancel
 
 
@@ -412,3 +412,20 @@ def test_pyqtgraph_is_not_imported_until_the_tab_is_shown() -> None:
     code = ("import sys; import gemtune_desktop.ui.monitor_tab, gemtune_desktop.qtcore.poller; "
             "assert 'pyqtgraph' not in sys.modules and 'google.genai' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
+
+
+def test_advice_for_a_loss_that_rises_from_the_start(main_window: Any, qtbot: Any, project: Any, sandbox: Any,
+                                                     sandbox_session: Any) -> None:
+    from tests.services.test_monitor import start_agent_job
+
+    tab = _monitor(main_window, qtbot)
+    name = start_agent_job(sandbox_session(), examples=40, epochs=3, validation=False, multiplier=10.0, name="hot")
+    job_id = _submit(main_window.ctx, project.store, name, display="hot",
+                     hyperparameters={"epoch_count": 3, "learning_rate_multiplier": 10.0})
+    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, job_id).state.ended, timeout=60000)
+    qtbot.waitUntil(lambda: job_id not in tab.poller.watched(), timeout=30000)
+    tab.select_job(job_id)
+    assert [a.kind for a in tab.advice_panel.advice] == ["flat"]
+    with qtbot.waitSignal(main_window.ctx.tune_prefill_requested) as prefill:
+        tab.advice_panel.findChild(type(tab.rerun_button), "adviceTune_flat").click()
+    assert prefill.args[0]["learning_rate_multiplier"] == 5.0

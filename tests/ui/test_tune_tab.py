@@ -69,11 +69,11 @@ def tune_tab(window: Any) -> Any:
 
 
 def wait_idle(qtbot: Any, tab: Any) -> None:
-    qtbot.waitUntil(lambda: not tab._busy, timeout=30000)
+    qtbot.waitUntil(lambda: not tab._busy, timeout=60000)
 
 
 def models_ready(qtbot: Any, tab: Any) -> None:
-    qtbot.waitUntil(lambda: tab.model_combo.count() > 0, timeout=15000)
+    qtbot.waitUntil(lambda: tab.model_combo.count() > 0, timeout=30000)
 
 
 def jobs(ctx: Any) -> list[Any]:
@@ -126,7 +126,7 @@ def test_submit_on_agent_platform_sandbox_records_the_job(sandbox, main_window, 
     assert "Training tokens" in tab.estimate_label.text()
     shot(main_window, "agent_platform_form")
 
-    with qtbot.waitSignal(ctx.jobs_changed, timeout=5000):
+    with qtbot.waitSignal(ctx.jobs_changed, timeout=30000):
         qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
         qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)  # a double click starts one job
     wait_idle(qtbot, tab)
@@ -312,7 +312,7 @@ def test_no_tunable_model_explains_and_offers_a_way_out(sandbox, main_window, qt
     ctx = main_window.ctx
     use_sandbox(ctx, Backend.GEMINI_API)
     tab = tune_tab(main_window)
-    qtbot.waitUntil(lambda: tab.unavailable.isVisible(), timeout=15000)
+    qtbot.waitUntil(lambda: tab.unavailable.isVisible(), timeout=30000)
     shot(main_window, "no_tunable_model")
     assert not tab.form_area.isVisible()
     assert sandbox.requests.matching("/v1beta/models", "GET")  # the service was asked
@@ -389,9 +389,9 @@ def test_cancel_during_upload_starts_no_job(sandbox, main_window, qtbot, tmp_pat
     open_project(main_window, qtbot, make_project(tmp_path / "Cancel.gemtune", 120, 0))
     tab = tune_tab(main_window)
     models_ready(qtbot, tab)
-    sandbox.faults.add(route=r"/upload/storage", kind="latency", latency_s=1.5)
+    sandbox.faults.add(route=r"/upload/storage", kind="latency", latency_s=3.0)
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: tab.cancel_button.isVisible() and tab.progress.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: tab.cancel_button.isVisible() and tab.progress.isVisible(), timeout=30000)
     assert not tab.start_button.isEnabled()
     qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
@@ -409,7 +409,7 @@ def test_set_up_cloud_opens_the_connections_dialog(sandbox, main_window, qtbot, 
                                                    for k, v in catalog.GEMINI_MODELS.items()})
     use_sandbox(main_window.ctx, Backend.GEMINI_API)
     tab = tune_tab(main_window)
-    qtbot.waitUntil(lambda: tab.unavailable.isVisible(), timeout=15000)
+    qtbot.waitUntil(lambda: tab.unavailable.isVisible(), timeout=30000)
     seen: list[str] = []
 
     def close_dialog() -> None:
@@ -449,9 +449,9 @@ def test_job_is_on_disk_before_the_create_call_answers(sandbox, main_window, qtb
     open_project(main_window, qtbot, path)
     tab = tune_tab(main_window)
     models_ready(qtbot, tab)
-    sandbox.faults.add(route=r"tunedModels$", kind="latency", latency_s=1.5, method="POST")
+    sandbox.faults.add(route=r"tunedModels$", kind="latency", latency_s=3.0, method="POST")
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: tab.cancel_button.isVisible() and tab.progress.isVisible(), timeout=10000)
+    qtbot.waitUntil(lambda: tab.cancel_button.isVisible() and tab.progress.isVisible(), timeout=30000)
     shot(main_window, "submitting")
     with sqlite3.connect(path) as other:  # another reader of the project file, as after a crash
         rows = other.execute("SELECT state, submit_key, display_name, resource_name FROM jobs").fetchall()
@@ -469,4 +469,4 @@ def test_estimate_follows_dataset_edits(sandbox, main_window, qtbot, tmp_path) -
     models_ready(qtbot, tab)
     assert "<b>120</b>" in tab.estimate_label.text()
     ctx.project.insert(len(ctx.project.examples), [Example("one more ticket about a refund", "billing")])
-    qtbot.waitUntil(lambda: "<b>121</b>" in tab.estimate_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "<b>121</b>" in tab.estimate_label.text(), timeout=30000)

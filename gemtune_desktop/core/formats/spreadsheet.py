@@ -6,7 +6,6 @@ example remembers its spreadsheet row. Strings are written as strings (never as 
 
 from __future__ import annotations
 
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -34,15 +33,18 @@ def _open(path: Path) -> Any:
 
     try:
         return load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, IndexError, AttributeError, EOFError,
-            zipfile.LargeZipFile) as exc:
-        raise DatasetReadError(f"{path.name} is not a readable Excel workbook ({type(exc).__name__}).",
-                               "Open it in Excel and save it again as .xlsx, or export it as CSV.") from None
     except OSError as exc:
-        raise DatasetReadError(f"{path.name} could not be read: {exc.strerror or exc}.") from None
-    except Exception as exc:  # openpyxl raises assorted errors on damaged workbooks
-        raise DatasetReadError(f"{path.name} is not a readable Excel workbook ({type(exc).__name__}).",
-                               "Open it in Excel and save it again as .xlsx, or export it as CSV.") from None
+        if isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
+            raise DatasetReadError(f"{path.name} could not be read: {exc.strerror or exc}.") from None
+        raise _damaged(path, exc) from None
+    except Exception as exc:  # zipfile, zlib, XML and openpyxl raise assorted errors on damaged workbooks
+        raise _damaged(path, exc) from None
+
+
+def _damaged(path: Path, exc: Exception) -> DatasetReadError:
+    return DatasetReadError(f"{path.name} is not a readable Excel workbook: it is damaged or in another format.",
+                            "Open it in Excel and save it again as .xlsx, or export it as CSV.",
+                            detail=f"{type(exc).__module__}.{type(exc).__name__}: {exc}")
 
 
 def _sheet(wb: Any, sheet: str | None, name: str) -> Any:
@@ -126,8 +128,7 @@ def read_xlsx(path: Path, *, sheet: str | None, mapping: ColumnMapping | None,
         except DatasetReadError:
             raise
         except Exception as exc:  # damaged sheet XML
-            raise DatasetReadError(f"{path.name} could not be read completely ({type(exc).__name__}).",
-                                   "Open it in Excel and save it again as .xlsx, or export it as CSV.") from None
+            raise _damaged(path, exc) from None
         if not columns:
             raise DatasetReadError(f"The sheet “{ws.title}” in {path.name} is empty.",
                                    "Choose the sheet that holds the examples.")
@@ -151,9 +152,8 @@ def preview_xlsx(path: Path, rows: int, sheet: str | None) -> tuple[list[str], l
                     out.append((cells + [""] * len(columns))[: max(len(columns), len(cells))])
                     if len(out) >= rows:
                         break
-            except Exception as exc:
-                raise DatasetReadError(f"{path.name} could not be read ({type(exc).__name__}).",
-                                       "Open it in Excel and save it again as .xlsx.") from None
+            except Exception as exc:  # damaged sheet XML
+                raise _damaged(path, exc) from None
         return columns, out, list(wb.sheetnames)
     finally:
         wb.close()

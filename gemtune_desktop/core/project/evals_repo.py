@@ -7,10 +7,11 @@ are kept per example. Functions take an open project store and run on the GUI th
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -178,6 +179,33 @@ def reviews(store: Store, run_id: int) -> dict[int, str]:
     return {int(a): str(b) for a, b in rows}
 
 
+class SideStore:
+    """A second connection to the project file for a worker thread (reads, or small writes).
+
+    Same durability settings as the main store; SQLite's WAL lets it work beside the GUI's
+    connection. Use it with the functions of this module, then ``close()`` it.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0, check_same_thread=False)
+        for pragma in ("synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+            self.conn.execute(f"PRAGMA {pragma}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 class RowWriter:
     """Stores answers from worker threads through its own connection to the project file.
 
@@ -189,9 +217,7 @@ class RowWriter:
     """
 
     def __init__(self, path: str | Path, flush_every_s: float = 0.25) -> None:
-        self._conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0, check_same_thread=False)
-        for pragma in ("synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
-            self._conn.execute(f"PRAGMA {pragma}")
+        self._side = SideStore(path)
         self._lock = threading.Lock()
         self._pending: list[EvalRow] = []
         self._stop = threading.Event()
@@ -210,18 +236,9 @@ class RowWriter:
             rows, self._pending = self._pending, []
         if not rows or self.error is not None:
             return
-        data = [(r.run_id, r.example_id, r.slot, r.input, r.expected, r.actual, r.finish_reason, r.blocked,
-                 int(r.latency_ms), r.error) for r in rows]
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            self._conn.executemany(
-                "INSERT OR REPLACE INTO eval_rows (run_id, example_id, slot, input, expected, actual, finish_reason, "
-                "blocked, latency_ms, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", data)
-            self._conn.execute("COMMIT")
-            self.written += len(data)
+            self.written += store_rows(self._side, rows)
         except sqlite3.Error as exc:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
             self.error = exc
 
     def _loop(self) -> None:
@@ -233,7 +250,7 @@ class RowWriter:
         """Write the remaining rows, stop the thread, close the connection; returns rows written."""
         self._stop.set()
         self._thread.join()
-        self._conn.close()
+        self._side.close()
         if self.error is not None:
             raise self.error
         return self.written

@@ -1,0 +1,77 @@
+"""Hyperparameter presets of the Tune tab: save, load and delete named settings (settings key TUNE_PRESETS)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gemtune_desktop.qtcore import settings as S
+from gemtune_desktop.services.connections import Backend
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QComboBox
+
+    from gemtune_desktop.core.job_spec import JobSpec
+    from gemtune_desktop.qtcore.context import AppContext
+
+
+class TunePresetsMixin:
+    """Presets for :class:`~gemtune_desktop.ui.tune_tab.TuneTab`, stored as JSON: name → backend and settings."""
+
+    if TYPE_CHECKING:  # provided by TuneTab
+        ctx: AppContext
+        backend: Backend
+        preset_combo: QComboBox
+
+        def spec(self) -> JobSpec: ...
+        def set_values(self, values: dict[str, Any]) -> None: ...
+        def _show_status(self, text: str) -> None: ...
+
+    # -- presets ------------------------------------------------------------------------------
+    def _presets(self) -> dict[str, Any]:
+        data = self.ctx.settings.get_json(S.TUNE_PRESETS)
+        return data if isinstance(data, dict) else {}
+
+    def _reload_presets(self) -> None:
+        text = self.preset_combo.currentText()
+        self.preset_combo.blockSignals(True)
+        self.preset_combo.clear()
+        for name in sorted(self._presets()):
+            self.preset_combo.addItem(name)
+        self.preset_combo.setEditText(text)
+        self.preset_combo.blockSignals(False)
+
+    def save_preset(self) -> None:
+        name = self.preset_combo.currentText().strip()
+        if not name:
+            self._show_status("Type a name for the preset first (in the Preset box).")
+            return
+        spec = self.spec()
+        presets = self._presets()
+        presets[name] = {"backend": spec.backend, "base_model": spec.base_model, **spec.hyperparameters()}
+        self.ctx.settings.set_json(S.TUNE_PRESETS, presets)
+        self._reload_presets()
+        self.preset_combo.setEditText(name)
+        self._show_status(f"Preset “{name}” saved.")
+
+    def load_preset(self) -> None:
+        name = self.preset_combo.currentText().strip()
+        values = self._presets().get(name)
+        if not isinstance(values, dict):
+            self._show_status(f"There is no preset called “{name}”." if name else "Choose a preset first.")
+            return
+        note = ""
+        if values.get("backend") and values["backend"] != self.backend.value:
+            note = (f" It was saved for {Backend(values['backend']).label}; settings that do not apply here were "
+                    "skipped.")
+        self.set_values({k: v for k, v in values.items() if k != "backend"})
+        self._show_status(f"Preset “{name}” loaded.{note}")
+
+    def delete_preset(self) -> None:
+        name = self.preset_combo.currentText().strip()
+        presets = self._presets()
+        if name in presets:
+            del presets[name]
+            self.ctx.settings.set_json(S.TUNE_PRESETS, presets)
+            self._reload_presets()
+            self.preset_combo.setEditText("")
+            self._show_status(f"Preset “{name}” deleted.")
