@@ -126,7 +126,7 @@ class Replay:
         elif kind == "M":
             for a, b in move_pairs(op["rows"], op["delta"], len(rows)):
                 rows[a], rows[b] = rows[b], rows[a]
-        self.history = self.history[:self.idx + 1] + [tuple(rows)]
+        self.history = [*self.history[:self.idx + 1], tuple(rows)]
         self.idx += 1
 
 

@@ -355,8 +355,10 @@ def _candidate_rows(inputs: list[str], outputs: list[str], lengths: tuple[list[i
         if limit is not None and lens and max(lens) > limit:
             rows.update(_flagged(map(limit.__lt__, lens)))
         if clean is None:
-            rows.update(_flagged(map(operator.not_, map(str.isascii, col))))
+            # every character _CONTROL matches is non-printable, and every _MOJIBAKE match holds one of these
             rows.update(_flagged(map(operator.not_, map(str.isprintable, col))))
+            for ch in R.MOJIBAKE_MARKERS:
+                rows.update(_flagged(map(operator.contains, col, repeat(ch))))
     if clean is not None:
         if len(clean) != n:
             return list(range(n))

@@ -61,6 +61,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200d\u2028\u
 _MOJIBAKE = re.compile("Ã[\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
                        "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
                        "|â€|Â[\u00a0-\u00bf]|\ufffd")
+# Every _MOJIBAKE match contains one of these; a text without them needs no regex search.
+MOJIBAKE_MARKERS = ("Ã", "Â", "â", "\ufffd")
 # A label at the start of an input: "Question:", "Review text:", "Q:".
 _LABEL = re.compile(r"\s*([^\W\d_][^\W_]*(?: [^\W\d_][^\W_]*){0,3})\s*:")
 
@@ -108,7 +110,7 @@ def text_issues(text: str, field: str, scan: bool = True) -> list[tuple[str, str
                            f"The {field} contains an invisible control character ({describe_char(m.group())}) "
                            f"at character {m.start() + 1}. Such characters usually come from copying out of "
                            f"another program and confuse the model; delete it."))
-        if not text.isascii() and ("Ã" in text or "Â" in text or "â" in text or "\ufffd" in text):
+        if not text.isascii() and any(ch in text for ch in MOJIBAKE_MARKERS):
             m = _MOJIBAKE.search(text)
             if m:
                 bad = m.group()

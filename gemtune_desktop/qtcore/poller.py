@@ -224,11 +224,15 @@ class JobPoller(QObject):
             self.job_ended.emit(w.job_id)
         first, longest = self.intervals()
         if result.status.state.ended:
-            if w.ended and result.loss_error is None:
+            if result.loss_error is not None:  # keep trying for the final curve, with back-off
+                w.ended = True
+                self._note_error(w, result.loss_error)
+                return
+            if w.ended:
                 self._watches.pop(w.job_id, None)  # the final curve is in
                 return
             w.ended = True
-            if result.loss_error is None and not result.status.experiment and not added:
+            if not result.status.experiment and not added:
                 self._watches.pop(w.job_id, None)
                 return
             self._reschedule(w, first)  # one more poll for points written at the very end

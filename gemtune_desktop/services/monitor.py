@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 TIMEOUT_S = 30.0
 LIST_LIMIT = 500
+MODEL_DELETED = "tuned_model_deleted"  # marker in a record's data_stats after "Delete tuned model"
 TRAIN_SERIES = "/train_total_loss"
 EVAL_SERIES = "/eval_total_loss"
 
@@ -84,6 +85,11 @@ class JobStatus:
             wanted["total_steps"] = self.total_steps
         if self.data_stats:
             wanted["data_stats"] = self.data_stats
+        if record.data_stats.get(MODEL_DELETED):  # the service still names a model the user deleted
+            for name in ("tuned_model", "endpoint", "checkpoints"):
+                wanted.pop(name, None)
+            if "data_stats" in wanted:
+                wanted["data_stats"] = {**wanted["data_stats"], MODEL_DELETED: True}
         for name in ("display_name", "base_model"):
             if getattr(self, name) and not getattr(record, name):
                 wanted[name] = getattr(self, name)

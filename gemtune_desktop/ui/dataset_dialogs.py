@@ -120,8 +120,6 @@ class FindReplaceDialog(QDialog):
             self.find_edit.setText(initial)
         self.replace_edit.setEnabled(True)
         self.show()
-        self.raise_()
-        self.activateWindow()
         (self.replace_edit if replace and self.find_edit.text() else self.find_edit).setFocus()
 
 
@@ -235,7 +233,6 @@ class ColumnMappingDialog(QDialog):
                 combo.addItem(c or "(unnamed)", c)
             combo.setToolTip(tip)
             combo.setAccessibleName(label.replace("&", ""))
-            combo.currentIndexChanged.connect(self._validate)
             form.addRow(label, combo)
             self.combos[key] = combo
         if not guess and len(self.columns) >= 2:
@@ -274,6 +271,8 @@ class ColumnMappingDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
+        for combo in self.combos.values():
+            combo.currentIndexChanged.connect(self._validate)
         self._validate()
 
     def _validate(self) -> None:

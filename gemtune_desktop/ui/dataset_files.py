@@ -318,11 +318,13 @@ class ProjectFiles:
                 new.preamble = settings.preamble
                 new.system_instruction = settings.system_instruction
                 self.tab.push(SettingsCommand(s, new, "Imported preamble and system instruction"))
-            self.tab.push(InsertRowsCommand(s, len(s.examples), examples, f"Import {path.name}"))
+            first = len(s.examples)
+            self.tab.push(InsertRowsCommand(s, first, examples, f"Import {path.name}"))
         finally:
             stack.endMacro()
         self.tab._unfilter()
         self.tab._rows_changed()
+        self.tab.select_list_indices([first])
         self._report_import(path, len(examples), problems)
 
     def _report_import(self, path: Path, count: int, problems: list[Any]) -> None:

@@ -81,9 +81,11 @@ class FindingsModel(QAbstractTableModel):
 class FindingsPanel(QWidget):
     """Signals:
         jump_requested(int, str): example id and field ("input", "output" or "") to show.
+        counts_changed(int, int): errors and warnings after a refresh.
     """
 
     jump_requested = Signal(int, str)
+    counts_changed = Signal(int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -134,12 +136,14 @@ class FindingsPanel(QWidget):
         if s is None or s.is_closed:
             self.model.set_findings(None, [])
             self.summary.setText("No project open.")
+            self.counts_changed.emit(0, 0)
             return
         findings = list(s.validator.all_findings())
         self.model.set_findings(s, findings)
         counts = {"error": 0, "warning": 0, "info": 0}
         for f in findings:
             counts[f.severity.value] = counts.get(f.severity.value, 0) + 1
+        self.counts_changed.emit(counts["error"], counts["warning"])
         if not findings:
             self.summary.setText("✓ No problems found.")
             return

@@ -137,8 +137,8 @@ class DatasetTab(QWidget):
         hh.setSortIndicatorShown(True)
         hh.setSectionsClickable(True)
         hh.sortIndicatorChanged.connect(self._sort_changed)
-        for col, width in ((Column.INPUT, 330), (Column.OUTPUT, 280), (Column.SPLIT, 90), (Column.STATUS, 130),
-                           (Column.TAGS, 110)):
+        for col, width in ((Column.INPUT, 290), (Column.OUTPUT, 190), (Column.SPLIT, 80), (Column.STATUS, 120),
+                           (Column.TAGS, 80)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.empty = QLabel(EMPTY_TEXT, self.stack)
@@ -156,11 +156,13 @@ class DatasetTab(QWidget):
         self.settings_panel = DatasetSettingsPanel(self.side)
         self.findings = FindingsPanel(self.side)
         self.findings.jump_requested.connect(self.jump_to)
+        self.findings.counts_changed.connect(self._findings_counted)
         self.stats_host = QWidget(self.side)
         QVBoxLayout(self.stats_host).setContentsMargins(0, 0, 0, 0)
         self.stats_panel: Any = None
         self.side.addTab(self.detail, "Example")
-        self.side.addTab(self.settings_panel, "Preamble && instruction")
+        self.side.addTab(self.settings_panel, "Preamble")
+        self.side.setTabToolTip(1, "Preamble and system instruction: text added to every example")
         self.side.addTab(self.findings, "Problems")
         self.side.addTab(self.stats_host, "Stats")
         self.side.currentChanged.connect(self._side_changed)
@@ -299,6 +301,8 @@ class DatasetTab(QWidget):
             old.deleteLater()
         self._rows_changed()
         self._update_title()
+        if session is not None and session.examples:
+            self.table.setCurrentIndex(self.model.index(0, Column.INPUT))
         self.ctx.set_project(session)
 
     def _update_title(self) -> None:
@@ -316,6 +320,11 @@ class DatasetTab(QWidget):
         self.filter_bar.show_count(self.model.rowCount(), total)
         self.filter_bar.setEnabled(total > 0)
         self._update_actions()
+
+    def _findings_counted(self, errors: int, warnings: int) -> None:
+        i = self.side.indexOf(self.findings)
+        self.side.setTabText(i, f"Problems ({errors + warnings:,})" if errors + warnings else "Problems")
+        self.side.setTabToolTip(i, f"{errors:,} errors and {warnings:,} warnings found in the dataset")
 
     def _settings_changed(self, settings: Any) -> None:
         i = self.target_combo.findData(settings.target.value)

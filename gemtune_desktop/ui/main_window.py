@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QTabWidget, QWhatsThis, QWidget
 
 from gemtune_desktop import APP_NAME
@@ -213,6 +213,10 @@ class MainWindow(QMainWindow):
         self.connection_label = QLabel(self)
         self.connection_label.setObjectName("connectionStatus")
         self.connection_label.setAccessibleName("Active connection and whether it is reachable")
+        self.connection_label.setWhatsThis(
+            "Which service GemTune talks to — the Sandbox (offline simulation), Google Cloud or a Gemini API key — "
+            "and whether it answered: ✔ reachable, ✖ not reachable (with the reason), … checking. Change it in "
+            "Settings → Connections.")
         self.connection_label.setTextFormat(Qt.TextFormat.PlainText)
         bar.addPermanentWidget(self.connection_label)
         conn = self.ctx.connections
@@ -259,6 +263,17 @@ class MainWindow(QMainWindow):
         self.ctx.shutdown()
         event.accept()
 
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        """A project or dataset file dropped anywhere on the window opens or imports it."""
+        files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.open_path(files[0]))
+
     # -- actions --------------------------------------------------------------------------
     def open_path(self, path: str) -> None:
         """Open a project, or import a dataset file into the current one (command line, drops)."""
@@ -279,9 +294,12 @@ class MainWindow(QMainWindow):
         dialog.exec()
 
     def show_guide(self) -> None:
+        """The guide, opened at the section about the tab in front (F1 is context help)."""
         from gemtune_desktop.ui.guide_window import show_guide
 
-        show_guide(self)
+        current = self.tabs.currentWidget()
+        section = next((key for key, widget in self.tab_widgets.items() if widget is current), "")
+        show_guide(self, section=section)
 
     def show_welcome(self) -> None:
         from gemtune_desktop.ui.welcome_dialog import show_welcome

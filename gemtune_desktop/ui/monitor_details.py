@@ -219,6 +219,9 @@ class DetailsPanel(QScrollArea):
             err.setObjectName("jobError")
             err.setFrameShape(QFrame.Shape.Box)
             box.addWidget(err)
+        if job.data_stats.get("tuned_model_deleted"):
+            box.addWidget(_label("The tuned model was deleted on the service; this job's curve and settings stay "
+                                 "in the project.", body))
         for title, value in (("Tuned model", job.tuned_model), ("Endpoint", job.endpoint)):
             if value:
                 box.addLayout(self._copy_row(title, value))

@@ -568,7 +568,9 @@ class MonitorTab(QWidget):
     def _model_deleted(self, job_id: int, _result: Any = None) -> None:
         if self.store is None:
             return
-        jobs_repo.update_job(self.store, job_id, tuned_model="", endpoint="", checkpoints=[])
+        job = jobs_repo.get_job(self.store, job_id)
+        stats = {**(job.data_stats if job else {}), svc.MODEL_DELETED: True}
+        jobs_repo.update_job(self.store, job_id, tuned_model="", endpoint="", checkpoints=[], data_stats=stats)
         self._say("The tuned model was deleted on the service.")
         self.ctx.jobs_changed.emit()
 

@@ -106,7 +106,7 @@ class ConsolePanel(QWidget):
 
         self.prompt = QPlainTextEdit(main)
         self.prompt.setObjectName("prompt")
-        self.prompt.setPlaceholderText("Type a prompt, as a user of your tuned model would. Ctrl+Enter sends.")
+        self.prompt.setPlaceholderText("Type a prompt as a user of your tuned model would. Ctrl+Enter sends, Esc stops.")
         self.prompt.setAccessibleName("Prompt")
         self.prompt.setMaximumHeight(140)
         layout.addWidget(self.prompt)
@@ -117,7 +117,7 @@ class ConsolePanel(QWidget):
         self.send_button.clicked.connect(self.send)
         self.stop_button = QPushButton("Stop", main)
         self.stop_button.setObjectName("stop")
-        self.stop_button.setToolTip("Stop the answer now; what arrived so far is kept.")
+        self.stop_button.setToolTip("Stop the answer now (Esc in the prompt); what arrived so far is kept.")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
         self.status = QLabel(main)
@@ -163,11 +163,14 @@ class ConsolePanel(QWidget):
         self._models_changed()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.prompt and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
-                and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
-            self.send()
-            return True
+        if watched is self.prompt and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                    and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self.send()
+                return True
+            if event.key() == Qt.Key.Key_Escape and self.is_busy():
+                self.stop()
+                return True
         return super().eventFilter(watched, event)
 
     # -- models and dataset texts ---------------------------------------------------------

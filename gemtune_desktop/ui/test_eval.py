@@ -205,6 +205,8 @@ class EvalPanel(QWidget):
         self.metrics_table.setObjectName("evalMetrics")
         self.metrics_table.setAccessibleName("Metrics per model")
         self.metrics_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.metrics_table.horizontalHeader().setAccessibleName("Models")
+        self.metrics_table.verticalHeader().setAccessibleName("Metrics")
         top_layout.addWidget(self.metrics_table, 5)
         self.summary = QLabel(top)
         self.summary.setObjectName("evalSummary")
@@ -224,6 +226,7 @@ class EvalPanel(QWidget):
         self.rows_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.rows_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.rows_view.verticalHeader().hide()
+        self.rows_view.horizontalHeader().setAccessibleName("Result columns")
         self.rows_model.modelReset.connect(self._size_row_columns)
         self.rows_view.selectionModel().selectionChanged.connect(lambda *_a: self._show_diff())
         self.diff = QTextBrowser(self.split)
@@ -626,8 +629,10 @@ class EvalPanel(QWidget):
             writer = csv.writer(fh)
             writer.writerow(["example_id", "model", "input", "expected", "actual", "finish_reason", "blocked",
                              "error", "latency_ms", *em.ROW_METRICS])
+            cached = self._summary.scores if self._summary is not None and self._shown_run is not None \
+                and self._shown_run.id == run.id else {}
             for r in rows:
-                scores = em.row_scores(r.expected, r.actual) if not r.error else {}
+                scores = {} if r.error else cached.get((r.example_id, r.slot)) or em.row_scores(r.expected, r.actual)
                 writer.writerow([r.example_id, labels[r.slot] if r.slot < len(labels) else r.slot, r.input,
                                  r.expected, r.actual, r.finish_reason, r.blocked, r.error, r.latency_ms,
                                  *[f"{scores[k]:.4f}" if k in scores else "" for k in em.ROW_METRICS]])

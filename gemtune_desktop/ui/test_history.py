@@ -31,6 +31,10 @@ from gemtune_desktop.ui import test_project
 AnyIndex = QModelIndex | QPersistentModelIndex
 
 
+SHORT_ENDINGS = {"STOP": "finished", "MAX_TOKENS": "cut off (length)", "SAFETY": "blocked (safety)",
+                 "STOPPED_BY_USER": "stopped by you", "RECITATION": "stopped (recitation)"}
+
+
 def _one_line(text: str, limit: int = 120) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
@@ -76,7 +80,8 @@ class HistoryModel(QAbstractTableModel):
                 if e.response.get("prompt_block_reason"):
                     return "prompt blocked"
                 code = str(cands[0].get("finish_reason", "")) if cands else ""
-                return finish_words(code).rstrip(".") if full else (code.replace("_", " ").lower() or "—")
+                return finish_words(code).rstrip(".") if full else SHORT_ENDINGS.get(
+                    code, code.replace("_", " ").lower() or "—")
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -122,6 +127,7 @@ class HistoryPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setAccessibleName("History columns")
         self.table.doubleClicked.connect(lambda _i: self._rerun())
         self.detail = QPlainTextEdit(split)
         self.detail.setReadOnly(True)

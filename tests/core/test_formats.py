@@ -211,8 +211,10 @@ def test_unknown_split_value_is_a_warning_and_the_example_goes_to_train(tmp_path
 
 def test_json_wrapped_examples_and_single_object_and_jsonl_saved_as_json(tmp_path: Path) -> None:
     wrapped = tmp_path / "w.json"
-    wrapped.write_text(json.dumps({"examples": {"examples": [{"textInput": "a", "output": "b"}]}}), "utf-8")
-    assert pairs(read_dataset(wrapped)) == [("a", "b")]
+    wrapped.write_text(json.dumps({"examples": {"examples": [{"textInput": "a", "output": "b"},
+                                                             {"textInput": "c", "output": "d"}]}}, indent=1), "utf-8")
+    r = read_dataset(wrapped)
+    assert pairs(r) == [("a", "b"), ("c", "d")] and r.source_lines == [4, 8]
     single = tmp_path / "s.json"
     single.write_text(json.dumps({"text_input": "x", "output": "y"}), "utf-8")
     assert pairs(read_dataset(single)) == [("x", "y")]
@@ -356,3 +358,32 @@ def test_examples_keep_example_semantics(tmp_path: Path) -> None:
     r = read_dataset(DATA / "gemini.jsonl")
     assert all(isinstance(e, Example) and e.id == 0 and e.split is Split.TRAIN for e in r.examples)
     assert len(r) == 4 and r.inputs() == [i for i, _ in ROWS]
+
+
+# --- the raw-byte pre-screen of JSONL never hides a character problem ---------------------------------------
+
+CHARACTER_PROBLEMS = ["bell \u0007", "backspace \b", "form feed \f", "delete \x7f", "c1 \x85", "zero\u200bwidth",
+                      "bom \ufeff inside", "line\u2028separator", "CafÃ©", "GrÃ¶ÃŸe", "GroÃŸ", "Donâ€™t",
+                      "bad \ufffd byte", "nbsp mojibake Â\u00a0here"]
+
+
+@pytest.mark.parametrize("window", [3, 7, 1 << 16])
+def test_jsonl_character_problems_are_all_found_at_their_lines(tmp_path: Path, window: int,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from gemtune_desktop.core.examples import DatasetSettings
+    from gemtune_desktop.core.formats import jsonio
+    from gemtune_desktop.core.validation import validate
+
+    monkeypatch.setattr(jsonio, "_WINDOW", window)
+    clean_lines = [json.dumps({"text_input": f"Fine question {i}: café, Übergröße, 東京", "output": "fine"},
+                              ensure_ascii=False) for i in range(30)]
+    lines = list(clean_lines)
+    for k, text in enumerate(CHARACTER_PROBLEMS):
+        lines.insert(2 * k + 1, json.dumps({"text_input": "question", "output": text}, ensure_ascii=False))
+    path = tmp_path / "chars.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    r = read_dataset(path)
+    found = validate(r.examples, DatasetSettings(), "gemini-api", r.source_lines, clean=r.clean)
+    flagged = {f.line for f in found if f.rule in ("control-characters", "broken-encoding")}
+    assert flagged == {2 * k + 2 for k in range(len(CHARACTER_PROBLEMS))}
+    assert r.clean is not None and sum(r.clean) >= 30  # the clean lines skip the scan

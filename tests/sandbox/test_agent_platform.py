@@ -223,3 +223,7 @@ def test_export_last_checkpoint_only_truncation_and_system_instruction(ap):
     answer = ap.serving_client(done.tuned_model.endpoint).models.generate_content(
         model=done.tuned_model.endpoint, contents="Classify ticket 99: printer jammed again")
     assert answer.text == "hardware"
+    serving = ap.serving_client(done.tuned_model.endpoint)
+    streamed = serving.models.generate_content_stream(model=done.tuned_model.endpoint, contents="printer jammed")
+    assert "".join(c.text or "" for c in streamed) == "hardware"
+    assert serving.models.count_tokens(model=done.tuned_model.endpoint, contents="abcdefgh").total_tokens == 2

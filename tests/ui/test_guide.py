@@ -93,3 +93,16 @@ def test_find_in_the_guide(qtbot) -> None:
     window.find_edit.setText("zzz-not-there")
     assert not window.find_next()
     assert "not in the guide" in window.find_status.text()
+
+
+def test_f1_opens_the_section_about_the_tab_in_front(main_window, qtbot) -> None:
+    main_window.show_tab("monitor")
+    main_window.show_guide()
+    qtbot.waitUntil(lambda: len(_guide_windows()) == 1)
+    guide = _guide_windows()[0]
+    assert guide.browser.source().fragment() == "monitor"
+    main_window.show_tab("test")
+    main_window.show_guide()  # the same window, now at the Test section
+    assert _guide_windows() == [guide]
+    assert guide.browser.source().fragment() == "test"
+    guide.close()

@@ -257,9 +257,9 @@ def test_429_and_503_while_polling_lose_nothing(main_window: Any, qtbot: Any, pr
                                                 sandbox_session: Any) -> None:
     from tests.services.test_monitor import start_agent_job
 
-    sandbox.steps_per_second = 15.0
+    sandbox.steps_per_second = 10.0
     tab = _monitor(main_window, qtbot)
-    name = start_agent_job(sandbox_session(), examples=40, epochs=3, validation=False)
+    name = start_agent_job(sandbox_session(), examples=80, epochs=3, validation=False)
     job_id = _submit(main_window.ctx, project.store, name)
     qtbot.waitUntil(lambda: len(jobs_repo.loss_points(project.store, job_id)) > 0, timeout=60000)
     failures: list[str] = []

@@ -404,3 +404,24 @@ def test_word_diff_marks_changes_without_relying_on_colour() -> None:
     unrelated = word_diff_html("abc def", "xyz uvw qrs")
     assert "[-abc def-]" in unrelated and "{+xyz uvw qrs+}" in unrelated
     assert "&lt;b&gt;" in word_diff_html("<b>", "")  # text is escaped, never rendered as markup
+
+
+def test_rows_by_number_are_checked_and_evaluated(tab_env: Any, qtbot: Any) -> None:
+    tab, project = tab_env
+    panel = tab.evaluation
+    panel.source.setCurrentIndex(panel.source.findData("rows"))
+    assert panel.rows_spec.isEnabled()
+    panel.rows_spec.setText("2-x")
+    panel.start_button.click()
+    assert panel.status.text() == "✖ “2-x” is not a row number or a range like 3-10."
+    panel.rows_spec.setText("40")
+    panel.start_button.click()
+    assert panel.status.text() == f"✖ Rows 40 are outside 1–{len(project.examples)}."
+    assert panel.runs.count() == 0, "nothing was started"
+    panel.rows_spec.setText("1-2, 7")
+    with qtbot.waitSignal(panel.run_finished, timeout=60000):
+        panel.start_button.click()
+    run = panel.selected_run()
+    assert run.source == "rows"
+    assert run.example_ids == [project.examples[i].id for i in (0, 1, 6)]
+    assert len(evals_repo.done_keys(project.store, run.id)) == 3

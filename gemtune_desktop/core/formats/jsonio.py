@@ -40,18 +40,25 @@ _LEAD_BYTES = (b"\x7f", b"\xc2", b"\xe2", b"\xef")
 _MOJIBAKE_A_TILDE = re.compile(rb"\xc3\x83")
 
 
+_WINDOW = 1 << 16  # scanned window by window so that the several passes over it stay in the CPU cache
+
+
 def _hit_positions(data: Any) -> list[int]:
     """Byte offsets in ``data`` (bytes or an mmap) that may start something the character rules flag."""
     positions: list[int] = []
-    if data.find(b"\\") >= 0:
-        positions.extend(m.start() for m in _ESCAPE.finditer(data))
-    for p in _LEAD_BYTES:
-        i = data.find(p)
-        while i >= 0:
-            positions.append(i)
-            i = data.find(p, i + 1)
-    if data.find(b"\xc5") >= 0 or data.find(b"\xc6") >= 0 or data.find(b"\xcb") >= 0:
-        positions.extend(m.start() for m in _MOJIBAKE_A_TILDE.finditer(data))
+    size = len(data)
+    find = data.find
+    for start in range(0, size, _WINDOW):
+        end = min(size, start + _WINDOW)
+        if find(b"\\", start, end) >= 0:
+            positions.extend(m.start() for m in _ESCAPE.finditer(data, start, end + 1))
+        for p in _LEAD_BYTES:
+            i = find(p, start, end)
+            while i >= 0:
+                positions.append(i)
+                i = find(p, i + 1, end)
+        if find(b"\xc5", start, end) >= 0 or find(b"\xc6", start, end) >= 0 or find(b"\xcb", start, end) >= 0:
+            positions.extend(m.start() for m in _MOJIBAKE_A_TILDE.finditer(data, max(0, start - 2), end + 1))
     return positions
 
 
@@ -268,8 +275,17 @@ def read_json(data: bytes, name: str, token: CancelToken | None) -> ImportResult
             if isinstance(inner, dict):
                 inner = inner.get("examples")
             if isinstance(inner, list):
-                text = orjson.dumps(inner).decode()
-                start = 0
+                # read the inner array where it stands, so findings keep their line numbers
+                at = text.find("[", start)
+                try:
+                    found, _end = decoder.raw_decode(text, at) if at >= 0 else (None, 0)
+                except json.JSONDecodeError:
+                    found = None
+                if found == inner:
+                    start = at
+                else:
+                    text = orjson.dumps(inner).decode()
+                    start = 0
             else:
                 raise DatasetReadError(f"{name} has an “examples” field that is not a list.",
                                        "Put the examples in a JSON array.")
