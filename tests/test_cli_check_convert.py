@@ -142,3 +142,28 @@ def test_convert_reports_skipped_records_and_exit_codes(tmp_path: Path) -> None:
     assert res.returncode == 2 and "does not exist" in res.stderr
     res = run("convert", str(DATA / "gemini.jsonl"), str(tmp_path / "no" / "dir" / "x.csv"))
     assert res.returncode == 2 and "could not be written" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_check_reads_a_store_written_project_even_while_another_process_has_it_open(tmp_path: Path) -> None:
+    from gemtune_desktop.core.examples import DatasetSettings, Example
+    from gemtune_desktop.core.project import examples_repo
+    from gemtune_desktop.core.project.store import ProjectStore
+
+    path = tmp_path / "open.gemtune"
+    store = ProjectStore.create(path)
+    try:
+        with store.transaction():
+            examples = [Example(f"ticket {i} about a parcel", f"label {i % 4}") for i in range(30)]
+            examples_repo.insert(store, examples, [float(i) for i in range(30)])
+            examples_repo.save_settings(store, DatasetSettings(system_instruction="Be brief."))
+        res = run("check", str(path), "--json", "--target", "agent-platform")  # the store still holds its lock
+        assert res.returncode == 0, res.stderr
+        doc = json.loads(res.stdout)
+        assert (doc["format"], doc["examples"]) == ("gemtune", 30)
+        out = tmp_path / "export.jsonl"
+        assert run("convert", str(path), str(out), "--to", "agent-platform").returncode == 0
+        first = json.loads(out.read_text("utf-8").splitlines()[0])
+        assert first["systemInstruction"]["parts"][0]["text"] == "Be brief."
+    finally:
+        store.close()
+    assert run("check", str(path)).returncode == 0

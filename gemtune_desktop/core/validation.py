@@ -160,9 +160,8 @@ def settings_findings(settings: DatasetSettings, target: Target) -> list[Finding
 
 def _column_bytes(texts: list[str], lengths: list[int]) -> int:
     """UTF-8 size of a column: its character count plus the extra bytes of its non-ASCII texts."""
-    extra = sum(len(texts[i].encode("utf-8", "surrogatepass")) - lengths[i]
-                for i in _flagged(map(operator.not_, map(str.isascii, texts))))
-    return sum(lengths) + extra
+    wide = "".join(compress(texts, map(operator.not_, map(str.isascii, texts))))  # all C-level
+    return sum(lengths) + len(wide.encode("utf-8", "surrogatepass")) - len(wide)
 
 
 def _utf8_len(text: str) -> int:

@@ -106,7 +106,7 @@ class ConsolePanel(QWidget):
 
         self.prompt = QPlainTextEdit(main)
         self.prompt.setObjectName("prompt")
-        self.prompt.setPlaceholderText("Type a prompt as a user of your tuned model would. Ctrl+Enter sends, Esc stops.")
+        self.prompt.setPlaceholderText("Type a prompt as your users would. Ctrl+Enter sends, Esc stops.")
         self.prompt.setAccessibleName("Prompt")
         self.prompt.setMaximumHeight(140)
         layout.addWidget(self.prompt)

@@ -58,7 +58,7 @@ CONNECTIONS_TEXT = [
 NEXT_STEPS = [
     ("Dataset", "check your examples; problems are explained row by row."),
     ("Tune", "pick a base model, keep the suggested settings, and start a job."),
-    ("Monitor", "watch the loss curve go down; the advice under it says when to stop."),
+    ("Monitor", "watch the loss curve go down; the advice beside it says when to stop."),
     ("Test", "type a prompt and compare the tuned model with the base model."),
 ]
 

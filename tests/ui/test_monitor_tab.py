@@ -403,6 +403,9 @@ def test_service_jobs_are_listed_and_marked_and_a_model_can_be_deleted(
     assert wait_for(lambda: any(r.method == "DELETE" and tuned.split("@")[0].rsplit("/", 1)[1] in r.path
                                 for r in sandbox.requests))
     assert not tab.test_button.isEnabled()
+    tab.poller.watch(job.id)  # the service still names the model in the job; the deletion is remembered
+    qtbot.waitUntil(lambda: job.id not in tab.poller.watched(), timeout=30000)
+    assert jobs_repo.get_job(project.store, job.id).tuned_model == ""
 
 
 def test_pyqtgraph_is_not_imported_until_the_tab_is_shown() -> None:

@@ -151,6 +151,8 @@ def test_streaming_shows_pieces_and_stop_keeps_the_partial_answer(tab_env: Any, 
     assert pieces, "the answer arrived in pieces"
     assert view.result is not None and view.result.stopped
     assert view.finish_label.text() == "Stopped by you before the answer was complete."
+    # The connection was really closed: the Sandbox stopped sending before the last piece.
+    qtbot.waitUntil(lambda: any(not completed for _path, _sent, completed in sandbox.streams), timeout=10000)
     stored = history_repo.list_entries(project.store)[0]
     assert stored.response["stopped"] is True and stored.answer_text == view.texts()[0]
     view.append_text = original  # type: ignore[method-assign]
