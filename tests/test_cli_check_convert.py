@@ -167,3 +167,17 @@ def test_check_reads_a_store_written_project_even_while_another_process_has_it_o
     finally:
         store.close()
     assert run("check", str(path)).returncode == 0
+
+
+def test_check_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path) -> None:
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps({"text_input": f" padded {i}", "output": "x"}) + "\n" for i in range(3000)),
+                    "utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "gemtune_desktop", "check", str(path), "--json"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.read(10)
+    proc.stdout.close()  # like `| head -c 10`, long before the ~700 kB report is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0
+    assert "Traceback" not in err and "BrokenPipe" not in err

@@ -6,6 +6,7 @@ dataset at all (one line on stderr, no traceback).
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -116,9 +117,14 @@ def run_check(path: str, target: str = "gemini-api", as_json: bool = False) -> i
             out.reconfigure(errors="replace")
         except (ValueError, OSError):
             pass
-    if as_json:
-        _json_report(out, path, loaded, tgt, findings)
-    else:
-        _human_report(out, path, loaded, tgt, findings)
-    out.flush()
-    return EXIT_ERRORS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK
+    code = EXIT_ERRORS if any(f.severity is Severity.ERROR for f in findings) else EXIT_OK
+    try:
+        if as_json:
+            _json_report(out, path, loaded, tgt, findings)
+        else:
+            _human_report(out, path, loaded, tgt, findings)
+        out.flush()
+    except BrokenPipeError:  # `check FILE | head`: the reader left; that is not an error of the dataset
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+    return code

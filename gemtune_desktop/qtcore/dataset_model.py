@@ -269,6 +269,8 @@ class DatasetModel(QAbstractTableModel):
             return None
         e = self.session.examples[row if self._rows is None else self._rows[row]]
         if col == Column.STATUS:
+            if self.session.checking:
+                return "Checking…" if role != Qt.ItemDataRole.DecorationRole else None
             if role == Qt.ItemDataRole.DisplayRole:
                 return status_text(*self.session.status_counts(e))
             if role == Qt.ItemDataRole.DecorationRole:

@@ -61,7 +61,8 @@ class ProjectSession(QObject):
     validation_changed = Signal()
     closed = Signal()
 
-    def __init__(self, store: ProjectStore, parent: QObject | None = None) -> None:
+    def __init__(self, store: ProjectStore, parent: QObject | None = None,
+                 background_above: int | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self.undo_stack = QUndoStack(self)
@@ -70,7 +71,13 @@ class ProjectSession(QObject):
         self.examples: list[Example] = repo.load_examples(store)
         self._id_index: dict[int, int] | None = None
         self.validator: Any = self._new_validator()
-        self.validator.reset(self.examples)
+        # Large projects are validated on a worker (see validate_in_background); until then the
+        # table shows "Checking…" and edits are queued for the fresh validator.
+        self.checking = background_above is not None and len(self.examples) > background_above
+        self._pending_changed: dict[int, Example] = {}
+        self._pending_removed: set[int] = set()
+        if not self.checking:
+            self.validator.reset(self.examples)
 
     # -- opening and closing ------------------------------------------------------------------
     @classmethod
@@ -79,10 +86,12 @@ class ProjectSession(QObject):
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], read_only: bool = False,
-             parent: QObject | None = None) -> ProjectSession:
+             parent: QObject | None = None, background_above: int | None = None) -> ProjectSession:
+        """Open a project; with ``background_above=N`` a project of more than N examples is validated
+        later by :meth:`validate_in_background` instead of before this returns."""
         store = ProjectStore.open(path, read_only=read_only)
         try:
-            return cls(store, parent)
+            return cls(store, parent, background_above)
         except BaseException:
             store.close()
             raise
@@ -117,6 +126,52 @@ class ProjectSession(QObject):
     # -- validation -----------------------------------------------------------------------------
     def _new_validator(self) -> Any:
         return IncrementalValidator(self.settings, self.settings.target, self.row_number)
+
+    def validate_in_background(self, runner: Any) -> None:
+        """Run the first full validation on a worker (a million rows take a while); the GUI stays live."""
+        if not self.checking:
+            return
+        settings = self.settings
+
+        def work(_token: Any, examples: list[Example]) -> Any:
+            v = IncrementalValidator(settings, settings.target)
+            v.reset(examples)
+            return v
+
+        runner.run(f"validate:{id(self)}", work, list(self.examples), on_result=self._validated)
+
+    def _validated(self, validator: Any) -> None:
+        if self.store.closed:
+            return
+        if self._pending_removed:
+            validator.remove(list(self._pending_removed))
+        if self._pending_changed:
+            alive = {e.id for e in self.examples}
+            validator.update([e for e in self._pending_changed.values() if e.id in alive])
+        if validator.settings is not self.settings:
+            validator.set_settings(self.settings, self.settings.target)
+        validator.row_of = self.row_number
+        self._pending_changed.clear()
+        self._pending_removed.clear()
+        self.validator = validator
+        self.checking = False
+        self.validation_changed.emit()
+
+    def _revalidate(self, changed: Sequence[Example]) -> None:
+        if self.checking:
+            for e in changed:
+                self._pending_changed[e.id] = e
+                self._pending_removed.discard(e.id)
+            return
+        self._revalidate(changed)
+
+    def _unvalidate(self, ids: Sequence[int]) -> None:
+        if self.checking:
+            for k in ids:
+                self._pending_changed.pop(k, None)
+                self._pending_removed.add(k)
+            return
+        self.validator.remove(ids)
 
     def status_counts(self, example: Example) -> tuple[int, int]:
         """(errors, warnings) for one example."""
@@ -172,7 +227,7 @@ class ProjectSession(QObject):
             setattr(e, f, v)
             touched[id(e)] = e
         changed = list(touched.values())
-        self.validator.update(changed)
+        self._revalidate(changed)
         self.examples_changed.emit(changed)
         self.validation_changed.emit()
 
@@ -191,7 +246,7 @@ class ProjectSession(QObject):
         self.rows_about_to_be_inserted.emit(index, len(examples))
         self.examples[index:index] = examples
         self.rows_inserted.emit(index, len(examples))
-        self.validator.update(list(examples))
+        self._revalidate(list(examples))
         self.validation_changed.emit()
         return list(positions)
 
@@ -215,7 +270,7 @@ class ProjectSession(QObject):
                 self.rows_about_to_be_removed.emit(first, count)
                 del self.examples[first:first + count]
                 self.rows_removed.emit(first, count)
-        self.validator.remove([e.id for _i, e in found])
+        self._unvalidate([e.id for _i, e in found])
         self.validation_changed.emit()
         return entries
 
@@ -246,7 +301,7 @@ class ProjectSession(QObject):
                 self.rows_about_to_be_inserted.emit(first, count)
                 self.examples[first:first] = chunk
                 self.rows_inserted.emit(first, count)
-        self.validator.update([e for _i, e, _p in entries])
+        self._revalidate([e for _i, e, _p in entries])
         self.validation_changed.emit()
 
     def swap(self, pairs: Sequence[tuple[int, int]]) -> None:
@@ -266,13 +321,14 @@ class ProjectSession(QObject):
         for i in slots:
             ex[i] = order[i]
         self.examples_changed.emit(list(before.values()))
-        self.validator.update(list(before.values()))
+        self._revalidate(list(before.values()))
         self.validation_changed.emit()
 
     def set_settings(self, settings: DatasetSettings) -> None:
         repo.save_settings(self.store, settings)
         self.settings = settings
-        self.validator.set_settings(settings, settings.target)
+        if not self.checking:  # otherwise applied when the background validation returns
+            self.validator.set_settings(settings, settings.target)
         self.settings_changed.emit(settings)
         self.validation_changed.emit()
 

@@ -27,6 +27,7 @@ from gemtune_desktop.services.console import ConsoleRequest, generate
 log = logging.getLogger(__name__)
 
 RETRY_STATUS = {408, 500, 502, 503, 504}
+FATAL_STATUS = {401, 403, 404}  # wrong credentials, no permission, no such model: every row would fail
 
 
 @dataclass(slots=True)
@@ -132,6 +133,16 @@ def _transient(exc: BaseException) -> bool:
                                          "ConnectionResetError", "WriteError", "ProtocolError")
 
 
+def _is_fatal(exc: BaseException) -> bool:
+    """Errors that would hit every row alike (sign-in, permission, unknown model, no API key): stop the run."""
+    from gemtune_desktop.core.errors import UserError
+
+    status = _status_of(exc)
+    if status is not None:
+        return status in FATAL_STATUS
+    return isinstance(exc, UserError)
+
+
 def call_with_retries(token: CancelToken, session: BackendSession, request: ConsoleRequest, policy: RetryPolicy,
                       gate: RateGate, stats: BatchStats, lock: threading.Lock) -> tuple[object, int]:
     """(ConsoleResult or the final exception, attempts)."""
@@ -169,7 +180,8 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
     """Run every item; ``on_row`` gets each outcome as soon as it is known. Returns the counts.
 
     On cancel, threads stop taking new items; calls already in flight finish (within the
-    timeout) and are reported, then :class:`Cancelled` is raised.
+    timeout) and are reported, then :class:`Cancelled` is raised. An error that would hit
+    every row (sign-in refused, no permission, unknown model) stops the run and is raised.
     """
     from gemtune_desktop.services.errors import describe
 
@@ -181,9 +193,11 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
     total = len(items)
     started = time.perf_counter()
 
+    fatal: list[BaseException] = []
+
     def next_item() -> EvalItem | None:
         with lock:
-            return pending.pop() if pending and not token.cancelled else None
+            return pending.pop() if pending and not token.cancelled and not fatal else None
 
     def worker() -> None:
         while (item := next_item()) is not None:
@@ -194,6 +208,10 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
             except Cancelled:
                 return
             outcome = EvalOutcome(item.example_id, item.slot, item.prompt, item.expected, attempts=attempts)
+            if isinstance(result, BaseException) and _is_fatal(result):
+                with lock:
+                    fatal.append(result)
+                return
             if isinstance(result, BaseException):
                 err = describe(result)
                 outcome.error = err.message
@@ -218,6 +236,8 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
         for f in futures:
             f.result()
     stats.elapsed_s = time.perf_counter() - started
+    if fatal:
+        raise describe(fatal[0])
     if token.cancelled:
         stats.cancelled = True
         raise Cancelled()

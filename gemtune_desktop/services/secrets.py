@@ -157,8 +157,8 @@ class SecretStore:
         if thread.is_alive():
             self._hung = KeyringUnavailable(
                 "The system keychain did not answer.",
-                "It may be waiting for an unlock prompt. Keep the secret for this session only, or restart "
-                "GemTune after unlocking the keychain.", detail=f"no answer within {self.timeout_s:g} s")
+                "It may be waiting for an unlock prompt: answer it and try again, or keep the secret for this "
+                "session only.", detail=f"no answer within {self.timeout_s:g} s")
             self._hung_thread = thread
             log.warning("keyring call did not answer within %.1f s", self.timeout_s)
             raise self._hung

@@ -40,6 +40,7 @@ EXPORT_FORMATS = (  # (fmt, label, extension)
 IMPORT_PURPOSE = "dataset:import"
 EXPORT_PURPOSE = "dataset:export"
 UNTITLED = "Untitled"
+BACKGROUND_ABOVE = 20_000  # larger projects are validated on a worker after opening
 
 
 class ProjectFiles:
@@ -89,7 +90,7 @@ class ProjectFiles:
         last = self.ctx.settings.get(S.LAST_PROJECT)
         if last and Path(last).is_file():
             try:
-                self.tab.set_session(ProjectSession.open(last))
+                self.tab.set_session(ProjectSession.open(last, background_above=BACKGROUND_ABOVE))
                 return
             except UserError as exc:
                 log.info("last project not reopened: %s", exc.message)
@@ -104,7 +105,8 @@ class ProjectFiles:
         for n in range(1, 50):
             path = folder / (f"{UNTITLED}.gemtune" if n == 1 else f"{UNTITLED} {n}.gemtune")
             try:
-                session = ProjectSession.open(path) if path.exists() else ProjectSession.create(path)
+                session = (ProjectSession.open(path, background_above=BACKGROUND_ABOVE) if path.exists()
+                           else ProjectSession.create(path))
             except UserError:
                 continue
             self.tab.set_session(session)
@@ -126,7 +128,7 @@ class ProjectFiles:
         if current is not None and current.path.resolve() == path.resolve():
             return True
         try:
-            session = ProjectSession.open(path)
+            session = ProjectSession.open(path, background_above=BACKGROUND_ABOVE)
         except UserError as exc:
             self.tab.show_error(exc)
             return False

@@ -138,6 +138,10 @@ class FindingsPanel(QWidget):
             self.summary.setText("No project open.")
             self.counts_changed.emit(0, 0)
             return
+        if s.checking:
+            self.model.set_findings(s, [])
+            self.summary.setText("Checking the examples… (a large project takes a moment; you can keep working)")
+            return
         findings = list(s.validator.all_findings())
         self.model.set_findings(s, findings)
         counts = {"error": 0, "warning": 0, "info": 0}

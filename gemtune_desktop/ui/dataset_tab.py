@@ -303,6 +303,8 @@ class DatasetTab(QWidget):
         self._update_title()
         if session is not None and session.examples:
             self.table.setCurrentIndex(self.model.index(0, Column.INPUT))
+        if session is not None and session.checking:
+            session.validate_in_background(self.ctx.runner)
         self.ctx.set_project(session)
 
     def _update_title(self) -> None:

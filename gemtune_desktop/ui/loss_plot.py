@@ -12,6 +12,7 @@ Lines differ by dash pattern as well as colour (training solid, validation dashe
 from __future__ import annotations
 
 import csv
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from gemtune_desktop.core.loss import (
     LossSeries,
     ema,
     epoch_boundaries,
-    epoch_of,
+    epochs_from_steps,
     to_csv_rows,
 )
 
@@ -209,7 +210,12 @@ class LossPlot(QWidget):
 
     # -- drawing ------------------------------------------------------------------------------
     def redraw_if_changed(self) -> bool:
-        """Push changed curves to pyqtgraph; the throttle timer calls this at most REDRAW_HZ times a second."""
+        """Push changed curves to pyqtgraph; the throttle timer calls this at most REDRAW_HZ times a second.
+
+        With very long curves an update costs more, so the timer slows down to keep the
+        plot's share of the GUI thread under about a fifth.
+        """
+        started = time.perf_counter()
         changed = False
         for job_id in self._order:
             job = self._jobs[job_id]
@@ -227,6 +233,8 @@ class LossPlot(QWidget):
                     job.epochs_drawn = train.series.revision
         if changed:
             self._update_empty()
+            spent_ms = (time.perf_counter() - started) * 1000.0
+            self._timer.setInterval(max(int(1000 / REDRAW_HZ), min(2000, int(5 * spent_ms))))
             self.redrawn.emit()
         return changed
 
@@ -253,7 +261,8 @@ class LossPlot(QWidget):
             if curve.smooth_item is not None:
                 self.plot_item.removeItem(curve.smooth_item)
                 curve.smooth_item = None
-        curve.item.setData(x, y, connect="finite")
+        # Stored points are always finite (NaN/inf are dropped on arrival); only log scale makes gaps.
+        curve.item.setData(x, y, connect="finite" if self.log_y else "all", skipFiniteCheck=not self.log_y)
 
     def _draw_epoch_lines(self, job: _Job, series: LossSeries) -> None:
         """Mark where each epoch ends; only the points added since the last call are scanned."""
@@ -261,8 +270,11 @@ class LossPlot(QWidget):
         if n < job.scanned:  # the series was rewritten: start over
             self._clear_epoch_lines(job)
         start = max(0, job.scanned - 1)
-        epochs = epoch_of(series, job.steps_per_epoch)
-        bounds = epoch_boundaries(series.steps[start:], epochs[start:])
+        tail_steps = series.steps[start:]
+        tail_epochs = series.epochs[start:]
+        if np.isnan(tail_epochs).all():  # the service gave steps only: derive epochs from the plan
+            tail_epochs = epochs_from_steps(tail_steps, job.steps_per_epoch)
+        bounds = epoch_boundaries(tail_steps, tail_epochs)
         job.scanned = n
         pen = QPen(QColor("#777777"))
         pen.setStyle(Qt.PenStyle.DotLine)

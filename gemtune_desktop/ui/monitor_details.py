@@ -166,6 +166,10 @@ class AdvicePanel(_Clearable):
 def _base_settings(job: JobRecord) -> dict[str, Any]:
     """The job's own settings, as the starting point of a re-run."""
     settings: dict[str, Any] = dict(job.hyperparameters)
+    settings.pop("tuned_model_id", None)  # a re-run gets a new id
+    for service_key, form_key in (("epoch_count", "epochs"),):  # names as the service reports them
+        if service_key in settings:
+            settings.setdefault(form_key, settings.pop(service_key))
     if job.base_model:
         settings.setdefault("base_model", job.base_model)
     if job.display_name:

@@ -103,7 +103,8 @@ def test_mutated_files_never_crash_the_import(tmp_path: Path, fmt: str) -> None:
 
 @pytest.mark.slow
 @FUZZ
-@given(data=st.binary(max_size=2048), suffix=st.sampled_from(["csv", "tsv", "json", "jsonl", "xlsx", "dat"]))
+@given(data=st.binary(max_size=2048),
+       suffix=st.sampled_from(["csv", "tsv", "json", "jsonl", "xlsx", "gemtune", "dat"]))
 def test_random_bytes_never_crash_the_import(tmp_path: Path, data: bytes, suffix: str) -> None:
     check_outcome(write(tmp_path, f"random.{suffix}", data))
 

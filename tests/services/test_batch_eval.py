@@ -105,6 +105,19 @@ def test_a_request_error_is_recorded_on_its_row(sandbox: Any, sandbox_session: A
     assert len(failed) == 1 and "refused as invalid" in failed[0].error
 
 
+def test_an_unknown_model_stops_the_run_with_a_plain_message(sandbox: Any, sandbox_session: Any) -> None:
+    from gemtune_desktop.core.errors import UserError
+
+    session = sandbox_session(Backend.AGENT_PLATFORM)
+    work = [EvalItem(i, 0, "no-such-model", f"q{i}", "a") for i in range(40)]
+    got: list[EvalOutcome] = []
+    with pytest.raises(UserError) as info:
+        run_batch(CancelToken(), session, work, GenerationSettings(), SafetySettings(), got.append, concurrency=2,
+                  policy=FAST)
+    assert info.value.message.startswith("Not found.")
+    assert len(generate_bodies(sandbox)) <= 2, "the run stopped instead of failing every row"
+
+
 def test_rate_gate_holds_everyone_until_released() -> None:
     gate = RateGate()
     gate.hold(0.0)

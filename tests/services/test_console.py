@@ -177,6 +177,27 @@ def test_tuned_endpoint_and_checkpoint_answer_on_the_serving_location(sandbox: A
     assert streamed.text == "Pet 3 is allowed with consent." == "".join(pieces)
 
 
+def test_gemini_api_tuned_model_answers(sandbox: Any, sandbox_session: Any) -> None:
+    from gemtune_desktop.core.cancel import CancelToken
+    from gemtune_desktop.sandbox import catalog
+
+    session = sandbox_session(Backend.GEMINI_API)
+    examples = [{"textInput": f"Refund order {i}?", "output": f"Refund {i} approved."} for i in range(20)]
+    body = {"displayName": "refunds", "baseModel": catalog.GEMINI_TUNABLE[0],
+            "tuningTask": {"hyperparameters": {"epochCount": 1, "batchSize": 4},
+                           "trainingData": {"examples": {"examples": examples}}}}
+    op = session.rest("POST", "tunedModels", body=body)
+    name = op["metadata"]["tunedModel"] if "metadata" in op else op["name"].split("/operations")[0]
+    token = CancelToken()
+    for _ in range(600):
+        if session.rest("GET", name).get("state") == "ACTIVE":
+            break
+        token.wait(0.05)
+    result = generate(None, session, ConsoleRequest(model=name, prompt="Refund order 4?"))
+    assert result.text == "Refund 4 approved."
+    assert generate_bodies_paths(sandbox)[-1] == f"/v1beta/{name}:generateContent"
+
+
 def generate_bodies_paths(sandbox: Any) -> list[str]:
     return [str(_field(r, "path")) for r in list(sandbox.requests) if "enerateContent" in str(_field(r, "path"))]
 

@@ -18,7 +18,7 @@ from gemtune_desktop.core.project import examples_repo as repo
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.dataset_model import Column
 from gemtune_desktop.qtcore.project_session import ProjectSession
-from gemtune_desktop.qtcore.undo import InsertRowsCommand
+from gemtune_desktop.qtcore.undo import InsertRowsCommand, RemoveRowsCommand
 from gemtune_desktop.ui.dataset_clipboard import parse_tsv, to_tsv
 from gemtune_desktop.ui.dataset_tab import DatasetTab
 
@@ -304,3 +304,28 @@ def test_new_project_and_close_back_to_untitled(tab: DatasetTab, tmp_path: Path)
     tab.files.close_project()
     assert tab.session.path.name == "Untitled.gemtune" and len(tab.session.examples) == 1
     QApplication.processEvents()
+
+
+def test_large_project_opens_at_once_and_is_checked_in_the_background(tab: DatasetTab, qtbot: Any,
+                                                                      tmp_path: Path) -> None:
+    from gemtune_desktop.core.project.store import ProjectStore
+    from gemtune_desktop.ui.dataset_files import BACKGROUND_ABOVE
+
+    path = tmp_path / "large.gemtune"
+    store = ProjectStore.create(path)
+    n = BACKGROUND_ABOVE + 500
+    exs = [Example(f"Question number {i}", f"Answer {i}") for i in range(n)]
+    exs[10].output = ""
+    repo.insert(store, exs, [float(i) for i in range(n)])
+    store.close()
+    assert tab.files.open_project(path)
+    s = tab.session
+    assert s.checking and tab.model.data(tab.model.index(10, Column.STATUS)) == "Checking…"
+    # edits made while the check runs are not lost from validation
+    assert tab.model.setData(tab.model.index(20, Column.OUTPUT), "")
+    tab.session.undo_stack.push(RemoveRowsCommand(s, [s.examples[30]]))
+    qtbot.waitUntil(lambda: not s.checking, timeout=60000)
+    assert s.status_counts(s.examples[10])[0] >= 1
+    assert s.status_counts(s.examples[20])[0] >= 1
+    assert s.status_counts(s.examples[21]) == (0, 0)
+    assert "error" in tab.model.data(tab.model.index(20, Column.STATUS))

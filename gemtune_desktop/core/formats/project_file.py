@@ -70,8 +70,12 @@ def read_project(path: Path) -> ImportResult:
             if "locked" in msg:
                 raise DatasetReadError(f"{path.name} is busy in another window.",
                                        "Close it there, or try again in a moment.") from None
-            raise DatasetReadError(f"{path.name} is not a readable GemTune project ({msg}).",
-                                   "Open it in GemTune Desktop, which can repair or migrate it.") from None
+            if "no such table" in msg:
+                raise DatasetReadError(f"{path.name} is an SQLite database but not a GemTune project ({msg}).",
+                                       "Choose a .gemtune project or a dataset file.") from None
+            raise DatasetReadError(f"{path.name} is not a GemTune project, or the file is damaged ({msg}).",
+                                   "Choose a .gemtune project or a dataset file; restore a damaged project from "
+                                   "the backup beside it.") from None
     finally:
         conn.close()
     settings = settings_from_rows({str(k): str(v) for k, v in settings_rows.items()})
