@@ -20,7 +20,8 @@ import pytest
 pytest_plugins = ["tests.helpers.sandbox_fixture"]
 
 # A desktop-sized virtual screen (the offscreen default is 800×600, smaller than the window).
-os.environ["QT_QPA_PLATFORM"] = "offscreen:configfile=" + str(Path(__file__).parent / "helpers" / "offscreen-screen.json")
+_SCREEN = Path(__file__).parent / "helpers" / "offscreen-screen.json"
+os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
 os.environ["QT_API"] = "pyside6"
 os.environ.setdefault("QT_SCALE_FACTOR", "1")
 os.environ["GEMTUNE_NO_WELCOME"] = "1"  # the first-run welcome only in tests/ui/test_first_run.py
