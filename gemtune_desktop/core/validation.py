@@ -396,10 +396,7 @@ def _length_bounds(lengths: list[int]) -> OutlierBounds | None:
     """Outlier bounds over many lengths, computed on their distinct values (few) rather than all rows."""
     if len(lengths) < OUTLIER_MIN_EXAMPLES:
         return None
-    distinct = Counter(lengths)
-    if len(distinct) * 4 > len(lengths):
-        return OutlierBounds.from_lengths(lengths)
-    return OutlierBounds.from_counts(distinct)
+    return OutlierBounds.from_counts(Counter(lengths))
 
 
 def validate(examples: Sequence[Example], settings: DatasetSettings, target: Target | str,
@@ -542,7 +539,8 @@ class IncrementalValidator:
 
     Per-example findings are cached by example id; duplicates use a hash index from input text to ids;
     label, preamble and length-outlier findings are derived on demand from counters and from outlier
-    bounds computed at :meth:`reset` (re-computed on the next reset or settings change). Examples must
+    bounds, re-computed (O(n)) only when the dataset has grown or shrunk by a tenth since, so their cost is
+    amortised over many edits. Examples must
     carry distinct ids. ``row_of(id)`` (optional) gives the current 1-based row of an id, so messages
     and ``Finding.row`` name rows as they are now; ``related`` holds example ids.
     Near duplicates are not tracked here: run :func:`near_duplicates` as a separate pass.
@@ -569,6 +567,7 @@ class IncrementalValidator:
         self._train_bytes = 0
         self._all_bytes = 0
         self._bounds: OutlierBounds | None = None
+        self._bounds_n = 0  # dataset size when the bounds were computed
         self._outliers: set[int] = set()
 
     # -- editing --
@@ -629,11 +628,24 @@ class IncrementalValidator:
         else:
             train = [i for i, sp in enumerate(splits) if sp is Split.TRAIN]
             self._train_bytes = _utf8_total(inputs[i] for i in train) + _utf8_total(outputs[i] for i in train)
-        self._bounds = _length_bounds(lengths[1])
+        self._set_bounds(ids, lengths[1])
+
+    def _set_bounds(self, ids: list[int], out_lengths: list[int]) -> None:
+        self._bounds = _length_bounds(out_lengths)
+        self._bounds_n = len(ids)
+        self._outliers = set()
         if self._bounds is not None:
-            odd = {n for n in set(lengths[1]) if self._bounds.message(n)}
+            odd = {n for n in set(out_lengths) if self._bounds.message(n)}
             if odd:
-                self._outliers = {ids[i] for i in _flagged(map(odd.__contains__, lengths[1]))}
+                self._outliers = {ids[i] for i in _flagged(map(odd.__contains__, out_lengths))}
+
+    def _maybe_refresh_bounds(self) -> None:
+        """Recompute the outlier bounds once the dataset has grown or shrunk by a tenth since they were computed
+        (O(n), so amortised over at least n/10 edits); until then edits are judged against the old bounds."""
+        n = len(self._rows)
+        if abs(n - self._bounds_n) * 10 >= max(self._bounds_n, OUTLIER_MIN_EXAMPLES):
+            ids = list(self._rows)
+            self._set_bounds(ids, [len(rec[1]) for rec in self._rows.values()])
 
     def set_settings(self, settings: DatasetSettings, target: Target | str) -> None:
         """Switch preamble/system instruction/target: re-validates everything (O(n))."""
@@ -647,11 +659,13 @@ class IncrementalValidator:
             if e.id in self._rows:
                 self._remove(e.id)
             self._add(e.id, e.input, e.output, e.split)
+        self._maybe_refresh_bounds()
 
     def remove(self, ids: Iterable[int]) -> None:
         for rid in ids:
             if rid in self._rows:
                 self._remove(rid)
+        self._maybe_refresh_bounds()
 
     def _add(self, rid: int, inp: str, out: str, split: Split, check: bool = True) -> None:
         self._rows[rid] = (inp, out, split)

@@ -163,7 +163,7 @@ class ProjectSession(QObject):
                 self._pending_changed[e.id] = e
                 self._pending_removed.discard(e.id)
             return
-        self._revalidate(changed)
+        self.validator.update(changed)
 
     def _unvalidate(self, ids: Sequence[int]) -> None:
         if self.checking:

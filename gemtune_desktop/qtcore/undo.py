@@ -170,5 +170,5 @@ class SettingsCommand(QUndoCommand):
 
 
 def copy_settings(s: DatasetSettings) -> DatasetSettings:
-    return DatasetSettings(s.preamble, s.system_instruction, s.target, s.split_seed, tuple(s.split_ratios),
+    return DatasetSettings(s.preamble, s.system_instruction, s.target, s.split_seed, s.split_ratios,
                            dict(s.extra))

@@ -129,8 +129,10 @@ def retry_after_s(exc: BaseException) -> float | None:
 
 def _transient(exc: BaseException) -> bool:
     name = type(exc).__name__
+    # An unreadable (malformed) answer is transient too: generateContent is safe to send again (issue 7).
     return "Timeout" in name or name in ("ConnectError", "ReadError", "RemoteProtocolError", "ConnectionError",
-                                         "ConnectionResetError", "WriteError", "ProtocolError")
+                                         "ConnectionResetError", "WriteError", "ProtocolError",
+                                         "JSONDecodeError", "UnknownApiResponseError")
 
 
 def _is_fatal(exc: BaseException) -> bool:

@@ -224,7 +224,9 @@ def _submit_agent_platform(token: CancelToken | None, session: BackendSession, r
     def find() -> SubmitResult | None:
         return _find_agent_platform_job(client, request, started)
 
-    result = _with_retries(token, policy, outcome, create, find, "Agent Platform")
+    # A create that timed out may still be carried out by the service, and Agent Platform has no
+    # idempotency key: never send it again, only look for it (reliability fix, issue 7).
+    result = _with_retries(token, policy, outcome, create, find, "Agent Platform", resend_after_timeout=False)
     result.train_uri = uris["train.jsonl"]
     result.validation_uri = uris.get("validation.jsonl", "")
     result.request = call
@@ -327,8 +329,12 @@ def _submit_gemini_api(token: CancelToken | None, session: BackendSession, reque
 # -- shared ---------------------------------------------------------------------------------
 def _with_retries(token: CancelToken | None, policy: RetryPolicy, outcome: SubmitOutcome,
                   create: Callable[[], SubmitResult], find: Callable[[], SubmitResult | None],
-                  where: str) -> SubmitResult:
-    """Call ``create``; on a busy answer look for the job (``find``) before trying again."""
+                  where: str, resend_after_timeout: bool = True) -> SubmitResult:
+    """Call ``create``; on a busy answer look for the job (``find``) before trying again.
+
+    With ``resend_after_timeout=False`` a create that timed out is not sent again (the service may
+    still be creating the job): the job is looked for a few times, else the user is told to check.
+    """
     last: UserError | None = None
     for attempt in range(1, policy.attempts + 1):
         if attempt > 1:
@@ -353,6 +359,8 @@ def _with_retries(token: CancelToken | None, policy: RetryPolicy, outcome: Submi
             return result
         except Exception as exc:
             err = _explain(exc)
+            if not resend_after_timeout and _timed_out(err):
+                return _find_after_timeout(token, policy, find, err, where)
             if not _retryable(err) or attempt == policy.attempts:
                 if attempt > 1 and _retryable(err):
                     raise UserError(f"{where} stayed busy after {attempt} attempts. {err.message}",
@@ -362,6 +370,25 @@ def _with_retries(token: CancelToken | None, policy: RetryPolicy, outcome: Submi
             log.info("submit attempt %d failed (%s); retrying", attempt, err.detail or err.message)
             last = err
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _timed_out(err: UserError) -> bool:
+    return "Timeout" in (err.detail or "") or err.message.startswith("The service did not answer in time")
+
+
+def _find_after_timeout(token: CancelToken | None, policy: RetryPolicy, find: Callable[[], SubmitResult | None],
+                        err: UserError, where: str) -> SubmitResult:
+    """After a timed-out create: look for the job a few times; never send the create again."""
+    for attempt in range(1, policy.attempts + 1):
+        _sleep(token, policy.delay(attempt, None))
+        found = _safe_find(find)
+        if found is not None:
+            found.attempts = attempt
+            found.recovered = True
+            return found
+    raise UserError(f"{where} did not confirm the new tuning job in time; it may still start.",
+                    "Look in the Monitor tab's list of jobs on the service before starting it again, so it "
+                    "is not started twice.", detail=err.detail, retryable=False) from None
 
 
 def _safe_find(find: Callable[[], SubmitResult | None]) -> SubmitResult | None:

@@ -91,9 +91,9 @@ class FindReplaceDialog(QDialog):
         checks = QHBoxLayout()
         for c in (self.in_input, self.in_output, self.match_case, self.selection_only):
             checks.addWidget(c)
-        self.result = QLabel(self)
-        self.result.setObjectName("findResult")
-        self.result.setWordWrap(True)
+        self.result_label = QLabel(self)
+        self.result_label.setObjectName("findResult")
+        self.result_label.setWordWrap(True)
         buttons = QHBoxLayout()
         self.next_button = QPushButton("Find &Next", self)
         self.next_button.setDefault(True)
@@ -109,7 +109,7 @@ class FindReplaceDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(checks)
-        layout.addWidget(self.result)
+        layout.addWidget(self.result_label)
         layout.addLayout(buttons)
 
     def fields(self) -> list[str]:
@@ -251,11 +251,11 @@ class ColumnMappingDialog(QDialog):
         self.table.setAccessibleName("Preview of the first rows of the file")
         self.table.setHorizontalHeaderLabels([c or "(unnamed)" for c in self.columns])
         for r, row in enumerate(rows):
-            for c, value in enumerate(list(row)[:len(self.columns)]):
+            for col, value in enumerate(list(row)[:len(self.columns)]):
                 text = "" if value is None else str(value)
                 item = QTableWidgetItem(text[:200].replace("\n", " ⏎ "))
                 item.setToolTip(text[:2000])
-                self.table.setItem(r, c, item)
+                self.table.setItem(r, col, item)
         self.table.setWordWrap(False)
         self.problem = QLabel(self)
         self.problem.setWordWrap(True)

@@ -379,8 +379,9 @@ class ProjectFiles:
 
     @staticmethod
     def format_for(path: Path) -> str:
-        ext = path.suffix.lower().lstrip(".")
-        return ext if ext in ("csv", "tsv", "xlsx", "jsonl", "json") else "jsonl"
+        from gemtune_desktop.core.formats import format_for_suffix
+
+        return format_for_suffix(path) or "jsonl"
 
     def upload_format(self) -> str:
         from gemtune_desktop.services.connections import Backend

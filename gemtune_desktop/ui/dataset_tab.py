@@ -158,7 +158,8 @@ class DatasetTab(QWidget):
         self.findings.jump_requested.connect(self.jump_to)
         self.findings.counts_changed.connect(self._findings_counted)
         self.stats_host = QWidget(self.side)
-        QVBoxLayout(self.stats_host).setContentsMargins(0, 0, 0, 0)
+        self.stats_layout = QVBoxLayout(self.stats_host)
+        self.stats_layout.setContentsMargins(0, 0, 0, 0)
         self.stats_panel: Any = None
         self.side.addTab(self.detail, "Example")
         self.side.addTab(self.settings_panel, "Preamble")
@@ -642,9 +643,9 @@ class DatasetTab(QWidget):
             r = (start + k) % n
             if matches(self.model.example_at(r), find, fields, case):
                 self.select_list_indices([self.model.list_index(r)], Column.INPUT)
-                d.result.setText(f"Found in row {self.model.list_index(r) + 1:,}.")
+                d.result_label.setText(f"Found in row {self.model.list_index(r) + 1:,}.")
                 return True
-        d.result.setText(f"“{find}” was not found." if find else "Type the text to find.")
+        d.result_label.setText(f"“{find}” was not found." if find else "Type the text to find.")
         return False
 
     def replace_all(self) -> int:
@@ -659,11 +660,11 @@ class DatasetTab(QWidget):
             [self.model.example_at(r) for r in range(self.model.rowCount())]
         changes = plan_replace(pool, find, repl, d.fields(), d.match_case.isChecked())
         if not changes:
-            d.result.setText(f"“{find}” was not found." if find else "Type the text to find.")
+            d.result_label.setText(f"“{find}” was not found." if find else "Type the text to find.")
             return 0
         self.detail.flush()
         if self.push(SetFieldsCommand(s, changes, f"Replace “{find}” with “{repl}”")):
-            d.result.setText(f"Replaced in {len(changes):,} cell" + ("s" if len(changes) != 1 else "") +
+            d.result_label.setText(f"Replaced in {len(changes):,} cell" + ("s" if len(changes) != 1 else "") +
                              ". Undo (Ctrl+Z) puts them back.")
         return len(changes)
 
@@ -707,7 +708,7 @@ class DatasetTab(QWidget):
             from gemtune_desktop.ui.dataset_stats import StatsPanel
 
             self.stats_panel = StatsPanel(self.ctx.runner, self.stats_host)
-            self.stats_host.layout().addWidget(self.stats_panel)
+            self.stats_layout.addWidget(self.stats_panel)
             self.stats_panel.set_session(self.session)
 
     # -- files (delegated) --------------------------------------------------------------------

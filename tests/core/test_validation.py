@@ -316,3 +316,14 @@ def test_incremental_edit_cost_does_not_grow_with_the_dataset() -> None:
         finally:
             R.text_issues = original  # type: ignore[assignment]
         assert calls == ["input", "output"]
+
+
+def test_incremental_outliers_appear_in_a_dataset_built_row_by_row() -> None:
+    v = IncrementalValidator(DatasetSettings(), AGENT)
+    v.reset([])
+    for i, e in enumerate(varied(60), start=1):
+        e.id = i
+        v.update([e])
+    v.update([Example("Ticket 61: a question", ("A long essay. " * 60).strip(), id=61)])
+    assert [f.rule for f in v.findings_for(61)] == ["output-length-outlier"]
+    assert v.counts()["warning"] == 2  # the outlier and "fewer than 100 examples"

@@ -191,7 +191,7 @@ def test_find_and_replace_then_undo(tab: DatasetTab) -> None:
     assert tab.find_next()
     d.replace_button.click()
     assert all(o.startswith("Reply ") for _i, o in stored(tab))
-    assert "5 cells" in d.result.text()
+    assert "5 cells" in d.result_label.text()
     tab.undo_action.trigger()
     assert all(o.startswith("Answer ") for _i, o in stored(tab))
 
@@ -329,3 +329,26 @@ def test_large_project_opens_at_once_and_is_checked_in_the_background(tab: Datas
     assert s.status_counts(s.examples[20])[0] >= 1
     assert s.status_counts(s.examples[21]) == (0, 0)
     assert "error" in tab.model.data(tab.model.index(20, Column.STATUS))
+
+
+@pytest.mark.parametrize("fmt, name", [("csv", "out.csv"), ("xlsx", "out.xlsx"), ("jsonl", "out.jsonl"),
+                                       ("agent-platform", "ap.jsonl")])
+def test_export_round_trips_through_import(tab: DatasetTab, qtbot: Any, tmp_path: Path, fmt: str, name: str) -> None:
+    from gemtune_desktop.core.formats import read_dataset
+
+    fill(tab, 4)
+    tab.model.setData(tab.model.index(1, Column.INPUT), "multi\nline, with comma")
+    tab.model.setData(tab.model.index(2, Column.OUTPUT), 'quote " inside')
+    dest = tmp_path / name
+    assert tab.files.export_to(dest, fmt)
+    qtbot.waitUntil(lambda: dest.exists() and not tab.ctx.runner.is_running("dataset:export"), timeout=20000)
+    back = read_dataset(dest)
+    assert [e.output for e in back.examples] == [e.output for e in tab.session.examples]
+    assert len(back.examples) == 4
+
+
+def test_upload_form_follows_the_active_connection(tab: DatasetTab) -> None:
+    from gemtune_desktop.services.connections import Backend
+
+    expected = "agent-platform" if tab.ctx.connections.profile.backend is Backend.AGENT_PLATFORM else "jsonl"
+    assert tab.files.upload_format() == expected
