@@ -354,10 +354,14 @@ def _candidate_rows(inputs: list[str], outputs: list[str], lengths: tuple[list[i
         if limit is not None and lens and max(lens) > limit:
             rows.update(_flagged(map(limit.__lt__, lens)))
         if clean is None:
-            # every character _CONTROL matches is non-printable, and every _MOJIBAKE match holds one of these
+            # every character _CONTROL matches is non-printable, and every _MOJIBAKE match holds one of the
+            # (non-ASCII) markers, so only non-ASCII texts are searched for them
             rows.update(_flagged(map(operator.not_, map(str.isprintable, col))))
-            for ch in R.MOJIBAKE_MARKERS:
-                rows.update(_flagged(map(operator.contains, col, repeat(ch))))
+            wide = _flagged(map(operator.not_, map(str.isascii, col)))
+            if wide:
+                texts = [col[i] for i in wide]
+                for ch in R.MOJIBAKE_MARKERS:
+                    rows.update(wide[k] for k in _flagged(map(operator.contains, texts, repeat(ch))))
     if clean is not None:
         if len(clean) != n:
             return list(range(n))
@@ -553,7 +557,11 @@ class IncrementalValidator:
         self._clear()
 
     def _clear(self) -> None:
-        self._rows: dict[int, tuple[str, str, Split]] = {}
+        # id → input / output, and the split of ids not in train: dicts of strings, which (unlike one tuple per
+        # row) the garbage collector never has to walk
+        self._rows: dict[int, str] = {}
+        self._outs: dict[int, str] = {}
+        self._split_of: dict[int, Split] = {}
         self._static: dict[int, list[Finding]] = {}
         self._static_counts: Counter[str] = Counter()
         # input text → id, or → [ids] in the order added when several examples share it
@@ -579,7 +587,10 @@ class IncrementalValidator:
         inputs = list(map(_get_input, rows))
         outputs = list(map(_get_output, rows))
         splits = list(map(_get_split, rows))
-        self._rows = dict(zip(ids, zip(inputs, outputs, splits, strict=True), strict=True))
+        self._rows = dict(zip(ids, inputs, strict=True))
+        self._outs = dict(zip(ids, outputs, strict=True))
+        self._split_of = {rid: sp for rid, sp in zip(ids, splits, strict=True) if sp is not Split.TRAIN} \
+            if splits.count(Split.TRAIN) != len(splits) else {}
         if len(self._rows) != len(rows):
             raise ValueError("IncrementalValidator needs distinct example ids")
         lengths = (list(map(len, inputs)), list(map(len, outputs)))
@@ -645,13 +656,14 @@ class IncrementalValidator:
         n = len(self._rows)
         if abs(n - self._bounds_n) * 10 >= max(self._bounds_n, OUTLIER_MIN_EXAMPLES):
             ids = list(self._rows)
-            self._set_bounds(ids, [len(rec[1]) for rec in self._rows.values()])
+            self._set_bounds(ids, list(map(len, self._outs.values())))
 
     def set_settings(self, settings: DatasetSettings, target: Target | str) -> None:
         """Switch preamble/system instruction/target: re-validates everything (O(n))."""
-        rows = list(self._rows.items())
+        rows = [Example(i, self._outs[rid], self._split_of.get(rid, Split.TRAIN), id=rid)
+                for rid, i in self._rows.items()]
         self.settings, self.target = settings, Target(target)
-        self.reset(Example(i, o, s, id=rid) for rid, (i, o, s) in rows)
+        self.reset(rows)
 
     def update(self, changed: Iterable[Example]) -> None:
         """Re-validate examples that were added or edited."""
@@ -668,7 +680,10 @@ class IncrementalValidator:
         self._maybe_refresh_bounds()
 
     def _add(self, rid: int, inp: str, out: str, split: Split, check: bool = True) -> None:
-        self._rows[rid] = (inp, out, split)
+        self._rows[rid] = inp
+        self._outs[rid] = out
+        if split is not Split.TRAIN:
+            self._split_of[rid] = split
         issues = row_issues(inp, out, self.target, self.settings.system_instruction) if check else None
         if issues:
             found = [_find(rule, sev, msg, None, None, field, rid) for rule, sev, msg, field in issues]
@@ -702,7 +717,9 @@ class IncrementalValidator:
             self._outliers.add(rid)
 
     def _remove(self, rid: int) -> None:
-        inp, out, split = self._rows.pop(rid)
+        inp = self._rows.pop(rid)
+        out = self._outs.pop(rid)
+        split = self._split_of.pop(rid, Split.TRAIN)
         found = self._static.pop(rid, None)
         if found:
             self._static_counts.subtract(f.severity.value for f in found)
@@ -734,15 +751,15 @@ class IncrementalValidator:
 
     def findings_for(self, example_id: int) -> list[Finding]:
         """Every finding about one example (empty for unknown ids)."""
-        rec = self._rows.get(example_id)
-        if rec is None:
+        inp = self._rows.get(example_id)
+        if inp is None:
             return []
-        inp, out, _ = rec
+        out = self._outs[example_id]
         found = list(self._static.get(example_id, ()))
         group = self._by_input.get(inp)
         if isinstance(group, list) and group[0] != example_id:
             first = group[0]
-            conflicting = self._rows[first][1] != out
+            conflicting = self._outs[first] != out
             found.append(_find(R.CONFLICT if conflicting else R.DUPLICATE, "warning",
                                dup_message(self._name(first), conflicting), None, None, "input", example_id,
                                (first,)))

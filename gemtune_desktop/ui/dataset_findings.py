@@ -70,6 +70,8 @@ class FindingsModel(QAbstractTableModel):
             return f.severity.label
         if role == Qt.ItemDataRole.DecorationRole:
             return None
+        if col == 2 and role == Qt.ItemDataRole.ToolTipRole:
+            return f.message
         if col == 1:
             if role == Qt.ItemDataRole.ToolTipRole:
                 return "Whole dataset" if f.example_id is None and f.row is None else "Click to go to this example"
@@ -144,6 +146,8 @@ class FindingsPanel(QWidget):
             return
         findings = list(s.validator.all_findings())
         self.model.set_findings(s, findings)
+        if len(findings) <= 300:  # show whole messages; for long lists the tooltip has them
+            self.view.resizeRowsToContents()
         counts = {"error": 0, "warning": 0, "info": 0}
         for f in findings:
             counts[f.severity.value] = counts.get(f.severity.value, 0) + 1

@@ -108,6 +108,20 @@ def _check_size(path: Path, max_bytes: int) -> int:
     return size
 
 
+def _refuse_binary_early(path: Path) -> None:
+    """Refuse a binary file from its first 64 KiB, before a large one is read into memory (issue 7).
+
+    The same test ``encoding.decode`` applies to the same bytes, so the outcome does not change, only its cost.
+    """
+    from gemtune_desktop.core.formats.encoding import bom_encoding, looks_binary
+
+    with open(path, "rb") as f:
+        head = f.read(65536)
+    if bom_encoding(head) is None and looks_binary(head):
+        raise DatasetReadError(f"{path.name} is not a text dataset (it looks like a binary file).",
+                               "Choose a CSV, TSV, Excel (.xlsx), JSON or JSONL file.")
+
+
 def read_dataset(path: str | os.PathLike[str], *, fmt: str | None = None, sheet: str | None = None,
                  mapping: ColumnMapping | None = None, token: CancelToken | None = None,
                  max_bytes: int = DEFAULT_MAX_BYTES) -> ImportResult:
@@ -126,6 +140,8 @@ def read_dataset(path: str | os.PathLike[str], *, fmt: str | None = None, sheet:
         token.check()
         token.report(0, size, f"Reading {path.name}")
     try:
+        if fmt in ("csv", "tsv", "json", "jsonl"):
+            _refuse_binary_early(path)
         if fmt == "gemtune":
             from gemtune_desktop.core.formats.project_file import read_project
 
