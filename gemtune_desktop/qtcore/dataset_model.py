@@ -127,6 +127,7 @@ class DatasetModel(QAbstractTableModel):
         super().__init__(parent)
         self.session: ProjectSession | None = None
         self._rows: list[int] | None = None  # view row -> list index; None means identity
+        self._memo: tuple[Example, tuple[int, int]] | None = None
         self.row_filter = RowFilter()
         self.sort_column = -1
         self.sort_order = Qt.SortOrder.AscendingOrder
@@ -202,11 +203,13 @@ class DatasetModel(QAbstractTableModel):
         self.endResetModel()
 
     def _on_changed(self, _examples: list[Example]) -> None:
+        self._memo = None
         n = self.rowCount()
         if n:
             self.dataChanged.emit(self.index(0, 0), self.index(n - 1, len(Column) - 1))
 
     def _on_validation(self) -> None:
+        self._memo = None
         n = self.rowCount()
         if n:
             self.dataChanged.emit(self.index(0, Column.STATUS), self.index(n - 1, Column.STATUS))
@@ -272,9 +275,9 @@ class DatasetModel(QAbstractTableModel):
             if self.session.checking:
                 return "Checking…" if role != Qt.ItemDataRole.DecorationRole else None
             if role == Qt.ItemDataRole.DisplayRole:
-                return status_text(*self.session.status_counts(e))
+                return status_text(*self._counts(e))
             if role == Qt.ItemDataRole.DecorationRole:
-                errors, warnings = self.session.status_counts(e)
+                errors, warnings = self._counts(e)
                 return status_icon("error" if errors else "warning" if warnings else "ok")
             if role == Qt.ItemDataRole.ToolTipRole:
                 findings = self.session.validator.findings_for(e.id)
@@ -302,6 +305,16 @@ class DatasetModel(QAbstractTableModel):
         if not text:
             return None
         return text if len(text) <= TOOLTIP_CHARS else text[:TOOLTIP_CHARS] + f"… ({len(text):,} characters)"
+
+    def _counts(self, e: Example) -> tuple[int, int]:
+        """(errors, warnings), remembered for the cell being painted (text and icon ask in turn)."""
+        memo = self._memo
+        if memo is not None and memo[0] is e:
+            return memo[1]
+        assert self.session is not None
+        counts = self.session.status_counts(e)
+        self._memo = (e, counts)
+        return counts
 
     def setData(self, index: ModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
         if role != Qt.ItemDataRole.EditRole or not index.isValid() or self.session is None:

@@ -352,3 +352,28 @@ def test_upload_form_follows_the_active_connection(tab: DatasetTab) -> None:
 
     expected = "agent-platform" if tab.ctx.connections.profile.backend is Backend.AGENT_PLATFORM else "jsonl"
     assert tab.files.upload_format() == expected
+
+
+def test_dropping_a_file_on_the_window_imports_it(tab: DatasetTab, main_window: Any, qtbot: Any,
+                                                  tmp_path: Path) -> None:
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    src = tmp_path / "dropped.csv"
+    write_csv(src, [["prompt", "response"], ["a", "b"], ["c", "d"]])
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(src))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    main_window.dropEvent(event)
+    qtbot.waitUntil(lambda: stored(tab) == [("a", "b"), ("c", "d")], timeout=20000)
+
+
+def test_open_recent_lists_projects(tab: DatasetTab, tmp_path: Path) -> None:
+    for name in ("One", "Two"):
+        assert tab.files.create_project(tmp_path / name)
+    tab.files._fill_recent()
+    names = [a.text() for a in tab.files.recent_menu.actions()]
+    assert names[:2] == ["Two.gemtune", "One.gemtune"]
+    tab.files.recent_menu.actions()[1].trigger()
+    assert tab.session.path == tmp_path / "One.gemtune"

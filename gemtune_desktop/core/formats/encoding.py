@@ -53,10 +53,45 @@ def looks_binary(head: bytes) -> bool:
     return len(sample) > 0 and controls > 0.1 * len(sample)
 
 
+def _single_byte(line: bytes) -> str:
+    try:
+        return line.decode("cp1252")
+    except UnicodeDecodeError:
+        return line.decode("latin-1")
+
+
+def _utf8_with_stray_lines(data: bytes) -> tuple[str, str] | None:
+    """UTF-8 text with a few lines in Windows-1252 (rows pasted from another file) or a character cut off at
+    the end — each valid line read as UTF-8, the others as Windows-1252 (issue 7: no whole-file mojibake).
+
+    None unless the file shows it is UTF-8: at least one non-ASCII line valid as UTF-8, and no fewer valid
+    non-ASCII lines than invalid ones.
+    """
+    lines = data.split(b"\n")
+    good = bad = 0
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        try:
+            out.append(line.decode("utf-8"))
+            good += not line.isascii()
+        except UnicodeDecodeError as exc:
+            if i == len(lines) - 1 and exc.reason == "unexpected end of data" and exc.end == len(line):
+                out.append(line[: exc.start].decode("utf-8", "replace") + "\ufffd")  # the file was cut short
+                continue
+            bad += 1
+            out.append(_single_byte(line))
+    if good == 0 or bad > good:
+        return None
+    if bad == 0:
+        return "\n".join(out), "UTF-8"
+    return "\n".join(out), f"UTF-8 ({bad:,} line{'s' if bad != 1 else ''} in Windows-1252)"
+
+
 def decode(data: bytes, name: str = "file", partial: bool = False) -> tuple[str, str]:
     """(text, encoding name) for the bytes of a text dataset; raises DatasetReadError for binary data.
 
-    Order, cheapest first: a byte-order mark; strict UTF-8; UTF-16 without a BOM; then charset-normalizer's
+    Order, cheapest first: a byte-order mark; strict UTF-8; UTF-16 without a BOM; UTF-8 with a few stray
+    Windows-1252 lines or a cut last character; then charset-normalizer's
     guess over the first megabyte, where any Western guess is read as cp1252 (Excel's "CSV" on Windows)
     and bytes cp1252 leaves undefined as Latin-1. ``partial`` means ``data`` is the start of a longer file, so
     a character cut at the end is dropped rather than treated as an error.
@@ -85,6 +120,9 @@ def decode(data: bytes, name: str = "file", partial: bool = False) -> tuple[str,
             return data.decode(enc16), enc16.upper()
         except UnicodeDecodeError:
             pass
+    mostly_utf8 = _utf8_with_stray_lines(data)
+    if mostly_utf8 is not None:
+        return mostly_utf8
     guess = None
     try:
         from charset_normalizer import from_bytes
