@@ -23,7 +23,9 @@ def test_create_then_reopen_keeps_examples_and_settings(tmp_path: Path) -> None:
     path = tmp_path / "Claims.gemtune"
     store = ProjectStore.create(path)
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    # NORMAL: commits don't wait for the disk; the store's flusher thread syncs the log right after.
+    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+    assert store._flusher is not None and store._flusher.wait_idle(5.0)
     exs = [Example("q1", "a1"), Example("q2", "a2", Split.TEST, "t", "n")]
     repo.insert(store, exs, repo.positions_before(store, None, 2))
     settings = DatasetSettings(preamble="Classify:", system_instruction="Be brief", target=Target.AGENT_PLATFORM,
