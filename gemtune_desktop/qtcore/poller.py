@@ -12,6 +12,7 @@ again from the project file.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,7 +109,7 @@ class JobPoller(QObject):
         A job already watched stays watched until its final poll (even if another view marked
         it ended meanwhile), so its last loss points are always fetched.
         """
-        if self.store is None or self._stopped:
+        if self.store is None or self._stopped or getattr(self.store, "read_only", False):
             return
         first, _longest = self.intervals()
         now = self._clock()
@@ -203,11 +204,17 @@ class JobPoller(QObject):
             return
         was_active = record.state.active
         changes = result.status.record_changes(record)
-        if changes:
-            jobs_repo.update_job(store, w.job_id, **changes)
         added = 0
-        for series, points in result.points.items():
-            added += jobs_repo.append_loss_points(store, w.job_id, series, points)
+        try:
+            if changes:
+                jobs_repo.update_job(store, w.job_id, **changes)
+            for series, points in result.points.items():
+                added += jobs_repo.append_loss_points(store, w.job_id, series, points)
+        except (UserError, sqlite3.Error) as exc:  # read-only project, disk full…
+            self._watches.pop(w.job_id, None)
+            text = exc.message if isinstance(exc, UserError) else f"The project file could not be written ({exc})."
+            self.poll_failed.emit(w.job_id, f"{text} GemTune stopped checking this job.")
+            return
         if result.source:
             w.source = result.source
         w.hard_failures = 0

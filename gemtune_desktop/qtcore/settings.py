@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from collections.abc import Iterable
+from typing import Any, Generic, TypeVar, cast
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Signal
 
@@ -68,17 +69,8 @@ class Settings(QObject):
         if raw is None:
             return _copy(key.default)
         try:
-            if key.type is bool:
-                if isinstance(raw, str):
-                    return raw.lower() in ("1", "true", "yes")  # type: ignore[return-value]
-                return bool(raw)  # type: ignore[return-value]
-            if key.type is list:
-                if isinstance(raw, str):
-                    return [raw] if raw else []  # type: ignore[return-value]
-                return list(raw)  # type: ignore[return-value]
-            if key.type is QByteArray:
-                return raw if isinstance(raw, QByteArray) else QByteArray(raw)  # type: ignore[return-value]
-            return key.type(raw)  # type: ignore[no-any-return]
+            # ``key.type`` is the runtime class of ``T`` (see :class:`Key`), so the value is a ``T``.
+            return cast(T, _convert(key.type, raw))
         except (TypeError, ValueError):
             return _copy(key.default)
 
@@ -101,6 +93,30 @@ class Settings(QObject):
 
     def sync(self) -> None:
         self._qs.sync()
+
+
+def _convert(kind: type, raw: object) -> object:
+    """``raw`` as QSettings read it from the INI file, turned into an instance of ``kind``.
+
+    Raises TypeError/ValueError when it cannot be (the caller then falls back to the default).
+    """
+    if kind is bool:
+        if isinstance(raw, str):
+            return raw.lower() in ("1", "true", "yes")
+        return bool(raw)
+    if kind is list:
+        if isinstance(raw, str):
+            return [raw] if raw else []
+        if isinstance(raw, Iterable):
+            return list(raw)
+        raise TypeError(f"not a list: {type(raw).__name__}")
+    if kind is QByteArray:
+        if isinstance(raw, QByteArray):
+            return raw
+        if isinstance(raw, (bytes, bytearray, memoryview, str)):
+            return QByteArray(raw.encode() if isinstance(raw, str) else bytes(raw))
+        raise TypeError(f"not bytes: {type(raw).__name__}")
+    return kind(raw)
 
 
 def _copy(value: Any) -> Any:

@@ -202,6 +202,21 @@ def _answers_generic(model: str, req: GenerationRequest) -> list[tuple[str, str]
             for i in range(req.candidate_count)]
 
 
+def tuned_label(display_name: str, checkpoint: int | str | None = None) -> str:
+    """How a tuned model (or one of its checkpoints) is named in a simulated answer's note.
+
+    The display name is quoted and "tuned model" is said only once, so a name such as
+    "tuned model 2026-11-21" reads "“tuned model 2026-11-21”", not "tuned model tuned model …".
+    """
+    name = " ".join(display_name.split())
+    quoted = f"“{name}”" if name else ""
+    if checkpoint is not None:
+        return f"checkpoint {checkpoint} of {quoted or 'the tuned model'}"
+    if not name:
+        return "the tuned model"
+    return quoted if "tuned model" in name.lower() else f"the tuned model {quoted}"
+
+
 def _answers_tuned(examples: Sequence[TrainingExample], req: GenerationRequest, label: str) -> list[tuple[str, str]]:
     from rapidfuzz import fuzz, process, utils
 

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Request, Response
 
 from gemtune_desktop.sandbox import catalog, datasets, training
 from gemtune_desktop.sandbox.apierror import ApiError, bad_request, failed_precondition, not_found, unknown_fields
+from gemtune_desktop.sandbox.generation import tuned_label
 from gemtune_desktop.sandbox.http import body_json, json_response, require_bearer, rfc3339
 from gemtune_desktop.sandbox.state import Run, new_numeric_id
 
@@ -426,11 +427,11 @@ class AgentPlatformRoutes:
                         or run.info.get("model_deleted"):
                     continue
                 if run.info["endpoint_id"] == endpoint_id:
-                    found = (run, f"tuned model {run.info['display_name']}")
+                    found = (run, tuned_label(run.info['display_name']))
                     break
                 for epoch, eid in run.info["checkpoint_endpoints"].items():
                     if eid == endpoint_id:
-                        found = (run, f"checkpoint {epoch} of {run.info['display_name']}")
+                        found = (run, tuned_label(run.info['display_name'], checkpoint=epoch))
                         break
                 if found:
                     break

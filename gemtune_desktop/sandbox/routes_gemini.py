@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 from gemtune_desktop.sandbox import catalog, training
 from gemtune_desktop.sandbox.apierror import ApiError, bad_request, failed_precondition, not_found, unknown_fields
 from gemtune_desktop.sandbox.datasets import TrainingExample
+from gemtune_desktop.sandbox.generation import tuned_label
 from gemtune_desktop.sandbox.http import body_json, json_response, require_api_key, rfc3339
 from gemtune_desktop.sandbox.state import Run
 
@@ -226,7 +227,7 @@ class GeminiApiRoutes:
             raise failed_precondition(f"Tuned model tunedModels/{tuned_id} is not ready to use: its state is "
                                       f"{state}.")
         return self.server.generate_response(request, method, f"tunedModels/{tuned_id}", run.examples,
-                                             f"tuned model {run.info['display_name']}")
+                                             tuned_label(run.info['display_name']))
 
     # -- views ----------------------------------------------------------------------------------
     def _snapshots(self, run: Run, completed: int) -> list[dict[str, Any]]:

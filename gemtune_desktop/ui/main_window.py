@@ -231,6 +231,8 @@ class MainWindow(QMainWindow):
         if state is False:
             mark = f"✖ not reachable: {conn.reachability_text}"
         self.connection_label.setText(f"{conn.profile.label} — {mark}")
+        # What to do about a failed check (plain words from the connection manager); else where to change it.
+        self.connection_label.setToolTip(conn.reachability_hint or "Change the connection in Settings → Connections.")
 
     def _update_title(self) -> None:
         project = self.ctx.project

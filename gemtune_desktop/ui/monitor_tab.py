@@ -13,6 +13,7 @@ offline. pyqtgraph is imported the first time this tab is shown.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -330,17 +331,22 @@ class MonitorTab(QWidget):
         mine = {j.resource_name: j for j in self._records() if j.resource_name}
         watched = set(self.poller.watched())  # the poller owns those records: it fetches their final curve
         added = 0
-        for status in statuses:
-            record = mine.get(status.resource_name)
-            if record is None:
-                jobs_repo.add_job(self.store, status.to_record(profile.kind.value, profile.backend.value))
-                added += 1
-                continue
-            if record.id in watched:
-                continue
-            changes = status.record_changes(record)
-            if changes:
-                jobs_repo.update_job(self.store, record.id, **changes)
+        try:
+            for status in statuses:
+                record = mine.get(status.resource_name)
+                if record is None:
+                    jobs_repo.add_job(self.store, status.to_record(profile.kind.value, profile.backend.value))
+                    added += 1
+                    continue
+                if record.id in watched:
+                    continue
+                changes = status.record_changes(record)
+                if changes:
+                    jobs_repo.update_job(self.store, record.id, **changes)
+        except (UserError, sqlite3.Error) as exc:
+            text = exc.message if isinstance(exc, UserError) else str(exc)
+            self._say(f"{len(statuses)} jobs on the service; they could not be saved in the project: {text}")
+            return
         self._say(f"{len(statuses)} job{'s' if len(statuses) != 1 else ''} on the service"
                   + (f", {added} new to this list." if added else "."))
         self.reload()
@@ -570,7 +576,11 @@ class MonitorTab(QWidget):
             return
         job = jobs_repo.get_job(self.store, job_id)
         stats = {**(job.data_stats if job else {}), svc.MODEL_DELETED: True}
-        jobs_repo.update_job(self.store, job_id, tuned_model="", endpoint="", checkpoints=[], data_stats=stats)
+        try:
+            jobs_repo.update_job(self.store, job_id, tuned_model="", endpoint="", checkpoints=[], data_stats=stats)
+        except (UserError, sqlite3.Error):
+            self._say("The tuned model was deleted on the service (the read-only project still lists it).")
+            return
         self._say("The tuned model was deleted on the service.")
         self.ctx.jobs_changed.emit()
 

@@ -108,6 +108,7 @@ class ConsolePanel(QWidget):
         self.prompt.setObjectName("prompt")
         self.prompt.setPlaceholderText("Type a prompt as your users would. Ctrl+Enter sends, Esc stops.")
         self.prompt.setAccessibleName("Prompt")
+        self.prompt.setToolTip("Type what a user of your model would send. Ctrl+Enter sends it; Esc stops the answer.")
         self.prompt.setMaximumHeight(140)
         layout.addWidget(self.prompt)
         buttons = QHBoxLayout()

@@ -164,6 +164,27 @@ class TuneTab(TuneSubmitMixin, TunePresetsMixin, QWidget):
         fa.addWidget(self._build_problems())
         fa.addWidget(self._build_run_row())
         layout.addStretch(1)
+        self._set_tab_order()
+
+    def _set_tab_order(self) -> None:
+        """Tab moves through the controls as they are laid out: top to bottom, left to right.
+
+        (Widgets built before their parent is known, such as the ``AutoNumber`` pairs, would otherwise
+        join the focus chain where they were put into a layout, not where they are shown.)
+        """
+        order: list[QWidget] = [
+            self.setup_cloud_button, self.use_sandbox_button, self.retry_models_button,
+            self.model_combo, self.edit_models_button, self.name_edit,
+            self.preset_combo, self.load_preset_button, self.save_preset_button, self.delete_preset_button,
+            self.ap_epochs.spin, self.ap_epochs.auto, self.ap_multiplier.spin, self.ap_multiplier.auto,
+            self.ap_adapter, self.ap_mode, self.ap_validation, self.ap_export_last,
+            self.ga_epochs, self.ga_batch, self.ga_rate_radio, self.ga_rate, self.ga_mult_radio, self.ga_mult,
+            self.price_spin, self.price_reset,
+            self.problems_list, self.show_rows_button,
+            self.monitor_button, self.cancel_button, self.start_button,
+        ]
+        for first, second in zip(order, order[1:]):
+            QWidget.setTabOrder(first, second)
 
     def _build_job_group(self) -> QGroupBox:
         box = QGroupBox("Job", self)

@@ -84,6 +84,7 @@ def test_job_runs_to_success_with_stats_checkpoints_and_tuned_answers(ap, sandbo
     assert answer.text == "Nairobi"
     assert answer.model_version == "sandbox-simulation"
     assert "simulation" in answer.candidates[0].finish_message
+    assert answer.candidates[0].finish_message.startswith("Sandbox simulation of the tuned model “Capitals”:")
     first_cp = tuned.checkpoints[0].endpoint
     assert serving.models.generate_content(model=first_cp, contents="Capital of Japan?").text == "Tokyo"
 

@@ -121,3 +121,13 @@ def test_unknown_model_and_bad_request(client):
         client.models.generate_content(model=MODEL, contents="hi", config=types.GenerateContentConfig(
             http_options=types.HttpOptions(extra_body={"notAField": 1})))
     assert exc.value.code == 400 and 'Unknown name "notAField"' in exc.value.message
+
+
+def test_tuned_answer_note_names_the_model_once() -> None:
+    from gemtune_desktop.sandbox.generation import tuned_label
+
+    # The Tune tab's default name already says "tuned model": the note must not say it twice.
+    assert tuned_label("tuned model 2026-11-21") == "“tuned model 2026-11-21”"
+    assert tuned_label("Support triage 2026-11-21") == "the tuned model “Support triage 2026-11-21”"
+    assert tuned_label("Support triage", checkpoint=2) == "checkpoint 2 of “Support triage”"
+    assert tuned_label("  ") == "the tuned model"

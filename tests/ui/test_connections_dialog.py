@@ -259,6 +259,9 @@ def test_switching_to_an_api_key_without_a_key_shows_a_plain_reason(main_window,
     label = main_window.connection_label.text()
     assert label.startswith("Gemini API key")
     assert "not reachable: No Gemini API key is saved." in label
+    # The tooltip says what to do about it (the connection manager's hint), not just that it failed.
+    hint = ctx.connections.reachability_hint
+    assert hint and main_window.connection_label.toolTip() == hint
 
 
 def free_port() -> int:

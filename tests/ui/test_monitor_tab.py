@@ -432,3 +432,38 @@ def test_advice_for_a_loss_that_rises_from_the_start(main_window: Any, qtbot: An
     with qtbot.waitSignal(main_window.ctx.tune_prefill_requested) as prefill:
         tab.advice_panel.findChild(type(tab.rerun_button), "adviceTune_flat").click()
     assert prefill.args[0]["learning_rate_multiplier"] == 5.0
+
+
+def test_failed_job_explained_in_plain_words_and_rerun(main_window: Any, qtbot: Any, project: Any, sandbox: Any,
+                                                       sandbox_session: Any) -> None:
+    from tests.services.test_monitor import start_agent_job
+
+    tab = _monitor(main_window, qtbot)
+    sandbox.fail_next_training("The simulated training run failed (injected by a test).")
+    name = start_agent_job(sandbox_session(), examples=20, epochs=2, validation=False, name="doomed")
+    job_id = _submit(main_window.ctx, project.store, name, display="doomed",
+                     hyperparameters={"epochs": 2, "base_model": "gemini-3.5-flash", "display_name": "doomed"})
+    tab.select_job(job_id)
+    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, job_id).state is JobState.FAILED, timeout=60000)
+    qtbot.waitUntil(lambda: tab.details.findChild(type(tab.status_label), "jobError") is not None, timeout=10000)
+    error = tab.details.findChild(type(tab.status_label), "jobError").text()
+    assert error.startswith("⚠ The job stopped because an internal error at Google")
+    assert tab.model.index(tab.model.row_of(job_id), 3).data() == "failed ⚠"
+    with qtbot.waitSignal(main_window.ctx.tune_prefill_requested) as prefill:
+        tab.rerun_button.click()
+    assert prefill.args[0]["epochs"] == 2 and prefill.args[0]["display_name"] == "doomed"
+
+
+def test_hover_over_the_plot_reads_out_the_point(main_window: Any, qtbot: Any, project: Any) -> None:
+    from PySide6.QtCore import QPointF
+
+    job_id = _overfit_job(project.store)
+    main_window.ctx.jobs_changed.emit()
+    tab = _monitor(main_window, qtbot)
+    tab.select_job(job_id)
+    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) == 160)
+    vb = tab.plot.plot_item.getViewBox()
+    scene_pos = vb.mapViewToScene(QPointF(81.0, 0.5))
+    tab.plot.plot_widget.scene().sigMouseMoved.emit(scene_pos)
+    text = tab.plot.readout.text()
+    assert "step 8" in text and "training loss" in text

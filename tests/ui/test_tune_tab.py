@@ -470,3 +470,27 @@ def test_estimate_follows_dataset_edits(sandbox, main_window, qtbot, tmp_path) -
     assert "<b>120</b>" in tab.estimate_label.text()
     ctx.project.insert(len(ctx.project.examples), [Example("one more ticket about a refund", "billing")])
     qtbot.waitUntil(lambda: "<b>121</b>" in tab.estimate_label.text(), timeout=30000)
+
+
+def test_tab_key_follows_the_layout_top_to_bottom(sandbox, qtbot, ctx) -> None:
+    from gemtune_desktop.ui.tune_tab import TuneTab
+
+    use_sandbox(ctx, Backend.AGENT_PLATFORM)
+    tab = TuneTab(ctx)
+    qtbot.addWidget(tab)
+    expected = [tab.model_combo, tab.edit_models_button, tab.name_edit, tab.preset_combo,
+                tab.ap_epochs.spin, tab.ap_epochs.auto, tab.ap_multiplier.spin, tab.ap_multiplier.auto,
+                tab.ap_adapter, tab.ap_mode, tab.ap_validation, tab.ap_export_last,
+                tab.price_spin, tab.price_reset, tab.start_button]
+    wanted = set(map(id, expected))
+    seen: list[Any] = []
+    w = tab.model_combo
+    for _ in range(500):
+        if id(w) in wanted and w not in seen:
+            seen.append(w)
+        w = w.nextInFocusChain()
+        if w is tab.model_combo:
+            break
+    assert [x.objectName() or x.text() for x in seen] == [x.objectName() or x.text() for x in expected]
+    # In particular: after "Keep only the final model" Tab goes on down (to the price), not back up to Epochs.
+    assert seen.index(tab.ap_export_last) + 1 == seen.index(tab.price_spin)

@@ -74,6 +74,10 @@ class _WalFlusher:
                 return
             time.sleep(FLUSH_DELAY_S)
             self._event.clear()
+            if self._stop:  # stop() came during the delay; its wake-up was just cleared (issue 7: 5 s hang)
+                self._flush()
+                self._idle.set()
+                return
             self._flush()
             if not self._event.is_set():
                 self._idle.set()
