@@ -16,7 +16,7 @@ def component_versions() -> list[tuple[str, str]]:
     """(name, version) of the app and the libraries a support request needs."""
     rows = [(APP_NAME, __version__), ("Python", platform.python_version()),
             ("Qt", qVersion()), ("PySide6", pyside_version)]
-    for dist in ("google-genai", "google-cloud-storage", "pyqtgraph", "keyring", "superqt"):
+    for dist in ("google-genai", "google-cloud-storage", "pyqtgraph", "keyring"):
         try:
             rows.append((dist, metadata.version(dist)))
         except metadata.PackageNotFoundError:

@@ -463,7 +463,13 @@ def test_hover_over_the_plot_reads_out_the_point(main_window: Any, qtbot: Any, p
     tab.select_job(job_id)
     qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) == 160)
     vb = tab.plot.plot_item.getViewBox()
-    scene_pos = vb.mapViewToScene(QPointF(81.0, 0.5))
-    tab.plot.plot_widget.scene().sigMouseMoved.emit(scene_pos)
-    text = tab.plot.readout.text()
-    assert "step 8" in text and "training loss" in text
+    tab.plot.reset_zoom()
+    qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= 150)  # the whole curve is in view
+
+    def hover() -> str:
+        tab.plot.plot_widget.scene().sigMouseMoved.emit(vb.mapViewToScene(QPointF(81.0, 0.5)))
+        return tab.plot.readout.text()
+
+    qtbot.waitUntil(lambda: "step 81" in hover())
+    text = hover()
+    assert "epoch 4.05" in text and "training loss" in text
