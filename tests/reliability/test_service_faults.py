@@ -30,6 +30,8 @@ from gemtune_desktop.services.connections import Backend
 from gemtune_desktop.services.errors import describe
 from tests.services.test_monitor import start_agent_job, start_gemini_job
 
+pytestmark = pytest.mark.filterwarnings("ignore:.*tuning implementation is experimental")
+
 MODEL = "gemini-3.5-flash"
 SHORT_TIMEOUT_S = 0.4
 LATENCY_S = 1.2  # beyond SHORT_TIMEOUT_S: stands in for "up to 30 s" against the app's real timeouts
@@ -85,6 +87,11 @@ def _service_jobs(session: Any) -> list[str]:
     return [str(m["name"]) for m in session.rest("GET", "tunedModels").get("tunedModels", [])]
 
 
+def _label_of(session: Any, name: str) -> str:
+    """The submit-key label of an Agent Platform job (Gemini API model ids are derived from the key instead)."""
+    return str((session.client().tunings.get(name=name).labels or {}).get(J.LABEL_KEY, ""))
+
+
 def _submit_like_the_tune_tab(session: Any, store: ProjectStore, backend: Backend, key: str) -> tuple[int, Any]:
     """The Tune tab's protocol: the record is on disk before the create is sent, then updated either way."""
     record = JobRecord(connection_kind="sandbox", backend=backend.value, display_name="fault test",
@@ -133,6 +140,10 @@ def test_submit_under_faults_never_duplicates_or_loses_the_job(sandbox: Any, san
         user = assert_plain(answer)
         assert record.state is JobState.SUBMIT_FAILED and record.error == user.message
         assert not on_service or fault == "latency", "a job was created but the record says it failed"
+        if on_service:  # the create timed out but went through: the job carries the record's submit key
+            assert backend is Backend.AGENT_PLATFORM  # a Gemini API retry is safe (fixed model id → 409)
+            assert _label_of(session, on_service[0]) == J.label_value(record.submit_key or "")
+            assert "Monitor" in user.hint and not user.retryable  # the user is told to look, not to resubmit
     else:
         assert on_service == [answer.resource_name]
         assert record.resource_name == answer.resource_name and record.state.active
