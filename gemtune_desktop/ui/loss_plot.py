@@ -35,6 +35,8 @@ from gemtune_desktop.core.loss import (
 
 REDRAW_HZ = 8
 MAX_EPOCH_LINES = 100
+# 'peak' keeps the min and max of each bucket, so 2 buckets per pixel still shows every spike.
+DOWNSAMPLE_PER_PIXEL = 2.0
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 STYLES = {TRAIN: Qt.PenStyle.SolidLine, VALIDATION: Qt.PenStyle.DashLine}
 
@@ -153,6 +155,7 @@ class LossPlot(QWidget):
         if name == VALIDATION:
             kwargs.update(symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None)
         item = pg.PlotDataItem(**kwargs)
+        item.opts["autoDownsampleFactor"] = DOWNSAMPLE_PER_PIXEL
         item.setDownsampling(auto=True, method="peak")
         item.setClipToView(True)
         self.plot_item.addItem(item)
@@ -251,6 +254,7 @@ class LossPlot(QWidget):
             if curve.smooth_item is None:
                 curve.smooth_item = self._pg.PlotDataItem(
                     pen=self._pg.mkPen(QColor(job.color), width=2), name=f"{job.label} — smoothed")
+                curve.smooth_item.opts["autoDownsampleFactor"] = DOWNSAMPLE_PER_PIXEL
                 curve.smooth_item.setDownsampling(auto=True, method="peak")
                 curve.smooth_item.setClipToView(True)
                 self.plot_item.addItem(curve.smooth_item)
