@@ -53,8 +53,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--gc-freeze", action="store_true",
-                        help="call gc.freeze() after start-up (what app.py could do) to see its effect")
+    parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
+                        help="skip gc.freeze() after start-up (the app freezes, see app._freeze_gc)")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="gemtune-bench-"))
