@@ -10,8 +10,8 @@ Use ``settings.get(LAST_TAB)`` / ``settings.set(LAST_TAB, 2)``; declare new keys
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Signal

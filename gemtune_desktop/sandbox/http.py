@@ -12,6 +12,7 @@ from werkzeug.routing import BaseConverter
 from werkzeug.wrappers import Request, Response
 
 from gemtune_desktop.sandbox.apierror import ApiError, bad_request
+from gemtune_desktop.sandbox.catalog import paginate
 
 
 class SegmentConverter(BaseConverter):
@@ -30,6 +31,16 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     for key, value in (headers or {}).items():
         resp.headers[key] = value
     return resp
+
+
+def list_response(request: Request, key: str, items: list[Any], default_size: int = 50) -> Response:
+    """A list method's answer: the page of ``items`` that ``pageSize``/``pageToken`` ask for under ``key``,
+    and ``nextPageToken`` when more follow."""
+    page, token = paginate(items, request.args.get("pageSize"), request.args.get("pageToken"), default_size)
+    out: dict[str, Any] = {key: page}
+    if token:
+        out["nextPageToken"] = token
+    return json_response(out)
 
 
 def body_json(request: Request) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 from gemtune_desktop.sandbox import catalog, datasets, training
 from gemtune_desktop.sandbox.apierror import ApiError, bad_request, failed_precondition, not_found, unknown_fields
 from gemtune_desktop.sandbox.generation import tuned_label
-from gemtune_desktop.sandbox.http import body_json, json_response, require_bearer, rfc3339
+from gemtune_desktop.sandbox.http import body_json, json_response, list_response, require_bearer, rfc3339
 from gemtune_desktop.sandbox.state import Run, new_numeric_id
 
 if TYPE_CHECKING:
@@ -92,11 +92,7 @@ class AgentPlatformRoutes:
                               location: str | None = None) -> Response:
         self._check(request, project, location)
         items = [catalog.publisher_model(m) for m in catalog.AP_MODELS]
-        page, token = catalog.paginate(items, request.args.get("pageSize"), request.args.get("pageToken"))
-        out: dict[str, Any] = {"publisherModels": page}
-        if token:
-            out["nextPageToken"] = token
-        return json_response(out)
+        return list_response(request, "publisherModels", items)
 
     def get_publisher_model(self, request: Request, model: str, project: str | None = None,
                             location: str | None = None) -> Response:
@@ -245,11 +241,7 @@ class AgentPlatformRoutes:
         if flt.startswith("state="):
             want = flt.split("=", 1)[1].strip().strip('"')
             items = [i for i in items if i["state"] == want]
-        page, token = catalog.paginate(items, request.args.get("pageSize"), request.args.get("pageToken"))
-        out: dict[str, Any] = {"tuningJobs": page}
-        if token:
-            out["nextPageToken"] = token
-        return json_response(out)
+        return list_response(request, "tuningJobs", items)
 
     def get_job(self, request: Request, project: str, location: str, job_id: str) -> Response:
         self._check(request, project, location)
@@ -379,11 +371,7 @@ class AgentPlatformRoutes:
         self._check(request, project, location)
         with self.state.lock:
             items = [self._model_view(r) for r in self._succeeded_runs(location)]
-        page, token = catalog.paginate(items, request.args.get("pageSize"), request.args.get("pageToken"))
-        out: dict[str, Any] = {"models": page}
-        if token:
-            out["nextPageToken"] = token
-        return json_response(out)
+        return list_response(request, "models", items)
 
     def get_model(self, request: Request, project: str, location: str, model_id: str) -> Response:
         self._check(request, project, location)

@@ -21,7 +21,7 @@ from gemtune_desktop.sandbox import catalog, training
 from gemtune_desktop.sandbox.apierror import ApiError, bad_request, failed_precondition, not_found, unknown_fields
 from gemtune_desktop.sandbox.datasets import TrainingExample
 from gemtune_desktop.sandbox.generation import tuned_label
-from gemtune_desktop.sandbox.http import body_json, json_response, require_api_key, rfc3339
+from gemtune_desktop.sandbox.http import body_json, json_response, list_response, require_api_key, rfc3339
 from gemtune_desktop.sandbox.state import Run
 
 if TYPE_CHECKING:
@@ -67,11 +67,7 @@ class GeminiApiRoutes:
     def list_models(self, request: Request) -> Response:
         require_api_key(request)
         items = [catalog.gemini_model(m) for m in catalog.GEMINI_MODELS]
-        page, token = catalog.paginate(items, request.args.get("pageSize"), request.args.get("pageToken"))
-        out: dict[str, Any] = {"models": page}
-        if token:
-            out["nextPageToken"] = token
-        return json_response(out)
+        return list_response(request, "models", items)
 
     def get_model(self, request: Request, model: str) -> Response:
         require_api_key(request)
@@ -171,11 +167,7 @@ class GeminiApiRoutes:
         require_api_key(request)
         with self.state.lock:
             items = [self.tuned_view(r) for r in self.state.find_runs("gemini")]
-        page, token = catalog.paginate(items, request.args.get("pageSize"), request.args.get("pageToken"), 10)
-        out: dict[str, Any] = {"tunedModels": page}
-        if token:
-            out["nextPageToken"] = token
-        return json_response(out)
+        return list_response(request, "tunedModels", items, 10)
 
     def get_tuned(self, request: Request, tuned_id: str) -> Response:
         require_api_key(request)

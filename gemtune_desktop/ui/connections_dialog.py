@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,16 @@ def _describe(widget: QWidget, name: str, tip: str) -> None:
     widget.setToolTip(tip)
 
 
+def _button(parent: QWidget, text: str, object_name: str, name: str, tip: str,
+            on_click: Callable[[], object]) -> QPushButton:
+    """A push button with its object name, accessible name and tooltip, calling ``on_click`` when clicked."""
+    button = QPushButton(text, parent)
+    button.setObjectName(object_name)
+    _describe(button, name, tip)
+    button.clicked.connect(lambda _checked=False: on_click())
+    return button
+
+
 class ConnectionsDialog(QDialog):
     """Edit the connection profiles, their secrets, and choose the connection in use."""
 
@@ -133,11 +144,9 @@ class ConnectionsDialog(QDialog):
         layout.addWidget(self._build_keyring_banner())
 
         test_row = QHBoxLayout()
-        self.test_button = QPushButton("Test connection", self)
-        self.test_button.setObjectName("testConnection")
-        _describe(self.test_button, "Test connection",
-                  "Check the settings shown above with a quick, free call (listing the available models)")
-        self.test_button.clicked.connect(self.test_connection)
+        self.test_button = _button(self, "Test connection", "testConnection", "Test connection",
+                                   "Check the settings shown above with a quick, free call (listing the available "
+                                   "models)", self.test_connection)
         self.test_result = QLabel("", self)
         self.test_result.setObjectName("testResult")
         self.test_result.setWordWrap(True)
@@ -264,25 +273,21 @@ class ConnectionsDialog(QDialog):
         self.key_file_edit.setObjectName("keyFile")
         self.key_file_edit.setPlaceholderText("path to the service-account .json file")
         _describe(self.key_file_edit, "Service-account key file", "The JSON key file of the service account")
-        self.browse_button = QPushButton("Browse…", page)
-        self.browse_button.setObjectName("browseKeyFile")
-        _describe(self.browse_button, "Choose the key file", "Pick the service-account JSON key file")
-        self.browse_button.clicked.connect(self._browse_key_file)
+        self.browse_button = _button(page, "Browse…", "browseKeyFile", "Choose the key file",
+                                     "Pick the service-account JSON key file", self._browse_key_file)
         file_row.addWidget(self.key_file_edit, 1)
         file_row.addWidget(self.browse_button)
         form.addRow("Key file:", file_row)
 
         sa_row = QHBoxLayout()
-        self.import_key_button = QPushButton("Keep a copy in the keychain", page)
-        self.import_key_button.setObjectName("importKey")
-        _describe(self.import_key_button, "Import the key into the system keychain",
-                  "Stores the key file's contents in your system keychain, so you can delete the file afterwards")
-        self.import_key_button.clicked.connect(self.import_service_account_key)
-        self.remove_sa_button = QPushButton("Remove from keychain", page)
-        self.remove_sa_button.setObjectName("removeServiceAccount")
-        _describe(self.remove_sa_button, "Remove the service-account key from the keychain",
-                  "Deletes the stored copy of the key; the key file itself is not touched")
-        self.remove_sa_button.clicked.connect(self.remove_service_account_key)
+        self.import_key_button = _button(page, "Keep a copy in the keychain", "importKey",
+                                         "Import the key into the system keychain",
+                                         "Stores the key file's contents in your system keychain, so you can delete "
+                                         "the file afterwards", self.import_service_account_key)
+        self.remove_sa_button = _button(page, "Remove from keychain", "removeServiceAccount",
+                                        "Remove the service-account key from the keychain",
+                                        "Deletes the stored copy of the key; the key file itself is not touched",
+                                        self.remove_service_account_key)
         sa_row.addWidget(self.import_key_button)
         sa_row.addWidget(self.remove_sa_button)
         sa_row.addStretch(1)
@@ -317,18 +322,12 @@ class ConnectionsDialog(QDialog):
         form.addRow("API key:", key_row)
 
         buttons = QHBoxLayout()
-        self.save_key_button = QPushButton("Save key", page)
-        self.save_key_button.setObjectName("saveKey")
-        _describe(self.save_key_button, "Save the API key", "Store the key in your system keychain")
-        self.save_key_button.clicked.connect(self.save_api_key)
-        self.change_key_button = QPushButton("Change key…", page)
-        self.change_key_button.setObjectName("changeKey")
-        _describe(self.change_key_button, "Change the API key", "Enter a new key to replace the saved one")
-        self.change_key_button.clicked.connect(self.start_change_key)
-        self.remove_key_button = QPushButton("Remove key", page)
-        self.remove_key_button.setObjectName("removeKey")
-        _describe(self.remove_key_button, "Remove the API key", "Delete the saved key from this computer")
-        self.remove_key_button.clicked.connect(self.remove_api_key)
+        self.save_key_button = _button(page, "Save key", "saveKey", "Save the API key",
+                                       "Store the key in your system keychain", self.save_api_key)
+        self.change_key_button = _button(page, "Change key…", "changeKey", "Change the API key",
+                                         "Enter a new key to replace the saved one", self.start_change_key)
+        self.remove_key_button = _button(page, "Remove key", "removeKey", "Remove the API key",
+                                         "Delete the saved key from this computer", self.remove_api_key)
         for button in (self.save_key_button, self.change_key_button, self.remove_key_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -353,12 +352,10 @@ class ConnectionsDialog(QDialog):
         self.keyring_message.setWordWrap(True)
         self.keyring_message.setTextFormat(Qt.TextFormat.PlainText)
         _describe(self.keyring_message, "Keychain problem", "Why secrets cannot be saved in the keychain")
-        self.session_only_button = QPushButton("Keep for this session only", self.keyring_banner)
-        self.session_only_button.setObjectName("keepForSession")
-        _describe(self.session_only_button, "Keep the secret for this session only",
-                  "Keep the secret in memory until you close GemTune; nothing is written to disk, and you will "
-                  "enter it again next time")
-        self.session_only_button.clicked.connect(self.keep_for_session)
+        self.session_only_button = _button(self.keyring_banner, "Keep for this session only", "keepForSession",
+                                           "Keep the secret for this session only",
+                                           "Keep the secret in memory until you close GemTune; nothing is written to "
+                                           "disk, and you will enter it again next time", self.keep_for_session)
         row.addWidget(self.keyring_message, 1)
         row.addWidget(self.session_only_button)
         self.keyring_banner.hide()

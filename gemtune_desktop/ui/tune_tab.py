@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -183,7 +184,7 @@ class TuneTab(TuneSubmitMixin, TunePresetsMixin, QWidget):
             self.problems_list, self.show_rows_button,
             self.monitor_button, self.cancel_button, self.start_button,
         ]
-        for first, second in zip(order, order[1:]):
+        for first, second in pairwise(order):
             QWidget.setTabOrder(first, second)
 
     def _build_job_group(self) -> QGroupBox:

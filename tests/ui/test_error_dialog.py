@@ -7,13 +7,14 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QGuiApplication
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from gemtune_desktop import __version__, crash, paths
 from gemtune_desktop.logging_setup import log_file, register_secret, setup_logging
 from gemtune_desktop.ui.error_dialog import PLAIN_MESSAGE, ErrorDialog
+from tests.helpers.urls import opened_urls
 
 SECRET = "AIzaSyTotallySecretKey_0123456789abcdef"
 TYPED_SECRET = "hunter2-correct-horse-battery"
@@ -102,22 +103,11 @@ def test_copy_diagnostics_has_versions_connection_log_and_no_secret(handler, qtb
 
 
 def test_open_log_folder_opens_the_apps_log_folder(handler, qtbot) -> None:
-    opened: list[QUrl] = []
-
-    class Catcher(QObject):
-        @Slot(QUrl)
-        def open(self, url: QUrl) -> None:
-            opened.append(url)
-
-    catcher = Catcher()
-    QDesktopServices.setUrlHandler("file", catcher, "open")
-    try:
+    with opened_urls("file") as opened:
         dialog = ErrorDialog([], connection_kind=lambda: "sandbox")
         qtbot.addWidget(dialog)
         button = dialog.findChild(QPushButton, "openLogFolder")
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    finally:
-        QDesktopServices.unsetUrlHandler("file")
     assert [u.toLocalFile() for u in opened] == [str(paths.log_dir())]
 
 

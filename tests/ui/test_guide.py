@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QObject, Qt, QUrl, Slot
-from PySide6.QtGui import QDesktopServices, QTextDocument
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from gemtune_desktop.resources import resource_path
 from gemtune_desktop.ui.guide_window import GuideWindow
+from tests.helpers.urls import opened_urls
 
 TAB_IMAGES = ("dataset.png", "tune.png", "monitor.png", "test.png")
 
@@ -53,16 +54,7 @@ def test_every_hyperparameter_and_setting_is_explained() -> None:
 
 
 def test_links_to_google_open_in_the_web_browser_and_anchors_stay_inside(qtbot) -> None:
-    opened: list[QUrl] = []
-
-    class Catcher(QObject):
-        @Slot(QUrl)
-        def open(self, url: QUrl) -> None:
-            opened.append(url)
-
-    catcher = Catcher()
-    QDesktopServices.setUrlHandler("https", catcher, "open")
-    try:
+    with opened_urls("https") as opened:
         window = GuideWindow()
         qtbot.addWidget(window)
         window.show()
@@ -79,8 +71,6 @@ def test_links_to_google_open_in_the_web_browser_and_anchors_stay_inside(qtbot) 
         assert window.back_action.isEnabled()
         window.back_action.trigger()
         assert window.browser.source().fragment() == ""
-    finally:
-        QDesktopServices.unsetUrlHandler("https")
 
 
 def test_find_in_the_guide(qtbot) -> None:

@@ -76,6 +76,16 @@ def models_ready(qtbot: Any, tab: Any) -> None:
     qtbot.waitUntil(lambda: tab.model_combo.count() > 0, timeout=30000)
 
 
+def ready_tab(window: Any, qtbot: Any, backend: Backend, project: Path | None = None, bucket: str = "") -> Any:
+    """The Tune tab on the Sandbox (``backend`` flavour), with ``project`` open, once its models are listed."""
+    use_sandbox(window.ctx, backend, bucket)
+    if project is not None:
+        open_project(window, qtbot, project)
+    tab = tune_tab(window)
+    models_ready(qtbot, tab)
+    return tab
+
+
 def jobs(ctx: Any) -> list[Any]:
     return jobs_repo.list_jobs(ctx.project.store, include_deleted=True)
 
@@ -107,10 +117,7 @@ def answer_question(qtbot: Any, button_text: str) -> list[str]:
 
 def test_submit_on_agent_platform_sandbox_records_the_job(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    open_project(main_window, qtbot, make_project(tmp_path / "Support.gemtune", 120, 12))
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Support.gemtune", 120, 12))
     assert [tab.model_combo.itemData(i) for i in range(tab.model_combo.count())] == \
         ["gemini-3.5-flash", "gemini-3.5-flash-lite", "gemini-3.1-flash-lite"]
     assert tab.hyper_pages.currentIndex() == 0  # Agent Platform settings
@@ -161,10 +168,7 @@ def test_submit_on_agent_platform_sandbox_records_the_job(sandbox, main_window, 
 
 def test_submit_on_gemini_api_sandbox_sends_examples_inline(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.GEMINI_API)
-    open_project(main_window, qtbot, make_project(tmp_path / "Gemini.gemtune", 110, 0))
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.GEMINI_API, make_project(tmp_path / "Gemini.gemtune", 110, 0))
     assert tab.model_combo.currentData() == "models/sandbox-flash-001-tuning"
     assert tab.hyper_pages.currentIndex() == 1  # Gemini API settings
     assert (tab.ga_epochs.value(), tab.ga_batch.value(), tab.ga_rate.value()) == (5, 4, 0.001)
@@ -220,10 +224,7 @@ def test_validation_errors_block_and_link_to_the_rows(sandbox, main_window, qtbo
 
 def test_warnings_ask_before_starting(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    open_project(main_window, qtbot, make_project(tmp_path / "Small.gemtune", 30, 0))
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Small.gemtune", 30, 0))
     seen = answer_question(qtbot, "Go back")
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
@@ -239,10 +240,7 @@ def test_warnings_ask_before_starting(sandbox, main_window, qtbot, tmp_path) -> 
 
 def test_permission_denied_is_explained_and_recorded(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    open_project(main_window, qtbot, make_project(tmp_path / "Denied.gemtune", 120, 0))
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Denied.gemtune", 120, 0))
     sandbox.faults.add(route=r"tuningJobs$", kind="status", status=403, method="POST")
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
@@ -257,10 +255,7 @@ def test_permission_denied_is_explained_and_recorded(sandbox, main_window, qtbot
 
 def test_busy_answer_is_retried_without_a_duplicate_job(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    open_project(main_window, qtbot, make_project(tmp_path / "Busy.gemtune", 120, 0))
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Busy.gemtune", 120, 0))
     sandbox.faults.add(route=r"tuningJobs$", kind="status", status=429, count=1, method="POST")
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
@@ -274,10 +269,8 @@ def test_busy_answer_is_retried_without_a_duplicate_job(sandbox, main_window, qt
 
 def test_missing_bucket_is_explained(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.AGENT_PLATFORM, bucket="typo-bucket")
-    open_project(main_window, qtbot, make_project(tmp_path / "Bucket.gemtune", 120, 0))
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Bucket.gemtune", 120, 0),
+                    bucket="typo-bucket")
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
     shot(main_window, "bucket_missing")
@@ -290,10 +283,7 @@ def test_missing_bucket_is_explained(sandbox, main_window, qtbot, tmp_path) -> N
 def test_settings_the_service_would_refuse_block_with_the_field_named(sandbox, main_window, qtbot,
                                                                     tmp_path) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    open_project(main_window, qtbot, make_project(tmp_path / "Name.gemtune", 120, 0))
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Name.gemtune", 120, 0))
     tab.name_edit.setText("n" * 129)
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     assert tab.problems_box.isVisible()
@@ -327,9 +317,7 @@ def test_no_tunable_model_explains_and_offers_a_way_out(sandbox, main_window, qt
 
 def test_presets_and_rerun_prefill(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM)
     tab.ap_epochs.set_value(7)
     tab.ap_adapter.setCurrentIndex(tab.ap_adapter.findData(16))
     tab.preset_combo.setEditText("long run")
@@ -354,10 +342,7 @@ def test_presets_and_rerun_prefill(sandbox, main_window, qtbot, tmp_path) -> Non
 
 def test_price_is_editable_and_dated(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    open_project(main_window, qtbot, make_project(tmp_path / "Price.gemtune", 120, 0))
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Price.gemtune", 120, 0))
     tab.ap_epochs.set_value(2)
     assert tab.price_spin.value() == 5.0 and "as of 2026-11-01" in tab.price_note.text()
     before = tab.estimate().cost
@@ -385,10 +370,7 @@ def test_target_matches_backend_values() -> None:
 
 def test_cancel_during_upload_starts_no_job(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    open_project(main_window, qtbot, make_project(tmp_path / "Cancel.gemtune", 120, 0))
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Cancel.gemtune", 120, 0))
     sandbox.faults.add(route=r"/upload/storage", kind="latency", latency_s=3.0)
     qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.cancel_button.isVisible() and tab.progress.isVisible(), timeout=30000)
@@ -427,9 +409,7 @@ def test_set_up_cloud_opens_the_connections_dialog(sandbox, main_window, qtbot, 
 
 def test_edited_model_list_is_offered(sandbox, main_window, qtbot) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM)
     ctx.settings.set(S.TUNABLE_MODELS_AP, "gemini-3.1-flash-lite, gemini-4-flash")
     assert [tab.model_combo.itemData(i) for i in range(tab.model_combo.count())] == \
         ["gemini-3.1-flash-lite", "gemini-4-flash"]
@@ -463,10 +443,7 @@ def test_job_is_on_disk_before_the_create_call_answers(sandbox, main_window, qtb
 
 def test_estimate_follows_dataset_edits(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    open_project(main_window, qtbot, make_project(tmp_path / "Grow.gemtune", 120, 0))
-    tab = tune_tab(main_window)
-    models_ready(qtbot, tab)
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Grow.gemtune", 120, 0))
     assert "<b>120</b>" in tab.estimate_label.text()
     ctx.project.insert(len(ctx.project.examples), [Example("one more ticket about a refund", "billing")])
     qtbot.waitUntil(lambda: "<b>121</b>" in tab.estimate_label.text(), timeout=30000)

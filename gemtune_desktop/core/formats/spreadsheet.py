@@ -12,17 +12,15 @@ from typing import Any
 
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import DatasetReadError
-from gemtune_desktop.core.examples import Example, Split
+from gemtune_desktop.core.examples import Example
 from gemtune_desktop.core.formats.model import (
     PROGRESS_EVERY,
     ColumnMapping,
     ImportResult,
     cell_text,
     guess_mapping,
-    parse_split,
-    unknown_split_finding,
 )
-from gemtune_desktop.core.formats.tabular import header_names
+from gemtune_desktop.core.formats.tabular import column_indexes, example_from_row, header_names
 from gemtune_desktop.core.validation import Finding
 
 EXCEL_MAX_CELL_CHARS = 32_767
@@ -89,7 +87,7 @@ def read_xlsx(path: Path, *, sheet: str | None, mapping: ColumnMapping | None,
         lines: list[int] = []
         findings: list[Finding] = []
         columns: list[str] = []
-        idx: list[int | None] = []
+        idx: tuple[int | None, ...] = ()
         try:
             for number, cells in _rows(ws):
                 if not columns:
@@ -99,28 +97,9 @@ def read_xlsx(path: Path, *, sheet: str | None, mapping: ColumnMapping | None,
                     mapping = mapping or guess_mapping(columns)
                     if mapping is None:
                         return ImportResult([], [], "xlsx", None, columns, True, [], "", sheets)
-                    idx = []
-                    for col, required in ((mapping.input_column, True), (mapping.output_column, True),
-                                          (mapping.split_column, False), (mapping.tags_column, False),
-                                          (mapping.note_column, False)):
-                        if col is not None and col in columns:
-                            idx.append(columns.index(col))
-                        elif col is not None and required:
-                            raise DatasetReadError(f"The sheet has no column named “{col}”.",
-                                                   "Choose the input and output columns again.")
-                        else:
-                            idx.append(None)
+                    idx = column_indexes(columns, mapping, "sheet")
                     continue
-                width = len(cells)
-                vals = [cells[i] if i is not None and i < width else "" for i in idx]
-                split = Split.TRAIN
-                if vals[2]:
-                    found = parse_split(vals[2])
-                    if found is None:
-                        findings.append(unknown_split_finding(vals[2], number, len(examples) + 1))
-                    else:
-                        split = found
-                examples.append(Example(vals[0], vals[1], split, vals[3], vals[4]))
+                examples.append(example_from_row(cells, idx, number, findings, len(examples) + 1))
                 lines.append(number)
                 if len(examples) % PROGRESS_EVERY == 0 and token is not None:
                     token.check()

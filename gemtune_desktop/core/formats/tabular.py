@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from gemtune_desktop.core import validation_rules as R
 from gemtune_desktop.core.cancel import CancelToken
@@ -79,15 +79,39 @@ def header_names(row: list[str]) -> list[str]:
     return [c.strip() or f"Column {i + 1}" for i, c in enumerate(row)]
 
 
-def _column_index(columns: list[str], name: str | None, required: bool) -> int | None:
-    if name is None:
-        return None
-    if name in columns:
-        return columns.index(name)
-    if required:
-        raise DatasetReadError(f"The file has no column named “{name}”.",
-                               "Choose the input and output columns again.")
-    return None
+def column_indexes(columns: list[str], mapping: ColumnMapping, where: str = "file") -> tuple[int | None, ...]:
+    """Positions of the input, output, split, tags and note columns (None: not mapped or absent).
+
+    A missing input or output column is an error that names it; ``where`` is "file" or "sheet".
+    """
+    idx: list[int | None] = []
+    for name, required in ((mapping.input_column, True), (mapping.output_column, True),
+                           (mapping.split_column, False), (mapping.tags_column, False),
+                           (mapping.note_column, False)):
+        if name is not None and name in columns:
+            idx.append(columns.index(name))
+        elif name is not None and required:
+            raise DatasetReadError(f"The {where} has no column named “{name}”.",
+                                   "Choose the input and output columns again.")
+        else:
+            idx.append(None)
+    return tuple(idx)
+
+
+def example_from_row(row: Sequence[str], idx: tuple[int | None, ...], line: int, findings: list[Finding],
+                     position: int) -> Example:
+    """The example in one data row (cells by :func:`column_indexes`); an unknown split word is reported
+    in ``findings`` (at file ``line``, example ``position``) and the row goes to training."""
+    width = len(row)
+    cells = [row[i] if i is not None and i < width else "" for i in idx]
+    split = Split.TRAIN
+    if cells[2]:
+        found = parse_split(cells[2])
+        if found is None:
+            findings.append(unknown_split_finding(cells[2], line, position))
+        else:
+            split = found
+    return Example(cells[0], cells[1], split, cells[3], cells[4])
 
 
 def read_delimited(data: bytes, name: str, *, prefer: str | None, mapping: ColumnMapping | None,
@@ -119,22 +143,9 @@ def read_delimited(data: bytes, name: str, *, prefer: str | None, mapping: Colum
                 mapping = mapping or guess_mapping(columns)
                 if mapping is None:
                     return ImportResult([], [], fmt, None, columns, True, [], encoding)
-                idx = (_column_index(columns, mapping.input_column, True),
-                       _column_index(columns, mapping.output_column, True),
-                       _column_index(columns, mapping.split_column, False),
-                       _column_index(columns, mapping.tags_column, False),
-                       _column_index(columns, mapping.note_column, False))
+                idx = column_indexes(columns, mapping)
                 continue
-            width = len(row)
-            cells = [row[i] if i is not None and i < width else "" for i in idx]
-            split = Split.TRAIN
-            if cells[2]:
-                found = parse_split(cells[2])
-                if found is None:
-                    findings.append(unknown_split_finding(cells[2], start, len(examples) + 1))
-                else:
-                    split = found
-            examples.append(Example(cells[0], cells[1], split, cells[3], cells[4]))
+            examples.append(example_from_row(row, idx, start, findings, len(examples) + 1))
             lines.append(start)
             count += 1
             if count % PROGRESS_EVERY == 0 and token is not None:
