@@ -58,6 +58,8 @@ class ProjectFiles:
                 ("new", "&New Project…", self.new_project, K(K.StandardKey.New), "Start an empty project file"),
                 ("open", "&Open…", self.open_dialog, K(K.StandardKey.Open),
                  "Open a project, or import a spreadsheet or JSONL file into this one"),
+                ("save", "&Save", self.save_now, K(K.StandardKey.Save),
+                 "Every change is already written to the project file as you make it; this confirms it"),
                 ("save_as", "Save Project &As…", self.save_as, K("Ctrl+Shift+S"),
                  "Save a copy of this project under a new name and keep working in the copy"),
                 ("close", "&Close Project", self.close_project, None,
@@ -81,9 +83,20 @@ class ProjectFiles:
         a = self.actions
         menu.addActions([a["new"], a["open"]])
         menu.addMenu(self.recent_menu)
-        menu.addActions([a["save_as"], a["close"]])
+        menu.addActions([a["save"], a["save_as"], a["close"]])
         menu.addSeparator()
         menu.addActions([a["import"], a["export"], a["export_upload"]])
+
+    def save_now(self) -> None:
+        """Ctrl+S out of habit: write any text still being typed and say where the work is."""
+        session = self.tab.session
+        self.tab.detail.flush()
+        self.tab.settings_panel.flush()
+        if session is None:
+            return
+        self.ctx.status_message.emit(
+            f"Saved. Every change is written to {session.path.name} as you make it; there is nothing else to save.",
+            6000)
 
     # -- opening ----------------------------------------------------------------------------
     def open_startup_project(self) -> None:

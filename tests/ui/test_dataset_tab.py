@@ -135,6 +135,17 @@ def test_detail_editor_saves_typing_as_one_undo_step(tab: DatasetTab, qtbot: Any
     assert stored(tab)[0][0] == "Question 0" and editor.toPlainText() == "Question 0"
 
 
+def test_ctrl_s_writes_text_being_typed_and_says_it_is_saved(tab: DatasetTab, main_window: Any) -> None:
+    fill(tab, 1)
+    tab.table.setCurrentIndex(tab.model.index(0, Column.OUTPUT))
+    tab.detail.output_edit.setPlainText("typed just now")
+    save = tab.files.actions["save"]
+    assert save.shortcut().toString() == "Ctrl+S"
+    save.trigger()
+    assert stored(tab)[0][1] == "typed just now"  # on disk at once, not after the typing pause
+    assert "Saved" in main_window.statusBar().currentMessage()
+
+
 def write_csv(path: Path, rows: list[list[str]]) -> None:
     with open(path, "w", newline="", encoding="utf-8-sig") as f:
         csv.writer(f).writerows(rows)
