@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMainWindow,
     QMenu,
     QMessageBox,
     QProgressBar,
@@ -57,6 +58,7 @@ from gemtune_desktop.ui.dataset_settings_panel import DatasetSettingsPanel
 log = logging.getLogger(__name__)
 
 ROW_HEIGHT = 24
+BUSY_ABOVE = 100_000  # sorting or filtering more rows than this takes long enough to say so
 COPY_COLUMNS = ("input", "output", "split", "tags", "note")
 
 EMPTY_TEXT = """<h2>This project has no examples yet</h2>
@@ -422,14 +424,35 @@ class DatasetTab(QWidget):
         self.detail.set_example(self.session.examples[list_index], list_index + 1)
 
     def _filter_changed(self, row_filter: Any) -> None:
-        self.model.set_filter(row_filter)
+        self._busy("Filtering", lambda: self.model.set_filter(row_filter))
         self._rows_changed()
 
     def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
         if column < 0:
             return
-        self.model.sort(column, order)
+        self._busy("Sorting", lambda: self.model.sort(column, order))
         self._update_actions()
+
+    def _busy(self, verb: str, work: Any) -> None:
+        """Run a whole-table operation; on a large project say so while it runs (busy cursor, status bar)."""
+        rows = len(self.session.examples) if self.session is not None else 0
+        if rows <= BUSY_ABOVE:
+            work()
+            return
+        import time
+
+        self.ctx.status_message.emit(f"{verb} {rows:,} rows…", 0)
+        window = self.window()
+        bar = window.statusBar() if isinstance(window, QMainWindow) else None
+        if bar is not None:
+            bar.repaint()  # paint the message now: the work below holds the GUI thread
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        started = time.perf_counter()
+        try:
+            work()
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        self.ctx.status_message.emit(f"{verb} {rows:,} rows took {time.perf_counter() - started:.1f} s.", 5000)
 
     def show_all_rows(self) -> None:
         self.table.horizontalHeader().blockSignals(True)

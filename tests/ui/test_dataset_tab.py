@@ -146,6 +146,19 @@ def test_ctrl_s_writes_text_being_typed_and_says_it_is_saved(tab: DatasetTab, ma
     assert "Saved" in main_window.statusBar().currentMessage()
 
 
+def test_sorting_a_large_project_says_so_in_the_status_bar(tab: DatasetTab, main_window: Any,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import gemtune_desktop.ui.dataset_tab as dataset_tab
+
+    monkeypatch.setattr(dataset_tab, "BUSY_ABOVE", 5)  # "large" for the test: more than 5 rows
+    fill(tab, 8)
+    tab.table.horizontalHeader().setSortIndicator(Column.INPUT, Qt.SortOrder.DescendingOrder)
+    assert "Sorting 8 rows took" in main_window.statusBar().currentMessage()
+    first = tab.model.index(0, Column.INPUT).data()
+    assert first == "Question 7"
+    assert QApplication.overrideCursor() is None  # the busy cursor is gone again
+
+
 def write_csv(path: Path, rows: list[list[str]]) -> None:
     with open(path, "w", newline="", encoding="utf-8-sig") as f:
         csv.writer(f).writerows(rows)
