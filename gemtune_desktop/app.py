@@ -128,10 +128,11 @@ def run_gui(argv: Sequence[str]) -> int:
 
     ctx = AppContext(Settings())
     ctx.connections.hold_checks()  # the first reachability check waits for the first paint
+    ctx.hold_until_painted()  # so does opening the last project (the tab says "Opening …" meanwhile)
     window = build_window(ctx, lazy_tabs=True)
     prewarm = threading.Thread(target=_prewarm_imports, name="prewarm-imports", daemon=True)
     # Deferred until the window is painted, so they do not compete with the first paint.
-    FirstPaintWatcher(window, [lambda: _start_file_logging(early_log),  # type: ignore[arg-type]
+    FirstPaintWatcher(window, [ctx.window_painted, lambda: _start_file_logging(early_log),  # type: ignore[arg-type]
                                window.build_pending_tabs, ctx.connections.release_checks,  # type: ignore[attr-defined]
                                prewarm.start, lambda: QTimer.singleShot(3000, _freeze_gc)])
     from gemtune_desktop import crash

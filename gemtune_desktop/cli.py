@@ -2,22 +2,28 @@
 
 ``gemtune-desktop [PROJECT]`` opens the main window (optionally on a project or dataset);
 ``check``, ``convert`` and ``sandbox`` run in the terminal and never create a
-QApplication; ``--version`` prints the version. Only argparse is imported up front.
+QApplication; ``--version`` prints the version. Nothing heavy is imported up front
+(argparse only when a subcommand or option is given).
 """
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from gemtune_desktop import APP_NAME, __version__
+
+if TYPE_CHECKING:
+    import argparse
 
 SUBCOMMANDS = ("check", "convert", "sandbox")
 CONVERT_FORMATS = ("csv", "tsv", "xlsx", "jsonl", "json", "agent-platform", "openai")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="gemtune-desktop",
         description=f"{APP_NAME}: tune Gemini models from a spreadsheet of examples. "

@@ -7,9 +7,10 @@ e.g. the Monitor tab asks the Tune tab to pre-fill settings with ``tune_prefill_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from gemtune_desktop.qtcore.settings import Settings
 from gemtune_desktop.qtcore.workers import TaskRunner
@@ -44,9 +45,33 @@ class AppContext(QObject):
         self.secrets = secrets or SecretStore()
         self.runner = runner or TaskRunner(self)
         self.project: Any = None  # ProjectSession | None
+        self._until_painted: list[Callable[[], None]] | None = None
         from gemtune_desktop.qtcore.connection_manager import ConnectionManager
 
         self.connections = ConnectionManager(settings, self.secrets, self.runner, self)
+
+    # -- start-up ----------------------------------------------------------------------------
+    def hold_until_painted(self) -> None:
+        """From now on :meth:`after_first_paint` queues work until :meth:`window_painted` is called."""
+        if self._until_painted is None:
+            self._until_painted = []
+
+    def after_first_paint(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the main window has been painted (soon, if nothing is held).
+
+        The start-up path holds such work (opening the last project, the welcome) so that the
+        window appears first; tests and windows built later run it on the next event-loop turn.
+        """
+        if self._until_painted is None:
+            QTimer.singleShot(0, self, callback)
+        else:
+            self._until_painted.append(callback)
+
+    def window_painted(self) -> None:
+        """Run the work held for the first paint, in the order it was asked for."""
+        callbacks, self._until_painted = self._until_painted or [], None
+        for callback in callbacks:
+            callback()
 
     def set_project(self, project: Any) -> None:
         self.project = project

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from gemtune_desktop.core.examples import Example, Split
-from gemtune_desktop.qtcore.project_session import ProjectSession
+
+if TYPE_CHECKING:  # imported with the first project, after the window is painted
+    from gemtune_desktop.qtcore.project_session import ProjectSession
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from gemtune_desktop.qtcore.dataset_model import status_icon
-from gemtune_desktop.qtcore.project_session import ProjectSession
+
+if TYPE_CHECKING:
+    from gemtune_desktop.qtcore.project_session import ProjectSession
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 REFRESH_MS = 250

@@ -83,6 +83,9 @@ class MainWindow(QMainWindow):
         self.tabs.currentChanged.connect(lambda i: ctx.settings.set(S.LAST_TAB, i))
         # Check the connection once the window is up, off the start-up path.
         QTimer.singleShot(0, ctx.connections.check_reachable)
+        ctx.after_first_paint(self._maybe_welcome)
+
+    def _maybe_welcome(self) -> None:
         from gemtune_desktop.ui.welcome_dialog import maybe_show_welcome
 
         maybe_show_welcome(self)  # first run only; skipped when GEMTUNE_NO_WELCOME is set
