@@ -5,14 +5,15 @@ the window (importing google-genai in the background, the first reachability che
 waits for this moment so that it does not compete with the first paint for the GIL.
 
 With ``GEMTUNE_REPORT_FIRST_PAINT=1`` the app prints ``GEMTUNE_FIRST_PAINT <unix time> <CPU
-seconds used so far>`` on stdout at the first paint event (``benchmarks/startup.py`` measures start-up with it); with
-``GEMTUNE_REPORT_FIRST_PAINT=modules`` it also prints ``GEMTUNE_MODULES <json list>`` of
-the modules imported by then (``tests/test_startup_imports.py`` checks that list).
+seconds used so far>`` on stdout at the first paint event, and ``GEMTUNE_READY <unix time> <CPU
+seconds>`` when the shown tab has been built, the last project opened and the tab painted with
+it (``benchmarks/startup.py`` reports both); with ``GEMTUNE_REPORT_FIRST_PAINT=modules`` it also
+prints ``GEMTUNE_MODULES <json list>`` of the modules imported by the first paint
+(``tests/test_startup_imports.py`` checks that list).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -25,12 +26,14 @@ REPORT_ENV = "GEMTUNE_REPORT_FIRST_PAINT"
 
 
 class FirstPaintWatcher(QObject):
-    """Calls ``callbacks`` once, just after ``window`` is painted for the first time."""
+    """Calls ``callbacks`` once, just after ``window`` is painted for the first time (``report`` at that paint)."""
 
-    def __init__(self, window: QWidget, callbacks: list[Callable[[], None]], fallback_ms: int = 3000) -> None:
+    def __init__(self, window: QWidget, callbacks: list[Callable[[], None]], fallback_ms: int = 3000,
+                 report: Callable[[], None] | None = None) -> None:
         super().__init__(window)
         self._window = window
         self._callbacks = list(callbacks)
+        self._report = report or report_first_paint
         self.painted = False
         window.installEventFilter(self)
         # A window that is never painted (started minimised) must not hold the deferred work forever.
@@ -39,7 +42,7 @@ class FirstPaintWatcher(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if not self.painted and watched is self._window and event.type() == QEvent.Type.Paint:
             self.painted = True
-            report_first_paint()
+            self._report()
             self._window.removeEventFilter(self)
             # After this paint has been flushed to the screen.
             QTimer.singleShot(0, self._run_callbacks)
@@ -58,4 +61,12 @@ def report_first_paint() -> None:
         return
     print(f"GEMTUNE_FIRST_PAINT {time.time():.6f} {time.process_time():.6f}", flush=True)
     if mode == "modules":
+        import json
+
         print("GEMTUNE_MODULES " + json.dumps(sorted(sys.modules)), flush=True)
+
+
+def report_ready() -> None:
+    """Print the moment the shown tab was first painted with its content, when a benchmark asks."""
+    if os.environ.get(REPORT_ENV, ""):
+        print(f"GEMTUNE_READY {time.time():.6f} {time.process_time():.6f}", flush=True)

@@ -1,4 +1,4 @@
-"""The app's start-up path builds only the first-shown tab; the others follow after the first paint."""
+"""The app's start-up path paints the window before building any tab; the shown tab follows, then the rest."""
 
 from __future__ import annotations
 
@@ -6,15 +6,21 @@ from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.ui.main_window import TAB_KEYS, MainWindow
 
 
-def test_only_the_first_shown_tab_is_built_before_the_first_paint(ctx, qtbot) -> None:
+def test_the_window_is_shown_first_then_the_shown_tab_then_the_others(ctx, qtbot) -> None:
     ctx.settings.set(S.LAST_TAB, 1)
     window = MainWindow(ctx, lazy_tabs=True)
     qtbot.addWidget(window)
-    assert set(window.tab_widgets) == {"tune"}
-    assert window.tabs.currentWidget() is window.tab_widgets["tune"]
+    assert window.tab_widgets == {}
     titles = [window.tabs.tabText(i).replace("&", "") for i in range(window.tabs.count())]
     assert titles == ["Dataset", "Tune", "Monitor", "Test"]
+    assert window.tabs.currentIndex() == 1
+    opening = window.tabs.currentWidget().findChild(object, "openingLabel")
+    assert opening is not None and opening.text() == "Opening…"
     window.show()
+
+    window.build_shown_tab()
+    assert set(window.tab_widgets) == {"tune"}
+    assert window.tabs.currentWidget() is window.tab_widgets["tune"]
 
     window.build_pending_tabs()
     qtbot.waitUntil(lambda: set(window.tab_widgets) == set(TAB_KEYS), timeout=10000)
@@ -33,6 +39,7 @@ def test_a_deferred_tab_is_built_when_shown_or_asked_for(ctx, qtbot) -> None:
     window = MainWindow(ctx, lazy_tabs=True)
     qtbot.addWidget(window)
     window.show()
+    window.build_shown_tab()
     assert set(window.tab_widgets) == {"dataset"}
     window.tabs.setCurrentIndex(2)  # the user clicks the Monitor tab
     assert "monitor" in window.tab_widgets
@@ -41,3 +48,17 @@ def test_a_deferred_tab_is_built_when_shown_or_asked_for(ctx, qtbot) -> None:
     ctx.show_tab_requested.emit("test")  # another tab asks for the Test tab
     assert window.tabs.currentWidget() is window.tab_widgets["test"]
     window.close()
+
+
+def test_held_start_up_work_waits_for_the_first_paint(ctx, qtbot) -> None:
+    """Opening the last project waits for the window to be painted, then runs in the order asked."""
+    ran: list[str] = []
+    ctx.hold_until_painted()
+    ctx.after_first_paint(lambda: ran.append("open project"))
+    ctx.after_first_paint(lambda: ran.append("welcome"))
+    qtbot.wait(50)
+    assert ran == []
+    ctx.window_painted()
+    assert ran == ["open project", "welcome"]
+    ctx.after_first_paint(lambda: ran.append("later"))  # nothing held any more: runs on the next turn
+    qtbot.waitUntil(lambda: ran[-1:] == ["later"], timeout=2000)
