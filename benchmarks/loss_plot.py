@@ -1,7 +1,7 @@
 """Benchmark: redrawing the Monitor tab's loss plot with a 1,000,000-point curve vs an empty plot.
 
-Both measured in the same run, same widget size (900x500, offscreen): the median time of a
-synchronous ``repaint()`` right after a live update (one new point appended and pushed to
+Both measured in the same run, redrawn in turn after a warm-up of each, at the same widget size
+(900x500, offscreen): the median time of a synchronous ``repaint()`` right after a live update (one new point appended and pushed to
 pyqtgraph by the throttled redraw, timed separately). Prints
 ``RESULT loss_plot_1m ratio=<1M repaint / empty repaint> goal=<g>`` and the absolute
 milliseconds against a 16.7 ms frame (absolute numbers depend on machine load; the ratio less so).
@@ -48,23 +48,38 @@ def _plot(app: QApplication, series: LossSeries | None) -> LossPlot:
     return plot
 
 
+def _one_redraw(app: QApplication, plot: LossPlot, series: LossSeries | None, i: int) -> tuple[float, float]:
+    """(update, repaint) milliseconds: push one new point to pyqtgraph, then repaint synchronously."""
+    if series is not None:
+        step = series.last_step + 1
+        series.extend([(step, None, 0.5 + 0.01 * (i % 3))])
+    t0 = time.perf_counter()
+    plot.redraw_if_changed()
+    t1 = time.perf_counter()
+    plot.plot_widget.viewport().repaint()
+    t2 = time.perf_counter()
+    app.processEvents()
+    return (t1 - t0) * 1000.0, (t2 - t1) * 1000.0
+
+
 def _median_ms(app: QApplication, plot: LossPlot, series: LossSeries | None,
                runs: int = RUNS) -> tuple[float, float]:
-    """Median (update, repaint) milliseconds: push one new point to pyqtgraph, then repaint synchronously."""
-    updates, paints = [], []
+    """Median (update, repaint) milliseconds over ``runs`` redraws."""
+    times = [_one_redraw(app, plot, series, i) for i in range(runs)]
+    return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+
+
+def _interleaved_ms(app: QApplication, empty: LossPlot, full: LossPlot, series: LossSeries,
+                    runs: int = RUNS) -> tuple[float, float, float]:
+    """Median (empty repaint, full update, full repaint), the two plots redrawn in turn so that
+    whatever else the machine is doing affects the floor and the figure alike."""
+    empty_paints, updates, paints = [], [], []
     for i in range(runs):
-        if series is not None:
-            step = series.last_step + 1
-            series.extend([(step, None, 0.5 + 0.01 * (i % 3))])
-        t0 = time.perf_counter()
-        plot.redraw_if_changed()
-        t1 = time.perf_counter()
-        plot.plot_widget.viewport().repaint()
-        t2 = time.perf_counter()
-        updates.append((t1 - t0) * 1000.0)
-        paints.append((t2 - t1) * 1000.0)
-        app.processEvents()
-    return statistics.median(updates), statistics.median(paints)
+        empty_paints.append(_one_redraw(app, empty, None, i)[1])
+        update, paint = _one_redraw(app, full, series, i)
+        updates.append(update)
+        paints.append(paint)
+    return statistics.median(empty_paints), statistics.median(updates), statistics.median(paints)
 
 
 def main() -> None:
@@ -75,9 +90,10 @@ def main() -> None:
     series = LossSeries.from_arrays(steps, values, None)
 
     empty = _plot(app, None)
-    _, empty_ms = _median_ms(app, empty, None)
     full = _plot(app, series)
-    update_ms, full_ms = _median_ms(app, full, series)
+    _median_ms(app, empty, None, runs=3)  # warm-up of both
+    _median_ms(app, full, series, runs=3)
+    empty_ms, update_ms, full_ms = _interleaved_ms(app, empty, full, series)
     # For contrast: the same curve without downsampling/clipping (pyqtgraph defaults).
     item = full._jobs[1].curves["train"].item
     item.setDownsampling(auto=False, ds=1)
