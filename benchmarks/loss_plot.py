@@ -1,8 +1,8 @@
 """Benchmark: redrawing the Monitor tab's loss plot with a 1,000,000-point curve vs an empty plot.
 
 Both measured in the same run, redrawn in turn after a warm-up of each, at the same widget size
-(900x500, offscreen): the median time of a synchronous ``repaint()`` right after a live update (one new point appended and pushed to
-pyqtgraph by the throttled redraw, timed separately). Prints
+(900x500, offscreen): the median time of a synchronous ``repaint()`` right after a live update
+(one new point appended and pushed to pyqtgraph by the throttled redraw, timed separately). Prints
 ``RESULT loss_plot_1m ratio=<1M repaint / empty repaint> goal=<g>`` and the absolute
 milliseconds against a 16.7 ms frame (absolute numbers depend on machine load; the ratio less so).
 
