@@ -13,11 +13,13 @@ the active connection kind and the last lines of the log, with secrets redacted.
 from __future__ import annotations
 
 import logging
+import platform
 import sys
 import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -44,8 +46,6 @@ class CrashReport:
 
 def make_report(exc_type: type[BaseException], exc: BaseException | None, tb: TracebackType | None,
                 thread: str | None = None) -> CrashReport:
-    from datetime import UTC, datetime
-
     from gemtune_desktop.core.errors import UserError
 
     summary = redact(f"{exc_type.__name__}: {exc}" if str(exc or "") else exc_type.__name__)
@@ -73,8 +73,6 @@ def recent_log_lines(limit: int = LOG_TAIL_LINES, path: str | Path | None = None
 
 def diagnostics_text(connection_kind: str = "unknown", reports: list[CrashReport] | None = None) -> str:
     """Everything a support request needs, safe to paste anywhere: no secrets, no personal files."""
-    import platform  # here, not at the top: this module is imported on the start-up path
-
     try:
         from gemtune_desktop.ui.about_dialog import component_versions
 

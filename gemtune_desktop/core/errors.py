@@ -38,14 +38,3 @@ class DatasetReadError(UserError):
 
 class ProjectLockedError(UserError):
     """Another window or process has the project open."""
-
-
-def storage_errors() -> tuple[type[BaseException], ...]:
-    """What reading or writing a project file can raise: SQLite's errors and the OS's.
-
-    For ``except storage_errors():``; the handler's expression is evaluated only when an
-    exception is raised, so sqlite3 is not imported before the first project is opened.
-    """
-    import sqlite3
-
-    return (sqlite3.Error, OSError)

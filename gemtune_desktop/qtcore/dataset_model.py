@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from gemtune_desktop.core.examples import Example, Split
-
-if TYPE_CHECKING:  # imported with the first project, after the window is painted
-    from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.qtcore.project_session import ProjectSession
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 

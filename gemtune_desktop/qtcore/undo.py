@@ -9,14 +9,12 @@ callers catch :class:`sqlite3.Error` / ``OSError`` and tell the user.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
 from gemtune_desktop.core.examples import DatasetSettings, Example
-
-if TYPE_CHECKING:
-    from gemtune_desktop.qtcore.project_session import ProjectSession, RemovedEntry
+from gemtune_desktop.qtcore.project_session import ProjectSession, RemovedEntry
 
 EDIT_CELL_ID = 1001
 SETTINGS_TEXT_ID = 1002

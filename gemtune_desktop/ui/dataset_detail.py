@@ -7,16 +7,16 @@ leave the field or pick another row) as one undoable "Edit input" step per burst
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFocusEvent
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
 
+from gemtune_desktop.core import validation_rules as R
 from gemtune_desktop.core.examples import Example, Split, Target
-
-if TYPE_CHECKING:
-    from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.core.tokens import estimate_tokens
+from gemtune_desktop.qtcore.project_session import ProjectSession
 
 SAVE_AFTER_MS = 400
 
@@ -33,10 +33,6 @@ class _TextEdit(QPlainTextEdit):
 
 def count_text(text: str, other: str, field: str, target: Target) -> tuple[str, bool]:
     """The line under a text box, and whether it is over the limit."""
-    # Imported here, with the first example shown, to keep them off the start-up path.
-    from gemtune_desktop.core import validation_rules as R
-    from gemtune_desktop.core.tokens import estimate_tokens
-
     chars = len(text)
     tokens = estimate_tokens(text)
     if target is Target.GEMINI_API:

@@ -7,6 +7,7 @@ added to the project as one undoable step. Exports write through the formats mod
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -14,12 +15,12 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 
 from gemtune_desktop import paths
-from gemtune_desktop.core.errors import UserError, storage_errors
+from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.qtcore import settings as S
+from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.undo import InsertRowsCommand, SettingsCommand, copy_settings
 
 if TYPE_CHECKING:
-    from gemtune_desktop.qtcore.project_session import ProjectSession
     from gemtune_desktop.ui.dataset_tab import DatasetTab
 
 log = logging.getLogger(__name__)
@@ -99,8 +100,6 @@ class ProjectFiles:
 
     # -- opening ----------------------------------------------------------------------------
     def open_startup_project(self) -> None:
-        from gemtune_desktop.qtcore.project_session import ProjectSession
-
         last = self.ctx.settings.get(S.LAST_PROJECT)
         if last and Path(last).is_file():
             try:
@@ -109,14 +108,12 @@ class ProjectFiles:
             except UserError as exc:
                 log.info("last project not reopened: %s", exc.message)
                 self.ctx.status_message.emit(f"{exc.message} {exc.hint}", 8000)
-            except storage_errors() as exc:
+            except sqlite3.Error as exc:
                 log.warning("last project not reopened", exc_info=exc)
         self.open_untitled()
 
     def open_untitled(self) -> None:
         """The Untitled project in the app's data folder (a numbered one if another window has it)."""
-        from gemtune_desktop.qtcore.project_session import ProjectSession
-
         folder = paths.data_dir()
         for n in range(1, 50):
             path = folder / (f"{UNTITLED}.gemtune" if n == 1 else f"{UNTITLED} {n}.gemtune")
@@ -143,14 +140,12 @@ class ProjectFiles:
         current = self.tab.session
         if current is not None and current.path.resolve() == path.resolve():
             return True
-        from gemtune_desktop.qtcore.project_session import ProjectSession
-
         try:
             session = ProjectSession.open(path, background_above=BACKGROUND_ABOVE)
         except UserError as exc:
             self.tab.show_error(exc)
             return False
-        except storage_errors() as exc:
+        except sqlite3.Error as exc:
             self.tab.show_error(UserError(f"“{path.name}” could not be opened.",
                                           "The file may be damaged. A backup copy may be next to it.", str(exc)))
             return False
@@ -195,13 +190,12 @@ class ProjectFiles:
         try:
             # The save dialog already asked whether to replace an existing file.
             from gemtune_desktop.core.project.store import ProjectStore
-            from gemtune_desktop.qtcore.project_session import ProjectSession
 
             session = ProjectSession(ProjectStore.create(path, overwrite=True))
         except UserError as exc:
             self.tab.show_error(exc)
             return False
-        except storage_errors() as exc:
+        except (sqlite3.Error, OSError) as exc:
             self.tab.show_error(UserError(f"“{path.name}” could not be created.", "Choose another folder.",
                                           str(exc)))
             return False
@@ -233,7 +227,7 @@ class ProjectFiles:
         except UserError as exc:
             self.tab.show_error(exc)
             return False
-        except storage_errors() as exc:
+        except (sqlite3.Error, OSError) as exc:
             self.tab.show_error(UserError(f"The copy “{dest.name}” could not be written.",
                                           "Check the folder and the free disk space.", str(exc)))
             return False

@@ -33,9 +33,7 @@ class FilterBar(QWidget):
         self.text.setPlaceholderText("Filter rows containing…")
         self.text.setToolTip("Show only rows whose input, output, tags or note contain this text")
         self.text.setAccessibleName("Filter text")
-        # The clear button shows only while there is text; turning it on loads its icon from the
-        # theme (~4 ms), so that waits for the first text instead of delaying the first paint.
-        self.text.textChanged.connect(self._enable_clear_button)
+        self.text.setClearButtonEnabled(True)
         self.status = QComboBox(self)
         self.status.setObjectName("filterStatus")
         for label, value in STATUS_CHOICES:
@@ -70,10 +68,6 @@ class FilterBar(QWidget):
         self.status.currentIndexChanged.connect(lambda _i: self._emit())
         self.split.currentIndexChanged.connect(lambda _i: self._emit())
         self.clear.clicked.connect(self.reset)
-
-    def _enable_clear_button(self) -> None:
-        self.text.textChanged.disconnect(self._enable_clear_button)
-        self.text.setClearButtonEnabled(True)
 
     def current(self) -> RowFilter:
         split = self.split.currentData()

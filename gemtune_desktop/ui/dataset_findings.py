@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from gemtune_desktop.qtcore.dataset_model import status_icon
-
-if TYPE_CHECKING:
-    from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.qtcore.project_session import ProjectSession
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 REFRESH_MS = 250

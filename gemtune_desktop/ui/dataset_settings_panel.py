@@ -7,15 +7,11 @@ saved shortly after typing pauses.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 from gemtune_desktop.core.examples import Target
-
-if TYPE_CHECKING:
-    from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.qtcore.project_session import ProjectSession
 
 SAVE_AFTER_MS = 500
 

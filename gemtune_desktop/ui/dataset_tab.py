@@ -9,8 +9,9 @@ File actions (New, Open, Save As, Import, Export) live in :mod:`gemtune_desktop.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, QItemSelectionModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QGuiApplication, QHideEvent, QKeySequence, QShowEvent
@@ -33,11 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gemtune_desktop.core.errors import UserError, storage_errors
+from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import Example, Target
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.dataset_model import FIELD_OF, Column, DatasetModel, parse_split
+from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.undo import (
     EditCellCommand,
     InsertRowsCommand,
@@ -52,9 +54,6 @@ from gemtune_desktop.ui.dataset_detail import DetailEditor
 from gemtune_desktop.ui.dataset_filter_bar import FilterBar
 from gemtune_desktop.ui.dataset_findings import FindingsPanel
 from gemtune_desktop.ui.dataset_settings_panel import DatasetSettingsPanel
-
-if TYPE_CHECKING:
-    from gemtune_desktop.qtcore.project_session import ProjectSession
 
 log = logging.getLogger(__name__)
 
@@ -145,13 +144,13 @@ class DatasetTab(QWidget):
                            (Column.TAGS, 80)):
             self.table.setColumnWidth(col, width)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
-        # Shown for the moment between the window's first paint and the project being open.
-        last = self.ctx.settings.get(S.LAST_PROJECT)
-        self.opening = QLabel(f"Opening “{Path(last).stem}”…" if last else "Opening…", self.stack)
-        self.opening.setObjectName("openingState")
-        self.opening.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty: QLabel | None = None  # the empty-project help, built when first needed
-        self.stack.addWidget(self.opening)
+        self.empty = QLabel(EMPTY_TEXT, self.stack)
+        self.empty.setObjectName("emptyState")
+        self.empty.setWordWrap(True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.empty.setMargin(24)
+        self.empty.setTextFormat(Qt.TextFormat.RichText)
+        self.stack.addWidget(self.empty)
         self.stack.addWidget(self.table)
 
         self.side = QTabWidget(self.splitter)
@@ -321,20 +320,9 @@ class DatasetTab(QWidget):
         self.project_label.setText(f"Project: {s.display_name}{ro} — saved automatically")
         self.project_label.setToolTip(f"{s.path}\nEvery change is saved to this file as you make it.")
 
-    def _empty_state(self) -> QLabel:
-        if self.empty is None:
-            self.empty = QLabel(EMPTY_TEXT, self.stack)
-            self.empty.setObjectName("emptyState")
-            self.empty.setWordWrap(True)
-            self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-            self.empty.setMargin(24)
-            self.empty.setTextFormat(Qt.TextFormat.RichText)
-            self.stack.addWidget(self.empty)
-        return self.empty
-
     def _rows_changed(self, *_args: Any) -> None:
         total = len(self.session.examples) if self.session is not None else 0
-        self.stack.setCurrentWidget(self.table if total else self._empty_state())
+        self.stack.setCurrentWidget(self.table if total else self.empty)
         self.filter_bar.show_count(self.model.rowCount(), total)
         self.filter_bar.setEnabled(total > 0)
         self._update_actions()
@@ -369,7 +357,7 @@ class DatasetTab(QWidget):
         try:
             s.undo_stack.push(command)
             return True
-        except storage_errors() as exc:
+        except (sqlite3.Error, OSError) as exc:
             log.warning("edit failed", exc_info=exc)
             self.show_error(UserError("The change could not be saved to the project file.",
                                       "Check that the disk is not full and the file is still there.", str(exc)))
@@ -526,14 +514,14 @@ class DatasetTab(QWidget):
             self.settings_panel.flush()
             try:
                 self.session.undo_stack.undo()
-            except storage_errors() as exc:
+            except (sqlite3.Error, OSError) as exc:
                 self.show_error(UserError("Undo could not be saved to the project file.", "", str(exc)))
 
     def redo(self) -> None:
         if self.session is not None:
             try:
                 self.session.undo_stack.redo()
-            except storage_errors() as exc:
+            except (sqlite3.Error, OSError) as exc:
                 self.show_error(UserError("Redo could not be saved to the project file.", "", str(exc)))
 
     def _insert_index(self) -> int:

@@ -260,8 +260,7 @@ class MainWindow(QMainWindow):
         # Plain text, never rich text: reachability messages can quote a server. Set once the window is
         # painted (the Qt namespace's enums take ~15 ms to load); until then the label reads "<profile> —
         # … checking", since the first check waits for the first paint too.
-        ctx = self.ctx
-        ctx.after_first_paint(lambda: self.connection_label.setTextFormat(_plain_text()))
+        self.ctx.after_first_paint(lambda: self.connection_label.setTextFormat(_plain_text()))
         bar.addPermanentWidget(self.connection_label)
         conn = self.ctx.connections
         conn.connection_changed.connect(lambda _p: self._update_connection_label())
