@@ -41,10 +41,25 @@ def setup(extras: str = "test") -> Path:
     if not STAMP.exists() or STAMP.read_text() != want:
         print("Installing dependencies into .venv (first run takes a minute) …", flush=True)
         py = str(venv_python())
-        subprocess.check_call([py, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
-        subprocess.check_call([py, "-m", "pip", "install", "--quiet", "-e", f".[{extras}]"], cwd=ROOT)
+        _quiet([py, "-m", "pip", "install", "--upgrade", "pip"])
+        _quiet([py, "-m", "pip", "install", "-e", f".[{extras}]"])
         STAMP.write_text(want)
+        print("Dependencies installed.", flush=True)
     return venv_python()
+
+
+def _quiet(cmd: list[str]) -> None:
+    """Run a setup step; its output (pip's build chatter) goes to .venv/setup.log and is shown only on failure."""
+    log = VENV / "setup.log"
+    with log.open("a", encoding="utf-8") as out:
+        out.write(f"$ {' '.join(cmd)}\n")
+        out.flush()
+        code = subprocess.call(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                               env=dict(os.environ, PIP_DISABLE_PIP_VERSION_CHECK="1"))
+    if code:
+        tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-40:]
+        print("\n".join(tail), file=sys.stderr)
+        sys.exit(f"Setting up .venv failed (exit {code}); the full output is in {log}.")
 
 
 def main() -> int:
