@@ -67,6 +67,9 @@ def main() -> int:
     rest = sys.argv[2:]
     if command == "run":
         py = setup()
+        # Missing system libraries for Qt's X11 plugin: name them and the install command, before Qt aborts.
+        if subprocess.call([str(py), "-m", "gemtune_desktop.platform_check"], cwd=ROOT):
+            return 1
         return subprocess.call([str(py), "-m", "gemtune_desktop", *rest], cwd=ROOT)
     if command == "test":
         py = setup()

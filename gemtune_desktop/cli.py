@@ -58,6 +58,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     wants_cli = any(a in SUBCOMMANDS or a in ("--version", "-h", "--help") for a in args_list[:1]) or \
         "--version" in args_list
     if not wants_cli:
+        # Before Qt: missing X11 libraries would make Qt abort with a message naming its plugin only.
+        from gemtune_desktop.paths import cache_dir
+        from gemtune_desktop.platform_check import check_once, tell_user
+
+        missing = check_once(cache_dir())
+        if missing is not None:
+            tell_user(missing)
+            return 1
         from gemtune_desktop.app import run_gui
 
         return run_gui(args_list)
