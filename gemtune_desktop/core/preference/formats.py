@@ -204,8 +204,8 @@ def _read_array(col: _Collector, text: str, start: int, token: CancelToken | Non
         while pos < len(text) and text[pos] in " \t\r\n":
             pos += 1
         if pos >= len(text):
-            col.findings.append(finding("error", P.MALFORMED, "The JSON array is not closed with “]”; the file may have "
-                                        "been cut off. The examples before this point were read.",
+            col.findings.append(finding("error", P.MALFORMED, "The JSON array is not closed with “]”; the file may "
+                                        "have been cut off. The examples before this point were read.",
                                         text.count("\n", 0, pos) + 1))
             return
         if text[pos] == "]":

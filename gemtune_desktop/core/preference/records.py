@@ -98,14 +98,16 @@ def guess_preference_mapping(columns: Sequence[str]) -> PreferenceMapping | None
     keys = [column_key(c) for c in columns]
     taken: set[int] = set()
     found: list[int] = []
-    for names in (PREFERRED_NAMES, DISPREFERRED_NAMES, PROMPT_NAMES):
+    required: tuple[Sequence[str], ...] = (PREFERRED_NAMES, DISPREFERRED_NAMES, PROMPT_NAMES)
+    for names in required:
         i = _pick(keys, names, taken)
         if i is None:
             return None
         taken.add(i)
         found.append(i)
     optional: list[str | None] = []
-    for names in (SPLIT_NAMES, TAGS_NAMES, NOTE_NAMES, SYSTEM_NAMES):
+    extra: tuple[Sequence[str], ...] = (SPLIT_NAMES, TAGS_NAMES, NOTE_NAMES, SYSTEM_NAMES)
+    for names in extra:
         i = _pick(keys, names, taken)
         if i is not None:
             taken.add(i)
