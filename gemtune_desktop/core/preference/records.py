@@ -167,6 +167,9 @@ def _message_content(message: dict[str, Any], what: str, field: str) -> str:
     """The text of one chat message in OpenAI/TRL (``content``), ShareGPT (``value``) or Gemini (``parts``) form."""
     if "parts" in message:
         return _parts_text(message["parts"], what, field)
+    if "content" not in message and "value" not in message:
+        raise RecordProblem(P.MALFORMED, f"The {what} in “{field}” is a JSON object without “content”, “value” or "
+                                         f"“parts”; put the text itself there.", field)
     content = message.get("content", message.get("value"))
     if isinstance(content, list):
         texts = []
