@@ -127,7 +127,8 @@ def test_other_tools_shapes_read_as_prompt_preferred_dispreferred(tmp_path: Path
 
 BROKEN = [
     ('{"contents": [{"role": "user", "parts": [{"text": "Q"}]}], "completions": [{"score": 1, "completion": '
-     '{"role": "model", "parts": [{"text": "A"}]}}]}', "completions", "1 completion; preference tuning needs exactly two"),
+     '{"role": "model", "parts": [{"text": "A"}]}}]}', "completions",
+     "1 completion; preference tuning needs exactly two"),
     ('{"contents": [{"role": "user", "parts": [{"text": "Q"}]}], "completions": [{"score": 1, "completion": '
      '{"role": "model", "parts": [{"text": "A"}]}}, {"score": 1, "completion": {"role": "model", "parts": '
      '[{"text": "B"}]}}]}', "completions", "scores are 1 and 1; one must be 1"),

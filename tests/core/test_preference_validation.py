@@ -27,7 +27,7 @@ def by_rule(findings: list, rule: str) -> list:
 
 
 def test_empty_and_blank_texts_name_the_field() -> None:
-    found = validate_preferences([ex("", "A", "B"), ex("Q", "   ", "B"), ex("Q2", "A", "")] + filler(100))
+    found = validate_preferences([ex("", "A", "B"), ex("Q", "   ", "B"), ex("Q2", "A", ""), *filler(100)])
     empties = by_rule(found, P.EMPTY)
     assert [(f.row, f.field) for f in empties] == [(1, "prompt"), (2, "preferred"), (3, "dispreferred")]
     assert "The preferred answer contains only spaces" in empties[1].message
@@ -35,8 +35,8 @@ def test_empty_and_blank_texts_name_the_field() -> None:
 
 
 def test_identical_answers_are_an_error_and_near_identical_a_warning() -> None:
-    found = validate_preferences([ex("Q", "Paris.", "Paris. "), ex("Q2", "Paris is the capital", "paris  is the "
-                                                                  "capital")] + filler(100))
+    found = validate_preferences([ex("Q", "Paris.", "Paris. "),
+                                  ex("Q2", "Paris is the capital", "paris  is the capital"), *filler(100)])
     same = by_rule(found, P.IDENTICAL_ANSWERS)
     assert [(f.row, f.severity.value) for f in same] == [(1, "error"), (2, "warning")]
     assert "nothing to prefer" in same[0].message and "capitals or spacing" in same[1].message
@@ -44,7 +44,7 @@ def test_identical_answers_are_an_error_and_near_identical_a_warning() -> None:
 
 def test_a_preferred_answer_rejected_elsewhere_names_the_other_row() -> None:
     found = validate_preferences([ex("Q", "A", "B"), ex("Other question", "C", "A"), ex("Q", "D", "A"),
-                                  ex("Q3", "Z", "Y")] + filler(100))
+                                  ex("Q3", "Z", "Y"), *filler(100)])
     cross = by_rule(found, P.PREFERRED_REJECTED_ELSEWHERE)
     assert [(f.row, f.related, f.field) for f in cross] == [(1, (3,), "preferred")]  # same prompt wins
     assert cross[0].message.startswith("Row 3 rejects this same answer for the same prompt")
@@ -53,7 +53,7 @@ def test_a_preferred_answer_rejected_elsewhere_names_the_other_row() -> None:
 
 
 def test_duplicates_point_at_the_first_copy() -> None:
-    found = validate_preferences([ex("Q", "A", "B"), ex("Q2", "C", "D"), ex("Q", "A", "B")] + filler(100))
+    found = validate_preferences([ex("Q", "A", "B"), ex("Q2", "C", "D"), ex("Q", "A", "B"), *filler(100)])
     assert [(f.row, f.related) for f in by_rule(found, P.DUPLICATE)] == [(3, (1,))]
 
 
