@@ -127,7 +127,7 @@ def incremental(v: PreferenceValidator) -> list[tuple[object, ...]]:
     return sorted((f.rule, f.severity.value, f.field, f.example_id, f.related) for f in v.all_findings())
 
 
-TEXTS = st.sampled_from(["A", "B", "C", " A", "", "a", "Q"])
+TEXTS = st.sampled_from(["A", "B", "C", " A", "", "a", "Q", "a  b", "A B", "Ã©t\u00e9", "bell\x07", "été", "\n"])
 EDITS = st.lists(st.tuples(st.sampled_from(["add", "edit", "remove"]), st.integers(0, 30), TEXTS, TEXTS, TEXTS,
                            st.sampled_from([Split.TRAIN, Split.VALIDATION])), max_size=40)
 
@@ -162,6 +162,17 @@ def test_incremental_findings_and_counts_always_match_a_full_pass(edits: list) -
         for f in validate_preferences(current, settings_):
             expected[f.severity.value] += 1
         assert validator.counts() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(st.text(st.characters(blacklist_categories=("Cs",))), min_size=4, max_size=4),
+       preamble=st.text(st.characters(blacklist_categories=("Cs",)), max_size=5))
+def test_the_upload_size_is_exact_for_any_text(texts: list[str], preamble: str) -> None:
+    settings_ = PreferenceSettings(preamble=preamble, system_instruction="Dataset “instruction”\n")
+    examples = [ex(texts[0], texts[1], texts[2], ident=1, system=texts[3]), ex(texts[0], texts[1], texts[2], ident=2)]
+    validator = PreferenceValidator(settings_)
+    validator.reset(examples)
+    assert validator.train_file_bytes == sum(map(len, upload_lines(examples, settings_)))
 
 
 def test_rows_in_messages_follow_the_current_order() -> None:

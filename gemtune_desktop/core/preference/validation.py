@@ -18,15 +18,18 @@ filters treat them like supervised ones; ``field`` is one of ``prompt``, ``prefe
 
 from __future__ import annotations
 
+import gc
+import operator
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from itertools import compress, count, repeat
 from typing import NamedTuple
 
 from gemtune_desktop.core import validation_rules as R
 from gemtune_desktop.core.examples import Split
 from gemtune_desktop.core.preference import rules as P
 from gemtune_desktop.core.preference.model import FIELD_WORDS, PreferenceExample, PreferenceSettings
-from gemtune_desktop.core.preference.writers import upload_line_bytes
+from gemtune_desktop.core.preference.writers import UploadSizer
 from gemtune_desktop.core.tokens import estimate_tokens
 from gemtune_desktop.core.validation import Finding, Severity
 
@@ -47,10 +50,31 @@ def _find(rule: str, sev: str, msg: str, field: str | None = None, example_id: i
     return Finding(_SEV[sev], rule, msg, None, None, field, example_id, related)
 
 
+def _plain(text: str) -> bool:
+    """True when a text certainly has none of the per-text problems (cheap C-level tests only).
+
+    Every character the control-character rule finds is non-printable, and every broken-encoding match holds
+    one of the (non-ASCII) markers, so printable ASCII text, and printable text without a marker, is clean.
+    """
+    if not text or text[0].isspace() or text[-1].isspace() or not text.isprintable():
+        return False
+    return text.isascii() or not ("Ã" in text or "Â" in text or "â" in text or "\ufffd" in text)
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Whether two texts are equal apart from capitals and spacing (the first words are compared first: cheap)."""
+    first_a, first_b = a.split(None, 1), b.split(None, 1)
+    if not first_a or not first_b or first_a[0].casefold() != first_b[0].casefold():
+        return False
+    return a.casefold().split() == b.casefold().split()
+
+
 def row_issues(row: _Row, settings: PreferenceSettings) -> list[tuple[str, str, str, str | None]]:
     """Every problem of one example on its own: (rule, severity, message, field)."""
     issues: list[tuple[str, str, str, str | None]] = []
     for field, text in (("prompt", row.prompt), ("preferred", row.preferred), ("dispreferred", row.dispreferred)):
+        if _plain(text):
+            continue
         words = FIELD_WORDS[field]
         if not text.strip():
             what = "is empty" if not text else "contains only spaces or blank lines"
@@ -58,19 +82,19 @@ def row_issues(row: _Row, settings: PreferenceSettings) -> list[tuple[str, str, 
                                              f"preferred and a dispreferred answer. Fill it in or delete the row.",
                            field))
             continue
-        for rule, sev, msg in R.text_issues(text, words, R.needs_scan(text)):
+        for rule, sev, msg in R.text_issues(text, words):
             issues.append((rule, sev, msg, field))
-    a, b = row.preferred.strip(), row.dispreferred.strip()
-    if a and b:
-        if a == b:
+    a, b = row.preferred, row.dispreferred
+    if a == b or a.strip() == b.strip():
+        if a.strip():
             issues.append((P.IDENTICAL_ANSWERS, "error", "The preferred and the dispreferred answer are the same, so "
                                                          "there is nothing to prefer. Change one of them or delete "
                                                          "the example.", "dispreferred"))
-        elif " ".join(a.casefold().split()) == " ".join(b.casefold().split()):
-            issues.append((P.IDENTICAL_ANSWERS, "warning", "The preferred and the dispreferred answer differ only in "
-                                                           "capitals or spacing. The model learns to prefer that "
-                                                           "difference alone; check that this is what you meant.",
-                           "dispreferred"))
+    elif _same_words(a, b):
+        issues.append((P.IDENTICAL_ANSWERS, "warning", "The preferred and the dispreferred answer differ only in "
+                                                       "capitals or spacing. The model learns to prefer that "
+                                                       "difference alone; check that this is what you meant.",
+                       "dispreferred"))
     tok = token_issue(row, settings)
     if tok:
         issues.append((P.TOO_MANY_TOKENS, "error", tok, None))
@@ -139,6 +163,48 @@ def _dup_message(other: str) -> str:
             f"anything new; delete one of them.")
 
 
+def _indices(flags: Iterable[object]) -> list[int]:
+    """Indices of the true items (the scan runs in C; only hits cost Python time)."""
+    return list(compress(count(), flags))
+
+
+_FIRST = operator.itemgetter(slice(0, 1))
+
+
+def candidate_rows(rows: Sequence[PreferenceExample], settings: PreferenceSettings) -> set[int]:
+    """Indices of the examples that may have a per-example problem, found with C-level passes over whole columns.
+
+    The others are certainly fine: every text non-empty, without space around it, printable and (when not
+    ASCII) without a broken-encoding marker; answers that differ even in their first letter; and too short to
+    reach the token limit.
+    """
+    cols = [list(map(_GET_PROMPT, rows)), list(map(_GET_PREFERRED, rows)), list(map(_GET_DISPREFERRED, rows))]
+    out: set[int] = set()
+    for col in cols:
+        out.update(_indices(map(operator.not_, col)))
+        out.update(_indices(map(operator.is_not, map(str.strip, col), col)))
+        out.update(_indices(map(operator.not_, map(str.isprintable, col))))
+        wide = _indices(map(operator.not_, map(str.isascii, col)))
+        if wide:
+            texts = [col[i] for i in wide]
+            for marker in R.MOJIBAKE_MARKERS:
+                out.update(wide[k] for k in _indices(map(operator.contains, texts, repeat(marker))))
+    a = map(str.casefold, map(_FIRST, map(str.lstrip, cols[1])))
+    b = map(str.casefold, map(_FIRST, map(str.lstrip, cols[2])))
+    out.update(_indices(map(operator.eq, a, b)))  # same first letter: maybe the same answer
+    room = P.MAX_EXAMPLE_TOKENS - len(settings.preamble) - 1 - len(settings.system_instruction)
+    longer = map(max, map(len, cols[1]), map(len, cols[2]))
+    own = map(len, map(_GET_SYSTEM, rows))
+    out.update(_indices(map(room.__lt__, map(operator.add, map(operator.add, map(len, cols[0]), longer), own))))
+    return out
+
+
+_GET_PROMPT = operator.attrgetter("prompt")
+_GET_PREFERRED = operator.attrgetter("preferred")
+_GET_DISPREFERRED = operator.attrgetter("dispreferred")
+_GET_SYSTEM = operator.attrgetter("system_instruction")
+
+
 class PreferenceValidator:
     """Findings kept current while the user edits, at a cost per edit independent of the dataset's size.
 
@@ -165,15 +231,25 @@ class PreferenceValidator:
         self._splits: Counter[Split] = Counter()
         self._train_bytes = 0
         self._bytes: dict[int, int] = {}
+        self._sizer = UploadSizer(self.settings)
 
     # -- editing --
     def reset(self, examples: Iterable[PreferenceExample]) -> None:
-        """Validate a whole set from scratch (in row order)."""
+        """Validate a whole set from scratch (in row order); rows certainly free of per-example problems are found
+        with C-level passes over whole columns and skip the per-example rules."""
         self._clear()
-        for e in examples:
-            if e.id in self._rows:
-                raise ValueError("PreferenceValidator needs distinct example ids")
-            self._add(e)
+        rows = examples if isinstance(examples, list) else list(examples)
+        look = candidate_rows(rows, self.settings)
+        was_enabled = gc.isenabled()
+        gc.disable()  # many new objects, none of them garbage: collections would find nothing to free
+        try:
+            for i, e in enumerate(rows):
+                if e.id in self._rows:
+                    raise ValueError("PreferenceValidator needs distinct example ids")
+                self._add(e, i in look)
+        finally:
+            if was_enabled:
+                gc.enable()
 
     def set_settings(self, settings: PreferenceSettings) -> None:
         """Switch preamble or system instruction: re-validates everything (O(n))."""
@@ -196,17 +272,24 @@ class PreferenceValidator:
 
     def _flagged(self, text: str) -> int:
         """How many examples preferring ``text`` have it rejected by another example."""
-        if not text:
-            return 0
-        pref = self._preferred.get(text, set())
-        disp = self._dispreferred.get(text, set())
-        if not pref or not disp:
+        pref = self._preferred.get(text)
+        disp = self._dispreferred.get(text)
+        if not pref or not disp or not text:
             return 0
         if len(disp) > 1:
             return len(pref)
         return len(pref - disp)
 
-    def _index(self, table: dict[str, set[int]], text: str, rid: int, add: bool) -> None:
+    def _index(self, table: dict[str, set[int]], other: dict[str, set[int]], text: str, rid: int, add: bool) -> None:
+        if text not in other:  # nothing rejects (or prefers) this text elsewhere: no count can change
+            if add:
+                table.setdefault(text, set()).add(rid)
+            else:
+                ids = table[text]
+                ids.discard(rid)
+                if not ids:
+                    del table[text]
+            return
         self._cross_rows -= self._flagged(text)
         if add:
             table.setdefault(text, set()).add(rid)
@@ -217,11 +300,11 @@ class PreferenceValidator:
                 del table[text]
         self._cross_rows += self._flagged(text)
 
-    def _add(self, e: PreferenceExample) -> None:
+    def _add(self, e: PreferenceExample, check: bool = True) -> None:
         rid = e.id
         row = _Row(e.prompt, e.preferred, e.dispreferred, e.system_instruction, e.split)
         self._rows[rid] = row
-        issues = row_issues(row, self.settings)
+        issues = row_issues(row, self.settings) if check else None
         if issues:
             found = [_find(rule, sev, msg, field, rid) for rule, sev, msg, field in issues]
             self._static[rid] = found
@@ -231,10 +314,10 @@ class PreferenceValidator:
         group.append(rid)
         if len(group) > 1:
             self._dup_rows += 1
-        self._index(self._preferred, row.preferred.strip(), rid, True)
-        self._index(self._dispreferred, row.dispreferred.strip(), rid, True)
+        self._index(self._preferred, self._dispreferred, row.preferred.strip(), rid, True)
+        self._index(self._dispreferred, self._preferred, row.dispreferred.strip(), rid, True)
         self._splits[row.split] += 1
-        size = upload_line_bytes(e, self.settings)
+        size = self._sizer(e)
         self._bytes[rid] = size
         if row.split is Split.TRAIN:
             self._train_bytes += size
@@ -251,8 +334,8 @@ class PreferenceValidator:
             self._dup_rows -= 1
         else:
             del self._by_key[key]
-        self._index(self._preferred, row.preferred.strip(), rid, False)
-        self._index(self._dispreferred, row.dispreferred.strip(), rid, False)
+        self._index(self._preferred, self._dispreferred, row.preferred.strip(), rid, False)
+        self._index(self._dispreferred, self._preferred, row.dispreferred.strip(), rid, False)
         self._splits[row.split] -= 1
         size = self._bytes.pop(rid)
         if row.split is Split.TRAIN:

@@ -83,6 +83,33 @@ def upload_line_bytes(e: PreferenceExample, settings: PreferenceSettings) -> int
     return len(orjson.dumps(agent_record(e, settings))) + 1
 
 
+def _escaped(text: str) -> int:
+    """UTF-8 bytes of ``text`` inside a JSON string, without the quotes."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text)
+    return len(orjson.dumps(text)) - 2
+
+
+class UploadSizer:
+    """:func:`upload_line_bytes` without building the record: the fixed bytes of the line's structure plus the
+    JSON-escaped length of each text (escaping is per character, so the preamble's share is computed once)."""
+
+    def __init__(self, settings: PreferenceSettings) -> None:
+        self.settings = settings
+        bare = PreferenceSettings()
+        self._base = upload_line_bytes(PreferenceExample("", "", ""), bare) - 6  # three empty strings: ""
+        self._system = upload_line_bytes(PreferenceExample("", "", "", "x"), bare) - self._base - 6 - 3
+        self._preamble = _escaped(settings.prompt_for(PreferenceExample("", "", ""))) if settings.preamble else 0
+        self._dataset_system = (self._system + _escaped(settings.system_instruction) + 2
+                                if settings.system_instruction else 0)
+
+    def __call__(self, e: PreferenceExample) -> int:
+        n = self._base + 6 + self._preamble + _escaped(e.prompt) + _escaped(e.preferred) + _escaped(e.dispreferred)
+        if e.system_instruction:
+            return n + self._system + _escaped(e.system_instruction) + 2
+        return n + self._dataset_system
+
+
 def _has_extras(examples: Sequence[PreferenceExample]) -> bool:
     return any(e.split is not Split.TRAIN or e.tags or e.note for e in examples)
 
