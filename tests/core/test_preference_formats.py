@@ -371,3 +371,23 @@ def test_a_preference_file_whose_first_record_exceeds_the_sample_is_still_recogn
     path.write_text(json.dumps([{"prompt": "x" * 400_000, "chosen": "a", "rejected": "b"}], indent=1),
                     encoding="utf-8")
     assert detect_example_kind(path) is ExampleKind.PREFERENCE
+
+
+# --- what check and convert report ----------------------------------------------------------------------------
+
+def test_check_reports_kind_count_and_findings_by_line(tmp_path: Path) -> None:
+    from gemtune_desktop.core.preference.check import check_preference_file, report_doc, write_format_for
+
+    path = tmp_path / "prefs.jsonl"
+    path.write_text('{"prompt": "Q", "chosen": "A", "rejected": "A"}\n'
+                    'not json\n'
+                    '{"prompt": "Q2", "chosen": "B", "rejected": "C"}\n', encoding="utf-8")
+    result, findings = check_preference_file(path)
+    doc = report_doc(str(path), result, findings)
+    assert (doc["kind"], doc["examples"], doc["target"], doc["format"]) == ("preference", 2, "agent-platform", "jsonl")
+    assert [(f["rule"], f["line"], f["field"]) for f in doc["findings"]] == [
+        ("example-count", None, None), ("identical-answers", 1, "dispreferred"), ("malformed-record", 2, None)]
+    assert json.loads(json.dumps(doc)) == doc
+    assert write_format_for(tmp_path / "out.jsonl") == "jsonl"
+    assert write_format_for(tmp_path / "out.jsonl", "agent-platform") == "agent-platform"
+    assert write_format_for(tmp_path / "out.parquet") is None and write_format_for("x", "parquet") is None
