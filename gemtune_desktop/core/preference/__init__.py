@@ -2,7 +2,10 @@
 
 * :mod:`.model` — the preference example and its dataset settings;
 * :mod:`.rules` — the service limits and rule identifiers with their sources;
-* :mod:`.formats` — reading and writing preference files, and telling them apart from supervised ones;
+* :mod:`.records` — one JSON record of any known preference shape → one example, and the table header mapping;
+* :mod:`.formats` — reading preference files, and telling them apart from supervised ones;
+* :mod:`.writers` — writing them, and the exact upload file;
+* :mod:`.check` — what ``check`` and ``convert`` need;
 * :mod:`.validation` — findings in plain words, once over a file or incrementally while editing;
 * :mod:`.from_review` — blind-review votes and corrections turned into preference examples, and the
   supervised set Google recommends tuning on first;
