@@ -346,13 +346,20 @@ class PreferenceValidator:
         row = self.row_of(rid) if self.row_of is not None else None
         return f"row {row}" if row is not None else "another example"
 
+    def _first(self, ids: list[int]) -> int:
+        """Of several examples, the one shown first (by current row when known, else the first added)."""
+        if self.row_of is None:
+            return min(ids)
+        row_of = self.row_of
+        return min(ids, key=lambda i: (r if (r := row_of(i)) is not None else float("inf"), i))
+
     def _cross(self, rid: int, row: _Row) -> Finding | None:
         text = row.preferred.strip()
         others = [i for i in self._dispreferred.get(text, ()) if i != rid] if text else []
         if not others:
             return None
         same = [i for i in others if self._rows[i].prompt == row.prompt]
-        other = min(same or others, key=lambda i: (self.row_of(i) or 0) if self.row_of is not None else i)
+        other = self._first(same or others)
         return _find(P.PREFERRED_REJECTED_ELSEWHERE, "warning", _cross_message(self._name(other), bool(same)),
                      "preferred", rid, (other,))
 
@@ -363,9 +370,11 @@ class PreferenceValidator:
             return []
         found = list(self._static.get(example_id, ()))
         group = self._by_key[(row.prompt, row.preferred, row.dispreferred)]
-        if group[0] != example_id:
-            found.append(_find(P.DUPLICATE, "warning", _dup_message(self._name(group[0])), "prompt", example_id,
-                               (group[0],)))
+        if len(group) > 1:
+            first = self._first(group)  # the copy highest in the table is the one the others repeat
+            if first != example_id:
+                found.append(_find(P.DUPLICATE, "warning", _dup_message(self._name(first)), "prompt", example_id,
+                                   (first,)))
         cross = self._cross(example_id, row)
         if cross is not None:
             found.append(cross)
