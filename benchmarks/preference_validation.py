@@ -5,7 +5,8 @@ Each figure is printed as a ratio against a floor measured in the same run:
 * edit: ``PreferenceValidator.update`` of one example plus the status counts and that example's findings
   (what the Dataset tab does per keystroke) vs one 60 Hz frame (16.7 ms); goal 1 (a fraction of a frame);
 * full pass: ``PreferenceValidator.reset`` over every example vs serialising the same examples into the upload
-  file (``upload_lines``), which validation has to do anyway to know the file size; goal 3.
+  file (``upload_lines``), which validation has to do anyway to know the file size; best of three rounds each,
+  interleaved; goal 3.
 
 Usage: ``.venv/bin/python benchmarks/preference_validation.py [--rows N]``
 """
@@ -50,13 +51,16 @@ def main() -> int:
         examples.append(PreferenceExample(prompt, good, bad, split=split, id=i + 1))
     settings = PreferenceSettings(preamble="Answer as the firm's paralegal.", system_instruction="Be exact.")
 
-    t0 = time.perf_counter()
-    size = sum(map(len, upload_lines(examples, settings)))
-    floor_full = time.perf_counter() - t0
+    floors, ours = [], []
     validator = PreferenceValidator(settings)
-    t0 = time.perf_counter()
-    validator.reset(examples)
-    ours_full = time.perf_counter() - t0
+    for _round in range(3):  # interleaved, best of three: the machine is shared
+        t0 = time.perf_counter()
+        size = sum(map(len, upload_lines(examples, settings)))
+        floors.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        validator.reset(examples)
+        ours.append(time.perf_counter() - t0)
+    floor_full, ours_full = min(floors), min(ours)
     assert validator.train_file_bytes <= size
     result("preference_full_validation_vs_upload_serialisation", ours_full * 1000, floor_full * 1000, 3.0)
 

@@ -230,26 +230,64 @@ class PreferenceValidator:
         self._cross_rows = 0
         self._splits: Counter[Split] = Counter()
         self._train_bytes = 0
-        self._bytes: dict[int, int] = {}
         self._sizer = UploadSizer(self.settings)
 
     # -- editing --
     def reset(self, examples: Iterable[PreferenceExample]) -> None:
-        """Validate a whole set from scratch (in row order); rows certainly free of per-example problems are found
-        with C-level passes over whole columns and skip the per-example rules."""
+        """Validate a whole set from scratch (in row order).
+
+        Rows certainly free of per-example problems are found with C-level passes over whole columns and skip
+        the per-example rules; the rejected-elsewhere count is taken once at the end.
+        """
         self._clear()
         rows = examples if isinstance(examples, list) else list(examples)
         look = candidate_rows(rows, self.settings)
         was_enabled = gc.isenabled()
         gc.disable()  # many new objects, none of them garbage: collections would find nothing to free
         try:
-            for i, e in enumerate(rows):
-                if e.id in self._rows:
-                    raise ValueError("PreferenceValidator needs distinct example ids")
-                self._add(e, i in look)
+            self._reset_rows(rows, look)
         finally:
             if was_enabled:
                 gc.enable()
+
+    def _reset_rows(self, rows: list[PreferenceExample], look: set[int]) -> None:
+        table, by_key, pref, disp = self._rows, self._by_key, self._preferred, self._dispreferred
+        sizer, settings, train = self._sizer, self.settings, Split.TRAIN
+        splits: Counter[Split] = Counter()
+        train_bytes = dups = 0
+        for i, e in enumerate(rows):
+            rid = e.id
+            if rid in table:
+                raise ValueError("PreferenceValidator needs distinct example ids")
+            row = table[rid] = _Row(e.prompt, e.preferred, e.dispreferred, e.system_instruction, e.split)
+            if i in look:
+                issues = row_issues(row, settings)
+                if issues:
+                    found = self._static[rid] = [_find(r, sev, msg, fld, rid) for r, sev, msg, fld in issues]
+                    self._static_counts.update(f.severity.value for f in found)
+            key = (row.prompt, row.preferred, row.dispreferred)
+            group = by_key.get(key)
+            if group is None:
+                by_key[key] = [rid]
+            else:
+                group.append(rid)
+                dups += 1
+            a, b = row.preferred.strip(), row.dispreferred.strip()
+            if a in pref:
+                pref[a].add(rid)
+            else:
+                pref[a] = {rid}
+            if b in disp:
+                disp[b].add(rid)
+            else:
+                disp[b] = {rid}
+            splits[row.split] += 1
+            if row.split is train:
+                train_bytes += sizer.of(row.prompt, row.preferred, row.dispreferred, row.system)
+        self._dup_rows = dups
+        self._splits = splits
+        self._train_bytes = train_bytes
+        self._cross_rows = sum(map(self._flagged, pref.keys() & disp.keys()))
 
     def set_settings(self, settings: PreferenceSettings) -> None:
         """Switch preamble or system instruction: re-validates everything (O(n))."""
@@ -317,10 +355,8 @@ class PreferenceValidator:
         self._index(self._preferred, self._dispreferred, row.preferred.strip(), rid, True)
         self._index(self._dispreferred, self._preferred, row.dispreferred.strip(), rid, True)
         self._splits[row.split] += 1
-        size = self._sizer(e)
-        self._bytes[rid] = size
         if row.split is Split.TRAIN:
-            self._train_bytes += size
+            self._train_bytes += self._sizer.of(row.prompt, row.preferred, row.dispreferred, row.system)
 
     def _remove(self, rid: int) -> None:
         row = self._rows.pop(rid)
@@ -337,9 +373,8 @@ class PreferenceValidator:
         self._index(self._preferred, self._dispreferred, row.preferred.strip(), rid, False)
         self._index(self._dispreferred, self._preferred, row.dispreferred.strip(), rid, False)
         self._splits[row.split] -= 1
-        size = self._bytes.pop(rid)
         if row.split is Split.TRAIN:
-            self._train_bytes -= size
+            self._train_bytes -= self._sizer.of(row.prompt, row.preferred, row.dispreferred, row.system)
 
     # -- queries --
     def _name(self, rid: int) -> str:

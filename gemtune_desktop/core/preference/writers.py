@@ -104,9 +104,12 @@ class UploadSizer:
                                 if settings.system_instruction else 0)
 
     def __call__(self, e: PreferenceExample) -> int:
-        n = self._base + 6 + self._preamble + _escaped(e.prompt) + _escaped(e.preferred) + _escaped(e.dispreferred)
-        if e.system_instruction:
-            return n + self._system + _escaped(e.system_instruction) + 2
+        return self.of(e.prompt, e.preferred, e.dispreferred, e.system_instruction)
+
+    def of(self, prompt: str, preferred: str, dispreferred: str, system: str) -> int:
+        n = self._base + 6 + self._preamble + _escaped(prompt) + _escaped(preferred) + _escaped(dispreferred)
+        if system:
+            return n + self._system + _escaped(system) + 2
         return n + self._dataset_system
 
 
