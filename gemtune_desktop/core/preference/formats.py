@@ -39,6 +39,7 @@ from gemtune_desktop.core.validation import Finding
 TABLE_FORMATS = ("csv", "tsv", "xlsx")
 JSON_FORMATS = ("jsonl", "json")
 _SNIFF_BYTES = 256 * 1024
+_SNIFF_MAX_BYTES = 64 * 1024 * 1024  # a first record longer than this is read as supervised data
 _SNIFF_RECORDS = 50
 
 
@@ -153,7 +154,7 @@ def detect_example_kind(path: str | os.PathLike[str], fmt: str | None = None, sh
         except OSError as exc:
             raise DatasetReadError(f"{path.name} could not be read: {exc.strerror or exc}.") from None
         if kind is None and path.stat().st_size > _SNIFF_BYTES:  # a first record longer than the sample
-            kind = _kind_of_records(_sample_records(_head_text(path, DEFAULT_MAX_BYTES)))
+            kind = _kind_of_records(_sample_records(_head_text(path, _SNIFF_MAX_BYTES)))
         return kind or ExampleKind.SUPERVISED
     return ExampleKind.SUPERVISED
 
