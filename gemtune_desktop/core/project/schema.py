@@ -6,7 +6,28 @@ older project writes a backup beside it before migrating (see ``store.py``).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Version 2: the preference examples table (additive; older files get it through MIGRATIONS[1]).
+PREFERENCE_SQL = """
+-- Preference examples: a prompt with a preferred and a dispreferred answer (schema version 2).
+-- `pos` orders them as the user sees them; `source` names the review vote or correction an example
+-- came from (review:<run>:<example>, correction:<run>:<example>:<slot>), empty otherwise.
+CREATE TABLE IF NOT EXISTS preference_examples (
+    id                 INTEGER PRIMARY KEY,
+    pos                REAL    NOT NULL,
+    prompt             TEXT    NOT NULL DEFAULT '',
+    preferred          TEXT    NOT NULL DEFAULT '',
+    dispreferred       TEXT    NOT NULL DEFAULT '',
+    system_instruction TEXT    NOT NULL DEFAULT '',
+    split              TEXT    NOT NULL DEFAULT 'train',
+    tags               TEXT    NOT NULL DEFAULT '',
+    note               TEXT    NOT NULL DEFAULT '',
+    source             TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS preference_examples_pos ON preference_examples(pos);
+CREATE INDEX IF NOT EXISTS preference_examples_source ON preference_examples(source);
+"""
 
 # The complete schema of the current version, for new projects.
 SCHEMA_SQL = """
@@ -120,7 +141,9 @@ CREATE TABLE IF NOT EXISTS eval_reviews (
     choice     TEXT NOT NULL,                 -- a | b | tie (slot 0 | slot 1 | tie)
     PRIMARY KEY (run_id, example_id)
 ) WITHOUT ROWID;
-"""
+""" + PREFERENCE_SQL
 
 # MIGRATIONS[n] upgrades a version-n file to version n+1.
-MIGRATIONS: dict[int, str] = {}
+MIGRATIONS: dict[int, str] = {
+    1: PREFERENCE_SQL,
+}
