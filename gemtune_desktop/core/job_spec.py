@@ -398,3 +398,22 @@ def model_price(model: str, catalog_models: Sequence[ModelInfo], user_prices: Ma
         if info.id == model:
             return info.price_per_million
     return None
+
+
+# -- where tuned models are served -------------------------------------------------------------
+def serving_location(region: str) -> str:
+    """The multi-region that serves tuned models for a connection's region: ``us`` for ``us-*``, ``eu`` for
+    ``europe-*``; "" when Google names none (tuned models are served only on ``us`` and ``eu``, reference §1.2)."""
+    region = region.strip().lower()
+    if region in ("us", "eu"):
+        return region
+    if region.startswith("us-"):
+        return "us"
+    if region.startswith("europe-"):
+        return "eu"
+    return ""
+
+
+def serving_host(location: str) -> str:
+    """The host of a multi-region endpoint (``aiplatform.us.rep.googleapis.com``), "" for other locations."""
+    return f"aiplatform.{location}.rep.googleapis.com" if location in ("us", "eu") else ""
