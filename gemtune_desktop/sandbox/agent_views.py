@@ -70,15 +70,17 @@ def deployments(run: Run) -> dict[str, dict[str, Any]]:
     return table
 
 
-def new_operation(run: Run, kind: str, ticks: float, **extra: Any) -> str:
+def new_operation(run: Run, kind: str, ticks: float, pace: float, **extra: Any) -> str:
+    """A long-running operation that finishes after ``ticks`` training-step durations at the Sandbox's pace."""
     op_id = new_numeric_id()
-    run.info.setdefault("operations", {})[op_id] = {"kind": kind, "tick": run.ticks(), "ticks": ticks, **extra}
+    run.info.setdefault("operations", {})[op_id] = {"kind": kind, "start": time.time(), "seconds": ticks / pace,
+                                                    **extra}
     return op_id
 
 
 def operation_done(run: Run, op_id: str | None) -> bool:
     op = (run.info.get("operations") or {}).get(op_id or "")
-    return op is not None and run.ticks() >= op["tick"] + op["ticks"]
+    return op is not None and time.time() >= op["start"] + op["seconds"]
 
 
 def serving(run: Run, endpoint_id: str) -> bool:
@@ -94,12 +96,11 @@ def model_deleted(run: Run) -> bool:
 def operation_view(run: Run, op_id: str, name: str, version: str) -> dict[str, Any]:
     op = run.info["operations"][op_id]
     kinds = {"undeploy": "UndeployModelOperationMetadata", "delete": "DeleteOperationMetadata"}
-    started = run.wall(op["tick"])
     done = operation_done(run, op_id)
     view: dict[str, Any] = {"name": name, "metadata": {
         "@type": f"type.googleapis.com/google.cloud.aiplatform.{version}.{kinds[op['kind']]}",
-        "genericMetadata": {"createTime": rfc3339(started),
-                            "updateTime": rfc3339(run.wall(op["tick"] + op["ticks"]) if done else time.time())}}}
+        "genericMetadata": {"createTime": rfc3339(op["start"]),
+                            "updateTime": rfc3339(op["start"] + op["seconds"] if done else time.time())}}}
     if done:
         view["done"] = True
         view["response"] = {"@type": f"type.googleapis.com/google.cloud.aiplatform.{version}.UndeployModelResponse"

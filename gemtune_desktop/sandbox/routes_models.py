@@ -134,7 +134,7 @@ class ModelRoutes:
                     f"{', '.join(busy)}. A model cannot be deleted if any Endpoint resource has a DeployedModel "
                     "based on the model in its deployed_models field.")
             if run.info.get("delete_op") is None:
-                run.info["delete_op"] = views.new_operation(run, "delete", views.DELETE_TICKS)
+                run.info["delete_op"] = views.new_operation(run, "delete", views.DELETE_TICKS, self.state.pace)
                 self.state.save_run(run)
             op_id = run.info["delete_op"]
             return json_response(views.operation_view(run, op_id, f"projects/{project}/locations/{location}/"
@@ -158,7 +158,7 @@ class ModelRoutes:
                 raise not_found(f"Deployed model {wanted or '(none given)'} is not deployed at endpoint "
                                 f"projects/{project}/locations/{location}/endpoints/{endpoint_id}.")
             if dep.get("undeploy_op") is None:
-                dep["undeploy_op"] = views.new_operation(run, "undeploy", views.UNDEPLOY_TICKS,
+                dep["undeploy_op"] = views.new_operation(run, "undeploy", views.UNDEPLOY_TICKS, self.state.pace,
                                                          endpoint_id=endpoint_id)
                 self.state.save_run(run)
             op_id = dep["undeploy_op"]

@@ -145,7 +145,7 @@ class TensorboardRoutes:
         created = min((r.created_wall for r in runs), default=time.time())
         return json_response({
             "name": f"projects/{project}/locations/{location}/tensorboards/{tb}",
-            "displayName": "Default tensorboard (Sandbox)", "isDefault": True, "runCount": str(len(runs)),
+            "displayName": "Default tensorboard (Sandbox)", "isDefault": True, "runCount": len(runs),
             "createTime": rfc3339(created), "updateTime": rfc3339(time.time())})
 
     @enforced

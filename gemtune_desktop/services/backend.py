@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gemtune_desktop.core.errors import UserError
-from gemtune_desktop.core.job_spec import serving_host, serving_location
+from gemtune_desktop.core.model_catalog import serving_host, serving_location
+from gemtune_desktop.services.auth_refresh import retry_refresh
 from gemtune_desktop.services.connections import AuthMode, Backend, ConnectionKind, ConnectionProfile
 
 if TYPE_CHECKING:
@@ -134,7 +135,7 @@ class BackendSession:
 
                 self._credentials = Credentials(token=SANDBOX_TOKEN)
                 return self._credentials
-            self._credentials = self._cloud_credentials()
+            self._credentials = retry_refresh(self._cloud_credentials())  # a network blip is retried
             return self._credentials
 
     def _cloud_credentials(self) -> Any:
