@@ -214,3 +214,22 @@ def test_answers_that_break_the_schema_are_not_sent(base: str, train_uri: str,
     assert resp.status_code == 500
     assert "does not follow Google's published v1beta1 schema" in resp.json()["error"]["message"]
     assert 'Unknown name "tuningProgress"' in resp.json()["error"]["message"]
+
+
+@pytest.mark.off_contract_requests("sends wrong types to read the field paths in Google's answers")
+def test_the_field_paths_in_these_answers_name_the_form_fields(base: str, train_uri: str) -> None:
+    from gemtune_desktop.core.job_spec import field_for_error
+
+    url = f"{base}/v1beta1/projects/p/locations/us-central1/tuningJobs"
+    cases = {"epochCount": ("three", "epochs"), "learningRateMultiplier": ("fast", "learning_rate_multiplier"),
+             "adapterSize": ("ADAPTER_SIZE_HUGE", "adapter_size")}
+    for name, (value, field) in cases.items():
+        error = post(url, {"baseModel": "gemini-3.5-flash", "supervisedTuningSpec": {
+            "trainingDatasetUri": train_uri, "hyperParameters": {name: value}}}).json()["error"]
+        paths = [v["field"] for v in error["details"][0]["fieldViolations"]]
+        assert paths[0].startswith("tuning_job.supervised_tuning_spec.hyper_parameters.")
+        assert field_for_error(error["message"]) == field_for_error("", paths)
+        assert (field_for_error(error["message"]) or ("",))[0] == field
+    missing = post(url, {"baseModel": "gemini-3.5-flash", "supervisedTuningSpec": {
+        "trainingDatasetUri": "train.jsonl"}}).json()["error"]["message"]
+    assert (field_for_error(missing) or ("",))[0] == "dataset"
