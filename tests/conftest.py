@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.helpers.sandbox_fixture"]
+pytest_plugins = ["tests.helpers.sandbox_fixture", "tests.helpers.contract_capture"]
 
 # A desktop-sized virtual screen (the offscreen default is 800×600, smaller than the window).
 _SCREEN = Path(__file__).parent / "helpers" / "offscreen-screen.json"

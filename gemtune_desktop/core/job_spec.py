@@ -19,14 +19,23 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from gemtune_desktop.core.examples import DatasetSettings, Example
+from gemtune_desktop.core.model_catalog import (  # noqa: F401  (re-exported: the Tune tab reads them from here)
+    ADAPTER_WORDS,
+    DEFAULT_ADAPTER_SIZES,
+    PRICE_UNKNOWN,
+    ModelInfo,
+    agent_platform_models,
+    model_price,
+    opt_float,
+    serving_host,
+    serving_location,
+)
 from gemtune_desktop.core.tokens import estimate_tokens
 
 AGENT_PLATFORM = "agent-platform"
 GEMINI_API = "gemini-api"
 
 MAX_NAME_CHARS = {GEMINI_API: 40, AGENT_PLATFORM: 128}
-ADAPTER_WORDS = {1: "ONE", 2: "TWO", 4: "FOUR", 8: "EIGHT", 16: "SIXTEEN", 32: "THIRTY_TWO"}
-DEFAULT_ADAPTER_SIZES = (1, 2, 4, 8, 16)
 GEMINI_DEFAULT_EPOCHS = 5
 GEMINI_DEFAULT_BATCH = 4
 GEMINI_DEFAULT_LR = 0.001
@@ -280,7 +289,7 @@ class Estimate:
         else:
             rows.append(("Training tokens", f"about {self.tokens_per_epoch:,} per epoch"))
         if self.price_per_million is None:
-            rows.append(("Cost estimate", "no price known for this model; enter one"))
+            rows.append(("Cost estimate", PRICE_UNKNOWN))
         elif self.cost is not None:
             rows.append(("Cost estimate", f"about ${self.cost:,.2f}"))
         elif self.cost_per_epoch is not None:
@@ -346,55 +355,74 @@ def _opt_int(value: Any) -> int | None:
         return None
 
 
-def _opt_float(value: Any) -> float | None:
-    if value is None or value == "":
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+_opt_float = opt_float
 
 
-# -- tunable models and prices ------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class ModelInfo:
-    """A base model that can be tuned, with what the catalogue says about it."""
-
-    id: str
-    label: str
-    full_tuning: bool = False
-    adapter_sizes: tuple[int, ...] = DEFAULT_ADAPTER_SIZES
-    price_per_million: float | None = None
+# -- the validation set ---------------------------------------------------------------------------
+MAX_VALIDATION_EXAMPLES = 5_000
+VALIDATION_SHARE_LIMIT = 0.3
+VALIDATION_SHARE_ABOVE = 1_000
 
 
-def agent_platform_models(catalog: Mapping[str, Any], override: str = "") -> list[ModelInfo]:
-    """Tunable Agent Platform models: the shipped catalogue (``models.json``), or the user's comma list.
+def max_validation_examples(n_train: int, n_validation: int) -> int:
+    """The most validation examples Agent Platform takes: "5000 examples, or 30% of the number of training
+    examples if there are more than 1000 validation examples" (supervised-tuning and preference-tuning
+    limits; reference §5.2). Read strictly: above 1,000 validation examples, the smaller of the two."""
+    if n_validation > VALIDATION_SHARE_ABOVE:
+        return min(MAX_VALIDATION_EXAMPLES, math.floor(VALIDATION_SHARE_LIMIT * n_train))
+    return MAX_VALIDATION_EXAMPLES
 
-    Models named in ``override`` that the catalogue knows keep its details; others get defaults.
+
+def validation_set_problem(n_train: int, n_validation: int) -> str:
+    """Why the validation split is too big for Agent Platform, in plain words ("" when it fits)."""
+    limit = max_validation_examples(n_train, n_validation)
+    if n_validation <= limit:
+        return ""
+    if limit < MAX_VALIDATION_EXAMPLES:
+        return (f"{n_validation:,} examples are in the validation split. With more than {VALIDATION_SHARE_ABOVE:,} "
+                f"validation examples, Agent Platform accepts at most 30 % of the training examples "
+                f"({n_train:,} training examples → at most {limit:,}). Move {n_validation - limit:,} to train or "
+                "test (Dataset › Split).")
+    return (f"{n_validation:,} examples are in the validation split; Agent Platform accepts at most "
+            f"{MAX_VALIDATION_EXAMPLES:,}. Move the rest to train or test (Dataset › Split).")
+
+
+# -- fields named in the service's errors -------------------------------------------------------------
+# The last part of a field path as services write it (``epoch_count`` or ``epochCount``, underscores
+# and case removed) → the JobSpec field to highlight and its label on the form.
+ERROR_FIELDS: dict[str, tuple[str, str]] = {
+    "epochcount": ("epochs", "Epochs"),
+    "learningratemultiplier": ("learning_rate_multiplier", "Learning-rate multiplier"),
+    "learningrate": ("learning_rate", "Learning rate"),
+    "adaptersize": ("adapter_size", "Adapter size"),
+    "batchsize": ("batch_size", "Batch size"),
+    "tunedmodeldisplayname": ("display_name", "Name"),
+    "displayname": ("display_name", "Name"),
+    "tuningmode": ("tuning_mode", "Tuning mode"),
+    "basemodel": ("base_model", "Base model"),
+    "trainingdataseturi": ("dataset", "Training data"),
+    "validationdataseturi": ("use_validation", "Validation set"),
+    "exportlastcheckpointonly": ("export_last_checkpoint_only", "Keep only the last checkpoint"),
+}
+_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?)*")
+_UNKNOWN_NAME = re.compile(r'Unknown name "([^"]+)"')
+
+
+def field_for_error(message: str, field_paths: Sequence[str] = ()) -> tuple[str, str] | None:
+    """The form field a service error is about, as ``(JobSpec field, label)``, or None.
+
+    Reads field paths in either spelling, wherever they appear: the ``field`` of a
+    ``google.rpc.BadRequest`` violation (``field_paths``), a quoted path in the message
+    (``Invalid value at 'tuning_job.supervised_tuning_spec.hyper_parameters.epoch_count'``), a bare
+    path (``tuning_job.supervised_tuning_spec.training_dataset_uri is required``), a camelCase name
+    (``hyperParameters.epochCount``), or the name in ``Unknown name "…"``. The most specific part
+    of a path wins (``…hyper_parameters.learning_rate_multiplier`` is the multiplier, not the rate).
     """
-    ap = catalog.get("agent_platform", {}) if isinstance(catalog, Mapping) else {}
-    known: dict[str, ModelInfo] = {}
-    for item in ap.get("tunable_models", []) or []:
-        if not isinstance(item, Mapping) or not item.get("id"):
-            continue
-        sizes = tuple(int(s) for s in item.get("adapter_sizes", DEFAULT_ADAPTER_SIZES) if int(s) in ADAPTER_WORDS)
-        price = _opt_float(item.get("price_per_million_training_tokens"))
-        known[str(item["id"])] = ModelInfo(str(item["id"]), str(item.get("label") or item["id"]),
-                                           bool(item.get("full_tuning", False)), sizes or DEFAULT_ADAPTER_SIZES,
-                                           price)
-    names = [n.strip() for n in override.split(",") if n.strip()] if override else []
-    if not names:
-        return list(known.values())
-    return [known.get(n, ModelInfo(n, n)) for n in dict.fromkeys(names)]
-
-
-def model_price(model: str, catalog_models: Sequence[ModelInfo], user_prices: Mapping[str, Any]) -> float | None:
-    """USD per 1M training tokens: the user's price if set, else the shipped one."""
-    if model in user_prices:
-        value = _opt_float(user_prices[model])
-        if value is not None and value >= 0:
-            return value
-    for info in catalog_models:
-        if info.id == model:
-            return info.price_per_million
+    candidates = list(field_paths) + _UNKNOWN_NAME.findall(message) + _PATH.findall(message)
+    for path in candidates:
+        parts = [re.sub(r"\[[^\]]*\]", "", p) for p in path.split(".")]
+        for part in reversed(parts):
+            key = part.replace("_", "").lower()
+            if key in ERROR_FIELDS:
+                return ERROR_FIELDS[key]
     return None

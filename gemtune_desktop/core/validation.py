@@ -18,6 +18,7 @@ from itertools import compress, count, pairwise, repeat
 
 from gemtune_desktop.core import validation_rules as R
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split, Target
+from gemtune_desktop.core.job_spec import validation_set_problem
 
 
 class Severity(enum.StrEnum):
@@ -128,11 +129,8 @@ def count_findings(n_train: int, n_validation: int, target: Target) -> list[Find
                          f"There are {n_train:,} training examples; the Gemini API guide recommends "
                          f"{R.RECOMMENDED_MIN_EXAMPLES} to {R.GEMINI_RECOMMENDED_MAX_EXAMPLES}. More is allowed "
                          f"but makes tuning slower and must still fit the 4 MB inline limit."))
-    if target is Target.AGENT_PLATFORM and n_validation > R.AGENT_MAX_VALIDATION_EXAMPLES:
-        out.append(_find(R.VALIDATION_SIZE, "error",
-                         f"{n_validation:,} examples are in the validation split; Agent Platform accepts at "
-                         f"most {R.AGENT_MAX_VALIDATION_EXAMPLES:,}. Move the rest to train or test "
-                         f"(Dataset › Split)."))
+    if target is Target.AGENT_PLATFORM and (too_many := validation_set_problem(n_train, n_validation)):
+        out.append(_find(R.VALIDATION_SIZE, "error", too_many))
     return out
 
 

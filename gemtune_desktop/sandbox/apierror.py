@@ -1,4 +1,4 @@
-"""Google-style API errors: ``{"error": {"code", "message", "status"}}`` with the matching HTTP code."""
+"""Google-style API errors: ``{"error": {"code", "message", "status", "details"?}}`` with the matching HTTP code."""
 
 from __future__ import annotations
 
@@ -26,15 +26,19 @@ class ApiError(Exception):
     """Raised by a route handler; turned into the Google error JSON by the server."""
 
     def __init__(self, code: int, message: str, status: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status or STATUS_BY_CODE.get(code, "UNKNOWN")
         self.headers = headers or {}
+        self.details = details or []
 
     def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, "status": self.status}}
+        error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        if self.details:
+            error["details"] = self.details
+        return {"error": error}
 
     def response(self) -> Response:
         resp = Response(json.dumps(self.body()), status=self.code, content_type="application/json; charset=UTF-8")

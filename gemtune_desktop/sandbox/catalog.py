@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-PROJECT = "sandbox-project"
+PROJECT = "sandbox-project"  # what the app's Sandbox connection uses; any project ID is accepted
 TUNING_REGIONS = ("us-central1", "europe-west4")
 SERVING_LOCATION = {"us-central1": "us", "europe-west4": "eu"}
 ALL_LOCATIONS = (*TUNING_REGIONS, "us", "eu", "global")
@@ -40,12 +40,9 @@ GEMINI_TUNABLE = tuple(k for k, v in GEMINI_MODELS.items() if "createTunedModel"
 
 
 def publisher_model(model_id: str) -> dict[str, Any]:
-    info = AP_MODELS[model_id]
+    """A ``PublisherModel`` (it has no display name or description in the published schema)."""
     return {
         "name": f"publishers/google/models/{model_id}",
-        "displayName": info["displayName"],
-        "description": f"{info['displayName']} (Sandbox simulation)"
-                       + ("; supports supervised tuning." if info["tunable"] else "."),
         "versionId": "001",
         "openSourceCategory": "PROPRIETARY",
         "launchStage": "GA",

@@ -1,9 +1,12 @@
 """Reading training data the way the tuning services do, and the statistics they report about it.
 
 Agent Platform reads a JSONL file (one ``{"systemInstruction"?, "contents": [...]}`` per line,
-reference §3.3); the Gemini API takes inline ``{"textInput", "output"}`` examples. Bad lines are
-dropped with a reason naming the line; over-long examples are counted as truncated.
-Tokens are estimated as one per four characters (the same rule :func:`count_tokens` uses).
+reference §3.3); the Gemini API takes inline ``{"textInput", "output"}`` examples. Bad lines and
+examples over 131,072 tokens are dropped, each with its 1-based index in the file and a reason, which
+is how Agent Platform reports them (``SupervisedTuningDataStats.truncatedExampleIndices``: "a partial
+sample of the indices (starting from 1) of the dropped examples", with ``droppedExampleReasons``
+parallel to it; googleapis ``tuning_job.proto``). Tokens are estimated as one per four characters
+(the same rule :func:`count_tokens` uses).
 """
 
 from __future__ import annotations
@@ -50,19 +53,23 @@ class TrainingExample:
 @dataclass
 class ParsedDataset:
     examples: list[TrainingExample] = field(default_factory=list)
-    dropped_reasons: list[str] = field(default_factory=list)
+    dropped: list[tuple[int, str]] = field(default_factory=list)  # (1-based example index, reason), a sample
     dropped_count: int = 0
-    truncated_indices: list[int] = field(default_factory=list)
     contents_preview: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def usable(self) -> bool:
         return bool(self.examples)
 
-    def drop(self, line: int, reason: str) -> None:
+    @property
+    def dropped_reasons(self) -> list[str]:
+        """The sample of dropped examples as "Example N: reason" (for error messages)."""
+        return [f"Example {index}: {reason}" for index, reason in self.dropped]
+
+    def drop(self, index: int, reason: str) -> None:
         self.dropped_count += 1
-        if len(self.dropped_reasons) < MAX_DROPPED_REASONS:
-            self.dropped_reasons.append(f"Line {line}: {reason}")
+        if len(self.dropped) < MAX_DROPPED_REASONS:
+            self.dropped.append((index, reason))
 
 
 def _parts_text(turn: dict[str, Any], line: int, where: str) -> str:
@@ -90,9 +97,11 @@ def parse_agent_platform_jsonl(data: bytes) -> ParsedDataset:
     except UnicodeDecodeError as exc:
         result.drop(1, f"the file is not UTF-8 text (byte {exc.start})")
         return result
-    for line_no, raw in enumerate(text.splitlines(), start=1):
+    line_no = 0
+    for raw in text.splitlines():
         if not raw.strip():
             continue
+        line_no += 1  # the example's 1-based index in the file (blank lines are not examples)
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
@@ -140,9 +149,11 @@ def parse_agent_platform_jsonl(data: bytes) -> ParsedDataset:
             continue
         user_text = next(t for role, t in reversed(turns) if role == "user")
         example = TrainingExample(user_text, output, system, len(turns), line_no)
-        if example.input_tokens + example.output_tokens + sum(count_tokens(t) for _, t in turns[:-2]) \
-                > MAX_EXAMPLE_TOKENS:
-            result.truncated_indices.append(len(result.examples))
+        tokens = example.input_tokens + example.output_tokens + sum(count_tokens(t) for _, t in turns[:-2])
+        if tokens > MAX_EXAMPLE_TOKENS:
+            result.drop(line_no, f"the example has about {tokens:,} tokens; the limit is {MAX_EXAMPLE_TOKENS:,} "
+                                 "input and output tokens together")
+            continue
         result.examples.append(example)
         if len(result.contents_preview) < 6:
             result.contents_preview = [*result.contents_preview, *contents][:6]
@@ -183,7 +194,7 @@ def _percentile(values: list[int], pct: float) -> float:
 def supervised_stats(parsed: ParsedDataset, epochs: int, steps: int) -> dict[str, Any]:
     """``tuningDataStats.supervisedTuningDataStats`` as Agent Platform reports it (int64 as strings)."""
     ex = parsed.examples
-    in_tokens = [min(e.input_tokens, MAX_EXAMPLE_TOKENS) for e in ex]
+    in_tokens = [e.input_tokens for e in ex]
     out_tokens = [e.output_tokens for e in ex]
     dataset_tokens = sum(in_tokens) + sum(out_tokens)
     chars = sum(len(e.system) + len(e.input) + len(e.output) for e in ex)
@@ -193,9 +204,9 @@ def supervised_stats(parsed: ParsedDataset, epochs: int, steps: int) -> dict[str
         "totalBillableCharacterCount": str(chars * epochs),
         "totalBillableTokenCount": str(dataset_tokens * epochs),
         "tuningStepCount": str(steps),
-        "totalTruncatedExampleCount": str(len(parsed.truncated_indices)),
-        "truncatedExampleIndices": [str(i) for i in parsed.truncated_indices],
-        "droppedExampleReasons": list(parsed.dropped_reasons),
+        "totalTruncatedExampleCount": str(parsed.dropped_count),
+        "truncatedExampleIndices": [str(index) for index, _ in parsed.dropped],
+        "droppedExampleReasons": [reason for _, reason in parsed.dropped],
         "userInputTokenDistribution": _distribution(in_tokens),
         "userOutputTokenDistribution": _distribution(out_tokens),
         "userMessagePerExampleDistribution": _distribution([e.turns for e in ex]),

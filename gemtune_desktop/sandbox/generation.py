@@ -267,7 +267,9 @@ def generate(model: str, body: dict[str, Any], examples: Sequence[TrainingExampl
             tokens = count_tokens(text)
             out_tokens += tokens
             cand.update(content={"role": "model", "parts": [{"text": text}]}, finishReason=reason,
-                        safetyRatings=_ratings(levels), tokenCount=tokens)
+                        safetyRatings=_ratings(levels))
+            if not model.startswith(("publishers/", "projects/")):  # Agent Platform's Candidate has no tokenCount
+                cand["tokenCount"] = tokens
             if message:
                 cand["finishMessage"] = message
         candidates.append(cand)

@@ -45,7 +45,9 @@ from gemtune_desktop.sandbox.faults import FaultRule, Faults
 from gemtune_desktop.sandbox.http import SegmentConverter, body_json, json_response, sse_response
 from gemtune_desktop.sandbox.routes_agent import AgentPlatformRoutes
 from gemtune_desktop.sandbox.routes_gemini import GeminiApiRoutes
+from gemtune_desktop.sandbox.routes_models import ModelRoutes
 from gemtune_desktop.sandbox.routes_storage import StorageRoutes
+from gemtune_desktop.sandbox.routes_tensorboard import TensorboardRoutes
 from gemtune_desktop.sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
@@ -163,7 +165,8 @@ class SandboxServer:
         self.agent = AgentPlatformRoutes(self)
         self.gemini = GeminiApiRoutes(self)
         self.storage = StorageRoutes(self)
-        self._handlers = {"agent": self.agent, "gemini": self.gemini, "storage": self.storage}
+        self._handlers = {"agent": self.agent, "gemini": self.gemini, "storage": self.storage,
+                          "models": ModelRoutes(self), "tensorboard": TensorboardRoutes(self)}
         self.url_map = _url_map()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -317,7 +320,8 @@ def _url_map() -> Map:
     global _map
     with _map_lock:
         if _map is None:
-            _map = Map([*AgentPlatformRoutes.rules(), *GeminiApiRoutes.rules(), *StorageRoutes.rules()],
+            _map = Map([*AgentPlatformRoutes.rules(), *ModelRoutes.rules(), *TensorboardRoutes.rules(),
+                        *GeminiApiRoutes.rules(), *StorageRoutes.rules()],
                        converters={"seg": SegmentConverter}, strict_slashes=False, merge_slashes=False)
         return _map
 

@@ -31,7 +31,6 @@ CAPACITY_TICKS = 3.0
 POST_TICKS = 6.0
 CANCEL_TICKS = 2.0
 TRAIN_START = QUEUED_TICKS + PENDING_TICKS + CAPACITY_TICKS
-MAX_POINTS_PER_SERIES = 1000
 DIVERGE_MULTIPLIER = 8.0
 
 
@@ -221,15 +220,6 @@ def eval_steps(plan: Plan, completed: int) -> list[int]:
     if completed == plan.total_steps and completed and (not steps or steps[-1] != completed):
         steps.append(completed)
     return steps
-
-
-def subsample(points: list[int], series_seed: int, limit: int = MAX_POINTS_PER_SERIES) -> list[int]:
-    """At most ``limit`` points, randomly subsampled like the real batchRead (first and last kept)."""
-    if len(points) <= limit:
-        return points
-    rng = random.Random(series_seed * 1_000_003 + len(points))
-    middle = rng.sample(points[1:-1], limit - 2)
-    return [points[0], *sorted(middle), points[-1]]
 
 
 def seed_for(text: str) -> int:

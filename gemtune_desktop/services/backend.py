@@ -18,6 +18,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.core.model_catalog import serving_host, serving_location
+from gemtune_desktop.services.auth_refresh import retry_refresh
 from gemtune_desktop.services.connections import AuthMode, Backend, ConnectionKind, ConnectionProfile
 
 if TYPE_CHECKING:
@@ -133,7 +135,7 @@ class BackendSession:
 
                 self._credentials = Credentials(token=SANDBOX_TOKEN)
                 return self._credentials
-            self._credentials = self._cloud_credentials()
+            self._credentials = retry_refresh(self._cloud_credentials())  # a network blip is retried
             return self._credentials
 
     def _cloud_credentials(self) -> Any:
@@ -185,7 +187,9 @@ class BackendSession:
 
         http_options: dict[str, Any] = {"api_version": self.api_version, "timeout": int(timeout_s * 1000)}
         if self.is_sandbox:
-            http_options["base_url"] = self.base_url()
+            # The Sandbox emulates the us/eu serving hosts with a path prefix (sandbox/contract.py).
+            host = serving_host(location or "")
+            http_options["base_url"] = self.base_url() + (f"{host}/" if host else "")
         if self.backend is Backend.GEMINI_API:
             client = genai.Client(api_key=self._api_key(), http_options=types.HttpOptions(**http_options))
         else:
@@ -199,10 +203,11 @@ class BackendSession:
             return self._clients[key]
 
     def serving_client(self, resource: str) -> genai.Client:
-        """Client for calling a tuned model: Agent Platform serves 3.x tuned models on us/eu."""
+        """Client for calling a tuned model: Agent Platform serves tuned models only on the us/eu multi-region
+        hosts, chosen from the connection's region (the endpoint's own location segment is not relied on)."""
         if self.backend is Backend.AGENT_PLATFORM and resource.startswith("projects/"):
             parts = resource.split("/")
-            loc = parts[3] if len(parts) > 3 else self.location
+            loc = serving_location(self.location) or (parts[3] if len(parts) > 3 else self.location)
             return self.client(location=loc)
         return self.client()
 

@@ -6,25 +6,30 @@ text, its finish reason in plain words, safety ratings, the prompt's block reaso
 token usage and latency. Models are base model ids (``gemini-3.5-flash``), Gemini API tuned
 models (``tunedModels/...``) or Agent Platform endpoints and checkpoints
 (``projects/P/locations/L/endpoints/ID``), which are called through
-``BackendSession.serving_client`` (the ``us``/``eu`` serving locations).
+``BackendSession.serving_client`` (the ``us``/``eu`` host of the connection's region). A tuned
+endpoint left on "Model default" thinking is sent the least thinking its base model allows
+(:meth:`ConsoleRequest.effective_generation`), as Google advises for tuned models.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.generation import (
     GenerationSettings,
     SafetySettings,
+    ThinkingLevel,
     build_config,
     category_label,
     model_supports_thinking,
 )
+from gemtune_desktop.core.model_catalog import ModelInfo, agent_platform_models, find_model
 
 if TYPE_CHECKING:
     from gemtune_desktop.services.backend import BackendSession
@@ -203,6 +208,11 @@ class ConsoleRequest:
     safety: SafetySettings = field(default_factory=SafetySettings)
     preamble: str = ""
     system_instruction: str = ""
+    base_model: str = ""  # for a tuned endpoint or checkpoint: the model it was tuned from
+
+    @property
+    def tuned(self) -> bool:
+        return is_tuned_endpoint(self.model)
 
     @property
     def contents(self) -> str:
@@ -211,22 +221,67 @@ class ConsoleRequest:
 
         return DatasetSettings(preamble=self.preamble).apply_preamble(self.prompt)
 
+    def effective_generation(self) -> GenerationSettings:
+        """The settings sent: for a tuned model left on "Model default", the least thinking its base model
+        allows, as Google advises for tuned models (:func:`tuned_thinking_level`). A level the user chose is
+        sent as chosen."""
+        if self.tuned and self.generation.thinking_level is ThinkingLevel.DEFAULT:
+            lowest = tuned_thinking_level(self.base_model)
+            if lowest is not ThinkingLevel.DEFAULT:
+                return replace(self.generation, thinking_level=lowest,
+                               stop_sequences=list(self.generation.stop_sequences))
+        return self.generation
+
     def config(self, timeout_s: float = DEFAULT_CALL_TIMEOUT_S) -> dict[str, Any]:
-        supports = model_supports_thinking(self.model)
-        config = build_config(self.generation, self.safety, self.system_instruction, supports_thinking=supports)
+        supports = model_supports_thinking(self.base_model if self.tuned and self.base_model else self.model)
+        config = build_config(self.effective_generation(), self.safety, self.system_instruction,
+                              supports_thinking=supports)
         config["http_options"] = {"timeout": int(timeout_s * 1000)}
         return config
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "generation": self.generation.to_dict(), "safety": self.safety.to_dict(),
-                "preamble": self.preamble, "system_instruction": self.system_instruction}
+                "preamble": self.preamble, "system_instruction": self.system_instruction,
+                "base_model": self.base_model}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], prompt: str) -> ConsoleRequest:
         return cls(model=str(data.get("model", "")), prompt=prompt,
                    generation=GenerationSettings.from_dict(data.get("generation") or {}),
                    safety=SafetySettings.from_dict(data.get("safety") or {}),
-                   preamble=str(data.get("preamble", "")), system_instruction=str(data.get("system_instruction", "")))
+                   preamble=str(data.get("preamble", "")), system_instruction=str(data.get("system_instruction", "")),
+                   base_model=str(data.get("base_model", "")))
+
+
+def is_tuned_endpoint(model: str) -> bool:
+    """An Agent Platform tuned model or checkpoint (``projects/P/locations/L/endpoints/ID``)."""
+    return model.startswith("projects/") and "/endpoints/" in model
+
+
+@cache
+def _catalog_models() -> tuple[ModelInfo, ...]:
+    from gemtune_desktop.resources import read_json
+
+    try:
+        return tuple(agent_platform_models(read_json("models.json")))
+    except (OSError, ValueError):
+        log.warning("models.json could not be read; tuned models get the service's default thinking")
+        return ()
+
+
+def tuned_thinking_level(base_model: str, models: Sequence[ModelInfo] | None = None) -> ThinkingLevel:
+    """The least thinking ``base_model`` allows (from ``models.json``), which Google advises for tuned models
+    (supervised-tuning page: thinking off or at its lowest); DEFAULT when the base model is not known or
+    takes no thinking level."""
+    if not base_model:
+        return ThinkingLevel.DEFAULT
+    info = find_model(base_model, _catalog_models() if models is None else models)
+    if info is None or not info.lowest_thinking_level:
+        return ThinkingLevel.DEFAULT
+    try:
+        return ThinkingLevel(info.lowest_thinking_level)
+    except ValueError:
+        return ThinkingLevel.DEFAULT
 
 
 def client_for(session: BackendSession, model: str) -> Any:
@@ -345,10 +400,11 @@ class ModelRef:
     kind: str = "base"
     job_id: int | None = None
     group: str = ""
+    base_model: str = ""  # tuned and checkpoint: the model it was tuned from (for the thinking level)
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "label": self.label, "kind": self.kind, "job_id": self.job_id,
-                "group": self.group}
+                "group": self.group, "base_model": self.base_model}
 
 
 def list_base_models(token: CancelToken | None, session: BackendSession, limit: int = 200) -> list[ModelRef]:

@@ -8,6 +8,7 @@ SDK (it checks class names and attributes), so it is cheap to import.
 from __future__ import annotations
 
 from gemtune_desktop.core.errors import Cancelled, UserError
+from gemtune_desktop.services.auth_refresh import is_network_refresh_failure
 
 RETRYABLE_CODES = {408, 429, 500, 502, 503, 504}
 
@@ -76,6 +77,10 @@ def describe(exc: BaseException) -> UserError:
     if module.startswith("keyring"):
         return UserError("The system keychain could not be used.",
                          "Unlock your keychain, or keep the secret for this session only.", detail=name)
+    if module.startswith("google.auth") and is_network_refresh_failure(exc):
+        return UserError("Could not reach Google to renew the sign-in: a network problem, not a sign-in failure.",
+                         "Check your internet connection (or proxy); GemTune tries again.", detail=name,
+                         retryable=True)
     if module.startswith("google.auth"):
         return UserError("Google Cloud sign-in failed.",
                          "Run `gcloud auth application-default login` or choose a service-account key "

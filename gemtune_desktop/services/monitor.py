@@ -5,7 +5,8 @@ Both backends, as ``shared/docs/gemini-reference.md`` describes them:
 * **Agent Platform** — ``client.tunings.get`` for the job (state, ``tuning_job_state`` phase,
   step counts, tuned model, checkpoints, data stats, error), and the loss curve from the
   job's experiment through TensorBoard REST: experiment context → backing tensorboard →
-  runs → time series (``/train_total_loss``, ``/eval_total_loss``) → ``batchRead``.
+  runs → time series (``/train_total_loss``, ``/eval_total_loss``, looked up until both are
+  known) → every point with ``timeSeries:read?maxDataPoints=-1`` (or the paged export).
 * **Gemini API** — raw ``GET v1beta/tunedModels/{id}`` (the SDK drops the snapshots):
   state CREATING/ACTIVE/FAILED and ``tuningTask.snapshots[{step, epoch, meanLoss}]``.
 
@@ -25,6 +26,7 @@ from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.jobs import JobRecord, JobState
 from gemtune_desktop.core.loss import TRAIN, VALIDATION, Point
+from gemtune_desktop.services import tuned_models
 from gemtune_desktop.services.backend import BackendSession, ServiceError
 from gemtune_desktop.services.connections import Backend
 from gemtune_desktop.services.errors import describe
@@ -36,6 +38,7 @@ LIST_LIMIT = 500
 MODEL_DELETED = "tuned_model_deleted"  # marker in a record's data_stats after "Delete tuned model"
 TRAIN_SERIES = "/train_total_loss"
 EVAL_SERIES = "/eval_total_loss"
+EXPORT_PAGE_SIZE = 10_000  # the most exportTensorboardTimeSeries returns per page
 
 # google.rpc.Code → plain words, for a job's ``error``.
 _RPC_WORDS = {
@@ -72,6 +75,7 @@ class JobStatus:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     error: str = ""
     experiment: str = ""
+    has_validation: bool = False  # a validation file was given, so a validation curve will appear
 
     def record_changes(self, record: JobRecord) -> dict[str, Any]:
         """The fields of ``record`` that differ from this status (for ``jobs_repo.update_job``)."""
@@ -145,7 +149,11 @@ def _sdk(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
 
 def poll_job(token: CancelToken, session: BackendSession, record: JobRecord,
              last_steps: dict[str, int] | None = None, source: dict[str, Any] | None = None) -> PollResult:
-    """Read one job's status and the loss points newer than ``last_steps`` (per series)."""
+    """Read one job's status and its loss points (per series, newer than ``last_steps``).
+
+    The first read of a series in a watch (``source`` without it in ``"filled"``) returns every point,
+    so a curve stored while the app was closed, or thinned by an older version, is filled in.
+    """
     last = last_steps or {}
     if session.backend is Backend.GEMINI_API:
         raw = session.rest("GET", record.resource_name, timeout_s=TIMEOUT_S)
@@ -162,7 +170,8 @@ def poll_job(token: CancelToken, session: BackendSession, record: JobRecord,
         return result
     try:
         result.points = read_experiment_loss(token, session, status.experiment, last, result.source,
-                                             status.total_steps, _epoch_count(status))
+                                             status.total_steps, _epoch_count(status),
+                                             expect_validation=status.has_validation or record.validation_count > 0)
     except UserError as err:
         if getattr(err, "code", 0) == 404:
             result.source = {}  # the run may not exist yet: look it up afresh next time
@@ -177,62 +186,105 @@ def _epoch_count(status: JobStatus) -> int:
         return 0
 
 
-def read_experiment_loss(token: CancelToken, session: BackendSession, experiment: str, last: dict[str, int],
-                         source: dict[str, Any], total_steps: int = 0, epochs: int = 0) -> dict[str, list[Point]]:
-    """Loss points from an Agent Platform job's experiment (TensorBoard REST), newer than ``last``.
+def find_series(token: CancelToken, session: BackendSession, experiment: str) -> tuple[str, dict[str, str]]:
+    """The job's TensorBoard and the series written so far: ``(tensorboard, {TRAIN|VALIDATION: series name})``.
 
-    ``source`` caches the resolved tensorboard and time-series names between polls (filled in place).
+    A series exists only once its first point is written (``/eval_total_loss`` after the first
+    evaluation), so callers look again until every series they expect is known.
     """
-    if not source.get("series"):
-        context = session.rest("GET", experiment, timeout_s=TIMEOUT_S)
-        token.check()
-        meta = context.get("metadata") or {}
-        tensorboard = str(meta.get("backing_tensorboard_resource") or meta.get("backingTensorboardResource") or "")
-        if not tensorboard:
-            return {}
-        experiment_id = experiment.rstrip("/").rsplit("/", 1)[-1]
-        runs = session.rest("GET", f"{tensorboard}/experiments/{experiment_id}/runs", timeout_s=TIMEOUT_S)
-        token.check()
-        series: dict[str, str] = {}
-        for run in runs.get("tensorboardRuns") or []:
-            listing = session.rest("GET", f"{run['name']}/timeSeries", timeout_s=TIMEOUT_S)
-            token.check()
-            for ts in listing.get("tensorboardTimeSeries") or []:
-                name = str(ts.get("displayName", ""))
-                if name == TRAIN_SERIES:
-                    series.setdefault(TRAIN, ts["name"])
-                elif name == EVAL_SERIES:
-                    series.setdefault(VALIDATION, ts["name"])
-        if not series:
-            return {}
-        source["tensorboard"] = tensorboard
-        source["series"] = series
-    series = source["series"]
-    data = session.rest("GET", f"{source['tensorboard']}:batchRead",
-                        params={"timeSeries": list(series.values())}, timeout_s=TIMEOUT_S)
+    context = session.rest("GET", experiment, timeout_s=TIMEOUT_S)
     token.check()
-    by_id = {name.rsplit("/", 1)[-1]: key for key, name in series.items()}
+    meta = context.get("metadata") or {}
+    tensorboard = str(meta.get("backing_tensorboard_resource") or meta.get("backingTensorboardResource") or "")
+    if not tensorboard:
+        return "", {}
+    experiment_id = experiment.rstrip("/").rsplit("/", 1)[-1]
+    runs = session.rest("GET", f"{tensorboard}/experiments/{experiment_id}/runs", timeout_s=TIMEOUT_S)
+    token.check()
+    series: dict[str, str] = {}
+    for run in runs.get("tensorboardRuns") or []:
+        listing = session.rest("GET", f"{run['name']}/timeSeries", timeout_s=TIMEOUT_S)
+        token.check()
+        for ts in listing.get("tensorboardTimeSeries") or []:
+            name = str(ts.get("displayName", ""))
+            if name == TRAIN_SERIES:
+                series.setdefault(TRAIN, ts["name"])
+            elif name == EVAL_SERIES:
+                series.setdefault(VALIDATION, ts["name"])
+    return tensorboard, series
+
+
+def read_series_values(token: CancelToken, session: BackendSession, series: str) -> list[dict[str, Any]]:
+    """Every point of one time series: ``:read?maxDataPoints=-1``, else the paged export.
+
+    ``tensorboards:batchRead`` is not used: it returns at most 1,000 points per series, chosen at
+    random (corrections §2 in the team's reference), so a longer curve would come back thinned.
+    """
+    try:
+        data = session.rest("GET", f"{series}:read", params={"maxDataPoints": -1}, timeout_s=TIMEOUT_S)
+        token.check()
+        return list((data.get("timeSeriesData") or {}).get("values") or [])
+    except ServiceError as err:
+        if err.code != 400:
+            raise
+        log.info("timeSeries.read refused maxDataPoints=-1 (%s); exporting instead", err.message)
+    values: list[dict[str, Any]] = []
+    page_token = ""
+    while True:
+        body: dict[str, Any] = {"pageSize": EXPORT_PAGE_SIZE}
+        if page_token:
+            body["pageToken"] = page_token
+        page = session.rest("POST", f"{series}:exportTensorboardTimeSeries", body=body, timeout_s=TIMEOUT_S)
+        token.check()
+        values.extend(page.get("timeSeriesDataPoints") or [])
+        page_token = str(page.get("nextPageToken") or "")
+        if not page_token:
+            return values
+
+
+def read_experiment_loss(token: CancelToken, session: BackendSession, experiment: str, last: dict[str, int],
+                         source: dict[str, Any], total_steps: int = 0, epochs: int = 0,
+                         expect_validation: bool = False) -> dict[str, list[Point]]:
+    """Loss points from an Agent Platform job's experiment (TensorBoard REST).
+
+    ``source`` keeps, between polls, the tensorboard and series names found so far and which series
+    were read in full (``"filled"``); it is replaced, never changed in place. Series are looked up
+    again on every poll until the training series, and the validation series when ``expect_validation``,
+    are both known.
+    """
+    series: dict[str, str] = dict(source.get("series") or {})
+    wanted = {TRAIN, VALIDATION} if expect_validation else {TRAIN}
+    if not wanted <= set(series):
+        tensorboard, found = find_series(token, session, experiment)
+        if tensorboard:
+            source["tensorboard"] = tensorboard
+        if found:
+            series = {**found, **series}
+            source["series"] = series
+    filled = set(source.get("filled") or [])
     steps_per_epoch = total_steps / epochs if total_steps and epochs else 0.0
     out: dict[str, list[Point]] = {}
-    for entry in data.get("timeSeriesData") or []:
-        key = by_id.get(str(entry.get("tensorboardTimeSeriesId", "")).rsplit("/", 1)[-1])
-        if key is None:
-            continue
-        pts: list[Point] = []
-        for v in entry.get("values") or []:
-            try:
-                step = int(v.get("step", 0))
-                raw = (v.get("scalar") or {}).get("value")
-                value = float(raw) if raw is not None else math.nan
-            except (TypeError, ValueError):
-                continue
-            if step <= last.get(key, -1) or not math.isfinite(value):  # SQLite cannot store NaN
-                continue
-            epoch = step / steps_per_epoch if steps_per_epoch else None
-            pts.append((step, epoch, value))
-        pts.sort()
-        out[key] = pts
+    for key, name in series.items():
+        pts = _points(read_series_values(token, session, name), steps_per_epoch)
+        out[key] = pts if key not in filled else [p for p in pts if p[0] > last.get(key, -1)]
+        filled.add(key)
+    source["filled"] = sorted(filled)
     return out
+
+
+def _points(values: list[dict[str, Any]], steps_per_epoch: float) -> list[Point]:
+    by_step: dict[int, Point] = {}
+    for v in values:
+        try:
+            step = int(v.get("step", 0))
+            raw = (v.get("scalar") or {}).get("value")
+            value = float(raw) if raw is not None else math.nan
+        except (TypeError, ValueError):
+            continue
+        if not math.isfinite(value):  # SQLite cannot store NaN
+            continue
+        by_step[step] = (step, step / steps_per_epoch if steps_per_epoch else None, value)
+    return [by_step[s] for s in sorted(by_step)]
 
 
 # -- parsing ------------------------------------------------------------------------------
@@ -311,7 +363,8 @@ def status_from_tuning_job(job: Any) -> JobStatus:
         tuned_model=str(_get(tuned, "model") or ""), endpoint=str(_get(tuned, "endpoint") or ""),
         checkpoints=checkpoints, data_stats=data_stats, hyperparameters=dict(hyper),
         error=error_in_words(_dump(_get(job, "error"))) if state is not JobState.CANCELLED else "",
-        experiment=str(_get(job, "experiment") or ""))
+        experiment=str(_get(job, "experiment") or ""),
+        has_validation=bool(_get(job, "supervised_tuning_spec", "validation_dataset_uri")))
 
 
 def _int(value: Any) -> int:
@@ -403,18 +456,13 @@ def cancel_job(token: CancelToken, session: BackendSession, resource_name: str) 
 
 
 def delete_tuned_model(token: CancelToken, session: BackendSession, record: JobRecord) -> None:
-    """Delete a job's tuned model on the service (the job record and its curve stay in the project)."""
+    """Delete a job's tuned model on the service (the job record and its curve stay in the project).
+
+    Agent Platform: undeploy from every endpoint, then delete, with progress and cancel
+    (:mod:`gemtune_desktop.services.tuned_models`).
+    """
     if session.backend is Backend.GEMINI_API:
         name = record.tuned_model or record.resource_name
         session.rest("DELETE", name, timeout_s=TIMEOUT_S)
         return
-    if not record.tuned_model:
-        raise UserError("This job has no tuned model to delete.")
-    client = session.client(timeout_s=TIMEOUT_S)
-    try:
-        client.models.delete(model=record.tuned_model)
-    except Exception as exc:  # a 404 means it is already gone, which is what the user wanted
-        if getattr(exc, "code", None) == 404:
-            return
-        raise
-    token.check()
+    tuned_models.delete_tuned_model(token, session, record)

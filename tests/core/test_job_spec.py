@@ -81,7 +81,7 @@ def test_tokens_include_preamble_and_system_instruction_on_agent_platform() -> N
 
 def test_no_price_gives_no_cost() -> None:
     est = J.estimate(J.JobSpec.defaults(J.GEMINI_API, "m", "x"), _train(20), [], DatasetSettings(), None)
-    assert est.cost is None and "enter one" in dict(est.lines())["Cost estimate"]
+    assert est.cost is None and dict(est.lines())["Cost estimate"] == "price unknown — enter your price"
 
 
 def test_dataset_hash_tracks_exactly_what_is_sent() -> None:
@@ -149,12 +149,65 @@ def test_shipped_catalogue_and_user_overrides() -> None:
     catalog = read_json("models.json")
     models = J.agent_platform_models(catalog)
     assert [m.id for m in models] == ["gemini-3.5-flash", "gemini-3.5-flash-lite", "gemini-3.1-flash-lite"]
-    assert models[0].adapter_sizes == (1, 2, 4, 8, 16) and models[0].price_per_million == 5.0
+    assert models[0].adapter_sizes == (1, 2, 4, 8, 16)
     edited = J.agent_platform_models(catalog, "gemini-3.1-flash-lite, gemini-9-pro")
     assert [m.id for m in edited] == ["gemini-3.1-flash-lite", "gemini-9-pro"]
-    assert edited[0].price_per_million == 1.0 and edited[1].price_per_million is None
-    assert J.model_price("gemini-3.5-flash", models, {}) == 5.0
+    assert edited[1].price_per_million is None and edited[1].thinking_levels == ()
     assert J.model_price("gemini-3.5-flash", models, {"gemini-3.5-flash": 7.5}) == 7.5
+
+
+def test_no_shipped_price_without_a_source_so_the_estimate_asks_for_yours() -> None:
+    models = J.agent_platform_models(read_json("models.json"))
+    assert all(m.price_per_million is None for m in models)  # no sourced 3.x tuning price exists (corrections §13)
+    assert J.model_price("gemini-3.5-flash", models, {}) is None
+    spec = J.JobSpec.defaults(J.AGENT_PLATFORM, "gemini-3.5-flash", "x").with_values({"epochs": 2})
+    rows = dict(J.estimate(spec, _train(3), [], DatasetSettings(), None).lines())
+    assert rows["Cost estimate"] == "price unknown — enter your price"
+    priced = dict(J.estimate(spec, _train(3), [], DatasetSettings(),
+                             J.model_price("gemini-3.5-flash", models, {"gemini-3.5-flash": 4.0})).lines())
+    assert priced["Cost estimate"].startswith("about $")
+
+
+def test_the_validation_set_limit_has_the_30_percent_rule() -> None:
+    assert J.max_validation_examples(100_000, 900) == 5_000
+    assert J.max_validation_examples(100_000, 5_000) == 5_000
+    assert J.max_validation_examples(2_000, 1_001) == 600  # more than 1,000: at most 30 % of training
+    assert J.validation_set_problem(2_000, 1_000) == ""
+    problem = J.validation_set_problem(2_000, 1_001)
+    assert "30 %" in problem and "at most 600" in problem and "Move 401" in problem
+    assert "at most 5,000" in J.validation_set_problem(100_000, 5_001)
+
+
+def test_the_pre_flight_check_uses_the_30_percent_rule() -> None:
+    from gemtune_desktop.core.examples import Target
+    from gemtune_desktop.core.validation import count_findings
+
+    errors = [f for f in count_findings(2_000, 1_200, Target.AGENT_PLATFORM) if f.severity == "error"]
+    assert len(errors) == 1 and "30 %" in errors[0].message
+    assert not [f for f in count_findings(10_000, 1_200, Target.AGENT_PLATFORM) if f.severity == "error"]
+
+
+@pytest.mark.parametrize(("message", "paths", "field"), [
+    ("Invalid value at 'tuning_job.supervised_tuning_spec.hyper_parameters.epoch_count' (TYPE_INT64), \"x\"", (),
+     "epochs"),
+    ("tuning_job.supervised_tuning_spec.training_dataset_uri is required.", (), "dataset"),
+    ("supervised_tuning_spec.validation_dataset_uri must be a gs:// URI", (), "use_validation"),
+    ("hyperParameters.learningRateMultiplier must be greater than 0", (), "learning_rate_multiplier"),
+    ("Invalid value at 'tuning_job.supervised_tuning_spec.hyper_parameters.learning_rate_multiplier'", (),
+     "learning_rate_multiplier"),
+    ('Invalid JSON payload received. Unknown name "adapterSize" at \'tuning_job\': Cannot find field.', (),
+     "adapter_size"),
+    ("Request contains an invalid argument.", ("tuning_job.tuned_model_display_name",), "display_name"),
+    ("The tuning mode is not supported: tuning_job.supervised_tuning_spec.tuning_mode", (), "tuning_mode"),
+])
+def test_snake_case_error_paths_name_the_form_field(message: str, paths: tuple[str, ...], field: str) -> None:
+    found = J.field_for_error(message, paths)
+    assert found is not None and found[0] == field
+
+
+def test_errors_without_a_field_name_nothing() -> None:
+    assert J.field_for_error("Quota exceeded for tuning jobs.") is None
+    assert J.field_for_error("Base model gemini-9 was not found.") is None
 
 
 def test_splits_are_what_the_caller_passes() -> None:

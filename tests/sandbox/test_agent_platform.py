@@ -61,7 +61,9 @@ def test_job_runs_to_success_with_stats_checkpoints_and_tuned_answers(ap, sandbo
 
     stats = done.tuning_data_stats.supervised_tuning_data_stats
     assert stats.tuning_dataset_example_count == 12
-    assert stats.dropped_example_reasons and stats.dropped_example_reasons[0].startswith("Line 13: not valid JSON")
+    assert stats.total_truncated_example_count == 1  # the 13th line was dropped…
+    assert stats.truncated_example_indices == [13]  # …and is named by its 1-based index
+    assert stats.dropped_example_reasons[0].startswith("not valid JSON")
     spec = done.supervised_tuning_spec
     epochs = spec.hyper_parameters.epoch_count
     assert epochs == 4  # chosen automatically for a small dataset
@@ -75,6 +77,7 @@ def test_job_runs_to_success_with_stats_checkpoints_and_tuned_answers(ap, sandbo
     tuned = done.tuned_model
     assert tuned.model.startswith("projects/sandbox-project/locations/us-central1/models/") and \
         tuned.model.endswith("@1")
+    model_name = tuned.model.split("@")[0]
     assert tuned.endpoint.startswith("projects/sandbox-project/locations/us/endpoints/")
     assert [c.epoch for c in tuned.checkpoints] == list(range(1, epochs + 1))
     assert len({c.endpoint for c in tuned.checkpoints} | {tuned.endpoint}) == epochs + 1
@@ -96,11 +99,15 @@ def test_job_runs_to_success_with_stats_checkpoints_and_tuned_answers(ap, sandbo
     assert renamed.display_name == "Capitals v2"
     assert client.tunings.get(name=job.name).tuned_model_display_name == "Capitals"
 
-    client.models.delete(model=tuned.model)
-    assert list(client.models.list(config={"query_base": False})) == []
-    with pytest.raises(errors.ClientError) as exc:
-        serving.models.generate_content(model=tuned.endpoint, contents="Capital of Japan?")
-    assert exc.value.code == 404
+    with pytest.raises(errors.ClientError) as exc:  # the @1 of tunedModel.model is not part of a model's name
+        client.models.delete(model=tuned.model)
+    assert exc.value.code == 400 and "without" in exc.value.message
+    with pytest.raises(errors.ClientError) as exc:  # still deployed: Google refuses
+        client.models.delete(model=model_name)
+    assert exc.value.code == 400 and exc.value.status == "FAILED_PRECONDITION"
+    assert "deployed or being deployed at the following Endpoint(s)" in exc.value.message
+    assert tuned.endpoint in exc.value.message
+    assert [m.name for m in client.models.list(config={"query_base": False})] == [model_name]
 
 
 def test_list_jobs_and_cancel(ap, sandbox):
@@ -146,7 +153,7 @@ def test_file_without_usable_examples_fails_with_first_reason(ap):
     job = client.tunings.tune(base_model="gemini-3.5-flash", training_dataset=types.TuningDataset(gcs_uri=train))
     done = wait_for(lambda: client.tunings.get(name=job.name), lambda j: j.has_ended)
     assert done.state == types.JobState.JOB_STATE_FAILED
-    assert "no usable examples" in done.error.message and "Line 1" in done.error.message
+    assert "no usable examples" in done.error.message and "Example 1: not valid JSON" in done.error.message
 
 
 def test_injected_training_failure(ap, sandbox):
@@ -171,6 +178,7 @@ def test_bad_hyperparameters_are_400(ap, config, fragment):
     assert fragment in exc.value.message
 
 
+@pytest.mark.off_contract_requests("sends an unknown field to see the 400")
 def test_unknown_and_untunable_models_and_unknown_fields(ap):
     train = upload(ap, "t.jsonl", capitals_jsonl(12))
     client = ap.client()
@@ -185,6 +193,7 @@ def test_unknown_and_untunable_models_and_unknown_fields(ap):
             "baseModel": "gemini-3.5-flash", "supervisedTuningSpec": {"trainingDatasetUri": train},
             "epochs": 3})
     assert raw.value.code == 400 and raw.value.status == "INVALID_ARGUMENT"
+    assert raw.value.message.endswith('Unknown name "epochs" at \'tuning_job\': Cannot find field.”')
     with pytest.raises(errors.ClientError) as exc:
         client.tunings.get(name=f"{ap.parent}/tuningJobs/123")
     assert exc.value.code == 404
@@ -217,8 +226,10 @@ def test_export_last_checkpoint_only_truncation_and_system_instruction(ap):
     assert [c.epoch for c in done.tuned_model.checkpoints] == [2]
     assert done.supervised_tuning_spec.export_last_checkpoint_only is True
     stats = done.tuning_data_stats.supervised_tuning_data_stats
-    assert stats.total_truncated_example_count == 1 and stats.truncated_example_indices == [7]
-    assert stats.user_input_token_distribution.max == 131_072
+    assert stats.total_truncated_example_count == 1 and stats.truncated_example_indices == [8]  # 1-based
+    assert "131,072" in stats.dropped_example_reasons[0]
+    assert stats.tuning_dataset_example_count == 7  # the over-long example was dropped, not cut short
+    assert stats.user_input_token_distribution.max < 131_072
     assert stats.user_message_per_example_distribution.mean == 2
     assert stats.user_dataset_examples[0].parts[0].text == "Classify ticket 0: printer jammed"
     answer = ap.serving_client(done.tuned_model.endpoint).models.generate_content(

@@ -107,18 +107,97 @@ def test_very_high_learning_rate_multiplier_does_not_learn(ap):
     assert sum(train[-5:]) / 5 >= sum(train[:5]) / 5 * 0.95
 
 
-def test_long_series_are_capped_at_1000_points(ap, sandbox):
+def _long_job(ap, sandbox, rows: int = 1200, epochs: int = 15):
     sandbox.steps_per_second = 20000
-    lines = "\n".join(sft_line(f"question {i}", f"answer {i}") for i in range(1200)) + "\n"
+    lines = "\n".join(sft_line(f"question {i}", f"answer {i}") for i in range(rows)) + "\n"
     train = upload(ap, "big.jsonl", lines)
     client = ap.client()
     job = client.tunings.tune(base_model="gemini-3.5-flash", training_dataset=types.TuningDataset(gcs_uri=train),
-                              config=types.CreateTuningJobConfig(epoch_count=15))
-    done = wait_for(lambda: client.tunings.get(name=job.name), lambda j: j.has_ended)
+                              config=types.CreateTuningJobConfig(epoch_count=epochs))
+    return wait_for(lambda: client.tunings.get(name=job.name), lambda j: j.has_ended)
+
+
+def _train_series(ap, job) -> str:
+    tensorboard = ap.rest("GET", job.experiment)["metadata"]["backing_tensorboard_resource"]
+    run = ap.rest("GET", f"{tensorboard}/experiments/{job.experiment.rsplit('/', 1)[1]}/runs")["tensorboardRuns"][0]
+    return ap.rest("GET", f"{run['name']}/timeSeries")["tensorboardTimeSeries"][0]["name"]
+
+
+def test_batch_read_gives_at_most_1000_points_chosen_at_random(ap, sandbox):
+    done = _long_job(ap, sandbox)
     total = done.tuning_data_stats.supervised_tuning_data_stats.tuning_step_count
     assert total > 1000
     steps = [s for s, _ in read_curves(ap, done)["/train_total_loss"]]
-    assert len(steps) == 1000 and steps[0] == 1 and steps[-1] == total and steps == sorted(steps)
+    assert len(steps) == 1000 and steps == sorted(steps) and set(steps) < set(range(1, total + 1))
+
+
+def test_read_returns_1000_points_by_default_and_all_with_minus_one(ap, sandbox):
+    done = _long_job(ap, sandbox)
+    total = done.tuning_data_stats.supervised_tuning_data_stats.tuning_step_count
+    series = _train_series(ap, done)
+    default = ap.rest("GET", f"{series}:read")["timeSeriesData"]
+    assert default["tensorboardTimeSeriesId"] == series.rsplit("/", 1)[1]
+    assert len(default["values"]) == 1000
+    everything = ap.rest("GET", f"{series}:read", params={"maxDataPoints": -1})["timeSeriesData"]["values"]
+    assert [int(v["step"]) for v in everything] == list(range(1, total + 1))
+    some = ap.rest("GET", f"{series}:read", params={"maxDataPoints": 10})["timeSeriesData"]["values"]
+    assert len(some) == 10
+    with pytest.raises(ServiceError) as err:
+        ap.rest("GET", f"{series}:read", params={"maxDataPoints": 10_001})
+    assert err.value.code == 400
+
+
+def test_export_pages_through_every_point(ap, sandbox):
+    done = _long_job(ap, sandbox)
+    total = done.tuning_data_stats.supervised_tuning_data_stats.tuning_step_count
+    series = _train_series(ap, done)
+    seen, pages, token = [], 0, ""
+    while True:
+        body = {"pageSize": 700, **({"pageToken": token} if token else {})}
+        page = ap.rest("POST", f"{series}:exportTensorboardTimeSeries", body=body)
+        seen += [int(p["step"]) for p in page["timeSeriesDataPoints"]]
+        pages += 1
+        token = page.get("nextPageToken", "")
+        if not token:
+            break
+    assert pages == -(-total // 700)
+    assert sorted(seen) == list(range(1, total + 1))
+    assert seen != sorted(seen)  # "by default … returned in a pseudo random order"
+    ordered = ap.rest("POST", f"{series}:exportTensorboardTimeSeries", body={"pageSize": 5, "orderBy": "step"})
+    assert [int(p["step"]) for p in ordered["timeSeriesDataPoints"]] == [1, 2, 3, 4, 5]
+
+
+def test_tensorboard_and_experiment_can_be_read(ap):
+    job = run_job(ap, 12, val=False, epoch_count=1)
+    tensorboard = ap.rest("GET", job.experiment)["metadata"]["backing_tensorboard_resource"]
+    assert ap.rest("GET", tensorboard)["name"] == tensorboard
+    experiment_id = job.experiment.rsplit("/", 1)[1]
+    assert ap.rest("GET", f"{tensorboard}/experiments/{experiment_id}")["name"] == \
+        f"{tensorboard}/experiments/{experiment_id}"
+
+
+def test_validation_series_appears_only_at_the_first_evaluation(ap, sandbox):
+    sandbox.steps_per_second = 20
+    train = upload(ap, "t.jsonl", capitals_jsonl(40))  # 10 steps an epoch: evaluated every 5 steps
+    val = upload(ap, "v.jsonl", capitals_jsonl(6))
+    client = ap.client()
+    job = client.tunings.tune(base_model="gemini-3.5-flash", training_dataset=types.TuningDataset(gcs_uri=train),
+                              config=types.CreateTuningJobConfig(
+                                  epoch_count=40, validation_dataset=types.TuningValidationDataset(gcs_uri=val)))
+    client_job = wait_for(lambda: client.tunings.get(name=job.name),
+                          lambda j: j.tuning_job_metadata is not None and j.tuning_job_metadata.completed_step_count)
+    sandbox.steps_per_second = 1  # a few seconds before step 5
+    assert client.tunings.get(name=job.name).tuning_job_metadata.completed_step_count < 5
+    tensorboard = ap.rest("GET", client_job.experiment)["metadata"]["backing_tensorboard_resource"]
+    run = ap.rest("GET", f"{tensorboard}/experiments/{client_job.experiment.rsplit('/', 1)[1]}/runs")
+    listing = f"{run['tensorboardRuns'][0]['name']}/timeSeries"
+    first = [s["displayName"] for s in ap.rest("GET", listing)["tensorboardTimeSeries"]]
+    assert first == ["/train_total_loss"]  # step 1 is written; the first evaluation (step 5, half an epoch) is not
+    sandbox.steps_per_second = 50
+    later = wait_for(lambda: [s["displayName"] for s in ap.rest("GET", listing)["tensorboardTimeSeries"]],
+                     lambda names: len(names) == 2)
+    assert later == ["/train_total_loss", "/eval_total_loss"]
+    client.tunings.cancel(name=job.name)
 
 
 def test_unknown_series_is_404(ap):

@@ -94,3 +94,42 @@ def test_without_state_dir_nothing_is_written(tmp_path: Path, monkeypatch):
     finally:
         server.stop()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_undeploy_and_a_deleted_model_survive_a_restart(tmp_path: Path):
+    state = tmp_path / "state"
+    first = SandboxServer(state_dir=state, steps_per_second=500.0).start()
+    try:
+        ap = session_for(first, Backend.AGENT_PLATFORM)
+        train = upload(ap, "train.jsonl", capitals_jsonl(12))
+        job = ap.client().tunings.tune(base_model="gemini-3.5-flash",
+                                       training_dataset=types.TuningDataset(gcs_uri=train),
+                                       config=types.CreateTuningJobConfig(epoch_count=1))
+        done = wait_for(lambda: ap.client().tunings.get(name=job.name), lambda j: j.has_ended)
+        model = done.tuned_model.model.split("@")[0]
+        first.steps_per_second = 2.0  # an undeploy takes 2 s
+        deployed = ap.rest("GET", model)["deployedModels"]
+        ops = [ap.rest("POST", f"{d['endpoint']}:undeployModel", body={"deployedModelId": d["deployedModelId"]})
+               for d in deployed]
+        ap.close()
+    finally:
+        first.stop()
+
+    second = SandboxServer(state_dir=state, steps_per_second=2.0).start()
+    try:
+        ap = session_for(second, Backend.AGENT_PLATFORM)
+        for op in ops:
+            wait_for(lambda op=op: ap.rest("GET", op["name"]), lambda o: o.get("done"), timeout_s=20)
+        delete = ap.rest("DELETE", model)
+        wait_for(lambda: ap.rest("GET", delete["name"]), lambda o: o.get("done"), timeout_s=20)
+        ap.close()
+    finally:
+        second.stop()
+
+    third = SandboxServer(state_dir=state).start()
+    try:
+        ap = session_for(third, Backend.AGENT_PLATFORM)
+        assert ap.rest("GET", f"{model.rsplit('/models/', 1)[0]}/models").get("models", []) == []
+        ap.close()
+    finally:
+        third.stop()

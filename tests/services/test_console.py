@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from gemtune_desktop.core.cancel import CancelToken
-from gemtune_desktop.core.generation import GenerationSettings, HarmCategory, SafetySettings, Threshold
+from gemtune_desktop.core.generation import GenerationSettings, HarmCategory, SafetySettings, ThinkingLevel, Threshold
 from gemtune_desktop.services.connections import Backend
 from gemtune_desktop.services.console import (
     ConsoleRequest,
@@ -16,6 +16,7 @@ from gemtune_desktop.services.console import (
     generate,
     list_base_models,
     stream,
+    tuned_thinking_level,
 )
 
 MODEL = "gemini-3.5-flash"
@@ -169,7 +170,7 @@ def test_tuned_endpoint_and_checkpoint_answer_on_the_serving_location(sandbox: A
     result = generate(None, session, ConsoleRequest(model=endpoint, prompt="Can the tenant keep pet number 7?"))
     assert result.text == "Pet 7 is allowed with consent."
     path = generate_bodies_paths(sandbox)[-1]
-    assert path.startswith(f"/v1beta1/{endpoint}:generateContent") and "/locations/us/" in path
+    assert path == f"/aiplatform.us.rep.googleapis.com/v1beta1/{endpoint}:generateContent"  # the us serving host
     checkpoint = job.tuned_model.checkpoints[0].endpoint
     pieces: list[str] = []
     streamed = stream(None, session, ConsoleRequest(model=checkpoint, prompt="Can the tenant keep pet number 3?"),
@@ -209,3 +210,61 @@ def test_tuned_endpoint_uses_the_serving_location(sandbox_session: Any) -> None:
     assert client is session.serving_client(endpoint)
     assert client is not session.client()
     assert client_for(session, MODEL) is session.client()
+
+
+def _tuned_endpoint(sandbox: Any, session: Any, name: str = "Capitals") -> Any:
+    from google.genai import types
+
+    from tests.sandbox.helpers import capitals_jsonl, upload, wait_for
+
+    train = upload(session, f"{name}/train.jsonl", capitals_jsonl(12))
+    client = session.client()
+    job = client.tunings.tune(base_model="gemini-3.5-flash", training_dataset=types.TuningDataset(gcs_uri=train),
+                              config=types.CreateTuningJobConfig(tuned_model_display_name=name, epoch_count=1))
+    return wait_for(lambda: client.tunings.get(name=job.name), lambda j: j.has_ended).tuned_model
+
+
+def thinking(body: dict[str, Any]) -> str:
+    """The thinking level a request asks for (proto JSON takes either spelling; google-genai sends snake_case)."""
+    config = body.get("generationConfig", {}).get("thinkingConfig", {})
+    return str(config.get("thinkingLevel", config.get("thinking_level", "")))
+
+
+def test_tuned_endpoints_get_the_least_thinking_the_base_model_allows(sandbox: Any, sandbox_session: Any) -> None:
+    session = sandbox_session(Backend.AGENT_PLATFORM)
+    endpoint = _tuned_endpoint(sandbox, session).endpoint
+    result = generate(None, session, ConsoleRequest(model=endpoint, prompt="Capital of Peru?",
+                                                    base_model="gemini-3.5-flash"))
+    assert result.text == "Lima"
+    assert thinking(generate_bodies(sandbox)[-1]) == "MINIMAL"
+    chosen = GenerationSettings(thinking_level=ThinkingLevel.HIGH)  # the user can change it
+    generate(None, session, ConsoleRequest(model=endpoint, prompt="Capital of Peru?", generation=chosen,
+                                           base_model="gemini-3.5-flash"))
+    assert thinking(generate_bodies(sandbox)[-1]) == "HIGH"
+    generate(None, session, ConsoleRequest(model=MODEL, prompt="Hello"))  # a base model keeps its own default
+    assert "thinkingConfig" not in generate_bodies(sandbox)[-1].get("generationConfig", {})
+    assert tuned_thinking_level("publishers/google/models/gemini-3.1-flash-lite") is ThinkingLevel.MINIMAL
+    assert tuned_thinking_level("gemini-9-unknown") is ThinkingLevel.DEFAULT
+
+
+def test_tuned_models_are_called_on_the_serving_host_of_the_connections_region(sandbox: Any) -> None:
+    from gemtune_desktop.services.backend import BackendSession
+    from gemtune_desktop.services.connections import ConnectionKind, ConnectionProfile
+    from gemtune_desktop.services.secrets import SecretStore
+
+    profile = ConnectionProfile(kind=ConnectionKind.SANDBOX, region="europe-west4",
+                                sandbox_backend=Backend.AGENT_PLATFORM)
+    session = BackendSession(profile, SecretStore(), sandbox_url=lambda: sandbox.base_url)
+    try:
+        tuned = _tuned_endpoint(sandbox, session, "Europe")
+        assert tuned.endpoint.startswith("projects/sandbox-project/locations/eu/endpoints/")
+        # Whatever location the endpoint's name carries, the host comes from the connection's region.
+        named_by_region = tuned.endpoint.replace("/locations/eu/", "/locations/europe-west4/")
+        for endpoint in (tuned.endpoint, named_by_region):
+            result = generate(None, session, ConsoleRequest(model=endpoint, prompt="Capital of Kenya?",
+                                                            base_model="gemini-3.5-flash"))
+            assert result.text == "Nairobi"
+        paths = generate_bodies_paths(sandbox)[-2:]
+        assert all(p.startswith("/aiplatform.eu.rep.googleapis.com/v1beta1/projects/sandbox-project/") for p in paths)
+    finally:
+        session.close()

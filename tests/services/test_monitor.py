@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gemtune_desktop.core.cancel import CancelToken
-from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.core.errors import Cancelled, UserError
 from gemtune_desktop.core.jobs import JobRecord, JobState
 from gemtune_desktop.services import monitor
 from gemtune_desktop.services.backend import BackendSession, ServiceError
@@ -115,8 +115,131 @@ def test_agent_platform_job_status_and_curves(sandbox: Any, sandbox_session: Any
     assert steps == sorted(steps) and steps[-1] == final.total_steps
     assert points["validation"], "a validation file gives a validation curve"
     assert points["train"][-1][1] == pytest.approx(3.0)  # epochs derived from steps
-    # The tensorboard and series names were found once and reused.
-    assert sum(1 for r in sandbox.requests if r.path.endswith("/runs")) == 1
+    # Once both series were known, the names were reused: no more lookups in the last polls.
+    lookups = [i for i, r in enumerate(sandbox.requests) if r.path.endswith("/runs")]
+    reads = [i for i, r in enumerate(sandbox.requests) if r.path.endswith(":read")]
+    assert lookups and len([i for i in reads if i > lookups[-1]]) >= 4  # two series, read in two polls or more
+    assert not any(r.path.endswith(":batchRead") for r in sandbox.requests)  # it thins curves past 1,000 points
+
+
+def _poll_until_ended(token: CancelToken, session: BackendSession, record: JobRecord, source: dict[str, Any],
+                      points: dict[str, dict[int, float]]) -> monitor.PollResult:
+    """Poll like the app's poller: keep the source between polls, store points by step."""
+    while True:
+        last = {k: max(v) if v else -1 for k, v in points.items()}
+        result = monitor.poll_job(token, session, record, last, source)
+        assert result.loss_error is None
+        source.clear()
+        source.update(result.source)
+        for key, pts in result.points.items():
+            points.setdefault(key, {}).update({p[0]: p[2] for p in pts})
+        if result.status.state.ended:
+            return result
+        time.sleep(0.02)
+
+
+def test_validation_curve_appears_when_its_series_is_created_after_the_training_series(
+        sandbox: Any, sandbox_session: Any) -> None:
+    session = sandbox_session(Backend.AGENT_PLATFORM)
+    sandbox.steps_per_second = 20.0
+    name = start_agent_job(session, examples=40, epochs=3)  # 10 steps an epoch, evaluated every 5 steps
+    record = _record(session, name)
+    token = CancelToken()
+    wait_for(lambda: monitor.poll_job(token, session, record).status.completed_steps >= 1)
+    sandbox.steps_per_second = 2.0  # the first poll of the curve comes before the first evaluation (step 5)
+    source: dict[str, Any] = {}
+    points: dict[str, dict[int, float]] = {}
+    first = monitor.poll_job(token, session, record, {}, source)
+    assert first.status.completed_steps < 5 and set(first.points) == {"train"}
+    source.update(first.source)
+    sandbox.steps_per_second = 200.0
+    final = _poll_until_ended(token, session, record, source, points)
+    _poll_until_ended(token, session, record, source, points)  # the poller's last poll after the end
+    assert sorted(points["validation"]) == [5, 10, 15, 20, 25, 30]
+    assert sorted(points["train"]) == list(range(1, final.status.total_steps + 1))
+
+
+def test_a_5000_step_job_keeps_every_step_of_both_curves(sandbox: Any, sandbox_session: Any) -> None:
+    session = sandbox_session(Backend.AGENT_PLATFORM)
+    sandbox.steps_per_second = 50_000.0
+    name = start_agent_job(session, examples=1600, epochs=50)  # batch 16: 100 steps an epoch, 5,000 steps
+    record = _record(session, name)
+    token = CancelToken()
+    done = wait_for(lambda: (r := monitor.poll_job(token, session, record)).status.state.ended and r)
+    assert done.status.total_steps == 5000
+    assert [p[0] for p in done.points["train"]] == list(range(1, 5001))
+    assert [p[0] for p in done.points["validation"]] == list(range(50, 5001, 50))
+
+
+def test_the_curve_is_filled_in_after_a_restart(sandbox: Any, sandbox_session: Any) -> None:
+    session = sandbox_session(Backend.AGENT_PLATFORM)
+    sandbox.steps_per_second = 50_000.0
+    name = start_agent_job(session, examples=400, epochs=40, validation=False)  # batch 8: 2,000 steps
+    record = _record(session, name)
+    token = CancelToken()
+    wait_for(lambda: monitor.poll_job(token, session, record).status.state.ended)
+    # The project holds a thinned curve up to the last step (what reading only batchRead left behind).
+    stored = {step: 0.0 for step in range(1, 2001, 7)} | {2000: 0.0}
+    restarted = monitor.poll_job(token, session, record, {"train": max(stored)}, {})
+    assert [p[0] for p in restarted.points["train"]] == list(range(1, 2001))  # the gaps are filled in
+    again = monitor.poll_job(token, session, record, {"train": 2000}, restarted.source)
+    assert again.points["train"] == []  # then only new points
+
+
+def test_delete_undeploys_then_deletes_with_progress(sandbox: Any, sandbox_session: Any) -> None:
+    session = sandbox_session(Backend.AGENT_PLATFORM)
+    name = start_agent_job(session, examples=10, epochs=2, validation=False, name="to-delete")
+    token = CancelToken()
+    final = wait_for(lambda: (s := monitor.poll_job(token, session, _record(session, name)).status).state.ended
+                     and s)
+    record = _record(session, name)
+    record.tuned_model, record.display_name = final.tuned_model, "to-delete"
+    assert record.tuned_model.endswith("@1")
+    reports: list[tuple[int, int, str]] = []
+    sandbox.steps_per_second = 40.0  # each undeploy takes 0.1 s
+    monitor.delete_tuned_model(CancelToken(lambda d, t, text: reports.append((d, t, text))), session, record)
+    texts = [text for _d, _t, text in reports]
+    assert "Removing the model from endpoint 1 of 3…" in texts  # the model's endpoint and two checkpoints
+    assert texts[-1] == "The tuned model was deleted."
+    assert [d for d, t, _ in reports if t] == sorted(d for d, t, _ in reports if t)
+    deletes = [r.path for r in sandbox.requests if r.method == "DELETE"]
+    assert deletes == [f"/v1beta1/{record.tuned_model.split('@')[0]}"]  # no @1
+    with pytest.raises(ServiceError) as err:
+        session.rest("GET", record.tuned_model.split("@")[0])
+    assert err.value.code == 404
+
+
+def test_delete_can_be_cancelled_between_steps(sandbox: Any, sandbox_session: Any) -> None:
+    session = sandbox_session(Backend.AGENT_PLATFORM)
+    name = start_agent_job(session, examples=10, epochs=1, validation=False)
+    token = CancelToken()
+    final = wait_for(lambda: (s := monitor.poll_job(token, session, _record(session, name)).status).state.ended
+                     and s)
+    record = _record(session, name)
+    record.tuned_model = final.tuned_model
+    sandbox.steps_per_second = 0.5  # an undeploy takes 8 s: the cancel comes first
+    cancel = CancelToken()
+    cancel._on_progress = lambda done, total, text: cancel.cancel() if text.startswith("Removing") else None
+    with pytest.raises(Cancelled):
+        monitor.delete_tuned_model(cancel, session, record)
+    assert session.rest("GET", record.tuned_model.split("@")[0])["name"]  # not deleted
+    assert not [r for r in sandbox.requests if r.method == "DELETE"]
+
+
+def test_a_refused_delete_says_what_to_do_in_the_cloud_console(sandbox: Any, sandbox_session: Any) -> None:
+    session = sandbox_session(Backend.AGENT_PLATFORM)
+    name = start_agent_job(session, examples=10, epochs=1, validation=False)
+    token = CancelToken()
+    final = wait_for(lambda: (s := monitor.poll_job(token, session, _record(session, name)).status).state.ended
+                     and s)
+    record = _record(session, name)
+    record.tuned_model, record.display_name = final.tuned_model, "Capitals"
+    sandbox.faults.add(route=r":undeployModel$", kind="status", status=403)
+    with pytest.raises(UserError) as err:
+        monitor.delete_tuned_model(token, session, record)
+    assert err.value.message.startswith("Google did not let GemTune remove the tuned model from its endpoint")
+    assert "Agent Platform → Endpoints" in err.value.hint and "Model Registry" in err.value.hint
+    assert "“Capitals”" in err.value.hint and final.endpoint in err.value.hint
 
 
 def test_gemini_api_snapshots_are_the_curve(sandbox: Any, sandbox_session: Any) -> None:

@@ -272,7 +272,7 @@ def test_429_and_503_while_polling_lose_nothing(main_window: Any, qtbot: Any, pr
 
     tab.poller.poll_failed.connect(failed)
     sandbox.faults.add(route=r"tuningJobs/", kind="status", status=429, retry_after=1, count=2)
-    sandbox.faults.add(route=r":batchRead", kind="status", status=503, count=2)
+    sandbox.faults.add(route=r":read$", kind="status", status=503, count=2)
     ticks: list[int] = []
     clock = main_window.startTimer(50)  # the GUI thread keeps running while polls fail
     main_window.timerEvent = lambda _e: ticks.append(1)

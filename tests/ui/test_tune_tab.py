@@ -340,18 +340,18 @@ def test_presets_and_rerun_prefill(sandbox, main_window, qtbot, tmp_path) -> Non
     assert tab.ap_adapter.currentData() == 4 and tab.name_edit.text() == "re-run of router"
 
 
-def test_price_is_editable_and_dated(sandbox, main_window, qtbot, tmp_path) -> None:
+def test_price_is_unknown_until_you_enter_yours(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
     tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Price.gemtune", 120, 0))
     tab.ap_epochs.set_value(2)
-    assert tab.price_spin.value() == 5.0 and "as of 2026-11-01" in tab.price_note.text()
-    before = tab.estimate().cost
+    assert tab.estimate().cost is None and "enter" in tab.price_note.text()  # no sourced price is shipped
     tab.price_spin.setValue(10.0)
-    assert tab.estimate().cost == pytest.approx(before * 2)
+    est = tab.estimate()
+    assert est.cost == pytest.approx(est.training_tokens / 1_000_000 * 10.0)
     assert ctx.settings.get_json(S.MODEL_PRICES)["gemini-3.5-flash"] == 10.0
     assert "your price" in tab.price_note.text()
     tab.reset_price()
-    assert tab.price_spin.value() == 5.0
+    assert tab.estimate().cost is None
 
 
 def test_no_project_means_no_start_with_a_reason(sandbox, qtbot, ctx) -> None:
