@@ -41,7 +41,7 @@ def _timeout_s(timeout: Any) -> float | None:
     return float(timeout) if isinstance(timeout, int | float) else None
 
 
-class GuardedSession(AuthorizedSession):  # type: ignore[misc]
+class GuardedSession(AuthorizedSession):
     """See the module docstring."""
 
     def __init__(self, credentials: Any, tracker: CallTracker, max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
@@ -51,7 +51,7 @@ class GuardedSession(AuthorizedSession):  # type: ignore[misc]
         self.headers["Accept-Encoding"] = ACCEPTED_ENCODINGS
         self.hooks["response"].append(self._guard_answer)
 
-    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         self._tracker.enter()
         try:
             with deadline(call_deadline(_timeout_s(kwargs.get("timeout")))) as limit:
@@ -66,7 +66,7 @@ class GuardedSession(AuthorizedSession):  # type: ignore[misc]
                 else:
                     kwargs["timeout"] = limit.remaining()
                 try:
-                    return super().request(method, url, *args, **kwargs)  # type: ignore[no-any-return]
+                    return super().request(method, url, *args, **kwargs)
                 except requests.exceptions.RequestException:
                     self._tracker.check()
                     raise
