@@ -194,6 +194,7 @@ class SandboxServer:
             httpd.server_close()
         if thread is not None:
             thread.join(timeout=5)
+        self.storage.close()
 
     @property
     def running(self) -> bool:
@@ -281,7 +282,7 @@ class SandboxServer:
 
     def _record(self, request: Request) -> None:
         parsed: Any = None
-        if request.method in ("POST", "PUT", "PATCH") and (request.content_type or "").startswith("application/json") \
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype == "application/json" \
                 and request.content_length is not None and request.content_length <= MAX_RECORDED_BODY:
             try:
                 parsed = json.loads(request.get_data(cache=True) or b"null")

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from gemtune_desktop.sandbox import runtime
-from gemtune_desktop.sandbox.server import SandboxServer
+from gemtune_desktop.sandbox.server import TOKEN_HEADER, SandboxServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,11 @@ def test_ensure_running_starts_one_server_for_all_threads(tmp_path: Path):
         assert len(set(urls)) == 1
         server = runtime.current()
         assert server is not None and server.base_url == urls[0]
-        assert requests.get(f"{urls[0]}v1beta/models", headers={"x-goog-api-key": "k"}, timeout=5).status_code == 200
+        token = getattr(urls[0], "token", "")
+        assert len(token) >= 24  # the in-app Sandbox needs its per-run token on every request
+        assert requests.get(f"{urls[0]}v1beta/models", headers={"x-goog-api-key": "k"}, timeout=5).status_code == 401
+        assert requests.get(f"{urls[0]}v1beta/models", headers={"x-goog-api-key": "k", TOKEN_HEADER: token},
+                            timeout=5).status_code == 200
         runtime.ensure_running(tmp_path / "s", 80.0)
         assert server.steps_per_second == 80.0
         moved = runtime.ensure_running(tmp_path / "other", 80.0)
