@@ -33,9 +33,9 @@ class RetryPolicy:
         jitter: spread waits over [½, 1] of their value, so clients do not retry in step.
     """
 
-    max_attempts: int = 4
+    max_attempts: int = 8
     initial_delay_s: float = 1.0
-    max_delay_s: float = 30.0
+    max_delay_s: float = 60.0
     timeout_s: float = 60.0
     deadline_s: float = 300.0
     jitter: bool = True

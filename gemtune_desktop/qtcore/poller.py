@@ -36,7 +36,7 @@ from gemtune_desktop.core.retry import RetryPolicy
 from gemtune_desktop.services.backend import BackendSession
 from gemtune_desktop.services.http_guard import UnreadableAnswer, deadline
 from gemtune_desktop.services.monitor import JobStatus, poll_job
-from gemtune_desktop.services.submit_flow import NOT_STARTED_AFTER_S, check_changes, check_submit, pending_checks
+from gemtune_desktop.services.submit_flow import NOT_STARTED_AFTER_S, apply_check, check_submit, pending_checks
 
 log = logging.getLogger(__name__)
 
@@ -410,20 +410,15 @@ class JobPoller(QObject):
     def _checked(self, w: _Watch, store: Any, found: Any) -> None:
         if store is not self.store or self._checks.get(w.job_id) is not w:
             return
-        record = jobs_repo.get_job(store, w.job_id)
-        if record is None or not record.state.being_submitted:
-            self._checks.pop(w.job_id, None)
-            return
-        changes = check_changes(record, found, self.not_started_after_s)
-        if changes is None:  # nothing found yet, and too early to say it never started
-            w.failures += 1
-            self._reschedule(w, self._backoff(w.failures))
-            return
         try:
-            jobs_repo.update_job(store, w.job_id, **changes)
+            known = apply_check(store, w.job_id, found, self.not_started_after_s)
         except (UserError, sqlite3.Error) as exc:
             log.warning("could not record what became of submit %s: %s", w.job_id, type(exc).__name__)
             self._reschedule(w, self._backoff(w.failures + 1))
+            return
+        if not known:  # nothing found yet, and too early to say it never started
+            w.failures += 1
+            self._reschedule(w, self._backoff(w.failures))
             return
         self._checks.pop(w.job_id, None)
         self.job_updated.emit(w.job_id)

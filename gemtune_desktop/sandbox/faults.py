@@ -182,7 +182,12 @@ def before_handling(rule: FaultRule, environ: dict[str, Any]) -> Any:
 
     if rule.kind == "drop":
         _shutdown(environ)
-        return lambda _environ, _start: []
+
+        def dropped(_environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            start_response("500 Internal Server Error", [])  # never reaches the client: the socket is shut
+            return []
+
+        return dropped
     if rule.kind == "status":
         headers = {"Retry-After": f"{rule.retry_after:g}"} if rule.retry_after is not None else {}
         return ApiError(rule.status, STATUS_MESSAGES.get(rule.status, "Injected fault (Sandbox)."),

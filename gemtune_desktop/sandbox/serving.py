@@ -178,6 +178,9 @@ class BoundedWSGIServer(BaseWSGIServer):
         self._gate = threading.Thread(target=self._gate_loop, name="gemtune-sandbox-gate", daemon=True)
         self._gate.start()
 
+    def log(self, type: str, message: str, *args: Any) -> None:
+        log.debug("Sandbox server %s: " + message, type, *args)
+
     @property
     def waiting(self) -> int:
         """Connections accepted that have not sent anything yet."""

@@ -245,6 +245,19 @@ def check_changes(record: JobRecord, found: SubmitResult | None, not_started_aft
     return {"state": JobState.SUBMIT_FAILED, "error": NEVER_STARTED}
 
 
+def apply_check(store: jobs_repo.Store, job_id: int, found: SubmitResult | None,
+                not_started_after_s: float = NOT_STARTED_AFTER_S) -> bool:
+    """Record what a check found (GUI thread): returns whether the submit's outcome is known now."""
+    record = jobs_repo.get_job(store, job_id)
+    if record is None or not record.state.being_submitted or record.resource_name:
+        return True
+    changes = check_changes(record, found, not_started_after_s)
+    if changes is None:
+        return False
+    jobs_repo.update_job(store, job_id, **changes)
+    return True
+
+
 def pending_checks(store: jobs_repo.Store, connection_kind: str, backend: str) -> list[JobRecord]:
     """Submits of this connection whose outcome is not known, other than those being sent in this process."""
     return [r for r in jobs_repo.submits_to_check(store) if r.connection_kind == connection_kind

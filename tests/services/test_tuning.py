@@ -144,7 +144,8 @@ def test_busy_service_gives_up_after_the_attempts(sandbox, sandbox_session) -> N
     session = sandbox_session(Backend.GEMINI_API)
     sandbox.faults.add(route=r"tunedModels$", kind="status", status=503, method="POST")
     with pytest.raises(UserError) as info:
-        submit_job(None, session, _request(Backend.GEMINI_API), policy=FAST.with_values(max_attempts=3, initial_delay_s=0.01))
+        submit_job(None, session, _request(Backend.GEMINI_API),
+                   policy=FAST.with_values(max_attempts=3, initial_delay_s=0.01))
     assert "stayed busy after 3 attempts" in info.value.message
     assert len(sandbox.requests.matching("/tunedModels", "POST")) == 3
 
