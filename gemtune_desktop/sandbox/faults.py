@@ -12,7 +12,8 @@ handled ``latency_s`` late), ``drop`` (the connection closes before the request 
 JSON, after handling the request), ``trickle`` (the answer one byte every ``latency_s``),
 ``redirect`` (a 307 to ``location``), ``bomb`` (a gzip answer that unpacks to ``size_mb`` MB),
 ``deep`` (JSON nested 100,000 levels deep), ``wrong_types`` (the real answer with every object
-and list replaced by values of another type), and ``mixed``: each time it fires, one of ``kinds``
+and list replaced by values of another type), ``body`` (a 200 with ``body`` instead of the answer,
+after handling the request), and ``mixed``: each time it fires, one of ``kinds``
 chosen at random (seeded).
 """
 
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from werkzeug.wrappers import Response
 
 FAULT_KINDS = ("status", "latency", "drop", "drop_after", "truncate", "malformed", "trickle", "redirect", "bomb",
-               "deep", "wrong_types", "mixed")
+               "deep", "wrong_types", "body", "mixed")
 MIXABLE = ("status", "latency", "drop", "drop_after", "truncate", "malformed")
 
 
@@ -52,6 +53,8 @@ class FaultRule:
     statuses: tuple[int, ...] = (429, 500, 503)
     location: str = ""
     size_mb: int = 300
+    message: str = ""  # the error message of a ``status`` fault (default: Google's wording for the status)
+    body: bytes = b""
     fired: int = 0
     seen: int = 0
     _pattern: re.Pattern[str] = field(init=False, repr=False)
@@ -86,10 +89,10 @@ class Faults:
     def add(self, route: str, kind: str, status: int = 503, retry_after: float | None = None,
             latency_s: float = 0.0, share: float = 1.0, count: int | None = None,
             method: str | None = None, skip: int = 0, kinds: tuple[str, ...] | list[str] = (),
-            location: str = "", size_mb: int = 300) -> FaultRule:
+            location: str = "", size_mb: int = 300, message: str = "", body: bytes = b"") -> FaultRule:
         rule = FaultRule(route=route, kind=kind, status=status, retry_after=retry_after, latency_s=latency_s,
                          share=share, count=count, method=method, skip=skip, kinds=tuple(kinds), location=location,
-                         size_mb=size_mb)
+                         size_mb=size_mb, message=message, body=body)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -190,7 +193,7 @@ def before_handling(rule: FaultRule, environ: dict[str, Any]) -> Any:
         return dropped
     if rule.kind == "status":
         headers = {"Retry-After": f"{rule.retry_after:g}"} if rule.retry_after is not None else {}
-        return ApiError(rule.status, STATUS_MESSAGES.get(rule.status, "Injected fault (Sandbox)."),
+        return ApiError(rule.status, rule.message or STATUS_MESSAGES.get(rule.status, "Injected fault (Sandbox)."),
                         headers=headers).response()
     if rule.kind == "redirect":
         from werkzeug.wrappers import Response
@@ -219,6 +222,8 @@ def after_handling(rule: FaultRule, response: Response, environ: dict[str, Any])
         out = WerkzeugResponse(_gzip_zeros(rule.size_mb), status=200, content_type="application/json; charset=UTF-8")
         out.headers["Content-Encoding"] = "gzip"
         return out
+    if kind == "body":
+        return WerkzeugResponse(rule.body, status=200, content_type="application/json; charset=UTF-8")
     if kind == "deep":
         body = b"[" * DEEP_LEVELS + b"]" * DEEP_LEVELS
         return WerkzeugResponse(body, status=200, content_type="application/json; charset=UTF-8")

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 _OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 MAX_ACCEPT_BACKOFF_S = 0.5
+READ_LIMIT = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,9 @@ class _HeaderReader:
         return bytes(out)
 
     def read(self, size: int = -1) -> bytes:
-        return self._raw.read(size)
+        # At most a megabyte per call (a short read, as sockets give): Werkzeug drains leftovers
+        # with read(10_000_000), which would allocate 10 MB per request.
+        return self._raw.read(size if 0 <= size <= READ_LIMIT else READ_LIMIT) if size != -1 else self._raw.read()
 
     def read1(self, size: int = -1) -> bytes:
         return self._raw.read1(size)
