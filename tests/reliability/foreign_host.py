@@ -24,7 +24,7 @@ class ForeignHost:
                 self.end_headers()
                 self.wfile.write(body)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any  # noqa: N815
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _any
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
