@@ -48,7 +48,7 @@ MAX_HARD_FAILURES = 3  # non-retryable errors in a row before a job stops being 
 TICK_MS = 200
 MAX_RATE_LIMIT_WAIT = 600.0
 POLL_DEADLINE_S = 120.0  # one poll, every call of it included
-POINTS_PER_TRANSACTION = 20_000
+POINTS_PER_TRANSACTION = 5_000
 
 
 @dataclass(slots=True)

@@ -302,13 +302,27 @@ def check_redirect(from_url: str, location: str | None) -> None:
 
 
 # -- JSON ------------------------------------------------------------------------------------------
+LARGE_ANSWER_BYTES = 4 * 1024 * 1024
+
+
 def parse_json(data: bytes) -> object:
-    """JSON from an answer; too deep or malformed becomes :class:`UnreadableAnswer`."""
+    """JSON from an answer; too deep or malformed becomes :class:`UnreadableAnswer`.
+
+    A large answer is parsed with the standard library's pure-Python scanner: slower, but it lets
+    other threads run every few milliseconds, where the C scanner holds the interpreter for the
+    whole parse (0.7 s for 30 MB: the window would freeze that long while a worker reads it).
+    """
     import json
 
     if not data.strip():
         return {}
     try:
+        if len(data) > LARGE_ANSWER_BYTES:
+            import json.scanner
+
+            decoder = json.JSONDecoder()
+            decoder.scan_once = json.scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+            return decoder.decode(data.decode("utf-8"))
         return json.loads(data)
     except RecursionError:
         raise UnreadableAnswer("answer nested too deeply") from None

@@ -93,7 +93,7 @@ def test_submit_under_faults_never_duplicates_or_loses_the_job(sandbox: Any, san
     try:
         report = SubmitWorkflow(store).run(CancelToken(), session, plan(backend), FAST)
         sandbox.faults.clear()
-        record = assert_exactly_once(session, store, report.job_id, report)
+        record = assert_exactly_once(session, store, report.job_id, report, late_creates=fault == "latency")
         (only,) = jobs_repo.list_jobs(store, include_deleted=True)
         assert only.id == report.job_id
     finally:
