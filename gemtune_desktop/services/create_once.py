@@ -116,6 +116,8 @@ def delivery_of(err: UserError) -> Delivery:
 
 
 def retryable(err: UserError) -> bool:
+    if err.kind in (ErrorKind.STOPPED, ErrorKind.REDIRECTED, ErrorKind.CANCELLED):
+        return False  # the connection was closed or changed, or points elsewhere: sending again cannot help
     code = getattr(err, "code", None)
     if isinstance(code, int):
         return code in RETRYABLE_STATUS

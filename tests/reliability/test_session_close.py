@@ -99,3 +99,22 @@ def test_reconnecting_in_the_app_does_not_break_a_call_in_flight(sandbox: Any, c
     assert ctx.connections.session() is not session and session.closed
     assert _generate(ctx.connections.session()).text  # the new session answers
     ctx.runner.wait(10000)
+
+
+def test_a_submit_on_a_closed_session_is_not_started_and_says_why(sandbox: Any, sandbox_session: Any,
+                                                                  tmp_path: Any) -> None:
+    from gemtune_desktop.core.cancel import CancelToken
+    from gemtune_desktop.core.project.store import ProjectStore
+    from gemtune_desktop.services.submit_flow import SubmitState, SubmitWorkflow
+    from tests.reliability.submit_helpers import FAST, plan
+
+    session = sandbox_session(Backend.GEMINI_API)
+    session.close()
+    store = ProjectStore.create(tmp_path / "closed.gemtune")
+    try:
+        report = SubmitWorkflow(store).run(CancelToken(), session, plan(Backend.GEMINI_API), FAST)
+    finally:
+        store.close()
+    assert report.state is SubmitState.NOT_STARTED and report.may_start_again
+    assert "closed or changed" in report.message and "busy" not in report.message
+    assert not sandbox.requests.matching("/tunedModels", "POST")
