@@ -103,3 +103,25 @@ def test_stopping_the_server_cuts_a_stream_in_flight():
         for line in lines:
             received += bool(line)
     assert received < 6  # the rest of the answer never arrived: the Sandbox really went away
+
+
+def test_the_app_talks_to_its_own_token_protected_sandbox(ctx, tmp_path: Path):
+    """No test server installed: the app starts its own Sandbox, which wants the per-run token, and its session
+    (SDK calls, REST and storage) sends it."""
+    from gemtune_desktop.services.connections import ConnectionKind
+
+    previous = runtime.current()
+    runtime.use_server(None)
+    try:
+        session = ctx.connections.session_for(ctx.connections.profiles()[ConnectionKind.SANDBOX])
+        try:
+            assert [m.name for m in session.client().models.list()]
+            assert isinstance(session.rest("GET", f"{session.parent}/tuningJobs"), dict)
+            session.storage_client().bucket(session.bucket).blob("t.txt").upload_from_string(b"hello")
+            server = runtime.current()
+            assert server is not None and server.token and server.state.get_object(session.bucket, "t.txt")
+        finally:
+            session.close()
+    finally:
+        runtime.shutdown()
+        runtime.use_server(previous)
