@@ -45,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = sub.add_parser("sandbox", help="run the offline emulator of the Gemini and Agent Platform APIs")
     sandbox.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
-    sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    sandbox.add_argument("--host", default="127.0.0.1",
+                         help="address to listen on (default: 127.0.0.1; another address needs --allow-remote)")
+    sandbox.add_argument("--allow-remote", action="store_true",
+                         help="allow --host to be an address other machines can reach (the Sandbox has no "
+                              "real authentication)")
     sandbox.add_argument("--steps-per-second", type=float, default=4.0,
                          help="simulated training pace (default: 4)")
     sandbox.add_argument("--state-dir", default=None,
@@ -83,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gemtune_desktop.sandbox.cli import run_sandbox
 
         return run_sandbox(host=args.host, port=args.port, steps_per_second=args.steps_per_second,
-                           state_dir=args.state_dir)
+                           state_dir=args.state_dir, allow_remote=args.allow_remote)
     build_parser().print_help()
     return 0
 

@@ -3,8 +3,10 @@
 One :class:`JobRecord` per job, whichever backend ran it: Agent Platform tuning jobs
 (``projects/P/locations/L/tuningJobs/ID``), Gemini API tuned models (``tunedModels/ID``)
 and the Sandbox's simulations of either. States follow Agent Platform's ``JobState``
-(the Gemini API's CREATING/ACTIVE/FAILED are mapped onto it) plus two local ones:
-SUBMITTING (recorded before the create call) and SUBMIT_FAILED.
+(the Gemini API's CREATING/ACTIVE/FAILED are mapped onto it) plus three local ones:
+SUBMITTING (recorded before the create call), SUBMIT_UNKNOWN (the create was sent but whether
+the job exists is not known yet: it is looked up in the background until it is) and
+SUBMIT_FAILED (certainly not started; the job can be started again).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 class JobState(enum.StrEnum):
     SUBMITTING = "SUBMITTING"
+    SUBMIT_UNKNOWN = "SUBMIT_UNKNOWN"
     SUBMIT_FAILED = "SUBMIT_FAILED"
     QUEUED = "JOB_STATE_QUEUED"
     PENDING = "JOB_STATE_PENDING"
@@ -44,7 +47,7 @@ class JobState(enum.StrEnum):
                   "STATE_UNSPECIFIED": cls.UNKNOWN}
         if text in gemini:
             return gemini[text]
-        if not text.startswith("JOB_STATE_") and text not in ("SUBMITTING", "SUBMIT_FAILED"):
+        if not text.startswith("JOB_STATE_") and text not in _LOCAL_STATES:
             text = "JOB_STATE_" + text
         try:
             return cls(text)
@@ -58,6 +61,14 @@ class JobState(enum.StrEnum):
     @property
     def active(self) -> bool:
         return not self.ended
+
+    @property
+    def being_submitted(self) -> bool:
+        """Sent (or being sent) to the service, and not known yet to exist there."""
+        return self in (JobState.SUBMITTING, JobState.SUBMIT_UNKNOWN)
+
+
+_LOCAL_STATES = ("SUBMITTING", "SUBMIT_UNKNOWN", "SUBMIT_FAILED")
 
 
 ENDED_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED,
@@ -73,7 +84,8 @@ _PHASE_WORDS = {
 
 _STATE_WORDS = {
     JobState.SUBMITTING: "submitting",
-    JobState.SUBMIT_FAILED: "could not be submitted",
+    JobState.SUBMIT_UNKNOWN: "checking whether it started…",
+    JobState.SUBMIT_FAILED: "not started",
     JobState.QUEUED: "queued",
     JobState.PENDING: "starting",
     JobState.RUNNING: "training",

@@ -1,12 +1,19 @@
 """Polls unfinished tuning jobs on a GUI-thread timer, one poll in flight per job, with back-off.
 
 The :class:`JobPoller` keeps a small schedule per job. When a job is due and no poll for it is
-running (``ctx.runner`` purpose ``poll:<id>``), it starts
-:func:`gemtune_desktop.services.monitor.poll_job` on a worker thread; the result comes back on
-the GUI thread, where the job record and its new loss points are written to the store at once
-(so a crash or restart loses nothing). Intervals grow when nothing changes, double on errors,
-and follow ``Retry-After`` on 429. After a restart, :meth:`sync` picks the unfinished jobs up
-again from the project file.
+running (``ctx.runner`` purpose ``poll:<id>``), it starts :func:`poll_and_store` on a worker
+thread: :func:`gemtune_desktop.services.monitor.poll_job`, then the new loss points written to the
+project file through a second connection, in small transactions, so a million points never stall
+the GUI thread. The job record's changes come back to the GUI thread and are written at once (so a
+crash or restart loses nothing). Intervals grow when nothing changes, back off on errors (the
+app's :class:`~gemtune_desktop.core.retry.RetryPolicy`), and follow ``Retry-After`` on 429. An
+answer that cannot be read (malformed, wrong field types, too deep) is a plain, retryable error:
+polling goes on.
+
+It also checks, in the background, the submits whose outcome is not known (``SUBMITTING`` left by
+a crash, or ``SUBMIT_UNKNOWN``): each is looked up by its label or model id (purpose
+``check:<id>``) until it is found (then polled like any job) or shown never to have started.
+After a restart, :meth:`sync` picks both kinds up again from the project file.
 """
 
 from __future__ import annotations
@@ -20,11 +27,16 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.jobs import JobRecord
 from gemtune_desktop.core.loss import TRAIN
 from gemtune_desktop.core.project import jobs_repo
-from gemtune_desktop.services.monitor import PollResult, poll_job
+from gemtune_desktop.core.retry import RetryPolicy
+from gemtune_desktop.services.backend import BackendSession
+from gemtune_desktop.services.http_guard import UnreadableAnswer, deadline
+from gemtune_desktop.services.monitor import JobStatus, poll_job
+from gemtune_desktop.services.submit_flow import NOT_STARTED_AFTER_S, apply_check, check_submit, pending_checks
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +47,56 @@ BACKOFF_ERROR = 2.0  # a retryable error (5xx, timeout, dropped connection)
 MAX_HARD_FAILURES = 3  # non-retryable errors in a row before a job stops being polled
 TICK_MS = 200
 MAX_RATE_LIMIT_WAIT = 600.0
+POLL_DEADLINE_S = 120.0  # one poll, every call of it included
+POINTS_PER_TRANSACTION = 5_000
+
+
+@dataclass(slots=True)
+class Polled:
+    """One poll's answer as the GUI thread gets it: the status, and how many points were stored."""
+
+    status: JobStatus
+    added: dict[str, int] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    loss_error: UserError | None = None
+    points: dict[str, list[Any]] = field(default_factory=dict)  # only when there is no file to write here
+
+
+def poll_and_store(token: CancelToken, session: BackendSession, record: JobRecord, last: dict[str, int],
+                   source: dict[str, Any], db_path: str | None) -> Polled:
+    """Poll one job (worker thread) and store its new loss points in the project file at ``db_path``.
+
+    The whole poll ends within ``POLL_DEADLINE_S``. An answer of the wrong shape (a field of the
+    wrong type, nesting too deep) becomes :class:`UnreadableAnswer`, which the poller retries.
+    """
+    try:
+        with deadline(POLL_DEADLINE_S):
+            result = poll_job(token, session, record, last, source)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError, RecursionError) as exc:
+        raise UnreadableAnswer(f"unexpected answer shape ({type(exc).__name__})") from None
+    added: dict[str, int] = {}
+    if db_path is not None:
+        added = _store_points(token, db_path, record.id, result.points)
+    if db_path is None:  # no file to write from here: the GUI thread stores them
+        return Polled(result.status, {}, result.source, result.loss_error, result.points)
+    return Polled(result.status, added, result.source, result.loss_error)
+
+
+def _store_points(token: CancelToken, db_path: str, job_id: int, points: dict[str, list[Any]]) -> dict[str, int]:
+    from gemtune_desktop.core.project.evals_repo import SideStore
+
+    added: dict[str, int] = {}
+    if not any(points.values()):
+        return added
+    side = SideStore(db_path)
+    try:
+        for series, pts in points.items():
+            for start in range(0, len(pts), POINTS_PER_TRANSACTION):
+                added[series] = added.get(series, 0) + jobs_repo.append_loss_points(
+                    side, job_id, series, pts[start:start + POINTS_PER_TRANSACTION])
+    finally:
+        side.close()
+    return added
 
 
 @dataclass(slots=True)
@@ -45,36 +107,45 @@ class _Watch:
     source: dict[str, Any] = field(default_factory=dict)
     ended: bool = False  # the job has ended; poll once more for the full curve, then stop
     hard_failures: int = 0
+    failures: int = 0  # in a row, for the back-off
     last_error: str = ""
 
 
 class JobPoller(QObject):
-    """Keeps the project's unfinished jobs up to date.
+    """Keeps the project's unfinished jobs up to date, and finds out what became of unconfirmed submits.
 
     Args:
         ctx: the AppContext (runner, connections, jobs_changed).
         intervals: (first, longest) seconds; default depends on whether the connection is the Sandbox.
+        not_started_after_s: how long after a submit a look-up that still finds nothing means it
+            never started (see :data:`~gemtune_desktop.services.submit_flow.NOT_STARTED_AFTER_S`).
 
     Signals:
         job_updated(int): a job's record changed (state, progress, tuned model…).
         points_added(int): new loss points of a job are in the store.
         job_ended(int): a job reached an end state while being watched.
-        poll_failed(int, str): a poll failed; the text says what and when it is tried again.
+        poll_failed(int, str): a poll (or a check of a submit) failed; the text says what and when it
+            is tried again.
+        submit_resolved(int): a submit whose outcome was not known is known now (started, or not).
     """
 
     job_updated = Signal(int)
     points_added = Signal(int)
     job_ended = Signal(int)
     poll_failed = Signal(int, str)
+    submit_resolved = Signal(int)
 
     def __init__(self, ctx: Any, intervals: tuple[float, float] | None = None,
-                 clock: Callable[[], float] = time.monotonic, parent: QObject | None = None) -> None:
+                 clock: Callable[[], float] = time.monotonic, parent: QObject | None = None,
+                 not_started_after_s: float = NOT_STARTED_AFTER_S) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.store: Any = None
+        self.not_started_after_s = not_started_after_s
         self._intervals = intervals
         self._clock = clock
         self._watches: dict[int, _Watch] = {}
+        self._checks: dict[int, _Watch] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -90,12 +161,20 @@ class JobPoller(QObject):
         """Override the polling intervals (seconds), e.g. for a very fast Sandbox in tests."""
         self._intervals = (first, longest)
 
+    def _backoff(self, failures: int, retry_after: float | None = None, longest: float | None = None) -> float:
+        first, most = self.intervals()
+        policy = RetryPolicy(initial_delay_s=first * BACKOFF_ERROR, max_delay_s=longest or most, jitter=False)
+        return policy.backoff(failures, retry_after)
+
     def set_store(self, store: Any) -> None:
         """Watch the jobs of ``store`` (a project store, or None); forgets the previous store's jobs."""
         if store is not self.store:
             for job_id in list(self._watches):
                 self.ctx.runner.cancel(self._purpose(job_id))
+            for job_id in list(self._checks):
+                self.ctx.runner.cancel(self._check_purpose(job_id))
             self._watches.clear()
+            self._checks.clear()
             self.store = store
         self.sync()
 
@@ -104,7 +183,8 @@ class JobPoller(QObject):
         return record.connection_kind == profile.kind.value and record.backend == profile.backend.value
 
     def sync(self) -> None:
-        """Start watching every unfinished job of the active connection that is not watched yet.
+        """Start watching every unfinished job of the active connection that is not watched yet, and
+        checking every submit of it whose outcome is not known.
 
         A job already watched stays watched until its final poll (even if another view marked
         it ended meanwhile), so its last loss points are always fetched.
@@ -121,7 +201,14 @@ class JobPoller(QObject):
         for job_id in set(self._watches) - known:  # deleted, or of another connection
             self.ctx.runner.cancel(self._purpose(job_id))
             del self._watches[job_id]
-        if self._watches and not self._timer.isActive():
+        profile = self.ctx.connections.profile
+        to_check = {r.id for r in pending_checks(self.store, profile.kind.value, profile.backend.value)}
+        for job_id in to_check - set(self._checks):
+            self._checks[job_id] = _Watch(job_id, first, now)
+        for job_id in set(self._checks) - to_check:
+            if not self.ctx.runner.is_running(self._check_purpose(job_id)):
+                del self._checks[job_id]
+        if (self._watches or self._checks) and not self._timer.isActive():
             self._timer.start()
             self._tick()
 
@@ -144,12 +231,16 @@ class JobPoller(QObject):
     def watched(self) -> list[int]:
         return sorted(self._watches)
 
+    def checking(self) -> list[int]:
+        """The submits whose outcome is being looked up in the background."""
+        return sorted(self._checks)
+
     def interval_of(self, job_id: int) -> float | None:
-        w = self._watches.get(job_id)
+        w = self._watches.get(job_id) or self._checks.get(job_id)
         return w.interval if w else None
 
     def last_error(self, job_id: int) -> str:
-        w = self._watches.get(job_id)
+        w = self._watches.get(job_id) or self._checks.get(job_id)
         return w.last_error if w else ""
 
     def stop(self) -> None:
@@ -158,21 +249,31 @@ class JobPoller(QObject):
         self._timer.stop()
         for job_id in list(self._watches):
             self.ctx.runner.cancel(self._purpose(job_id))
+        for job_id in list(self._checks):
+            self.ctx.runner.cancel(self._check_purpose(job_id))
         self._watches.clear()
+        self._checks.clear()
 
     # -- polling ----------------------------------------------------------------------------
     @staticmethod
     def _purpose(job_id: int) -> str:
         return f"poll:{job_id}"
 
+    @staticmethod
+    def _check_purpose(job_id: int) -> str:
+        return f"check:{job_id}"
+
     def _tick(self) -> None:
-        if self.store is None or not self._watches:
+        if self.store is None or not (self._watches or self._checks):
             self._timer.stop()
             return
         now = self._clock()
         for w in list(self._watches.values()):
             if w.due <= now and not self.ctx.runner.is_running(self._purpose(w.job_id)):
                 self._start_poll(w)
+        for w in list(self._checks.values()):
+            if w.due <= now and not self.ctx.runner.is_running(self._check_purpose(w.job_id)):
+                self._start_check(w)
 
     def _start_poll(self, w: _Watch) -> None:
         record = jobs_repo.get_job(self.store, w.job_id)
@@ -188,14 +289,16 @@ class JobPoller(QObject):
                 for name in jobs_repo.loss_series_names(self.store, w.job_id)}
         last.setdefault(TRAIN, -1)
         store = self.store
+        path = getattr(store, "path", None)
         w.due = float("inf")  # not due again until this poll answers
         self.ctx.runner.run(
-            self._purpose(w.job_id), poll_job, session, record, last, dict(w.source),
+            self._purpose(w.job_id), poll_and_store, session, record, last, dict(w.source),
+            str(path) if path is not None else None,
             on_result=lambda result, w=w, store=store: self._answered(w, store, result),
             on_error=lambda err, w=w, store=store: self._failed(w, store, err),
             on_cancelled=lambda w=w: self._reschedule(w, w.interval))
 
-    def _answered(self, w: _Watch, store: Any, result: PollResult) -> None:
+    def _answered(self, w: _Watch, store: Any, result: Polled) -> None:
         if store is not self.store or self._watches.get(w.job_id) is not w:
             return  # the project or connection changed meanwhile
         record = jobs_repo.get_job(store, w.job_id)
@@ -204,7 +307,11 @@ class JobPoller(QObject):
             return
         was_active = record.state.active
         changes = result.status.record_changes(record)
-        added = 0
+        if changes.get("error"):
+            from gemtune_desktop.logging_setup import redact
+
+            changes["error"] = redact(str(changes["error"]))  # a service may echo a key in a job's error
+        added = sum(result.added.values())
         try:
             if changes:
                 jobs_repo.update_job(store, w.job_id, **changes)
@@ -218,17 +325,19 @@ class JobPoller(QObject):
         if result.source:
             w.source = result.source
         w.hard_failures = 0
+        w.failures = 0
         w.last_error = ""
         if changes:
             self.job_updated.emit(w.job_id)
         if added:
             self.points_added.emit(w.job_id)
-        state_changed = "state" in changes
-        ended_now = was_active and result.status.state.ended
-        if state_changed:
+        if "state" in changes:
             self.ctx.jobs_changed.emit()
-        if ended_now:
+        if was_active and result.status.state.ended:
             self.job_ended.emit(w.job_id)
+        self._after_answer(w, result, bool(changes or added))
+
+    def _after_answer(self, w: _Watch, result: Polled, news: bool) -> None:
         first, longest = self.intervals()
         if result.status.state.ended:
             if result.loss_error is not None:  # keep trying for the final curve, with back-off
@@ -239,7 +348,7 @@ class JobPoller(QObject):
                 self._watches.pop(w.job_id, None)  # the final curve is in
                 return
             w.ended = True
-            if not result.status.experiment and not added:
+            if not result.status.experiment and not news:
                 self._watches.pop(w.job_id, None)
                 return
             self._reschedule(w, first)  # one more poll for points written at the very end
@@ -247,30 +356,27 @@ class JobPoller(QObject):
         if result.loss_error is not None:
             self._note_error(w, result.loss_error)
             return
-        if changes or added:
-            self._reschedule(w, first)
-        else:
-            self._reschedule(w, min(longest, w.interval * BACKOFF_QUIET))
+        self._reschedule(w, first if news else min(longest, w.interval * BACKOFF_QUIET))
 
     def _failed(self, w: _Watch, store: Any, err: UserError) -> None:
         if store is not self.store or self._watches.get(w.job_id) is not w:
             return
         self._note_error(w, err)
 
-    def _note_error(self, w: _Watch, err: UserError) -> None:
-        _first, longest = self.intervals()
+    def _note_error(self, w: _Watch, err: UserError, give_up: bool = True) -> None:
         code = getattr(err, "code", 0)
         retry_after = getattr(err, "retry_after", None)
-        if code == 429:  # rate-limited: wait as long as the service asks, and at least twice as long as before
-            wait = min(MAX_RATE_LIMIT_WAIT, max(float(retry_after or 0), w.interval * BACKOFF_ERROR))
-        elif err.retryable:
-            wait = min(longest, w.interval * BACKOFF_ERROR)
+        w.failures += 1
+        if code == 429:  # rate-limited: as long as the service asks, and at least the back-off
+            wait = min(MAX_RATE_LIMIT_WAIT, max(float(retry_after or 0),
+                                                self._backoff(w.failures, longest=MAX_RATE_LIMIT_WAIT)))
         else:
-            w.hard_failures += 1
-            wait = min(longest, w.interval * BACKOFF_ERROR)
+            wait = self._backoff(w.failures)
+            if not err.retryable:
+                w.hard_failures += 1
         w.last_error = err.message
         log.info("poll of job %s failed (%s); next try in %.1f s", w.job_id, err.message, wait)
-        if w.hard_failures >= MAX_HARD_FAILURES:
+        if give_up and w.hard_failures >= MAX_HARD_FAILURES:
             self._watches.pop(w.job_id, None)
             self.poll_failed.emit(w.job_id, f"{err.message} GemTune stopped checking this job; "
                                             "use Refresh to try again.")
@@ -281,3 +387,52 @@ class JobPoller(QObject):
     def _reschedule(self, w: _Watch, interval: float) -> None:
         w.interval = interval
         w.due = self._clock() + interval
+
+    # -- submits whose outcome is not known -------------------------------------------------
+    def _start_check(self, w: _Watch) -> None:
+        record = jobs_repo.get_job(self.store, w.job_id)
+        if record is None or not record.state.being_submitted or record.resource_name:
+            self._checks.pop(w.job_id, None)
+            return
+        try:
+            session = self.ctx.connections.session()
+        except UserError as err:
+            self._check_failed(w, self.store, err)
+            return
+        store = self.store
+        w.due = float("inf")
+        self.ctx.runner.run(
+            self._check_purpose(w.job_id), check_submit, session, record,
+            on_result=lambda found, w=w, store=store: self._checked(w, store, found),
+            on_error=lambda err, w=w, store=store: self._check_failed(w, store, err),
+            on_cancelled=lambda w=w: self._reschedule(w, w.interval))
+
+    def _checked(self, w: _Watch, store: Any, found: Any) -> None:
+        if store is not self.store or self._checks.get(w.job_id) is not w:
+            return
+        try:
+            known = apply_check(store, w.job_id, found, self.not_started_after_s)
+        except (UserError, sqlite3.Error) as exc:
+            log.warning("could not record what became of submit %s: %s", w.job_id, type(exc).__name__)
+            self._reschedule(w, self._backoff(w.failures + 1))
+            return
+        if not known:  # nothing found yet, and too early to say it never started
+            w.failures += 1
+            self._reschedule(w, self._backoff(w.failures))
+            return
+        self._checks.pop(w.job_id, None)
+        self.job_updated.emit(w.job_id)
+        self.submit_resolved.emit(w.job_id)
+        self.ctx.jobs_changed.emit()
+        self.sync()  # a job that was found is polled from now on
+
+    def _check_failed(self, w: _Watch, store: Any, err: UserError) -> None:
+        if store is not self.store or self._checks.get(w.job_id) is not w:
+            return
+        w.failures += 1
+        retry_after = getattr(err, "retry_after", None)
+        wait = self._backoff(w.failures, retry_after, longest=MAX_RATE_LIMIT_WAIT if retry_after else None)
+        w.last_error = err.message
+        self._reschedule(w, wait)  # never given up: the job may exist
+        self.poll_failed.emit(w.job_id, f"Checking whether the job started: {err.message} Trying again in "
+                                        f"{wait:.0f} s.")

@@ -12,16 +12,23 @@ from gemtune_desktop.sandbox.catalog import PROJECT
 
 
 def run_sandbox(host: str = "127.0.0.1", port: int = 0, steps_per_second: float = 4.0,
-                state_dir: str | Path | None = None) -> int:
+                state_dir: str | Path | None = None, allow_remote: bool = False) -> int:
     from gemtune_desktop import paths
+    from gemtune_desktop.sandbox.guard import is_loopback
     from gemtune_desktop.sandbox.server import SandboxServer
 
     if steps_per_second <= 0:
         print("--steps-per-second must be greater than 0.", file=sys.stderr)
         return 2
+    remote = not is_loopback(host)
+    if remote and not allow_remote:
+        print(f"--host {host} would let other machines reach the Sandbox, which has no real authentication. "
+              "Add --allow-remote if that is what you want.", file=sys.stderr)
+        return 2
     folder = Path(state_dir) if state_dir else paths.data_dir() / "sandbox"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    server = SandboxServer(state_dir=folder, steps_per_second=steps_per_second, host=host, port=port)
+    server = SandboxServer(state_dir=folder, steps_per_second=steps_per_second, host=host, port=port,
+                           allow_remote=allow_remote)
     try:
         server.start()
     except OSError as exc:
@@ -29,6 +36,11 @@ def run_sandbox(host: str = "127.0.0.1", port: int = 0, steps_per_second: float 
         return 1
     url = server.base_url
     print(f"Sandbox running at {url}", flush=True)
+    if remote:
+        print(f"WARNING: listening on {host}: any machine that can reach this one can use the Sandbox, "
+              "without a password.", flush=True)
+        for address in _addresses(host, server.port):
+            print(f"  reachable at {address}", flush=True)
     print(f"  state folder: {folder}   pace: {steps_per_second:g} training steps per second")
     print("  Gemini API:     genai.Client(api_key='any', "
           f"http_options={{'base_url': '{url}', 'api_version': 'v1beta'}})")
@@ -47,6 +59,22 @@ def run_sandbox(host: str = "127.0.0.1", port: int = 0, steps_per_second: float 
     finally:
         server.stop()
     return 0
+
+
+def _addresses(host: str, port: int) -> list[str]:
+    """The URLs under which other machines can reach a server listening on ``host``."""
+    import socket
+
+    if host not in ("0.0.0.0", "::", ""):
+        shown = f"[{host}]" if ":" in host else host
+        return [f"http://{shown}:{port}/"]
+    found: list[str] = []
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        found = sorted({str(info[4][0]) for info in infos if not str(info[4][0]).startswith("127.")})
+    except OSError:
+        pass
+    return [f"http://{ip}:{port}/" for ip in found] or [f"http://<this machine's address>:{port}/"]
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

@@ -45,6 +45,10 @@ def list_response(request: Request, key: str, items: list[Any], default_size: in
 
 def body_json(request: Request) -> dict[str, Any]:
     raw = request.get_data(cache=True)
+    limit = request.max_content_length
+    if limit is not None and len(raw) >= limit:  # a chunked body stops at the limit: it was larger
+        raise ApiError(413, f"The request is too large for the Sandbox (at most {limit / 2**20:g} MB on this route).",
+                       "INVALID_ARGUMENT")
     if not raw.strip():
         return {}
     try:

@@ -3,6 +3,12 @@ download, and uploads (``uploadType=multipart``, ``media`` and ``resumable`` wit
 
 Checksums are real (MD5 and CRC32C) so the client library's integrity checks pass, and an
 upload whose declared CRC32C does not match its bytes is refused like on GCS.
+
+Upload bodies are streamed to disk as they arrive, never held whole in memory twice: a
+resumable upload's bytes wait in a file (in the state folder's ``uploads/``, else a temporary
+folder) until its last chunk. Unfinished resumable uploads expire ``upload_session_ttl_s`` after
+their last chunk, and at most ``max_upload_sessions`` are kept (the least recently used goes
+first); the body size limits are the server's (:class:`~gemtune_desktop.sandbox.serving.ServerLimits`).
 """
 
 from __future__ import annotations
@@ -10,7 +16,13 @@ from __future__ import annotations
 import json
 import re
 import secrets
-from typing import TYPE_CHECKING, Any
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from werkzeug.routing import Rule
@@ -24,12 +36,67 @@ if TYPE_CHECKING:
     from gemtune_desktop.sandbox.server import SandboxServer
 
 RANGE_RE = re.compile(r"bytes (\*|(\d+)-(\d+))/(\*|\d+)")
+READ_CHUNK = 1024 * 1024
+
+
+@dataclass
+class _Upload:
+    """An unfinished resumable upload: its bytes so far wait in ``path``."""
+
+    bucket: str
+    meta: dict[str, Any]
+    content_type: str
+    path: Path
+    size: int = 0
+    touched: float = 0.0
 
 
 class StorageRoutes:
     def __init__(self, server: SandboxServer) -> None:
         self.server = server
         self.state = server.state
+        self._lock = threading.Lock()
+        self._uploads: dict[str, _Upload] = {}
+        self._folder: Path | None = None
+        if self.state.state_dir is not None:  # bytes of uploads a previous run left unfinished
+            shutil.rmtree(self.state.state_dir / "uploads", ignore_errors=True)
+
+    @property
+    def unfinished_uploads(self) -> int:
+        with self._lock:
+            return len(self._uploads)
+
+    def _upload_folder(self) -> Path:
+        with self._lock:
+            if self._folder is None:
+                if self.state.state_dir is not None:
+                    self._folder = self.state.state_dir / "uploads"
+                    self._folder.mkdir(parents=True, exist_ok=True)
+                else:
+                    self._folder = Path(tempfile.mkdtemp(prefix="gemtune-sandbox-uploads-"))
+            return self._folder
+
+    def close(self) -> None:
+        """Forget unfinished uploads and their files (the server is stopping)."""
+        with self._lock:
+            uploads, self._uploads = list(self._uploads.values()), {}
+            folder, self._folder = self._folder, None
+        for upload in uploads:
+            upload.path.unlink(missing_ok=True)
+        if folder is not None and self.state.state_dir is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _expire(self) -> None:
+        limits = self.server.limits
+        now = time.monotonic()
+        with self._lock:
+            stale = [k for k, u in self._uploads.items() if now - u.touched > limits.upload_session_ttl_s]
+            by_age = sorted(self._uploads, key=lambda k: self._uploads[k].touched)
+            extra = max(0, len(self._uploads) - len(stale) - limits.max_upload_sessions + 1)
+            stale += [k for k in by_age if k not in stale][:extra]
+            gone = [self._uploads.pop(k) for k in stale]
+        for upload in gone:
+            upload.path.unlink(missing_ok=True)
 
     @staticmethod
     def rules() -> list[Rule]:
@@ -161,65 +228,97 @@ class StorageRoutes:
         self._need_bucket(bucket)
         kind = request.args.get("uploadType", "")
         if kind == "media":
-            return self._store(request, bucket, {}, request.get_data(), request.content_type or "")
+            with self._spool(request) as body:
+                return self._store(request, bucket, {}, body.read(), request.content_type or "")
         if kind == "multipart":
-            meta, data, ctype = _parse_multipart(request)
+            with self._spool(request) as body:
+                meta, data, ctype = _parse_multipart(request.headers.get("Content-Type", ""), body.read())
             return self._store(request, bucket, meta, data, ctype)
         if kind == "resumable":
-            try:
-                meta = json.loads(request.get_data() or b"{}")
-            except ValueError:
-                raise bad_request("Invalid JSON payload.") from None
-            if not (meta.get("name") or request.args.get("name")):
-                raise bad_request("Required parameter: name")
-            upload_id = secrets.token_hex(12)
-            with self.state.lock:
-                self.state.uploads[upload_id] = {
-                    "bucket": bucket, "meta": meta, "data": bytearray(),
-                    "content_type": request.headers.get("X-Upload-Content-Type", "application/octet-stream")}
-            location = (f"{self._base(request)}/upload/storage/v1/b/{bucket}/o"
-                        f"?uploadType=resumable&upload_id={upload_id}")
-            resp = json_response({})
-            resp.headers["Location"] = location
-            return resp
+            return self._start_resumable(request, bucket)
         raise bad_request(f"Unsupported uploadType {kind!r}.")
+
+    def _spool(self, request: Request) -> IO[bytes]:
+        """The request body, copied to a file as it arrives (the server's size limit applies while reading)."""
+        spool: IO[bytes] = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - returned open, closed by the caller
+            max_size=8 * 1024 * 1024, mode="w+b", dir=str(self._upload_folder()))
+        try:
+            while chunk := request.stream.read(READ_CHUNK):
+                spool.write(chunk)
+        except BaseException:
+            spool.close()
+            raise
+        spool.seek(0)
+        return spool
+
+    def _start_resumable(self, request: Request, bucket: str) -> Response:
+        try:
+            meta = json.loads(request.get_data() or b"{}")
+        except ValueError:
+            raise bad_request("Invalid JSON payload.") from None
+        if not isinstance(meta, dict) or not (meta.get("name") or request.args.get("name")):
+            raise bad_request("Required parameter: name")
+        self._expire()
+        upload_id = secrets.token_hex(12)
+        path = self._upload_folder() / f"{upload_id}.part"
+        path.write_bytes(b"")
+        with self._lock:
+            self._uploads[upload_id] = _Upload(
+                bucket, meta, request.headers.get("X-Upload-Content-Type", "application/octet-stream"), path,
+                touched=time.monotonic())
+        location = f"{self._base(request)}/upload/storage/v1/b/{bucket}/o?uploadType=resumable&upload_id={upload_id}"
+        resp = json_response({})
+        resp.headers["Location"] = location
+        return resp
 
     def upload_chunk(self, request: Request, bucket: str) -> Response:
         upload_id = request.args.get("upload_id", "")
-        with self.state.lock:
-            session = self.state.uploads.get(upload_id)
-        if session is None or session["bucket"] != bucket:
+        self._expire()
+        with self._lock:
+            upload = self._uploads.get(upload_id)
+        if upload is None or upload.bucket != bucket:
             raise not_found("No such upload session (it may have expired); start the upload again.")
-        data = request.get_data()
-        crange = request.headers.get("Content-Range", f"bytes 0-{len(data) - 1}/{len(data)}" if data else "")
+        crange = request.headers.get("Content-Range", "")
+        if not crange and request.content_length:
+            crange = f"bytes 0-{request.content_length - 1}/{request.content_length}"
         m = RANGE_RE.fullmatch(crange.strip())
         if not m:
             raise bad_request(f"Invalid Content-Range header: {crange!r}")
-        buf: bytearray = session["data"]
-        if m.group(2) is not None:
-            start = int(m.group(2))
-            if start > len(buf):
-                raise bad_request(f"Chunk starts at byte {start} but only {len(buf)} bytes were received.")
-            del buf[start:]
-            buf.extend(data)
+        start = int(m.group(2)) if m.group(2) is not None else upload.size
+        if start > upload.size:
+            raise bad_request(f"Chunk starts at byte {start} but only {upload.size} bytes were received.")
+        limit = self.server.limits.max_upload_body
+        with upload.path.open("r+b") as fh:
+            fh.seek(start)
+            fh.truncate()
+            size = start
+            while chunk := request.stream.read(READ_CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, f"The upload is larger than the Sandbox takes ({limit // 2**20} MB).")
+                fh.write(chunk)
+        upload.size = size
+        upload.touched = time.monotonic()
         total = m.group(4)
-        if total != "*" and int(total) == len(buf):
-            with self.state.lock:
-                self.state.uploads.pop(upload_id, None)
-            return self._store(request, bucket, session["meta"], bytes(buf), session["content_type"])
+        if total != "*" and int(total) == upload.size:
+            with self._lock:
+                self._uploads.pop(upload_id, None)
+            try:
+                data = upload.path.read_bytes()
+            finally:
+                upload.path.unlink(missing_ok=True)
+            return self._store(request, bucket, upload.meta, data, upload.content_type)
         resp = Response(b"", status=308)
-        if buf:
-            resp.headers["Range"] = f"bytes=0-{len(buf) - 1}"
+        if upload.size:
+            resp.headers["Range"] = f"bytes=0-{upload.size - 1}"
         return resp
 
 
-def _parse_multipart(request: Request) -> tuple[dict[str, Any], bytes, str]:
-    ctype = request.headers.get("Content-Type", "")
+def _parse_multipart(ctype: str, body: bytes) -> tuple[dict[str, Any], bytes, str]:
     m = re.search(r'boundary="?([^";]+)"?', ctype)
     if not m or not ctype.startswith("multipart/related"):
         raise bad_request("Multipart upload needs a multipart/related body with a boundary.")
     delim = b"--" + m.group(1).encode()
-    body = request.get_data()
     parts = []
     for chunk in body.split(delim)[1:]:
         if chunk.startswith(b"--"):
@@ -238,4 +337,6 @@ def _parse_multipart(request: Request) -> tuple[dict[str, Any], bytes, str]:
         meta = json.loads(parts[0][1] or b"{}")
     except ValueError:
         raise bad_request("The metadata part is not valid JSON.") from None
+    if not isinstance(meta, dict):
+        raise bad_request("The metadata part must be a JSON object.")
     return meta, parts[1][1], parts[1][0].get("content-type", "application/octet-stream")

@@ -2,21 +2,27 @@
 
 ``ConnectionManager.sandbox_url()`` calls :func:`ensure_running`; tests install their own
 server with :func:`use_server` so the app and the test talk to the same emulator.
+
+The in-app server listens on 127.0.0.1 only and requires a per-run token (a fresh random one
+each time it starts) on every request; the URL :func:`ensure_running` returns is a
+:class:`~gemtune_desktop.sandbox.server.SandboxURL` that carries it, and the app's
+``BackendSession`` sends it.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from pathlib import Path
 
-from gemtune_desktop.sandbox.server import SandboxServer
+from gemtune_desktop.sandbox.server import SandboxServer, SandboxURL
 
 _lock = threading.Lock()
 _server: SandboxServer | None = None
 _installed = False  # True when a test installed the server: its pace is the test's to set
 
 
-def ensure_running(state_dir: Path, steps_per_second: float = 4.0) -> str:
+def ensure_running(state_dir: Path, steps_per_second: float = 4.0) -> SandboxURL:
     """Base URL of the in-app Sandbox, starting it (state kept in ``state_dir``) if needed."""
     global _server, _installed
     with _lock:
@@ -24,7 +30,8 @@ def ensure_running(state_dir: Path, steps_per_second: float = 4.0) -> str:
             _server.stop()  # the app's data folder moved (tests give every test its own)
             _server = None
         if _server is None or not _server.running:
-            server = SandboxServer(state_dir=state_dir, steps_per_second=steps_per_second)
+            server = SandboxServer(state_dir=state_dir, steps_per_second=steps_per_second,
+                                   token=secrets.token_urlsafe(24))
             server.start()
             _server, _installed = server, False
         elif not _installed and steps_per_second > 0 and _server.steps_per_second != steps_per_second:

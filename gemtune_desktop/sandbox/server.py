@@ -18,13 +18,20 @@ Loss curves of an Agent Platform job (REST, relative to ``{base_url}v1beta1/``):
 scalar.value}]`` (at most 1000 points per series, randomly subsampled like the real service).
 
 Tests inject faults with ``server.faults.add(...)`` and see every request in ``server.requests``.
+
+The Sandbox trusts no web page (:mod:`gemtune_desktop.sandbox.guard`): it answers only requests
+addressed to ``127.0.0.1:PORT`` or ``localhost:PORT`` (no DNS rebinding), refuses a foreign
+``Origin`` and cross-site fetches, wants JSON content types on JSON routes, and, when started with
+a ``token`` (the in-app Sandbox always is), the header ``X-Gemtune-Sandbox-Token`` on every route,
+storage included. ``base_url`` is a :class:`SandboxURL` that carries that token. Bodies are capped
+(:class:`~gemtune_desktop.sandbox.serving.ServerLimits`) and the server's threads are bounded
+(:mod:`gemtune_desktop.sandbox.serving`).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 from collections import deque
@@ -33,12 +40,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, overload
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from gemtune_desktop.sandbox import generation
+from gemtune_desktop.sandbox import faults as F
+from gemtune_desktop.sandbox import generation, guard
 from gemtune_desktop.sandbox.apierror import ApiError
 from gemtune_desktop.sandbox.datasets import TrainingExample
 from gemtune_desktop.sandbox.faults import FaultRule, Faults
@@ -48,19 +55,14 @@ from gemtune_desktop.sandbox.routes_gemini import GeminiApiRoutes
 from gemtune_desktop.sandbox.routes_models import ModelRoutes
 from gemtune_desktop.sandbox.routes_storage import StorageRoutes
 from gemtune_desktop.sandbox.routes_tensorboard import TensorboardRoutes
+from gemtune_desktop.sandbox.serving import BoundedWSGIServer, ServerLimits
 from gemtune_desktop.sandbox.state import SandboxState
 
 log = logging.getLogger(__name__)
 
-HIDDEN_HEADERS = frozenset({"authorization", "x-goog-api-key", "cookie"})
+TOKEN_HEADER = guard.TOKEN_HEADER
+HIDDEN_HEADERS = frozenset({"authorization", "x-goog-api-key", "cookie", TOKEN_HEADER.lower()})
 MAX_RECORDED_BODY = 2_000_000  # bigger JSON bodies are not kept in ``requests`` (json is None)
-STATUS_MESSAGES = {
-    429: "Resource has been exhausted (e.g. check quota). (Sandbox fault injection)",
-    500: "Internal error encountered. (Sandbox fault injection)",
-    502: "Bad gateway. (Sandbox fault injection)",
-    503: "The service is currently unavailable. (Sandbox fault injection)",
-    504: "Deadline exceeded. (Sandbox fault injection)",
-}
 
 
 @dataclass(frozen=True)
@@ -122,37 +124,40 @@ class RequestLog:
             return self._items[-1] if self._items else None
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Logs at debug level and keeps track of open connections so ``stop()`` can close them."""
+class SandboxURL(str):
+    """The Sandbox's base URL; ``token`` is the per-run token its requests must carry ("" when none)."""
 
-    def setup(self) -> None:
-        super().setup()
-        tracker = getattr(self.server, "open_connections", None)
-        if tracker is not None:
-            tracker.add(self.connection)
+    token: str
 
-    def finish(self) -> None:
-        tracker = getattr(self.server, "open_connections", None)
-        if tracker is not None:
-            tracker.discard(self.connection)
-        super().finish()
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        log.debug("%s %s → %s", self.command, self.path, code)
-
-    def log(self, type: str, message: str, *args: Any) -> None:
-        log.debug("werkzeug %s: " + message, type, *args)
+    def __new__(cls, url: str, token: str = "") -> SandboxURL:
+        obj = super().__new__(cls, url)
+        obj.token = token
+        return obj
 
 
 class SandboxServer:
-    """The emulator; ``start()`` serves on a daemon thread, ``stop()`` shuts it down."""
+    """The emulator; ``start()`` serves on a daemon thread, ``stop()`` shuts it down.
+
+    Args:
+        token: when given, every request must carry it in ``X-Gemtune-Sandbox-Token``.
+        allow_remote: needed to listen on an address other than loopback (the Sandbox then
+            answers other machines too; it has no real authentication).
+        limits: body sizes, timeouts and threads (see :class:`ServerLimits`).
+    """
 
     def __init__(self, state_dir: Path | None = None, steps_per_second: float = 4.0, host: str = "127.0.0.1",
-                 port: int = 0) -> None:
+                 port: int = 0, token: str | None = None, allow_remote: bool = False,
+                 limits: ServerLimits | None = None) -> None:
         if steps_per_second <= 0:
             raise ValueError("steps_per_second must be positive")
+        if not guard.is_loopback(host) and not allow_remote:
+            raise ValueError(f"listening on {host!r} makes the Sandbox reachable from other machines; "
+                             "pass allow_remote=True to do it anyway")
         self.host = host
         self.port = port
+        self.token = token or ""
+        self.allow_remote = allow_remote
+        self.limits = limits or ServerLimits()
         self.state = SandboxState(Path(state_dir) if state_dir is not None else None, steps_per_second)
         self.faults = Faults()
         self.requests = RequestLog()
@@ -160,7 +165,7 @@ class SandboxServer:
         self.streams: deque[tuple[str, int, bool]] = deque(maxlen=1000)  # (path, chunks sent, completed)
         self._forced_failures: list[str] = []
         self._lock = threading.Lock()
-        self._httpd: BaseWSGIServer | None = None
+        self._httpd: BoundedWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self.agent = AgentPlatformRoutes(self)
         self.gemini = GeminiApiRoutes(self)
@@ -174,9 +179,7 @@ class SandboxServer:
         with self._lock:
             if self._httpd is not None:
                 return self
-            httpd = make_server(self.host, self.port, self, threaded=True, request_handler=_QuietHandler)
-            httpd.daemon_threads = True  # type: ignore[attr-defined]
-            httpd.open_connections = set()  # type: ignore[attr-defined]
+            httpd = BoundedWSGIServer(self.host, self.port, self, self.limits)
             self._httpd = httpd
             self.port = httpd.server_port
             self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
@@ -192,22 +195,24 @@ class SandboxServer:
         if httpd is not None:
             httpd.shutdown()
             httpd.server_close()
-            for conn in list(getattr(httpd, "open_connections", ())):  # keep-alive clients see it go down
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
         if thread is not None:
             thread.join(timeout=5)
+        self.storage.close()
 
     @property
     def running(self) -> bool:
         return self._httpd is not None
 
     @property
-    def base_url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
-        return f"http://{host}:{self.port}/"
+    def base_url(self) -> SandboxURL:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return SandboxURL(f"http://{host}:{self.port}/", self.token)
+
+    @property
+    def httpd(self) -> BoundedWSGIServer | None:
+        return self._httpd
 
     def __enter__(self) -> SandboxServer:
         return self.start()
@@ -257,34 +262,31 @@ class SandboxServer:
     # -- WSGI ------------------------------------------------------------------------------------
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
+        refusal = guard.refusal(request, self.port, self.token, self.allow_remote)
+        if refusal is not None:
+            return refusal.response()(environ, start_response)
+        request.max_content_length = guard.body_limit(request, self.limits)
+        if request.content_length is not None and request.content_length > request.max_content_length:
+            F.stop_reading(environ)  # the answer is a 413; the rest of the body is not read
+            return guard.too_large(request.max_content_length).response()(environ, start_response)
         self._record(request)
         rules = self.faults.pick(request.method, request.path)
         for rule in rules:
             if rule.kind == "latency" and rule.latency_s > 0:
                 time.sleep(rule.latency_s)
         fault: FaultRule | None = next((r for r in rules if r.kind != "latency"), None)
-        if fault is not None and fault.kind == "drop":
-            _shutdown(environ)
-            return []
-        if fault is not None and fault.kind == "status":
-            headers = {}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = f"{fault.retry_after:g}"
-            err = ApiError(fault.status, STATUS_MESSAGES.get(fault.status, "Injected fault (Sandbox)."),
-                           headers=headers)
-            return err.response()(environ, start_response)
+        early = F.before_handling(fault, environ) if fault is not None else None
+        if early is not None:
+            return early(environ, start_response)
         response = self._dispatch(request)
-        if fault is not None and fault.kind == "malformed":
-            response = Response(b'{"name": "projects/sandbox-project/locations/us-central1/tuningJobs/1", "state": ',
-                                status=200, content_type="application/json; charset=UTF-8")
-        elif fault is not None and fault.kind == "truncate":
-            response = _truncated(response, environ)
+        if fault is not None:
+            response = F.after_handling(fault, response, environ)
         return response(environ, start_response)
 
     def _record(self, request: Request) -> None:
         parsed: Any = None
-        if request.method in ("POST", "PUT", "PATCH") and (request.content_type or "").startswith("application/json") \
-                and (request.content_length or 0) <= MAX_RECORDED_BODY:
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype == "application/json" \
+                and request.content_length is not None and request.content_length <= MAX_RECORDED_BODY:
             try:
                 parsed = json.loads(request.get_data(cache=True) or b"null")
             except ValueError:
@@ -302,6 +304,9 @@ class SandboxServer:
             return getattr(self._handlers[owner], name)(request, **args)
         except ApiError as exc:
             return exc.response()
+        except RequestEntityTooLarge:
+            F.stop_reading(request.environ)
+            return guard.too_large(request.max_content_length or 0).response()
         except (NotFound, MethodNotAllowed):
             return ApiError(404, f"The Sandbox has no route for {request.method} {request.path}.").response()
         except HTTPException as exc:
@@ -324,29 +329,3 @@ def _url_map() -> Map:
                         *GeminiApiRoutes.rules(), *StorageRoutes.rules()],
                        converters={"seg": SegmentConverter}, strict_slashes=False, merge_slashes=False)
         return _map
-
-
-def _shutdown(environ: dict[str, Any]) -> None:
-    sock = environ.get("werkzeug.socket")
-    if sock is None:
-        return
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-
-
-def _truncated(response: Response, environ: dict[str, Any]) -> Response:
-    full = response.get_data()
-    half = full[: max(1, len(full) // 2)]
-
-    def body() -> Iterator[bytes]:
-        yield half
-        _shutdown(environ)
-
-    out = Response(body(), status=response.status_code, content_type=response.content_type)
-    for key, value in response.headers.items():
-        if key.lower() not in ("content-length", "content-type"):
-            out.headers[key] = value
-    out.headers["Content-Length"] = str(len(full))
-    return out

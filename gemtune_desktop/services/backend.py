@@ -7,6 +7,17 @@ Application Default Credentials, service-account key, or the Sandbox's static to
 The SDK gaps it covers (see ``shared/docs/gemini-reference.md``): raw REST for the
 Gemini API ``tunedModels`` calls (the SDK drops examples and snapshots) and for the
 Agent Platform loss time series (the SDK has no metrics call).
+
+Every call of a session goes through one guarded HTTP client (:mod:`.http_client`, and
+:mod:`.requests_guard` for Cloud Storage): a wall-clock deadline per call, capped answers, no
+redirect to another host, and a count of the calls in flight. :meth:`BackendSession.close`
+refuses new calls and closes the clients only once the calls in flight are over (or stopped
+with :meth:`BackendSession.cancel_all`), so a reconnect never breaks a call with "the client has
+been closed".
+
+The in-app Sandbox asks for a per-run token on every request: its base URL (a
+:class:`~gemtune_desktop.sandbox.server.SandboxURL`) carries it as ``.token``, and the session
+sends it as the ``X-Gemtune-Sandbox-Token`` header on every call, storage included.
 """
 
 from __future__ import annotations
@@ -17,12 +28,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.core.errors import ErrorKind, UserError
 from gemtune_desktop.core.model_catalog import serving_host, serving_location
 from gemtune_desktop.services.auth_refresh import retry_refresh
 from gemtune_desktop.services.connections import AuthMode, Backend, ConnectionKind, ConnectionProfile
+from gemtune_desktop.services.http_guard import CallStopped, CallTracker, parse_json
 
 if TYPE_CHECKING:
+    import httpx2
     from google import genai
     from google.cloud import storage
 
@@ -33,6 +46,7 @@ SANDBOX_PROJECT = "sandbox-project"
 SANDBOX_TOKEN = "sandbox-token"
 CLOUD_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 DEFAULT_TIMEOUT_S = 60.0
+SANDBOX_TOKEN_HEADER = "X-Gemtune-Sandbox-Token"
 
 API_KEY_SECRET = "gemini-api-key"
 SERVICE_ACCOUNT_SECRET = "service-account-key"
@@ -47,7 +61,8 @@ class ServiceError(UserError):
 
     def __init__(self, code: int, status: str, message: str, hint: str = "", retryable: bool = False,
                  retry_after: float | None = None) -> None:
-        super().__init__(message, hint=hint, detail=f"HTTP {code} {status}", retryable=retryable)
+        kind = ErrorKind.BUSY if code == 429 or code >= 500 else ErrorKind.REFUSED
+        super().__init__(message, hint=hint, detail=f"HTTP {code} {status}", retryable=retryable, kind=kind)
         self.code = code
         self.status = status
         self.retry_after = retry_after
@@ -71,7 +86,10 @@ class BackendSession:
         self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
         self._credentials: Any = None
-        self._http: Any = None
+        self._http: Any = None  # the guarded httpx2 client shared by the SDK clients and rest()
+        self._tracker = CallTracker()
+        self._closed = False
+        self._sandbox_token = ""
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -105,6 +123,9 @@ class BackendSession:
             if self._sandbox_url is None:
                 raise UserError("The Sandbox is not running.", "Restart the app and try again.")
             url = self._sandbox_url()
+            token = str(getattr(url, "token", "") or "")
+            if token:
+                self._sandbox_token = token
             return url if url.endswith("/") else url + "/"
         if self.backend is Backend.GEMINI_API:
             return GEMINI_API_URL
@@ -170,6 +191,33 @@ class BackendSession:
                             "Choose the JSON key file you downloaded from the Cloud console.",
                             detail=type(exc).__name__) from None
 
+    # -- the guarded HTTP client ----------------------------------------------------------
+    def _check_open(self) -> None:
+        if self._closed:
+            raise CallStopped("session closed")
+
+    def _common_headers(self) -> dict[str, str]:
+        if not self.is_sandbox:
+            return {}
+        self.base_url()  # learns the Sandbox's token
+        return {SANDBOX_TOKEN_HEADER: self._sandbox_token} if self._sandbox_token else {}
+
+    def http_client(self) -> httpx2.Client:
+        """The session's guarded httpx2 client (shared by every SDK client and :meth:`rest`)."""
+        self._check_open()
+        with self._lock:
+            if self._http is not None:
+                return self._http
+        from gemtune_desktop.services.http_client import guarded_client
+
+        http = guarded_client(self._tracker, headers=self._common_headers())
+        with self._lock:
+            if self._http is None:
+                self._http = http
+                return http
+        http.close()
+        return self._http
+
     # -- genai SDK ------------------------------------------------------------------------
     def client(self, location: str | None = None, timeout_s: float = DEFAULT_TIMEOUT_S) -> genai.Client:
         """The google-genai client (cached per location and timeout).
@@ -177,6 +225,7 @@ class BackendSession:
         Keep a reference for as long as a call or stream is in flight: a collected
         client closes its HTTP connection (python-genai issue 1763).
         """
+        self._check_open()
         key = f"{location or ''}|{timeout_s}"
         with self._lock:
             cached = self._clients.get(key)
@@ -185,7 +234,8 @@ class BackendSession:
         from google import genai
         from google.genai import types
 
-        http_options: dict[str, Any] = {"api_version": self.api_version, "timeout": int(timeout_s * 1000)}
+        http_options: dict[str, Any] = {"api_version": self.api_version, "timeout": int(timeout_s * 1000),
+                                        "httpx_client": self.http_client()}
         if self.is_sandbox:
             # The Sandbox emulates the us/eu serving hosts with a path prefix (sandbox/contract.py).
             host = serving_host(location or "")
@@ -212,71 +262,64 @@ class BackendSession:
         return self.client()
 
     # -- raw REST -------------------------------------------------------------------------
-    def _session(self) -> Any:
-        with self._lock:
-            if self._http is not None:
-                return self._http
-        import requests
-
+    def _auth_headers(self, method: str, url: str) -> dict[str, str]:
         if self.backend is Backend.GEMINI_API:
-            http = requests.Session()
-            http.headers["x-goog-api-key"] = self._api_key()
-        else:
-            from google.auth.transport.requests import AuthorizedSession
+            return {"x-goog-api-key": self._api_key()}
+        from google.auth.transport.requests import Request
 
-            http = AuthorizedSession(self.credentials())
-            if not self.is_sandbox and self.profile.project:
-                http.headers["x-goog-user-project"] = self.profile.project
-        with self._lock:
-            if self._http is None:
-                self._http = http
-            return self._http
+        headers: dict[str, str] = {}
+        self.credentials().before_request(Request(), method, url, headers)
+        if not self.is_sandbox and self.profile.project:
+            headers["x-goog-user-project"] = self.profile.project
+        return headers
 
     def rest(self, method: str, path: str, *, body: Any = None, params: dict[str, Any] | None = None,
              timeout_s: float = 30.0, location: str | None = None) -> dict[str, Any]:
         """One REST call; ``path`` is relative to the API version (``tunedModels/x``).
 
-        Raises :class:`ServiceError` for error answers and :class:`UserError` when the
-        service cannot be reached.
+        ``timeout_s`` is a wall-clock limit on the whole call (within the thread's operation
+        deadline, see :func:`~gemtune_desktop.services.http_guard.deadline`). Raises
+        :class:`ServiceError` for error answers and :class:`UserError` (with its
+        :class:`~gemtune_desktop.core.errors.ErrorKind`) when the service cannot be reached, does
+        not answer in time, or answers something unreadable.
         """
-        import requests
+        import httpx2
 
         url = f"{self.base_url(location)}{self.api_version}/{path.lstrip('/')}"
+        http = self.http_client()
         try:
-            resp = self._session().request(method, url, json=body, params=params, timeout=timeout_s)
-        except requests.exceptions.Timeout:
-            raise UserError("The service did not answer in time.", "Check your connection and try again.",
-                            retryable=True) from None
-        except requests.exceptions.ConnectionError:
-            raise UserError("Could not reach the service.",
-                            "Check your internet connection (or proxy) and try again.", retryable=True) from None
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
-            raise UserError("The connection broke while the answer was arriving.",
-                            "Try again in a moment.", retryable=True) from None
+            resp = http.request(method, url, json=body, params=params, headers=self._auth_headers(method, url),
+                                timeout=timeout_s)
+        except httpx2.HTTPError as exc:  # the transport raises typed errors; these come from httpx2 itself
+            from gemtune_desktop.services.errors import describe
+
+            raise describe(exc) from None
         if resp.status_code != 200:
             raise error_from_response(resp.status_code, resp.text, resp.headers.get("Retry-After"))
-        try:
-            data = resp.json() if resp.content else {}
-        except ValueError:
-            raise UserError("The service sent an answer that could not be read.",
-                            "Try again in a moment.", retryable=True) from None
+        data = parse_json(resp.content)
         return data if isinstance(data, dict) else {"value": data}
 
     # -- Cloud Storage --------------------------------------------------------------------
     def storage_client(self) -> storage.Client:
+        self._check_open()
         with self._lock:
             cached = self._clients.get("storage")
         if cached is not None:
             return cached
         from google.cloud import storage
 
+        from gemtune_desktop.services.requests_guard import guarded_session
+
         if self.is_sandbox:
             from google.auth.credentials import AnonymousCredentials
 
-            client = storage.Client(project=SANDBOX_PROJECT, credentials=AnonymousCredentials(),
+            http = guarded_session(AnonymousCredentials(), self._tracker, headers=self._common_headers())
+            client = storage.Client(project=SANDBOX_PROJECT, credentials=AnonymousCredentials(), _http=http,
                                     client_options={"api_endpoint": self.base_url().rstrip("/")})
         else:
-            client = storage.Client(project=self.profile.project, credentials=self.credentials())
+            creds = self.credentials()
+            http = guarded_session(creds, self._tracker)
+            client = storage.Client(project=self.profile.project, credentials=creds, _http=http)
         with self._lock:
             self._clients.setdefault("storage", client)
             return self._clients["storage"]
@@ -285,7 +328,41 @@ class BackendSession:
     def bucket(self) -> str:
         return "sandbox-bucket" if self.is_sandbox and not self.profile.bucket else self.profile.bucket
 
-    def close(self) -> None:
+    # -- calls in flight and closing ------------------------------------------------------
+    @property
+    def in_flight(self) -> int:
+        """How many calls of this session are running now."""
+        return self._tracker.in_flight
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def cancel_all(self) -> int:
+        """Stop every call in flight at once (their sockets are shut down); returns how many were running.
+
+        Each stopped call ends with a :class:`~gemtune_desktop.services.http_guard.CallStopped`
+        error ("The call was stopped because its connection was closed or changed.").
+        The session stays usable for new calls.
+        """
+        return self._tracker.stop_all()
+
+    def close(self, wait_s: float = 0.0, cancel: bool = False) -> bool:
+        """Close the session without breaking a call in flight.
+
+        New calls are refused at once (plainly: "The call was stopped…"). Calls in flight are
+        waited for up to ``wait_s`` seconds; with ``cancel=True`` those still running then are
+        stopped (:meth:`cancel_all`); otherwise they finish normally. The clients are closed when
+        the last call has ended. Returns whether no call was in flight any more on return.
+        Safe to call from the GUI thread with ``wait_s=0`` (it never blocks then).
+        """
+        with self._lock:
+            if self._closed:
+                return self._tracker.in_flight == 0
+            self._closed = True
+        return self._tracker.close(wait_s, cancel, self._close_clients)
+
+    def _close_clients(self) -> None:
         with self._lock:
             clients = list(self._clients.values())
             self._clients.clear()
@@ -308,7 +385,7 @@ def error_from_response(code: int, text: str, retry_after: str | None = None) ->
         err = json.loads(text).get("error", {})
         status = str(err.get("status", ""))
         message = str(err.get("message", ""))
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # not Google's error shape: the code speaks for itself
         pass
     from gemtune_desktop.services.errors import plain_service_message
 

@@ -11,7 +11,6 @@ store it: a cancelled run keeps what it got, and resuming sends only the missing
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -19,8 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gemtune_desktop.core.cancel import CancelToken
-from gemtune_desktop.core.errors import Cancelled
+from gemtune_desktop.core.errors import TRANSIENT_KINDS, Cancelled, UserError
 from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
+from gemtune_desktop.core.retry import RetryPolicy
 from gemtune_desktop.services.backend import BackendSession
 from gemtune_desktop.services.console import ConsoleRequest, generate
 
@@ -66,19 +66,6 @@ class BatchStats:
     elapsed_s: float = 0.0
     cancelled: bool = False
     errors: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class RetryPolicy:
-    max_attempts: int = 8
-    initial_delay_s: float = 1.0
-    max_delay_s: float = 60.0
-    timeout_s: float = 60.0
-
-    def backoff(self, attempt: int) -> float:
-        """Delay before attempt ``attempt + 1`` (exponential with jitter)."""
-        base = min(self.max_delay_s, self.initial_delay_s * (2 ** max(0, attempt - 1)))
-        return base * (0.5 + random.random() / 2)
 
 
 class RateGate:
@@ -128,6 +115,8 @@ def retry_after_s(exc: BaseException) -> float | None:
 
 
 def _transient(exc: BaseException) -> bool:
+    if isinstance(exc, UserError):  # the session's transport says what kind of failure it was
+        return exc.kind in TRANSIENT_KINDS
     name = type(exc).__name__
     # An unreadable (malformed) answer is transient too: generateContent is safe to send again (issue 7).
     return "Timeout" in name or name in ("ConnectError", "ReadError", "RemoteProtocolError", "ConnectionError",
@@ -137,12 +126,10 @@ def _transient(exc: BaseException) -> bool:
 
 def _is_fatal(exc: BaseException) -> bool:
     """Errors that would hit every row alike (sign-in, permission, unknown model, no API key): stop the run."""
-    from gemtune_desktop.core.errors import UserError
-
     status = _status_of(exc)
     if status is not None:
         return status in FATAL_STATUS
-    return isinstance(exc, UserError)
+    return isinstance(exc, UserError) and exc.kind not in TRANSIENT_KINDS
 
 
 def call_with_retries(token: CancelToken, session: BackendSession, request: ConsoleRequest, policy: RetryPolicy,

@@ -1,13 +1,16 @@
 """Turn any failure from a service call into a :class:`UserError` in plain words.
 
 Knows the shapes of google-genai's ``APIError`` (``code``, ``status``, ``message``),
-httpx2/requests transport errors, keyring errors and OS errors, without importing the
-SDK (it checks class names and attributes), so it is cheap to import.
+httpx2/requests/urllib3 transport errors, keyring errors and OS errors, without importing the
+SDK (it checks class names and attributes), so it is cheap to import. Every error it returns
+has its :class:`~gemtune_desktop.core.errors.ErrorKind` set, and every secret the app knows
+(the API key, a service-account key, OAuth tokens) redacted from its message, hint and detail:
+what is shown or stored (``jobs.error``, ``eval_rows.error``) never holds a key a service echoed.
 """
 
 from __future__ import annotations
 
-from gemtune_desktop.core.errors import Cancelled, UserError
+from gemtune_desktop.core.errors import Cancelled, ErrorKind, UserError
 from gemtune_desktop.services.auth_refresh import is_network_refresh_failure
 
 RETRYABLE_CODES = {408, 429, 500, 502, 503, 504}
@@ -50,12 +53,46 @@ def plain_service_message(code: int, status: str, message: str) -> tuple[str, st
             code in RETRYABLE_CODES)
 
 
+_NETWORK_NAMES = frozenset({
+    "ConnectError", "ConnectionError", "RemoteProtocolError", "ReadError", "WriteError", "ProtocolError",
+    "ChunkedEncodingError", "ConnectionResetError", "ConnectionRefusedError", "ConnectionAbortedError",
+    "BrokenPipeError", "IncompleteRead", "NetworkError", "NewConnectionError", "MaxRetryError",
+    "ServerDisconnectedError", "RemoteDisconnected", "TransportError", "LocalProtocolError"})
+_UNREADABLE_NAMES = frozenset({"UnknownApiResponseError", "JSONDecodeError", "DecodingError", "ContentDecodingError",
+                               "DecodeError", "RecursionError", "InvalidChunkLength", "ResponseNotChunked"})
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """Seconds from the ``Retry-After`` header of an SDK error's response, if it sent one."""
+    headers = getattr(getattr(exc, "response", None), "headers", None)
+    try:
+        raw = headers.get("retry-after") if headers is not None else None
+        return max(0.0, float(raw)) if raw else None
+    except (TypeError, ValueError, AttributeError):
+        return None
+
+
+def redact_error(err: UserError) -> UserError:
+    """``err`` with every known secret removed from its message, hint and detail (changed in place)."""
+    from gemtune_desktop.logging_setup import redact
+
+    err.message = redact(err.message)
+    err.hint = redact(err.hint)
+    err.detail = redact(err.detail)
+    err.args = (err.message,)
+    return err
+
+
 def describe(exc: BaseException) -> UserError:
     """A :class:`UserError` for any exception, with no traceback and no secrets."""
+    return redact_error(_describe(exc))
+
+
+def _describe(exc: BaseException) -> UserError:
     if isinstance(exc, UserError):
         return exc
     if isinstance(exc, Cancelled):
-        return UserError("Cancelled.")
+        return UserError("Cancelled.", kind=ErrorKind.CANCELLED)
     name = type(exc).__name__
     module = type(exc).__module__ or ""
     code = getattr(exc, "code", None)
@@ -65,29 +102,34 @@ def describe(exc: BaseException) -> UserError:
         plain, hint, retryable = plain_service_message(code, status, message)
         from gemtune_desktop.services.backend import ServiceError
 
-        return ServiceError(code, status, plain, hint=hint, retryable=retryable)
-    if "Timeout" in name:
+        return ServiceError(code, status, plain, hint=hint, retryable=retryable, retry_after=_retry_after(exc))
+    if "Timeout" in name or isinstance(exc, TimeoutError):
         return UserError("The service did not answer in time.", "Check your connection and try again.",
-                         detail=name, retryable=True)
-    if name in ("ConnectError", "ConnectionError", "RemoteProtocolError", "ReadError", "ProtocolError",
-                "ChunkedEncodingError", "ConnectionResetError", "ConnectionRefusedError",
-                "IncompleteRead", "NetworkError"):
-        return UserError("Could not reach the service, or the connection dropped.",
-                         "Check your internet connection and try again.", detail=name, retryable=True)
-    if module.startswith("keyring"):
-        return UserError("The system keychain could not be used.",
-                         "Unlock your keychain, or keep the secret for this session only.", detail=name)
+                         detail=name, retryable=True, kind=ErrorKind.TIMEOUT)
+    if name == "TooManyRedirects":
+        return UserError("The service kept sending the call on to other addresses.",
+                         "Check the connection's address and any proxy in between.", detail=name,
+                         kind=ErrorKind.REDIRECTED)
     if module.startswith("google.auth") and is_network_refresh_failure(exc):
         return UserError("Could not reach Google to renew the sign-in: a network problem, not a sign-in failure.",
                          "Check your internet connection (or proxy); GemTune tries again.", detail=name,
-                         retryable=True)
+                         retryable=True, kind=ErrorKind.NETWORK)
+    if name in _NETWORK_NAMES or (module.startswith(("httpx", "httpcore", "urllib3", "requests"))
+                                  and isinstance(exc, Exception) and name.endswith("Error")
+                                  and name not in _UNREADABLE_NAMES):
+        return UserError("Could not reach the service, or the connection dropped.",
+                         "Check your internet connection and try again.", detail=name, retryable=True,
+                         kind=ErrorKind.NETWORK)
+    if module.startswith("keyring"):
+        return UserError("The system keychain could not be used.",
+                         "Unlock your keychain, or keep the secret for this session only.", detail=name)
     if module.startswith("google.auth"):
         return UserError("Google Cloud sign-in failed.",
                          "Run `gcloud auth application-default login` or choose a service-account key "
                          "in Settings → Connections.", detail=name)
-    if module.startswith("pydantic") or name in ("UnknownApiResponseError", "JSONDecodeError"):
+    if module.startswith("pydantic") or name in _UNREADABLE_NAMES:
         return UserError("The service sent an answer that could not be read.", "Try again in a moment.",
-                         detail=name, retryable=True)
+                         detail=name, retryable=True, kind=ErrorKind.UNREADABLE)
     if isinstance(exc, PermissionError):
         return UserError(f"Permission denied: {exc.filename or ''}".strip(),
                          "Choose a folder you can write to.", detail=name)

@@ -4,14 +4,16 @@
 
 * **Agent Platform**: writes the train (and validation) split as Agent Platform JSONL (preamble
   and system instruction applied), uploads it to the connection's bucket, then calls
-  ``client.tunings.tune(...)``.
+  ``client.tunings.tune(...)``. Every job carries the label ``gemtune-submit=<submit key>``.
 * **Gemini API**: ``POST v1beta/tunedModels?tunedModelId=ID`` with the examples inline, through
-  ``BackendSession.rest`` (google-genai 3.4.0 drops the examples in this mode).
+  ``BackendSession.rest`` (google-genai drops the examples in this mode). The id is fixed per
+  submit, so a repeated create answers 409 rather than making a second model.
 
-Busy answers (429, 5xx) and dropped connections are retried with backoff, but only in ways that
-cannot start a second job: on Agent Platform every job carries a label with the submit key and
-the job list is searched for it before each retry; on the Gemini API the model id is fixed per
-submit, so a repeated create answers 409 and the existing model is taken as the result.
+The create itself goes through :class:`~gemtune_desktop.services.create_once.CreateOnce`: busy
+answers and network failures are retried only in ways that cannot start a second job, and when
+whether the job exists cannot be told, :class:`SubmitNotConfirmed` says so ("Checking whether the
+job started…") instead of an error that would invite a second start. :func:`find_submitted_job`
+looks a submit's job up later (the background check of :mod:`.submit_flow`).
 
 The create call cannot be interrupted once sent; :class:`SubmitOutcome` keeps its result even if
 the user pressed Cancel meanwhile, so the caller can still record the job.
@@ -20,44 +22,40 @@ the user pressed Cancel meanwhile, so the caller can still record the job.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gemtune_desktop.core.cancel import CancelToken
-from gemtune_desktop.core.errors import Cancelled, UserError
+from gemtune_desktop.core.errors import ErrorKind, UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example
-from gemtune_desktop.core.job_spec import LABEL_KEY, JobSpec, label_value, tuned_model_id
+from gemtune_desktop.core.job_spec import LABEL_KEY, JobSpec, field_for_error, label_value, tuned_model_id
+from gemtune_desktop.core.retry import RETRYABLE_STATUS, RetryPolicy
 from gemtune_desktop.services.backend import BackendSession, ServiceError
 from gemtune_desktop.services.connections import Backend
+from gemtune_desktop.services.create_once import CreateOnce, Outcome, SubmitNotConfirmed
 from gemtune_desktop.services.errors import describe
+from gemtune_desktop.services.http_guard import UnreadableAnswer
 from gemtune_desktop.services.upload import upload_bytes
+
+__all__ = ["InvalidSetting", "SubmitNotConfirmed", "SubmitOutcome", "SubmitRequest", "SubmitResult",
+           "agent_platform_files", "find_submitted_job", "gemini_api_body", "list_gemini_tunable_models",
+           "submit_job", "submit_policy"]
 
 log = logging.getLogger(__name__)
 # google-genai warns on every tunings.tune() call that the API is experimental; the app knows.
 warnings.filterwarnings("ignore", message=r".*tuning implementation is experimental.*")
 
 CREATE_TIMEOUT_S = 120.0
-RETRY_CODES = frozenset({408, 429, 500, 502, 503, 504})
+LOOKUP_TIMEOUT_S = 30.0
+SUBMIT_DEADLINE_S = 300.0  # the create with its retries and look-ups
+SETTLE_S = 10.0  # after a dropped connection, how long before "no such job" is trusted
+MAX_SCANNED_JOBS = 5000  # a look-up that would have to read more jobs than this cannot tell
+RETRY_CODES = RETRYABLE_STATUS
 PROGRESS_SCALE = 1000
 UPLOAD_SHARE = 0.9  # of the progress bar, on Agent Platform
-
-# Wire names of the settings (as services quote them in errors) → the form's words and field.
-FIELD_WORDS: dict[str, tuple[str, str]] = {
-    "epochcount": ("epochs", "Epochs"), "epoch_count": ("epochs", "Epochs"),
-    "learningratemultiplier": ("learning_rate_multiplier", "Learning-rate multiplier"),
-    "learning_rate_multiplier": ("learning_rate_multiplier", "Learning-rate multiplier"),
-    "learningrate": ("learning_rate", "Learning rate"), "learning_rate": ("learning_rate", "Learning rate"),
-    "adaptersize": ("adapter_size", "Adapter size"), "adapter_size": ("adapter_size", "Adapter size"),
-    "batchsize": ("batch_size", "Batch size"), "batch_size": ("batch_size", "Batch size"),
-    "tunedmodeldisplayname": ("display_name", "Name"), "displayname": ("display_name", "Name"),
-    "tuningmode": ("tuning_mode", "Tuning mode"), "basemodel": ("base_model", "Base model"),
-    "base_model": ("base_model", "Base model"),
-    "trainingdataseturi": ("dataset", "Training data"), "validationdataseturi": ("use_validation", "Validation set"),
-}
 
 
 @dataclass(slots=True)
@@ -89,44 +87,24 @@ class SubmitResult:
     request: dict[str, Any] = field(default_factory=dict)
 
 
-class SubmitOutcome:
-    """Shared between the GUI thread and the worker: whether the create was sent, and its result."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._result: SubmitResult | None = None
-        self._sent = False
+class SubmitOutcome(Outcome):
+    """Shared between the GUI thread and the worker: whether the create was sent, whether it may have
+    made a job, and the job once known (kept even if the user pressed Cancel meanwhile)."""
 
     @property
     def result(self) -> SubmitResult | None:
-        with self._lock:
-            return self._result
-
-    @property
-    def create_sent(self) -> bool:
-        with self._lock:
-            return self._sent
-
-    def mark_sent(self) -> None:
-        with self._lock:
-            self._sent = True
+        value = super().result
+        return value if isinstance(value, SubmitResult) else None
 
     def set_result(self, result: SubmitResult) -> SubmitResult:
-        with self._lock:
-            self._result = result
-        return result
+        return self.store(result)
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    attempts: int = 4
-    base_delay_s: float = 1.0
-    max_delay_s: float = 30.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None and retry_after >= 0:
-            return min(self.max_delay_s, retry_after)
-        return min(self.max_delay_s, self.base_delay_s * (2 ** (attempt - 1)))
+def submit_policy() -> RetryPolicy:
+    """The retry policy of a create: 4 tries, 1 s doubling to 30 s, one create call at most
+    ``CREATE_TIMEOUT_S``, everything within ``SUBMIT_DEADLINE_S``."""
+    return RetryPolicy(max_attempts=4, initial_delay_s=1.0, max_delay_s=30.0, timeout_s=CREATE_TIMEOUT_S,
+                       deadline_s=SUBMIT_DEADLINE_S)
 
 
 class InvalidSetting(ServiceError):
@@ -158,9 +136,14 @@ class _ScaledToken(CancelToken):
 
 def submit_job(token: CancelToken | None, session: BackendSession, request: SubmitRequest,
                outcome: SubmitOutcome | None = None, policy: RetryPolicy | None = None) -> SubmitResult:
-    """Create the tuning job; returns what the service answered. Raises :class:`UserError` in plain words."""
+    """Create the tuning job; returns what the service answered.
+
+    Raises :class:`SubmitNotConfirmed` when the create may have made a job that could not be
+    confirmed (record it as not known yet, never as failed), and any other :class:`UserError`
+    (plain words) when no job was started.
+    """
     outcome = outcome or SubmitOutcome()
-    policy = policy or RetryPolicy()
+    policy = policy or submit_policy()
     if session.backend is Backend.AGENT_PLATFORM:
         return _submit_agent_platform(token, session, request, outcome, policy)
     return _submit_gemini_api(token, session, request, outcome, policy)
@@ -212,21 +195,18 @@ def _submit_agent_platform(token: CancelToken | None, session: BackendSession, r
 
     from google.genai import types
 
-    client = session.client(timeout_s=CREATE_TIMEOUT_S)
+    client = session.client(timeout_s=policy.timeout_s)
     config = types.CreateTuningJobConfig(**call["config"])
     dataset = types.TuningDataset(**call["training_dataset"])
-    started = time.time()
 
     def create() -> SubmitResult:
-        job = client.tunings.tune(base_model=call["base_model"], training_dataset=dataset, config=config)
-        return _result_from_job(job)
+        return result_from_job(client.tunings.tune(base_model=call["base_model"], training_dataset=dataset,
+                                                   config=config))
 
     def find() -> SubmitResult | None:
-        return _find_agent_platform_job(client, request, started)
+        return find_agent_platform_job(session, request.submit_key)
 
-    # A create that timed out may still be carried out by the service, and Agent Platform has no
-    # idempotency key: never send it again, only look for it (reliability fix, issue 7).
-    result = _with_retries(token, policy, outcome, create, find, "Agent Platform", resend_after_timeout=False)
+    result = _create_once(token, policy, outcome, create, find, idempotent=False, where="Agent Platform")
     result.train_uri = uris["train.jsonl"]
     result.validation_uri = uris.get("validation.jsonl", "")
     result.request = call
@@ -234,33 +214,50 @@ def _submit_agent_platform(token: CancelToken | None, session: BackendSession, r
     return outcome.set_result(result)
 
 
-def _result_from_job(job: Any, attempts: int = 1) -> SubmitResult:
+def result_from_job(job: Any) -> SubmitResult:
+    """A :class:`SubmitResult` from an Agent Platform ``TuningJob``; an answer without a job name is unreadable."""
+    name = getattr(job, "name", None)
+    if not isinstance(name, str) or "/tuningJobs/" not in name:
+        raise UnreadableAnswer("tuning job without a name")
     state = getattr(job, "state", None)
     state_text = getattr(state, "value", None) or str(state or "JOB_STATE_QUEUED")
     tuned = getattr(job, "tuned_model", None)
     created: Any = getattr(job, "create_time", None)
     stats = getattr(getattr(job, "tuning_data_stats", None), "supervised_tuning_data_stats", None)
+    try:
+        steps = int(getattr(stats, "tuning_step_count", 0) or 0)
+    except (TypeError, ValueError):
+        steps = 0
     return SubmitResult(
-        resource_name=str(job.name or ""), state=str(state_text),
+        resource_name=name, state=str(state_text),
         create_time=created.isoformat() if hasattr(created, "isoformat") else str(created or ""),
-        total_steps=int(getattr(stats, "tuning_step_count", 0) or 0),
-        tuned_model=str(getattr(tuned, "model", "") or ""), endpoint=str(getattr(tuned, "endpoint", "") or ""),
-        experiment=str(getattr(job, "experiment", "") or ""), attempts=attempts)
+        total_steps=steps, tuned_model=str(getattr(tuned, "model", "") or ""),
+        endpoint=str(getattr(tuned, "endpoint", "") or ""), experiment=str(getattr(job, "experiment", "") or ""))
 
 
-def _find_agent_platform_job(client: Any, request: SubmitRequest, started: float) -> SubmitResult | None:
-    """The job this submit created in an earlier attempt, if any (by label, else name and time)."""
-    wanted = label_value(request.submit_key)
-    for seen, job in enumerate(client.tunings.list(config={"page_size": 50}), start=1):
+class LookupIncomplete(UserError):
+    def __init__(self) -> None:
+        super().__init__(f"More than {MAX_SCANNED_JOBS:,} tuning jobs are listed, so this job could not be "
+                         "looked up.", "Delete old tuning jobs in the Cloud console.", detail="look-up incomplete",
+                         retryable=True, kind=ErrorKind.GENERAL)
+
+
+def find_agent_platform_job(session: BackendSession, submit_key: str) -> SubmitResult | None:
+    """The Agent Platform job carrying this submit's label, or None when the whole job list shows none.
+
+    Reads every page of the list (the service names no order); raises when the list could not be
+    read to its end, since then the job may simply not have been seen.
+    """
+    client = session.client(timeout_s=LOOKUP_TIMEOUT_S)
+    wanted = label_value(submit_key)
+    for seen, job in enumerate(client.tunings.list(config={"page_size": 100}), start=1):
         labels = getattr(job, "labels", None) or {}
-        if labels.get(LABEL_KEY) == wanted:
-            return _result_from_job(job)
-        created: Any = getattr(job, "create_time", None)
-        if not labels and getattr(job, "tuned_model_display_name", None) == request.spec.display_name and \
-                hasattr(created, "timestamp") and created.timestamp() >= started - 120:
-            return _result_from_job(job)
-        if seen >= 200:
-            break
+        if isinstance(labels, dict) and labels.get(LABEL_KEY) == wanted:
+            found = result_from_job(job)
+            found.recovered = True
+            return found
+        if seen >= MAX_SCANNED_JOBS:
+            raise LookupIncomplete()
     return None
 
 
@@ -289,142 +286,102 @@ def _submit_gemini_api(token: CancelToken | None, session: BackendSession, reque
     def create() -> SubmitResult:
         try:
             op = session.rest("POST", "tunedModels", body=body, params={"tunedModelId": model_id},
-                              timeout_s=CREATE_TIMEOUT_S)
+                              timeout_s=policy.timeout_s)
         except ServiceError as exc:
-            if exc.code == 409:  # an earlier attempt of this very submit created it
-                found = find()
-                if found is not None:
-                    return found
-            raise
-        meta = op.get("metadata") or {}
-        name = str(meta.get("tunedModel") or str(op.get("name", "")).partition("/operations/")[0]
-                   or f"tunedModels/{model_id}")
-        return SubmitResult(resource_name=name, state="JOB_STATE_QUEUED",
-                            total_steps=int(meta.get("totalSteps", 0) or 0))
+            if exc.code != 409:
+                raise
+            # An earlier attempt of this very submit made it (the id is this submit's own).
+            try:
+                found = find_gemini_model(session, model_id)
+            except UserError:
+                found = None
+            return found or SubmitResult(resource_name=f"tunedModels/{model_id}", state="JOB_STATE_QUEUED",
+                                         recovered=True)
+        meta = op.get("metadata")
+        steps = meta.get("totalSteps", 0) if isinstance(meta, dict) else 0
+        return SubmitResult(resource_name=f"tunedModels/{model_id}", state="JOB_STATE_QUEUED",
+                            total_steps=int(steps) if isinstance(steps, int | str) and str(steps).isdigit() else 0)
 
-    def find() -> SubmitResult | None:
-        try:
-            model = session.rest("GET", f"tunedModels/{model_id}")
-        except ServiceError as exc:
-            if exc.code == 404:
-                return None
-            raise
-        if model.get("displayName", request.spec.display_name) != request.spec.display_name:
-            return None
-        from gemtune_desktop.core.jobs import JobState
-
-        state = JobState.parse(str(model.get("state", ""))).value
-        result = SubmitResult(resource_name=str(model.get("name") or f"tunedModels/{model_id}"), state=state,
-                              create_time=str(model.get("createTime", "")))
-        result.recovered = True
-        return result
-
-    result = _with_retries(token, policy, outcome, create, find, "the Gemini API")
+    result = _create_once(token, policy, outcome, create, lambda: find_gemini_model(session, model_id),
+                          idempotent=True, where="The Gemini API")
     result.request = {"tunedModelId": model_id, "body": {**body, "tuningTask": {
         **body["tuningTask"], "trainingData": {"examples": {"count": len(request.train)}}}}}
     _report(token, 1.0, "The tuning job has started.")
     return outcome.set_result(result)
 
 
-# -- shared ---------------------------------------------------------------------------------
-def _with_retries(token: CancelToken | None, policy: RetryPolicy, outcome: SubmitOutcome,
-                  create: Callable[[], SubmitResult], find: Callable[[], SubmitResult | None],
-                  where: str, resend_after_timeout: bool = True) -> SubmitResult:
-    """Call ``create``; on a busy answer look for the job (``find``) before trying again.
-
-    With ``resend_after_timeout=False`` a create that timed out is not sent again (the service may
-    still be creating the job): the job is looked for a few times, else the user is told to check.
-    """
-    last: UserError | None = None
-    for attempt in range(1, policy.attempts + 1):
-        if attempt > 1:
-            try:
-                _sleep(token, policy.delay(attempt - 1, getattr(last, "retry_after", None)))
-            except Cancelled:
-                found = _safe_find(find)
-                if found is not None:  # the earlier attempt did create it: keep it
-                    outcome.set_result(found)
-                raise
-            found = _safe_find(find)
-            if found is not None:
-                found.attempts = attempt
-                found.recovered = True
-                return found
-            _report(token, None, f"The service was busy; trying again (attempt {attempt} of {policy.attempts})…")
-        _check(token)
-        outcome.mark_sent()
-        try:
-            result = create()
-            result.attempts = attempt
-            return result
-        except Exception as exc:
-            err = _explain(exc)
-            if not resend_after_timeout and _timed_out(err):
-                return _find_after_timeout(token, policy, find, err, where)
-            if not _retryable(err) or attempt == policy.attempts:
-                if attempt > 1 and _retryable(err):
-                    raise UserError(f"{where} stayed busy after {attempt} attempts. {err.message}",
-                                    err.hint or "Try again in a few minutes.", detail=err.detail,
-                                    retryable=True) from None
-                raise err from None
-            log.info("submit attempt %d failed (%s); retrying", attempt, err.detail or err.message)
-            last = err
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
-def _timed_out(err: UserError) -> bool:
-    return "Timeout" in (err.detail or "") or err.message.startswith("The service did not answer in time")
-
-
-def _find_after_timeout(token: CancelToken | None, policy: RetryPolicy, find: Callable[[], SubmitResult | None],
-                        err: UserError, where: str) -> SubmitResult:
-    """After a timed-out create: look for the job a few times; never send the create again."""
-    for attempt in range(1, policy.attempts + 1):
-        _sleep(token, policy.delay(attempt, None))
-        found = _safe_find(find)
-        if found is not None:
-            found.attempts = attempt
-            found.recovered = True
-            return found
-    raise UserError(f"{where} did not confirm the new tuning job in time; it may still start.",
-                    "Look in the Monitor tab's list of jobs on the service before starting it again, so it "
-                    "is not started twice.", detail=err.detail, retryable=False) from None
-
-
-def _safe_find(find: Callable[[], SubmitResult | None]) -> SubmitResult | None:
+def find_gemini_model(session: BackendSession, model_id: str) -> SubmitResult | None:
+    """The Gemini API tuned model with this submit's id, or None when the service says it does not exist."""
     try:
-        return find()
-    except Exception as exc:  # a failed lookup just means "not known yet"
-        log.info("looking for an earlier attempt's job failed: %s", type(exc).__name__)
-        return None
+        model = session.rest("GET", f"tunedModels/{model_id}", timeout_s=LOOKUP_TIMEOUT_S)
+    except ServiceError as exc:
+        if exc.code == 404:
+            return None
+        raise
+    name = model.get("name")
+    if not isinstance(name, str) or not name.startswith("tunedModels/"):
+        raise UnreadableAnswer("tuned model without a name")
+    from gemtune_desktop.core.jobs import JobState
+
+    state = JobState.parse(str(model.get("state", ""))).value
+    return SubmitResult(resource_name=name, state=state, create_time=str(model.get("createTime", "")),
+                        recovered=True)
 
 
-def _retryable(err: UserError) -> bool:
-    code = getattr(err, "code", None)
-    if isinstance(code, int):
-        return code in RETRY_CODES
-    return bool(err.retryable)
+def find_submitted_job(session: BackendSession, submit_key: str, display_name: str) -> SubmitResult | None:
+    """Look a submit's job up on the connection: the job, or None when the service shows it does not exist.
+
+    Raises a :class:`UserError` when the look-up itself failed (then nothing is known).
+    """
+    if session.backend is Backend.AGENT_PLATFORM:
+        return find_agent_platform_job(session, submit_key)
+    return find_gemini_model(session, tuned_model_id(display_name, submit_key))
+
+
+# -- shared ---------------------------------------------------------------------------------
+def _create_once(token: CancelToken | None, policy: RetryPolicy, outcome: SubmitOutcome,
+                 create: Any, find: Any, *, idempotent: bool, where: str) -> SubmitResult:
+    engine = CreateOnce(create=create, find=find, idempotent=idempotent, explain=_explain, where=where,
+                        settle_s=SETTLE_S)
+    attempts = [0]
+
+    def counted_create() -> SubmitResult:
+        attempts[0] += 1
+        if attempts[0] > 1:
+            _report(token, None, f"The service did not answer clearly; trying again safely (attempt {attempts[0]} "
+                                 f"of {policy.max_attempts})…")
+        return create()
+
+    engine.create = counted_create
+    result = engine.run(token, policy, outcome)
+    assert isinstance(result, SubmitResult)
+    result.attempts = max(1, attempts[0])
+    return result
+
+
+def _violation_fields(exc: BaseException) -> list[str]:
+    """The ``field`` of each ``google.rpc.BadRequest`` violation in a Google error answer."""
+    details = getattr(exc, "details", None)
+    error = details.get("error", details) if isinstance(details, dict) else None
+    out: list[str] = []
+    for item in (error or {}).get("details", []) if isinstance(error, dict) else []:
+        for violation in item.get("fieldViolations", []) if isinstance(item, dict) else []:
+            if isinstance(violation, dict) and isinstance(violation.get("field"), str):
+                out.append(violation["field"])
+    return out
 
 
 def _explain(exc: BaseException) -> UserError:
     err = describe(exc)
     if isinstance(err, ServiceError) and err.code == 400:
         raw = str(getattr(exc, "message", "") or "") + " " + err.message
-        low = raw.lower()
-        for wire, (field_name, words) in FIELD_WORDS.items():
-            if wire in low.replace(" ", ""):
-                return InvalidSetting(err, field_name, words)
+        hit = field_for_error(raw, _violation_fields(exc))
+        if hit is not None:
+            return InvalidSetting(err, *hit)
     if isinstance(err, ServiceError) and err.code == 404 and "model" in err.message.lower():
         return ServiceError(404, err.status, "The base model was not found on this connection.",
                             hint="Choose another base model (the list shows the models this connection can tune).")
     return err
-
-
-def _sleep(token: CancelToken | None, seconds: float) -> None:
-    if token is not None:
-        token.wait(seconds)
-    else:
-        time.sleep(seconds)
 
 
 def _check(token: CancelToken | None) -> None:

@@ -1,10 +1,12 @@
 """Faults from the service, injected by the Sandbox, against the real services code (issue 7).
 
-The matrix: submit (both backends), polling, upload, console and batch evaluation, each under a
-429 with Retry-After, 500, 503, a dropped connection, a truncated body, a malformed body and latency
+The matrix: submit (both backends, through the Tune tab's own protocol in
+:mod:`gemtune_desktop.services.submit_flow`), polling, upload, console and batch evaluation, each under
+a 429 with Retry-After, 500, 503, a dropped connection, a truncated body, a malformed body and latency
 beyond a (shortened) client timeout. The outcome is always either a successful automatic retry or a
 plain message (a :class:`UserError` with no traceback text) — and a submit never makes a second job
-on the service and never loses its job record in the project file.
+on the service and never loses its job record in the project file. The fixed fault sequences and
+random faults with several submits in flight are in ``test_exactly_once.py``.
 
 A last test runs calls with 3 s of latency from the real window and checks its event loop keeps
 turning (counts of timer ticks and a tab switch, no timed assertions).
@@ -18,23 +20,23 @@ from typing import Any
 
 import pytest
 
-from gemtune_desktop.core import job_spec as J
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
-from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.jobs import JobRecord, JobState
 from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.core.project.store import ProjectStore
-from gemtune_desktop.services import batch_eval, console, monitor, tuning, upload
+from gemtune_desktop.core.retry import RETRYABLE_STATUS
+from gemtune_desktop.services import batch_eval, console, monitor, upload
 from gemtune_desktop.services.connections import Backend
 from gemtune_desktop.services.errors import describe
+from gemtune_desktop.services.submit_flow import SubmitState, SubmitWorkflow
+from tests.reliability.submit_helpers import FAST, LATENCY_S, assert_exactly_once, fast_calls, plan
 from tests.services.test_monitor import start_agent_job, start_gemini_job
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*tuning implementation is experimental")
 
 MODEL = "gemini-3.5-flash"
 SHORT_TIMEOUT_S = 0.4
-LATENCY_S = 1.2  # beyond SHORT_TIMEOUT_S: stands in for "up to 30 s" against the app's real timeouts
 
 # name → (fault rule arguments, whether it lasts for every request)
 FAULTS: dict[str, dict[str, Any]] = {
@@ -44,7 +46,7 @@ FAULTS: dict[str, dict[str, Any]] = {
     "drop": {"kind": "drop", "count": 1},
     "truncate": {"kind": "truncate", "count": 1},
     "malformed": {"kind": "malformed", "count": 1},
-    "latency": {"kind": "latency", "latency_s": LATENCY_S, "count": 1},
+    "latency": {"kind": "latency", "latency_s": 1.2, "count": 1},  # beyond SHORT_TIMEOUT_S
 }
 ONE_SHOT = list(FAULTS)
 PERSISTENT = ["503", "drop"]  # the same fault on every request
@@ -62,55 +64,13 @@ def assert_plain(err: BaseException) -> UserError:
     user = describe(err)
     text = f"{user.message} {user.hint}"
     assert user.message.strip(), repr(err)
-    for technical in ("Traceback", "Exception", "Error(", "127.0.0.1", "httpx", "urllib3", "{", "errno"):
+    for technical in ("Traceback", "Exception", "Error(", "127.0.0.1", "httpx", "urllib3", "{", "errno",
+                      "Something went wrong"):
         assert technical not in text, text
     return user
 
 
 # -- submit --------------------------------------------------------------------------------------------------
-SUBMIT_POLICY = tuning.RetryPolicy(attempts=3, base_delay_s=0.05, max_delay_s=0.2)
-
-
-def _submit_request(backend: Backend, key: str) -> tuning.SubmitRequest:
-    train = [Example(f"Classify ticket {i}: billing or shipping?", "billing" if i % 2 else "shipping", id=i + 1)
-             for i in range(12)]
-    if backend is Backend.AGENT_PLATFORM:
-        spec = J.JobSpec.defaults(J.AGENT_PLATFORM, MODEL, "fault test")
-    else:
-        spec = J.JobSpec.defaults(J.GEMINI_API, "models/sandbox-flash-001-tuning", "fault test")
-    return tuning.SubmitRequest(spec.with_values({"use_validation": False}), key, train, [], DatasetSettings())
-
-
-def _service_jobs(session: Any) -> list[str]:
-    if session.backend is Backend.AGENT_PLATFORM:
-        return [str(j.name) for j in session.client().tunings.list()]
-    return [str(m["name"]) for m in session.rest("GET", "tunedModels").get("tunedModels", [])]
-
-
-def _label_of(session: Any, name: str) -> str:
-    """The submit-key label of an Agent Platform job (Gemini API model ids are derived from the key instead)."""
-    return str((session.client().tunings.get(name=name).labels or {}).get(J.LABEL_KEY, ""))
-
-
-def _submit_like_the_tune_tab(session: Any, store: ProjectStore, backend: Backend, key: str) -> tuple[int, Any]:
-    """The Tune tab's protocol: the record is on disk before the create is sent, then updated either way."""
-    record = JobRecord(connection_kind="sandbox", backend=backend.value, display_name="fault test",
-                       submit_key=key, state=JobState.SUBMITTING)
-    job_id = jobs_repo.add_job(store, record)
-    outcome = tuning.SubmitOutcome()
-    try:
-        result = tuning.submit_job(CancelToken(), session, _submit_request(backend, key), outcome, SUBMIT_POLICY)
-    except Exception as exc:
-        err = describe(exc)
-        if outcome.result is not None:
-            result = outcome.result
-        else:
-            jobs_repo.update_job(store, job_id, state=JobState.SUBMIT_FAILED, error=err.message)
-            return job_id, exc
-    jobs_repo.update_job(store, job_id, resource_name=result.resource_name, state=JobState.parse(result.state))
-    return job_id, result
-
-
 SUBMIT_CASES = [(b, f, False) for b in Backend for f in ONE_SHOT] + [(b, f, True) for b in Backend for f in PERSISTENT]
 
 
@@ -119,36 +79,30 @@ SUBMIT_CASES = [(b, f, False) for b in Backend for f in ONE_SHOT] + [(b, f, True
 def test_submit_under_faults_never_duplicates_or_loses_the_job(sandbox: Any, sandbox_session: Any, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch, backend: Backend,
                                                                fault: str, persistent: bool) -> None:
-    monkeypatch.setattr(tuning, "CREATE_TIMEOUT_S", SHORT_TIMEOUT_S)
+    """The Tune tab's own protocol (:class:`SubmitWorkflow`): the record is on disk before the create is sent,
+    and afterwards says started, not started, or not known yet, never "failed" for a job that exists."""
+    fast_calls(monkeypatch)
     session = sandbox_session(backend)
-    _service_jobs(session)  # warm the clients up before the faults start
+    session.client().models.list()  # warm the clients up before the faults start
     route = r"tuningJobs$" if backend is Backend.AGENT_PLATFORM else r"tunedModels$"
-    sandbox.faults.add(route=route, method="POST", **_rule(fault, persistent))
+    rule = _rule(fault, persistent)
+    if fault == "latency":
+        rule["latency_s"] = LATENCY_S
+    sandbox.faults.add(route=route, method="POST", **rule)
     store = ProjectStore.create(tmp_path / "faults.gemtune")
     try:
-        job_id, answer = _submit_like_the_tune_tab(session, store, backend, "key-" + fault)
-        if fault == "latency":  # let a create still sleeping in the Sandbox finish before counting jobs
-            sandbox.faults.clear()
-            threading.Event().wait(LATENCY_S)
-        on_service = _service_jobs(session)
-        (record,) = jobs_repo.list_jobs(store, include_deleted=True)
-        assert record.id == job_id
+        report = SubmitWorkflow(store).run(CancelToken(), session, plan(backend), FAST)
+        sandbox.faults.clear()
+        record = assert_exactly_once(session, store, report.job_id, report, late_creates=fault == "latency")
+        (only,) = jobs_repo.list_jobs(store, include_deleted=True)
+        assert only.id == report.job_id
     finally:
         store.close()
-    assert len(on_service) <= 1, f"a retried submit made {len(on_service)} jobs"
-    if isinstance(answer, BaseException):
-        user = assert_plain(answer)
-        assert record.state is JobState.SUBMIT_FAILED and record.error == user.message
-        assert not on_service or fault == "latency", "a job was created but the record says it failed"
-        if on_service:  # the create timed out but went through: the job carries the record's submit key
-            assert backend is Backend.AGENT_PLATFORM  # a Gemini API retry is safe (fixed model id → 409)
-            assert _label_of(session, on_service[0]) == J.label_value(record.submit_key or "")
-            assert "Monitor" in user.hint and not user.retryable  # the user is told to look, not to resubmit
-    else:
-        assert on_service == [answer.resource_name]
-        assert record.resource_name == answer.resource_name and record.state.active
+    if report.state is SubmitState.NOT_STARTED:
+        user = assert_plain(report.error or UserError(report.message))
+        assert record.error.startswith(user.message)
     if not persistent and fault != "latency":  # one failed request is always retried to success
-        assert not isinstance(answer, BaseException), describe(answer).message
+        assert report.state is SubmitState.STARTED, report.message
 
 
 # -- polling -------------------------------------------------------------------------------------------------
@@ -174,7 +128,7 @@ def test_poll_under_faults_is_a_plain_error_then_recovers(sandbox: Any, polled: 
     with pytest.raises(Exception) as info:
         monitor.poll_job(CancelToken(), session, record)
     user = assert_plain(info.value)
-    assert user.retryable or getattr(user, "code", 0) in tuning.RETRY_CODES  # the poller backs off and tries again
+    assert user.retryable or getattr(user, "code", 0) in RETRYABLE_STATUS  # the poller backs off and tries again
     if fault == "429-retry-after":
         assert getattr(info.value, "retry_after", None) == pytest.approx(0.05)  # the poller follows Retry-After
     again = monitor.poll_job(CancelToken(), session, record)

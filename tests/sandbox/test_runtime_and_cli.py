@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from gemtune_desktop.sandbox import runtime
-from gemtune_desktop.sandbox.server import SandboxServer
+from gemtune_desktop.sandbox.server import TOKEN_HEADER, SandboxServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +32,11 @@ def test_ensure_running_starts_one_server_for_all_threads(tmp_path: Path):
         assert len(set(urls)) == 1
         server = runtime.current()
         assert server is not None and server.base_url == urls[0]
-        assert requests.get(f"{urls[0]}v1beta/models", headers={"x-goog-api-key": "k"}, timeout=5).status_code == 200
+        token = getattr(urls[0], "token", "")
+        assert len(token) >= 24  # the in-app Sandbox needs its per-run token on every request
+        assert requests.get(f"{urls[0]}v1beta/models", headers={"x-goog-api-key": "k"}, timeout=5).status_code == 401
+        assert requests.get(f"{urls[0]}v1beta/models", headers={"x-goog-api-key": "k", TOKEN_HEADER: token},
+                            timeout=5).status_code == 200
         runtime.ensure_running(tmp_path / "s", 80.0)
         assert server.steps_per_second == 80.0
         moved = runtime.ensure_running(tmp_path / "other", 80.0)
@@ -99,3 +103,25 @@ def test_stopping_the_server_cuts_a_stream_in_flight():
         for line in lines:
             received += bool(line)
     assert received < 6  # the rest of the answer never arrived: the Sandbox really went away
+
+
+def test_the_app_talks_to_its_own_token_protected_sandbox(ctx, tmp_path: Path):
+    """No test server installed: the app starts its own Sandbox, which wants the per-run token, and its session
+    (SDK calls, REST and storage) sends it."""
+    from gemtune_desktop.services.connections import ConnectionKind
+
+    previous = runtime.current()
+    runtime.use_server(None)
+    try:
+        session = ctx.connections.session_for(ctx.connections.profiles()[ConnectionKind.SANDBOX])
+        try:
+            assert [m.name for m in session.client().models.list()]
+            assert isinstance(session.rest("GET", f"{session.parent}/tuningJobs"), dict)
+            session.storage_client().bucket(session.bucket).blob("t.txt").upload_from_string(b"hello")
+            server = runtime.current()
+            assert server is not None and server.token and server.state.get_object(session.bucket, "t.txt")
+        finally:
+            session.close()
+    finally:
+        runtime.shutdown()
+        runtime.use_server(previous)

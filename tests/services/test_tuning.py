@@ -10,11 +10,11 @@ from gemtune_desktop.core import job_spec as J
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import Cancelled, UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
+from gemtune_desktop.core.retry import RetryPolicy
 from gemtune_desktop.services.backend import BackendSession, ServiceError
 from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
 from gemtune_desktop.services.tuning import (
     InvalidSetting,
-    RetryPolicy,
     SubmitOutcome,
     SubmitRequest,
     list_gemini_tunable_models,
@@ -22,7 +22,7 @@ from gemtune_desktop.services.tuning import (
 )
 from gemtune_desktop.services.upload import upload_bytes
 
-FAST = RetryPolicy(attempts=4, base_delay_s=0.05)
+FAST = RetryPolicy(max_attempts=4, initial_delay_s=0.05, max_delay_s=0.2, timeout_s=30, deadline_s=60)
 
 
 def _examples(n: int = 24, n_val: int = 4) -> list[Example]:
@@ -144,7 +144,8 @@ def test_busy_service_gives_up_after_the_attempts(sandbox, sandbox_session) -> N
     session = sandbox_session(Backend.GEMINI_API)
     sandbox.faults.add(route=r"tunedModels$", kind="status", status=503, method="POST")
     with pytest.raises(UserError) as info:
-        submit_job(None, session, _request(Backend.GEMINI_API), policy=RetryPolicy(attempts=3, base_delay_s=0.01))
+        submit_job(None, session, _request(Backend.GEMINI_API),
+                   policy=FAST.with_values(max_attempts=3, initial_delay_s=0.01))
     assert "stayed busy after 3 attempts" in info.value.message
     assert len(sandbox.requests.matching("/tunedModels", "POST")) == 3
 

@@ -144,3 +144,20 @@ def last_step(store: Store, job_id: int, series: str = "train") -> int:
 
 def active_states() -> Sequence[JobState]:
     return [s for s in JobState if s.active]
+
+
+# -- submits whose outcome is not known (appended for the exactly-once submit) --------------------
+def submits_to_check(store: Store) -> list[JobRecord]:
+    """Jobs sent (or being sent) to the service that are not known to exist there: SUBMITTING or
+    SUBMIT_UNKNOWN, with a submit key and no resource name (oldest first)."""
+    cur = store.conn.execute(
+        "SELECT * FROM jobs WHERE state IN (?, ?) AND deleted = 0 AND resource_name = '' "
+        "AND submit_key IS NOT NULL AND submit_key != '' ORDER BY id",
+        (JobState.SUBMITTING.value, JobState.SUBMIT_UNKNOWN.value))
+    return [JobRecord.from_row(_row_dict(cur, r)) for r in cur.fetchall()]
+
+
+def find_by_submit_key(store: Store, submit_key: str) -> JobRecord | None:
+    cur = store.conn.execute("SELECT * FROM jobs WHERE submit_key = ?", (submit_key,))
+    row = cur.fetchone()
+    return JobRecord.from_row(_row_dict(cur, row)) if row else None
