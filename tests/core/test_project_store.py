@@ -23,9 +23,9 @@ def test_create_then_reopen_keeps_examples_and_settings(tmp_path: Path) -> None:
     path = tmp_path / "Claims.gemtune"
     store = ProjectStore.create(path)
     assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    # NORMAL: commits don't wait for the disk; the store's flusher thread syncs the log right after.
+    # NORMAL: commits don't wait for the disk; the store's checkpoint thread syncs the log right after.
     assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
-    assert store._flusher is not None and store._flusher.wait_idle(5.0)
+    assert store.wait_idle(5.0)
     exs = [Example("q1", "a1"), Example("q2", "a2", Split.TEST, "t", "n")]
     repo.insert(store, exs, repo.positions_before(store, None, 2))
     settings = DatasetSettings(preamble="Classify:", system_instruction="Be brief", target=Target.AGENT_PLATFORM,
@@ -155,13 +155,19 @@ def test_failed_migration_leaves_the_file_as_it_was(tmp_path: Path, monkeypatch:
     path = tmp_path / "old.gemtune"
     _write_v0(path)
     monkeypatch.setitem(schema.MIGRATIONS, 0, "ALTER TABLE examples ADD COLUMN split TEXT; SELECT * FROM nowhere;")
-    with pytest.raises(sqlite3.Error):
+    before = path.read_bytes()
+    with pytest.raises(ProjectOpenError, match="could not be upgraded") as info:
         ProjectStore.open(path)
+    assert "not changed" in info.value.hint
     conn = sqlite3.connect(path)
     assert [r[1] for r in conn.execute("PRAGMA table_info(examples)")] == ["id", "pos", "input", "output"]
     conn.close()
-    with pytest.raises(sqlite3.Error):  # not ProjectLockedError: the failed open released its lock
-        ProjectStore.open(path)
+    for _ in range(3):  # not ProjectLockedError: the failed open released its lock
+        with pytest.raises(ProjectOpenError, match="could not be upgraded"):
+            ProjectStore.open(path)
+    # the file is byte for byte as it was, and the failed attempts left no backups behind (issue 13)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != "gemtune-home") == ["old.gemtune"]
 
 
 def test_newer_or_foreign_files_are_refused_plainly(tmp_path: Path) -> None:
