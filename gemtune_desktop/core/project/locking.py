@@ -197,11 +197,11 @@ def wal_record(text: str) -> tuple[FileIdentity | None, bytes, bool]:
     return wal, salts, ours
 
 
-def acquire(path: Path, identity: FileIdentity | None) -> ProjectLock:
+def acquire(path: Path, identity: FileIdentity | None, name: str = "") -> ProjectLock:
     """Lock ``path`` (already resolved) for editing, or raise :class:`ProjectLockedError`.
 
     ``identity`` is the file's identity when it exists (a new file has none yet; it is locked by path only
-    until it exists — a file being created has no other names).
+    until it exists — a file being created has no other names). ``name`` is the name the user opened it by.
     """
     beside = FileLock(lock_path_for(path))
     try:
@@ -210,13 +210,13 @@ def acquire(path: Path, identity: FileIdentity | None) -> ProjectLock:
         raise UserError(f"Cannot open “{path.name}” for editing.", "Check that the folder is writable.",
                         detail=str(exc)) from exc
     if not ok:
-        raise locked_error(path)
+        raise locked_error(path, name)
     by_identity = None
     if identity is not None:
         by_identity, held = _identity_lock(identity)
         if held:
             beside.release()
-            raise locked_error(path)
+            raise locked_error(path, name)
     return ProjectLock(beside, by_identity)
 
 
@@ -242,8 +242,9 @@ def add_identity_lock(lock: ProjectLock, identity: FileIdentity) -> None:
     lock.by_identity = got
 
 
-def locked_error(path: Path) -> ProjectLockedError:
-    return ProjectLockedError(f"The project “{path.name}” is already open in another window.",
+def locked_error(path: Path, name: str = "") -> ProjectLockedError:
+    shown = f"“{name}” (the file “{path.name}”)" if name and name != path.name else f"“{path.name}”"
+    return ProjectLockedError(f"The project {shown} is already open in another window.",
                               "Close it in the other window, then open it here.", detail=str(path))
 
 

@@ -53,7 +53,7 @@ def save_as(store: ProjectStore, dest: Path) -> ProjectStore:
     elif identity_of(real) is not None and identity_of(real) == store._watch.identity:
         raise UserError(f"“{dest.name}” is another name of this project's own file.",
                         "Choose a different file name for the copy.")
-    lock = _lock_target(store, real, same_path)
+    lock = _lock_target(store, real, same_path, dest.name)
     try:
         if store.lost is None:
             store.flush()
@@ -78,10 +78,10 @@ def save_as(store: ProjectStore, dest: Path) -> ProjectStore:
     return new
 
 
-def _lock_target(store: ProjectStore, real: Path, same_path: bool) -> ProjectLock:
+def _lock_target(store: ProjectStore, real: Path, same_path: bool, name: str) -> ProjectLock:
     """The target's locks: a fresh pair, or (same path) our own lock beside it plus the new file's identity."""
     if not same_path:
-        return locking.acquire(real, identity_of(real))
+        return locking.acquire(real, identity_of(real), name)
     own = store._lock
     if own is None:
         raise UserError("This project is open read-only.", "Choose another file name for the copy.")

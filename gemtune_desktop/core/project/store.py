@@ -170,7 +170,7 @@ class ProjectStore:
         if reason:
             check_wal_is_ours(real, p.name, None)
             return cls._open_read_only(p, real, reason)
-        lock = locking.acquire(real, identity_of(real))
+        lock = locking.acquire(real, identity_of(real), p.name)
         with locking.released_on_error(lock):
             check_wal_is_ours(real, p.name, lock.previous_record)
             store = cls._open_locked(p, real, lock)
@@ -389,6 +389,10 @@ class ProjectStore:
     def wait_idle(self, timeout: float = 5.0) -> bool:
         """Block until the log is on the disk and no checkpoint runs (tests, shutdown)."""
         return self._checkpointer.wait_idle(timeout) if self._checkpointer is not None else True
+
+    def set_busy_timeout(self, ms: int) -> None:
+        """How long a write waits for another program's lock on the file before failing (plainly)."""
+        self.conn.execute(f"PRAGMA busy_timeout={int(ms)}")
 
     def get_meta(self, key: str, default: str = "") -> str:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
