@@ -79,16 +79,14 @@ def small_disk(parent: Path, size: str = "4m") -> Iterator[Path]:
 def fill_disk(folder: Path) -> Path:
     """Fill the file system holding ``folder`` to the last byte; returns the filler (delete it to free)."""
     filler = folder / "filler.bin"
-    with open(filler, "wb") as f:
+    with open(filler, "wb", buffering=0) as f:
         block = b"\0" * 65536
         with contextlib.suppress(OSError):
             while True:
                 f.write(block)
-                f.flush()
         with contextlib.suppress(OSError):
             while True:  # the last few bytes
                 f.write(b"\0")
-                f.flush()
     assert shutil.disk_usage(folder).free < 65536
     return filler
 
