@@ -5,7 +5,9 @@
 * :func:`small_disk`: a small tmpfs mounted for the test (needs root; skipped with the reason otherwise),
   and :func:`fill_disk` to make it full, so SQLite gets ENOSPC;
 * :func:`read_only`: a file or folder the app cannot write (``chmod``; as root, whose writes ignore the
-  mode, the immutable attribute with ``chattr +i``).
+  mode, the immutable attribute with ``chattr +i``);
+* :func:`write_minimal_xlsx`: a workbook written streaming, for sheets too large or too hostile to build
+  with openpyxl.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import subprocess
 import sys
 import textwrap
 import uuid
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -109,3 +112,59 @@ def read_only(path: Path) -> Iterator[None]:
         if immutable:
             subprocess.run(["chattr", "-i", str(path)], capture_output=True)
         os.chmod(path, mode)
+
+
+_XLSX_PARTS = {
+    "[Content_Types].xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/'
+        'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+        'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
+        'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+        'sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+        'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>'),
+    "_rels/.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+        'openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+        '</Relationships>'),
+    "xl/workbook.xml": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.'
+        'org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'relationships"><sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+    "xl/_rels/workbook.xml.rels": (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://schemas.'
+        'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+        'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+        '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'sharedStrings" Target="sharedStrings.xml"/></Relationships>'),
+}
+_NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+
+
+def write_minimal_xlsx(path: Path, rows: Iterable[bytes], *, shared: Sequence[bytes | tuple[bytes, int]] = (),
+                       header: bytes = b"", dimension: str = "", compresslevel: int = 6) -> None:
+    """A minimal workbook, written streaming: ``rows`` are ``<row>`` XML chunks of the one sheet, ``shared``
+    the shared strings (``(chunk, n)`` repeats a chunk n times, so a gigabyte string costs no memory)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as z:
+        for name, text in _XLSX_PARTS.items():
+            z.writestr(name, text)
+        with z.open("xl/sharedStrings.xml", "w", force_zip64=True) as f:
+            f.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><sst ' + _NS + b">")
+            for s in shared:
+                f.write(b"<si><t>")
+                if isinstance(s, tuple):
+                    for _ in range(s[1]):
+                        f.write(s[0])
+                else:
+                    f.write(s)
+                f.write(b"</t></si>")
+            f.write(b"</sst>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as f:
+            f.write(b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet ' + _NS + b">")
+            if dimension:
+                f.write(f'<dimension ref="{dimension}"/>'.encode())
+            f.write(b"<sheetData>" + header)
+            for chunk in rows:
+                f.write(chunk)
+            f.write(b"</sheetData></worksheet>")
