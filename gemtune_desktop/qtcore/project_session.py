@@ -278,20 +278,14 @@ class ProjectSession(SessionEdits, QObject):
         return self.push(InsertRowsCommand(self, at, list(examples), text, settings=settings, action="import"))
 
     # -- Save As --------------------------------------------------------------------------------------
-    def save_as(self, dest: str | os.PathLike[str]) -> Path:
-        """Write everything to ``dest`` and continue there (undo history kept); works when the file was lost.
+    def save_to(self, dest: str | os.PathLike[str]) -> Path:
+        """Write everything to ``dest`` and continue there, undo history kept; works when the file was lost.
 
-        Raises UserError (``ProjectLockedError`` when ``dest`` is open in another window), and changes
+        Raises UserError (``ProjectLockedError`` when ``dest`` is open in another window) and changes
         nothing then.
         """
         old = self.store
-        new = old.save_as(dest)
-        try:
-            if old.lost is not None and not self._copy_matches(new):
-                new = self._rebuild(new)
-        except BaseException:
-            new.close()
-            raise
+        new = self._copy_to(dest)
         old.on_state_change = None
         self.last_error = None
         self._lost_reported = False
@@ -301,7 +295,27 @@ class ProjectSession(SessionEdits, QObject):
         self.path_changed.emit(new.path)
         return new.path
 
-    save_to = save_as
+    def save_as(self, dest: str | os.PathLike[str]) -> Path:
+        """Write a complete copy of the project to ``dest`` and leave it closed (open it to switch to it).
+
+        Taken under ``dest``'s locks (a target open in another window is refused before anything is
+        replaced); works when this file was lost. :meth:`save_to` also switches to the copy.
+        """
+        copy = self._copy_to(dest)
+        path = copy.path
+        copy.close()
+        return path
+
+    def _copy_to(self, dest: str | os.PathLike[str]) -> ProjectStore:
+        old = self.store
+        new = old.save_as(dest)
+        try:
+            if old.lost is not None and not self._copy_matches(new):
+                new = self._rebuild(new)
+        except BaseException:
+            new.close()
+            raise
+        return new
 
     def _copy_matches(self, store: ProjectStore) -> bool:
         try:

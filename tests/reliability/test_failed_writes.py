@@ -171,7 +171,7 @@ def test_a_read_only_project_opens_read_only_and_says_so(qapp: object, tmp_path:
             rec = Recorder(ro)
             assert not ro.push(EditCellCommand(ro, ro.examples[0], "output", "x"))
             assert "open read-only" in rec.errors[-1].message and ro.undo_stack.count() == 0
-            copy = ro.save_as(tmp_path / "Mine.gemtune")  # a copy to edit
+            copy = ro.save_to(tmp_path / "Mine.gemtune")  # a copy to edit, and keep going there
             assert ro.can_edit and copy.name == "Mine.gemtune"
             assert ro.push(EditCellCommand(ro, ro.examples[0], "output", "x"))
         finally:

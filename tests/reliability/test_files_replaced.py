@@ -99,7 +99,7 @@ def test_the_next_edit_is_refused_plainly_and_save_as_keeps_everything(session: 
     assert not session.push(RemoveRowsCommand(session, session.examples[:3]))
     assert len(session.examples) == 300
 
-    rescued = session.save_as(tmp_path / "Claims (rescued).gemtune")
+    rescued = session.save_to(tmp_path / "Claims (rescued).gemtune")
     assert session.save_state in (SaveState.SAVED_IN_FILE, SaveState.PENDING) and session.can_edit
     assert session.push(EditCellCommand(session, session.examples[6], "output", "edited in the copy"))
     assert session.undo() and session.examples[6].output == "answer 6"  # the history came along
@@ -146,7 +146,7 @@ def test_save_as_to_the_same_name_after_the_file_was_deleted(session: ProjectSes
     assert session.push(EditCellCommand(session, session.examples[0], "output", "latest"))
     path.unlink()
     session.check_file()
-    assert session.save_as(path) == path
+    assert session.save_to(path) == path
     assert session.push(EditCellCommand(session, session.examples[1], "output", "after"))
     assert session.flush()
     copy = tmp_path / "copy.gemtune"
@@ -168,7 +168,21 @@ def test_save_as_onto_a_replacement_open_in_another_window_is_refused(session: P
     try:
         before = path.read_bytes()
         with pytest.raises(ProjectLockedError):
-            session.save_as(path)
+            session.save_to(path)
         assert path.read_bytes() == before and session.save_state is SaveState.NOT_SAVED_FILE_LOST
     finally:
         other.close()
+
+
+def test_save_as_writes_a_closed_copy_that_holds_the_lost_work(session: ProjectSession, tmp_path: Path) -> None:
+    """What the window's Save As does: write the copy, then open it as the project (the session stays lost)."""
+    assert session.push(EditCellCommand(session, session.examples[0], "output", "only in the log"))
+    _overwrite(session.path, tmp_path)
+    session.check_file()
+    copy = session.save_as(tmp_path / "copy.gemtune")
+    assert session.save_state is SaveState.NOT_SAVED_FILE_LOST  # this session still has no file
+    reopened = ProjectSession.open(copy)  # closed and unlocked: the window opens it next
+    try:
+        assert len(reopened.examples) == 300 and reopened.examples[0].output == "only in the log"
+    finally:
+        reopened.close()
