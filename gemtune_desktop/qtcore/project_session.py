@@ -168,6 +168,7 @@ class ProjectSession(SessionEdits, QObject):
         if self.store.closed:
             return
         self.undo_stack.clear()
+        self.store.on_state_change = None
         self.store.close()
         self.closed.emit()
 
@@ -276,6 +277,16 @@ class ProjectSession(SessionEdits, QObject):
 
         at = len(self.examples) if index is None else index
         return self.push(InsertRowsCommand(self, at, list(examples), text, settings=settings, action="import"))
+
+    def prepare_export(self, fmt: str, file_name: str) -> UserError | None:
+        """Before an export: bring the project file up to date, and say (rows and why) what ``fmt`` cannot hold.
+
+        None means go ahead; otherwise show the error and offer another format (nothing has been written).
+        """
+        from gemtune_desktop.core.formats.preflight import preflight
+
+        self.flush()
+        return preflight(self.examples, fmt, file_name)
 
     # -- Save As --------------------------------------------------------------------------------------
     def save_to(self, dest: str | os.PathLike[str]) -> Path:

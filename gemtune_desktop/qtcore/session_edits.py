@@ -20,6 +20,8 @@ from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.project import examples_repo as repo
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import SignalInstance
+
     from gemtune_desktop.core.project.store import ProjectStore
 
 RESET_ABOVE_RANGES = 64  # more removed ranges than this → one model reset instead of many signals
@@ -34,16 +36,16 @@ class SessionEdits:
     examples: list[Example]
     settings: DatasetSettings
     checking: bool
-    validator: Any
-    rows_about_to_be_inserted: Any
-    rows_inserted: Any
-    rows_about_to_be_removed: Any
-    rows_removed: Any
-    about_to_reset: Any
-    reset_done: Any
-    examples_changed: Any
-    settings_changed: Any
-    validation_changed: Any
+    validator: Any  # IncrementalValidator (Any: a worker may swap in a fresh one)
+    rows_about_to_be_inserted: SignalInstance
+    rows_inserted: SignalInstance
+    rows_about_to_be_removed: SignalInstance
+    rows_removed: SignalInstance
+    about_to_reset: SignalInstance
+    reset_done: SignalInstance
+    examples_changed: SignalInstance
+    settings_changed: SignalInstance
+    validation_changed: SignalInstance
 
     def _revalidate(self, changed: Sequence[Example]) -> None: ...
     def _unvalidate(self, ids: Sequence[int]) -> None: ...

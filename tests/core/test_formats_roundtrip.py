@@ -22,8 +22,9 @@ from gemtune_desktop.core.formats import read_dataset, write_dataset
 from gemtune_desktop.core.formats.preflight import export_problems, preflight
 
 PIECES = [
-    "🎉", "👩‍👩‍👧", "👍🏽", "🇯🇵", "שלום עולם", "مرحبا بالعالم", "e\u0301", "Å\u030a", "क्षि", "日本語", "\r", "\r\n", "\n",
-    "\t", '"', "'", '""', ",", ";", "|", "=SUM(A1:A3)", "+1", "-5", "@user", "'=x", "''", " ", "  ", "\ufeff",
+    "🎉", "👩‍👩‍👧", "👍🏽", "🇯🇵", "שלום עולם", "مرحبا بالعالم", "e\u0301", "Å\u030a", "क्षि", "日本語",
+    "\r", "\r\n", "\n", "\t", '"', "'", '""', ",", ";", "|", "=SUM(A1:A3)", "+1", "-5", "@user", "'=x", "''",
+    " ", "  ", "\ufeff",
     "\u200b", "\u00a0", "\\", "&lt;", "<b>", "_x000D_", "sep=;", "null", "NaN", "1e400", "007", "TRUE", "\x85",
 ]
 text = st.lists(st.one_of(st.sampled_from(PIECES), st.text(alphabet=st.characters(

@@ -208,7 +208,8 @@ def test_random_edits_deletes_and_undos_keep_file_and_screen_in_the_same_order(q
         for kind, a, b in ops:
             n = len(s.examples)
             if kind == "insert":
-                s.undo_stack.push(InsertRowsCommand(s, a % (n + 1), [Example(f"n{a}-{j}", "o") for j in range(b)], "Add"))
+                new = [Example(f"n{a}-{j}", "o") for j in range(b)]
+                s.undo_stack.push(InsertRowsCommand(s, a % (n + 1), new, "Add"))
             elif kind == "squeeze":  # many single rows at one spot: the gap there runs out, rows are renumbered
                 for k in range(12 * b):
                     s.undo_stack.push(InsertRowsCommand(s, a % (n + 1), [Example(f"s{a}-{k}", "o")], "Add"))

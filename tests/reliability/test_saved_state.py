@@ -116,3 +116,20 @@ def test_once_it_says_saved_a_crash_leaves_the_work_in_the_file_alone(tmp_path: 
     child.communicate(timeout=30)
     assert line.strip() == "STATE saved"
     assert len(copy_alone(path, tmp_path / "synced by the cloud.gemtune")) == 5000
+
+
+def test_before_an_export_the_file_catches_up_and_excels_limits_are_named(qapp: object, tmp_path: Path) -> None:
+    s = ProjectSession.create(tmp_path / "Export.gemtune")
+    try:
+        assert s.import_examples([Example("fine", "ok"), Example("a bell\x07", "ok"), Example("x" * 40_000, "y")],
+                                 "seed")
+        assert s.prepare_export("csv", "out.csv") is None  # CSV holds everything
+        assert s.save_state is SaveState.SAVED_IN_FILE  # and the project file is current before the export
+        refused = s.prepare_export("xlsx", "out.xlsx")
+        assert refused is not None
+        assert refused.message.startswith("2 examples cannot be written to an Excel workbook, so out.xlsx was not "
+                                          "written: row 2 (input): a control character (U+0007)")
+        assert "row 3 (input): 40,000 characters; an Excel cell holds at most 32,767" in refused.message
+        assert "export to CSV or JSON Lines" in refused.hint
+    finally:
+        s.close()
