@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import operator
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -119,6 +120,20 @@ def unclosed_quote_at(text: str, delimiter: str, start: int = 0) -> int | None:
     return None
 
 
+_strip = str.strip
+_has_bom = operator.methodcaller("__contains__", "\ufeff")
+_starts_with_apostrophe = operator.methodcaller("startswith", "'")
+
+
+def _has_text(row: list[str]) -> bool:
+    """Whether a record holds anything but spaces and byte-order marks (at C speed for the usual rows)."""
+    if not any(map(_strip, row)):
+        return False
+    if not any(map(_has_bom, row)):
+        return True
+    return not all(is_blank(c) for c in row)
+
+
 class Progress:
     """Where a reader is in its text (characters), for progress reports."""
 
@@ -146,13 +161,14 @@ def iter_records(text: str, delimiter: str, first_line: int, findings: list[Find
         for row in reader:
             start, record_pos = first_line + prev_line, prev_pos
             prev_line, prev_pos = reader.line_num, buf.tell()
-            progress.position = base + prev_pos
-            if not row or all(is_blank(c) for c in row):
+            if not _has_text(row):
                 continue
             if pending is not None:
                 yielded += 1
                 yield pending[0], pending[1]
             pending = (start, row, record_pos)
+            progress.position = base + prev_pos
+        progress.position = base + prev_pos
         if pending is None:
             return
         at = unclosed_quote_at(segment, delimiter, pending[2]) if check_end else None
@@ -167,8 +183,7 @@ def iter_records(text: str, delimiter: str, first_line: int, findings: list[Find
         brk = _LINE_BREAK.search(segment, at)
         resume = brk.end() if brk is not None else len(segment)
         rest = segment[resume:]
-        lost = sum(1 for row in csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter)
-                   if row and not all(is_blank(c) for c in row))
+        lost = sum(1 for row in csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter) if _has_text(row))
         findings.append(finding(
             "error", UNCLOSED_QUOTE,
             f"Line {line:,} opens a quote (\") that is never closed, so the rest of the file — {lost:,} more "
@@ -270,7 +285,7 @@ def read_delimited(data: bytes, name: str, *, prefer: str | None, mapping: Colum
             return ImportResult([], [], fmt, None, columns, True, [], encoding)
         idx = column_indexes(columns, mapping)
         for line, row in _chain(head[k + 1:], records):
-            if any(c[:1] == "'" for c in row):
+            if any(map(_starts_with_apostrophe, row)):
                 row = [unguard(c) for c in row]
             examples.append(example_from_row(row, idx, line, findings, len(examples) + 1))
             lines.append(line)
