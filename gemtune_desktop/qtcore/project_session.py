@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 UNDO_LIMIT = 500
 
-__all__ = ["RESET_ABOVE_RANGES", "ProjectSession", "RemovedEntry", "SaveState", "_ranges"]
+__all__ = ["RESET_ABOVE_RANGES", "FileProblem", "ProjectSession", "RemovedEntry", "SaveState", "_ranges"]
 
 
 class ProjectSession(SessionEdits, QObject):
@@ -466,5 +466,3 @@ def _repair_notice(name: str, repairs: Counter[str]) -> UserError | None:
     return UserError(f"Some cells in “{name}” were not text ({', '.join(parts)}). They are shown as text.",
                      "Check those examples; editing one saves it as text.", detail=str(dict(repairs)))
 
-
-__all__ += ["FileProblem"]

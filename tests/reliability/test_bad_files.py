@@ -226,3 +226,31 @@ def test_hostile_project_files_end_in_a_plain_message(qapp: object, tmp_path: Pa
     for name, path in cases.items():
         outcome = _open_outcome(path)
         assert outcome != "opened", name
+
+
+def test_cells_that_are_not_text_open_with_a_note_for_the_user(qapp: object, tmp_path: Path) -> None:
+    import sqlite3
+
+    from gemtune_desktop.qtcore.project_session import ProjectSession
+
+    path = _project(tmp_path / "edited elsewhere.gemtune", rows=3)
+    conn = sqlite3.connect(path)
+    conn.executescript("PRAGMA writable_schema = ON; "
+                       "UPDATE sqlite_master SET sql = replace(replace(sql, 'NOT NULL', ''), 'TEXT', '') "
+                       "WHERE name = 'examples';")  # no constraints, no column types: anything goes
+    conn.close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE examples SET output = NULL WHERE id = 1")
+    conn.execute("UPDATE examples SET input = 12 WHERE id = 2")
+    conn.execute("UPDATE examples SET note = x'00ff' WHERE id = 3")
+    conn.commit()
+    conn.close()
+    s = ProjectSession.open(path)
+    try:
+        assert [(e.input, e.output) for e in s.examples][:2] == [("question 0", ""), ("12", "answer 1")]
+        assert s.open_notice is not None
+        assert s.open_notice.message == ("Some cells in “edited elsewhere.gemtune” were not text (1 empty (NULL) "
+                                         "values, 1 numbers, 1 binary values). They are shown as text.")
+        s.validator.reset(s.examples)  # validation copes with them as text
+    finally:
+        s.close()
