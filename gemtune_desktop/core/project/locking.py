@@ -93,6 +93,13 @@ class FileLock:
             if sync:
                 os.fsync(fh.fileno())
 
+    def sync(self) -> None:
+        """Make the record durable (after a power cut, too)."""
+        fh = self._fh
+        if fh is not None:
+            with self._write_lock, contextlib.suppress(OSError, ValueError):
+                os.fsync(fh.fileno())
+
     def release(self) -> None:
         fh, self._fh = self._fh, None
         if fh is None:

@@ -350,14 +350,26 @@ class ProjectStore:
         self._shm_identity = identity_of(shm_path_for(self.real_path))
         if self._lock is not None and self._wal_identity is not None:
             self._salts = wal_salts(wal_header(wal))
-            self._lock.record_wal(self._wal_identity, self._salts, sync=True)
+            # Not synced here (the GUI thread does not wait for the disk): the checkpoint thread syncs it
+            # together with the first commit's log, which is the first time it matters.
+            self._lock.record_wal(self._wal_identity, self._salts, sync=False)
+            self._record_unsynced = True
+
+    _record_unsynced = False
 
     def _synced(self) -> None:
-        """After the log was synced (checkpoint thread): note a new log's salts beside the project."""
+        """After the log was synced (checkpoint thread): note a new log's salts beside the project, durably."""
+        lock = self._lock
+        if lock is None:
+            return
         salts = wal_salts(wal_header(wal_path_for(self.real_path)))
-        if salts and salts != self._salts and self._lock is not None:
+        if salts and salts != self._salts:
             self._salts = salts
-            self._lock.record_wal(self._wal_identity, salts, sync=True)
+            lock.record_wal(self._wal_identity, salts, sync=True)
+            self._record_unsynced = False
+        elif self._record_unsynced:
+            lock.beside.sync()
+            self._record_unsynced = False
 
     def _start_checkpointer(self) -> Checkpointer:
         conn = sqlite3.connect(str(self.real_path), isolation_level=None, check_same_thread=False, timeout=0.2)
