@@ -1,10 +1,15 @@
 """Crash safety: a separate process editing a project through the undo commands is killed with SIGKILL
 at random moments; every edit it reported as committed must be in the file, and the file must be intact.
 
-The child uses the same code path as the window (ProjectSession + the QUndoCommands of qtcore/undo.py).
-Before each command it prints ``TRY <op>`` and after ``OK <op>``; the parent replays the reported
-operations on a plain list and checks the reopened file equals the state after the last ``OK`` (or, if the
-kill hit between the commit and the print, after the pending ``TRY``).
+The child uses the same code path as the window (ProjectSession + the QUndoCommands of qtcore/undo.py),
+with the checkpoint thread folding the log into the file behind it (and now and then asked to do it at
+once, as a focus loss does). Before each command it prints ``TRY <op>`` and after ``OK <op>``; the parent
+replays the reported operations on a plain list and checks the reopened file equals the state after the
+last ``OK`` (or, if the kill hit between the commit and the print, after the pending ``TRY``). Reopening
+also checks that the log the crash left beside the file is recognised as the project's own.
+
+A quick run (:data:`QUICK_TRIALS`) is part of every test run; the full run of :data:`TRIALS` kills is marked
+``slow`` and runs when asked for: ``pytest -m slow tests/test_crash_safety.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from gemtune_desktop.core.project.store import ProjectStore
 from gemtune_desktop.qtcore.undo import move_pairs
 
 ROOT = Path(__file__).resolve().parents[1]
-TRIALS = 20
+TRIALS = 200
+QUICK_TRIALS = 8
 
 CHILD = textwrap.dedent("""
     import json, random, sys
@@ -47,7 +53,10 @@ CHILD = textwrap.dedent("""
     while True:
         k += 1
         n = len(session.examples)
-        kind = rng.choice("IIEEEDMUR" if n > 3 else "I")
+        kind = rng.choice("IIEEEDMURF" if n > 3 else "I")
+        if kind == "F":
+            session.flush_soon()  # what a focus loss asks for: the checkpoint thread runs right now
+            continue
         if kind == "I":
             op = {{"op": "I", "at": rng.randint(0, n), "count": rng.randint(1, 3), "k": k}}
             exs = [Example(f"in-{{k}}-{{j}}", f"out-{{k}}-{{j}}") for j in range(op["count"])]
@@ -149,9 +158,25 @@ def read_state(path: Path) -> State:
         store.close()
 
 
+def _full_run_requested(config: pytest.Config) -> bool:
+    return "slow" in (config.getoption("markexpr") or "") or os.environ.get("GEMTUNE_SLOW_TESTS") == "1"
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
-def test_killed_editor_never_loses_committed_edits(tmp_path: Path) -> None:
+def test_killed_editor_never_loses_committed_edits(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    if not _full_run_requested(request.config):
+        pytest.skip(f"the {TRIALS}-kill run takes minutes: run it with -m slow (a {QUICK_TRIALS}-kill run is part "
+                    f"of every test run)")
+    _kill_trials(tmp_path, TRIALS)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_killed_editor_never_loses_committed_edits_quick(tmp_path: Path) -> None:
+    _kill_trials(tmp_path, QUICK_TRIALS)
+
+
+def _kill_trials(tmp_path: Path, trials: int) -> None:
     path = tmp_path / "crash.gemtune"
     ProjectStore.create(path).close()
     script = tmp_path / "child.py"
@@ -159,7 +184,7 @@ def test_killed_editor_never_loses_committed_edits(tmp_path: Path) -> None:
     rng = random.Random(1234)
     total_ok = 0
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    for trial in range(TRIALS):
+    for trial in range(trials):
         start = read_state(path)
         # bufsize=0: readline() must not buffer lines past READY, or communicate() (which reads the raw pipe)
         # would never see them.
@@ -194,4 +219,4 @@ def test_killed_editor_never_loses_committed_edits(tmp_path: Path) -> None:
         conn = sqlite3.connect(path)
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         conn.close()
-    assert total_ok > TRIALS  # the children really did edit
+    assert total_ok > trials  # the children really did edit

@@ -260,7 +260,7 @@ class DatasetModel(QAbstractTableModel):
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
         base = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
-        if index.column() != Column.STATUS and self.session is not None and not self.session.read_only:
+        if index.column() != Column.STATUS and self.session is not None and self.session.can_edit:
             base |= Qt.ItemFlag.ItemIsEditable
         return base
 
@@ -333,8 +333,9 @@ class DatasetModel(QAbstractTableModel):
             return False
         from gemtune_desktop.qtcore.undo import EditCellCommand
 
-        self.session.undo_stack.push(EditCellCommand(self.session, e, field, new))
-        return True
+        # False when the file could not be written: the cell keeps its old value, and the session's
+        # write_failed signal carries the message (nothing enters the undo history).
+        return self.session.push(EditCellCommand(self.session, e, field, new))
 
     # -- filter and sort --------------------------------------------------------------------
     def set_filter(self, row_filter: RowFilter) -> None:

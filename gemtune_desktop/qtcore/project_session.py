@@ -1,10 +1,17 @@
-"""The open project as the UI sees it: the store, the examples in memory, validation and the undo stack.
+"""The open project as the UI sees it: the store, the examples in memory, validation, undo, and what is saved.
 
-A :class:`ProjectSession` wraps one :class:`~gemtune_desktop.core.project.store.ProjectStore`.
-Its mutation methods (``set_fields``, ``insert``, ``remove``, ``reinsert``, ``swap``, ``set_settings``)
-write to SQLite in one transaction first and only then change the in-memory list, so memory never
-shows an edit the file does not have. They are called by the undo commands in
-:mod:`gemtune_desktop.qtcore.undo` (never directly by widgets), so every change is undoable.
+A :class:`ProjectSession` wraps one :class:`~gemtune_desktop.core.project.store.ProjectStore`. Its mutation
+methods (``set_fields``, ``insert``, ``remove``, ``reinsert``, ``swap``, ``set_settings``; see
+:mod:`~gemtune_desktop.qtcore.session_edits`) write to SQLite in one transaction first and only then change
+the in-memory list, so memory never shows an edit the file does not have. They are called by the undo
+commands of :mod:`gemtune_desktop.qtcore.undo` (never directly by widgets), so every change is undoable.
+
+**What is saved.** :attr:`save_state` (a :class:`~gemtune_desktop.qtcore.save_state.SaveState`, with
+``save_state_changed``) is the only thing the window may claim: "saved" only when the ``.gemtune`` file
+alone holds every change. A write that fails is never a silent success: the command that tried it reports
+a plain :class:`~gemtune_desktop.core.errors.UserError` through ``write_failed`` and leaves no trace in the
+undo history. When the path stops naming the open file (``check_file()``, and before every write), the
+session says so (``file_lost``) and :meth:`save_as` keeps everything in a new file.
 
 Examples are identified by object identity in memory and by ``Example.id`` on disk; undo
 commands keep references to the very ``Example`` objects they touched.
@@ -14,27 +21,33 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoStack
+from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.project import examples_repo as repo
+from gemtune_desktop.core.project.identity import FileProblem, ProjectFileLostError
+from gemtune_desktop.core.project.opening import ProjectOpenError
 from gemtune_desktop.core.project.store import ProjectStore
+from gemtune_desktop.core.project.write_errors import Action, save_failure
 from gemtune_desktop.core.validation import IncrementalValidator, Severity
+from gemtune_desktop.qtcore.save_state import SaveState, describe, label
+from gemtune_desktop.qtcore.session_edits import RESET_ABOVE_RANGES, RemovedEntry, SessionEdits, _ranges
 
 log = logging.getLogger(__name__)
 
 UNDO_LIMIT = 500
-RESET_ABOVE_RANGES = 64  # more removed ranges than this → one model reset instead of many signals
 
-RemovedEntry = tuple[int, Example, float]  # index in the list, the example, its stored position
+__all__ = ["RESET_ABOVE_RANGES", "FileProblem", "ProjectSession", "RemovedEntry", "SaveState", "_ranges"]
 
 
-class ProjectSession(QObject):
+class ProjectSession(SessionEdits, QObject):
     """One open project.
 
     Signals:
@@ -47,6 +60,10 @@ class ProjectSession(QObject):
         examples_changed(list): the Example objects whose fields changed (in place).
         settings_changed(object): the new DatasetSettings.
         validation_changed(): findings changed (after any edit).
+        save_state_changed(object): the new :class:`SaveState`.
+        write_failed(object): a :class:`UserError` for a write that failed (the change was not kept).
+        file_lost(object): a :class:`UserError`, once, when the path stops naming the open file.
+        path_changed(object): the new ``Path`` after :meth:`save_as`.
         closed(): the store was closed.
     """
 
@@ -59,16 +76,23 @@ class ProjectSession(QObject):
     examples_changed = Signal(list)
     settings_changed = Signal(object)
     validation_changed = Signal()
+    save_state_changed = Signal(object)
+    write_failed = Signal(object)
+    file_lost = Signal(object)
+    path_changed = Signal(object)
     closed = Signal()
+    _store_changed = Signal()  # from the store's checkpoint thread too: delivered on the GUI thread
 
     def __init__(self, store: ProjectStore, parent: QObject | None = None,
                  background_above: int | None = None) -> None:
-        super().__init__(parent)
+        QObject.__init__(self, parent)
         self.store = store
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)
         self.settings: DatasetSettings = repo.load_settings(store)
-        self.examples: list[Example] = repo.load_examples(store)
+        repairs: Counter[str] = Counter()
+        self.examples: list[Example] = repo.load_examples(store, repairs)
+        self.open_notice: UserError | None = _repair_notice(store.path.name, repairs)
         self._id_index: dict[int, int] | None = None
         self.validator: Any = self._new_validator()
         # Large projects are validated on a worker (see validate_in_background); until then the
@@ -78,6 +102,18 @@ class ProjectSession(QObject):
         self._pending_removed: set[int] = set()
         if not self.checking:
             self.validator.reset(self.examples)
+        self.last_error: UserError | None = None
+        self._error_commit = -1  # the store's commit count when last_error happened
+        self._failures = 0
+        self._state = SaveState.READ_ONLY
+        self._lost_reported = False
+        self._store_changed.connect(self._refresh_save_state)
+        self._attach(store)
+
+    def _attach(self, store: ProjectStore) -> None:
+        self.store = store
+        store.on_state_change = self._store_changed.emit
+        self._state = self._compute_state()
 
     # -- opening and closing ------------------------------------------------------------------
     @classmethod
@@ -88,13 +124,24 @@ class ProjectSession(QObject):
     def open(cls, path: str | os.PathLike[str], read_only: bool = False,
              parent: QObject | None = None, background_above: int | None = None) -> ProjectSession:
         """Open a project; with ``background_above=N`` a project of more than N examples is validated
-        later by :meth:`validate_in_background` instead of before this returns."""
+        later by :meth:`validate_in_background` instead of before this returns.
+
+        Raises only :class:`UserError` (:class:`ProjectOpenError`, ``ProjectLockedError``): a damaged or
+        hostile file is a plain message, never a crash, and a refused file is left as it was.
+        """
         store = ProjectStore.open(path, read_only=read_only)
         try:
             return cls(store, parent, background_above)
-        except BaseException:
+        except UserError:
             store.close()
             raise
+        except Exception as exc:  # a damaged file can fail in many ways; none may reach the user as a crash
+            store.close()
+            log.warning("project could not be read", exc_info=exc)
+            name = Path(path).name
+            raise ProjectOpenError(f"“{name}” is damaged and cannot be opened.",
+                                   "Restore it from a backup copy (a .bak file beside it, if there is one).",
+                                   detail=f"{type(exc).__name__}: {exc}"[:500]) from exc
 
     @property
     def path(self) -> Path:
@@ -109,19 +156,211 @@ class ProjectSession(QObject):
         return self.store.read_only
 
     @property
+    def can_edit(self) -> bool:
+        """Whether edits can be saved: not read-only, and the file is still the one opened."""
+        return not self.store.read_only and self.store.lost is None and not self.store.closed
+
+    @property
     def is_closed(self) -> bool:
         return self.store.closed
-
-    def save_as(self, dest: str | os.PathLike[str]) -> Path:
-        """Write a complete copy of the project to ``dest`` (the copy is closed; open it to switch)."""
-        return self.store.backup_to(dest)
 
     def close(self) -> None:
         if self.store.closed:
             return
         self.undo_stack.clear()
+        self.store.on_state_change = None
         self.store.close()
         self.closed.emit()
+
+    # -- what is saved ------------------------------------------------------------------------------
+    @property
+    def save_state(self) -> SaveState:
+        return self._state
+
+    @property
+    def save_state_label(self) -> str:
+        """A few words for the title or a status label ("Saved", "Saving…", "Read-only: save a copy to edit")."""
+        return label(self._state, self.store.lost)
+
+    @property
+    def save_state_text(self) -> str:
+        """One or two sentences saying what is true about the user's work (tooltip, status bar)."""
+        return describe(self._state, self.store.path.name, self.last_error, self.store.read_only_reason)
+
+    def _compute_state(self) -> SaveState:
+        store = self.store
+        if store.lost is not None:
+            return SaveState.NOT_SAVED_FILE_LOST
+        if store.read_only:
+            return SaveState.READ_ONLY
+        if self.last_error is not None and store.commit_count == self._error_commit:
+            return SaveState.WRITE_FAILED  # until the next change is saved
+        return SaveState.SAVED_IN_FILE if store.saved_in_file else SaveState.PENDING
+
+    def _refresh_save_state(self) -> None:
+        if self.store.lost is not None and not self._lost_reported:
+            self._lost_reported = True
+            err = ProjectFileLostError(self.store.path.name, self.store.lost)
+            self.last_error = err
+            self.file_lost.emit(err)
+        state = self._compute_state()
+        if state is not self._state:
+            self._state = state
+            self.save_state_changed.emit(state)
+
+    def check_file(self) -> SaveState:
+        """Check that the path still names the open file (the window calls this when it gets the focus)."""
+        if not self.store.closed:
+            self.store.check_file()
+            self._refresh_save_state()
+        return self._state
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Bring the ``.gemtune`` file up to date now (before Save As or export, on close); True when it holds
+        everything."""
+        if self.store.closed:
+            return False
+        done = self.store.flush(timeout)
+        self._refresh_save_state()
+        return done
+
+    def flush_soon(self) -> None:
+        """Bring the file up to date in the background, without waiting (focus loss, idle)."""
+        if not self.store.closed:
+            self.store.flush_soon()
+
+    # -- failures ---------------------------------------------------------------------------------
+    def report_failure(self, exc: BaseException, action: Action = "change") -> UserError:
+        """Turn a failed write into the user's message; emitted as ``write_failed`` (the caller kept nothing)."""
+        if not isinstance(exc, (OSError, UserError)) and type(exc).__module__ != "sqlite3":
+            log.error("an edit failed unexpectedly", exc_info=exc)
+        else:
+            log.warning("an edit could not be saved: %s", exc)
+        err = save_failure(exc, self.store.path.name, action)
+        self._failures += 1
+        if self.store.lost is not None:
+            self._lost_reported = True  # this message says it; file_lost is not sent as well
+        self.last_error = err
+        self._error_commit = self.store.commit_count
+        self._refresh_save_state()
+        self.write_failed.emit(err)
+        return err
+
+    # -- the undo stack, safely ---------------------------------------------------------------------
+    def push(self, command: QUndoCommand) -> bool:
+        """Run ``command`` and add it to the history; False (and ``write_failed``) when it could not be saved.
+
+        A failed command is not in the history. Commands from :mod:`gemtune_desktop.qtcore.undo` catch their
+        own errors (an exception must never leave ``redo()``: PySide would drop it and keep the command).
+        """
+        before = self._failures
+        self.undo_stack.push(command)
+        return self._failures == before
+
+    def undo(self) -> bool:
+        before = self._failures
+        self.undo_stack.undo()
+        return self._failures == before
+
+    def redo(self) -> bool:
+        before = self._failures
+        self.undo_stack.redo()
+        return self._failures == before
+
+    def import_examples(self, examples: Sequence[Example], text: str, settings: DatasetSettings | None = None,
+                        index: int | None = None) -> bool:
+        """Add imported examples (and settings read from the file) as one undoable step, in one transaction.
+
+        Returns False when nothing was added because the file could not be written (``write_failed`` says why).
+        """
+        from gemtune_desktop.qtcore.undo import InsertRowsCommand
+
+        at = len(self.examples) if index is None else index
+        return self.push(InsertRowsCommand(self, at, list(examples), text, settings=settings, action="import"))
+
+    def prepare_export(self, fmt: str, file_name: str) -> UserError | None:
+        """Before an export: bring the project file up to date, and say (rows and why) what ``fmt`` cannot hold.
+
+        None means go ahead; otherwise show the error and offer another format (nothing has been written).
+        """
+        from gemtune_desktop.core.formats.preflight import preflight
+
+        self.flush()
+        return preflight(self.examples, fmt, file_name)
+
+    # -- Save As --------------------------------------------------------------------------------------
+    def save_to(self, dest: str | os.PathLike[str]) -> Path:
+        """Write everything to ``dest`` and continue there, undo history kept; works when the file was lost.
+
+        Raises UserError (``ProjectLockedError`` when ``dest`` is open in another window) and changes
+        nothing then.
+        """
+        old = self.store
+        new = self._copy_to(dest)
+        old.on_state_change = None
+        self.last_error = None
+        self._lost_reported = False
+        self._attach(new)
+        old.close()
+        self.save_state_changed.emit(self._state)
+        self.path_changed.emit(new.path)
+        return new.path
+
+    def save_as(self, dest: str | os.PathLike[str]) -> Path:
+        """Write a complete copy of the project to ``dest`` and leave it closed (open it to switch to it).
+
+        Taken under ``dest``'s locks (a target open in another window is refused before anything is
+        replaced); works when this file was lost. :meth:`save_to` also switches to the copy.
+        """
+        copy = self._copy_to(dest)
+        path = copy.path
+        copy.close()
+        return path
+
+    def _copy_to(self, dest: str | os.PathLike[str]) -> ProjectStore:
+        old = self.store
+        new = old.save_as(dest)
+        try:
+            if old.lost is not None and not self._copy_matches(new):
+                new = self._rebuild(new)
+        except BaseException:
+            new.close()
+            raise
+        return new
+
+    def _copy_matches(self, store: ProjectStore) -> bool:
+        try:
+            on_disk = repo.load_examples(store)
+        except Exception:  # a copy of an overwritten file can be anything
+            return False
+        mine = self.examples
+        return len(on_disk) == len(mine) and all(
+            (a.id, a.input, a.output, a.split, a.tags, a.note) == (b.id, b.input, b.output, b.split, b.tags, b.note)
+            for a, b in zip(on_disk, mine, strict=True))
+
+    def _rebuild(self, copy: ProjectStore) -> ProjectStore:
+        """The open file was overwritten in place, so the copy read through it is not (all) ours: write the
+        examples and settings the window holds; if the copy is too damaged for that, start a fresh file."""
+        try:
+            self._write_memory(copy)
+            return copy
+        except Exception as exc:
+            log.warning("copy of an overwritten project is damaged; writing a fresh one", exc_info=exc)
+        path = copy.path
+        copy.close()
+        fresh = ProjectStore.create(path, overwrite=True)
+        try:
+            self._write_memory(fresh)
+        except BaseException:
+            fresh.close()
+            raise
+        return fresh
+
+    def _write_memory(self, store: ProjectStore) -> None:
+        with store.transaction() as conn:
+            conn.execute("DELETE FROM examples")
+            repo.insert(store, self.examples, [float(n + 1) for n in range(len(self.examples))])
+            repo.save_settings(store, self.settings)
 
     # -- validation -----------------------------------------------------------------------------
     def _new_validator(self) -> Any:
@@ -216,136 +455,14 @@ class ProjectSession(QObject):
     def _structure_changed(self) -> None:
         self._id_index = None
 
-    # -- mutations (called by undo commands) --------------------------------------------------
-    def set_fields(self, changes: Sequence[tuple[Example, str, Any]]) -> None:
-        """Set ``field`` of each example to ``value`` (on disk first, in one transaction)."""
-        if not changes:
-            return
-        repo.update_fields(self.store, [(e.id, f, v) for e, f, v in changes])
-        touched: dict[int, Example] = {}
-        for e, f, v in changes:
-            setattr(e, f, v)
-            touched[id(e)] = e
-        changed = list(touched.values())
-        self._revalidate(changed)
-        self.examples_changed.emit(changed)
-        self.validation_changed.emit()
 
-    def insert(self, index: int, examples: Sequence[Example], positions: Sequence[float] | None = None
-               ) -> list[float]:
-        """Insert ``examples`` before ``index``; returns their stored positions (for a later redo)."""
-        if not examples:
-            return []
-        index = max(0, min(index, len(self.examples)))
-        with self.store.transaction():
-            if positions is None:
-                before = self.examples[index].id if index < len(self.examples) else None
-                positions = repo.positions_before(self.store, before, len(examples))
-            repo.insert(self.store, examples, positions)
-        self._structure_changed()
-        self.rows_about_to_be_inserted.emit(index, len(examples))
-        self.examples[index:index] = examples
-        self.rows_inserted.emit(index, len(examples))
-        self._revalidate(list(examples))
-        self.validation_changed.emit()
-        return list(positions)
+def _repair_notice(name: str, repairs: Counter[str]) -> UserError | None:
+    """A note for the user when cells of a damaged or hand-edited file were not text (shown as text now)."""
+    if not repairs:
+        return None
+    words = {"empty": "empty (NULL) values", "number": "numbers", "binary": "binary values",
+             "undecodable": "text that is not valid UTF-8"}
+    parts = [f"{n:,} {words[k]}" if k != "undecodable" else words[k] for k, n in repairs.items()]
+    return UserError(f"Some cells in “{name}” were not text ({', '.join(parts)}). They are shown as text.",
+                     "Check those examples; editing one saves it as text.", detail=str(dict(repairs)))
 
-    def remove(self, examples: Iterable[Example]) -> list[RemovedEntry]:
-        """Delete ``examples``; returns what :meth:`reinsert` needs to put them back."""
-        targets = {id(e) for e in examples}
-        found = [(i, e) for i, e in enumerate(self.examples) if id(e) in targets]
-        if not found:
-            return []
-        pos = repo.positions(self.store, [e.id for _i, e in found])
-        repo.delete(self.store, [e.id for _i, e in found])
-        entries = [(i, e, pos.get(e.id, 0.0)) for i, e in found]
-        self._structure_changed()
-        ranges = _ranges([i for i, _e in found])
-        if len(ranges) > RESET_ABOVE_RANGES:
-            self.about_to_reset.emit()
-            self.examples[:] = [e for e in self.examples if id(e) not in targets]
-            self.reset_done.emit()
-        else:
-            for first, count in reversed(ranges):
-                self.rows_about_to_be_removed.emit(first, count)
-                del self.examples[first:first + count]
-                self.rows_removed.emit(first, count)
-        self._unvalidate([e.id for _i, e in found])
-        self.validation_changed.emit()
-        return entries
-
-    def reinsert(self, entries: Sequence[RemovedEntry]) -> None:
-        """Undo :meth:`remove`: put the examples back at their old indices, ids and positions."""
-        if not entries:
-            return
-        entries = sorted(entries, key=lambda t: t[0])
-        repo.insert(self.store, [e for _i, e, _p in entries], [p for _i, _e, p in entries])
-        ranges = _ranges([i for i, _e, _p in entries])
-        self._structure_changed()
-        if len(ranges) > RESET_ABOVE_RANGES:
-            self.about_to_reset.emit()
-            merged: list[Example] = []
-            it = iter(self.examples)
-            for i, e, _p in entries:
-                while len(merged) < i:
-                    merged.append(next(it))
-                merged.append(e)
-            merged.extend(it)
-            self.examples[:] = merged
-            self.reset_done.emit()
-        else:
-            k = 0
-            for first, count in ranges:
-                chunk = [e for _i, e, _p in entries[k:k + count]]
-                k += count
-                self.rows_about_to_be_inserted.emit(first, count)
-                self.examples[first:first] = chunk
-                self.rows_inserted.emit(first, count)
-        self._revalidate([e for _i, e, _p in entries])
-        self.validation_changed.emit()
-
-    def swap(self, pairs: Sequence[tuple[int, int]]) -> None:
-        """Apply the row swaps in order (Move Up/Down); swapping in reverse order undoes it."""
-        if not pairs:
-            return
-        ex = self.examples
-        slots = sorted({i for pair in pairs for i in pair})
-        before = {i: ex[i] for i in slots}
-        pos = repo.positions(self.store, [e.id for e in before.values()])
-        slot_pos = {i: pos[before[i].id] for i in slots}
-        order = dict(before)
-        for a, b in pairs:
-            order[a], order[b] = order[b], order[a]
-        repo.set_positions(self.store, [(order[i].id, slot_pos[i]) for i in slots])
-        self._structure_changed()
-        for i in slots:
-            ex[i] = order[i]
-        self.examples_changed.emit(list(before.values()))
-        self._revalidate(list(before.values()))
-        self.validation_changed.emit()
-
-    def set_settings(self, settings: DatasetSettings) -> None:
-        repo.save_settings(self.store, settings)
-        self.settings = settings
-        if not self.checking:  # otherwise applied when the background validation returns
-            self.validator.set_settings(settings, settings.target)
-        self.settings_changed.emit(settings)
-        self.validation_changed.emit()
-
-    def replace_all(self, examples: list[Example]) -> None:
-        """Tell views the whole list changed (used after a large in-place reorder)."""
-        self._structure_changed()
-        self.about_to_reset.emit()
-        self.examples[:] = examples
-        self.reset_done.emit()
-
-
-def _ranges(indices: Sequence[int]) -> list[tuple[int, int]]:
-    """Sorted indices → contiguous (first, count) ranges, ascending."""
-    out: list[tuple[int, int]] = []
-    for i in indices:
-        if out and out[-1][0] + out[-1][1] == i:
-            out[-1] = (out[-1][0], out[-1][1] + 1)
-        else:
-            out.append((i, 1))
-    return out

@@ -1,9 +1,16 @@
 """Undoable dataset edits. Each command writes through to the project file in one transaction.
 
 Commands keep references to the ``Example`` objects they touch plus the old and new values
-(never table snapshots). Widgets build a command and ``session.undo_stack.push(cmd)``; ``push``
-runs ``redo()`` at once. If writing to the file fails, the command raises before changing memory;
-callers catch :class:`sqlite3.Error` / ``OSError`` and tell the user.
+(never table snapshots). Widgets build a command and call ``session.push(cmd)`` (or
+``session.undo_stack.push(cmd)``); ``push`` runs ``redo()`` at once.
+
+**A write that fails never stays in the history.** ``redo()`` and ``undo()`` catch every error themselves:
+PySide6 does not let an exception out of a ``QUndoCommand`` override in a way a caller can rely on (from a
+slot it goes to ``sys.excepthook`` while ``QUndoStack`` keeps the command as done, and the command's C++
+object is later freed under the stack: a segfault a few edits on). Instead a failed command marks itself
+obsolete — ``QUndoStack`` then drops it (not pushed; or removed from the history when an undo or redo of
+it fails) — and the session reports a plain message through ``write_failed``. The session's mutations
+write the file before memory, so a failure leaves the screen and the file as they were.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Any
 from PySide6.QtGui import QUndoCommand
 
 from gemtune_desktop.core.examples import DatasetSettings, Example
+from gemtune_desktop.core.project.write_errors import Action
 from gemtune_desktop.qtcore.project_session import ProjectSession, RemovedEntry
 
 EDIT_CELL_ID = 1001
@@ -22,13 +30,57 @@ SETTINGS_TEXT_ID = 1002
 FIELD_LABELS = {"input": "input", "output": "output", "split": "split", "tags": "tags", "note": "note"}
 
 
-class EditCellCommand(QUndoCommand):
+class SafeCommand(QUndoCommand):
+    """A command whose failures are reported, not raised; subclasses implement :meth:`apply` and :meth:`revert`."""
+
+    action: Action = "change"
+
+    def __init__(self, session: ProjectSession, text: str, parent: QUndoCommand | None = None) -> None:
+        super().__init__(text, parent)
+        self.session = session
+        self.failed = False
+        self._applied_once = False
+
+    def apply(self) -> None:
+        raise NotImplementedError
+
+    def revert(self) -> None:
+        raise NotImplementedError
+
+    def redo(self) -> None:
+        if self.failed:
+            return
+        try:
+            self.apply()
+        except Exception as exc:  # every failure: see the module docstring
+            self._fail(exc, "redo" if self._applied_once else self.action)
+            return
+        self._applied_once = True
+
+    def undo(self) -> None:
+        if self.failed:
+            return
+        try:
+            self.revert()
+        except Exception as exc:
+            self._fail(exc, "undo")
+
+    def _fail(self, exc: Exception, action: Action) -> None:
+        self.failed = True
+        self.setObsolete(True)
+        self.session.report_failure(exc, action)
+
+    def mergeable(self, other: QUndoCommand) -> bool:
+        """A failed command (this one or the newcomer) is never merged into the history."""
+        return not self.failed and not getattr(other, "failed", True) and not other.isObsolete()
+
+
+class EditCellCommand(SafeCommand):
     """Change one field of one example; consecutive edits of the same cell merge (typing)."""
 
     def __init__(self, session: ProjectSession, example: Example, field: str, new: Any,
                  parent: QUndoCommand | None = None) -> None:
-        super().__init__(f"Edit {FIELD_LABELS.get(field, field)}", parent)
-        self.session = session
+        super().__init__(session, f"Edit {FIELD_LABELS.get(field, field)}", parent)
         self.example = example
         self.field = field
         self.old = getattr(example, field)
@@ -38,84 +90,96 @@ class EditCellCommand(QUndoCommand):
         return EDIT_CELL_ID
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, EditCellCommand) or other.example is not self.example or other.field != self.field:
+        if (not isinstance(other, EditCellCommand) or other.example is not self.example
+                or other.field != self.field or not self.mergeable(other)):
             return False
         self.new = other.new
         if self.new == self.old:
             self.setObsolete(True)
         return True
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.session.set_fields([(self.example, self.field, self.new)])
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self.session.set_fields([(self.example, self.field, self.old)])
 
 
-class SetFieldsCommand(QUndoCommand):
+class SetFieldsCommand(SafeCommand):
     """Many field changes as one step: find & replace, split, paste into cells, bulk set."""
 
     def __init__(self, session: ProjectSession, changes: Sequence[tuple[Example, str, Any]], text: str,
                  parent: QUndoCommand | None = None) -> None:
-        super().__init__(text, parent)
-        self.session = session
+        super().__init__(session, text, parent)
         self.changes = [(e, f, getattr(e, f), v) for e, f, v in changes]
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.session.set_fields([(e, f, new) for e, f, _old, new in self.changes])
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self.session.set_fields([(e, f, old) for e, f, old, _new in reversed(self.changes)])
 
 
-class InsertRowsCommand(QUndoCommand):
-    """Add, duplicate, paste rows or import a file: new examples at one place."""
+class InsertRowsCommand(SafeCommand):
+    """Add, duplicate, paste rows or import a file: new examples at one place.
+
+    ``settings`` (an import's preamble and system instruction) are saved in the same transaction and
+    restored on undo; ``action="import"`` words a failure as an import that added nothing.
+    """
 
     def __init__(self, session: ProjectSession, index: int, examples: Sequence[Example], text: str,
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__(text, parent)
-        self.session = session
+                 parent: QUndoCommand | None = None, settings: DatasetSettings | None = None,
+                 action: Action = "change") -> None:
+        super().__init__(session, text, parent)
         self.index = index
         self.examples = list(examples)
+        self.new_settings = copy_settings(settings) if settings is not None else None
+        self.old_settings = copy_settings(session.settings) if settings is not None else None
+        self.action = action
         self.positions: list[float] | None = None
 
-    def redo(self) -> None:
-        self.positions = self.session.insert(self.index, self.examples, self.positions)
+    def apply(self) -> None:
+        settings = copy_settings(self.new_settings) if self.new_settings is not None else None
+        self.positions = self.session.insert(self.index, self.examples, settings=settings)
 
-    def undo(self) -> None:
-        self.session.remove(self.examples)
+    def revert(self) -> None:
+        settings = copy_settings(self.old_settings) if self.old_settings is not None else None
+        self.session.remove(self.examples, settings=settings)  # rows and settings together, or neither
 
 
-class RemoveRowsCommand(QUndoCommand):
-    """Delete (or cut) a set of rows; undo puts them back where they were."""
+class RemoveRowsCommand(SafeCommand):
+    """Delete (or cut) a set of rows; undo puts them back where they were.
+
+    The rows stay with the command whatever happens: a redo that fails keeps them on screen and in the file.
+    """
 
     def __init__(self, session: ProjectSession, examples: Sequence[Example], text: str = "Delete rows",
                  parent: QUndoCommand | None = None) -> None:
-        super().__init__(text, parent)
-        self.session = session
+        super().__init__(session, text, parent)
         self.examples = list(examples)
         self.entries: list[RemovedEntry] = []
 
-    def redo(self) -> None:
-        self.entries = self.session.remove(self.examples)
+    def apply(self) -> None:
+        entries = self.session.remove(self.examples)  # raises before anything changes
+        if entries:
+            self.entries = entries
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self.session.reinsert(self.entries)
 
 
-class MoveRowsCommand(QUndoCommand):
+class MoveRowsCommand(SafeCommand):
     """Move the selected rows one place up or down."""
 
     def __init__(self, session: ProjectSession, rows: Sequence[int], delta: int,
                  parent: QUndoCommand | None = None) -> None:
-        super().__init__("Move rows up" if delta < 0 else "Move rows down", parent)
-        self.session = session
+        super().__init__(session, "Move rows up" if delta < 0 else "Move rows down", parent)
         self.pairs = move_pairs(rows, delta, len(session.examples))
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.session.swap(self.pairs)
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self.session.swap(list(reversed(self.pairs)))
 
 
@@ -139,16 +203,17 @@ def move_pairs(rows: Sequence[int], delta: int, n: int) -> list[tuple[int, int]]
     return pairs
 
 
-class SettingsCommand(QUndoCommand):
+class SettingsCommand(SafeCommand):
     """Change the dataset settings (preamble, system instruction, target, split ratios).
 
     Typing in the same settings field merges into one step.
     """
 
+    action: Action = "settings"
+
     def __init__(self, session: ProjectSession, new: DatasetSettings, text: str, merge_key: str = "",
                  parent: QUndoCommand | None = None) -> None:
-        super().__init__(text, parent)
-        self.session = session
+        super().__init__(session, text, parent)
         self.old = copy_settings(session.settings)
         self.new = copy_settings(new)
         self.merge_key = merge_key
@@ -157,15 +222,16 @@ class SettingsCommand(QUndoCommand):
         return SETTINGS_TEXT_ID if self.merge_key else -1
 
     def mergeWith(self, other: QUndoCommand) -> bool:
-        if not isinstance(other, SettingsCommand) or not self.merge_key or other.merge_key != self.merge_key:
+        if (not isinstance(other, SettingsCommand) or not self.merge_key or other.merge_key != self.merge_key
+                or not self.mergeable(other)):
             return False
         self.new = other.new
         return True
 
-    def redo(self) -> None:
+    def apply(self) -> None:
         self.session.set_settings(copy_settings(self.new))
 
-    def undo(self) -> None:
+    def revert(self) -> None:
         self.session.set_settings(copy_settings(self.old))
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from gemtune_desktop.core.examples import Example, Split, Target
 from gemtune_desktop.core.project import examples_repo as repo
@@ -170,3 +175,78 @@ def test_import_is_one_undoable_step_and_split_values_survive(session: ProjectSe
     after = rows(session)
     assert len(after) == 510 and after[-1][3] == "test"
     check_undo_redo(session, before, after)
+
+
+# -- the file's order and the screen's order always agree (issue 13) ------------------------------------------
+def file_order(s: ProjectSession) -> list[int]:
+    return [r[0] for r in s.store.conn.execute("SELECT id FROM examples ORDER BY pos, id")]
+
+
+def test_undoing_a_delete_after_a_renumber_puts_rows_back_in_the_screens_order(session: ProjectSession) -> None:
+    victims = session.examples[3:5]
+    session.undo_stack.push(RemoveRowsCommand(session, victims))
+    for k in range(40):  # inserting again and again at one spot exhausts the gap: every row is renumbered
+        session.undo_stack.push(InsertRowsCommand(session, 2, [Example(f"squeezed {k}", "x")], "Add row"))
+    for _ in range(40):
+        session.undo_stack.undo()
+    session.undo_stack.undo()  # the delete
+    assert [e.id for e in session.examples] == file_order(session)
+    assert [e.input for e in session.examples] == [f"question {i}" for i in range(10)]
+
+
+Op = tuple[str, int, int]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(st.tuples(st.sampled_from(["insert", "squeeze", "delete", "move", "edit", "undo", "redo"]),
+                              st.integers(0, 1000), st.integers(1, 4)), min_size=5, max_size=40))
+def test_random_edits_deletes_and_undos_keep_file_and_screen_in_the_same_order(qapp: object, tmp_path: Path,
+                                                                              ops: list[Op]) -> None:
+    s = ProjectSession.create(tmp_path / f"order-{uuid.uuid4().hex}.gemtune")
+    try:
+        s.undo_stack.push(InsertRowsCommand(s, 0, [Example(f"r{i}", "o") for i in range(8)], "seed"))
+        for kind, a, b in ops:
+            n = len(s.examples)
+            if kind == "insert":
+                new = [Example(f"n{a}-{j}", "o") for j in range(b)]
+                s.undo_stack.push(InsertRowsCommand(s, a % (n + 1), new, "Add"))
+            elif kind == "squeeze":  # many single rows at one spot: the gap there runs out, rows are renumbered
+                for k in range(12 * b):
+                    s.undo_stack.push(InsertRowsCommand(s, a % (n + 1), [Example(f"s{a}-{k}", "o")], "Add"))
+            elif kind == "delete" and n > 1:
+                picked = sorted({(a * (j + 7)) % n for j in range(b)})
+                s.undo_stack.push(RemoveRowsCommand(s, [s.examples[i] for i in picked]))
+            elif kind == "move" and n > 1:
+                s.undo_stack.push(MoveRowsCommand(s, [a % n], -1 if b % 2 else 1))
+            elif kind == "edit" and n:
+                s.undo_stack.push(EditCellCommand(s, s.examples[a % n], "output", f"e{a}"))
+            elif kind == "undo":
+                for _ in range(b ** 3):  # up to 64 steps back: past a squeeze, to a delete before it
+                    s.undo_stack.undo()
+            elif kind == "redo":
+                for _ in range(b ** 3):
+                    s.undo_stack.redo()
+            assert [e.id for e in s.examples] == file_order(s), (kind, a, b)
+    finally:
+        s.close()
+
+
+# -- a failed command is never part of the history (issue 13) -------------------------------------------------
+def test_a_failed_keystroke_never_merges_into_the_previous_one(session: ProjectSession) -> None:
+    from tests.reliability.helpers import ForeignWriteLock
+
+    session.store.conn.execute("PRAGMA busy_timeout=50")
+    errors: list[object] = []
+    session.write_failed.connect(errors.append)
+    e = session.examples[0]
+    session.undo_stack.push(EditCellCommand(session, e, "output", "typ"))
+    count = session.undo_stack.count()
+    with ForeignWriteLock(session.path):
+        for cmd in (EditCellCommand(session, e, "output", "typed"),  # would merge with "typ"
+                    SettingsCommand(session, session.settings, "Edit preamble", merge_key="preamble")):
+            with contextlib.suppress(sqlite3.Error):  # the old code let the error out of push()
+                session.undo_stack.push(cmd)
+    assert session.undo_stack.count() == count and len(errors) == 2
+    assert e.output == "typ" and on_disk(session)[0][2] == "typ"
+    session.undo()
+    assert e.output == "answer 0" and on_disk(session)[0][2] == "answer 0"  # the undo restores what was saved

@@ -146,3 +146,111 @@ def test_no_file_handles_are_left_open_after_refusals(tmp_path: Path) -> None:
         with pytest.raises(DatasetReadError):
             read_dataset(path)
     assert len(os.listdir(fd_dir)) <= before
+
+
+# -- damaged or hostile project files (issue 13) ----------------------------------------------------------------
+def _project(path: Path, rows: int = 30) -> Path:
+    from gemtune_desktop.core.project import examples_repo
+    from gemtune_desktop.core.project.store import ProjectStore
+
+    store = ProjectStore.create(path)
+    examples_repo.insert(store, [Example(f"question {i}", f"answer {i}") for i in range(rows)],
+                         [float(i + 1) for i in range(rows)])
+    store.close()
+    return path
+
+
+def _open_outcome(path: Path) -> str:
+    """What opening ``path`` as the window does ends in: "opened", or the plain message; anything else raises."""
+    from gemtune_desktop.core.errors import UserError
+    from gemtune_desktop.qtcore.project_session import ProjectSession
+
+    try:
+        session = ProjectSession.open(path, background_above=20_000)
+    except UserError as exc:
+        assert exc.message and "\n" not in exc.message and "Traceback" not in exc.message
+        return exc.message
+    try:
+        assert all(isinstance(e.input, str) and isinstance(e.output, str) for e in session.examples)
+        session.validator.reset(session.examples)  # what the worker does next: must not trip over anything
+        return "opened"
+    finally:
+        session.close()
+
+
+def test_random_damage_to_a_project_file_is_opened_or_refused_plainly(qapp: object, tmp_path: Path) -> None:
+    """300 copies of a real project, each with a few random bytes changed: every open either works or ends in a
+    plain message (the last project of a session is reopened at start-up: a crash there would loop)."""
+    import random
+
+    good = _project(tmp_path / "good.gemtune").read_bytes()
+    rng = random.Random(13)
+    outcomes: dict[str, int] = {}
+    for trial in range(300):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 6)):
+            at = rng.randrange(100, len(data))
+            data[at] = rng.randrange(256)
+        if rng.random() < 0.1:
+            del data[rng.randrange(1024, len(data)):]  # cut short, as by a full disk or a broken copy
+        path = tmp_path / f"damaged-{trial}.gemtune"
+        path.write_bytes(bytes(data))
+        before = path.read_bytes()
+        outcome = _open_outcome(path)
+        if outcome != "opened":
+            assert path.read_bytes() == before, f"trial {trial}: a refused open changed the file"
+        outcomes["opened" if outcome == "opened" else "refused"] = outcomes.get(outcome, 0) + 1
+    assert set(outcomes) <= {"opened", "refused"}
+
+
+def test_hostile_project_files_end_in_a_plain_message(qapp: object, tmp_path: Path) -> None:
+    import sqlite3
+
+    cases: dict[str, Path] = {}
+    no_examples = tmp_path / "no-examples.gemtune"
+    _project(no_examples)
+    conn = sqlite3.connect(no_examples)
+    conn.execute("DROP TABLE examples")
+    conn.commit()
+    conn.close()
+    cases["no examples table"] = no_examples
+    folder = tmp_path / "folder.gemtune"
+    folder.mkdir()
+    cases["a folder"] = folder
+    text = tmp_path / "notes.gemtune"
+    text.write_text("input,output\nq,a\n")
+    cases["a CSV renamed"] = text
+    half = tmp_path / "half.gemtune"
+    half.write_bytes(_project(tmp_path / "whole.gemtune").read_bytes()[:4096 + 50])
+    cases["cut short"] = half
+    for name, path in cases.items():
+        outcome = _open_outcome(path)
+        assert outcome != "opened", name
+
+
+def test_cells_that_are_not_text_open_with_a_note_for_the_user(qapp: object, tmp_path: Path) -> None:
+    import sqlite3
+
+    from gemtune_desktop.qtcore.project_session import ProjectSession
+
+    path = _project(tmp_path / "edited elsewhere.gemtune", rows=3)
+    conn = sqlite3.connect(path)
+    conn.executescript("PRAGMA writable_schema = ON; "
+                       "UPDATE sqlite_master SET sql = replace(replace(sql, 'NOT NULL', ''), 'TEXT', '') "
+                       "WHERE name = 'examples';")  # no constraints, no column types: anything goes
+    conn.close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE examples SET output = NULL WHERE id = 1")
+    conn.execute("UPDATE examples SET input = 12 WHERE id = 2")
+    conn.execute("UPDATE examples SET note = x'00ff' WHERE id = 3")
+    conn.commit()
+    conn.close()
+    s = ProjectSession.open(path)
+    try:
+        assert [(e.input, e.output) for e in s.examples][:2] == [("question 0", ""), ("12", "answer 1")]
+        assert s.open_notice is not None
+        assert s.open_notice.message == ("Some cells in “edited elsewhere.gemtune” were not text (1 empty (NULL) "
+                                         "values, 1 numbers, 1 binary values). They are shown as text.")
+        s.validator.reset(s.examples)  # validation copes with them as text
+    finally:
+        s.close()

@@ -171,16 +171,20 @@ def test_second_window_shows_a_plain_message_and_leaves_the_project_alone(tmp_pa
 
 def test_closing_right_after_a_commit_ends_the_flush_thread(tmp_path: Path) -> None:
     """Closing a project just after an edit (switching projects, quitting) must not leave the disk-flush thread
-    waiting: it used to miss the stop signal and make ``close()`` wait 5 s on the GUI thread."""
+    waiting: it used to miss the stop signal and make ``close()`` wait 5 s on the GUI thread. The edit is in the
+    main file afterwards (close folds the log in)."""
     from gemtune_desktop.core.examples import Example
 
     store = ProjectStore.create(tmp_path / "quick.gemtune")
     for i in range(3):
         with store.transaction():
             examples_repo.insert(store, [Example(f"q{i}", "a")], [float(i)])
-        flusher = store._flusher
+        checkpointer = store._checkpointer
         store.close()  # within the flush delay of the commit
-        assert flusher is None or not flusher._thread.is_alive()
+        assert checkpointer is None or not checkpointer._thread.is_alive()
+        conn = sqlite3.connect(tmp_path / "quick.gemtune")  # the main file alone
+        assert conn.execute("SELECT COUNT(*) FROM examples").fetchone()[0] == i + 1
+        conn.close()
         store = ProjectStore.open(tmp_path / "quick.gemtune")
         assert examples_repo.count(store) == i + 1
     store.close()

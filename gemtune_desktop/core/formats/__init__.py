@@ -174,11 +174,13 @@ def read_dataset(path: str | os.PathLike[str], *, fmt: str | None = None, sheet:
     return result
 
 
-def preview(path: str | os.PathLike[str], rows: int = 20,
-            sheet: str | None = None) -> tuple[list[str], list[list[str]], list[str]]:
+def preview(path: str | os.PathLike[str], rows: int = 20, sheet: str | None = None,
+            skip_rows: int | None = None) -> tuple[list[str], list[list[str]], list[str]]:
     """(columns, first ``rows`` data rows, sheet names) for a column-mapping dialog.
 
-    JSON formats have fixed fields, so they preview as the columns "input" and "output".
+    ``skip_rows``: how many non-blank rows above the header to skip (None: found by the column names, as
+    the import does); pass the same number in ``ColumnMapping.skip_rows``. JSON formats have fixed fields,
+    so they preview as the columns "input" and "output".
     """
     path = Path(path)
     _check_size(path, DEFAULT_MAX_BYTES)
@@ -186,7 +188,7 @@ def preview(path: str | os.PathLike[str], rows: int = 20,
     if fmt == "xlsx":
         from gemtune_desktop.core.formats.spreadsheet import preview_xlsx
 
-        return preview_xlsx(path, rows, sheet)
+        return preview_xlsx(path, rows, sheet, skip_rows)
     if fmt in ("csv", "tsv"):
         from gemtune_desktop.core.formats.tabular import preview_delimited
 
@@ -194,7 +196,8 @@ def preview(path: str | os.PathLike[str], rows: int = 20,
             head = _head(path, 1_000_000)
         except OSError as exc:
             raise _os_error(path, exc) from None
-        cols, data = preview_delimited(head, path.name, rows, "\t" if fmt == "tsv" else ",", partial=True)
+        cols, data = preview_delimited(head, path.name, rows, "\t" if fmt == "tsv" else ",", partial=True,
+                                       skip_rows=skip_rows)
         return cols, data, []
     result = read_dataset(path, fmt=fmt)
     return ["input", "output"], [[e.input, e.output] for e in result.examples[:rows]], []

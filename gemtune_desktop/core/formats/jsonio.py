@@ -133,11 +133,43 @@ class _Collector:
                             encoding, [], self.clean, inputs=self.inputs, outputs=self.outputs, extra=self.extra)
 
 
+_PLAIN_JSON_ERRORS = (
+    ("depth limit", f"it is nested more than {1024:,} levels deep"),
+    ("recursion", f"it is nested more than {1024:,} levels deep"),
+    ("infinity", "it holds a number too large to read"),
+    ("exceeds the limit", "it holds a number too large to read"),
+)
+
+
+def _plain(detail: str) -> str:
+    low = detail.lower()
+    for key, words in _PLAIN_JSON_ERRORS:
+        if key in low:
+            return words
+    return detail
+
+
 def _malformed(line: int, exc: Exception) -> Finding:
-    detail = str(exc).split(": line ")[0]
+    detail = _plain(str(exc).split(": line ")[0])
     return finding("error", R.MALFORMED,
                    f"This line is not valid JSON ({detail}), so it was skipped; the other lines were read. "
                    f"Fix or delete the line.", line)
+
+
+def _blank_line(raw: bytes | str) -> bool:
+    """Only spaces and byte-order marks (a BOM left where two files were joined) on this line."""
+    if isinstance(raw, bytes):
+        return not raw.replace(_BOM, b"").strip()
+    return not raw.replace("\ufeff", "").strip()
+
+
+def _keep_long_ints(digits: str) -> int | str:
+    """Python refuses to turn more than 4,300 digits into an int; such a number is kept as its digits."""
+    return int(digits) if len(digits) <= 4000 else digits
+
+
+def _decoder() -> json.JSONDecoder:
+    return json.JSONDecoder(parse_int=_keep_long_ints)
 
 
 def read_jsonl_lines(lines: Sequence[str], token: CancelToken | None, encoding: str) -> ImportResult:
@@ -151,7 +183,7 @@ def read_jsonl_lines(lines: Sequence[str], token: CancelToken | None, encoding: 
         try:
             obj = loads(raw)
         except decode_error as exc:
-            if not raw.strip():
+            if _blank_line(raw):
                 continue
             col.findings.append(_malformed(lineno, exc))
             continue
@@ -199,7 +231,7 @@ def read_jsonl_binary(f: BinaryIO, total: int, token: CancelToken | None) -> Imp
                     skipped.append(lineno)
                     continue
             else:
-                if raw.strip():
+                if not _blank_line(raw):
                     col.findings.append(_malformed(lineno, exc))
                 skipped.append(lineno)
                 continue
@@ -257,12 +289,16 @@ def read_json(data: bytes, name: str, token: CancelToken | None) -> ImportResult
     start = len(text) - len(text.lstrip())
     if start == len(text):
         raise DatasetReadError(f"{name} is empty.", "Choose a file with examples in it.")
-    decoder = json.JSONDecoder()
+    decoder = _decoder()
     if text[start] != "[":
         try:
             obj, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError as exc:
             raise DatasetReadError(f"{name} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).",
+                                   "Fix the file in a text editor, or save it again from the program that made "
+                                   "it.") from None
+        except (RecursionError, ValueError) as exc:
+            raise DatasetReadError(f"{name} cannot be read: {_plain(str(exc))}.",
                                    "Fix the file in a text editor, or save it again from the program that made "
                                    "it.") from None
         if text[end:].strip():
@@ -279,7 +315,7 @@ def read_json(data: bytes, name: str, token: CancelToken | None) -> ImportResult
                 at = text.find("[", start)
                 try:
                     found, _end = decoder.raw_decode(text, at) if at >= 0 else (None, 0)
-                except json.JSONDecodeError:
+                except (json.JSONDecodeError, RecursionError, ValueError):
                     found = None
                 if found == inner:
                     start = at
@@ -324,6 +360,11 @@ def _read_array(text: str, start: int, decoder: json.JSONDecoder, token: CancelT
                                         f"The JSON is broken here ({exc.msg}, line {exc.lineno} column {exc.colno});"
                                         f" the examples before this point were read. Fix the file in a text "
                                         f"editor.", exc.lineno))
+            break
+        except (RecursionError, ValueError) as exc:
+            col.findings.append(finding("error", R.MALFORMED,
+                                        f"The example that starts here cannot be read: {_plain(str(exc))}. The "
+                                        f"examples before it were read; fix this one in a text editor.", line))
             break
         col.record(obj, line)
         n += 1

@@ -108,13 +108,46 @@ class ImportResult:
 
 @dataclass(slots=True, frozen=True)
 class ColumnMapping:
-    """Which source columns (by header name) hold the input, output and the optional fields."""
+    """Which source columns (by header name) hold the input, output and the optional fields.
+
+    ``skip_rows``: how many non-blank rows above the header to skip (a title, a date, notes on top of a
+    sheet); the header is the first non-blank row after them. :func:`guess_mapping` and the readers find
+    such rows by themselves when no mapping is given; the mapping dialog sets it when the user picks the
+    header row.
+    """
 
     input_column: str
     output_column: str
     split_column: str | None = None
     tags_column: str | None = None
     note_column: str | None = None
+    skip_rows: int = 0
+
+
+TITLE_ROWS_MAX = 10  # rows above a header that are looked through for it
+# Rule identifiers of findings only the readers make (stable, like those in core/validation_rules.py).
+TITLE_ROWS = "title-rows"
+UNCLOSED_QUOTE = "unclosed-quote"
+
+
+def is_blank(cell: str) -> bool:
+    """A cell with nothing in it but spaces, line breaks or byte-order marks (U+FEFF)."""
+    return not cell.strip() or not cell.replace("\ufeff", "").strip()
+
+
+def find_header(rows: Sequence[Sequence[str]]) -> int | None:
+    """Index of the first of ``rows`` whose cells name input and output columns, or None."""
+    for k, row in enumerate(rows[:TITLE_ROWS_MAX + 1]):
+        if guess_mapping([c.strip() for c in row]) is not None:
+            return k
+    return None
+
+
+def title_rows_finding(count: int, header_line: int) -> Finding:
+    return finding("info", TITLE_ROWS,
+                   f"The {count:,} row{'s' if count != 1 else ''} above the header (a title or notes) "
+                   f"{'were' if count != 1 else 'was'} skipped; the column names are on line {header_line}.",
+                   header_line)
 
 
 def _key(name: str) -> str:
@@ -156,7 +189,7 @@ def guess_mapping(columns: Sequence[str]) -> ColumnMapping | None:
         if i is not None:
             taken.add(i)
         optional.append(None if i is None else columns[i])
-    return ColumnMapping(columns[i_in], columns[i_out], *optional)
+    return ColumnMapping(columns[i_in], columns[i_out], optional[0], optional[1], optional[2])
 
 
 _SPLIT_WORDS = {"train": Split.TRAIN, "training": Split.TRAIN, "trn": Split.TRAIN, "": Split.TRAIN,

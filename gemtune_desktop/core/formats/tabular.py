@@ -1,9 +1,23 @@
-"""CSV and TSV files: delimiter sniffing (comma, semicolon, tab, pipe), quoted multi-line cells, header mapping."""
+"""CSV and TSV files: delimiter sniffing (comma, semicolon, tab, pipe), quoted multi-line cells, header mapping.
+
+What a spreadsheet program puts in these files is read as the user meant it:
+
+* Excel's ``sep=;`` first line names the delimiter (and is not a row);
+* title rows above the header are skipped (found by the column names, or ``ColumnMapping.skip_rows``);
+* blank lines, and a trailing line holding only a byte-order mark (U+FEFF), are not examples;
+* a cell GemTune's export guarded against formula injection (``'=SUM(…)``, see ``writers.guard_cell``)
+  reads back as it was typed;
+* **a quote that is never closed** would make the rest of the file one cell (Python's csv module reads on
+  to the end): it is reported at the line where it opens, with the number of rows it would swallow, that
+  line is left out and the rows after it are read on their own. A file is never imported truncated silently.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import operator
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 
@@ -14,11 +28,16 @@ from gemtune_desktop.core.examples import Example, Split
 from gemtune_desktop.core.formats.encoding import decode
 from gemtune_desktop.core.formats.model import (
     PROGRESS_EVERY,
+    TITLE_ROWS_MAX,
+    UNCLOSED_QUOTE,
     ColumnMapping,
     ImportResult,
+    find_header,
     finding,
     guess_mapping,
+    is_blank,
     parse_split,
+    title_rows_finding,
     unknown_split_finding,
 )
 from gemtune_desktop.core.validation import Finding
@@ -28,6 +47,10 @@ csv.field_size_limit(2**31 - 1)  # a single cell may hold a long document
 DELIMITERS = ("\t", ",", ";", "|")
 _SNIFF_CHARS = 65536
 _SNIFF_ROWS = 50
+_SEP_LINE = re.compile(r"sep=(.)[ \t]*(\r\n|\r|\n|$)", re.IGNORECASE)
+_QUOTED = re.compile(r'"[^"]*(?:""[^"]*)*"')
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_GUARDED = re.compile(r"'+[=+\-@\t\r]")
 
 
 def sniff_delimiter(text: str, prefer: str | None = None) -> str:
@@ -57,22 +80,118 @@ def sniff_delimiter(text: str, prefer: str | None = None) -> str:
             continue
         counts = Counter(len(r) for r in rows)
         mode, freq = counts.most_common(1)[0]
-        header_ok = int(guess_mapping([c.strip() for c in rows[0]]) is not None)
+        header = find_header(rows)
+        header_ok = int(header is not None)
         score = (header_ok, int(mode > 1), freq / len(rows), -rank)
         if best is None or score > best[0]:
             best = (score, d)
     return best[1] if best else (prefer or ",")
 
 
-def _records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
-    """(1-based first line, cells) of every record; blank lines are skipped."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    prev = 0
-    for row in reader:
-        start = prev + 1
-        prev = reader.line_num
-        if row and any(c.strip() for c in row):
-            yield start, row
+def excel_sep_line(text: str) -> tuple[str, str | None, int]:
+    """(text without Excel's ``sep=X`` first line, X or None, lines removed)."""
+    m = _SEP_LINE.match(text)
+    if m is None:
+        return text, None, 0
+    return text[m.end():], m.group(1), 1
+
+
+def unguard(cell: str) -> str:
+    """Undo the export's formula guard: ``'=x`` → ``=x`` (and ``''=x`` → ``'=x``, so it is reversible)."""
+    return cell[1:] if _GUARDED.match(cell) else cell
+
+
+def unclosed_quote_at(text: str, delimiter: str, start: int = 0) -> int | None:
+    """Offset in ``text`` (from ``start``, the beginning of the last record, to the end of the file) of a quote
+    that opens a field and never closes, or None. Follows the csv module's lenient rules: only a quote at the
+    start of a field opens one."""
+    field_end = re.compile(f"[{re.escape(delimiter)}\r\n]")
+    i, n = start, len(text)
+    while i < n:
+        if text[i] == '"':
+            m = _QUOTED.match(text, i)
+            if m is None:
+                return i
+            i = m.end()
+        m2 = field_end.search(text, i)
+        if m2 is None:
+            return None
+        i = m2.end()
+    return None
+
+
+_strip = str.strip
+_has_bom = operator.methodcaller("__contains__", "\ufeff")
+_starts_with_apostrophe = operator.methodcaller("startswith", "'")
+
+
+def _has_text(row: list[str]) -> bool:
+    """Whether a record holds anything but spaces and byte-order marks (at C speed for the usual rows)."""
+    if not any(map(_strip, row)):
+        return False
+    if not any(map(_has_bom, row)):
+        return True
+    return not all(is_blank(c) for c in row)
+
+
+class Progress:
+    """Where a reader is in its text (characters), for progress reports."""
+
+    position = 0
+
+
+def iter_records(text: str, delimiter: str, first_line: int, findings: list[Finding], *,
+                 check_end: bool = True, progress: Progress | None = None) -> Iterator[tuple[int, list[str]]]:
+    """``(first line, cells)`` of every non-blank record of a delimited text.
+
+    With ``check_end``, a last record that ends inside a quote that never closes is not returned: an error
+    finding at the quote's line says how many rows it would have swallowed, and the text after that line is
+    read on its own (again and again, should the rest hold such a quote too). ``check_end=False`` is for a
+    preview of a file's start, which may end inside a cell.
+    """
+    progress = progress or Progress()
+    base = 0
+    yielded = 0
+    while True:
+        segment = text if base == 0 else text[base:]
+        buf = io.StringIO(segment, newline="")
+        reader = csv.reader(buf, delimiter=delimiter)
+        prev_line, prev_pos = 0, 0
+        pending: tuple[int, list[str], int] | None = None  # held back until it is known not to be the last
+        for row in reader:
+            start, record_pos = first_line + prev_line, prev_pos
+            prev_line, prev_pos = reader.line_num, buf.tell()
+            if not _has_text(row):
+                continue
+            if pending is not None:
+                yielded += 1
+                yield pending[0], pending[1]
+            pending = (start, row, record_pos)
+            progress.position = base + prev_pos
+        progress.position = base + prev_pos
+        if pending is None:
+            return
+        at = unclosed_quote_at(segment, delimiter, pending[2]) if check_end else None
+        if at is None:
+            yield pending[0], pending[1]
+            return
+        line = pending[0] + len(_LINE_BREAK.findall(segment, pending[2], at))
+        if yielded == 0 and base == 0:
+            raise DatasetReadError(f"The header row (line {line}) opens a quote (\") that is never closed, so the "
+                                   f"whole file would be one cell.", f"Close or remove the quote on line {line} and "
+                                   f"try again.")
+        brk = _LINE_BREAK.search(segment, at)
+        resume = brk.end() if brk is not None else len(segment)
+        rest = segment[resume:]
+        lost = sum(1 for row in csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter) if _has_text(row))
+        findings.append(finding(
+            "error", UNCLOSED_QUOTE,
+            f"Line {line:,} opens a quote (\") that is never closed, so the rest of the file — {lost:,} more "
+            f"row{'s' if lost != 1 else ''} — would be read as one cell and lost. The record on this line was left "
+            f"out and the rows after it were read on their own. Close or remove the quote on line {line:,}, then "
+            f"import the file again.", line))
+        base += resume
+        first_line = line + 1
 
 
 def header_names(row: list[str]) -> list[str]:
@@ -114,69 +233,93 @@ def example_from_row(row: Sequence[str], idx: tuple[int | None, ...], line: int,
     return Example(cells[0], cells[1], split, cells[3], cells[4])
 
 
+def locate_header(head: list[tuple[int, list[str]]], mapping: ColumnMapping | None,
+                  findings: list[Finding]) -> tuple[int, ColumnMapping | None]:
+    """(index in ``head`` of the header row, the mapping to use) for the first records of a file or sheet.
+
+    With a mapping, its ``skip_rows`` says where the header is; without one, the first row that names input
+    and output columns within :data:`TITLE_ROWS_MAX` rows is the header (an info finding says what was
+    skipped), else the first row is, and the mapping is None (ask the user).
+    """
+    if mapping is not None:
+        return min(mapping.skip_rows, max(len(head) - 1, 0)), mapping
+    k = find_header([row for _line, row in head])
+    if k is None:
+        return 0, None
+    if k > 0:
+        findings.append(title_rows_finding(k, head[k][0]))
+    return k, guess_mapping(header_names(head[k][1]))
+
+
+def _chain(first: list[tuple[int, list[str]]], rest: Iterator[tuple[int, list[str]]]
+           ) -> Iterator[tuple[int, list[str]]]:
+    yield from first
+    yield from rest
+
+
 def read_delimited(data: bytes, name: str, *, prefer: str | None, mapping: ColumnMapping | None,
                    token: CancelToken | None) -> ImportResult:
     text, encoding = decode(data, name)
     del data
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    delimiter = sniff_delimiter(text, prefer)
+    text, sep, skipped = excel_sep_line(text.removeprefix("\ufeff"))
+    delimiter = sep or sniff_delimiter(text, prefer)
     fmt = "tsv" if delimiter == "\t" else "csv"
     total = len(text) or 1
-    buf = io.StringIO(text, newline="")
-    reader = csv.reader(buf, delimiter=delimiter)
     findings: list[Finding] = []
     examples: list[Example] = []
     lines: list[int] = []
     columns: list[str] = []
-    idx: tuple[int | None, ...] = ()
-    prev = 0
-    count = 0
+    progress = Progress()
+    records = iter_records(text, delimiter, skipped + 1, findings, progress=progress)
     try:
-        for row in reader:
-            start = prev + 1
-            prev = reader.line_num
-            if not row or not any(c.strip() for c in row):
-                continue
-            if not columns:
-                columns = header_names(row)
-                mapping = mapping or guess_mapping(columns)
-                if mapping is None:
-                    return ImportResult([], [], fmt, None, columns, True, [], encoding)
-                idx = column_indexes(columns, mapping)
-                continue
-            examples.append(example_from_row(row, idx, start, findings, len(examples) + 1))
-            lines.append(start)
-            count += 1
-            if count % PROGRESS_EVERY == 0 and token is not None:
+        head: list[tuple[int, list[str]]] = []
+        for record in records:
+            head.append(record)
+            if len(head) > (mapping.skip_rows if mapping is not None else TITLE_ROWS_MAX):
+                break
+        if not head:
+            raise DatasetReadError(f"{name} is empty.", "Choose a file with a header row and at least one example.")
+        k, mapping = locate_header(head, mapping, findings)
+        columns = header_names(head[k][1])
+        if mapping is None:
+            return ImportResult([], [], fmt, None, columns, True, [], encoding)
+        idx = column_indexes(columns, mapping)
+        for line, row in _chain(head[k + 1:], records):
+            if any(map(_starts_with_apostrophe, row)):
+                row = [unguard(c) for c in row]
+            examples.append(example_from_row(row, idx, line, findings, len(examples) + 1))
+            lines.append(line)
+            if len(examples) % PROGRESS_EVERY == 0 and token is not None:
                 token.check()
-                token.report(buf.tell(), total, f"Read {count:,} rows")
+                token.report(progress.position, total, f"Read {len(examples):,} rows")
     except csv.Error as exc:
         findings.append(finding("error", R.MALFORMED,
                                 f"The file could not be read past this line ({exc}); {len(examples):,} examples "
                                 f"before it were imported. Check the quotes on this line and save the file again.",
-                                prev + 1))
+                                (lines[-1] + 1) if lines else skipped + 1))
     if not columns:
         raise DatasetReadError(f"{name} is empty.", "Choose a file with a header row and at least one example.")
     return ImportResult(examples, findings, fmt, None, columns, False, lines, encoding)
 
 
-def preview_delimited(data: bytes, name: str, rows: int, prefer: str | None,
-                      partial: bool = False) -> tuple[list[str], list[list[str]]]:
+def preview_delimited(data: bytes, name: str, rows: int, prefer: str | None, partial: bool = False,
+                      skip_rows: int | None = None) -> tuple[list[str], list[list[str]]]:
+    """(columns, first ``rows`` data rows) for the mapping dialog; ``skip_rows`` None finds title rows."""
     text, _ = decode(data, name, partial)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    delimiter = sniff_delimiter(text, prefer)
-    columns: list[str] = []
-    out: list[list[str]] = []
+    text, sep, skipped = excel_sep_line(text.removeprefix("\ufeff"))
+    delimiter = sep or sniff_delimiter(text, prefer)
+    head: list[tuple[int, list[str]]] = []
     try:
-        for _line, row in _records(text, delimiter):
-            if not columns:
-                columns = header_names(row)
-                continue
-            out.append((row + [""] * len(columns))[: max(len(columns), len(row))])
-            if len(out) >= rows:
+        for record in iter_records(text, delimiter, skipped + 1, [], check_end=not partial):
+            head.append(record)
+            if len(head) >= rows + TITLE_ROWS_MAX + 1:
                 break
-    except csv.Error:
+    except (csv.Error, DatasetReadError):
         pass
+    if not head:
+        return [], []
+    mapping = None if skip_rows is None else ColumnMapping("", "", skip_rows=skip_rows)
+    k, _mapping = locate_header(head, mapping, [])
+    columns = header_names(head[k][1])
+    out = [(row + [""] * len(columns))[: max(len(columns), len(row))] for _line, row in head[k + 1:k + 1 + rows]]
     return columns, out

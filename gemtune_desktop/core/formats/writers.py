@@ -2,6 +2,16 @@
 
 Every file is written atomically: into a temporary file beside the target, flushed and fsynced, then
 moved over the target with ``os.replace``, so a kill or a full disk leaves the old file intact.
+
+Exports read back exactly (``tests/core/test_formats_roundtrip.py``):
+
+* CSV/TSV cells that a spreadsheet would run as a formula (beginning with ``=``, ``+``, ``-``, ``@``, a
+  tab or a carriage return) get a leading apostrophe, as OWASP recommends against formula injection
+  (https://owasp.org/www-community/attacks/CSV_Injection); the import takes it off again (``tabular.unguard``),
+  so the round trip is exact, cells that already began with apostrophes included;
+* an example whose cells are all blank would look like a blank line, which imports skip: then the split
+  column is written too, and its "train" keeps the row;
+* what a format cannot hold is refused before writing, with the rows and why (``preflight.py``).
 """
 
 from __future__ import annotations
@@ -10,6 +20,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -20,6 +31,8 @@ import orjson
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
+from gemtune_desktop.core.formats.model import is_blank
+from gemtune_desktop.core.formats.preflight import preflight
 
 WRITE_FORMATS = ("csv", "tsv", "xlsx", "jsonl", "json", "agent-platform", "openai")
 _EVERY = 4096
@@ -56,6 +69,20 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
 
 def _has_extras(examples: Sequence[Example]) -> bool:
     return any(e.split is not Split.TRAIN or e.tags or e.note for e in examples)
+
+
+def _table_extras(examples: Sequence[Example]) -> bool:
+    """Whether a spreadsheet export needs the split/tags/note columns (also when a row would look blank)."""
+    return any(e.split is not Split.TRAIN or e.tags or e.note or (is_blank(e.input) and is_blank(e.output))
+               for e in examples)
+
+
+_FORMULA_START = re.compile(r"'*[=+\-@\t\r]")
+
+
+def guard_cell(cell: str) -> str:
+    """A CSV/TSV cell a spreadsheet will not run as a formula: ``=1+1`` → ``'=1+1`` (undone on import)."""
+    return "'" + cell if _FORMULA_START.match(cell) else cell
 
 
 def _progress(token: CancelToken | None, i: int, n: int) -> None:
@@ -130,14 +157,18 @@ def _write_lines(f: BinaryIO, examples: Sequence[Example], make: Callable[[Examp
 
 
 def _write_delimited(f: BinaryIO, examples: Sequence[Example], delimiter: str, token: CancelToken | None) -> None:
-    extras = _has_extras(examples)
+    extras = _table_extras(examples)
     text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="", write_through=False)
     w = csv.writer(text, delimiter=delimiter, lineterminator="\r\n")
     w.writerow(["input", "output", "split", "tags", "note"] if extras else ["input", "output"])
     n = len(examples)
+    g = guard_cell
     for i, e in enumerate(examples):
         _progress(token, i, n)
-        w.writerow([e.input, e.output, e.split.value, e.tags, e.note] if extras else [e.input, e.output])
+        if extras:
+            w.writerow([g(e.input), g(e.output), e.split.value, g(e.tags), g(e.note)])
+        else:
+            w.writerow([g(e.input), g(e.output)])
     text.flush()
     text.detach()
 
@@ -145,7 +176,7 @@ def _write_delimited(f: BinaryIO, examples: Sequence[Example], delimiter: str, t
 def _write_xlsx(path: Path, examples: Sequence[Example], token: CancelToken | None) -> None:
     from openpyxl import Workbook
 
-    extras = _has_extras(examples)
+    extras = _table_extras(examples)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Examples")
     header = ["input", "output", "split", "tags", "note"] if extras else ["input", "output"]
@@ -172,20 +203,13 @@ def _discard_sheet(ws: Any) -> None:
 def _xlsx_rows(ws: Any, header: list[str], examples: Sequence[Example], extras: bool,
                token: CancelToken | None) -> None:
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     n = len(examples)
     for i, e in enumerate(examples):
         _progress(token, i, n)
         values = [e.input, e.output, e.split.value, e.tags, e.note] if extras else [e.input, e.output]
         row = []
-        for name, v in zip(header, values, strict=True):
-            if ILLEGAL_CHARACTERS_RE.search(v):
-                raise UserError(f"Row {i + 1}'s {name} contains a control character that Excel files cannot hold.",
-                                "Remove it (the check lists such characters), or export to CSV or JSONL.")
-            if len(v) > 32_767:
-                raise UserError(f"Row {i + 1}'s {name} has {len(v):,} characters; an Excel cell holds at most "
-                                f"32,767.", "Export to CSV or JSONL instead.")
+        for v in values:  # preflight() has refused what a cell cannot hold
             cell = WriteOnlyCell(ws, value=v)
             cell.data_type = "s"  # never a formula, even when the text starts with "="
             row.append(cell)
@@ -196,6 +220,9 @@ def write_dataset(path: str | os.PathLike[str], examples: Sequence[Example], set
                   fmt: str, token: CancelToken | None = None) -> None:
     """Write ``examples`` to ``path`` in ``fmt`` (one of WRITE_FORMATS), atomically.
 
+    Raises :class:`~gemtune_desktop.core.formats.preflight.ExportRefusedError` (before writing anything) when
+    the format cannot hold some examples, and UserError when the file cannot be written.
+
     csv/tsv/xlsx hold the examples as edited (columns input, output and, when used, split, tags, note);
     jsonl/json are the Gemini API ``text_input``/``output`` form, agent-platform the Agent Platform JSONL and
     openai the OpenAI chat JSONL. The training forms apply the preamble to every input (and carry the
@@ -205,6 +232,9 @@ def write_dataset(path: str | os.PathLike[str], examples: Sequence[Example], set
     path = Path(path)
     if fmt not in WRITE_FORMATS:
         raise UserError(f"“{fmt}” is not a format GemTune can write.", f"Choose one of: {', '.join(WRITE_FORMATS)}.")
+    refused = preflight(examples, fmt, path.name)
+    if refused is not None:
+        raise refused
     try:
         if fmt == "xlsx":
             _write_xlsx(path, examples, token)

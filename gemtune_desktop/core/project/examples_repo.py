@@ -3,6 +3,11 @@
 Rows are ordered by ``pos`` (a REAL with gaps), so inserting or moving rows rewrites only the
 rows concerned. Every write function runs in one transaction of the given store (nested inside
 the caller's transaction when there is one), so an undoable command is on disk as one unit.
+An update or delete that finds fewer rows than it was given raises :class:`RowsMissingError`: the
+file no longer holds what the screen shows, and that is never reported as a success.
+
+Reading tolerates a damaged or hand-edited file: a cell that is not text (NULL, a number, binary
+data, text that is not valid UTF-8) is read as text and reported in ``repairs``; nothing crashes.
 """
 
 from __future__ import annotations
@@ -10,10 +15,12 @@ from __future__ import annotations
 import gc
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
+from gemtune_desktop.core.project.write_errors import RowsMissingError
 
 FIELDS = ("input", "output", "split", "tags", "note")
 _SPLITS = {s.value: s for s in Split}
@@ -36,9 +43,49 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 
 
 # -- reading -------------------------------------------------------------------------------
-def load_examples(store: Store) -> list[Example]:
-    """All examples in the user's order (about 1 s for a million rows)."""
-    cur = store.conn.execute("SELECT input, output, split, tags, note, id FROM examples ORDER BY pos, id")
+def load_examples(store: Store, repairs: Counter[str] | None = None) -> list[Example]:
+    """All examples in the user's order (about 1 s for a million rows).
+
+    Values that are not text are read as text; ``repairs`` (when given) counts them by kind
+    ("empty", "number", "binary", "undecodable").
+    """
+    found: Counter[str] = Counter() if repairs is None else repairs
+    conn = store.conn
+
+    def coerce(value: object) -> str:
+        # Called by SQLite only for cells that are not TEXT (see _LOAD_SQL), so a clean file pays nothing.
+        if value is None:
+            found["empty"] += 1
+            return ""
+        if isinstance(value, bytes):
+            found["binary"] += 1
+            return value.decode("utf-8", "replace")
+        found["number"] += 1
+        return repr(value) if isinstance(value, float) else str(value)
+
+    conn.create_function("gt_text", 1, coerce, deterministic=True)
+    try:
+        return _load(conn.execute(_LOAD_SQL))
+    except sqlite3.OperationalError as exc:
+        if "decode" not in str(exc).lower():
+            raise
+    # Text that is not valid UTF-8 (a damaged page, another program's bytes): read it with replacements.
+    found.clear()
+    found["undecodable"] += 1
+    old = conn.text_factory
+    conn.text_factory = lambda b: b.decode("utf-8", "replace")
+    try:
+        return _load(conn.execute(_LOAD_SQL))
+    finally:
+        conn.text_factory = old
+
+
+_COLS = ("input", "output", "split", "tags", "note")
+_LOAD_SQL = ("SELECT " + ", ".join(f"CASE typeof({c}) WHEN 'text' THEN {c} ELSE gt_text({c}) END" for c in _COLS)
+             + ", id FROM examples ORDER BY pos, id")
+
+
+def _load(cur: sqlite3.Cursor) -> list[Example]:
     splits = _SPLITS
     train = Split.TRAIN
     # A million new objects would trigger many full garbage collections that find nothing to free.
@@ -70,8 +117,35 @@ def positions(store: Store, ids: Sequence[int]) -> dict[int, float]:
     for chunk in _chunks(list(ids)):
         marks = ",".join("?" * len(chunk))
         for k, p in store.conn.execute(f"SELECT id, pos FROM examples WHERE id IN ({marks})", list(chunk)):
-            out[int(k)] = float(p)
+            if isinstance(p, (int, float)):  # a damaged file may hold anything; such rows get renumbered
+                out[int(k)] = float(p)
     return out
+
+
+def room_between(lo: float | None, hi: float | None, count_: int) -> list[float] | None:
+    """``count_`` increasing positions strictly between ``lo`` and ``hi`` (None: no neighbour on that side),
+    or None when the gap is too small to split (then renumber)."""
+    if count_ <= 0:
+        return []
+    if lo is None and hi is None:
+        return [float(n + 1) for n in range(count_)]
+    if hi is None:
+        assert lo is not None
+        return [lo + n + 1 for n in range(count_)]
+    if lo is None:
+        lo = hi - count_ - 1
+    step = (hi - lo) / (count_ + 1)
+    if step > max(1e-9, abs(hi) * 1e-12, abs(lo) * 1e-12):
+        return [lo + step * (n + 1) for n in range(count_)]
+    return None
+
+
+def renumber_to(store: Store, ids_in_order: Sequence[int]) -> None:
+    """Give the rows the positions 1.0, 2.0, … in the given order (every stored row must be listed)."""
+    with store.transaction():
+        cur = store.conn.executemany("UPDATE examples SET pos = ? WHERE id = ?",
+                                     ((float(n + 1), k) for n, k in enumerate(ids_in_order)))
+        _expect(cur.rowcount, len(ids_in_order), "renumber")
 
 
 # -- positions -----------------------------------------------------------------------------
@@ -144,19 +218,34 @@ def update_fields(store: Store, changes: Iterable[tuple[int, str, Any]]) -> None
         by_field.setdefault(field, []).append((str(value), int(example_id)))
     with store.transaction():
         for field, rows in by_field.items():
-            store.conn.executemany(f"UPDATE examples SET {field} = ? WHERE id = ?", rows)
+            cur = store.conn.executemany(f"UPDATE examples SET {field} = ? WHERE id = ?", rows)
+            _expect(cur.rowcount, len(rows), "change")
 
 
 def set_positions(store: Store, moves: Iterable[tuple[int, float]]) -> None:
+    rows = [(float(p), int(k)) for k, p in moves]
     with store.transaction():
-        store.conn.executemany("UPDATE examples SET pos = ? WHERE id = ?", ((float(p), int(k)) for k, p in moves))
+        cur = store.conn.executemany("UPDATE examples SET pos = ? WHERE id = ?", rows)
+        _expect(cur.rowcount, len(rows), "move")
 
 
 def delete(store: Store, ids: Sequence[int]) -> None:
+    wanted = list(dict.fromkeys(ids))
     with store.transaction():
-        for chunk in _chunks(list(ids)):
+        gone = 0
+        for chunk in _chunks(wanted):
             marks = ",".join("?" * len(chunk))
-            store.conn.execute(f"DELETE FROM examples WHERE id IN ({marks})", list(chunk))
+            gone += store.conn.execute(f"DELETE FROM examples WHERE id IN ({marks})", list(chunk)).rowcount
+        _expect(gone, len(wanted), "delete")
+
+
+def _expect(touched: int, wanted: int, what: str) -> None:
+    """An update that touches fewer rows than it was given did not happen as the user sees it."""
+    if touched != wanted:
+        raise RowsMissingError(f"The {what} could not be saved: {wanted - touched:,} of the {wanted:,} examples it "
+                               f"concerns are no longer in the project file.",
+                               "Another program may have changed the file. Save a copy with Save Project As….",
+                               detail=f"{what}: {touched} of {wanted} rows")
 
 
 # -- dataset settings ----------------------------------------------------------------------
