@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from collections import Counter
+from typing import Any
 
 import pytest
 
-from gemtune_desktop.core import validation_rules as R
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split, Target
 from gemtune_desktop.core.tokens import estimate_tokens
 from gemtune_desktop.core.validation import (
@@ -14,9 +16,12 @@ from gemtune_desktop.core.validation import (
     IncrementalValidator,
     Severity,
     counts_of,
+    incremental,
     near_duplicates,
+    rules,
     validate,
 )
+from gemtune_desktop.core.validation.kinds import Context, ExampleRule, ShareRule
 
 GEMINI = Target.GEMINI_API
 AGENT = Target.AGENT_PLATFORM
@@ -263,11 +268,13 @@ def test_incremental_validator_agrees_with_validate_and_follows_edits() -> None:
     v.update([Example("a brand new question", "other", id=80)])
     assert v.findings_for(80) == []
     assert v.counts()["warning"] == counts_of(batch)["warning"] - 1
-    # make row 1 a duplicate of row 3's input: the later row (by order added) is flagged
+    # make row 1 a copy of row 3, although row 1 was edited last: row 3 is the later row, and is flagged
+    # (as check and the pre-flight flag it)
     v.update([Example(examples[2].input, examples[2].output, id=10)])
-    assert [f.rule for f in v.findings_for(10)] == ["duplicate"]
-    assert v.findings_for(30) == []
-    # delete the first of a duplicate pair: the other is no longer a duplicate
+    assert v.findings_for(10) == []
+    [dup] = v.findings_for(30)
+    assert (dup.rule, dup.row, dup.related) == ("duplicate", 3, (10,)) and "row 1" in dup.message
+    # delete one of a duplicate pair: the other is no longer a duplicate
     v.remove([30])
     assert v.findings_for(10) == [] and v.findings_for(30) == []
     # the dataset falls under the Gemini minimum
@@ -292,30 +299,43 @@ def test_incremental_settings_change_and_labels() -> None:
     assert v.counts()["warning"] == 1 + 1 + 49
 
 
-def test_incremental_edit_cost_does_not_grow_with_the_dataset() -> None:
-    """Work per edit is independent of size: count row checks through the rule function, not the clock."""
-    calls = []
-    original = R.text_issues
+def test_incremental_edit_cost_does_not_grow_with_the_dataset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work per edit is independent of size: count what the rules look at, not the clock."""
+    looked_at: list[str] = []
 
-    def counting(text: str, field: str, scan: bool = True) -> list[tuple[str, str, str]]:
-        calls.append(field)
-        return original(text, field, scan)
+    def counting_check(rule: ExampleRule) -> ExampleRule:
+        def check(inp: str, out: str, ctx: Context) -> list[tuple[str | None, str]]:
+            looked_at.append(f"{rule.id}:{inp}")
+            return rule.check(inp, out, ctx)
+        return dataclasses.replace(rule, check=check)
 
+    def counting_key(rule: ShareRule[Any, Any]) -> ShareRule[Any, Any]:
+        def key(text: str) -> object:
+            looked_at.append(f"{rule.id}:{text}")
+            return rule.key(text)
+        return dataclasses.replace(rule, key=key)
+
+    monkeypatch.setattr(incremental, "EXAMPLE_RULES", tuple(map(counting_check, rules.EXAMPLE_RULES)))
+    monkeypatch.setattr(incremental, "SHARE_RULES", tuple(map(counting_key, rules.SHARE_RULES)))
+    seen: list[Counter[str]] = []
     for n in (1_000, 20_000):
         examples = varied(n, seed=n)
         for i, e in enumerate(examples, start=1):
             e.id = i
+            if i % 3 == 0:
+                e.input = "Question: " + e.input  # a label convention, so the label rule has a verdict
         v = IncrementalValidator(DatasetSettings(), GEMINI)
         v.reset(examples)
-        calls.clear()
-        R.text_issues = counting  # type: ignore[assignment]
-        try:
-            v.update([Example("edited input", "edited output", id=n // 2)])
-            v.findings_for(n // 2)
-            v.counts()
-        finally:
-            R.text_issues = original  # type: ignore[assignment]
-        assert calls == ["input", "output"]
+        looked_at.clear()
+        v.update([Example("edited input", "edited output", id=n // 2)])
+        v.findings_for(n // 2)
+        v.counts()
+        old = examples[n // 2 - 1]
+        assert {what.split(":", 1)[1] for what in looked_at} <= {"edited input", "edited output", old.input,
+                                                                 old.output}  # only the edited example
+        seen.append(Counter(what.split(":", 1)[0] for what in looked_at))
+    assert seen[0] == seen[1]  # the same work on 1,000 and on 20,000 examples
+    assert seen[0]["empty"] == 1  # each example rule checks the new version once
 
 
 def test_incremental_outliers_appear_in_a_dataset_built_row_by_row() -> None:
