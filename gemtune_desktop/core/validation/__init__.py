@@ -17,6 +17,7 @@ from gemtune_desktop.core.validation.batch import validate, validate_columns
 from gemtune_desktop.core.validation.findings import Finding, Severity, counts_of, finding_order
 from gemtune_desktop.core.validation.incremental import IncrementalValidator
 from gemtune_desktop.core.validation.indexes import RowOf
+from gemtune_desktop.core.validation.labels import LABEL_MIN_EXAMPLES, LABEL_SAMPLE, majority_label
 from gemtune_desktop.core.validation.near import (
     DEFAULT_NEAR_LIMIT,
     NEAR_DUPLICATE_MAX_ROWS,
@@ -32,7 +33,7 @@ from gemtune_desktop.core.validation.outliers import (
     OUTLIER_Z,
     OutlierBounds,
 )
-from gemtune_desktop.core.validation.rules import LABEL_MIN_EXAMPLES, LABEL_SAMPLE, RULES, majority_label
+from gemtune_desktop.core.validation.rules import RULES
 
 __all__ = [
     "DEFAULT_NEAR_LIMIT",

@@ -7,10 +7,7 @@ order; neither names a rule. The kinds of rule are described in :mod:`.kinds`.
 
 from __future__ import annotations
 
-import random
 from collections import Counter
-from dataclasses import dataclass
-from itertools import repeat
 
 from gemtune_desktop.core.examples import Target
 from gemtune_desktop.core.tokens import estimate_example_tokens
@@ -28,10 +25,10 @@ from gemtune_desktop.core.validation.kinds import (
     ShareRule,
     Totals,
 )
+from gemtune_desktop.core.validation.labels import judge_label, label_verdict, labels_of, no_convention
 from gemtune_desktop.core.validation.near import near_duplicate_pass
 from gemtune_desktop.core.validation.outliers import OutlierBounds
 from gemtune_desktop.core.validation.text import (
-    LABEL_SEARCH_CHARS,
     MOJIBAKE_MARKERS,
     broken_encoding,
     control_char,
@@ -43,6 +40,8 @@ ERROR, WARNING, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 GEMINI, AGENT = Target.GEMINI_API, Target.AGENT_PLATFORM
 
 # --- one example ---------------------------------------------------------------------------------------------
+# A check gives the message for one text (or example), or None; a screen gives, from whole-column passes, the
+# rows of a dataset that may fail the check (every such row, maybe more).
 
 def _empty(text: str, field: str, _ctx: Context) -> str | None:
     if text.strip():
@@ -128,22 +127,21 @@ def _preamble_rows(cols: Columns, field: str, ctx: Context) -> list[int]:
     return cols.starting_with(field, ctx.preamble) if ctx.preamble else []
 
 
-EMPTY = ExampleRule.per_field(F.EMPTY, ERROR, _empty, _blank_rows)
-EXAMPLE_RULES = (
-    EMPTY,
-    ExampleRule.per_field(F.WHITESPACE, WARNING, _whitespace, lambda cols, field, _ctx: cols.padded(field)),
-    ExampleRule.per_field(F.CONTROL_CHARS, WARNING, _control, lambda cols, field, _ctx: cols.non_printable(field),
-                          scan=True),
-    ExampleRule.per_field(F.MOJIBAKE, WARNING, _mojibake,
-                          lambda cols, field, _ctx: cols.containing(field, MOJIBAKE_MARKERS), scan=True),
-    ExampleRule.per_field(F.TOO_LONG, ERROR, _too_long, _long_rows),
-    ExampleRule(F.TOO_MANY_TOKENS, ERROR, _too_many_tokens, _token_rows),
-    ExampleRule.per_field(F.PREAMBLE_REPEATED, WARNING, _preamble_repeated, _preamble_rows, fields=("input",)),
-)
+def _padded_rows(cols: Columns, field: str, _ctx: Context) -> list[int]:
+    return cols.padded(field)
+
+
+def _non_printable_rows(cols: Columns, field: str, _ctx: Context) -> list[int]:
+    return cols.non_printable(field)
+
+
+def _marked_rows(cols: Columns, field: str, _ctx: Context) -> list[int]:
+    return cols.containing(field, MOJIBAKE_MARKERS)
+
 
 # --- one example against the others --------------------------------------------------------------------------
 
-def dup_message(other_row: str, conflicting: bool) -> str:
+def _copy_message(other_row: str, conflicting: bool) -> str:
     if conflicting:
         return (f"Same input as {other_row} but a different output. The model is taught two answers to one "
                 f"question and learns neither well; keep the right one or make the inputs differ.")
@@ -153,90 +151,20 @@ def dup_message(other_row: str, conflicting: bool) -> str:
 
 def _judge_copy(example: tuple[str, str], first: tuple[str, str], first_name: str) -> tuple[str, str]:
     conflicting = example[1] != first[1]
-    return (F.CONFLICT if conflicting else F.DUPLICATE), dup_message(first_name, conflicting)
-
-
-LABEL_MIN_EXAMPLES = 10
-LABEL_SAMPLE = 2_000
-
-
-def label_message(label: str, share: int, total: int, has_label: bool) -> str:
-    if has_label:
-        return (f"This input starts with “{label}:”, but most inputs ({total - share} of {total}) do not. The "
-                f"model copies the format of its examples; use one format everywhere.")
-    return (f"Most inputs ({share} of {total}) start with “{label}:”, this one does not. The model copies the "
-            f"format of its examples; use one format everywhere.")
-
-
-def majority_label(labels: Counter[str], total: int) -> tuple[str, int] | None:
-    """The (casefolded) label that makes the format inconsistent, with its count, or None when the format is
-    consistent. Of equally common labels, the first in alphabetical order."""
-    if total < LABEL_MIN_EXAMPLES or not labels:
-        return None
-    label, count = min(labels.items(), key=lambda item: (-item[1], item[0]))
-    if count == total or count * 10 < total:  # everyone has it, or too few to be a convention
-        return None
-    return label, count
-
-
-@dataclass(frozen=True, slots=True)
-class LabelVerdict:
-    """The label that makes the format inconsistent: casefolded, as most often written, and how many have it.
-    ``mostly``: most inputs have it, so those without it are flagged; otherwise those with it are."""
-
-    label: str
-    shown: str
-    count: int
-    mostly: bool
-
-
-def _label_verdict(written: Counter[str], n: int) -> LabelVerdict | None:
-    folded: Counter[str] = Counter()
-    for text, c in written.items():
-        folded[text.casefold()] += c
-    found = majority_label(folded, n)
-    if found is None:
-        return None
-    label, count = found
-    shown = min((w for w in written if w.casefold() == label), key=lambda w: (-written[w], w))
-    return LabelVerdict(label, shown, count, count * 2 >= n)
-
-
-def _judge_label(written: str | None, verdict: LabelVerdict, n: int) -> str | None:
-    has = written is not None and written.casefold() == verdict.label
-    if has == verdict.mostly:
-        return None
-    return label_message(verdict.shown, verdict.count, n, has)
-
-
-def _labels(cols: Columns) -> dict[int, str]:
-    inputs = cols.inputs
-    with_colon = flagged(map((-1).__ne__, map(str.find, inputs, repeat(":"), repeat(0), repeat(LABEL_SEARCH_CHARS))))
-    return {i: label for i in with_colon if (label := written_label(inputs[i])) is not None}
-
-
-def _no_convention(cols: Columns) -> bool:
-    """On a large dataset, whether a fixed random sample shows no label on 5% of the inputs. A label must be
-    on 10% to matter (see majority_label); the chance that the sample misses such a label is below 1e-12."""
-    n = cols.n
-    if n <= LABEL_SAMPLE * 10:
-        return False
-    sample = random.Random(n).sample(range(n), LABEL_SAMPLE)
-    seen = Counter(label.casefold() for i in sample if (label := written_label(cols.inputs[i])) is not None)
-    return not seen or seen.most_common(1)[0][1] * 20 < LABEL_SAMPLE
+    return (F.CONFLICT if conflicting else F.DUPLICATE), _copy_message(first_name, conflicting)
 
 
 def _judge_length(length: int | None, bounds: OutlierBounds, _n: int) -> str | None:
     return bounds.message(length) if length is not None else None
 
 
-# Blank inputs (str.strip gives "") are reported as empty, not as copies of each other.
-DUPLICATES = GroupRule((F.DUPLICATE, F.CONFLICT), WARNING, "input", str.strip, _judge_copy)
-LABELS = ShareRule(F.INCONSISTENT_FORMAT, WARNING, "input", written_label, _labels, _label_verdict, _judge_label,
-                   skip=_no_convention)
-OUTLIERS = ShareRule(F.LENGTH_OUTLIER, WARNING, "output", len, lambda cols: cols.lengths("output"),
-                     lambda counts, _n: OutlierBounds.from_counts(counts), _judge_length)
-NEAR_DUPLICATES = PassRule(F.NEAR_DUPLICATE, INFO, "input", near_duplicate_pass)
+def _output_lengths(cols: Columns) -> list[int]:
+    return cols.lengths("output")
+
+
+def _length_bounds(counts: Counter[int], _n: int) -> OutlierBounds | None:
+    return OutlierBounds.from_counts(counts)
+
 
 # --- the dataset as a whole ----------------------------------------------------------------------------------
 
@@ -305,7 +233,24 @@ def _file_size(t: Totals, ctx: Context) -> str | None:
             f"Remove examples or shorten long ones.")
 
 
-DATASET_RULES = (
+# --- the table -----------------------------------------------------------------------------------------------
+
+RULES: tuple[Rule, ...] = (
+    # one example, judged alone
+    ExampleRule.per_field(F.EMPTY, ERROR, _empty, _blank_rows),
+    ExampleRule.per_field(F.WHITESPACE, WARNING, _whitespace, _padded_rows),
+    ExampleRule.per_field(F.CONTROL_CHARS, WARNING, _control, _non_printable_rows, scan=True),
+    ExampleRule.per_field(F.MOJIBAKE, WARNING, _mojibake, _marked_rows, scan=True),
+    ExampleRule.per_field(F.TOO_LONG, ERROR, _too_long, _long_rows),
+    ExampleRule(F.TOO_MANY_TOKENS, ERROR, _too_many_tokens, _token_rows),
+    ExampleRule.per_field(F.PREAMBLE_REPEATED, WARNING, _preamble_repeated, _preamble_rows, fields=("input",)),
+    # one example against the others (blank inputs, for which str.strip gives "", are empty rather than copies)
+    GroupRule((F.DUPLICATE, F.CONFLICT), WARNING, "input", str.strip, _judge_copy),
+    ShareRule(F.INCONSISTENT_FORMAT, WARNING, "input", written_label, labels_of, label_verdict, judge_label,
+              skip=no_convention),
+    ShareRule(F.LENGTH_OUTLIER, WARNING, "output", len, _output_lengths, _length_bounds, _judge_length),
+    PassRule(F.NEAR_DUPLICATE, INFO, "input", near_duplicate_pass),
+    # the dataset as a whole
     DatasetRule(F.TOO_FEW, ERROR, _too_few),
     DatasetRule(F.RECOMMENDED_COUNT, WARNING, _fewer_than_recommended),
     DatasetRule(F.RECOMMENDED_COUNT, INFO, _more_than_recommended),
@@ -314,13 +259,11 @@ DATASET_RULES = (
     DatasetRule(F.INLINE_SIZE, ERROR, _inline_size),
     DatasetRule(F.FILE_SIZE, ERROR, _file_size),
 )
-
-# --- the table -----------------------------------------------------------------------------------------------
-
-RULES: tuple[Rule, ...] = (*EXAMPLE_RULES, DUPLICATES, LABELS, OUTLIERS, NEAR_DUPLICATES, *DATASET_RULES)
+EXAMPLE_RULES = tuple(r for r in RULES if isinstance(r, ExampleRule))
 GROUP_RULES = tuple(r for r in RULES if isinstance(r, GroupRule))
 SHARE_RULES = tuple(r for r in RULES if isinstance(r, ShareRule))
 PASS_RULES = tuple(r for r in RULES if isinstance(r, PassRule))
+DATASET_RULES = tuple(r for r in RULES if isinstance(r, DatasetRule))
 
 
 def dataset_findings(totals: Totals, ctx: Context) -> list[Finding]:
