@@ -229,7 +229,7 @@ def test_findings_are_dataset_first_then_by_row_and_counted() -> None:
     found = validate(examples, DatasetSettings(), GEMINI)
     assert found[0].row is None
     assert [f.row for f in found[1:]] == sorted(f.row for f in found[1:])
-    assert counts_of(found) == {"error": 3, "warning": 0, "info": 0}
+    assert counts_of(found) == {Severity.ERROR: 3, Severity.WARNING: 0, Severity.INFO: 0}
     assert found[1].location() == "row 6, input"
 
 
@@ -267,7 +267,7 @@ def test_incremental_validator_agrees_with_validate_and_follows_edits() -> None:
     # fix the conflicting row: its finding goes, and nothing else changes
     v.update([Example("a brand new question", "other", id=80)])
     assert v.findings_for(80) == []
-    assert v.counts()["warning"] == counts_of(batch)["warning"] - 1
+    assert v.counts()[Severity.WARNING] == counts_of(batch)[Severity.WARNING] - 1
     # make row 1 a copy of row 3, although row 1 was edited last: row 3 is the later row, and is flagged
     # (as check and the pre-flight flag it)
     v.update([Example(examples[2].input, examples[2].output, id=10)])
@@ -280,7 +280,7 @@ def test_incremental_validator_agrees_with_validate_and_follows_edits() -> None:
     # the dataset falls under the Gemini minimum
     v.remove([e.id for e in examples[20:]])
     assert [f.rule for f in v.dataset_findings()] == ["too-few-examples"]
-    assert v.counts()["error"] == 2  # the empty output of id 40, and too few examples
+    assert v.counts()[Severity.ERROR] == 2  # the empty output of id 40, and too few examples
 
 
 def test_incremental_settings_change_and_labels() -> None:
@@ -290,13 +290,13 @@ def test_incremental_settings_change_and_labels() -> None:
         e.input = "Question: " + e.input
     v = IncrementalValidator(DatasetSettings(), AGENT)
     v.reset(examples)
-    assert v.counts() == {"error": 0, "warning": 1, "info": 0}  # fewer than 100 examples
+    assert v.counts() == {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 0}  # fewer than 100 examples
     v.update([Example("No label here", "Category parcel 3", id=7)])
     [f] = v.findings_for(7)
     assert f.rule == "inconsistent-format" and f.example_id == 7 and f.row is None
     v.set_settings(DatasetSettings(preamble="Question:"), AGENT)
     assert [f.rule for f in v.findings_for(8)] == ["preamble-repeated"]
-    assert v.counts()["warning"] == 1 + 1 + 49
+    assert v.counts()[Severity.WARNING] == 1 + 1 + 49
 
 
 def test_incremental_edit_cost_does_not_grow_with_the_dataset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -346,4 +346,81 @@ def test_incremental_outliers_appear_in_a_dataset_built_row_by_row() -> None:
         v.update([e])
     v.update([Example("Ticket 61: a question", ("A long essay. " * 60).strip(), id=61)])
     assert [f.rule for f in v.findings_for(61)] == ["output-length-outlier"]
-    assert v.counts()["warning"] == 2  # the outlier and "fewer than 100 examples"
+    assert v.counts()[Severity.WARNING] == 2  # the outlier and "fewer than 100 examples"
+
+
+# --- the Dataset tab shows what check shows -------------------------------------------------------------------
+
+def _session(examples: list[Example], settings: DatasetSettings, target: Target) -> tuple[IncrementalValidator,
+                                                                                         list[Example]]:
+    """A validator kept current the way the project session keeps it, over a list in row order."""
+    rows = list(examples)
+    for i, e in enumerate(rows, start=1):
+        e.id = i
+
+    def row_of(example_id: int) -> int | None:
+        return next((n for n, e in enumerate(rows, start=1) if e.id == example_id), None)
+
+    v = IncrementalValidator(settings, target, row_of)
+    v.reset(rows)
+    return v, rows
+
+
+def _seen(v: IncrementalValidator, rows: list[Example]) -> list[tuple[int, str, str]]:
+    return sorted((f.row or 0, f.rule, f.message) for f in v.all_findings())
+
+
+def _checked(rows: list[Example], settings: DatasetSettings, target: Target) -> list[tuple[int, str, str]]:
+    return sorted((f.row or 0, f.rule, f.message) for f in validate(rows, settings, target, near_limit=0))
+
+
+def test_a_copy_pasted_above_the_original_flags_the_lower_row_as_check_does() -> None:
+    v, rows = _session(varied(150), DatasetSettings(), GEMINI)
+    copy = Example(rows[9].input, rows[9].output, id=1000)
+    rows.insert(2, copy)  # pasted as row 3, above the original (now row 11)
+    v.update([copy])
+    assert [(f.row, f.rule) for f in v.findings_for(rows[10].id)] == [(11, "duplicate")]
+    assert v.findings_for(1000) == []
+    assert _seen(v, rows) == _checked(rows, DatasetSettings(), GEMINI)
+    # editing the upper copy's split keeps it the first one
+    changed = Example(copy.input, copy.output, Split.TEST, id=1000)
+    rows[2] = changed
+    v.update([changed])
+    assert _seen(v, rows) == _checked(rows, DatasetSettings(), GEMINI)
+
+
+def test_output_length_outliers_follow_each_edit() -> None:
+    """Lengthen most outputs one by one: the long ones become the norm and the short ones the outliers,
+    after every edit exactly as check sees it (not only once the dataset has grown by a tenth)."""
+    v, rows = _session(varied(40), DatasetSettings(), AGENT)
+    for k in range(30):
+        longer = Example(rows[k].input, ("A longer answer that explains the category. " * 4).strip() + f" {k}",
+                         id=rows[k].id)
+        rows[k] = longer
+        v.update([longer])
+        assert _seen(v, rows) == _checked(rows, DatasetSettings(), AGENT), k
+    assert {f.row for f in v.all_findings() if f.rule == "output-length-outlier"} == set(range(31, 41))
+
+
+def test_the_label_named_is_the_usual_spelling_and_follows_deletions() -> None:
+    examples = varied(40)
+    examples[0].input = "QUESTION: " + examples[0].input
+    for e in examples[1:30]:
+        e.input = "Question: " + e.input
+    v, rows = _session(examples, DatasetSettings(), AGENT)
+    assert "“Question:”" in v.findings_for(rows[35].id)[0].message
+    assert _seen(v, rows) == _checked(rows, DatasetSettings(), AGENT)
+    gone = rows.pop(0)
+    v.remove([gone.id])
+    assert _seen(v, rows) == _checked(rows, DatasetSettings(), AGENT)
+
+
+def test_the_inline_size_is_reported_alike_and_never_understated() -> None:
+    examples = varied(150)
+    for e in examples[:3]:
+        e.output = "é" * 1_500_000  # 4.5 million characters, 9 MB of UTF-8
+    v, rows = _session(examples, DatasetSettings(), GEMINI)
+    [batch] = [f for f in validate(rows, DatasetSettings(), GEMINI, near_limit=0) if f.rule == "inline-size"]
+    [inc] = [f for f in v.dataset_findings() if f.rule == "inline-size"]
+    assert inc.message == batch.message
+    assert "at least 4.5 MB" in batch.message  # the characters alone; no need to encode 9 MB to say so

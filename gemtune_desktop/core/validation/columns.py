@@ -82,15 +82,11 @@ class Columns:
         return self._pass("non_printable", field, lambda col: flagged(map(operator.not_, map(str.isprintable, col))))
 
     def containing(self, field: str, marks: Iterable[str]) -> list[int]:
-        """Non-ASCII rows holding any of ``marks`` (non-ASCII characters)."""
-        wide = self._pass("non_ascii", field, lambda col: flagged(map(operator.not_, map(str.isascii, col))))
-        if not wide:
-            return []
+        """Rows holding any of ``marks`` (a pass per mark; only the rows found become Python ints)."""
         col = self.texts(field)
-        texts = [col[i] for i in wide]
         rows: set[int] = set()
         for ch in marks:
-            rows.update(wide[k] for k in flagged(map(operator.contains, texts, repeat(ch))))
+            rows.update(flagged(map(operator.contains, col, repeat(ch))))
         return sorted(rows)
 
     def starting_with(self, field: str, prefix: str) -> list[int]:

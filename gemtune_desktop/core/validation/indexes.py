@@ -104,13 +104,15 @@ class GroupIndex:
 
 class ShareIndex(Generic[K, V]):
     """How many texts have each property of a :class:`ShareRule`, and the verdict drawn from that, computed
-    again only when asked after a change (O(distinct properties))."""
+    again (in O(distinct properties)) when asked after the counts or the dataset's size changed."""
 
     def __init__(self, rule: ShareRule[K, V]) -> None:
         self.rule = rule
         self.counts: Counter[K] = Counter()
         self.keyed = 0  # texts that have the property at all
-        self._for_n = -1  # dataset size the cached verdict is for; -1: changed since
+        self._changes: Counter[K] = Counter()  # net changes to the counts since the verdict (an edit that
+        # keeps an output's length, say, changes nothing)
+        self._for_n = -1  # dataset size the cached verdict is for; -1: none cached
         self._verdict: V | None = None
         self._odd: set[K | None] | None = None
 
@@ -124,7 +126,7 @@ class ShareIndex(Generic[K, V]):
         if key is not None:
             self.counts[key] += 1
             self.keyed += 1
-            self._for_n = -1
+            self._changes[key] += 1
 
     def remove(self, text: str) -> None:
         key = self.rule.key(text)
@@ -135,9 +137,13 @@ class ShareIndex(Generic[K, V]):
             else:
                 del self.counts[key]
             self.keyed -= 1
-            self._for_n = -1
+            self._changes[key] -= 1
 
     def verdict(self, n: int) -> V | None:
+        if self._changes:
+            if any(self._changes.values()):
+                self._for_n = -1
+            self._changes.clear()
         if self._for_n != n:
             self._verdict = self.rule.verdict(self.counts, n)
             self._odd = None

@@ -206,17 +206,17 @@ def _system_instruction(_t: Totals, ctx: Context) -> str | None:
 
 
 def _inline_size(t: Totals, ctx: Context) -> str | None:
-    """The size reported is the characters when they alone are over the limit (UTF-8 is never smaller), else
-    the UTF-8 bytes: the training texts with the preamble once per training example."""
+    """The training texts, with the preamble once per training example, in UTF-8. When their characters alone
+    are over the limit (UTF-8 takes at least a byte a character), that is what is reported, as "at least"."""
     if ctx.target is not GEMINI:
         return None
     preamble = ctx.settings.preamble
-    size = t.chars(True) + len(preamble) * t.n_train
+    size, about = t.chars(True) + len(preamble) * t.n_train, "at least"
     if size <= L.GEMINI_INLINE_BYTES:
-        size = t.utf8_bytes(True) + utf8_len(preamble) * t.n_train
+        size, about = t.utf8_bytes(True) + utf8_len(preamble) * t.n_train, "about"
         if size <= L.GEMINI_INLINE_BYTES:
             return None
-    return (f"The training examples hold about {size / 1e6:.1f} MB of text; the Gemini API accepts at most 4 MB "
+    return (f"The training examples hold {about} {size / 1e6:.1f} MB of text; the Gemini API accepts at most 4 MB "
             f"sent with the request. Remove examples or shorten long ones.")
 
 
