@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -67,7 +68,7 @@ edits = st.one_of(
     st.tuples(st.just("settings"), st.sampled_from(PREAMBLES), st.sampled_from(SYSTEMS)),
     st.tuples(st.just("target"), targets),
 )
-Edit = tuple  # type: ignore[type-arg]  # one of the tuples above
+Edit = tuple[Any, ...]  # one of the tuples above
 
 
 @dataclass

@@ -3,14 +3,16 @@
 Every rule is declared once, in :mod:`.rules`; both ways of running them use that table:
 
 * :func:`validate` / :func:`validate_columns` (:mod:`.batch`): a whole dataset at once, for
-  ``gemtune-desktop check``, the pre-flight before tuning and imports;
-* :class:`IncrementalValidator` (:mod:`.incremental`): kept current edit by edit in the Dataset tab.
+  ``gemtune-desktop check`` and the pre-flight before tuning;
+* :class:`IncrementalValidator` (:mod:`.incremental`): the Dataset tab's. Opening a project validates it
+  with the same whole-column sweeps as batch validation (on a worker for a large project); then it is
+  kept current edit by edit.
 
 The package's modules, by role: :mod:`.findings` (Severity, Finding, rule identifiers), :mod:`.limits` (the
 services' limits), :mod:`.text` (reading one text), :mod:`.kinds` (the kinds of rule and how each runs over a
 whole dataset), :mod:`.rules` (the rules), :mod:`.columns` (whole-column passes), :mod:`.indexes` (what
-incremental validation keeps per rule), :mod:`.outliers` (output-length bounds), :mod:`.near` (the fuzzy
-near-duplicate pass).
+incremental validation keeps per rule), :mod:`.labels` (the inputs' format convention), :mod:`.outliers`
+(output-length bounds), :mod:`.near` (the fuzzy near-duplicate pass).
 """
 
 from gemtune_desktop.core.validation.batch import validate, validate_columns

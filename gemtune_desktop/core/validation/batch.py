@@ -1,4 +1,4 @@
-"""Validation of a whole dataset at once: ``gemtune-desktop check``, the pre-flight before tuning, imports.
+"""Validation of a whole dataset at once: ``gemtune-desktop check`` and the pre-flight before tuning.
 
 Runs every rule of :mod:`.rules` over text columns. Most work is whole-column passes at C speed (see
 :class:`.columns.Columns`), so clean rows cost little and a million examples take seconds.

@@ -1,8 +1,8 @@
 """Every validation rule, each declared once: what it checks, how severe it is, and what it tells the user.
 
-Batch validation (:mod:`.batch`: ``check``, the pre-flight before tuning, opening a project) and incremental
-validation (:mod:`.incremental`: the Dataset tab, per edit) both run the rules in :data:`RULES`, in this
-order; neither names a rule. The kinds of rule are described in :mod:`.kinds`.
+Batch validation (:mod:`.batch`: ``check``, the pre-flight before tuning) and incremental validation
+(:mod:`.incremental`: the Dataset tab, on opening a project and per edit) both run the rules in
+:data:`RULES`, in this order; neither names a rule. The kinds of rule are described in :mod:`.kinds`.
 """
 
 from __future__ import annotations
