@@ -7,6 +7,7 @@ Batch validation (:mod:`.batch`: ``check``, the pre-flight before tuning) and in
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 
 from gemtune_desktop.core.examples import Target
@@ -119,7 +120,7 @@ def _token_rows(cols: Columns, ctx: Context) -> list[int]:
     if ctx.target is not AGENT:
         return []
     limit = L.AGENT_MAX_EXAMPLE_TOKENS - len(ctx.system)
-    totals = list(map(int.__add__, cols.lengths("input"), cols.lengths("output")))
+    totals = list(map(operator.add, cols.lengths("input"), cols.lengths("output")))
     return flagged(map(limit.__lt__, totals)) if totals and max(totals) > limit else []
 
 
