@@ -6,7 +6,8 @@ shows must not be stopped by the pre-flight, and the reverse. Hypothesis draws r
 edit sequences (edit a field or the split, paste an input, move a row, insert at any row, remove rows, change
 the preamble, system instruction or target) and checks that both give the same findings on the final state:
 same rules, rows, fields, severities and messages (with related rows), the same counts by severity, and the
-same findings per example. The fuzzy near-duplicate pass is batch-only by design (see ``rules.PASS_RULES``).
+same findings per example; and so does a validator given the final examples one at a time (no whole-column
+pass). The fuzzy near-duplicate pass is batch-only by design (see ``rules.PASS_RULES``).
 
 A second run lowers the services' limits so that small datasets reach every dataset-wide rule (sizes, counts,
 the validation split), whose totals the two paths compute differently (running sums vs column passes).
