@@ -179,12 +179,18 @@ def test_the_validation_set_limit_has_the_30_percent_rule() -> None:
 
 
 def test_the_pre_flight_check_uses_the_30_percent_rule() -> None:
-    from gemtune_desktop.core.examples import Target
-    from gemtune_desktop.core.validation import count_findings
+    from gemtune_desktop.core.examples import DatasetSettings, Example, Split, Target
+    from gemtune_desktop.core.validation import Severity, validate
 
-    errors = [f for f in count_findings(2_000, 1_200, Target.AGENT_PLATFORM) if f.severity == "error"]
-    assert len(errors) == 1 and "30 %" in errors[0].message
-    assert not [f for f in count_findings(10_000, 1_200, Target.AGENT_PLATFORM) if f.severity == "error"]
+    def errors(n_train: int, n_validation: int) -> list[str]:
+        examples = [Example(f"question {i}", f"answer {i}") for i in range(n_train)]
+        examples += [Example(f"held out {i}", f"reply {i}", Split.VALIDATION) for i in range(n_validation)]
+        return [f.message for f in validate(examples, DatasetSettings(), Target.AGENT_PLATFORM, near_limit=0)
+                if f.severity is Severity.ERROR]
+
+    too_many = errors(2_000, 1_200)
+    assert len(too_many) == 1 and "30 %" in too_many[0]
+    assert not errors(10_000, 1_200)
 
 
 @pytest.mark.parametrize(("message", "paths", "field"), [

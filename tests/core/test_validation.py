@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
+from collections import Counter
+from typing import Any
 
 import pytest
 
-from gemtune_desktop.core import validation_rules as R
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split, Target
 from gemtune_desktop.core.tokens import estimate_tokens
 from gemtune_desktop.core.validation import (
@@ -14,9 +16,12 @@ from gemtune_desktop.core.validation import (
     IncrementalValidator,
     Severity,
     counts_of,
+    incremental,
     near_duplicates,
+    rules,
     validate,
 )
+from gemtune_desktop.core.validation.kinds import Context, ExampleRule, ShareRule
 
 GEMINI = Target.GEMINI_API
 AGENT = Target.AGENT_PLATFORM
@@ -224,7 +229,7 @@ def test_findings_are_dataset_first_then_by_row_and_counted() -> None:
     found = validate(examples, DatasetSettings(), GEMINI)
     assert found[0].row is None
     assert [f.row for f in found[1:]] == sorted(f.row for f in found[1:])
-    assert counts_of(found) == {"error": 3, "warning": 0, "info": 0}
+    assert counts_of(found) == {Severity.ERROR: 3, Severity.WARNING: 0, Severity.INFO: 0}
     assert found[1].location() == "row 6, input"
 
 
@@ -262,18 +267,20 @@ def test_incremental_validator_agrees_with_validate_and_follows_edits() -> None:
     # fix the conflicting row: its finding goes, and nothing else changes
     v.update([Example("a brand new question", "other", id=80)])
     assert v.findings_for(80) == []
-    assert v.counts()["warning"] == counts_of(batch)["warning"] - 1
-    # make row 1 a duplicate of row 3's input: the later row (by order added) is flagged
+    assert v.counts()[Severity.WARNING] == counts_of(batch)[Severity.WARNING] - 1
+    # make row 1 a copy of row 3, although row 1 was edited last: row 3 is the later row, and is flagged
+    # (as check and the pre-flight flag it)
     v.update([Example(examples[2].input, examples[2].output, id=10)])
-    assert [f.rule for f in v.findings_for(10)] == ["duplicate"]
-    assert v.findings_for(30) == []
-    # delete the first of a duplicate pair: the other is no longer a duplicate
+    assert v.findings_for(10) == []
+    [dup] = v.findings_for(30)
+    assert (dup.rule, dup.row, dup.related) == ("duplicate", 3, (10,)) and "row 1" in dup.message
+    # delete one of a duplicate pair: the other is no longer a duplicate
     v.remove([30])
     assert v.findings_for(10) == [] and v.findings_for(30) == []
     # the dataset falls under the Gemini minimum
     v.remove([e.id for e in examples[20:]])
     assert [f.rule for f in v.dataset_findings()] == ["too-few-examples"]
-    assert v.counts()["error"] == 2  # the empty output of id 40, and too few examples
+    assert v.counts()[Severity.ERROR] == 2  # the empty output of id 40, and too few examples
 
 
 def test_incremental_settings_change_and_labels() -> None:
@@ -283,39 +290,52 @@ def test_incremental_settings_change_and_labels() -> None:
         e.input = "Question: " + e.input
     v = IncrementalValidator(DatasetSettings(), AGENT)
     v.reset(examples)
-    assert v.counts() == {"error": 0, "warning": 1, "info": 0}  # fewer than 100 examples
+    assert v.counts() == {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 0}  # fewer than 100 examples
     v.update([Example("No label here", "Category parcel 3", id=7)])
     [f] = v.findings_for(7)
     assert f.rule == "inconsistent-format" and f.example_id == 7 and f.row is None
     v.set_settings(DatasetSettings(preamble="Question:"), AGENT)
     assert [f.rule for f in v.findings_for(8)] == ["preamble-repeated"]
-    assert v.counts()["warning"] == 1 + 1 + 49
+    assert v.counts()[Severity.WARNING] == 1 + 1 + 49
 
 
-def test_incremental_edit_cost_does_not_grow_with_the_dataset() -> None:
-    """Work per edit is independent of size: count row checks through the rule function, not the clock."""
-    calls = []
-    original = R.text_issues
+def test_incremental_edit_cost_does_not_grow_with_the_dataset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Work per edit is independent of size: count what the rules look at, not the clock."""
+    looked_at: list[str] = []
 
-    def counting(text: str, field: str, scan: bool = True) -> list[tuple[str, str, str]]:
-        calls.append(field)
-        return original(text, field, scan)
+    def counting_check(rule: ExampleRule) -> ExampleRule:
+        def check(inp: str, out: str, ctx: Context) -> list[tuple[str | None, str]]:
+            looked_at.append(f"{rule.id}:{inp}")
+            return rule.check(inp, out, ctx)
+        return dataclasses.replace(rule, check=check)
 
+    def counting_key(rule: ShareRule[Any, Any]) -> ShareRule[Any, Any]:
+        def key(text: str) -> object:
+            looked_at.append(f"{rule.id}:{text}")
+            return rule.key(text)
+        return dataclasses.replace(rule, key=key)
+
+    monkeypatch.setattr(incremental, "EXAMPLE_RULES", tuple(map(counting_check, rules.EXAMPLE_RULES)))
+    monkeypatch.setattr(incremental, "SHARE_RULES", tuple(map(counting_key, rules.SHARE_RULES)))
+    seen: list[Counter[str]] = []
     for n in (1_000, 20_000):
         examples = varied(n, seed=n)
         for i, e in enumerate(examples, start=1):
             e.id = i
+            if i % 3 == 0:
+                e.input = "Question: " + e.input  # a label convention, so the label rule has a verdict
         v = IncrementalValidator(DatasetSettings(), GEMINI)
         v.reset(examples)
-        calls.clear()
-        R.text_issues = counting  # type: ignore[assignment]
-        try:
-            v.update([Example("edited input", "edited output", id=n // 2)])
-            v.findings_for(n // 2)
-            v.counts()
-        finally:
-            R.text_issues = original  # type: ignore[assignment]
-        assert calls == ["input", "output"]
+        looked_at.clear()
+        v.update([Example("edited input", "edited output", id=n // 2)])
+        v.findings_for(n // 2)
+        v.counts()
+        old = examples[n // 2 - 1]
+        assert {what.split(":", 1)[1] for what in looked_at} <= {"edited input", "edited output", old.input,
+                                                                 old.output}  # only the edited example
+        seen.append(Counter(what.split(":", 1)[0] for what in looked_at))
+    assert seen[0] == seen[1]  # the same work on 1,000 and on 20,000 examples
+    assert seen[0]["empty"] == 1  # each example rule checks the new version once
 
 
 def test_incremental_outliers_appear_in_a_dataset_built_row_by_row() -> None:
@@ -326,4 +346,81 @@ def test_incremental_outliers_appear_in_a_dataset_built_row_by_row() -> None:
         v.update([e])
     v.update([Example("Ticket 61: a question", ("A long essay. " * 60).strip(), id=61)])
     assert [f.rule for f in v.findings_for(61)] == ["output-length-outlier"]
-    assert v.counts()["warning"] == 2  # the outlier and "fewer than 100 examples"
+    assert v.counts()[Severity.WARNING] == 2  # the outlier and "fewer than 100 examples"
+
+
+# --- the Dataset tab shows what check shows -------------------------------------------------------------------
+
+def _session(examples: list[Example], settings: DatasetSettings, target: Target) -> tuple[IncrementalValidator,
+                                                                                         list[Example]]:
+    """A validator kept current the way the project session keeps it, over a list in row order."""
+    rows = list(examples)
+    for i, e in enumerate(rows, start=1):
+        e.id = i
+
+    def row_of(example_id: int) -> int | None:
+        return next((n for n, e in enumerate(rows, start=1) if e.id == example_id), None)
+
+    v = IncrementalValidator(settings, target, row_of)
+    v.reset(rows)
+    return v, rows
+
+
+def _seen(v: IncrementalValidator, rows: list[Example]) -> list[tuple[int, str, str]]:
+    return sorted((f.row or 0, f.rule, f.message) for f in v.all_findings())
+
+
+def _checked(rows: list[Example], settings: DatasetSettings, target: Target) -> list[tuple[int, str, str]]:
+    return sorted((f.row or 0, f.rule, f.message) for f in validate(rows, settings, target, near_limit=0))
+
+
+def test_a_copy_pasted_above_the_original_flags_the_lower_row_as_check_does() -> None:
+    v, rows = _session(varied(150), DatasetSettings(), GEMINI)
+    copy = Example(rows[9].input, rows[9].output, id=1000)
+    rows.insert(2, copy)  # pasted as row 3, above the original (now row 11)
+    v.update([copy])
+    assert [(f.row, f.rule) for f in v.findings_for(rows[10].id)] == [(11, "duplicate")]
+    assert v.findings_for(1000) == []
+    assert _seen(v, rows) == _checked(rows, DatasetSettings(), GEMINI)
+    # editing the upper copy's split keeps it the first one
+    changed = Example(copy.input, copy.output, Split.TEST, id=1000)
+    rows[2] = changed
+    v.update([changed])
+    assert _seen(v, rows) == _checked(rows, DatasetSettings(), GEMINI)
+
+
+def test_output_length_outliers_follow_each_edit() -> None:
+    """Lengthen most outputs one by one: the long ones become the norm and the short ones the outliers,
+    after every edit exactly as check sees it (not only once the dataset has grown by a tenth)."""
+    v, rows = _session(varied(40), DatasetSettings(), AGENT)
+    for k in range(30):
+        longer = Example(rows[k].input, ("A longer answer that explains the category. " * 4).strip() + f" {k}",
+                         id=rows[k].id)
+        rows[k] = longer
+        v.update([longer])
+        assert _seen(v, rows) == _checked(rows, DatasetSettings(), AGENT), k
+    assert {f.row for f in v.all_findings() if f.rule == "output-length-outlier"} == set(range(31, 41))
+
+
+def test_the_label_named_is_the_usual_spelling_and_follows_deletions() -> None:
+    examples = varied(40)
+    examples[0].input = "QUESTION: " + examples[0].input
+    for e in examples[1:30]:
+        e.input = "Question: " + e.input
+    v, rows = _session(examples, DatasetSettings(), AGENT)
+    assert "“Question:”" in v.findings_for(rows[35].id)[0].message
+    assert _seen(v, rows) == _checked(rows, DatasetSettings(), AGENT)
+    gone = rows.pop(0)
+    v.remove([gone.id])
+    assert _seen(v, rows) == _checked(rows, DatasetSettings(), AGENT)
+
+
+def test_the_inline_size_is_reported_alike_and_never_understated() -> None:
+    examples = varied(150)
+    for e in examples[:3]:
+        e.output = "é" * 1_500_000  # 4.5 million characters, 9 MB of UTF-8
+    v, rows = _session(examples, DatasetSettings(), GEMINI)
+    [batch] = [f for f in validate(rows, DatasetSettings(), GEMINI, near_limit=0) if f.rule == "inline-size"]
+    [inc] = [f for f in v.dataset_findings() if f.rule == "inline-size"]
+    assert inc.message == batch.message
+    assert "at least 4.5 MB" in batch.message  # the characters alone; no need to encode 9 MB to say so
