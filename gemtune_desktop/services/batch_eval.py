@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gemtune_desktop.core.cancel import CancelToken
+from gemtune_desktop.core.eval_metrics import PairScores
 from gemtune_desktop.core.errors import Cancelled
 from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
 from gemtune_desktop.services.backend import BackendSession
@@ -321,21 +322,48 @@ class RunSummary:
 
 
 def summarize_run(token: CancelToken | None, rows: Sequence[object], n_models: int) -> RunSummary:
-    """Score stored rows (``evals_repo.EvalRow``-like objects) per model slot."""
+    """Score stored rows (``evals_repo.EvalRow``-like objects) per model slot.
+
+    Each slot's answered rows are scored in one :func:`eval_metrics.score_pairs` call (the
+    libraries' batch path), in chunks so that a cancel is noticed within a moment.
+    """
     from gemtune_desktop.core import eval_metrics as em
 
     by_slot: dict[int, list[em.ScoredRow]] = {s: [] for s in range(n_models)}
     summary = RunSummary()
     for i, r in enumerate(rows):
-        if token is not None and i % 200 == 0:
+        if token is not None and i % 2000 == 0:
             token.check()
         slot = int(r.slot)  # type: ignore[attr-defined]
-        scored = em.ScoredRow(int(r.example_id), str(r.expected), str(r.actual),  # type: ignore[attr-defined]
-                              blocked=str(r.blocked), error=str(r.error))  # type: ignore[attr-defined]
-        by_slot.setdefault(slot, []).append(scored)
-        if not scored.error:
-            summary.scores[(scored.example_id, slot)] = em.row_scores(scored.expected, scored.actual)
-    summary.models = [em.summarize(by_slot.get(s, [])).to_dict() for s in range(n_models)]
+        by_slot.setdefault(slot, []).append(
+            em.ScoredRow(int(r.example_id), str(r.expected), str(r.actual),  # type: ignore[attr-defined]
+                         blocked=str(r.blocked), error=str(r.error)))  # type: ignore[attr-defined]
+    for slot in range(n_models):
+        answered = [r for r in by_slot.get(slot, []) if not r.error]
+        scores = _score_in_chunks(token, answered)
+        for row, row_scores in zip(answered, scores.rows, strict=True):
+            summary.scores[(row.example_id, slot)] = row_scores
+        summary.models.append(em.summarize(by_slot.get(slot, []), scores).to_dict())
     if n_models > 1:
-        summary.wins_losses = em.wins_losses(by_slot.get(0, []), by_slot.get(1, [])).to_dict()
+        summary.wins_losses = em.wins_losses(by_slot.get(0, []), by_slot.get(1, []),
+                                             scores=summary.scores).to_dict()
     return summary
+
+
+SCORE_CHUNK = 2000
+
+
+def _score_in_chunks(token: CancelToken | None, rows: Sequence[object]) -> PairScores:
+    """:func:`eval_metrics.score_pairs` over ``rows``, checking ``token`` between chunks; corpus
+    BLEU/chrF are over all rows (summed statistics, not an average of chunks)."""
+    from gemtune_desktop.core import eval_metrics as em
+
+    scorer = em.Scorer()
+    scored: list[dict[str, float]] = []
+    for start in range(0, len(rows), SCORE_CHUNK):
+        if token is not None:
+            token.check()
+        chunk = rows[start:start + SCORE_CHUNK]
+        scored.extend(scorer.add([str(r.expected) for r in chunk],  # type: ignore[attr-defined]
+                                 [str(r.actual) for r in chunk]))  # type: ignore[attr-defined]
+    return em.PairScores(scored, scorer.corpus())
