@@ -44,6 +44,7 @@ from gemtune_desktop.sandbox.datasets import TrainingExample
 from gemtune_desktop.sandbox.faults import FaultRule, Faults
 from gemtune_desktop.sandbox.http import SegmentConverter, body_json, json_response, sse_response
 from gemtune_desktop.sandbox.routes_agent import AgentPlatformRoutes
+from gemtune_desktop.sandbox.routes_eval import EvaluationRoutes
 from gemtune_desktop.sandbox.routes_gemini import GeminiApiRoutes
 from gemtune_desktop.sandbox.routes_storage import StorageRoutes
 from gemtune_desktop.sandbox.state import SandboxState
@@ -163,7 +164,8 @@ class SandboxServer:
         self.agent = AgentPlatformRoutes(self)
         self.gemini = GeminiApiRoutes(self)
         self.storage = StorageRoutes(self)
-        self._handlers = {"agent": self.agent, "gemini": self.gemini, "storage": self.storage}
+        self._handlers = {"agent": self.agent, "gemini": self.gemini, "storage": self.storage,
+                          "evaluation": EvaluationRoutes(self)}
         self.url_map = _url_map()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -317,7 +319,8 @@ def _url_map() -> Map:
     global _map
     with _map_lock:
         if _map is None:
-            _map = Map([*AgentPlatformRoutes.rules(), *GeminiApiRoutes.rules(), *StorageRoutes.rules()],
+            _map = Map([*AgentPlatformRoutes.rules(), *GeminiApiRoutes.rules(), *StorageRoutes.rules(),
+                        *EvaluationRoutes.rules()],
                        converters={"seg": SegmentConverter}, strict_slashes=False, merge_slashes=False)
         return _map
 

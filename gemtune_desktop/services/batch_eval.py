@@ -6,6 +6,10 @@ the server's ``Retry-After`` (or an exponential back-off) has passed; 5xx answer
 and dropped connections are retried with back-off; other errors are recorded on the row.
 Each finished row is handed to ``on_row`` at once (from a worker thread) so the caller can
 store it: a cancelled run keeps what it got, and resuming sends only the missing rows.
+:func:`run_calls` is the same loop for any call (the judge and Google's evaluation service use it).
+
+:func:`summarize_run` scores stored rows with :mod:`gemtune_desktop.core.eval_metrics` (sentence
+scores per row, corpus BLEU and chrF per model) and compares model B with model A.
 """
 
 from __future__ import annotations
@@ -17,15 +21,20 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 from gemtune_desktop.core.cancel import CancelToken
-from gemtune_desktop.core.eval_metrics import PairScores
 from gemtune_desktop.core.errors import Cancelled
+from gemtune_desktop.core.eval_metrics import PairScores
 from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
 from gemtune_desktop.services.backend import BackendSession
-from gemtune_desktop.services.console import ConsoleRequest, generate
+from gemtune_desktop.services.console import ConsoleRequest, ConsoleResult, generate
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
 
 RETRY_STATUS = {408, 500, 502, 503, 504}
 FATAL_STATUS = {401, 403, 404}  # wrong credentials, no permission, no such model: every row would fail
@@ -56,6 +65,8 @@ class EvalOutcome:
     latency_ms: int = 0
     error: str = ""
     attempts: int = 1
+    prompt_tokens: int = 0
+    output_tokens: int = 0
 
 
 @dataclass(slots=True)
@@ -146,16 +157,17 @@ def _is_fatal(exc: BaseException) -> bool:
     return isinstance(exc, UserError)
 
 
-def call_with_retries(token: CancelToken, session: BackendSession, request: ConsoleRequest, policy: RetryPolicy,
-                      gate: RateGate, stats: BatchStats, lock: threading.Lock) -> tuple[object, int]:
-    """(ConsoleResult or the final exception, attempts)."""
+def retrying(token: CancelToken, call: Callable[[], T], policy: RetryPolicy, gate: RateGate, stats: BatchStats,
+             lock: threading.Lock) -> tuple[T | BaseException, int]:
+    """(``call()``'s result or the final exception, attempts), retrying 429 (all threads pause),
+    5xx, timeouts and dropped connections with back-off; other errors are returned at once."""
     attempt = 0
     while True:
         attempt += 1
         gate.wait(token)
         token.check()
         try:
-            return generate(None, session, request, timeout_s=policy.timeout_s), attempt
+            return call(), attempt
         except Cancelled:
             raise
         except Exception as exc:  # classified below; the final one is recorded on the row
@@ -168,7 +180,8 @@ def call_with_retries(token: CancelToken, session: BackendSession, request: Cons
                 with lock:
                     stats.retries_429 += 1
                 continue
-            if status in RETRY_STATUS or (status is None and _transient(exc)):
+            if status in RETRY_STATUS or (status is None and _transient(exc)) or \
+                    (status is None and getattr(exc, "retryable", False)):
                 with lock:
                     stats.retries_other += 1
                 token.wait(policy.backoff(attempt))
@@ -176,15 +189,23 @@ def call_with_retries(token: CancelToken, session: BackendSession, request: Cons
             return exc, attempt
 
 
-def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalItem],
-              generation: GenerationSettings, safety: SafetySettings,
-              on_row: Callable[[EvalOutcome], None], concurrency: int = 4,
-              policy: RetryPolicy | None = None) -> BatchStats:
-    """Run every item; ``on_row`` gets each outcome as soon as it is known. Returns the counts.
+def call_with_retries(token: CancelToken, session: BackendSession, request: ConsoleRequest, policy: RetryPolicy,
+                      gate: RateGate, stats: BatchStats, lock: threading.Lock) -> tuple[object, int]:
+    """(ConsoleResult or the final exception, attempts)."""
+    return retrying(token, lambda: generate(None, session, request, timeout_s=policy.timeout_s), policy, gate, stats,
+                    lock)
 
-    On cancel, threads stop taking new items; calls already in flight finish (within the
-    timeout) and are reported, then :class:`Cancelled` is raised. An error that would hit
-    every row (sign-in refused, no permission, unknown model) stops the run and is raised.
+
+def run_calls(token: CancelToken, items: Sequence[ItemT], call: Callable[[ItemT], T],
+              on_done: Callable[[ItemT, T | BaseException, int], None], concurrency: int = 4,
+              policy: RetryPolicy | None = None) -> BatchStats:
+    """``call(item)`` for every item on ``concurrency`` threads, with :func:`retrying`.
+
+    ``on_done(item, result or final exception, attempts)`` runs on the worker thread as soon as an
+    item is finished (also when it failed). On cancel, threads stop taking new items; calls in
+    flight finish and are reported, then :class:`Cancelled` is raised. An error that would hit
+    every item (sign-in refused, no permission, unknown model) stops the run and is raised.
+    ``stats.done`` counts finished items, ``stats.failed`` those that ended in an error.
     """
     from gemtune_desktop.services.errors import describe
 
@@ -195,42 +216,31 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
     pending = list(reversed(items))
     total = len(items)
     started = time.perf_counter()
-
     fatal: list[BaseException] = []
 
-    def next_item() -> EvalItem | None:
+    def next_item() -> ItemT | None:
         with lock:
             return pending.pop() if pending and not token.cancelled and not fatal else None
 
     def worker() -> None:
         while (item := next_item()) is not None:
-            request = ConsoleRequest(model=item.model, prompt=item.prompt, generation=generation, safety=safety,
-                                     preamble=item.preamble, system_instruction=item.system_instruction)
             try:
-                result, attempts = call_with_retries(token, session, request, policy, gate, stats, lock)
+                result, attempts = retrying(token, partial(call, item), policy, gate, stats, lock)
             except Cancelled:
                 return
-            outcome = EvalOutcome(item.example_id, item.slot, item.prompt, item.expected, attempts=attempts)
-            if isinstance(result, BaseException) and _is_fatal(result):
-                with lock:
-                    fatal.append(result)
-                return
             if isinstance(result, BaseException):
-                err = describe(result)
-                outcome.error = err.message
+                if _is_fatal(result):
+                    with lock:
+                        fatal.append(result)
+                    return
                 with lock:
                     stats.failed += 1
                     if len(stats.errors) < 20:
-                        stats.errors.append(err.message)
-            else:
-                outcome.actual = result.text  # type: ignore[attr-defined]
-                outcome.finish_reason = result.finish_reason  # type: ignore[attr-defined]
-                outcome.blocked = result.blocked_category  # type: ignore[attr-defined]
-                outcome.latency_ms = result.latency_ms  # type: ignore[attr-defined]
+                        stats.errors.append(describe(result).message)
+            on_done(item, result, attempts)
             with lock:
                 stats.done += 1
                 done = stats.done
-            on_row(outcome)
             token.report(done, total, "")
 
     workers = max(1, min(int(concurrency), total or 1))
@@ -245,6 +255,45 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
         stats.cancelled = True
         raise Cancelled()
     return stats
+
+
+def default_request(item: EvalItem, generation: GenerationSettings, safety: SafetySettings) -> ConsoleRequest:
+    return ConsoleRequest(model=item.model, prompt=item.prompt, generation=generation, safety=safety,
+                          preamble=item.preamble, system_instruction=item.system_instruction)
+
+
+def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalItem],
+              generation: GenerationSettings, safety: SafetySettings,
+              on_row: Callable[[EvalOutcome], None], concurrency: int = 4,
+              policy: RetryPolicy | None = None,
+              make_request: Callable[[EvalItem], ConsoleRequest] | None = None) -> BatchStats:
+    """Run every item; ``on_row`` gets each outcome as soon as it is known. Returns the counts.
+
+    ``make_request`` builds the request for an item (default: the item's prompt with
+    ``generation`` and ``safety``). Cancel and fatal errors behave as in :func:`run_calls`.
+    """
+    from gemtune_desktop.services.errors import describe
+
+    policy = policy or RetryPolicy()
+    build = make_request or (lambda item: default_request(item, generation, safety))
+
+    def call(item: EvalItem) -> ConsoleResult:
+        return generate(None, session, build(item), timeout_s=policy.timeout_s)
+
+    def on_done(item: EvalItem, result: ConsoleResult | BaseException, attempts: int) -> None:
+        outcome = EvalOutcome(item.example_id, item.slot, item.prompt, item.expected, attempts=attempts)
+        if isinstance(result, BaseException):
+            outcome.error = describe(result).message
+        else:
+            outcome.actual = result.text
+            outcome.finish_reason = result.finish_reason
+            outcome.blocked = result.blocked_category
+            outcome.latency_ms = result.latency_ms
+            outcome.prompt_tokens = result.usage.prompt_tokens
+            outcome.output_tokens = result.usage.output_tokens
+        on_row(outcome)
+
+    return run_calls(token, items, call, on_done, concurrency, policy)
 
 
 def run_and_store(token: CancelToken, session: BackendSession, items: Sequence[EvalItem], run_id: int,

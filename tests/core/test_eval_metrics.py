@@ -13,9 +13,10 @@ from gemtune_desktop.core import eval_metrics as m
 from gemtune_desktop.core.diversity import distinct_n
 from gemtune_desktop.core.eval_metrics import ScoredRow
 
-WORDS = ("the tenant may sublet flat with written consent of landlord clause notice rent deposit court party "
-         "Le locataire peut sous-louer l'appartement avec accord écrit du bailleur 東京 は 日本 の 首都 です "
-         "naïve café 1,000 £ § 12(b)").split()
+TEXT = ("the tenant may sublet flat with written consent of landlord clause notice rent deposit court party "
+        "Le locataire peut sous-louer l'appartement avec accord écrit du bailleur 東京 は 日本 の 首都 です "
+        "naïve café 1,000 £ § 12(b)")
+WORDS = TEXT.split(" ")
 
 
 def random_pairs(n: int, seed: int = 7) -> list[tuple[str, str]]:
