@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ItemT = TypeVar("ItemT")
+Progress = Callable[[int, int], None]
 
 RETRY_STATUS = {408, 500, 502, 503, 504}
 FATAL_STATUS = {401, 403, 404}  # wrong credentials, no permission, no such model: every row would fail
@@ -198,7 +199,7 @@ def call_with_retries(token: CancelToken, session: BackendSession, request: Cons
 
 def run_calls(token: CancelToken, items: Sequence[ItemT], call: Callable[[ItemT], T],
               on_done: Callable[[ItemT, T | BaseException, int], None], concurrency: int = 4,
-              policy: RetryPolicy | None = None) -> BatchStats:
+              policy: RetryPolicy | None = None, progress: Progress | None = None) -> BatchStats:
     """``call(item)`` for every item on ``concurrency`` threads, with :func:`retrying`.
 
     ``on_done(item, result or final exception, attempts)`` runs on the worker thread as soon as an
@@ -206,6 +207,7 @@ def run_calls(token: CancelToken, items: Sequence[ItemT], call: Callable[[ItemT]
     flight finish and are reported, then :class:`Cancelled` is raised. An error that would hit
     every item (sign-in refused, no permission, unknown model) stops the run and is raised.
     ``stats.done`` counts finished items, ``stats.failed`` those that ended in an error.
+    ``progress(done, total)`` replaces ``token.report`` when given (e.g. a sweep's overall count).
     """
     from gemtune_desktop.services.errors import describe
 
@@ -241,7 +243,10 @@ def run_calls(token: CancelToken, items: Sequence[ItemT], call: Callable[[ItemT]
             with lock:
                 stats.done += 1
                 done = stats.done
-            token.report(done, total, "")
+            if progress is not None:
+                progress(done, total)
+            else:
+                token.report(done, total, "")
 
     workers = max(1, min(int(concurrency), total or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch-eval") as pool:
@@ -266,7 +271,8 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
               generation: GenerationSettings, safety: SafetySettings,
               on_row: Callable[[EvalOutcome], None], concurrency: int = 4,
               policy: RetryPolicy | None = None,
-              make_request: Callable[[EvalItem], ConsoleRequest] | None = None) -> BatchStats:
+              make_request: Callable[[EvalItem], ConsoleRequest] | None = None,
+              progress: Progress | None = None) -> BatchStats:
     """Run every item; ``on_row`` gets each outcome as soon as it is known. Returns the counts.
 
     ``make_request`` builds the request for an item (default: the item's prompt with
@@ -293,12 +299,13 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
             outcome.output_tokens = result.usage.output_tokens
         on_row(outcome)
 
-    return run_calls(token, items, call, on_done, concurrency, policy)
+    return run_calls(token, items, call, on_done, concurrency, policy, progress)
 
 
 def run_and_store(token: CancelToken, session: BackendSession, items: Sequence[EvalItem], run_id: int,
                   db_path: str, expected: int, generation: GenerationSettings, safety: SafetySettings,
-                  concurrency: int = 4, policy: RetryPolicy | None = None) -> BatchStats:
+                  concurrency: int = 4, policy: RetryPolicy | None = None,
+                  progress: Progress | None = None) -> BatchStats:
     """:func:`run_batch` with every answer stored in the project file as it arrives (off the GUI thread).
 
     All rows are committed before this returns or raises (also on cancel), and the run's
@@ -315,7 +322,7 @@ def run_and_store(token: CancelToken, session: BackendSession, items: Sequence[E
 
     finished = False
     try:
-        stats = run_batch(token, session, items, generation, safety, on_row, concurrency, policy)
+        stats = run_batch(token, session, items, generation, safety, on_row, concurrency, policy, progress=progress)
         finished = True
         return stats
     finally:
