@@ -236,7 +236,11 @@ def provenance() -> dict[str, str]:
         sent_sig = f"BLEU|{libs.sentence_bleu.get_signature()}"
         corpus_sig = f"BLEU|{libs.corpus_bleu.get_signature()}"
         chrf_sig = f"chrF2|{libs.chrf.get_signature()}"
-    rouge = f"rouge-score {importlib.metadata.version('rouge-score')} (Google's reference implementation)"
+    try:
+        rouge_version = importlib.metadata.version("rouge-score")
+    except importlib.metadata.PackageNotFoundError:  # a packaged build without the package's metadata
+        rouge_version = "(version not recorded in this build)"
+    rouge = f"rouge-score {rouge_version} (Google's reference implementation)"
     rouge_settings = ("F-measure; default tokenizer (lower case, only letters a–z and digits kept, so accented "
                       "and non-Latin letters are dropped); no stemming")
     sb = f"sacreBLEU {sacrebleu.__version__}"

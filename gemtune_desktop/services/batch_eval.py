@@ -155,7 +155,7 @@ def _is_fatal(exc: BaseException) -> bool:
     status = _status_of(exc)
     if status is not None:
         return status in FATAL_STATUS
-    return isinstance(exc, UserError)
+    return isinstance(exc, UserError) and not exc.retryable  # a passing problem stays on its row
 
 
 def retrying(token: CancelToken, call: Callable[[], T], policy: RetryPolicy, gate: RateGate, stats: BatchStats,

@@ -33,7 +33,7 @@ from typing import Any
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.project.evals_repo import EvalRow
-from gemtune_desktop.services.backend import BackendSession
+from gemtune_desktop.services.backend import BackendSession, ServiceError
 from gemtune_desktop.services.batch_eval import BatchStats, RetryPolicy, run_calls
 from gemtune_desktop.services.connections import Backend
 
@@ -110,8 +110,7 @@ def evaluate_pointwise(session: BackendSession, metric: str, prediction: str, co
     data = _call(session, {info.input_key: {"metricSpec": {}, "instance": instance}}, timeout_s)
     result = data.get(info.result_key)
     if not isinstance(result, dict) or not isinstance(result.get("score"), int | float):
-        raise UserError(f"The evaluation service's answer has no {metric} score.", "Try again later.",
-                        detail=json.dumps(data)[:300], retryable=True)
+        raise _unreadable(f"The evaluation service's answer has no {metric} score.")
     confidence = result.get("confidence")
     return ServiceResult(float(result["score"]), "", str(result.get("explanation") or ""),
                          float(confidence) if isinstance(confidence, int | float) else None)
@@ -130,9 +129,13 @@ def evaluate_pairwise(session: BackendSession, prompt: str, reference: str, base
     result = data.get("pairwiseMetricResult")
     choice = result.get("pairwiseChoice") if isinstance(result, dict) else None
     if choice not in ("BASELINE", "CANDIDATE", "TIE"):
-        raise UserError("The evaluation service did not say which answer is better.", "Try again later.",
-                        detail=json.dumps(data)[:300], retryable=True)
+        raise _unreadable("The evaluation service did not say which answer is better.")
     return ServiceResult(None, str(choice), str(result.get("explanation") or "") if isinstance(result, dict) else "")
+
+
+def _unreadable(message: str) -> ServiceError:
+    """An answer without the expected result: retried like a bad gateway, then kept on its row (not fatal)."""
+    return ServiceError(502, "UNREADABLE_ANSWER", message, hint="Try again later.", retryable=True)
 
 
 CHOICE_VOTE = {"BASELINE": "a", "CANDIDATE": "b", "TIE": "tie"}

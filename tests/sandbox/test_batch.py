@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import warnings
 from typing import Any
 
 import pytest
@@ -132,3 +133,33 @@ def test_batch_jobs_survive_a_sandbox_restart(tmp_path: Any, sandbox_session: An
         assert again.batch.engine.get(job.name.split("/")[1], "gemini").state == "SUCCEEDED"
     finally:
         again.stop()
+
+
+def test_a_tuned_model_answers_a_batch_job_from_its_training_examples(sandbox: Any, sandbox_session: Any) -> None:
+    from google.genai import types
+
+    from tests.sandbox.helpers import capitals_jsonl
+
+    session = sandbox_session(Backend.AGENT_PLATFORM)
+    client = session.client()
+    train = upload(session, "train.jsonl", capitals_jsonl(12))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "the SDK's tuning implementation is experimental"
+        tuning = client.tunings.tune(base_model="gemini-3.5-flash",
+                                     training_dataset=types.TuningDataset(gcs_uri=train),
+                                     config=types.CreateTuningJobConfig(epoch_count=1))
+    tuned = wait_for(lambda: client.tunings.get(name=tuning.name), lambda j: j.has_ended, 60)
+    model = tuned.tuned_model.model.split("@")[0]  # projects/…/models/ID, as the batch page asks
+    line = {"request": {"contents": [{"role": "user", "parts": [{"text": "What is the capital of Kenya?"}]}]}}
+    src = upload(session, "batch/tuned.jsonl", json.dumps(line) + "\n")
+    job = client.batches.create(model=model, src=src, config={"display_name": "tuned",
+                                                              "dest": "gs://sandbox-bucket/batch/tuned"})
+    job = wait_for(lambda: client.batches.get(name=job.name), lambda j: j.state.value in ENDED)
+    assert job.state.value == "JOB_STATE_SUCCEEDED"
+    folder = session.rest("GET", job.name)["outputInfo"]["gcsOutputDirectory"].removeprefix("gs://sandbox-bucket/")
+    out = json.loads(session.storage_client().bucket("sandbox-bucket").blob(f"{folder}/predictions.jsonl")
+                     .download_as_bytes())
+    assert out["response"]["candidates"][0]["content"]["parts"][0]["text"] == "Nairobi"
+    with pytest.raises(Exception, match="was not found or cannot be used for batch prediction"):
+        client.batches.create(model="projects/sandbox-project/locations/us-central1/models/404", src=src,
+                              config={"display_name": "x", "dest": "gs://sandbox-bucket/x"})

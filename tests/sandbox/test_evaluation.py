@@ -117,3 +117,19 @@ def test_json_mode_without_a_judge_prompt_follows_the_schema(sandbox_session: An
                                            config=types.GenerateContentConfig(response_mime_type="application/json",
                                                                               response_schema=schema))
     assert set(json.loads(reply.text)) == {"party", "days"}
+
+
+@pytest.mark.parametrize(("config", "words"), [
+    ({"responseSchema": {"type": "OBJECT"}}, "must be application/json when a response schema is set"),
+    ({"responseMimeType": "text/csv"}, "is not supported"),
+    ({"responseMimeType": "application/json", "responseSchema": {"type": "OBJECT"},
+      "responseJsonSchema": {"type": "object"}}, "not both"),
+])
+def test_bad_json_mode_settings_are_refused_like_the_service(sandbox: Any, config: dict[str, Any],
+                                                             words: str) -> None:
+    import requests
+
+    body = {"contents": [{"role": "user", "parts": [{"text": "Hi"}]}], "generationConfig": config}
+    res = requests.post(f"{sandbox.base_url}v1beta/models/gemini-3.5-flash:generateContent",
+                        headers={"x-goog-api-key": "k"}, json=body, timeout=30)
+    assert res.status_code == 400 and words in res.json()["error"]["message"]

@@ -70,3 +70,17 @@ def test_gemini_api_connection_is_told_to_use_the_judge(tmp_path: Path, sandbox_
         genai_eval.run_service_eval(CancelToken(), sandbox_session(Backend.AGENT_PLATFORM), str(store.path),
                                     run.id, ["wit"])
     store.close()
+
+
+def test_unreadable_answers_are_retried_then_kept_on_their_row(tmp_path: Path, sandbox: Any,
+                                                               sandbox_session: Any) -> None:
+    session = sandbox_session(Backend.AGENT_PLATFORM)
+    store, run = make_run(tmp_path / "p.gemtune", [[reference(i) for i in range(1, 4)]])
+    sandbox.faults.add(route=":evaluateInstances", kind="malformed", count=FAST.max_attempts)
+    stats = genai_eval.run_service_eval(CancelToken(), session, str(store.path), run.id, ["fluency"],
+                                        concurrency=1, policy=FAST)
+    assert stats.done == 3 and stats.failed == 1, "one row gave up after its retries; the others were scored"
+    figures = genai_eval.load_service_summary(str(store.path), run.id)[0]
+    assert (figures.scored, figures.failed) == (2, 1)
+    assert figures.errors == ["The service sent an answer that could not be read."]
+    store.close()
