@@ -155,6 +155,15 @@ class PointResult:
 
 
 @dataclass(slots=True)
+class Curves:
+    """``lines`` are (legend label, x values, y values with None where a point has no answer yet)."""
+
+    x_label: str
+    x_ticks: list[tuple[float, str]]
+    lines: list[tuple[str, list[float], list[float | None]]]
+
+
+@dataclass(slots=True)
 class SweepResults:
     sweep_id: int
     model: str
@@ -171,6 +180,24 @@ class SweepResults:
     def series(self, metric: str) -> list[float | None]:
         """One value per point (None where the point has no answer yet), in grid order."""
         return [p.metrics.get(metric) for p in self.points]
+
+    def curves(self, metric: str) -> Curves:
+        """What the trade-off plot draws for ``metric``: the first axis across (numbers, or positions with
+        tick labels for thresholds), one curve per combination of the other axes."""
+        axes = list(self.axes.items())
+        if not axes:
+            return Curves("", [], [])
+        first, values = axes[0]
+        numeric = all(isinstance(v, int | float) for v in values)
+        xs = [float(v) if numeric else float(i) for i, v in enumerate(values)]
+        ticks = [] if numeric else [(float(i), sg.value_label(first, v)) for i, v in enumerate(values)]
+        groups: dict[str, list[float | None]] = {}
+        for point in self.points:
+            rest = {k: v for k, v in point.settings.items() if k != first}
+            label = sg.point_label(rest) if rest else sg.axis_label(first)
+            groups.setdefault(label, [None] * len(values))[values.index(point.settings[first])] = \
+                point.metrics.get(metric)
+        return Curves(sg.axis_label(first), ticks, [(label, xs, ys) for label, ys in groups.items()])
 
     def best(self, metric: str, higher_is_better: bool | None = None) -> PointResult | None:
         index = sg.best_point(self.series(metric), metric, higher_is_better)

@@ -126,3 +126,21 @@ def test_bad_sweeps_get_plain_messages(tmp_path: Path) -> None:
     with pytest.raises(sg.SweepError, match="no longer in the project"):
         sweep.load_results(str(store.path), 99)
     store.close()
+
+
+def test_curves_for_the_trade_off_plot(tmp_path: Path, sandbox: Any, sandbox_session: Any) -> None:
+    store, ids = project(tmp_path / "p.gemtune", questions(3))
+    rows = list(sweeps_repo.example_texts(store, ids).values())
+    sweep_id = sweep.create(store, MODEL, sweep.plan(sg.EXAMPLE_GRIDS["Temperature × top-p"], rows), ids,
+                            GenerationSettings(), SafetySettings())
+    threshold_id = sweep.create(store, MODEL, sweep.plan({sg.ALL_CATEGORIES: ["BLOCK_NONE", "BLOCK_ONLY_HIGH"]},
+                                                         rows), ids, GenerationSettings(), SafetySettings())
+    sweep.run(CancelToken(), sandbox_session(), str(store.path), sweep_id, policy=FAST)
+    curves = sweep.load_results(str(store.path), sweep_id).curves("token_f1")
+    assert curves.x_label == "temperature" and curves.x_ticks == []
+    assert [label for label, _x, _y in curves.lines] == ["top-p 0.8", "top-p 0.95"]
+    assert curves.lines[0][1] == [0.0, 0.5, 1.0] and all(y is not None for y in curves.lines[0][2])
+    pending = sweep.load_results(str(store.path), threshold_id).curves("blocked_answers")
+    assert pending.x_ticks == [(0.0, "block none (report only)"), (1.0, "block only high")]
+    assert pending.lines == [("blocking threshold (all categories)", [0.0, 1.0], [None, None])]
+    store.close()
