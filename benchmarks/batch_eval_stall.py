@@ -104,6 +104,9 @@ def main() -> int:
     import gc
 
     if args.gc_freeze:
+        from gemtune_desktop.app import _prewarm_imports
+
+        _prewarm_imports()  # what the app imports in the background at start-up, before it freezes the collector
         gc.collect()
         gc.freeze()
     gc_pauses: list[float] = []

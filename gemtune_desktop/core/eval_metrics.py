@@ -143,6 +143,16 @@ _libs: _Libraries | None = None
 _libs_lock = threading.Lock()
 
 
+def prewarm() -> None:
+    """Import sacreBLEU and rouge-score (which brings nltk and numpy) and build the scorers now.
+
+    Meant for the app's background start-up imports, before its ``gc.freeze()``: imported later,
+    during the first evaluation, their ~30,000 new objects set off a full garbage collection that
+    pauses every thread, the window's included, for about 100 ms.
+    """
+    _libraries()
+
+
 def _libraries() -> _Libraries:
     global _libs
     with _libs_lock:
