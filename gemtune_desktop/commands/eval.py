@@ -30,6 +30,8 @@ from gemtune_desktop.commands.check import EXIT_ERRORS, EXIT_OK, EXIT_UNREADABLE
 from gemtune_desktop.core import eval_metrics as em
 
 if TYPE_CHECKING:
+    import argparse
+
     from gemtune_desktop.services.backend import BackendSession
 
 JUDGE = "judge"
@@ -260,7 +262,7 @@ def failed_minimums(report: Report, minimums: dict[str, float]) -> list[str]:
     return out
 
 
-def options_from_args(args: Any) -> Options:
+def options_from_args(args: argparse.Namespace) -> Options:
     """Checked options from the parsed command line (raises :class:`EvalFailure`)."""
     if args.concurrency < 1 or args.concurrency > 32:
         raise EvalFailure("--concurrency must be between 1 and 32.")

@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gemtune_desktop.sandbox import persistence
@@ -89,7 +90,7 @@ class Files:
             for rec in persistence.read_json_dir(folder):
                 self.meta[str(rec.get("id"))] = rec
 
-    def _dir(self) -> Any:
+    def _dir(self) -> Path | None:
         return self.state.state_dir / "gemini_files" if self.state.state_dir is not None else None
 
     def register(self, file_id: str, mime_type: str, size: int, generated: bool, display_name: str = "") -> \
@@ -141,7 +142,7 @@ class BatchEngine:
         self._load()
 
     # -- persistence ---------------------------------------------------------------------------
-    def _dir(self) -> Any:
+    def _dir(self) -> Path | None:
         return self.state.state_dir / "batch" if self.state.state_dir is not None else None
 
     def _load(self) -> None:

@@ -33,15 +33,19 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import Cancelled, UserError
 from gemtune_desktop.core.generation import GenerationSettings, SafetySettings, model_supports_thinking
 from gemtune_desktop.core.project.batch_jobs_repo import BatchJobRecord
+from gemtune_desktop.core.project.evals_repo import RowWriter
 from gemtune_desktop.services.backend import BackendSession
 from gemtune_desktop.services.batch_eval import EvalItem
 from gemtune_desktop.services.connections import Backend
+
+if TYPE_CHECKING:
+    from google.genai.types import BatchJob
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +202,7 @@ def _submit_gemini_api(session: BackendSession, record: BatchJobRecord, path: st
     record.state = _state(job)
 
 
-def _state(job: Any) -> str:
+def _state(job: BatchJob) -> str:
     state = getattr(job, "state", None)
     return str(getattr(state, "value", state) or "JOB_STATE_UNSPECIFIED")
 
@@ -323,7 +327,7 @@ def _gemini_file_results(path: str) -> Iterator[Result]:
                 yield int(key), "", "", "", f"The batch engine could not answer this row: {message}"
 
 
-def _gemini_inline_results(job: Any) -> Iterator[Result]:
+def _gemini_inline_results(job: BatchJob) -> Iterator[Result]:
     for item in getattr(job.dest, "inlined_responses", None) or []:
         key = str((item.metadata or {}).get("key", ""))
         if not key.isdigit():
@@ -404,7 +408,7 @@ def ingest(token: CancelToken | None, session: BackendSession, db_path: str, rec
     return stats
 
 
-def _store(writer: Any, record: BatchJobRecord, batch: list[Result], lookup: TextsFn, stats: IngestStats,
+def _store(writer: RowWriter, record: BatchJobRecord, batch: list[Result], lookup: TextsFn, stats: IngestStats,
            token: CancelToken | None) -> None:
     from gemtune_desktop.core.project.evals_repo import EvalRow
 

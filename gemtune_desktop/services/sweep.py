@@ -22,7 +22,7 @@ from gemtune_desktop.core import sweep_grid as sg
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.eval_cost import CallEstimate, Prices, cost_of, estimate_calls, prompt_tokens
 from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
-from gemtune_desktop.core.project.evals_repo import EvalRow
+from gemtune_desktop.core.project.evals_repo import EvalRow, Store
 from gemtune_desktop.core.project.sweeps_repo import SweepPoint
 from gemtune_desktop.core.tokens import estimate_tokens
 from gemtune_desktop.services.backend import BackendSession
@@ -51,7 +51,7 @@ def plan(axes: Mapping[str, Sequence[object]], rows: Sequence[tuple[str, str]], 
     return SweepPlan(grid, estimate_calls(rows, grid.size, prices, preamble, system_instruction))
 
 
-def create(store: Any, model: str, sweep_plan: SweepPlan, example_ids: Sequence[int],
+def create(store: Store, model: str, sweep_plan: SweepPlan, example_ids: Sequence[int],
            generation: GenerationSettings, safety: SafetySettings, preamble: str = "", system_instruction: str = "",
            name: str = "", model_label: str = "") -> int:
     """Store the sweep and its points' runs (on the GUI thread, with the project store); returns its id."""
@@ -127,7 +127,7 @@ def run(token: CancelToken, session: BackendSession, db_path: str, sweep_id: int
             side.close()
 
 
-def _complete(side: Any, sweep_id: int, ids: Sequence[int]) -> bool:
+def _complete(side: Store, sweep_id: int, ids: Sequence[int]) -> bool:
     from gemtune_desktop.core.project import evals_repo, sweeps_repo
 
     return all(len(evals_repo.done_keys(side, p.run_id)) >= len(ids) for p in sweeps_repo.points(side, sweep_id))
