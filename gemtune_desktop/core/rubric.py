@@ -45,6 +45,7 @@ VERDICT_SCHEMA: dict[str, Any] = {
                     "reason": {"type": "STRING", "description": "One short sentence."},
                 },
                 "required": ["point", "met", "reason"],
+                "propertyOrdering": ["point", "met", "reason"],
             },
         },
         "verdict": {"type": "STRING", "enum": ["pass", "fail"],

@@ -25,10 +25,27 @@ def schema(name: str) -> dict[str, Any]:
     return schemas[name if name in schemas else PREFIX + name]
 
 
-def unknown_fields(value: Any, name: str, where: str = "") -> list[str]:
-    """Paths of fields in ``value`` that the schema ``name`` does not define (recursively); [] when it fits."""
+def unknown_fields(value: Any, name: str, where: str = "", either_spelling: bool = False) -> list[str]:
+    """Paths of fields in ``value`` that the schema ``name`` does not define (recursively); [] when it fits.
+
+    ``either_spelling``: accept a field's proto name (``property_ordering``) as well as its JSON name
+    (``propertyOrdering``), as Google's JSON parsers do.
+    """
     sch = schema(name)
-    return _walk(value, sch, where or name)
+    return _walk(_camel(value) if either_spelling else value, sch, where or name)
+
+
+def _camel(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_camel_key(k): _camel(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_camel(v) for v in value]
+    return value
+
+
+def _camel_key(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(w[:1].upper() + w[1:] for w in rest)
 
 
 def _walk(value: Any, sch: dict[str, Any], where: str) -> list[str]:

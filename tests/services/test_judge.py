@@ -17,6 +17,7 @@ from gemtune_desktop.core.project import evals_repo, judge_repo
 from gemtune_desktop.services import judge
 from gemtune_desktop.services.batch_eval import RetryPolicy
 from gemtune_desktop.services.connections import Backend
+from tests.helpers import discovery
 from tests.services.eval_fixtures import make_run, reference
 
 FAST = RetryPolicy(max_attempts=6, initial_delay_s=0.01, max_delay_s=0.05, timeout_s=30)
@@ -59,6 +60,9 @@ def test_judge_rows_reads_verdicts_and_sends_json_mode(sandbox: Any, sandbox_ses
     assert config["responseSchema"]["required"] == ["criteria", "verdict", "explanation"]
     assert config["temperature"] == 0
     assert "careful reviewer" in json.dumps(bodies[0]["systemInstruction"])
+    if backend is Backend.AGENT_PLATFORM:  # the request, schema included, fits the published Agent Platform schema
+        # (google-genai 3.6.1 sends the nested items' ordering as ``property_ordering``, the proto spelling)
+        assert discovery.unknown_fields(bodies[0], "GenerateContentRequest", either_spelling=True) == []
 
 
 def test_refusal_and_cut_off_replies_become_plain_messages_and_other_rows_go_on(sandbox: Any,
