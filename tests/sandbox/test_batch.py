@@ -64,7 +64,9 @@ def test_agent_platform_job_cancel_and_listing(sandbox: Any, sandbox_session: An
     client = session.client()
     job = client.batches.create(model="gemini-3.5-flash", src=src,
                                 config={"display_name": "slow", "dest": "gs://sandbox-bucket/batch/slow"})
-    wait_for(lambda: client.batches.get(name=job.name), lambda j: j.state.value == "JOB_STATE_RUNNING")
+    running = wait_for(lambda: client.batches.get(name=job.name),
+                       lambda j: j.state.value == "JOB_STATE_RUNNING" and int(j.completion_stats.successful_count) >= 2)
+    assert running.start_time is not None
     client.batches.cancel(name=job.name)
     job = wait_for(lambda: client.batches.get(name=job.name), lambda j: j.state.value in ENDED)
     assert job.state.value == "JOB_STATE_CANCELLED"

@@ -116,13 +116,13 @@ def test_rows_the_engine_could_not_answer_are_kept_with_a_message_and_the_run_is
 
 def test_cancelled_job_keeps_what_was_answered(tmp_path: Path, sandbox: Any, sandbox_session: Any) -> None:
     session = sandbox_session(Backend.GEMINI_API)
-    sandbox.batch.engine.rows_per_second = 40
+    sandbox.batch.engine.rows_per_second = 10  # 30 s for the whole job: the cancel comes well before its end
     store, run, items = setup(tmp_path / "p.gemtune", 300)
     record = batch_jobs.submit(None, session, str(store.path), run.id, items, GEN, SafetySettings())
-    wait_for(lambda: batch_jobs.refresh(session, str(store.path), record), lambda r: r.succeeded >= 10)
+    wait_for(lambda: batch_jobs.refresh(session, str(store.path), record), lambda r: r.succeeded >= 5)
     record = batch_jobs.cancel(session, str(store.path), record)
     record = finish(session, store, record)
-    assert record.state == "JOB_STATE_CANCELLED" and 10 <= record.succeeded < 300
+    assert record.state == "JOB_STATE_CANCELLED" and 5 <= record.succeeded < 300
     stats = batch_jobs.ingest(None, session, str(store.path), record)
     assert stats.stored == record.succeeded and stats.missing == 300 - record.succeeded
     assert "Resume sends them online" in stats.words()
