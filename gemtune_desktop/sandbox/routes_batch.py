@@ -242,7 +242,8 @@ class BatchRoutes:
 
     def gemini_view(self, job: Job) -> dict[str, Any]:
         with self.engine.lock:
-            state = f"BATCH_STATE_{'CANCELLED' if job.state == 'CANCELLING' else job.state}"
+            # BatchState has no "cancelling": the batch stays running until its answered rows are written.
+            state = f"BATCH_STATE_{'RUNNING' if job.state == 'CANCELLING' else job.state}"
             meta: dict[str, Any] = {
                 "@type": BATCH_TYPE, "model": job.model, "name": f"batches/{job.id}", "displayName": job.display_name,
                 "createTime": rfc3339(job.created), "updateTime": rfc3339(job.ended or time.time()), "state": state,
