@@ -195,6 +195,11 @@ class BatchEngine:
             self.save(job)
         self._wake.set()
 
+    def ensure_running(self) -> None:
+        """Start answering (after a restart, unfinished jobs wait for the first batch request)."""
+        if any(j.state not in ENDED for j in list(self.jobs.values())):
+            self._ensure_thread()
+
     def _ensure_thread(self) -> None:
         with self.lock:
             if self._thread is None or not self._thread.is_alive():

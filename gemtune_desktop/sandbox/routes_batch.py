@@ -120,6 +120,7 @@ class BatchRoutes:
     # -- Agent Platform ----------------------------------------------------------------------------
     def _check(self, request: Request, project: str, location: str) -> None:
         require_bearer(request)
+        self.engine.ensure_running()
         if project != catalog.PROJECT:
             raise ApiError(403, f"Permission denied on resource project {project}.")
         if location not in catalog.ALL_LOCATIONS:
@@ -271,6 +272,7 @@ class BatchRoutes:
         return len(job.source["inline"]) if "inline" in job.source else 0
 
     def _gemini_job(self, job_id: str) -> Job:
+        self.engine.ensure_running()
         job = self.engine.get(job_id, "gemini")
         if job is None:
             raise not_found(f"Batch batches/{job_id} not found.")

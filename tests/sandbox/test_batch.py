@@ -165,3 +165,28 @@ def test_a_tuned_model_answers_a_batch_job_from_its_training_examples(sandbox: A
     with pytest.raises(Exception, match="was not found or cannot be used for batch prediction"):
         client.batches.create(model="projects/sandbox-project/locations/us-central1/models/404", src=src,
                               config={"display_name": "x", "dest": "gs://sandbox-bucket/x"})
+
+
+def test_an_unfinished_job_starts_over_after_a_sandbox_restart(tmp_path: Any, sandbox_session: Any,
+                                                               sandbox: Any) -> None:
+    from gemtune_desktop.sandbox.server import SandboxServer
+
+    sandbox.batch.engine.rows_per_second = 5
+    session = sandbox_session(Backend.AGENT_PLATFORM)
+    src = upload(session, "batch/restart.jsonl", "\n".join(request_line(i) for i in range(20)) + "\n")
+    job = session.client().batches.create(model="gemini-3.5-flash", src=src,
+                                          config={"display_name": "r", "dest": "gs://sandbox-bucket/batch/r"})
+    sandbox.stop()
+    again = SandboxServer(state_dir=tmp_path / "sandbox-state").start()
+    try:
+        from gemtune_desktop.services.backend import BackendSession
+        from gemtune_desktop.services.connections import ConnectionKind, ConnectionProfile
+        from gemtune_desktop.services.secrets import SecretStore
+
+        later = BackendSession(ConnectionProfile(kind=ConnectionKind.SANDBOX), SecretStore(),
+                               sandbox_url=lambda: again.base_url)
+        done = wait_for(lambda: later.client().batches.get(name=job.name), lambda j: j.state.value in ENDED)
+        assert done.state.value == "JOB_STATE_SUCCEEDED" and int(done.completion_stats.successful_count) == 20
+        later.close()
+    finally:
+        again.stop()
