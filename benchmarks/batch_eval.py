@@ -1,161 +1,93 @@
-"""Benchmark: the event loop stays responsive while a batch evaluation runs, and concurrency pays off.
+"""Benchmark: online evaluation keeps up with a bare loop of the same SDK calls at the same concurrency.
 
-Runs a batch evaluation of N validation rows (default 1,000) from the Test tab against the
-Sandbox with an injected per-request latency (default 200 ms) and 4 parallel requests, while
-a 10 ms QTimer records the gaps between its ticks.
+Evaluates N rows (default 1,000) against the Sandbox with 8 parallel requests and an injected
+per-request latency (default 200 ms, standing in for the network), through the path the Test tab
+and the command line use: ``batch_eval.run_and_store`` (retry policy, shared 429 pause, answers
+committed to a project file as they arrive). The floor is the same ``client.models.generate_content``
+calls (same prompts, same config) from a bare ``ThreadPoolExecutor`` of 8 threads against the
+same Sandbox, measured before and after the run; the ratio uses their mean.
 
 Prints:
-  RESULT batch_eval_stall ratio=<longest gap / 50 ms> goal=1.0       (lower is better; measured from
-         Start until the scores are on screen; the idle floor is measured first in the same run)
-  RESULT batch_eval_throughput ratio=<rows per second / (concurrency / one request's time)> goal=0.9
-         (one request's time is measured against the same Sandbox just before the run)
+  RESULT batch_eval_throughput ratio=<rows per second / floor rows per second> goal=0.9
 
-Usage: .venv/bin/python benchmarks/batch_eval.py [--rows 1000] [--latency 0.2] [--concurrency 4]
+Usage: .venv/bin/python benchmarks/batch_eval.py [--rows 1000] [--latency 0.2] [--concurrency 8]
 """
 
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
-import statistics
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-STALL_GOAL_S = 0.050
-THROUGHPUT_GOAL = 0.9
-
-
-def measure_gaps(app: object, seconds: float) -> list[float]:
-    """Gaps between 10 ms timer ticks while the event loop runs idle for ``seconds``."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    loop = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    timer.start()
-    loop.exec()
-    timer.stop()
-    return [b - a for a, b in itertools.pairwise(ticks)]
+GOAL = 0.9
+MODEL = "gemini-3.5-flash"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.2)
-    parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--no-gc-freeze", dest="gc_freeze", action="store_false",
-                        help="skip gc.freeze() after start-up (the app freezes, see app._freeze_gc)")
+    parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
-
     home = Path(tempfile.mkdtemp(prefix="gemtune-bench-"))
     os.environ["GEMTUNE_HOME"] = str(home)
-    from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from gemtune_desktop.core.examples import Example, Split
+    from gemtune_desktop.core.cancel import CancelToken
+    from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
     from gemtune_desktop.core.project import evals_repo
-    from gemtune_desktop.qtcore.context import AppContext
-    from gemtune_desktop.qtcore.project_session import ProjectSession
-    from gemtune_desktop.qtcore.settings import Settings
-    from gemtune_desktop.sandbox import runtime
+    from gemtune_desktop.core.project.evals_repo import EvalRun
+    from gemtune_desktop.core.project.store import ProjectStore
     from gemtune_desktop.sandbox.server import SandboxServer
-    from gemtune_desktop.services.console import ConsoleRequest, generate
-    from gemtune_desktop.ui.test_tab import TestTab
+    from gemtune_desktop.services.backend import BackendSession
+    from gemtune_desktop.services.batch_eval import EvalItem, run_and_store
+    from gemtune_desktop.services.connections import ConnectionKind, ConnectionProfile
+    from gemtune_desktop.services.console import ConsoleRequest
+    from gemtune_desktop.services.secrets import SecretStore
 
-    app = QApplication.instance() or QApplication([])
-    server = SandboxServer(state_dir=home / "sandbox", steps_per_second=200).start()
-    runtime.use_server(server)
+    server = SandboxServer(state_dir=None).start()
     server.faults.add(route="generateContent", kind="latency", latency_s=args.latency)
-    ctx = AppContext(Settings())
-    project = ProjectSession.create(home / "bench.gemtune")
-    project.insert(0, [Example(f"Is clause {i} of the lease enforceable against a tenant who sublets?",
-                               f"Clause {i} is enforceable.", Split.VALIDATION) for i in range(args.rows)])
-    ctx.set_project(project)
-    tab = TestTab(ctx)
-    tab.resize(1200, 800)
-    tab.show()
-    tab.refresh()
-    loop = QEventLoop()
-    tab.catalog.changed.connect(lambda: loop.quit() if tab.catalog.base_models else None)
-    QTimer.singleShot(30000, loop.quit)
-    loop.exec()
+    session = BackendSession(ConnectionProfile(kind=ConnectionKind.SANDBOX), SecretStore(),
+                             sandbox_url=lambda: server.base_url)
+    generation, safety = GenerationSettings(temperature=0), SafetySettings()
+    prompts = [f"Is clause {i} of the lease enforceable against a tenant who sublets?" for i in range(args.rows)]
+    items = [EvalItem(i, 0, MODEL, p, f"Clause {i} is enforceable.") for i, p in enumerate(prompts)]
+    client = session.client()
+    client.models.generate_content(model=MODEL, contents="warm-up")
 
-    # Floors measured in this run: idle timer gaps, and one request's time against this Sandbox.
-    idle = measure_gaps(app, 2.0)
-    session = ctx.connections.session()
-    model = tab.evaluation.picker_a.current_ref().model
-    singles = []
-    for i in range(5):
+    def bare_loop() -> float:
+        def one(prompt: str) -> None:
+            req = ConsoleRequest(model=MODEL, prompt=prompt, generation=generation, safety=safety)
+            client.models.generate_content(model=MODEL, contents=req.contents, config=req.config())
+
         started = time.perf_counter()
-        generate(None, session, ConsoleRequest(model=model, prompt=f"Is clause {i} enforceable?"))
-        singles.append(time.perf_counter() - started)
-    one_call = statistics.median(singles)
+        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            list(pool.map(one, prompts))
+        return args.rows / (time.perf_counter() - started)
 
-    import gc
-
-    if args.gc_freeze:
-        gc.collect()
-        gc.freeze()
-    gc_pauses: list[float] = []
-    gc_started: list[float] = []
-
-    def on_gc(phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            gc_started[:] = [time.perf_counter()]
-        elif gc_started and info.get("generation") == 2:
-            gc_pauses.append(time.perf_counter() - gc_started[0])
-
-    gc.callbacks.append(on_gc)
-    panel = tab.evaluation
-    panel.concurrency.setValue(args.concurrency)
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    done = QEventLoop()
-    finished_at: list[float] = []
-    panel.run_finished.connect(lambda _id: finished_at.append(time.perf_counter()))
-    panel.summary_shown.connect(lambda _id: done.quit() if finished_at else None)  # until the scores are shown
-    timer.start()
+    floor_before = bare_loop()
+    store = ProjectStore.create(home / "bench.gemtune")
+    run = EvalRun(models=[MODEL], source="test", settings={"example_ids": list(range(args.rows))})
+    evals_repo.create_run(store, run)
     started = time.perf_counter()
-    panel.start()
-    done.exec()
-    elapsed = finished_at[0] - started
-    timer.stop()
-    gaps = [b - a for a, b in itertools.pairwise(ticks)]
-    run = panel.selected_run()
-    stored = len(evals_repo.done_keys(project.store, run.id)) if run is not None else 0
-
-    worst = max(gaps) if gaps else float("inf")
-    ideal = args.concurrency / one_call
-    rate = stored / elapsed
-    print(f"rows stored: {stored} of {args.rows} in {elapsed:.1f} s; one request {one_call * 1000:.0f} ms "
-          f"(injected {args.latency * 1000:.0f} ms); {args.concurrency} parallel")
-    print(f"timer gaps during the run: longest {worst * 1000:.1f} ms, p99 "
-          f"{sorted(gaps)[int(len(gaps) * 0.99)] * 1000:.1f} ms; idle floor longest {max(idle) * 1000:.1f} ms")
-    gc.callbacks.remove(on_gc)
-    print(f"full garbage collections during the run: {len(gc_pauses)}, longest "
-          f"{max(gc_pauses, default=0) * 1000:.0f} ms (they stop every thread, the GUI's too)"
-          + (" [gc.freeze() applied]" if args.gc_freeze else ""))
-    print(f"timer gaps over 50 ms: {sum(1 for g in gaps if g > STALL_GOAL_S)} of {len(gaps)}")
-    print(f"throughput {rate:.2f} rows/s vs ideal {ideal:.2f} rows/s")
-    print(f"RESULT batch_eval_stall ratio={worst / STALL_GOAL_S:.3f} goal=1.0")
-    print(f"RESULT batch_eval_throughput ratio={rate / ideal:.3f} goal={THROUGHPUT_GOAL}")
-
-    tab.shutdown()
-    ctx.shutdown()
-    project.close()
-    runtime.use_server(None)
+    stats = run_and_store(CancelToken(), session, items, run.id, str(store.path), args.rows, generation, safety,
+                          args.concurrency)
+    rate = args.rows / (time.perf_counter() - started)
+    stored = len(evals_repo.done_keys(store, run.id))
+    floor_after = bare_loop()
+    floor = (floor_before + floor_after) / 2
+    print(f"rows stored: {stored} of {args.rows} ({stats.retries_429} 429 retries, {stats.retries_other} other)")
+    print(f"evaluation {rate:.2f} rows/s; bare loop of the same SDK calls {floor_before:.2f} and {floor_after:.2f} "
+          f"rows/s ({args.concurrency} parallel, {args.latency * 1000:.0f} ms injected per request)")
+    print(f"RESULT batch_eval_throughput ratio={rate / floor:.3f} goal={GOAL}")
+    store.close()
+    session.close()
     server.stop()
     return 0 if stored == args.rows else 1
 

@@ -23,6 +23,10 @@ def _prewarm_imports() -> None:
     try:
         import google.genai
         import google.genai.types  # noqa: F401
+
+        from gemtune_desktop.core import eval_metrics
+
+        eval_metrics.prewarm()  # before the collector is frozen: see eval_metrics.prewarm
     except Exception:  # the call that needs it will report a real error
         log.debug("prewarm import failed", exc_info=True)
 

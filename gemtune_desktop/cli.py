@@ -1,7 +1,7 @@
 """The ``gemtune-desktop`` executable: opens the window, or runs a subcommand without one.
 
 ``gemtune-desktop [PROJECT]`` opens the main window (optionally on a project or dataset);
-``check``, ``convert`` and ``sandbox`` run in the terminal and never create a
+``check``, ``convert``, ``eval`` and ``sandbox`` run in the terminal and never create a
 QApplication; ``--version`` prints the version. Nothing heavy is imported up front
 (argparse only when a subcommand or option is given).
 """
@@ -17,7 +17,7 @@ from gemtune_desktop import APP_NAME, __version__
 if TYPE_CHECKING:
     import argparse
 
-SUBCOMMANDS = ("check", "convert", "sandbox")
+SUBCOMMANDS = ("check", "convert", "eval", "sandbox")
 CONVERT_FORMATS = ("csv", "tsv", "xlsx", "jsonl", "json", "agent-platform", "openai")
 
 
@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--to", choices=CONVERT_FORMATS, default=None,
                          help="output format (default: from the output file's extension)")
 
+    add_eval_parser(sub)
+
     sandbox = sub.add_parser("sandbox", help="run the offline emulator of the Gemini and Agent Platform APIs")
     sandbox.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
     sandbox.add_argument("--host", default="127.0.0.1",
@@ -55,6 +57,31 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--state-dir", default=None,
                          help="folder that keeps simulated jobs between runs (default: the app's data folder)")
     return parser
+
+
+def add_eval_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ev = sub.add_parser("eval", help="evaluate a model on a project's test split or a dataset file, without a window",
+                        description="Send every row to the model and score the answers (exact match, token F1, "
+                                    "BLEU, chrF, ROUGE-1/2/L; the judge with --judge). Exit status: 0; 1 when a "
+                                    "--min threshold fails; 2 when the input cannot be read or the evaluation "
+                                    "cannot run.")
+    ev.add_argument("file", metavar="PROJECT_OR_DATASET", help="a .gemtune project or a CSV/TSV/XLSX/JSON/JSONL file")
+    ev.add_argument("--model", required=True, help="the model to evaluate, e.g. gemini-3.5-flash or a tuned "
+                                                   "model's endpoint")
+    ev.add_argument("--split", choices=("train", "validation", "test"), default="test",
+                    help="the project's split to evaluate (default: test; a dataset file is read whole)")
+    ev.add_argument("--metrics", default=None, help="comma-separated metrics (default: all): exact_match, "
+                                                    "token_f1, bleu, chrf, rouge1, rouge2, rougeL")
+    ev.add_argument("--judge", metavar="RUBRIC_FILE", default=None,
+                    help="a text file with the rubric in plain words; adds the judge's score as `judge`")
+    ev.add_argument("--judge-model", default="gemini-3.5-flash", help="the judge model (default: gemini-3.5-flash)")
+    ev.add_argument("--json", action="store_true", help="print one JSON object instead of a report")
+    ev.add_argument("--out", metavar="REPORT.csv", default=None, help="also write the rows and scores as CSV")
+    ev.add_argument("--min", metavar="METRIC=VALUE", action="append", default=None,
+                    help="exit 1 when the summary's METRIC is below VALUE (repeatable)")
+    ev.add_argument("--sandbox", action="store_true", help="use the offline Sandbox instead of the app's "
+                                                           "active connection")
+    ev.add_argument("--concurrency", type=int, default=4, help="requests at a time (default: 4)")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -83,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from gemtune_desktop.commands.convert import run_convert
 
         return run_convert(args.input, args.output, to=args.to)
+    if args.command == "eval":
+        from gemtune_desktop.commands.eval import options_from_args, run_eval
+
+        return run_eval(lambda: options_from_args(args))
     if args.command == "sandbox":
         from gemtune_desktop.sandbox.cli import run_sandbox
 

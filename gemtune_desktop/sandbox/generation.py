@@ -8,6 +8,12 @@ Both honour ``maxOutputTokens`` (finish reason MAX_TOKENS), ``stopSequences``,
 safety from a small word list per harm category so that ``safetySettings`` thresholds block
 answers (finish reason SAFETY) and obviously harmful prompts are refused outright
 (``promptFeedback.blockReason`` SAFETY, no candidates).
+
+JSON mode (``responseMimeType: application/json`` with ``responseSchema`` or
+``responseJsonSchema``; fields of ``GenerationConfig``) answers GemTune's judge prompt with a
+deterministic verdict (:func:`gemtune_desktop.sandbox.routes_eval.judge_reply`) and any other
+prompt with placeholder data shaped like the schema; a ``maxOutputTokens`` that cuts the JSON
+leaves it unreadable, as on the real service.
 """
 
 from __future__ import annotations
@@ -74,6 +80,8 @@ class GenerationRequest:
     seed: int | None
     thresholds: dict[str, str]
     prompt_tokens: int
+    response_mime_type: str = ""
+    response_schema: dict[str, Any] | None = None
 
 
 def _content_text(content: Any) -> str:
@@ -139,9 +147,27 @@ def parse_request(body: dict[str, Any], *, count_only: bool = False) -> Generati
         thresholds[str(category)] = str(threshold)
     seed = config.get("seed")
     prompt_tokens = sum(count_tokens(t) for _, t in texts) + count_tokens(system)
+    mime, schema = _response_format(config)
     return GenerationRequest(prompt, system, None if temperature is None else float(temperature), count,
                              max_tokens, [str(s) for s in stops if s], None if seed is None else int(seed),
-                             thresholds, prompt_tokens)
+                             thresholds, prompt_tokens, mime, schema)
+
+
+def _response_format(config: dict[str, Any]) -> tuple[str, dict[str, Any] | None]:
+    """``responseMimeType`` and the response schema, checked as the service does (400 on a bad pair)."""
+    mime = str(config.get("responseMimeType") or "")
+    if mime and mime not in ("text/plain", "application/json", "text/x.enum"):
+        raise bad_request(f"response_mime_type {mime!r} is not supported; use text/plain or application/json.")
+    schema = config.get("responseSchema")
+    json_schema = config.get("responseJsonSchema")
+    if schema is not None and json_schema is not None:
+        raise bad_request("Set either response_schema or response_json_schema, not both.")
+    chosen = schema if schema is not None else json_schema
+    if chosen is not None and mime != "application/json":
+        raise bad_request("response_mime_type must be application/json when a response schema is set.")
+    if chosen is not None and not isinstance(chosen, dict):
+        raise bad_request("The response schema must be an object.")
+    return mime, chosen
 
 
 def rate(text: str) -> dict[str, int]:
@@ -202,6 +228,19 @@ def _answers_generic(model: str, req: GenerationRequest) -> list[tuple[str, str]
             for i in range(req.candidate_count)]
 
 
+def _answers_json(req: GenerationRequest) -> list[tuple[str, str]]:
+    """JSON mode: a judge's verdict for GemTune's judge prompt, else a placeholder shaped like the schema."""
+    import json
+
+    from gemtune_desktop.sandbox.routes_eval import judge_reply, placeholder_for_schema
+
+    text = judge_reply(req.prompt)
+    if text is None:
+        text = json.dumps(placeholder_for_schema(req.response_schema) if req.response_schema else
+                          {"answer": "Sandbox simulation"}, ensure_ascii=False)
+    return [(text, "")] * req.candidate_count
+
+
 def tuned_label(display_name: str, checkpoint: int | str | None = None) -> str:
     """How a tuned model (or one of its checkpoints) is named in a simulated answer's note.
 
@@ -251,8 +290,12 @@ def generate(model: str, body: dict[str, Any], examples: Sequence[TrainingExampl
             "usageMetadata": {**usage_prompt, "candidatesTokenCount": 0, "totalTokenCount": req.prompt_tokens},
             "modelVersion": MODEL_VERSION, "responseId": uuid.uuid4().hex[:16],
         }
-    answers = _answers_tuned(examples, req, label or model) if examples is not None else \
-        _answers_generic(model, req)
+    if req.response_mime_type == "application/json":
+        answers = _answers_json(req)
+    elif examples is not None:
+        answers = _answers_tuned(examples, req, label or model)
+    else:
+        answers = _answers_generic(model, req)
     candidates = []
     out_tokens = 0
     for index, (raw, message) in enumerate(answers):

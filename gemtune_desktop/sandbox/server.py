@@ -51,6 +51,8 @@ from gemtune_desktop.sandbox.datasets import TrainingExample
 from gemtune_desktop.sandbox.faults import FaultRule, Faults
 from gemtune_desktop.sandbox.http import SegmentConverter, body_json, json_response, sse_response
 from gemtune_desktop.sandbox.routes_agent import AgentPlatformRoutes
+from gemtune_desktop.sandbox.routes_batch import BatchRoutes
+from gemtune_desktop.sandbox.routes_eval import EvaluationRoutes
 from gemtune_desktop.sandbox.routes_gemini import GeminiApiRoutes
 from gemtune_desktop.sandbox.routes_models import ModelRoutes
 from gemtune_desktop.sandbox.routes_storage import StorageRoutes
@@ -170,8 +172,10 @@ class SandboxServer:
         self.agent = AgentPlatformRoutes(self)
         self.gemini = GeminiApiRoutes(self)
         self.storage = StorageRoutes(self)
+        self.batch = BatchRoutes(self)
         self._handlers = {"agent": self.agent, "gemini": self.gemini, "storage": self.storage,
-                          "models": ModelRoutes(self), "tensorboard": TensorboardRoutes(self)}
+                          "models": ModelRoutes(self), "tensorboard": TensorboardRoutes(self),
+                          "evaluation": EvaluationRoutes(self), "batch": self.batch}
         self.url_map = _url_map()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -326,6 +330,7 @@ def _url_map() -> Map:
     with _map_lock:
         if _map is None:
             _map = Map([*AgentPlatformRoutes.rules(), *ModelRoutes.rules(), *TensorboardRoutes.rules(),
-                        *GeminiApiRoutes.rules(), *StorageRoutes.rules()],
+                        *GeminiApiRoutes.rules(), *StorageRoutes.rules(), *EvaluationRoutes.rules(),
+                        *BatchRoutes.rules()],
                        converters={"seg": SegmentConverter}, strict_slashes=False, merge_slashes=False)
         return _map

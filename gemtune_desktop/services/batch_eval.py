@@ -6,6 +6,10 @@ the server's ``Retry-After`` (or an exponential back-off) has passed; 5xx answer
 and dropped connections are retried with back-off; other errors are recorded on the row.
 Each finished row is handed to ``on_row`` at once (from a worker thread) so the caller can
 store it: a cancelled run keeps what it got, and resuming sends only the missing rows.
+:func:`run_calls` is the same loop for any call (the judge and Google's evaluation service use it).
+
+:func:`summarize_run` scores stored rows with :mod:`gemtune_desktop.core.eval_metrics` (sentence
+scores per row, corpus BLEU and chrF per model) and compares model B with model A.
 """
 
 from __future__ import annotations
@@ -16,15 +20,22 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import TRANSIENT_KINDS, Cancelled, UserError
+from gemtune_desktop.core.eval_metrics import PairScores
 from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
 from gemtune_desktop.core.retry import RetryPolicy
 from gemtune_desktop.services.backend import BackendSession
-from gemtune_desktop.services.console import ConsoleRequest, generate
+from gemtune_desktop.services.console import ConsoleRequest, ConsoleResult, generate
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+ItemT = TypeVar("ItemT")
+Progress = Callable[[int, int], None]
 
 RETRY_STATUS = {408, 500, 502, 503, 504}
 FATAL_STATUS = {401, 403, 404}  # wrong credentials, no permission, no such model: every row would fail
@@ -55,6 +66,8 @@ class EvalOutcome:
     latency_ms: int = 0
     error: str = ""
     attempts: int = 1
+    prompt_tokens: int = 0
+    output_tokens: int = 0
 
 
 @dataclass(slots=True)
@@ -129,19 +142,20 @@ def _is_fatal(exc: BaseException) -> bool:
     status = _status_of(exc)
     if status is not None:
         return status in FATAL_STATUS
-    return isinstance(exc, UserError) and exc.kind not in TRANSIENT_KINDS
+    return isinstance(exc, UserError) and exc.kind not in TRANSIENT_KINDS  # a passing problem stays on its row
 
 
-def call_with_retries(token: CancelToken, session: BackendSession, request: ConsoleRequest, policy: RetryPolicy,
-                      gate: RateGate, stats: BatchStats, lock: threading.Lock) -> tuple[object, int]:
-    """(ConsoleResult or the final exception, attempts)."""
+def retrying(token: CancelToken, call: Callable[[], T], policy: RetryPolicy, gate: RateGate, stats: BatchStats,
+             lock: threading.Lock) -> tuple[T | BaseException, int]:
+    """(``call()``'s result or the final exception, attempts), retrying 429 (all threads pause),
+    5xx, timeouts and dropped connections with back-off; other errors are returned at once."""
     attempt = 0
     while True:
         attempt += 1
         gate.wait(token)
         token.check()
         try:
-            return generate(None, session, request, timeout_s=policy.timeout_s), attempt
+            return call(), attempt
         except Cancelled:
             raise
         except Exception as exc:  # classified below; the final one is recorded on the row
@@ -154,7 +168,8 @@ def call_with_retries(token: CancelToken, session: BackendSession, request: Cons
                 with lock:
                     stats.retries_429 += 1
                 continue
-            if status in RETRY_STATUS or (status is None and _transient(exc)):
+            if status in RETRY_STATUS or (status is None and _transient(exc)) or \
+                    (status is None and getattr(exc, "retryable", False)):
                 with lock:
                     stats.retries_other += 1
                 token.wait(policy.backoff(attempt))
@@ -162,15 +177,24 @@ def call_with_retries(token: CancelToken, session: BackendSession, request: Cons
             return exc, attempt
 
 
-def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalItem],
-              generation: GenerationSettings, safety: SafetySettings,
-              on_row: Callable[[EvalOutcome], None], concurrency: int = 4,
-              policy: RetryPolicy | None = None) -> BatchStats:
-    """Run every item; ``on_row`` gets each outcome as soon as it is known. Returns the counts.
+def call_with_retries(token: CancelToken, session: BackendSession, request: ConsoleRequest, policy: RetryPolicy,
+                      gate: RateGate, stats: BatchStats, lock: threading.Lock) -> tuple[object, int]:
+    """(ConsoleResult or the final exception, attempts)."""
+    return retrying(token, lambda: generate(None, session, request, timeout_s=policy.timeout_s), policy, gate, stats,
+                    lock)
 
-    On cancel, threads stop taking new items; calls already in flight finish (within the
-    timeout) and are reported, then :class:`Cancelled` is raised. An error that would hit
-    every row (sign-in refused, no permission, unknown model) stops the run and is raised.
+
+def run_calls(token: CancelToken, items: Sequence[ItemT], call: Callable[[ItemT], T],
+              on_done: Callable[[ItemT, T | BaseException, int], None], concurrency: int = 4,
+              policy: RetryPolicy | None = None, progress: Progress | None = None) -> BatchStats:
+    """``call(item)`` for every item on ``concurrency`` threads, with :func:`retrying`.
+
+    ``on_done(item, result or final exception, attempts)`` runs on the worker thread as soon as an
+    item is finished (also when it failed). On cancel, threads stop taking new items; calls in
+    flight finish and are reported, then :class:`Cancelled` is raised. An error that would hit
+    every item (sign-in refused, no permission, unknown model) stops the run and is raised.
+    ``stats.done`` counts finished items, ``stats.failed`` those that ended in an error.
+    ``progress(done, total)`` replaces ``token.report`` when given (e.g. a sweep's overall count).
     """
     from gemtune_desktop.services.errors import describe
 
@@ -181,43 +205,35 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
     pending = list(reversed(items))
     total = len(items)
     started = time.perf_counter()
-
     fatal: list[BaseException] = []
 
-    def next_item() -> EvalItem | None:
+    def next_item() -> ItemT | None:
         with lock:
             return pending.pop() if pending and not token.cancelled and not fatal else None
 
     def worker() -> None:
         while (item := next_item()) is not None:
-            request = ConsoleRequest(model=item.model, prompt=item.prompt, generation=generation, safety=safety,
-                                     preamble=item.preamble, system_instruction=item.system_instruction)
             try:
-                result, attempts = call_with_retries(token, session, request, policy, gate, stats, lock)
+                result, attempts = retrying(token, partial(call, item), policy, gate, stats, lock)
             except Cancelled:
                 return
-            outcome = EvalOutcome(item.example_id, item.slot, item.prompt, item.expected, attempts=attempts)
-            if isinstance(result, BaseException) and _is_fatal(result):
-                with lock:
-                    fatal.append(result)
-                return
             if isinstance(result, BaseException):
-                err = describe(result)
-                outcome.error = err.message
+                if _is_fatal(result):
+                    with lock:
+                        fatal.append(result)
+                    return
                 with lock:
                     stats.failed += 1
                     if len(stats.errors) < 20:
-                        stats.errors.append(err.message)
-            else:
-                outcome.actual = result.text  # type: ignore[attr-defined]
-                outcome.finish_reason = result.finish_reason  # type: ignore[attr-defined]
-                outcome.blocked = result.blocked_category  # type: ignore[attr-defined]
-                outcome.latency_ms = result.latency_ms  # type: ignore[attr-defined]
+                        stats.errors.append(describe(result).message)
+            on_done(item, result, attempts)
             with lock:
                 stats.done += 1
                 done = stats.done
-            on_row(outcome)
-            token.report(done, total, "")
+            if progress is not None:
+                progress(done, total)
+            else:
+                token.report(done, total, "")
 
     workers = max(1, min(int(concurrency), total or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch-eval") as pool:
@@ -233,9 +249,50 @@ def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalI
     return stats
 
 
+def default_request(item: EvalItem, generation: GenerationSettings, safety: SafetySettings) -> ConsoleRequest:
+    return ConsoleRequest(model=item.model, prompt=item.prompt, generation=generation, safety=safety,
+                          preamble=item.preamble, system_instruction=item.system_instruction)
+
+
+def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalItem],
+              generation: GenerationSettings, safety: SafetySettings,
+              on_row: Callable[[EvalOutcome], None], concurrency: int = 4,
+              policy: RetryPolicy | None = None,
+              make_request: Callable[[EvalItem], ConsoleRequest] | None = None,
+              progress: Progress | None = None) -> BatchStats:
+    """Run every item; ``on_row`` gets each outcome as soon as it is known. Returns the counts.
+
+    ``make_request`` builds the request for an item (default: the item's prompt with
+    ``generation`` and ``safety``). Cancel and fatal errors behave as in :func:`run_calls`.
+    """
+    from gemtune_desktop.services.errors import describe
+
+    policy = policy or RetryPolicy()
+    build = make_request or (lambda item: default_request(item, generation, safety))
+
+    def call(item: EvalItem) -> ConsoleResult:
+        return generate(None, session, build(item), timeout_s=policy.timeout_s)
+
+    def on_done(item: EvalItem, result: ConsoleResult | BaseException, attempts: int) -> None:
+        outcome = EvalOutcome(item.example_id, item.slot, item.prompt, item.expected, attempts=attempts)
+        if isinstance(result, BaseException):
+            outcome.error = describe(result).message
+        else:
+            outcome.actual = result.text
+            outcome.finish_reason = result.finish_reason
+            outcome.blocked = result.blocked_category
+            outcome.latency_ms = result.latency_ms
+            outcome.prompt_tokens = result.usage.prompt_tokens
+            outcome.output_tokens = result.usage.output_tokens
+        on_row(outcome)
+
+    return run_calls(token, items, call, on_done, concurrency, policy, progress)
+
+
 def run_and_store(token: CancelToken, session: BackendSession, items: Sequence[EvalItem], run_id: int,
                   db_path: str, expected: int, generation: GenerationSettings, safety: SafetySettings,
-                  concurrency: int = 4, policy: RetryPolicy | None = None) -> BatchStats:
+                  concurrency: int = 4, policy: RetryPolicy | None = None,
+                  progress: Progress | None = None) -> BatchStats:
     """:func:`run_batch` with every answer stored in the project file as it arrives (off the GUI thread).
 
     All rows are committed before this returns or raises (also on cancel), and the run's
@@ -252,7 +309,7 @@ def run_and_store(token: CancelToken, session: BackendSession, items: Sequence[E
 
     finished = False
     try:
-        stats = run_batch(token, session, items, generation, safety, on_row, concurrency, policy)
+        stats = run_batch(token, session, items, generation, safety, on_row, concurrency, policy, progress=progress)
         finished = True
         return stats
     finally:
@@ -308,21 +365,48 @@ class RunSummary:
 
 
 def summarize_run(token: CancelToken | None, rows: Sequence[object], n_models: int) -> RunSummary:
-    """Score stored rows (``evals_repo.EvalRow``-like objects) per model slot."""
+    """Score stored rows (``evals_repo.EvalRow``-like objects) per model slot.
+
+    Each slot's answered rows are scored in one :func:`eval_metrics.score_pairs` call (the
+    libraries' batch path), in chunks so that a cancel is noticed within a moment.
+    """
     from gemtune_desktop.core import eval_metrics as em
 
     by_slot: dict[int, list[em.ScoredRow]] = {s: [] for s in range(n_models)}
     summary = RunSummary()
     for i, r in enumerate(rows):
-        if token is not None and i % 200 == 0:
+        if token is not None and i % 2000 == 0:
             token.check()
         slot = int(r.slot)  # type: ignore[attr-defined]
-        scored = em.ScoredRow(int(r.example_id), str(r.expected), str(r.actual),  # type: ignore[attr-defined]
-                              blocked=str(r.blocked), error=str(r.error))  # type: ignore[attr-defined]
-        by_slot.setdefault(slot, []).append(scored)
-        if not scored.error:
-            summary.scores[(scored.example_id, slot)] = em.row_scores(scored.expected, scored.actual)
-    summary.models = [em.summarize(by_slot.get(s, [])).to_dict() for s in range(n_models)]
+        by_slot.setdefault(slot, []).append(
+            em.ScoredRow(int(r.example_id), str(r.expected), str(r.actual),  # type: ignore[attr-defined]
+                         blocked=str(r.blocked), error=str(r.error)))  # type: ignore[attr-defined]
+    for slot in range(n_models):
+        answered = [r for r in by_slot.get(slot, []) if not r.error]
+        scores = _score_in_chunks(token, answered)
+        for row, row_scores in zip(answered, scores.rows, strict=True):
+            summary.scores[(row.example_id, slot)] = row_scores
+        summary.models.append(em.summarize(by_slot.get(slot, []), scores).to_dict())
     if n_models > 1:
-        summary.wins_losses = em.wins_losses(by_slot.get(0, []), by_slot.get(1, [])).to_dict()
+        summary.wins_losses = em.wins_losses(by_slot.get(0, []), by_slot.get(1, []),
+                                             scores=summary.scores).to_dict()
     return summary
+
+
+SCORE_CHUNK = 2000
+
+
+def _score_in_chunks(token: CancelToken | None, rows: Sequence[object]) -> PairScores:
+    """:func:`eval_metrics.score_pairs` over ``rows``, checking ``token`` between chunks; corpus
+    BLEU/chrF are over all rows (summed statistics, not an average of chunks)."""
+    from gemtune_desktop.core import eval_metrics as em
+
+    scorer = em.Scorer()
+    scored: list[dict[str, float]] = []
+    for start in range(0, len(rows), SCORE_CHUNK):
+        if token is not None:
+            token.check()
+        chunk = rows[start:start + SCORE_CHUNK]
+        scored.extend(scorer.add([str(r.expected) for r in chunk],  # type: ignore[attr-defined]
+                                 [str(r.actual) for r in chunk]))  # type: ignore[attr-defined]
+    return em.PairScores(scored, scorer.corpus())

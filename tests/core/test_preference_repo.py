@@ -128,7 +128,7 @@ def test_a_version_1_project_is_backed_up_then_gains_the_preference_table(tmp_pa
     _as_version_1(path)
     store = ProjectStore.open(path)
     try:
-        assert store.schema_version == schema.SCHEMA_VERSION == 2
+        assert store.schema_version == schema.SCHEMA_VERSION == 3
         assert store.backup_path is not None and store.backup_path.name.startswith("old.gemtune.bak-v1-")
         assert [e.input for e in examples_repo.load_examples(store)] == ["kept"]
         repo.insert(store, [PreferenceExample("p", "a", "b")], [1.0])

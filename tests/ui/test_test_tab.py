@@ -275,7 +275,7 @@ def test_batch_evaluation_of_200_rows_with_429_and_503(main_window: Any, sandbox
     table = panel.metrics_table
     shown = {table.verticalHeaderItem(r).text(): table.item(r, 0).text() for r in range(table.rowCount())}
     assert shown[em.METRIC_LABELS["token_f1"]] == f"{direct['token_f1']:.3f}"
-    assert shown[em.METRIC_LABELS["rouge_l"]] == f"{direct['rouge_l']:.3f}"
+    assert shown[em.METRIC_LABELS["rougeL"]] == f"{direct['rougeL']:.3f}"
     assert shown[em.METRIC_LABELS["chrf"]] == f"{direct['chrf']:.1f}"
     assert shown[em.METRIC_LABELS["exact_match"]] == f"{direct['exact_match'] * 100:.1f} %"
     assert shown["Answered"] == "200" and shown["Failed requests"] == "0"

@@ -6,7 +6,7 @@ older project writes a backup beside it before migrating (see ``store.py``).
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Version 2: the preference examples table (additive; older files get it through MIGRATIONS[1]).
 PREFERENCE_SQL = """
@@ -143,7 +143,94 @@ CREATE TABLE IF NOT EXISTS eval_reviews (
 ) WITHOUT ROWID;
 """ + PREFERENCE_SQL
 
+# Version 3: the judge and its agreement with the expert, Google's Gen AI evaluation service,
+# settings sweeps and batch-engine jobs (all additive; see EVALUATION_V2_SQL).
+EVALUATION_V2_SQL = """
+-- The judge of an evaluation run: the expert's rubric and the judge model (judging again replaces it).
+CREATE TABLE IF NOT EXISTS eval_judges (
+    run_id     INTEGER PRIMARY KEY REFERENCES eval_runs(id) ON DELETE CASCADE,
+    rubric     TEXT NOT NULL,
+    model      TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status     TEXT NOT NULL DEFAULT 'running'   -- running | stopped | done
+);
+CREATE TABLE IF NOT EXISTS eval_judgements (
+    run_id      INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+    example_id  INTEGER NOT NULL,
+    slot        INTEGER NOT NULL,
+    verdict     TEXT NOT NULL DEFAULT '',        -- pass | fail | '' when there is no verdict (see error)
+    score       REAL,                            -- share of rubric points met (0..1)
+    explanation TEXT NOT NULL DEFAULT '',
+    criteria    TEXT NOT NULL DEFAULT '[]',      -- JSON [{point, met, reason}]
+    error       TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_id, example_id, slot)
+) WITHOUT ROWID;
+-- The expert's own rating of single answers, compared with the judge's verdicts.
+CREATE TABLE IF NOT EXISTS eval_ratings (
+    run_id     INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+    example_id INTEGER NOT NULL,
+    slot       INTEGER NOT NULL,
+    rating     TEXT NOT NULL,                    -- pass | fail
+    PRIMARY KEY (run_id, example_id, slot)
+) WITHOUT ROWID;
+-- Scores from Google's Gen AI evaluation service (Agent Platform evaluateInstances).
+CREATE TABLE IF NOT EXISTS eval_service_scores (
+    run_id      INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+    example_id  INTEGER NOT NULL,
+    slot        INTEGER NOT NULL,                -- -1 for a pairwise comparison of slots 0 and 1
+    metric      TEXT NOT NULL,                   -- fluency | coherence | safety | groundedness | pairwise
+    score       REAL,
+    choice      TEXT NOT NULL DEFAULT '',        -- pairwise: BASELINE | CANDIDATE | TIE
+    explanation TEXT NOT NULL DEFAULT '',
+    confidence  REAL,
+    error       TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (run_id, example_id, slot, metric)
+) WITHOUT ROWID;
+-- Settings sweeps: the same rows over a grid of generation or safety settings, one evaluation run per point.
+CREATE TABLE IF NOT EXISTS sweeps (
+    id          INTEGER PRIMARY KEY,
+    created_at  TEXT NOT NULL,
+    name        TEXT NOT NULL DEFAULT '',
+    model       TEXT NOT NULL,
+    grid        TEXT NOT NULL DEFAULT '{}',      -- JSON: the axes and their values
+    base        TEXT NOT NULL DEFAULT '{}',      -- JSON: settings not swept, texts applied
+    example_ids TEXT NOT NULL DEFAULT '[]',
+    estimate    TEXT NOT NULL DEFAULT '{}',      -- JSON: calls, tokens, cost as estimated before starting
+    status      TEXT NOT NULL DEFAULT 'running'  -- running | stopped | done
+);
+CREATE TABLE IF NOT EXISTS sweep_points (
+    sweep_id INTEGER NOT NULL REFERENCES sweeps(id) ON DELETE CASCADE,
+    point    INTEGER NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}',         -- JSON: the axis values at this point
+    run_id   INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+    PRIMARY KEY (sweep_id, point)
+) WITHOUT ROWID;
+-- Batch-engine jobs (Agent Platform batchPredictionJobs, Gemini API batches) answering an evaluation run.
+CREATE TABLE IF NOT EXISTS batch_jobs (
+    id              INTEGER PRIMARY KEY,
+    run_id          INTEGER NOT NULL REFERENCES eval_runs(id) ON DELETE CASCADE,
+    slot            INTEGER NOT NULL DEFAULT 0,
+    backend         TEXT NOT NULL,               -- agent-platform | gemini-api
+    connection_kind TEXT NOT NULL DEFAULT '',
+    resource_name   TEXT NOT NULL DEFAULT '',    -- projects/.../batchPredictionJobs/ID or batches/ID
+    model           TEXT NOT NULL,
+    input_ref       TEXT NOT NULL DEFAULT '',    -- gs://... or files/...
+    output_ref      TEXT NOT NULL DEFAULT '',
+    state           TEXT NOT NULL DEFAULT 'SUBMITTING',
+    rows            INTEGER NOT NULL DEFAULT 0,
+    succeeded       INTEGER NOT NULL DEFAULT 0,
+    failed          INTEGER NOT NULL DEFAULT 0,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL DEFAULT '',
+    error           TEXT NOT NULL DEFAULT '',
+    ingested        INTEGER NOT NULL DEFAULT 0   -- 1 once the results are stored as the run's rows
+);
+"""
+
+SCHEMA_SQL += EVALUATION_V2_SQL
+
 # MIGRATIONS[n] upgrades a version-n file to version n+1.
 MIGRATIONS: dict[int, str] = {
     1: PREFERENCE_SQL,
+    2: EVALUATION_V2_SQL,
 }
