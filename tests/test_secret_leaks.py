@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QWidget
 from gemtune_desktop import crash, logging_setup, paths
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.backend import API_KEY_SECRET, SERVICE_ACCOUNT_SECRET
 from gemtune_desktop.services.connections import ConnectionKind
 from gemtune_desktop.ui.connections_dialog import ConnectionsDialog
@@ -77,7 +78,7 @@ def files_under(roots: list[Path]) -> list[Path]:
 
 
 def wait_idle(ctx, qtbot) -> None:
-    qtbot.waitUntil(lambda: not ctx.runner.running(), timeout=30000)
+    qtbot.waitUntil(lambda: not ctx.executor.busy(), timeout=30000)
 
 
 def save_dialog(dialog: ConnectionsDialog) -> None:
@@ -136,7 +137,7 @@ def test_no_secret_leaks_after_a_scripted_session(ctx, qtbot, sandbox, tmp_path:
         return str(reply.text)
 
     def use_connection() -> None:
-        ctx.runner.run("leak:generate", generate, on_result=results.append, on_error=errors.append)
+        TaskSlot(ctx, ctx.executor).start(generate, on_result=results.append, on_error=errors.append)
         wait_idle(ctx, qtbot)
 
     use_connection()
@@ -170,7 +171,7 @@ def test_no_secret_leaks_after_a_scripted_session(ctx, qtbot, sandbox, tmp_path:
     for key_file in key_files:
         dialog.key_file_edit.setText(str(key_file))
         qtbot.mouseClick(dialog.import_key_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: not ctx.runner.running(), timeout=10000)
+        qtbot.waitUntil(lambda: not ctx.executor.busy(), timeout=10000)
         assert dialog.secret_state[SERVICE_ACCOUNT_SECRET] == "keyring"
         # Test the Agent Platform profile: the Sandbox refuses the token request, in plain words.
         qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)

@@ -1,9 +1,8 @@
 """Polls unfinished tuning jobs on a GUI-thread timer, one poll in flight per job, with back-off.
 
 The :class:`JobPoller` keeps a small schedule per job. When a job is due and no poll for it is
-running (``ctx.runner`` purpose ``poll:<id>``), it starts
-:func:`gemtune_desktop.services.monitor.poll_job` on a worker thread; the result comes back on
-the GUI thread, where the job record and its new loss points are written to the store at once
+running (one task slot per job), it asks the connection's service to poll it on a worker thread; the
+result comes back on the GUI thread, where the job record and its new loss points are written to the store at once
 (so a crash or restart loses nothing). Intervals grow when nothing changes, double on errors,
 and follow ``Retry-After`` on 429. After a restart, :meth:`sync` picks the unfinished jobs up
 again from the project file.
@@ -24,7 +23,8 @@ from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.jobs import JobRecord
 from gemtune_desktop.core.loss import TRAIN
 from gemtune_desktop.core.project import jobs_repo
-from gemtune_desktop.services.monitor import PollResult, poll_job
+from gemtune_desktop.qtcore.workers import TaskGroup
+from gemtune_desktop.services.monitor import PollResult
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class JobPoller(QObject):
     """Keeps the project's unfinished jobs up to date.
 
     Args:
-        ctx: the AppContext (runner, connections, jobs_changed).
+        ctx: the AppContext (executor, connections, jobs_changed).
         intervals: (first, longest) seconds; default depends on whether the connection is the Sandbox.
 
     Signals:
@@ -75,6 +75,7 @@ class JobPoller(QObject):
         self._intervals = intervals
         self._clock = clock
         self._watches: dict[int, _Watch] = {}
+        self._polls: TaskGroup[int] = TaskGroup(self, ctx.executor, "poll")
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -93,8 +94,7 @@ class JobPoller(QObject):
     def set_store(self, store: Any) -> None:
         """Watch the jobs of ``store`` (a project store, or None); forgets the previous store's jobs."""
         if store is not self.store:
-            for job_id in list(self._watches):
-                self.ctx.runner.cancel(self._purpose(job_id))
+            self._polls.shutdown()
             self._watches.clear()
             self.store = store
         self.sync()
@@ -119,7 +119,7 @@ class JobPoller(QObject):
             self._watches[job_id] = _Watch(job_id, first, now)
         known = {r.id for r in records}
         for job_id in set(self._watches) - known:  # deleted, or of another connection
-            self.ctx.runner.cancel(self._purpose(job_id))
+            self._polls.shutdown(job_id)
             del self._watches[job_id]
         if self._watches and not self._timer.isActive():
             self._timer.start()
@@ -156,22 +156,17 @@ class JobPoller(QObject):
         """Stop polling for good (window closing)."""
         self._stopped = True
         self._timer.stop()
-        for job_id in list(self._watches):
-            self.ctx.runner.cancel(self._purpose(job_id))
+        self._polls.shutdown()
         self._watches.clear()
 
     # -- polling ----------------------------------------------------------------------------
-    @staticmethod
-    def _purpose(job_id: int) -> str:
-        return f"poll:{job_id}"
-
     def _tick(self) -> None:
         if self.store is None or not self._watches:
             self._timer.stop()
             return
         now = self._clock()
         for w in list(self._watches.values()):
-            if w.due <= now and not self.ctx.runner.is_running(self._purpose(w.job_id)):
+            if w.due <= now and not self._polls.is_running(w.job_id):
                 self._start_poll(w)
 
     def _start_poll(self, w: _Watch) -> None:
@@ -179,18 +174,14 @@ class JobPoller(QObject):
         if record is None or not record.resource_name:
             self._watches.pop(w.job_id, None)
             return
-        try:
-            session = self.ctx.connections.session()
-        except UserError as err:
-            self._failed(w, store=self.store, err=err)
-            return
         last = {name: jobs_repo.last_step(self.store, w.job_id, name)
                 for name in jobs_repo.loss_series_names(self.store, w.job_id)}
         last.setdefault(TRAIN, -1)
         store = self.store
         w.due = float("inf")  # not due again until this poll answers
-        self.ctx.runner.run(
-            self._purpose(w.job_id), poll_job, session, record, last, dict(w.source),
+        source = dict(w.source)
+        self.ctx.connections.start(
+            self._polls.slot(w.job_id), lambda token, api: api.poll(token, record, last, source),
             on_result=lambda result, w=w, store=store: self._answered(w, store, result),
             on_error=lambda err, w=w, store=store: self._failed(w, store, err),
             on_cancelled=lambda w=w: self._reschedule(w, w.interval))

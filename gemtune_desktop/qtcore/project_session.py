@@ -25,6 +25,7 @@ from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.project import examples_repo as repo
 from gemtune_desktop.core.project.store import ProjectStore
 from gemtune_desktop.core.validation import IncrementalValidator, Severity
+from gemtune_desktop.qtcore.workers import TaskSlot
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +128,7 @@ class ProjectSession(QObject):
     def _new_validator(self) -> Any:
         return IncrementalValidator(self.settings, self.settings.target, self.row_number)
 
-    def validate_in_background(self, runner: Any) -> None:
+    def validate_in_background(self, tasks: TaskSlot) -> None:
         """Run the first full validation on a worker (a million rows take a while); the GUI stays live."""
         if not self.checking:
             return
@@ -138,7 +139,7 @@ class ProjectSession(QObject):
             v.reset(examples)
             return v
 
-        runner.run(f"validate:{id(self)}", work, list(self.examples), on_result=self._validated)
+        tasks.start(work, list(self.examples), on_result=self._validated)
 
     def _validated(self, validator: Any) -> None:
         if self.store.closed:

@@ -43,6 +43,7 @@ from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.qtcore.workers import TaskGroup, TaskSlot
 from gemtune_desktop.services.backend import API_KEY_SECRET, SERVICE_ACCOUNT_SECRET
 from gemtune_desktop.services.connections import (
     AGENT_PLATFORM_REGIONS,
@@ -117,6 +118,8 @@ class ConnectionsDialog(QDialog):
         # A note about the last secret action, shown instead of the plain state text.
         self._notes: dict[str, str] = {API_KEY_SECRET: "", SERVICE_ACCOUNT_SECRET: ""}
         self.use_buttons: dict[ConnectionKind, QPushButton] = {}
+        self._keyring_task = TaskSlot(self, ctx.executor, "keyring overview")
+        self._secret_tasks: TaskGroup[str] = TaskGroup(self, ctx.executor, "secret")
 
         layout = QVBoxLayout(self)
         intro = QLabel("Choose where GemTune sends your training data and prompts. Secrets such as an API key "
@@ -442,14 +445,14 @@ class ConnectionsDialog(QDialog):
         self.accept()
 
     def done(self, result: int) -> None:
-        self.ctx.runner.cancel("connection:test")
+        self.ctx.connections.stop_test()
         super().done(result)
 
     # -- keyring ------------------------------------------------------------------------------
     def check_keyring(self) -> None:
         """Ask the keychain (off the GUI thread) whether it works and which secrets it holds."""
-        self.ctx.runner.run("connections:keyring", _keyring_overview, self.ctx.secrets,
-                            on_result=self._on_keyring_overview, on_error=self._on_keyring_error, replace=True)
+        self._keyring_task.start(_keyring_overview, self.ctx.secrets,
+                                 on_result=self._on_keyring_overview, on_error=self._on_keyring_error)
 
     def _on_keyring_overview(self, overview: dict[str, Any]) -> None:
         self.keyring_status = overview["status"]
@@ -521,9 +524,8 @@ class ConnectionsDialog(QDialog):
                 self._set_secret_message(name, f"✖ {err.message} {err.hint}".strip())
 
         self._notes[name] = "Saving in the system keychain…"
-        self.ctx.runner.run(f"connections:secret:{name}", _set_secret, self.ctx.secrets, name, value,
-                            on_result=on_saved, on_error=on_failed, on_finished=self._refresh_secret_widgets,
-                            replace=True)
+        self._secret_tasks.start(name, _set_secret, self.ctx.secrets, name, value,
+                                 on_result=on_saved, on_error=on_failed, on_finished=self._refresh_secret_widgets)
         self._refresh_secret_widgets()
 
     def _remove_secret(self, name: str, done_text: str) -> None:
@@ -540,9 +542,8 @@ class ConnectionsDialog(QDialog):
             self._set_secret_message(name, f"✖ {err.message} {err.hint}".strip())
 
         self._notes[name] = "Removing…"
-        self.ctx.runner.run(f"connections:secret:{name}", _delete_secret, self.ctx.secrets, name,
-                            on_result=on_removed, on_error=on_failed, on_finished=self._refresh_secret_widgets,
-                            replace=True)
+        self._secret_tasks.start(name, _delete_secret, self.ctx.secrets, name,
+                                 on_result=on_removed, on_error=on_failed, on_finished=self._refresh_secret_widgets)
         self._refresh_secret_widgets()
 
     def _set_secret_message(self, name: str, text: str) -> None:
@@ -620,7 +621,7 @@ class ConnectionsDialog(QDialog):
     def _refresh_secret_widgets(self) -> None:
         key_state = self.secret_state[API_KEY_SECRET]
         has_key = key_state in ("keyring", "session")
-        busy = self.ctx.runner.is_running(f"connections:secret:{API_KEY_SECRET}")
+        busy = self._secret_tasks.is_running(API_KEY_SECRET)
         editing = self._editing_key or not has_key
         self.api_key_edit.setEnabled(editing and not busy)
         self.show_key_button.setEnabled(editing and not busy)
@@ -640,7 +641,7 @@ class ConnectionsDialog(QDialog):
         sa_mode = self.auth_sa.isChecked()
         sa_state = self.secret_state[SERVICE_ACCOUNT_SECRET]
         has_sa = sa_state in ("keyring", "session")
-        sa_busy = self.ctx.runner.is_running(f"connections:secret:{SERVICE_ACCOUNT_SECRET}")
+        sa_busy = self._secret_tasks.is_running(SERVICE_ACCOUNT_SECRET)
         for widget in (self.key_file_edit, self.browse_button):
             widget.setEnabled(sa_mode)
         self.import_key_button.setEnabled(sa_mode and bool(self.key_file_edit.text().strip()) and not sa_busy)

@@ -19,6 +19,7 @@ from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.undo import InsertRowsCommand, SettingsCommand, copy_settings
+from gemtune_desktop.qtcore.workers import TaskSlot
 
 if TYPE_CHECKING:
     from gemtune_desktop.ui.dataset_tab import DatasetTab
@@ -37,8 +38,6 @@ EXPORT_FORMATS = (  # (fmt, label, extension)
     ("agent-platform", "JSON Lines, Agent Platform form (contents)", "jsonl"),
     ("openai", "JSON Lines, OpenAI chat form (messages)", "jsonl"),
 )
-IMPORT_PURPOSE = "dataset:import"
-EXPORT_PURPOSE = "dataset:export"
 UNTITLED = "Untitled"
 BACKGROUND_ABOVE = 20_000  # larger projects are validated on a worker after opening
 
@@ -51,7 +50,8 @@ class ProjectFiles:
         self.recent_menu = QMenu("Open &Recent", tab)
         self.recent_menu.setObjectName("menu_recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
-        self._import_task: Any = None
+        self._import_task = TaskSlot(tab, tab.ctx.executor, "import")
+        self._export_task = TaskSlot(tab, tab.ctx.executor, "export")
         tab.cancel_button.clicked.connect(self.cancel_import)
         K = QKeySequence
         for key, text, slot, shortcut, tip in (
@@ -265,7 +265,7 @@ class ProjectFiles:
         """Read ``path`` on a worker; when done, add its examples as one undoable step."""
         if self.tab.session is None:
             self.open_untitled()
-        if self.ctx.runner.is_running(IMPORT_PURPOSE):
+        if self._import_task.running:
             self.tab.show_error(UserError("An import is already running.", "Wait for it or press Cancel."))
             return False
         from gemtune_desktop.core.formats import read_dataset
@@ -274,16 +274,23 @@ class ProjectFiles:
             return read_dataset(p, mapping=m, sheet=sh, token=token)
 
         self._show_progress(f"Importing {path.name}…")
-        task = self.ctx.runner.run(IMPORT_PURPOSE, work, path, mapping, sheet,
-                                   on_result=lambda r: self._imported(path, r, sheet),
-                                   on_error=self._import_failed, on_progress=self._progress,
-                                   on_cancelled=lambda: self.ctx.status_message.emit("Import cancelled", 4000),
-                                   on_finished=self._hide_progress)
-        self._import_task = task
-        return task is not None
+        self._import_task.start(work, path, mapping, sheet,
+                                on_result=lambda r: self._imported(path, r, sheet),
+                                on_error=self._import_failed, on_progress=self._progress,
+                                on_cancelled=lambda: self.ctx.status_message.emit("Import cancelled", 4000),
+                                on_finished=self._hide_progress)
+        return True
+
+    @property
+    def importing(self) -> bool:
+        return self._import_task.running
+
+    @property
+    def exporting(self) -> bool:
+        return self._export_task.running
 
     def cancel_import(self) -> None:
-        self.ctx.runner.cancel(IMPORT_PURPOSE)
+        self._import_task.cancel()
 
     def _show_progress(self, text: str) -> None:
         t = self.tab
@@ -304,7 +311,6 @@ class ProjectFiles:
         t = self.tab
         for w in (t.progress_label, t.progress, t.cancel_button):
             w.hide()
-        self._import_task = None
 
     def _import_failed(self, err: UserError) -> None:
         self.tab.show_error(err)
@@ -428,11 +434,12 @@ class ProjectFiles:
             write_dataset(path, examples, settings, fmt, token=token)
             return path
 
-        task = self.ctx.runner.run(EXPORT_PURPOSE, work,
-                                   on_result=lambda p: self.ctx.status_message.emit(
-                                       f"Exported {len(examples):,} examples to {Path(p).name}", 8000),
-                                   on_error=self.tab.show_error)
-        return task is not None
+        if self._export_task.running:
+            return False
+        self._export_task.start(work, on_result=lambda p: self.ctx.status_message.emit(
+                                    f"Exported {len(examples):,} examples to {Path(p).name}", 8000),
+                                on_error=self.tab.show_error)
+        return True
 
     def shutdown(self) -> None:
-        self.ctx.runner.cancel(IMPORT_PURPOSE)
+        self._import_task.shutdown()

@@ -14,18 +14,18 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gemtune_desktop.core.examples import Example
 from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.qtcore.workers import TaskExecutor, TaskSlot
 
 REFRESH_MS = 600
 BINS = 30
-STATS_PURPOSE = "dataset:stats"
 
 
 class StatsPanel(QWidget):
-    def __init__(self, runner: Any = None, parent: QWidget | None = None) -> None:
+    def __init__(self, executor: TaskExecutor | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         import pyqtgraph as pg
 
-        self.runner = runner
+        self._task = TaskSlot(self, executor) if executor is not None else None
         self.session: ProjectSession | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -88,10 +88,10 @@ class StatsPanel(QWidget):
         def work(_token: Any, examples: list[Example], settings: Any) -> Any:
             return compute_stats(examples, settings, settings.target)
 
-        if self.runner is None:
+        if self._task is None:
             self.show_stats(compute_stats(s.examples, s.settings, s.settings.target))
             return
-        self.runner.run(STATS_PURPOSE, work, list(s.examples), s.settings, on_result=self.show_stats, replace=True)
+        self._task.start(work, list(s.examples), s.settings, on_result=self.show_stats)
 
     def show_stats(self, st: Any) -> None:
         import numpy as np

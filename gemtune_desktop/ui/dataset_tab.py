@@ -49,6 +49,7 @@ from gemtune_desktop.qtcore.undo import (
     SettingsCommand,
     copy_settings,
 )
+from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.ui.dataset_clipboard import parse_tsv, to_tsv
 from gemtune_desktop.ui.dataset_detail import DetailEditor
 from gemtune_desktop.ui.dataset_filter_bar import FilterBar
@@ -80,6 +81,7 @@ class DatasetTab(QWidget):
         self.session: ProjectSession | None = None
         self.setAcceptDrops(True)
         self.model = DatasetModel(None, self)
+        self._validation = TaskSlot(self, ctx.executor, "validation")
         self._build()
         self._build_actions()
         from gemtune_desktop.ui.dataset_files import ProjectFiles
@@ -308,7 +310,7 @@ class DatasetTab(QWidget):
         if session is not None and session.examples:
             self.table.setCurrentIndex(self.model.index(0, Column.INPUT))
         if session is not None and session.checking:
-            session.validate_in_background(self.ctx.runner)
+            session.validate_in_background(self._validation)
         self.ctx.set_project(session)
 
     def _update_title(self) -> None:
@@ -731,7 +733,7 @@ class DatasetTab(QWidget):
         if self.side.widget(index) is self.stats_host and self.stats_panel is None:
             from gemtune_desktop.ui.dataset_stats import StatsPanel
 
-            self.stats_panel = StatsPanel(self.ctx.runner, self.stats_host)
+            self.stats_panel = StatsPanel(self.ctx.executor, self.stats_host)
             self.stats_layout.addWidget(self.stats_panel)
             self.stats_panel.set_session(self.session)
 

@@ -45,6 +45,7 @@ from gemtune_desktop.core.loss import TRAIN, VALIDATION, LossSeries
 from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.poller import JobPoller
+from gemtune_desktop.qtcore.workers import TaskGroup, TaskSlot
 from gemtune_desktop.services import monitor as svc
 from gemtune_desktop.ui.monitor_details import AdvicePanel, DetailsPanel, _base_settings
 from gemtune_desktop.ui.monitor_model import COL_STARTED, JOB_ID_ROLE, JobsFilterModel, JobsTableModel
@@ -79,6 +80,9 @@ class MonitorTab(QWidget):
         self._listed_once = False
         self._closed = False
         self.poller = JobPoller(ctx, parent=self)
+        self._list_task = TaskSlot(self, ctx.executor, "list jobs")
+        self._cancels: TaskGroup[int] = TaskGroup(self, ctx.executor, "cancel job")
+        self._deletes: TaskGroup[int] = TaskGroup(self, ctx.executor, "delete model")
         self.notifier = JobNotifier(self)
         self._build()
         self._wire()
@@ -314,14 +318,9 @@ class MonitorTab(QWidget):
         """List the connection's jobs on the service and merge them with the project's records."""
         if self._closed:
             return
-        try:
-            session = self.ctx.connections.session()
-        except UserError as err:
-            self._say(err.message)
-            return
         self._say("Checking the service for tuning jobs…")
-        self.ctx.runner.run("monitor:list", svc.list_jobs, session, on_result=self._merge_service_jobs,
-                            on_error=self._list_failed, replace=True)
+        self.ctx.connections.start(self._list_task, lambda token, api: api.list_jobs(token),
+                                   on_result=self._merge_service_jobs, on_error=self._list_failed)
         self.poller.sync()
 
     def _merge_service_jobs(self, statuses: list[svc.JobStatus]) -> None:
@@ -544,11 +543,13 @@ class MonitorTab(QWidget):
                 "levelled off, let it finish — or re-run it later with fewer epochs.")
         if not self._confirm("Cancel tuning job", text, "Stop the job"):
             return
-        session = self.ctx.connections.session()
+        if self._cancels.is_running(job.id):
+            return
         self._say("Asking the service to stop the job…")
-        self.ctx.runner.run(f"cancel:{job.id}", svc.cancel_job, session, job.resource_name,
-                            on_result=partial(self._cancel_sent, job.id),
-                            on_error=partial(self._action_failed, "Could not cancel:"))
+        resource = job.resource_name
+        self.ctx.connections.start(self._cancels.slot(job.id), lambda token, api: api.cancel_job(token, resource),
+                                   on_result=partial(self._cancel_sent, job.id),
+                                   on_error=partial(self._action_failed, "Could not cancel:"))
 
     def _action_failed(self, what: str, err: UserError) -> None:
         self._say(f"{what} {err.message} {err.hint}".strip())
@@ -566,10 +567,11 @@ class MonitorTab(QWidget):
                 "cannot be undone. The job's record and loss curve stay in this project.")
         if not self._confirm("Delete tuned model", text, "Delete the model"):
             return
-        session = self.ctx.connections.session()
-        self.ctx.runner.run(f"delete:{job.id}", svc.delete_tuned_model, session, job,
-                            on_result=partial(self._model_deleted, job.id),
-                            on_error=partial(self._action_failed, "Could not delete the model:"))
+        if self._deletes.is_running(job.id):
+            return
+        self.ctx.connections.start(self._deletes.slot(job.id), lambda token, api: api.delete_tuned_model(token, job),
+                                   on_result=partial(self._model_deleted, job.id),
+                                   on_error=partial(self._action_failed, "Could not delete the model:"))
 
     def _model_deleted(self, job_id: int, _result: Any = None) -> None:
         if self.store is None:

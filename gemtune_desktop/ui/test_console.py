@@ -35,8 +35,9 @@ from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.generation import model_supports_thinking
 from gemtune_desktop.qtcore.context import AppContext
-from gemtune_desktop.services.backend import BackendSession
-from gemtune_desktop.services.console import ConsoleRequest, ConsoleResult, ModelRef, stream
+from gemtune_desktop.qtcore.workers import TaskGroup
+from gemtune_desktop.services.api import ServiceApi
+from gemtune_desktop.services.console import ConsoleRequest, ConsoleResult, ModelRef
 from gemtune_desktop.ui import test_project
 from gemtune_desktop.ui.test_models import ModelCatalog, ModelPicker
 from gemtune_desktop.ui.test_response import ResponseView
@@ -45,9 +46,9 @@ from gemtune_desktop.ui.test_settings import GenerationPanel, SafetyPanel
 log = logging.getLogger(__name__)
 
 
-def stream_task(token: CancelToken, session: BackendSession, request: ConsoleRequest) -> ConsoleResult:
+def stream_task(token: CancelToken, service: ServiceApi, *, request: ConsoleRequest) -> ConsoleResult:
     """Worker: stream the answer; each piece goes out as a progress report (candidate index, 0, text)."""
-    return stream(token, session, request, on_text=lambda index, text: token.report(index, 0, text))
+    return service.stream(token, request, on_text=lambda index, text: token.report(index, 0, text))
 
 
 class ConsolePanel(QWidget):
@@ -60,6 +61,7 @@ class ConsolePanel(QWidget):
         self._requests: dict[int, ConsoleRequest] = {}
         self._stores: dict[int, Any] = {}  # the project each call belongs to
         self._labels: dict[int, str] = {}
+        self._streams: TaskGroup[int] = TaskGroup(self, ctx.executor, "answer")
 
         outer = QHBoxLayout(self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -229,7 +231,7 @@ class ConsolePanel(QWidget):
                               safety=self.safety.settings(), preamble=preamble, system_instruction=system)
 
     def is_busy(self) -> bool:
-        return any(self.ctx.runner.is_running(f"test:stream:{slot}") for slot in (0, 1))
+        return self._streams.running
 
     def send(self) -> None:
         if self.is_busy():
@@ -244,11 +246,6 @@ class ConsolePanel(QWidget):
         if any(r is None for r in refs):
             self.status.setText("✖ Choose a model first (the list may still be loading).")
             return
-        try:
-            session = self.ctx.connections.session()
-        except UserError as err:
-            self.status.setText(f"✖ {err.message} {err.hint}".strip())
-            return
         self.status.setText("Sending…")
         for slot, ref in enumerate(refs):
             assert ref is not None
@@ -257,16 +254,15 @@ class ConsolePanel(QWidget):
             self._stores[slot] = test_project.store_of(self.ctx)
             self._labels[slot] = ref.label.strip()
             self.views[slot].begin(ref.label.strip())
-            self.ctx.runner.run(
-                f"test:stream:{slot}", stream_task, session, request,
+            self.ctx.connections.start(
+                self._streams.slot(slot), partial(stream_task, request=request),
                 on_progress=partial(self._piece, slot), on_result=partial(self._finished, slot),
                 on_error=partial(self._failed, slot), on_cancelled=partial(self._stopped, slot),
-                on_finished=self._update_buttons, replace=True)
+                on_finished=self._update_buttons)
         self._update_buttons()
 
     def stop(self) -> None:
-        for slot in (0, 1):
-            self.ctx.runner.cancel(f"test:stream:{slot}")
+        self._streams.cancel_all()
         self.status.setText("Stopping…")
 
     def _update_buttons(self) -> None:

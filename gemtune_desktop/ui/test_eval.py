@@ -46,13 +46,13 @@ from gemtune_desktop.core.generation import GenerationSettings, SafetySettings, 
 from gemtune_desktop.core.project import evals_repo
 from gemtune_desktop.core.project.evals_repo import EvalRun
 from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.batch_eval import (
     EvalItem,
     RetryPolicy,
     RunSummary,
     StoredRun,
     load_run,
-    run_and_store,
 )
 from gemtune_desktop.services.console import ModelRef
 from gemtune_desktop.ui import test_project
@@ -61,8 +61,6 @@ from gemtune_desktop.ui.test_models import ModelCatalog, ModelPicker
 
 log = logging.getLogger(__name__)
 
-RUN_PURPOSE = "test:eval"
-SUMMARY_PURPOSE = "test:eval-summary"
 SOURCES = (("validation", "Validation examples"), ("test", "Test examples"),
            ("validation+test", "Validation and test examples"), ("rows", "Rows by number…"))
 SUMMARY_ROWS = (*em.ROW_METRICS, "distinct_1", "distinct_2", "mean_length_words", "mean_length_chars")
@@ -91,6 +89,8 @@ class EvalPanel(QWidget):
         self._shown_run: EvalRun | None = None
         self._summary: RunSummary | None = None
         self.chart: Any = None
+        self._run_task = TaskSlot(self, ctx.executor, "evaluation")
+        self._summary_task = TaskSlot(self, ctx.executor, "evaluation summary")
 
         layout = QVBoxLayout(self)
         row1 = QHBoxLayout()
@@ -271,7 +271,7 @@ class EvalPanel(QWidget):
         return evals_repo.get_run(store, int(run_id))
 
     def is_running(self) -> bool:
-        return self.ctx.runner.is_running(RUN_PURPOSE)
+        return self._run_task.running
 
     def _update_buttons(self) -> None:
         running = self.is_running()
@@ -350,11 +350,6 @@ class EvalPanel(QWidget):
         store = test_project.store_of(self.ctx)
         if store is None:
             return
-        try:
-            session = self.ctx.connections.session()
-        except UserError as err:
-            self.status.setText(f"✖ {err.message} {err.hint}".strip())
-            return
         by_id = {e.id: e for e in test_project.examples(self.ctx)}
         done = evals_repo.done_keys(store, run.id)
         texts = run.settings.get("texts") or [["", ""]] * len(run.models)
@@ -385,15 +380,18 @@ class EvalPanel(QWidget):
         generation = GenerationSettings.from_dict(run.settings.get("generation") or {})
         safety = SafetySettings.from_dict(run.settings.get("safety") or {})
         self._missing_cache.pop(run.id, None)
-        self.ctx.runner.run(RUN_PURPOSE, run_and_store, session, items, run.id, str(store.path), run.expected_rows,
-                            generation, safety, self.concurrency.value(), self.retry_policy,
-                            on_progress=self._progressed, on_result=self._batch_done, on_error=self._batch_failed,
-                            on_cancelled=self._batch_cancelled, on_finished=self._batch_finished)
+        run_id, db_path, expected, concurrency, policy = \
+            run.id, str(store.path), run.expected_rows, self.concurrency.value(), self.retry_policy
+        self.ctx.connections.start(
+            self._run_task, lambda token, api: api.run_batch(token, items, run_id, db_path, expected, generation,
+                                                             safety, concurrency, policy),
+            on_progress=self._progressed, on_result=self._batch_done, on_error=self._batch_failed,
+            on_cancelled=self._batch_cancelled, on_finished=self._batch_finished)
         self._update_buttons()
         self.runs.setItemText(self.runs.currentIndex(), self._run_title(run))
 
     def cancel(self) -> None:
-        self.ctx.runner.cancel(RUN_PURPOSE)
+        self._run_task.cancel()
         self.status.setText("Cancelling: waiting for the requests in flight…")
 
     # -- while running ------------------------------------------------------------------------
@@ -448,9 +446,9 @@ class EvalPanel(QWidget):
         self.rows_model.set_rows([], run.labels)
         self.summary.setText("Loading and scoring the answers…")
         running = self._running_run is not None and self._running_run.id == run.id
-        self.ctx.runner.run(SUMMARY_PURPOSE, load_run, str(store.path), run.id, len(run.models), run.expected_rows,
-                            not running and not getattr(store, "read_only", False),
-                            on_result=partial(self._summarized, run), replace=True)
+        self._summary_task.start(load_run, str(store.path), run.id, len(run.models), run.expected_rows,
+                                 not running and not getattr(store, "read_only", False),
+                                 on_result=partial(self._summarized, run))
         self._update_buttons()
 
     def _summarized(self, run: EvalRun, loaded: StoredRun) -> None:

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.qtcore.context import AppContext
-from gemtune_desktop.services.console import ModelRef, list_base_models
+from gemtune_desktop.qtcore.workers import TaskSlot
+from gemtune_desktop.services.console import ModelRef
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ class ModelCatalog(QObject):
         self.base_models: list[ModelRef] = []
         self.requested: list[ModelRef] = []
         self.loading = False
+        self._list_task = TaskSlot(self, ctx.executor, "base models")
+        self._list_task = TaskSlot(self, ctx.executor, "base models")
 
     def refresh_jobs(self) -> None:
         self.project_models = job_models(self.ctx)
@@ -100,14 +103,9 @@ class ModelCatalog(QObject):
     def refresh(self) -> None:
         """Re-read the jobs now, and list the base models on a worker thread."""
         self.refresh_jobs()
-        try:
-            session = self.ctx.connections.session()
-        except UserError as err:
-            self.failed.emit(err.message)
-            return
         self.loading = True
-        self.ctx.runner.run("test:list-models", list_base_models, session, on_result=self._on_listed,
-                            on_error=self._on_failed, on_finished=self._on_finished, replace=True)
+        self.ctx.connections.start(self._list_task, lambda token, api: api.list_base_models(token),
+                                   on_result=self._on_listed, on_error=self._on_failed, on_finished=self._on_finished)
 
     def _on_listed(self, refs: list[ModelRef]) -> None:
         self.base_models = refs

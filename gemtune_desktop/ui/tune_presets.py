@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gemtune_desktop.qtcore import settings as S
+from gemtune_desktop.qtcore.settings import TunePreset
 from gemtune_desktop.services.connections import Backend
 
 if TYPE_CHECKING:
@@ -27,9 +28,8 @@ class TunePresetsMixin:
         def _show_status(self, text: str) -> None: ...
 
     # -- presets ------------------------------------------------------------------------------
-    def _presets(self) -> dict[str, Any]:
-        data = self.ctx.settings.get_json(S.TUNE_PRESETS)
-        return data if isinstance(data, dict) else {}
+    def _presets(self) -> dict[str, TunePreset]:
+        return self.ctx.settings.read(S.TUNE_PRESETS)
 
     def _reload_presets(self) -> None:
         text = self.preset_combo.currentText()
@@ -47,23 +47,23 @@ class TunePresetsMixin:
             return
         spec = self.spec()
         presets = self._presets()
-        presets[name] = {"backend": spec.backend, "base_model": spec.base_model, **spec.hyperparameters()}
-        self.ctx.settings.set_json(S.TUNE_PRESETS, presets)
+        presets[name] = TunePreset(spec.backend, {"base_model": spec.base_model, **spec.hyperparameters()})
+        self.ctx.settings.write(S.TUNE_PRESETS, presets)
         self._reload_presets()
         self.preset_combo.setEditText(name)
         self._show_status(f"Preset “{name}” saved.")
 
     def load_preset(self) -> None:
         name = self.preset_combo.currentText().strip()
-        values = self._presets().get(name)
-        if not isinstance(values, dict):
+        preset = self._presets().get(name)
+        if preset is None:
             self._show_status(f"There is no preset called “{name}”." if name else "Choose a preset first.")
             return
         note = ""
-        if values.get("backend") and values["backend"] != self.backend.value:
-            note = (f" It was saved for {Backend(values['backend']).label}; settings that do not apply here were "
+        if preset.backend and preset.backend != self.backend.value:
+            note = (f" It was saved for {Backend(preset.backend).label}; settings that do not apply here were "
                     "skipped.")
-        self.set_values({k: v for k, v in values.items() if k != "backend"})
+        self.set_values(dict(preset.values))
         self._show_status(f"Preset “{name}” loaded.{note}")
 
     def delete_preset(self) -> None:
@@ -71,7 +71,7 @@ class TunePresetsMixin:
         presets = self._presets()
         if name in presets:
             del presets[name]
-            self.ctx.settings.set_json(S.TUNE_PRESETS, presets)
+            self.ctx.settings.write(S.TUNE_PRESETS, presets)
             self._reload_presets()
             self.preset_combo.setEditText("")
             self._show_status(f"Preset “{name}” deleted.")

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     )
 
     from gemtune_desktop.qtcore.context import AppContext
+    from gemtune_desktop.qtcore.workers import TaskSlot
     from gemtune_desktop.ui.tune_widgets import AutoNumber
 
 NO_TUNING_TITLE = "Tuning is not available with a Gemini API key"
@@ -55,6 +56,8 @@ class TuneSubmitMixin:
         _outcome: Any
         _blocking_ids: list[int]
         _last_error: UserError | None
+        _preflight_task: TaskSlot
+        _submit_task: TaskSlot
         model_combo: QComboBox
         name_edit: QLineEdit
         hyper_pages: QStackedWidget
@@ -139,10 +142,10 @@ class TuneSubmitMixin:
         self._show_status("Checking the dataset…")
         from gemtune_desktop.core.validation import validate
 
-        self.ctx.runner.run("tune:preflight", lambda _token, ex, st, tg: validate(ex, st, tg), examples, snapshot,
-                            target, on_result=lambda findings: self._after_preflight(spec, examples, snapshot,
-                                                                                     findings),
-                            on_error=self._on_submit_failed_early, on_cancelled=lambda: self._set_busy(False))
+        self._preflight_task.start(lambda _token, ex, st, tg: validate(ex, st, tg), examples, snapshot, target,
+                                   on_result=lambda findings: self._after_preflight(spec, examples, snapshot,
+                                                                                    findings),
+                                   on_error=self._on_submit_failed_early, on_cancelled=lambda: self._set_busy(False))
 
     def _after_preflight(self, spec: J.JobSpec, examples: list[Example], settings: DatasetSettings,
                          findings: list[Any]) -> None:
@@ -177,7 +180,7 @@ class TuneSubmitMixin:
     def _submit(self, spec: J.JobSpec, examples: list[Example], settings: DatasetSettings) -> None:
         from gemtune_desktop.core.jobs import JobRecord, JobState
         from gemtune_desktop.core.project import jobs_repo
-        from gemtune_desktop.services.tuning import SubmitOutcome, SubmitRequest, submit_job
+        from gemtune_desktop.services.tuning import SubmitOutcome, SubmitRequest
 
         train = [e for e in examples if e.split is Split.TRAIN]
         validation = [e for e in examples if e.split is Split.VALIDATION]
@@ -196,6 +199,7 @@ class TuneSubmitMixin:
             validation_count=len(used_validation),
             train_tokens=int(est.training_tokens if est.training_tokens is not None else est.tokens_per_epoch),
             submit_key=submit_key, state=JobState.SUBMITTING)
+        assert self.ctx.project is not None  # _start_blocker() says so otherwise
         store = self.ctx.project.store
         try:
             self._job_id = jobs_repo.add_job(store, record)
@@ -208,23 +212,18 @@ class TuneSubmitMixin:
             self._set_busy(False)
             return
         self.ctx.jobs_changed.emit()
-        try:
-            session = self.ctx.connections.session()
-        except UserError as err:
-            self._on_submit_failed(err)
-            return
-        self._outcome = SubmitOutcome()
+        outcome = self._outcome = SubmitOutcome()
         request = SubmitRequest(spec, submit_key, train, used_validation, settings)
         self.progress.setValue(0)
         self.progress.show()
         self._show_status("Starting the tuning job…")
-        self.ctx.runner.run("tune:submit", submit_job, session, request, self._outcome,
-                            on_result=self._on_submitted, on_error=self._on_submit_failed,
-                            on_progress=self._on_progress, on_cancelled=self._on_submit_cancelled)
+        self.ctx.connections.start(self._submit_task, lambda token, api: api.submit(token, request, outcome),
+                                   on_result=self._on_submitted, on_error=self._on_submit_failed,
+                                   on_progress=self._on_progress, on_cancelled=self._on_submit_cancelled)
 
     def cancel(self) -> None:
-        self.ctx.runner.cancel("tune:submit")
-        self.ctx.runner.cancel("tune:preflight")
+        self._submit_task.cancel()
+        self._preflight_task.cancel()
         self._show_status("Cancelling…")
 
     def _on_progress(self, done: int, total: int, text: str) -> None:

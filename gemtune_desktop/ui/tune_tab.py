@@ -48,6 +48,7 @@ from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
 from gemtune_desktop.ui.tune_presets import TunePresetsMixin
 from gemtune_desktop.ui.tune_submit import NO_TUNING_TITLE, TuneSubmitMixin
@@ -88,6 +89,9 @@ class TuneTab(TuneSubmitMixin, TunePresetsMixin, QWidget):
         self._estimate_timer.setSingleShot(True)
         self._estimate_timer.setInterval(300)
         self._estimate_timer.timeout.connect(self._on_form_changed)
+        self._models_task = TaskSlot(self, ctx.executor, "tunable models")
+        self._preflight_task = TaskSlot(self, ctx.executor, "pre-flight")
+        self._submit_task = TaskSlot(self, ctx.executor, "submit")
         self._build()
         ctx.connections.connection_changed.connect(lambda _p: self.refresh_connection())
         ctx.project_changed.connect(self._on_project_changed)
@@ -450,15 +454,8 @@ class TuneTab(TuneSubmitMixin, TunePresetsMixin, QWidget):
             return
         self._set_tuning_possible(True)
         self.models_status.setText("Looking for tunable models…")
-        from gemtune_desktop.services.tuning import list_gemini_tunable_models
-
-        try:
-            session = self.ctx.connections.session()
-        except UserError as err:
-            self._on_models_failed(err)
-            return
-        self.ctx.runner.run("tune:models", list_gemini_tunable_models, session,
-                            on_result=self._on_models_listed, on_error=self._on_models_failed, replace=True)
+        self.ctx.connections.start(self._models_task, lambda token, api: api.list_tunable_models(token),
+                                   on_result=self._on_models_listed, on_error=self._on_models_failed)
 
     def _on_models_listed(self, pairs: list[tuple[str, str]]) -> None:
         if self.backend is not Backend.GEMINI_API:
@@ -707,9 +704,8 @@ class TuneTab(TuneSubmitMixin, TunePresetsMixin, QWidget):
         self._update_start_enabled()
 
     # -- estimate and price --------------------------------------------------------------------
-    def _user_prices(self) -> dict[str, Any]:
-        data = self.ctx.settings.get_json(S.MODEL_PRICES)
-        return data if isinstance(data, dict) else {}
+    def _user_prices(self) -> dict[str, float]:
+        return self.ctx.settings.read(S.MODEL_PRICES)
 
     def _load_price(self) -> None:
         info = self.current_model()
@@ -735,7 +731,7 @@ class TuneTab(TuneSubmitMixin, TunePresetsMixin, QWidget):
             return
         prices = self._user_prices()
         prices[info.id] = float(value)
-        self.ctx.settings.set_json(S.MODEL_PRICES, prices)
+        self.ctx.settings.write(S.MODEL_PRICES, prices)
         self._load_price()
         self._update_estimate()
 
@@ -744,7 +740,7 @@ class TuneTab(TuneSubmitMixin, TunePresetsMixin, QWidget):
         prices = self._user_prices()
         if info is not None and info.id in prices:
             del prices[info.id]
-            self.ctx.settings.set_json(S.MODEL_PRICES, prices)
+            self.ctx.settings.write(S.MODEL_PRICES, prices)
         self._load_price()
         self._update_estimate()
 
@@ -783,8 +779,8 @@ class TuneTab(TuneSubmitMixin, TunePresetsMixin, QWidget):
         return True
 
     def shutdown(self) -> None:
-        for purpose in ("tune:submit", "tune:preflight", "tune:models"):
-            self.ctx.runner.cancel(purpose)
+        for task in (self._submit_task, self._preflight_task, self._models_task):
+            task.cancel()
 
 
 def _html(text: str) -> str:

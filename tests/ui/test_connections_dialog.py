@@ -40,7 +40,7 @@ def open_dialog(ctx, qtbot) -> ConnectionsDialog:
 
 
 def wait_idle(ctx, qtbot) -> None:
-    qtbot.waitUntil(lambda: not [p for p in ctx.runner.running() if p.startswith("connections:")], timeout=10000)
+    qtbot.waitUntil(lambda: not ctx.executor.busy(), timeout=10000)
 
 
 def files_containing(root: Path, needle: str) -> list[Path]:
@@ -250,7 +250,7 @@ def test_sandbox_settings_are_saved(ctx, qtbot) -> None:
 def test_switching_to_an_api_key_without_a_key_shows_a_plain_reason(main_window, qtbot) -> None:
     ctx = main_window.ctx
     wait_idle(ctx, qtbot)
-    qtbot.waitUntil(lambda: not ctx.runner.is_running("connection:check"), timeout=15000)
+    qtbot.waitUntil(lambda: not ctx.connections.checking, timeout=15000)
     dialog = open_dialog(ctx, qtbot)
     dialog.choose_active(ConnectionKind.GEMINI_API)
     with qtbot.waitSignal(ctx.connections.reachability_changed, timeout=5000,

@@ -200,7 +200,7 @@ def test_import_can_be_cancelled(tab: DatasetTab, qtbot: Any, tmp_path: Path) ->
     tab.open_path(src)
     assert tab.progress.isVisibleTo(tab) and tab.cancel_button.isVisibleTo(tab)
     tab.cancel_button.click()
-    qtbot.waitUntil(lambda: not tab.ctx.runner.is_running("dataset:import"), timeout=30000)
+    qtbot.waitUntil(lambda: not tab.files.importing, timeout=30000)
     assert len(stored(tab)) in (0, 200_000)  # cancelled before the end, or it had already finished
     assert not tab.progress.isVisibleTo(tab)
 
@@ -365,7 +365,7 @@ def test_export_round_trips_through_import(tab: DatasetTab, qtbot: Any, tmp_path
     tab.model.setData(tab.model.index(2, Column.OUTPUT), 'quote " inside')
     dest = tmp_path / name
     assert tab.files.export_to(dest, fmt)
-    qtbot.waitUntil(lambda: dest.exists() and not tab.ctx.runner.is_running("dataset:export"), timeout=20000)
+    qtbot.waitUntil(lambda: dest.exists() and not tab.files.exporting, timeout=20000)
     back = read_dataset(dest)
     assert [e.output for e in back.examples] == [e.output for e in tab.session.examples]
     assert len(back.examples) == 4

@@ -322,7 +322,7 @@ def test_presets_and_rerun_prefill(sandbox, main_window, qtbot, tmp_path) -> Non
     tab.ap_adapter.setCurrentIndex(tab.ap_adapter.findData(16))
     tab.preset_combo.setEditText("long run")
     tab.save_preset()
-    assert ctx.settings.get_json(S.TUNE_PRESETS)["long run"]["epochs"] == 7
+    assert ctx.settings.read(S.TUNE_PRESETS)["long run"].values["epochs"] == 7
     tab.ap_epochs.set_value(None)
     tab.ap_adapter.setCurrentIndex(0)
     tab.preset_combo.setEditText("long run")
@@ -348,7 +348,7 @@ def test_price_is_editable_and_dated(sandbox, main_window, qtbot, tmp_path) -> N
     before = tab.estimate().cost
     tab.price_spin.setValue(10.0)
     assert tab.estimate().cost == pytest.approx(before * 2)
-    assert ctx.settings.get_json(S.MODEL_PRICES)["gemini-3.5-flash"] == 10.0
+    assert ctx.settings.read(S.MODEL_PRICES)["gemini-3.5-flash"] == 10.0
     assert "your price" in tab.price_note.text()
     tab.reset_price()
     assert tab.price_spin.value() == 5.0
