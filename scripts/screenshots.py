@@ -228,17 +228,14 @@ def capture(args: argparse.Namespace) -> int:
         window.show()
         wait_for(app, lambda: ctx.connections.reachable is not None, 20, "the Sandbox to answer")
 
-        dataset = window.tab_widgets["dataset"]
-        if callable(getattr(dataset, "open_path", None)):
-            from gemtune_desktop.ui.welcome_dialog import open_sample_project, sample_project_path
+        from gemtune_desktop.ui.dialogs.welcome_dialog import sample_project_path
 
-            open_sample_project(dataset, SAMPLE)  # what Welcome → "Open sample project" does
-            wait_for(app, lambda: getattr(ctx.project, "path", None) == sample_project_path(SAMPLE), 20,
-                     "the sample project to open")
-            wait_for(app, lambda: ctx.project.store.conn.execute("SELECT COUNT(*) FROM examples").fetchone()[0],
-                     20, "the sample rows")
-        else:
-            print("  note: the Dataset tab cannot open files yet", file=sys.stderr)
+        dataset = window.dataset_tab()
+        window.open_sample(str(SAMPLE))  # what Welcome → "Open sample project" does
+        wait_for(app, lambda: getattr(ctx.project, "path", None) == sample_project_path(SAMPLE), 20,
+                 "the sample project to open")
+        wait_for(app, lambda: ctx.project.store.conn.execute("SELECT COUNT(*) FROM examples").fetchone()[0],
+                 20, "the sample rows")
         pump(app, 1.0)
         window.show_tab("dataset")
         select_row(app, dataset, 10, "the sample rows in the table")
@@ -265,7 +262,7 @@ def capture(args: argparse.Namespace) -> int:
         try_the_model(app, window, started)
         save(window, "test", guide=True)
 
-        from gemtune_desktop.ui.welcome_dialog import WelcomeDialog
+        from gemtune_desktop.ui.dialogs.welcome_dialog import WelcomeDialog
 
         welcome = WelcomeDialog(window)
         welcome.show()
@@ -273,7 +270,7 @@ def capture(args: argparse.Namespace) -> int:
         save(welcome, "welcome")
         welcome.close()
 
-        from gemtune_desktop.ui.guide_window import GuideWindow
+        from gemtune_desktop.ui.dialogs.guide_window import GuideWindow
 
         guide = GuideWindow()
         guide.resize(900, 700)

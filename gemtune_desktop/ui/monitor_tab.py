@@ -44,6 +44,7 @@ from gemtune_desktop.core.jobs import JobRecord
 from gemtune_desktop.core.loss import TRAIN, VALIDATION, LossSeries
 from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.ui.tab_page import WindowMenus
 from gemtune_desktop.qtcore.poller import JobPoller
 from gemtune_desktop.qtcore.workers import TaskGroup, TaskSlot
 from gemtune_desktop.services import monitor as svc
@@ -630,7 +631,13 @@ class MonitorTab(QWidget):
             return
         self._say(f"Saved {target}")
 
+    def install_actions(self, menus: WindowMenus) -> None:
+        """This tab adds nothing to the menus."""
+
     # -- lifecycle -----------------------------------------------------------------------------
+    def can_close(self) -> bool:
+        return True
+
     def shutdown(self) -> None:
         self._closed = True
         self.poller.stop()

@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.ui.tab_page import WindowMenus
 from gemtune_desktop.services.console import ModelRef
 from gemtune_desktop.ui.test_console import ConsolePanel
 from gemtune_desktop.ui.test_eval import EvalPanel
@@ -96,6 +97,9 @@ class TestTab(QWidget):
         self.console.load(entry.model, entry.prompt, entry.request)
         self.pages.setCurrentWidget(self.console)
         self.console.send()
+
+    def install_actions(self, menus: WindowMenus) -> None:
+        """This tab adds nothing to the menus."""
 
     def can_close(self) -> bool:
         return True

@@ -48,6 +48,7 @@ from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.ui.tab_page import WindowMenus
 from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
 from gemtune_desktop.ui.tune_presets import TunePresetsMixin
@@ -773,6 +774,9 @@ class TuneTab(TuneSubmitMixin, TunePresetsMixin, QWidget):
         rows = "".join(f"<tr><td>{_html(k)}:&nbsp;</td><td><b>{_html(v)}</b></td></tr>" for k, v in est.lines())
         notes = "".join(f"<br><small>{_html(n)}</small>" for n in est.notes)
         self.estimate_label.setText(f"<table>{rows}</table>{notes}")
+
+    def install_actions(self, menus: WindowMenus) -> None:
+        """This tab adds nothing to the menus."""
 
     # -- main window hooks ----------------------------------------------------------------------
     def can_close(self) -> bool:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gemtune_desktop.core.examples import Example, Split, Target
+from gemtune_desktop.core.find_replace import plan_replace
 from gemtune_desktop.core.project import examples_repo as repo
 from gemtune_desktop.qtcore.project_session import RESET_ABOVE_RANGES, ProjectSession
 from gemtune_desktop.qtcore.undo import (
@@ -20,7 +21,6 @@ from gemtune_desktop.qtcore.undo import (
     copy_settings,
     move_pairs,
 )
-from gemtune_desktop.ui.dataset_dialogs import plan_replace
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from gemtune_desktop.crash import CrashReport
-from gemtune_desktop.ui.error_dialog import ErrorDialog
-from gemtune_desktop.ui.guide_window import GuideWindow
-from gemtune_desktop.ui.welcome_dialog import WelcomeDialog
+from gemtune_desktop.ui.dialogs.error_dialog import ErrorDialog
+from gemtune_desktop.ui.dialogs.guide_window import GuideWindow
+from gemtune_desktop.ui.dialogs.welcome_dialog import WelcomeDialog
 
 CONTROL_TYPES = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractSlider, QPlainTextEdit,
                  QTextEdit, QAbstractItemView)

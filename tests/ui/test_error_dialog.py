@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QPushButton
 
 from gemtune_desktop import __version__, crash, paths
 from gemtune_desktop.logging_setup import log_file, register_secret, setup_logging
-from gemtune_desktop.ui.error_dialog import PLAIN_MESSAGE, ErrorDialog
+from gemtune_desktop.ui.dialogs.error_dialog import PLAIN_MESSAGE, ErrorDialog
 from tests.helpers.urls import opened_urls
 
 SECRET = "AIzaSyTotallySecretKey_0123456789abcdef"
@@ -181,7 +181,7 @@ def test_logs_rotate_in_the_apps_log_folder(logging_to_file) -> None:
 
 
 def test_help_menu_copies_diagnostics_any_time(main_window) -> None:
-    action = next(a for a in main_window.menus["help"].actions() if a.objectName() == "action_copy_diagnostics")
+    action = next(a for a in main_window.menus.help.actions() if a.objectName() == "action_copy_diagnostics")
     QGuiApplication.clipboard().clear()
     action.trigger()
     text = QGuiApplication.clipboard().text()

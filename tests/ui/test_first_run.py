@@ -10,12 +10,11 @@ from PySide6.QtWidgets import QApplication
 
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.resources import resource_path
-from gemtune_desktop.ui.welcome_dialog import (
+from gemtune_desktop.ui.dialogs.welcome_dialog import (
     NO_WELCOME_ENV,
     WelcomeDialog,
     sample_project_path,
     shipped_samples,
-    show_welcome,
 )
 
 
@@ -65,7 +64,7 @@ def test_welcome_on_first_run_only(first_run, ctx, qtbot) -> None:
     assert not _welcomes()
 
     # Help → Welcome brings it back on demand.
-    action = next(a for a in again.menus["help"].actions() if a.objectName() == "action_welcome")
+    action = next(a for a in again.menus.help.actions() if a.objectName() == "action_welcome")
     action.trigger()
     qtbot.waitUntil(lambda: len(_welcomes()) == 1)
     _welcomes()[0].reject()
@@ -110,10 +109,6 @@ def test_set_up_a_connection_asks_the_window(qtbot) -> None:
 
 
 def test_open_sample_project_loads_the_rows_into_the_dataset_tab(first_run, ctx, qtbot) -> None:
-    from gemtune_desktop.ui.dataset_tab import DatasetTab
-
-    if not callable(getattr(DatasetTab, "open_path", None)):
-        pytest.skip("the Dataset tab cannot open files yet (DatasetTab.open_path)")
     window = _window(ctx, qtbot)
     qtbot.waitUntil(lambda: len(_welcomes()) == 1)
     dialog = _welcomes()[0]
@@ -140,7 +135,7 @@ def test_open_sample_project_loads_the_rows_into_the_dataset_tab(first_run, ctx,
     dataset = window.tab_widgets["dataset"]
     dataset.files.open_untitled()
     qtbot.waitUntil(lambda: ctx.project.path != sample_project_path(sample.path))
-    again = show_welcome(window)
+    again = window.show_welcome()
     again.sample_group.button(1).setChecked(True)
     qtbot.mouseClick(again.open_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: ctx.project.path == sample_project_path(sample.path))

@@ -9,7 +9,7 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from gemtune_desktop.resources import resource_path
-from gemtune_desktop.ui.guide_window import GuideWindow
+from gemtune_desktop.ui.dialogs.guide_window import GuideWindow
 from tests.helpers.urls import opened_urls
 
 TAB_IMAGES = ("dataset.png", "tune.png", "monitor.png", "test.png")
@@ -20,7 +20,7 @@ def _guide_windows() -> list[GuideWindow]:
 
 
 def test_f1_opens_the_guide_from_the_main_window(main_window, qtbot) -> None:
-    action = next(a for a in main_window.menus["help"].actions() if a.objectName() == "action_guide")
+    action = next(a for a in main_window.menus.help.actions() if a.objectName() == "action_guide")
     assert action.shortcut().toString() == "F1"
     action.trigger()
     qtbot.waitUntil(lambda: len(_guide_windows()) == 1)

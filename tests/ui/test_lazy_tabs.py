@@ -28,9 +28,9 @@ def test_the_window_is_shown_first_then_the_shown_tab_then_the_others(ctx, qtbot
     assert window.tabs.currentWidget() is window.tab_widgets["tune"]
     assert ctx.settings.get(S.LAST_TAB) == 1
     # The window's own items stay at the end of the menus the tabs added to.
-    file_actions = [a for a in window.menus["file"].actions() if not a.isSeparator()]
+    file_actions = [a for a in window.menus.file.actions() if not a.isSeparator()]
     assert file_actions[-1].text().replace("&", "") == "Quit"
-    help_actions = [a for a in window.menus["help"].actions() if not a.isSeparator()]
+    help_actions = [a for a in window.menus.help.actions() if not a.isSeparator()]
     assert help_actions[-1].text().replace("&", "").startswith("About")
     window.close()
 

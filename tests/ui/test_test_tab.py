@@ -41,15 +41,9 @@ def open_project(window: Any, path: Path, examples: list[Example], settings: Dat
         project.insert(0, examples)
     if settings is not None:
         project.set_settings(settings)
-    dataset_tab = window.tab_widgets["dataset"]
-    ensure = getattr(dataset_tab, "ensure_project", None)
-    if callable(ensure):
-        ensure()  # the start-up project opens first, then ours replaces it
-    set_session = getattr(dataset_tab, "set_session", None)
-    if callable(set_session):
-        set_session(project)
-    else:
-        window.ctx.set_project(project)
+    dataset_tab = window.dataset_tab()
+    dataset_tab.ensure_project()  # the start-up project opens first, then ours replaces it
+    dataset_tab.set_session(project)
     assert window.ctx.project is project
     return project
 

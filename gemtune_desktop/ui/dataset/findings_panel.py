@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
+from gemtune_desktop.core.validation import Finding, Severity
 from gemtune_desktop.qtcore.dataset_model import status_icon
 from gemtune_desktop.qtcore.project_session import ProjectSession
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 REFRESH_MS = 250
+_ICON_KINDS = {Severity.ERROR: "error", Severity.WARNING: "warning"}  # the rest: the "ok" mark
 
 
 class FindingsModel(QAbstractTableModel):
@@ -22,9 +25,9 @@ class FindingsModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.session: ProjectSession | None = None
-        self.findings: list[Any] = []
+        self.findings: list[Finding] = []
 
-    def set_findings(self, session: ProjectSession | None, findings: list[Any]) -> None:
+    def set_findings(self, session: ProjectSession | None, findings: list[Finding]) -> None:
         self.beginResetModel()
         self.session = session
         self.findings = findings
@@ -47,7 +50,7 @@ class FindingsModel(QAbstractTableModel):
             return Qt.ItemFlag.NoItemFlags
         return Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
 
-    def row_label(self, finding: Any) -> str:
+    def row_label(self, finding: Finding) -> str:
         if finding.example_id is not None and self.session is not None:
             number = self.session.row_number(finding.example_id)
             if number is not None:
@@ -65,8 +68,7 @@ class FindingsModel(QAbstractTableModel):
         col = index.column()
         if col == 0:
             if role == Qt.ItemDataRole.DecorationRole:
-                return status_icon("error" if f.severity.value == "error" else
-                                   "warning" if f.severity.value == "warning" else "ok")
+                return status_icon(_ICON_KINDS.get(f.severity, "ok"))
             return f.severity.label
         if role == Qt.ItemDataRole.DecorationRole:
             return None
@@ -148,20 +150,18 @@ class FindingsPanel(QWidget):
         self.model.set_findings(s, findings)
         if len(findings) <= 300:  # show whole messages; for long lists the tooltip has them
             self.view.resizeRowsToContents()
-        counts = {"error": 0, "warning": 0, "info": 0}
-        for f in findings:
-            counts[f.severity.value] = counts.get(f.severity.value, 0) + 1
-        self.counts_changed.emit(counts["error"], counts["warning"])
+        counts = Counter(f.severity for f in findings)
+        self.counts_changed.emit(counts[Severity.ERROR], counts[Severity.WARNING])
         if not findings:
             self.summary.setText("✓ No problems found.")
             return
         parts = []
-        for key, word in (("error", "error"), ("warning", "warning"), ("info", "note")):
-            n = counts.get(key, 0)
+        for severity, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "note")):
+            n = counts[severity]
             if n:
                 parts.append(f"{n:,} {word}{'s' if n != 1 else ''}")
         text = ", ".join(parts) + "."
-        if counts["error"]:
+        if counts[Severity.ERROR]:
             text += " Errors must be fixed before tuning. Click a problem to go to it."
         else:
             text += " Click a problem to go to it."

@@ -6,19 +6,17 @@ now, that Google Cloud is what tunes for real, and that an API key only tests Go
 models; it offers the shipped sample datasets (``resources/samples/index.json``) and the next
 step on each tab.
 
-:func:`maybe_show_welcome` is what the main window calls after it is shown; set the
+The main window shows it after its first paint when :func:`welcome_wanted` says so; set the
 environment variable ``GEMTUNE_NO_WELCOME=1`` to skip it (the tests do).
 """
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -34,9 +32,8 @@ from PySide6.QtWidgets import (
 
 from gemtune_desktop import APP_NAME, paths
 from gemtune_desktop.qtcore import settings as S
+from gemtune_desktop.qtcore.settings import Settings
 from gemtune_desktop.resources import read_json, resource_path
-
-log = logging.getLogger(__name__)
 
 NO_WELCOME_ENV = "GEMTUNE_NO_WELCOME"
 
@@ -194,52 +191,6 @@ def sample_project_path(sample: Path) -> Path:
     return paths.data_dir() / "Samples" / f"{sample.stem}.gemtune"
 
 
-def open_sample_project(dataset: Any, sample: Path) -> None:
-    """Open the sample as its own project (made from the shipped file the first time), never mixed into
-    the user's current project. Falls back to importing the file when the tab cannot create projects."""
-    project = sample_project_path(sample)
-    if project.is_file():
-        dataset.open_path(str(project))
-        return
-    ensure = getattr(dataset, "ensure_project", None)
-    creator = getattr(getattr(dataset, "files", None), "create_project", None)
-    if callable(ensure):
-        ensure()
-    if callable(creator):
-        project.parent.mkdir(parents=True, exist_ok=True)
-        if not creator(project):
-            return
-    dataset.open_path(str(sample))
-
-
-def show_welcome(window: Any) -> WelcomeDialog:
-    """Open the welcome over ``window`` (a MainWindow) and wire its buttons to the window."""
-    dialog = WelcomeDialog(window)
-    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-
-    def open_sample(path: str) -> None:
-        dataset = getattr(window, "tab_widgets", {}).get("dataset")
-        if not callable(getattr(dataset, "open_path", None)):
-            log.warning("the Dataset tab cannot open files yet; sample %s not opened", path)
-            return
-        window.show_tab("dataset")
-        open_sample_project(dataset, Path(path))
-
-    def open_connections() -> None:
-        opener = getattr(window, "open_connections", None)
-        if callable(opener):
-            QTimer.singleShot(0, window, opener)
-
-    dialog.sample_requested.connect(open_sample)
-    dialog.connections_requested.connect(open_connections)
-    window.welcome_dialog = dialog  # a handle for tests
-    window.ctx.settings.set(S.FIRST_RUN_DONE, True)
-    dialog.open()
-    return dialog
-
-
-def maybe_show_welcome(window: Any) -> None:
-    """Show the welcome once, after the window is up, unless it was seen or GEMTUNE_NO_WELCOME is set."""
-    if os.environ.get(NO_WELCOME_ENV) or window.ctx.settings.get(S.FIRST_RUN_DONE):
-        return
-    QTimer.singleShot(0, window, lambda: show_welcome(window))
+def welcome_wanted(settings: Settings) -> bool:
+    """Whether to show the welcome at start: the first run, unless ``GEMTUNE_NO_WELCOME`` is set."""
+    return not os.environ.get(NO_WELCOME_ENV) and not settings.get(S.FIRST_RUN_DONE)

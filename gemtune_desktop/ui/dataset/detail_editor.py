@@ -7,7 +7,7 @@ leave the field or pick another row) as one undoable "Edit input" step per burst
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFocusEvent
@@ -22,7 +22,7 @@ SAVE_AFTER_MS = 400
 
 
 class _TextEdit(QPlainTextEdit):
-    def __init__(self, on_leave: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, on_leave: Callable[[], None], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._on_leave = on_leave
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from gemtune_desktop.core.examples import Split
-from gemtune_desktop.qtcore.dataset_model import RowFilter, StatusFilter
+from gemtune_desktop.core.row_view import RowFilter, StatusFilter
 
 TEXT_DELAY_MS = 250
 

@@ -12,7 +12,9 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from gemtune_desktop.core.examples import Example
+from gemtune_desktop.core.cancel import CancelToken
+from gemtune_desktop.core.examples import DatasetSettings, Example
+from gemtune_desktop.core.stats import DatasetStats
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.workers import TaskExecutor, TaskSlot
 
@@ -51,7 +53,7 @@ class StatsPanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
-        self.last: Any = None
+        self.last: DatasetStats | None = None
 
     def set_session(self, session: ProjectSession | None) -> None:
         if self.session is not None:
@@ -66,7 +68,7 @@ class StatsPanel(QWidget):
             session.settings_changed.connect(self._schedule)
         self.refresh()
 
-    def _schedule(self, *_args: Any) -> None:
+    def _schedule(self, *_args: object) -> None:
         if self.isVisible():
             self._timer.start()
 
@@ -85,7 +87,7 @@ class StatsPanel(QWidget):
             return
         from gemtune_desktop.core.stats import compute_stats
 
-        def work(_token: Any, examples: list[Example], settings: Any) -> Any:
+        def work(_token: CancelToken, examples: list[Example], settings: DatasetSettings) -> DatasetStats:
             return compute_stats(examples, settings, settings.target)
 
         if self._task is None:
@@ -93,7 +95,7 @@ class StatsPanel(QWidget):
             return
         self._task.start(work, list(s.examples), s.settings, on_result=self.show_stats)
 
-    def show_stats(self, st: Any) -> None:
+    def show_stats(self, st: DatasetStats) -> None:
         import numpy as np
         import pyqtgraph as pg
 
