@@ -142,21 +142,19 @@ def accept_questions(app: Any) -> Any:
 
 def start_sandbox_job(app: Any, window: Any) -> bool:
     """Start a tuning job on the Sandbox through the Tune tab's own Start button, as a user would."""
-    tune = window.tab_widgets["tune"]
+    from gemtune_desktop.ui.tune.tab import TuneTab
+
+    tune = window.ensure_tab("tune")
+    assert isinstance(tune, TuneTab)
     window.show_tab("tune")
     pump(app, 1.0)
-    button = getattr(tune, "start_button", None) or find_button(tune, "start tuning", "start")
-    if button is None:
-        print("  note: the Tune tab has no Start button; Monitor/Test show their empty states", file=sys.stderr)
-        return False
+    button = tune.run.start_button
     if not wait_for(app, button.isEnabled, 20, "the Start button to be enabled"):
-        reason = getattr(getattr(tune, "start_reason", None), "text", lambda: "")()
-        print(f"  note: cannot start a job: {reason}", file=sys.stderr)
+        print(f"  note: cannot start a job: {tune.run.start_reason.text()}", file=sys.stderr)
         return False
     keeper = accept_questions(app)
     button.click()
-    started = wait_for(app, lambda: bool(getattr(tune, "monitor_button", button).isVisible()), 30,
-                       "the job to be submitted")
+    started = wait_for(app, tune.run.monitor_button.isVisible, 30, "the job to be submitted")
     keeper.stop()
     return started
 
@@ -186,14 +184,13 @@ def try_the_model(app: Any, window: Any, job_started: bool) -> None:
         opener = find_button(monitor, "open in test")
         if opener is not None:
             opener.click()
+    from gemtune_desktop.ui.playground.tab import PlaygroundTab
+
     window.show_tab("test")
     pump(app, 1.5)
-    console = getattr(window.tab_widgets["test"], "console", None)
-    prompt = getattr(console, "prompt", None)
-    send = getattr(console, "send_button", None)
-    if prompt is None or send is None:
-        print("  note: the Test tab has no prompt box yet", file=sys.stderr)
-        return
+    playground = window.ensure_tab("test")
+    assert isinstance(playground, PlaygroundTab)
+    prompt, send = playground.console.prompt, playground.console.send_button
     prompt.setPlainText("thirteen")
     if wait_for(app, send.isEnabled, 20, "the Send button to be enabled"):
         send.click()

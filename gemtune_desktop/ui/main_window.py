@@ -50,18 +50,18 @@ def _create_tab(key: TabKey, ctx: AppContext, parent: QWidget) -> tuple[QWidget,
         dataset = DatasetTab(ctx, parent)
         return dataset, dataset
     if key is TabKey.TUNE:
-        from gemtune_desktop.ui.tune_tab import TuneTab
+        from gemtune_desktop.ui.tune.tab import TuneTab
 
         tune = TuneTab(ctx, parent)
         return tune, tune
     if key is TabKey.MONITOR:
-        from gemtune_desktop.ui.monitor_tab import MonitorTab
+        from gemtune_desktop.ui.monitor.tab import MonitorTab
 
         monitor = MonitorTab(ctx, parent)
         return monitor, monitor
-    from gemtune_desktop.ui.test_tab import TestTab
+    from gemtune_desktop.ui.playground.tab import PlaygroundTab
 
-    test = TestTab(ctx, parent)
+    test = PlaygroundTab(ctx, parent)
     return test, test
 
 
@@ -341,7 +341,7 @@ class MainWindow(QMainWindow):
     def open_connections(self) -> None:
         from PySide6.QtCore import Qt
 
-        from gemtune_desktop.ui.connections_dialog import ConnectionsDialog
+        from gemtune_desktop.ui.settings.connections_dialog import ConnectionsDialog
 
         dialog = ConnectionsDialog(self.ctx, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

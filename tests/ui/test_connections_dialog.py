@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from gemtune_desktop.services.backend import API_KEY_SECRET, SERVICE_ACCOUNT_SECRET
 from gemtune_desktop.services.connections import AuthMode, Backend, ConnectionKind
-from gemtune_desktop.ui.connections_dialog import ConnectionsDialog
+from gemtune_desktop.ui.settings.connections_dialog import ConnectionsDialog
 from tests.helpers.keyrings import LockedKeyring, MemoryKeyring
 from tests.services.test_secrets import WindowsLikeKeyring, fake_service_account
 
@@ -35,7 +35,7 @@ def open_dialog(ctx, qtbot) -> ConnectionsDialog:
     dialog = ConnectionsDialog(ctx)
     qtbot.addWidget(dialog)
     dialog.show()
-    qtbot.waitUntil(lambda: dialog.keyring_status is not None, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.secrets.keyring_status is not None, timeout=10000)
     return dialog
 
 
@@ -80,41 +80,41 @@ def test_sandbox_is_the_default_and_in_use(ctx, qtbot) -> None:
     assert dialog.active_kind is ConnectionKind.SANDBOX
     assert dialog.current_kind() is ConnectionKind.SANDBOX
     assert "in use" in dialog.kind_list.item(0).text()
-    assert not dialog.use_buttons[ConnectionKind.SANDBOX].isEnabled()
+    assert not dialog.sandbox_page.use_button.isEnabled()
 
 
 def test_set_change_and_remove_the_api_key(ctx, qtbot, memory_keyring: MemoryKeyring, app_home: Path) -> None:
     dialog = open_dialog(ctx, qtbot)
     dialog.kind_list.setCurrentRow(2)
-    assert dialog.secret_state[API_KEY_SECRET] == "none"
-    assert not dialog.save_key_button.isEnabled()
-    assert not dialog.remove_key_button.isEnabled()
+    assert dialog.secrets.states[API_KEY_SECRET] == "none"
+    assert not dialog.api_key_page.save_button.isEnabled()
+    assert not dialog.api_key_page.remove_button.isEnabled()
 
-    qtbot.keyClicks(dialog.api_key_edit, API_KEY)
+    qtbot.keyClicks(dialog.api_key_page.key_edit, API_KEY)
     # Masked while typing; Show reveals it, Hide masks it again.
-    assert dialog.api_key_edit.echoMode() is QLineEdit.EchoMode.Password
-    assert API_KEY not in dialog.api_key_edit.displayText()
-    qtbot.mouseClick(dialog.show_key_button, Qt.MouseButton.LeftButton)
-    assert dialog.api_key_edit.displayText() == API_KEY
-    assert dialog.show_key_button.text() == "Hide"
-    qtbot.mouseClick(dialog.show_key_button, Qt.MouseButton.LeftButton)
-    assert dialog.api_key_edit.echoMode() is QLineEdit.EchoMode.Password
+    assert dialog.api_key_page.key_edit.echoMode() is QLineEdit.EchoMode.Password
+    assert API_KEY not in dialog.api_key_page.key_edit.displayText()
+    qtbot.mouseClick(dialog.api_key_page.show_key_button, Qt.MouseButton.LeftButton)
+    assert dialog.api_key_page.key_edit.displayText() == API_KEY
+    assert dialog.api_key_page.show_key_button.text() == "Hide"
+    qtbot.mouseClick(dialog.api_key_page.show_key_button, Qt.MouseButton.LeftButton)
+    assert dialog.api_key_page.key_edit.echoMode() is QLineEdit.EchoMode.Password
 
-    qtbot.mouseClick(dialog.save_key_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.secret_state[API_KEY_SECRET] == "keyring", timeout=10000)
+    qtbot.mouseClick(dialog.api_key_page.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.secrets.states[API_KEY_SECRET] == "keyring", timeout=10000)
     wait_idle(ctx, qtbot)
     assert memory_keyring.store[("gemtune-desktop", API_KEY_SECRET)] == API_KEY
-    assert dialog.api_key_edit.text() == ""
-    assert not dialog.api_key_edit.isEnabled()
-    assert "saved in the system keychain" in dialog.key_status.text()
-    assert dialog.change_key_button.isEnabled() and dialog.remove_key_button.isEnabled()
+    assert dialog.api_key_page.key_edit.text() == ""
+    assert not dialog.api_key_page.key_edit.isEnabled()
+    assert "saved in the system keychain" in dialog.api_key_page.status.text()
+    assert dialog.api_key_page.change_button.isEnabled() and dialog.api_key_page.remove_button.isEnabled()
 
     # Change: the old key stays until the new one is saved.
-    qtbot.mouseClick(dialog.change_key_button, Qt.MouseButton.LeftButton)
-    assert dialog.api_key_edit.isEnabled()
+    qtbot.mouseClick(dialog.api_key_page.change_button, Qt.MouseButton.LeftButton)
+    assert dialog.api_key_page.key_edit.isEnabled()
     assert memory_keyring.store[("gemtune-desktop", API_KEY_SECRET)] == API_KEY
-    qtbot.keyClicks(dialog.api_key_edit, NEW_API_KEY)
-    qtbot.mouseClick(dialog.save_key_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dialog.api_key_page.key_edit, NEW_API_KEY)
+    qtbot.mouseClick(dialog.api_key_page.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: memory_keyring.store.get(("gemtune-desktop", API_KEY_SECRET)) == NEW_API_KEY,
                     timeout=10000)
     wait_idle(ctx, qtbot)
@@ -122,14 +122,14 @@ def test_set_change_and_remove_the_api_key(ctx, qtbot, memory_keyring: MemoryKey
     # A new dialog sees the saved key.
     dialog.close()
     again = open_dialog(ctx, qtbot)
-    assert again.secret_state[API_KEY_SECRET] == "keyring"
-    assert "A key is saved" in again.key_status.text()
+    assert again.secrets.states[API_KEY_SECRET] == "keyring"
+    assert "A key is saved" in again.api_key_page.status.text()
 
-    qtbot.mouseClick(again.remove_key_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: again.secret_state[API_KEY_SECRET] == "none", timeout=10000)
+    qtbot.mouseClick(again.api_key_page.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: again.secrets.states[API_KEY_SECRET] == "none", timeout=10000)
     wait_idle(ctx, qtbot)
     assert ("gemtune-desktop", API_KEY_SECRET) not in memory_keyring.store
-    assert "removed" in again.key_status.text()
+    assert "removed" in again.api_key_page.status.text()
     ctx.settings.sync()
     assert files_containing(app_home, API_KEY) == []
     assert files_containing(app_home, NEW_API_KEY) == []
@@ -139,25 +139,25 @@ def test_set_change_and_remove_the_api_key(ctx, qtbot, memory_keyring: MemoryKey
                          ids=["no-keyring", "locked"])
 def test_unusable_keyring_offers_session_only(ctx, qtbot, broken_keyring, app_home: Path) -> None:
     dialog = open_dialog(ctx, qtbot)
-    assert dialog.keyring_status is not None and not dialog.keyring_status.usable
-    assert dialog.keyring_banner.isVisible()
-    assert "keychain" in dialog.keyring_message.text()
+    assert dialog.secrets.keyring_status is not None and not dialog.secrets.keyring_status.usable
+    assert dialog.banner.isVisible()
+    assert "keychain" in dialog.banner.message.text()
 
     dialog.kind_list.setCurrentRow(2)
-    qtbot.keyClicks(dialog.api_key_edit, API_KEY)
-    qtbot.mouseClick(dialog.save_key_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.session_only_button.isVisible(), timeout=10000)
+    qtbot.keyClicks(dialog.api_key_page.key_edit, API_KEY)
+    qtbot.mouseClick(dialog.api_key_page.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.banner.session_only_button.isVisible(), timeout=10000)
     wait_idle(ctx, qtbot)
-    assert "session only" in dialog.keyring_message.text()
-    assert dialog.api_key_edit.text() == API_KEY  # nothing typed is lost
-    assert dialog.secret_state[API_KEY_SECRET] == "none"
+    assert "session only" in dialog.banner.message.text()
+    assert dialog.api_key_page.key_edit.text() == API_KEY  # nothing typed is lost
+    assert dialog.secrets.states[API_KEY_SECRET] == "none"
 
-    qtbot.mouseClick(dialog.session_only_button, Qt.MouseButton.LeftButton)
-    assert dialog.secret_state[API_KEY_SECRET] == "session"
+    qtbot.mouseClick(dialog.banner.session_only_button, Qt.MouseButton.LeftButton)
+    assert dialog.secrets.states[API_KEY_SECRET] == "session"
     assert ctx.secrets.get(API_KEY_SECRET) == API_KEY
     assert ctx.secrets.is_session_only(API_KEY_SECRET)
-    assert "this session only" in dialog.key_status.text()
-    assert not dialog.session_only_button.isVisible()
+    assert "this session only" in dialog.api_key_page.status.text()
+    assert not dialog.banner.session_only_button.isVisible()
 
     ctx.settings.sync()
     assert files_containing(app_home, API_KEY) == []
@@ -173,20 +173,20 @@ def test_service_account_key_is_imported_in_shards(ctx, qtbot, tmp_path: Path) -
         key_file.write_text(raw, encoding="utf-8")
         dialog = open_dialog(ctx, qtbot)
         dialog.kind_list.setCurrentRow(1)
-        assert not dialog.import_key_button.isEnabled()
-        dialog.auth_sa.setChecked(True)
-        dialog.key_file_edit.setText(str(key_file))
-        qtbot.mouseClick(dialog.import_key_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: dialog.secret_state[SERVICE_ACCOUNT_SECRET] == "keyring", timeout=10000)
+        assert not dialog.cloud_page.import_button.isEnabled()
+        dialog.cloud_page.auth_sa.setChecked(True)
+        dialog.cloud_page.key_file_edit.setText(str(key_file))
+        qtbot.mouseClick(dialog.cloud_page.import_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.secrets.states[SERVICE_ACCOUNT_SECRET] == "keyring", timeout=10000)
         wait_idle(ctx, qtbot)
         assert all(len(v) <= 1280 for v in backend.store.values())
         assert ctx.secrets.get(SERVICE_ACCOUNT_SECRET) == raw
-        assert "tuner@demo-project.iam.gserviceaccount.com" in dialog.sa_status.text() or \
-            "stored in the system keychain" in dialog.sa_status.text()
+        assert "tuner@demo-project.iam.gserviceaccount.com" in dialog.cloud_page.status.text() or \
+            "stored in the system keychain" in dialog.cloud_page.status.text()
         assert ctx.connections.profiles()[ConnectionKind.AGENT_PLATFORM].service_account_in_keyring
 
-        qtbot.mouseClick(dialog.remove_sa_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: dialog.secret_state[SERVICE_ACCOUNT_SECRET] == "none", timeout=10000)
+        qtbot.mouseClick(dialog.cloud_page.remove_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: dialog.secrets.states[SERVICE_ACCOUNT_SECRET] == "none", timeout=10000)
         wait_idle(ctx, qtbot)
         assert backend.store == {}
         assert not ctx.connections.profiles()[ConnectionKind.AGENT_PLATFORM].service_account_in_keyring
@@ -199,19 +199,19 @@ def test_a_file_that_is_not_a_key_is_refused_plainly(ctx, qtbot, tmp_path: Path)
     bogus.write_text(json.dumps({"hello": "world"}), encoding="utf-8")
     dialog = open_dialog(ctx, qtbot)
     dialog.kind_list.setCurrentRow(1)
-    dialog.auth_sa.setChecked(True)
-    dialog.key_file_edit.setText(str(bogus))
-    qtbot.mouseClick(dialog.import_key_button, Qt.MouseButton.LeftButton)
-    assert "notes.json is not a service-account key" in dialog.sa_status.text()
-    assert dialog.secret_state[SERVICE_ACCOUNT_SECRET] == "none"
+    dialog.cloud_page.auth_sa.setChecked(True)
+    dialog.cloud_page.key_file_edit.setText(str(bogus))
+    qtbot.mouseClick(dialog.cloud_page.import_button, Qt.MouseButton.LeftButton)
+    assert "notes.json is not a service-account key" in dialog.cloud_page.status.text()
+    assert dialog.secrets.states[SERVICE_ACCOUNT_SECRET] == "none"
 
 
 def test_cloud_profile_is_saved_and_bad_project_is_refused(ctx, qtbot) -> None:
     dialog = open_dialog(ctx, qtbot)
     dialog.kind_list.setCurrentRow(1)
-    dialog.project_edit.setText("My Project")
-    dialog.bucket_edit.setText("gs://tuning-data/")
-    dialog.region_combo.setCurrentIndex(dialog.region_combo.findData("europe-west4"))
+    dialog.cloud_page.project_edit.setText("My Project")
+    dialog.cloud_page.bucket_edit.setText("gs://tuning-data/")
+    dialog.cloud_page.region_combo.setCurrentIndex(dialog.cloud_page.region_combo.findData("europe-west4"))
     dialog.choose_active(ConnectionKind.AGENT_PLATFORM)
     dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     assert dialog.isVisible()
@@ -219,9 +219,9 @@ def test_cloud_profile_is_saved_and_bad_project_is_refused(ctx, qtbot) -> None:
     assert dialog.current_kind() is ConnectionKind.AGENT_PLATFORM
     assert ctx.connections.active_kind is ConnectionKind.SANDBOX
 
-    dialog.project_edit.setText("my-tuning-project")
-    dialog.auth_sa.setChecked(True)
-    dialog.key_file_edit.setText("/keys/sa.json")
+    dialog.cloud_page.project_edit.setText("my-tuning-project")
+    dialog.cloud_page.auth_sa.setChecked(True)
+    dialog.cloud_page.key_file_edit.setText("/keys/sa.json")
     with qtbot.waitSignal(ctx.connections.connection_changed, timeout=5000):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     assert not dialog.isVisible()
@@ -239,8 +239,8 @@ def test_sandbox_settings_are_saved(ctx, qtbot) -> None:
     from gemtune_desktop.qtcore import settings as S
 
     dialog = open_dialog(ctx, qtbot)
-    dialog.sandbox_api.setCurrentIndex(dialog.sandbox_api.findData(Backend.GEMINI_API.value))
-    dialog.sandbox_speed.setValue(25.0)
+    dialog.sandbox_page.sandbox_api.setCurrentIndex(dialog.sandbox_page.sandbox_api.findData(Backend.GEMINI_API.value))
+    dialog.sandbox_page.sandbox_speed.setValue(25.0)
     dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     assert ctx.connections.profile.sandbox_backend is Backend.GEMINI_API
     assert ctx.settings.get(S.SANDBOX_STEPS_PER_SECOND) == 25.0
@@ -291,7 +291,7 @@ def test_test_connection_checks_the_typed_key_before_saving(ctx, qtbot, monkeypa
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=20000)
     assert "No Gemini API key is saved" in dialog.test_result.text()
 
-    qtbot.keyClicks(dialog.api_key_edit, API_KEY)
+    qtbot.keyClicks(dialog.api_key_page.key_edit, API_KEY)
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=20000)
     assert dialog.test_result.text().startswith("✖ Could not reach the service")
@@ -301,7 +301,7 @@ def test_test_connection_checks_the_typed_key_before_saving(ctx, qtbot, monkeypa
 @pytest.mark.parametrize("flavour", [Backend.AGENT_PLATFORM, Backend.GEMINI_API], ids=["agent-platform", "gemini-api"])
 def test_test_connection_against_the_sandbox_reports_reachable(ctx, qtbot, sandbox, flavour: Backend) -> None:
     dialog = open_dialog(ctx, qtbot)
-    dialog.sandbox_api.setCurrentIndex(dialog.sandbox_api.findData(flavour.value))
+    dialog.sandbox_page.sandbox_api.setCurrentIndex(dialog.sandbox_page.sandbox_api.findData(flavour.value))
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30000)
     assert dialog.test_result.text().startswith("✔ It works: reachable"), dialog.test_result.text()
@@ -315,7 +315,7 @@ def test_status_bar_rechecks_when_the_active_connection_changes(main_window, qtb
     assert "✔ reachable" in main_window.connection_label.text()
     sandbox.faults.add(route="models", kind="status", status=503)
     dialog = open_dialog(ctx, qtbot)
-    dialog.sandbox_api.setCurrentIndex(dialog.sandbox_api.findData(Backend.GEMINI_API.value))
+    dialog.sandbox_page.sandbox_api.setCurrentIndex(dialog.sandbox_page.sandbox_api.findData(Backend.GEMINI_API.value))
     with qtbot.waitSignal(ctx.connections.reachability_changed, timeout=30000,
                           check_params_cb=lambda ok, _t: ok is False):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
@@ -329,11 +329,11 @@ def test_an_incomplete_stored_key_is_reported(ctx, qtbot, memory_keyring: Memory
     del memory_keyring.store[("gemtune-desktop", f"{SERVICE_ACCOUNT_SECRET}#2")]
     dialog = open_dialog(ctx, qtbot)
     dialog.kind_list.setCurrentRow(1)
-    assert "incomplete" in dialog.sa_status.text()
-    assert dialog.secret_state[SERVICE_ACCOUNT_SECRET] == "broken"
-    assert dialog.remove_sa_button.isEnabled()
-    qtbot.mouseClick(dialog.remove_sa_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.secret_state[SERVICE_ACCOUNT_SECRET] == "none", timeout=10000)
+    assert "incomplete" in dialog.cloud_page.status.text()
+    assert dialog.secrets.states[SERVICE_ACCOUNT_SECRET] == "broken"
+    assert dialog.cloud_page.remove_button.isEnabled()
+    qtbot.mouseClick(dialog.cloud_page.remove_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.secrets.states[SERVICE_ACCOUNT_SECRET] == "none", timeout=10000)
     wait_idle(ctx, qtbot)
     assert memory_keyring.store == {}
 
@@ -346,7 +346,7 @@ def test_an_incomplete_stored_key_is_reported(ctx, qtbot, memory_keyring: Memory
 def test_test_connection_explains_refusals_plainly(ctx, qtbot, sandbox, status: int, expected: str) -> None:
     sandbox.faults.add(route="models", kind="status", status=status)
     dialog = open_dialog(ctx, qtbot)
-    dialog.sandbox_api.setCurrentIndex(dialog.sandbox_api.findData(Backend.GEMINI_API.value))
+    dialog.sandbox_page.sandbox_api.setCurrentIndex(dialog.sandbox_page.sandbox_api.findData(Backend.GEMINI_API.value))
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30000)
     assert dialog.test_result.text().startswith(expected), dialog.test_result.text()
@@ -363,7 +363,7 @@ def test_test_connection_says_when_google_cloud_sign_in_is_missing(ctx, qtbot, t
     monkeypatch.setattr(_metadata, "_NO_GCE_CHECK", True)
     dialog = open_dialog(ctx, qtbot)
     dialog.kind_list.setCurrentRow(1)
-    dialog.project_edit.setText("my-tuning-project")
+    dialog.cloud_page.project_edit.setText("my-tuning-project")
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30000)
     assert dialog.test_result.text().startswith("✖ Google Cloud sign-in was not found on this computer."), \

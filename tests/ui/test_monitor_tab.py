@@ -12,7 +12,8 @@ import pytest
 from gemtune_desktop.core.jobs import JobRecord, JobState
 from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.core.project.store import ProjectStore
-from gemtune_desktop.ui.monitor_model import COLUMNS, JobsFilterModel, JobsTableModel
+from gemtune_desktop.qtcore.context import ModelRequest
+from gemtune_desktop.ui.monitor.jobs_model import COLUMNS, JobsFilterModel, JobsTableModel
 
 
 def _record(**kw: Any) -> JobRecord:
@@ -96,13 +97,13 @@ def test_cached_overfitting_curve_shows_offline_with_advice(main_window: Any, qt
     ctx.jobs_changed.emit()
     tab = main_window.tab_widgets["monitor"]
     main_window.show_tab("monitor")
-    assert tab.plot is not None
+    assert tab.plot_area.plot is not None
     tab.select_job(job_id)
     assert tab.selected_ids() == [job_id]
-    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) == 160)
-    assert tab.plot.curve_points(job_id, "validation") == 8
-    assert tab.plot.epoch_line_positions()[:3] == [20.0, 40.0, 60.0]
-    assert "epoch 3" in tab.plot.readout_at(61)
+    qtbot.waitUntil(lambda: tab.plot_area.plot.curve_points(job_id) == 160)
+    assert tab.plot_area.plot.curve_points(job_id, "validation") == 8
+    assert tab.plot_area.plot.epoch_line_positions()[:3] == [20.0, 40.0, 60.0]
+    assert "epoch 3" in tab.plot_area.plot.readout_at(61)
     kinds = [a.kind for a in tab.advice_panel.advice]
     assert "overfitting" in kinds
     with qtbot.waitSignal(ctx.tune_prefill_requested) as prefill:
@@ -111,17 +112,17 @@ def test_cached_overfitting_curve_shows_offline_with_advice(main_window: Any, qt
     assert main_window.tabs.currentWidget() is main_window.tab_widgets["tune"]
     with qtbot.waitSignal(ctx.test_model_requested) as test:
         tab.advice_panel.findChild(type(tab.rerun_button), "adviceTestCheckpoint").click()
-    assert test.args[0]["model"] == "projects/p/locations/us/endpoints/9-3"
+    assert test.args[0].model == "projects/p/locations/us/endpoints/9-3"
     # Details: service-reported numbers, copyable names, a Test button per checkpoint.
     assert tab.details.findChild(type(tab.filter_edit), "copyField_endpoint").text() == \
         "projects/p/locations/us/endpoints/9"
     with qtbot.waitSignal(ctx.test_model_requested) as cp:
         tab.details.findChild(type(tab.rerun_button), "testCheckpoint_5").click()
-    assert cp.args[0]["model"].endswith("9-5")
+    assert cp.args[0].model.endswith("9-5")
     # Export: CSV has every point of both series; PNG is an image.
-    rows = list(csv.reader(tab.plot.export_csv(tmp_path / "loss.csv").open(encoding="utf-8")))
+    rows = list(csv.reader(tab.plot_area.plot.export_csv(tmp_path / "loss.csv").open(encoding="utf-8")))
     assert rows[0] == ["job", "series", "step", "epoch", "loss"] and len(rows) == 1 + 160 + 8
-    png = tab.plot.export_png(tmp_path / "loss")
+    png = tab.plot_area.plot.export_png(tmp_path / "loss")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -168,9 +169,9 @@ def test_live_job_curve_grows_and_states_change_in_order(main_window: Any, qtbot
     seen = _track(main_window, job_id, project.store)
     tab.select_job(job_id)
     tab.notifier.window_is_active = lambda: False  # as if the user had switched to another window
-    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) > 0, timeout=60000)
-    first = tab.plot.curve_points(job_id)
-    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) > first, timeout=60000)  # it grows while it runs
+    qtbot.waitUntil(lambda: tab.plot_area.plot.curve_points(job_id) > 0, timeout=60000)
+    first = tab.plot_area.plot.curve_points(job_id)
+    qtbot.waitUntil(lambda: tab.plot_area.plot.curve_points(job_id) > first, timeout=60000)  # it grows while it runs
     assert tab.model.job(job_id).state is JobState.RUNNING
     assert tab.model.index(tab.model.row_of(job_id), 3).data().startswith(("training", "finishing"))
     with qtbot.waitSignal(tab.poller.job_ended, timeout=60000):
@@ -187,7 +188,7 @@ def test_live_job_curve_grows_and_states_change_in_order(main_window: Any, qtbot
     assert tab.test_button.isEnabled()
     with qtbot.waitSignal(main_window.ctx.test_model_requested) as req:
         tab.test_button.click()
-    assert req.args[0] == {"model": job.endpoint, "label": "support-v1", "job_id": job_id}
+    assert req.args[0] == ModelRequest(job.endpoint, "support-v1", job_id)
 
 
 def test_cancel_from_the_window(main_window: Any, qtbot: Any, project: Any, sandbox: Any,
@@ -243,8 +244,8 @@ def test_restart_mid_job_resumes_polling_and_keeps_the_curve(qtbot: Any, sandbox
     assert Path(store2.path) == path
     assert job_id in tab2.poller.watched()  # picked up again without any click
     tab2.select_job(job_id)
-    assert len(tab2.series_of(job_id)["train"]) >= cached  # the cached curve shows at once
-    qtbot.waitUntil(lambda: tab2.plot.curve_points(job_id) >= cached, timeout=10000)
+    assert len(tab2.curves.curves(job_id)["train"]) >= cached  # the cached curve shows at once
+    qtbot.waitUntil(lambda: tab2.plot_area.plot.curve_points(job_id) >= cached, timeout=10000)
     qtbot.waitUntil(lambda: jobs_repo.get_job(store2, job_id).state is JobState.SUCCEEDED, timeout=90000)
     qtbot.waitUntil(lambda: job_id not in tab2.poller.watched(), timeout=30000)
     total = jobs_repo.get_job(store2, job_id).total_steps
@@ -340,17 +341,17 @@ def test_plot_options_smoothing_log_scale_and_hover(main_window: Any, qtbot: Any
     main_window.ctx.jobs_changed.emit()
     tab = _monitor(main_window, qtbot)
     tab.select_job(job_id)
-    curve = tab.plot._jobs[job_id].curves["train"]
+    curve = tab.plot_area.plot._jobs[job_id].curves["train"]
     assert curve.smooth_item is None
-    tab.smoothing.setValue(0.8)
+    tab.plot_area.smoothing.setValue(0.8)
     assert curve.smooth_item is not None and len(curve.smooth_item.xData) == 160
     assert curve.smooth_item.yData[-1] != curve.item.yData[-1]  # smoothed, not the raw values
-    tab.smoothing.setValue(0.0)
+    tab.plot_area.smoothing.setValue(0.0)
     assert curve.smooth_item is None
-    tab.log_scale.setChecked(True)
-    assert tab.plot.plot_item.ctrl.logYCheck.isChecked()
-    tab.log_scale.setChecked(False)
-    text = tab.plot.readout_at(100)
+    tab.plot_area.log_scale.setChecked(True)
+    assert tab.plot_area.plot.plot_item.ctrl.logYCheck.isChecked()
+    tab.plot_area.log_scale.setChecked(False)
+    text = tab.plot_area.plot.readout_at(100)
     assert "step 100" in text and "epoch 5" in text and "training loss" in text and "validation loss" in text
 
 
@@ -412,7 +413,7 @@ def test_pyqtgraph_is_not_imported_until_the_tab_is_shown() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; import gemtune_desktop.ui.monitor_tab, gemtune_desktop.qtcore.poller; "
+    code = ("import sys; import gemtune_desktop.ui.monitor.tab, gemtune_desktop.qtcore.poller; "
             "assert 'pyqtgraph' not in sys.modules and 'google.genai' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
 
@@ -461,14 +462,14 @@ def test_hover_over_the_plot_reads_out_the_point(main_window: Any, qtbot: Any, p
     main_window.ctx.jobs_changed.emit()
     tab = _monitor(main_window, qtbot)
     tab.select_job(job_id)
-    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) == 160)
-    vb = tab.plot.plot_item.getViewBox()
-    tab.plot.reset_zoom()
+    qtbot.waitUntil(lambda: tab.plot_area.plot.curve_points(job_id) == 160)
+    vb = tab.plot_area.plot.plot_item.getViewBox()
+    tab.plot_area.plot.reset_zoom()
     qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= 150)  # the whole curve is in view
 
     def hover() -> str:
-        tab.plot.plot_widget.scene().sigMouseMoved.emit(vb.mapViewToScene(QPointF(81.0, 0.5)))
-        return tab.plot.readout.text()
+        tab.plot_area.plot.plot_widget.scene().sigMouseMoved.emit(vb.mapViewToScene(QPointF(81.0, 0.5)))
+        return tab.plot_area.plot.readout.text()
 
     qtbot.waitUntil(lambda: "step 81" in hover())
     text = hover()

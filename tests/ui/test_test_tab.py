@@ -16,6 +16,7 @@ from gemtune_desktop.core import eval_metrics as em
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
 from gemtune_desktop.core.generation import HarmCategory, Threshold
 from gemtune_desktop.core.project import evals_repo, history_repo
+from gemtune_desktop.qtcore.context import ModelRequest
 from gemtune_desktop.services.batch_eval import RetryPolicy
 from gemtune_desktop.services.connections import Backend
 from tests.services.test_console import generate_bodies
@@ -227,7 +228,7 @@ def test_requested_tuned_model_is_selected_with_dataset_texts(tab_env: Any, sand
     picker = tab.console.picker_a
     assert picker.itemText(0) == "Tuned on this project"
     assert "checkpoint epoch 1" in picker.itemText(2)
-    tab.ctx.test_model_requested.emit({"model": endpoint, "label": "lease-bot", "job_id": job.id})
+    tab.ctx.test_model_requested.emit(ModelRequest(endpoint, "lease-bot", job.id))
     assert picker.current_ref().model == endpoint
     console = tab.console
     assert console.dataset_box.isVisible()
@@ -266,7 +267,7 @@ def test_batch_evaluation_of_200_rows_with_429_and_503(main_window: Any, sandbox
     with qtbot.waitSignal(panel.summary_shown, timeout=30000):
         panel.show_run(run)
     direct = _direct_means(project.store, run.id, 0)
-    table = panel.metrics_table
+    table = panel.results.metrics_table
     shown = {table.verticalHeaderItem(r).text(): table.item(r, 0).text() for r in range(table.rowCount())}
     assert shown[em.METRIC_LABELS["token_f1"]] == f"{direct['token_f1']:.3f}"
     assert shown[em.METRIC_LABELS["rouge_l"]] == f"{direct['rouge_l']:.3f}"
@@ -350,21 +351,21 @@ def test_base_vs_tuned_run_rows_diff_review_charts_and_csv(main_window: Any, san
     run = panel.selected_run()
     with qtbot.waitSignal(panel.summary_shown, timeout=30000):
         panel.show_run(run)
-    qtmodeltester.check(panel.rows_model)
-    assert panel.rows_model.rowCount() == 6 and panel.metrics_table.columnCount() == 2
+    qtmodeltester.check(panel.results.rows_model)
+    assert panel.results.rows_model.rowCount() == 6 and panel.results.metrics_table.columnCount() == 2
     # The Sandbox's tuned model answers with the training output: every answer is exact, so it wins every row.
-    table = panel.metrics_table
+    table = panel.results.metrics_table
     shown = {table.verticalHeaderItem(r).text(): (table.item(r, 0).text(), table.item(r, 1).text())
              for r in range(table.rowCount())}
     assert shown[em.METRIC_LABELS["exact_match"]] == ("0.0 %", "100.0 %")
-    assert "6 better, 0 worse, 0 the same" in panel.summary.text()
-    panel.rows_view.selectRow(0)
-    html = panel.diff.toHtml()
+    assert "6 better, 0 worse, 0 the same" in panel.results.summary.text()
+    panel.results.rows_view.selectRow(0)
+    html = panel.results.diff.toHtml()
     assert "[-" in html and "{+" in html  # markers, not only colour
 
     panel.chart_button.setChecked(True)
-    assert panel.chart is not None
-    assert sum(panel.chart.grab_counts()[0]) == 6 and sum(panel.chart.grab_counts()[1]) == 6
+    assert panel.results.chart is not None
+    assert sum(panel.results.chart.grab_counts()[0]) == 6 and sum(panel.results.chart.grab_counts()[1]) == 6
 
     dialog = panel.open_review()
     assert dialog is not None and len(dialog.groups) == 6
@@ -393,7 +394,7 @@ def test_base_vs_tuned_run_rows_diff_review_charts_and_csv(main_window: Any, san
 
 
 def test_word_diff_marks_changes_without_relying_on_colour() -> None:
-    from gemtune_desktop.ui.test_eval_rows import word_diff_html
+    from gemtune_desktop.ui.playground.eval_rows_model import word_diff_html
 
     html = word_diff_html("At least one month notice", "At least two months notice")
     assert "At least " in html and "[-one month -]" in html and "{+two months +}" in html

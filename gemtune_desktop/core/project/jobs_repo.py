@@ -144,3 +144,11 @@ def last_step(store: Store, job_id: int, series: str = "train") -> int:
 
 def active_states() -> Sequence[JobState]:
     return [s for s in JobState if s.active]
+
+
+def loss_points_after(store: Store, job_id: int, series: str, after_step: int) -> list[LossPoint]:
+    """The points of one curve newer than ``after_step``, by step (what arrived since the curve was read)."""
+    cur = store.conn.execute(
+        "SELECT step, epoch, value FROM loss_points WHERE job_id = ? AND series = ? AND step > ? ORDER BY step",
+        (job_id, series, after_step))
+    return [(int(s), e, float(v)) for s, e, v in cur.fetchall()]

@@ -48,10 +48,10 @@ class StatusLine:
     def say(self, text: str, tone: Tone = Tone.PLAIN) -> None:
         self.label.setText(tone.value + text)
 
-    def error(self, err: UserError, lead: str = "", *, tone: Tone = Tone.ERROR, hint_on_new_line: bool = False,
-              ) -> None:
+    def error(self, err: UserError, lead: str = "", *, tone: Tone = Tone.ERROR, hint: bool = True,
+              hint_on_new_line: bool = False) -> None:
         self.last_error = err
-        self.label.setText(error_text(err, lead, tone=tone, hint_on_new_line=hint_on_new_line))
+        self.label.setText(error_text(err, lead, tone=tone, hint=hint, hint_on_new_line=hint_on_new_line))
 
     def clear(self) -> None:
         self.label.setText("")

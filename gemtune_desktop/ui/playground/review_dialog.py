@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from gemtune_desktop.core.eval_metrics import preference_tally
-from gemtune_desktop.ui.test_eval_rows import RowGroup, answer_words
+from gemtune_desktop.services.eval_plan import RowGroup
+from gemtune_desktop.ui.playground.eval_rows_model import answer_words
 
 
 def swapped(run_id: int, example_id: int) -> bool:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import difflib
 import html
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from gemtune_desktop.core.generation import category_label
 from gemtune_desktop.core.project.evals_repo import EvalRow
+from gemtune_desktop.services.eval_plan import RowGroup
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 _WORDS = re.compile(r"\S+\s*|\s+")  # each word with the spaces after it
@@ -45,27 +45,6 @@ def word_diff_html(expected: str, actual: str) -> str:
     return f'<div style="white-space:pre-wrap">{body}</div>'
 
 
-@dataclass(slots=True)
-class RowGroup:
-    example_id: int
-    input: str
-    expected: str
-    answers: dict[int, EvalRow] = field(default_factory=dict)
-    scores: dict[int, dict[str, float]] = field(default_factory=dict)
-
-
-def group_rows(rows: list[EvalRow], scores: dict[tuple[int, int], dict[str, float]]) -> list[RowGroup]:
-    groups: dict[int, RowGroup] = {}
-    for r in rows:
-        g = groups.get(r.example_id)
-        if g is None:
-            g = groups[r.example_id] = RowGroup(r.example_id, r.input, r.expected)
-        g.answers[r.slot] = r
-        if (r.example_id, r.slot) in scores:
-            g.scores[r.slot] = scores[(r.example_id, r.slot)]
-    return sorted(groups.values(), key=lambda g: g.example_id)
-
-
 def answer_words(row: EvalRow | None) -> str:
     if row is None:
         return "(not run yet)"
@@ -79,7 +58,7 @@ def answer_words(row: EvalRow | None) -> str:
 class EvalRowsModel(QAbstractTableModel):
     """One row per example: input, expected, and each model's answer with its word-overlap score."""
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.groups: list[RowGroup] = []
         self.labels: list[str] = ["Model A"]

@@ -1,4 +1,4 @@
-"""The Test tab: "is it better?" — a single-turn console, its history, and batch evaluation.
+"""The Test tab ("playground" in the code): "is it better?" — a single-turn console, its history, batch evaluation.
 
 Three pages share one model catalog (the project's tuned models first, then the
 connection's base models): Console (prompt, settings, streamed answers, compare),
@@ -9,22 +9,22 @@ Other tabs ask for a model with ``ctx.test_model_requested``; the pickers refres
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
-from gemtune_desktop.qtcore.context import AppContext
-from gemtune_desktop.ui.tab_page import WindowMenus
+from gemtune_desktop.core.project.history_repo import HistoryEntry
+from gemtune_desktop.qtcore.context import AppContext, ModelRequest
 from gemtune_desktop.services.console import ModelRef
-from gemtune_desktop.ui.test_console import ConsolePanel
-from gemtune_desktop.ui.test_eval import EvalPanel
-from gemtune_desktop.ui.test_history import HistoryPanel
-from gemtune_desktop.ui.test_models import ModelCatalog
+from gemtune_desktop.ui.playground.console_panel import ConsolePanel
+from gemtune_desktop.ui.playground.eval_panel import EvalPanel
+from gemtune_desktop.ui.playground.history_panel import HistoryPanel
+from gemtune_desktop.ui.playground.model_picker import ModelCatalog
+from gemtune_desktop.ui.tab_page import TabKey, WindowMenus
 
 
-class TestTab(QWidget):
-    __test__ = False  # not a pytest test class
+class PlaygroundTab(QWidget):
+    """The Test tab (a :class:`~gemtune_desktop.ui.tab_page.TabPage`); see the module docstring."""
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -57,7 +57,7 @@ class TestTab(QWidget):
         ctx.connections.connection_changed.connect(lambda _p: self.catalog.refresh())
         self._refreshed = False
 
-    def showEvent(self, event: Any) -> None:
+    def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if not self._refreshed:  # list base models the first time the tab is seen
             self._refreshed = True
@@ -79,21 +79,19 @@ class TestTab(QWidget):
         self.history.reload()
         self.evaluation.reload_runs()
 
-    def select_model(self, request: dict[str, Any]) -> None:
+    def select_model(self, request: ModelRequest) -> None:
         """Handle ``test_model_requested``: choose that model in the console."""
-        model = str(request.get("model") or "")
-        if not model:
+        if not request.model:
             return
         self.catalog.refresh_jobs()
-        if self.catalog.find(model) is None:
-            job_id = request.get("job_id")
-            self.catalog.add_requested(ModelRef(model=model, label=str(request.get("label") or model),
-                                                kind="tuned", job_id=int(job_id) if job_id else None))
-        self.console.picker_a.select_model(model)
+        if self.catalog.find(request.model) is None:
+            self.catalog.add_requested(ModelRef(model=request.model, label=request.label or request.model,
+                                                kind="tuned", job_id=request.job_id))
+        self.console.picker_a.select_model(request.model)
         self.pages.setCurrentWidget(self.console)
-        self.ctx.show_tab_requested.emit("test")
+        self.ctx.show_tab_requested.emit(TabKey.TEST)
 
-    def _rerun(self, entry: Any) -> None:
+    def _rerun(self, entry: HistoryEntry) -> None:
         self.console.load(entry.model, entry.prompt, entry.request)
         self.pages.setCurrentWidget(self.console)
         self.console.send()

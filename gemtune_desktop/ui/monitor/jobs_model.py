@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QStyle
 
 from gemtune_desktop.core.jobs import JobRecord, JobState, parse_time
@@ -91,7 +92,7 @@ class JobsTableModel(QAbstractTableModel):
         self._jobs: list[JobRecord] = []
         self._row_of: dict[int, int] = {}
         self.now: datetime | None = None  # fixed "now" for tests; None = the clock
-        self._icons: dict[bool, Any] = {}
+        self._icons: dict[bool, QIcon] = {}
 
     # -- data in ----------------------------------------------------------------------------
     def set_jobs(self, jobs: list[JobRecord]) -> None:
@@ -147,7 +148,7 @@ class JobsTableModel(QAbstractTableModel):
             return _HEADER_TIPS.get(section)
         return None
 
-    def _icon(self, from_project: bool) -> Any:
+    def _icon(self, from_project: bool) -> QIcon:
         if from_project not in self._icons:
             style = QApplication.style()
             pixmap = QStyle.StandardPixmap.SP_DirHomeIcon if from_project else QStyle.StandardPixmap.SP_DriveNetIcon
@@ -203,7 +204,7 @@ class JobsTableModel(QAbstractTableModel):
             return job.dataset_name
         return ""
 
-    def _sort_key(self, job: JobRecord, col: int) -> Any:
+    def _sort_key(self, job: JobRecord, col: int) -> str | float:
         if col == COL_PROGRESS:
             return job.progress if job.progress is not None else -1.0
         if col == COL_STARTED:

@@ -1,14 +1,14 @@
 """Which models the Test tab can call, and the grouped drop-down that picks one.
 
 :class:`ModelCatalog` gathers the project's tuned models (and their checkpoints on Agent
-Platform) from the job records, and lists the connection's base models on a worker
-thread. :class:`ModelPicker` shows them grouped under headers, the project's models first.
+Platform) from the job records (:mod:`gemtune_desktop.services.model_choices`), and lists the
+connection's base models on a worker thread. :class:`ModelPicker` shows them grouped under
+headers, the project's models first.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
@@ -18,61 +18,14 @@ from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.console import ModelRef
+from gemtune_desktop.services.model_choices import PROJECT_GROUP, tuned_model_refs
+from gemtune_desktop.ui.widgets.status_line import Tone, error_text
 
 log = logging.getLogger(__name__)
 
 REF_ROLE = Qt.ItemDataRole.UserRole + 1
-PROJECT_GROUP = "Tuned on this project"
 REQUESTED_GROUP = "Requested"
 BASE_GROUP = "Base models"
-
-
-def _checkpoint_field(cp: dict[str, Any], *names: str) -> Any:
-    for name in names:
-        if cp.get(name) not in (None, ""):
-            return cp[name]
-    return None
-
-
-def job_models(ctx: AppContext) -> list[ModelRef]:
-    """Tuned models (and checkpoints) of the project's succeeded jobs on the active connection."""
-    project = ctx.project
-    store = getattr(project, "store", None)
-    if store is None:
-        return []
-    from gemtune_desktop.core.jobs import JobState
-    from gemtune_desktop.core.project import jobs_repo
-
-    kind = ctx.connections.active_kind.value
-    backend = ctx.connections.profile.backend.value  # a Sandbox job of the other API flavour cannot be called
-    refs: list[ModelRef] = []
-    try:
-        jobs = jobs_repo.list_jobs(store, connection_kind=kind)
-    except Exception:  # an older or damaged project: show base models only
-        log.warning("could not read jobs for the model picker", exc_info=True)
-        return []
-    for job in jobs:
-        if job.state is not JobState.SUCCEEDED or job.backend != backend:
-            continue
-        name = job.display_name or job.resource_name.rsplit("/", 1)[-1]
-        target = job.endpoint or job.tuned_model
-        if not target:
-            continue
-        refs.append(ModelRef(model=target, label=f"{name} (tuned from {job.base_model or 'base'})", kind="tuned",
-                             job_id=job.id, group=PROJECT_GROUP))
-        for cp in job.checkpoints or []:
-            if not isinstance(cp, dict):
-                continue
-            endpoint = _checkpoint_field(cp, "endpoint")
-            if not endpoint or endpoint == target:
-                continue
-            step = _checkpoint_field(cp, "step")
-            epoch = _checkpoint_field(cp, "epoch")
-            cid = _checkpoint_field(cp, "checkpoint_id", "checkpointId")
-            where = f"epoch {epoch}" if epoch is not None else (f"step {step}" if step is not None else f"#{cid}")
-            refs.append(ModelRef(model=str(endpoint), label=f"    {name} · checkpoint {where}", kind="checkpoint",
-                                 job_id=job.id, group=PROJECT_GROUP))
-    return refs
 
 
 class ModelCatalog(QObject):
@@ -97,8 +50,23 @@ class ModelCatalog(QObject):
         self._list_task = TaskSlot(self, ctx.executor, "base models")
 
     def refresh_jobs(self) -> None:
-        self.project_models = job_models(self.ctx)
+        self.project_models = self._job_models()
         self.changed.emit()
+
+    def _job_models(self) -> list[ModelRef]:
+        """Tuned models (and checkpoints) of the project's succeeded jobs on the active connection."""
+        project = self.ctx.project
+        if project is None:
+            return []
+        from gemtune_desktop.core.project import jobs_repo
+
+        connections = self.ctx.connections
+        try:
+            jobs = jobs_repo.list_jobs(project.store, connection_kind=connections.active_kind.value)
+        except Exception:  # an older or damaged project: show base models only
+            log.warning("could not read jobs for the model picker", exc_info=True)
+            return []
+        return tuned_model_refs(jobs, connections.profile.backend.value)
 
     def refresh(self) -> None:
         """Re-read the jobs now, and list the base models on a worker thread."""
@@ -112,7 +80,7 @@ class ModelCatalog(QObject):
         self.changed.emit()
 
     def _on_failed(self, err: UserError) -> None:
-        self.failed.emit(f"Could not list the base models: {err.message}")
+        self.failed.emit(error_text(err, "Could not list the base models:", tone=Tone.PLAIN, hint=False))
 
     def _on_finished(self) -> None:
         self.loading = False

@@ -33,15 +33,18 @@ from PySide6.QtWidgets import (
 
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.core.examples import DatasetSettings
 from gemtune_desktop.core.generation import model_supports_thinking
 from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.workers import TaskGroup
 from gemtune_desktop.services.api import ServiceApi
 from gemtune_desktop.services.console import ConsoleRequest, ConsoleResult, ModelRef
-from gemtune_desktop.ui import test_project
-from gemtune_desktop.ui.test_models import ModelCatalog, ModelPicker
-from gemtune_desktop.ui.test_response import ResponseView
-from gemtune_desktop.ui.test_settings import GenerationPanel, SafetyPanel
+from gemtune_desktop.ui.playground import project_edits
+from gemtune_desktop.ui.playground.model_picker import ModelCatalog, ModelPicker
+from gemtune_desktop.ui.playground.response_view import ResponseView
+from gemtune_desktop.ui.playground.settings_panels import GenerationPanel, SafetyPanel
+from gemtune_desktop.ui.widgets.status_line import StatusLine, Tone
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ class ConsolePanel(QWidget):
         self.ctx = ctx
         self.catalog = catalog
         self._requests: dict[int, ConsoleRequest] = {}
-        self._stores: dict[int, Any] = {}  # the project each call belongs to
+        self._projects: dict[int, ProjectSession | None] = {}  # the project each call belongs to
         self._labels: dict[int, str] = {}
         self._streams: TaskGroup[int] = TaskGroup(self, ctx.executor, "answer")
 
@@ -129,6 +132,7 @@ class ConsolePanel(QWidget):
         self.status.setWordWrap(True)
         buttons.addWidget(self.send_button)
         buttons.addWidget(self.stop_button)
+        self.status_line = StatusLine(self.status)
         buttons.addWidget(self.status, 1)
         layout.addLayout(buttons)
 
@@ -198,7 +202,7 @@ class ConsolePanel(QWidget):
 
     def _update_dataset_box(self) -> None:
         refs = self.active_refs()
-        settings = test_project.dataset_settings(self.ctx)
+        settings = self._dataset_settings()
         has_text = bool(settings.preamble.strip() or settings.system_instruction.strip())
         show = has_text and any(self.tuned_here(r) for r in refs)
         self.dataset_box.setVisible(show)
@@ -218,8 +222,12 @@ class ConsolePanel(QWidget):
         """(preamble, system instruction) to send to ``ref``."""
         if not self.tuned_here(ref) or not self.apply_dataset.isChecked():
             return "", ""
-        settings = test_project.dataset_settings(self.ctx)
+        settings = self._dataset_settings()
         return settings.preamble, settings.system_instruction
+
+    def _dataset_settings(self) -> DatasetSettings:
+        project = self.ctx.project
+        return project.settings if project is not None else DatasetSettings()
 
     def refresh_project(self) -> None:
         self._update_dataset_box()
@@ -239,19 +247,19 @@ class ConsolePanel(QWidget):
             return
         prompt = self.prompt.toPlainText()
         if not prompt.strip():
-            self.status.setText("✖ Type a prompt first.")
+            self.status_line.say("Type a prompt first.", Tone.ERROR)
             self.prompt.setFocus()
             return
         refs = self.active_refs()
         if any(r is None for r in refs):
-            self.status.setText("✖ Choose a model first (the list may still be loading).")
+            self.status_line.say("Choose a model first (the list may still be loading).", Tone.ERROR)
             return
         self.status.setText("Sending…")
         for slot, ref in enumerate(refs):
             assert ref is not None
             request = self.build_request(ref, prompt)
             self._requests[slot] = request
-            self._stores[slot] = test_project.store_of(self.ctx)
+            self._projects[slot] = self.ctx.project
             self._labels[slot] = ref.label.strip()
             self.views[slot].begin(ref.label.strip())
             self.ctx.connections.start(
@@ -296,9 +304,9 @@ class ConsolePanel(QWidget):
         self.views[slot].show_error(err)
 
     def _remember(self, slot: int, result: ConsoleResult) -> None:
-        store = self._stores.get(slot)
+        project = self._projects.get(slot)
         request = self._requests.get(slot)
-        if store is None or request is None or getattr(store, "closed", False):
+        if project is None or request is None or project.is_closed:
             return
         from gemtune_desktop.core.project import history_repo
 
@@ -306,7 +314,7 @@ class ConsolePanel(QWidget):
                                           model_label=self._labels.get(slot, ""), request=request.to_dict(),
                                           response=result.to_dict(), latency_ms=result.latency_ms)
         try:
-            history_repo.add_entry(store, entry)
+            history_repo.add_entry(project.store, entry)
         except Exception:  # the answer is still shown; only the history entry is lost
             log.warning("could not store console history", exc_info=True)
             self.status.setText("The answer could not be saved in the project's history.")
@@ -328,27 +336,29 @@ class ConsolePanel(QWidget):
         self.safety.set_settings(SafetySettings.from_dict(request.get("safety") or {}))
 
     def add_to_dataset(self, slot: int, answer: str) -> None:
-        if self.ctx.project is None:
+        project = self.ctx.project
+        if project is None:
             QMessageBox.information(self, "Add to dataset", "Open or create a project first (File menu).")
             return
         request = self._requests.get(slot)
         prompt = request.prompt if request is not None else self.prompt.toPlainText()
-        from gemtune_desktop.ui.test_add_example import AddExampleDialog
+        from gemtune_desktop.ui.playground.add_example_dialog import AddExampleDialog
 
         dialog = AddExampleDialog(prompt, answer, self)
         dialog.setObjectName("addExampleDialog")
-        if dialog.exec() != AddExampleDialog.DialogCode.Accepted:
-            return
+        accepted = dialog.exec() == AddExampleDialog.DialogCode.Accepted
         example = dialog.example()
+        dialog.deleteLater()
+        if not accepted:
+            return
         try:
-            test_project.add_example(self.ctx, example)
+            project_edits.add_example(project, example)
         except Exception as exc:
             from gemtune_desktop.services.errors import describe
 
-            err = describe(exc)
-            self.status.setText(f"✖ The example could not be added: {err.message}")
+            self.status_line.error(describe(exc), "The example could not be added:", hint=False)
             return
-        self.status.setText(f"Added as a new {example.split.label.lower()} example.")
+        self.status_line.say(f"Added as a new {example.split.label.lower()} example.")
         self.ctx.status_message.emit("Example added to the dataset.", 4000)
 
     def shutdown(self) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 from gemtune_desktop.core.project.history_repo import HistoryEntry
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.services.console import finish_words
-from gemtune_desktop.ui import test_project
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
@@ -45,7 +44,7 @@ class HistoryModel(QAbstractTableModel):
 
     HEADERS = ("When", "Model", "Prompt", "Answer", "Ended")
 
-    def __init__(self, parent: Any = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.entries: list[HistoryEntry] = []
 
@@ -147,17 +146,17 @@ class HistoryPanel(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        store = test_project.store_of(self.ctx)
-        if store is None:
+        project = self.ctx.project
+        if project is None:
             self.model.set_entries([])
             self.info.setText("Open a project to keep a history of your prompts.")
             self._update_buttons()
             return
         from gemtune_desktop.core.project import history_repo
 
-        entries = history_repo.list_entries(store, self.search.text())
+        entries = history_repo.list_entries(project.store, self.search.text())
         self.model.set_entries(entries)
-        total = history_repo.count(store)
+        total = history_repo.count(project.store)
         shown = f"{len(entries)} of {total}" if self.search.text().strip() else f"{total}"
         self.info.setText(f"{shown} prompts in this project's history.")
         self._update_buttons()
@@ -199,10 +198,10 @@ class HistoryPanel(QWidget):
 
     def _delete(self) -> None:
         e = self.selected()
-        store = test_project.store_of(self.ctx)
-        if e is None or store is None:
+        project = self.ctx.project
+        if e is None or project is None:
             return
         from gemtune_desktop.core.project import history_repo
 
-        history_repo.delete_entry(store, e.id)
+        history_repo.delete_entry(project.store, e.id)
         self.reload()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.services.console import Candidate, ConsoleResult, finish_words
+from gemtune_desktop.ui.widgets.status_line import error_text
 
 
 class ResponseView(QWidget):
@@ -161,10 +162,7 @@ class ResponseView(QWidget):
         self._set_buttons()
 
     def show_error(self, err: UserError) -> None:
-        text = f"✖ {err.message}"
-        if err.hint:
-            text += f" {err.hint}"
-        self.finish_label.setText(text)
+        self.finish_label.setText(error_text(err))
         self._set_buttons()
 
     def _show_details(self) -> None:
