@@ -160,3 +160,39 @@ def test_shutdown_waits_for_running_tasks(qtbot) -> None:
     slot.start(work)
     assert executor.shutdown(5000)
     assert done.is_set()
+
+
+def test_replacing_the_connection_cancels_its_tasks_before_closing_it(qtbot, cloud) -> None:
+    from gemtune_desktop.qtcore.context import AppContext
+    from gemtune_desktop.qtcore.settings import Settings
+    from gemtune_desktop.services.connections import ConnectionKind
+    from tests.helpers.fakes import FakeService
+
+    tokens: list[CancelToken] = []
+    cancelled_at_close: list[bool] = []
+
+    class Watched(FakeService):
+        def close(self) -> None:
+            cancelled_at_close.append(all(t.cancelled for t in tokens))
+            super().close()
+
+    ctx = AppContext(Settings(), executor=ThreadExecutor(), service_factory=lambda p, s: Watched(p, cloud))
+    owner = QObject()
+    started = threading.Event()
+    heard: list[str] = []
+
+    def long_call(token: CancelToken, service: object) -> str:
+        tokens.append(token)
+        started.set()
+        while not token.cancelled:
+            time.sleep(0.01)
+        return "done"
+
+    task = ctx.connections.start(TaskSlot(owner, ctx.executor), long_call, on_result=heard.append,
+                                 on_cancelled=lambda: heard.append("cancelled"))
+    assert started.wait(5)
+    with qtbot.waitSignal(task.finished, timeout=5000):
+        ctx.connections.set_active(ConnectionKind.GEMINI_API)
+    assert cancelled_at_close == [True]  # the task was told to stop before its service closed
+    assert heard == ["cancelled"]
+    ctx.shutdown()

@@ -60,8 +60,8 @@ def broken_keyring(request: pytest.FixtureRequest) -> Iterator[object]:
     keyring.set_keyring(previous)
 
 
-def test_every_control_has_a_tooltip_and_accessible_name(ctx, qtbot) -> None:
-    dialog = open_dialog(ctx, qtbot)
+def test_every_control_has_a_tooltip_and_accessible_name(fake_ctx, qtbot) -> None:
+    dialog = open_dialog(fake_ctx, qtbot)
     kinds = (QAbstractButton, QLineEdit, QComboBox, QDoubleSpinBox, QListWidget)
     controls = [w for w in dialog.findChildren(QWidget) if isinstance(w, kinds)
                 and not isinstance(w.parent(), QComboBox | QDoubleSpinBox)]
@@ -75,16 +75,16 @@ def test_every_control_has_a_tooltip_and_accessible_name(ctx, qtbot) -> None:
     assert "2025" in texts[ConnectionKind.GEMINI_API]
 
 
-def test_sandbox_is_the_default_and_in_use(ctx, qtbot) -> None:
-    dialog = open_dialog(ctx, qtbot)
+def test_sandbox_is_the_default_and_in_use(fake_ctx, qtbot) -> None:
+    dialog = open_dialog(fake_ctx, qtbot)
     assert dialog.active_kind is ConnectionKind.SANDBOX
     assert dialog.current_kind() is ConnectionKind.SANDBOX
     assert "in use" in dialog.kind_list.item(0).text()
     assert not dialog.sandbox_page.use_button.isEnabled()
 
 
-def test_set_change_and_remove_the_api_key(ctx, qtbot, memory_keyring: MemoryKeyring, app_home: Path) -> None:
-    dialog = open_dialog(ctx, qtbot)
+def test_set_change_and_remove_the_api_key(fake_ctx, qtbot, memory_keyring: MemoryKeyring, app_home: Path) -> None:
+    dialog = open_dialog(fake_ctx, qtbot)
     dialog.kind_list.setCurrentRow(2)
     assert dialog.secrets.states[API_KEY_SECRET] == "none"
     assert not dialog.api_key_page.save_button.isEnabled()
@@ -102,7 +102,7 @@ def test_set_change_and_remove_the_api_key(ctx, qtbot, memory_keyring: MemoryKey
 
     qtbot.mouseClick(dialog.api_key_page.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.secrets.states[API_KEY_SECRET] == "keyring", timeout=10000)
-    wait_idle(ctx, qtbot)
+    wait_idle(fake_ctx, qtbot)
     assert memory_keyring.store[("gemtune-desktop", API_KEY_SECRET)] == API_KEY
     assert dialog.api_key_page.key_edit.text() == ""
     assert not dialog.api_key_page.key_edit.isEnabled()
@@ -117,28 +117,28 @@ def test_set_change_and_remove_the_api_key(ctx, qtbot, memory_keyring: MemoryKey
     qtbot.mouseClick(dialog.api_key_page.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: memory_keyring.store.get(("gemtune-desktop", API_KEY_SECRET)) == NEW_API_KEY,
                     timeout=10000)
-    wait_idle(ctx, qtbot)
+    wait_idle(fake_ctx, qtbot)
 
     # A new dialog sees the saved key.
     dialog.close()
-    again = open_dialog(ctx, qtbot)
+    again = open_dialog(fake_ctx, qtbot)
     assert again.secrets.states[API_KEY_SECRET] == "keyring"
     assert "A key is saved" in again.api_key_page.status.text()
 
     qtbot.mouseClick(again.api_key_page.remove_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: again.secrets.states[API_KEY_SECRET] == "none", timeout=10000)
-    wait_idle(ctx, qtbot)
+    wait_idle(fake_ctx, qtbot)
     assert ("gemtune-desktop", API_KEY_SECRET) not in memory_keyring.store
     assert "removed" in again.api_key_page.status.text()
-    ctx.settings.sync()
+    fake_ctx.settings.sync()
     assert files_containing(app_home, API_KEY) == []
     assert files_containing(app_home, NEW_API_KEY) == []
 
 
 @pytest.mark.parametrize("broken_keyring", [fail.Keyring, LockedKeyring], indirect=True,
                          ids=["no-keyring", "locked"])
-def test_unusable_keyring_offers_session_only(ctx, qtbot, broken_keyring, app_home: Path) -> None:
-    dialog = open_dialog(ctx, qtbot)
+def test_unusable_keyring_offers_session_only(fake_ctx, qtbot, broken_keyring, app_home: Path) -> None:
+    dialog = open_dialog(fake_ctx, qtbot)
     assert dialog.secrets.keyring_status is not None and not dialog.secrets.keyring_status.usable
     assert dialog.banner.isVisible()
     assert "keychain" in dialog.banner.message.text()
@@ -147,23 +147,23 @@ def test_unusable_keyring_offers_session_only(ctx, qtbot, broken_keyring, app_ho
     qtbot.keyClicks(dialog.api_key_page.key_edit, API_KEY)
     qtbot.mouseClick(dialog.api_key_page.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.banner.session_only_button.isVisible(), timeout=10000)
-    wait_idle(ctx, qtbot)
+    wait_idle(fake_ctx, qtbot)
     assert "session only" in dialog.banner.message.text()
     assert dialog.api_key_page.key_edit.text() == API_KEY  # nothing typed is lost
     assert dialog.secrets.states[API_KEY_SECRET] == "none"
 
     qtbot.mouseClick(dialog.banner.session_only_button, Qt.MouseButton.LeftButton)
     assert dialog.secrets.states[API_KEY_SECRET] == "session"
-    assert ctx.secrets.get(API_KEY_SECRET) == API_KEY
-    assert ctx.secrets.is_session_only(API_KEY_SECRET)
+    assert fake_ctx.secrets.get(API_KEY_SECRET) == API_KEY
+    assert fake_ctx.secrets.is_session_only(API_KEY_SECRET)
     assert "this session only" in dialog.api_key_page.status.text()
     assert not dialog.banner.session_only_button.isVisible()
 
-    ctx.settings.sync()
+    fake_ctx.settings.sync()
     assert files_containing(app_home, API_KEY) == []
 
 
-def test_service_account_key_is_imported_in_shards(ctx, qtbot, tmp_path: Path) -> None:
+def test_service_account_key_is_imported_in_shards(fake_ctx, qtbot, tmp_path: Path) -> None:
     previous = keyring.get_keyring()
     backend = WindowsLikeKeyring()
     keyring.set_keyring(backend)
@@ -171,33 +171,33 @@ def test_service_account_key_is_imported_in_shards(ctx, qtbot, tmp_path: Path) -
         raw = fake_service_account()
         key_file = tmp_path / "key.json"
         key_file.write_text(raw, encoding="utf-8")
-        dialog = open_dialog(ctx, qtbot)
+        dialog = open_dialog(fake_ctx, qtbot)
         dialog.kind_list.setCurrentRow(1)
         assert not dialog.cloud_page.import_button.isEnabled()
         dialog.cloud_page.auth_sa.setChecked(True)
         dialog.cloud_page.key_file_edit.setText(str(key_file))
         qtbot.mouseClick(dialog.cloud_page.import_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: dialog.secrets.states[SERVICE_ACCOUNT_SECRET] == "keyring", timeout=10000)
-        wait_idle(ctx, qtbot)
+        wait_idle(fake_ctx, qtbot)
         assert all(len(v) <= 1280 for v in backend.store.values())
-        assert ctx.secrets.get(SERVICE_ACCOUNT_SECRET) == raw
+        assert fake_ctx.secrets.get(SERVICE_ACCOUNT_SECRET) == raw
         assert "tuner@demo-project.iam.gserviceaccount.com" in dialog.cloud_page.status.text() or \
             "stored in the system keychain" in dialog.cloud_page.status.text()
-        assert ctx.connections.profiles()[ConnectionKind.AGENT_PLATFORM].service_account_in_keyring
+        assert fake_ctx.connections.profiles()[ConnectionKind.AGENT_PLATFORM].service_account_in_keyring
 
         qtbot.mouseClick(dialog.cloud_page.remove_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: dialog.secrets.states[SERVICE_ACCOUNT_SECRET] == "none", timeout=10000)
-        wait_idle(ctx, qtbot)
+        wait_idle(fake_ctx, qtbot)
         assert backend.store == {}
-        assert not ctx.connections.profiles()[ConnectionKind.AGENT_PLATFORM].service_account_in_keyring
+        assert not fake_ctx.connections.profiles()[ConnectionKind.AGENT_PLATFORM].service_account_in_keyring
     finally:
         keyring.set_keyring(previous)
 
 
-def test_a_file_that_is_not_a_key_is_refused_plainly(ctx, qtbot, tmp_path: Path) -> None:
+def test_a_file_that_is_not_a_key_is_refused_plainly(fake_ctx, qtbot, tmp_path: Path) -> None:
     bogus = tmp_path / "notes.json"
     bogus.write_text(json.dumps({"hello": "world"}), encoding="utf-8")
-    dialog = open_dialog(ctx, qtbot)
+    dialog = open_dialog(fake_ctx, qtbot)
     dialog.kind_list.setCurrentRow(1)
     dialog.cloud_page.auth_sa.setChecked(True)
     dialog.cloud_page.key_file_edit.setText(str(bogus))
@@ -206,8 +206,8 @@ def test_a_file_that_is_not_a_key_is_refused_plainly(ctx, qtbot, tmp_path: Path)
     assert dialog.secrets.states[SERVICE_ACCOUNT_SECRET] == "none"
 
 
-def test_cloud_profile_is_saved_and_bad_project_is_refused(ctx, qtbot) -> None:
-    dialog = open_dialog(ctx, qtbot)
+def test_cloud_profile_is_saved_and_bad_project_is_refused(fake_ctx, qtbot) -> None:
+    dialog = open_dialog(fake_ctx, qtbot)
     dialog.kind_list.setCurrentRow(1)
     dialog.cloud_page.project_edit.setText("My Project")
     dialog.cloud_page.bucket_edit.setText("gs://tuning-data/")
@@ -217,34 +217,34 @@ def test_cloud_profile_is_saved_and_bad_project_is_refused(ctx, qtbot) -> None:
     assert dialog.isVisible()
     assert "project ID" in dialog.error_label.text()
     assert dialog.current_kind() is ConnectionKind.AGENT_PLATFORM
-    assert ctx.connections.active_kind is ConnectionKind.SANDBOX
+    assert fake_ctx.connections.active_kind is ConnectionKind.SANDBOX
 
     dialog.cloud_page.project_edit.setText("my-tuning-project")
     dialog.cloud_page.auth_sa.setChecked(True)
     dialog.cloud_page.key_file_edit.setText("/keys/sa.json")
-    with qtbot.waitSignal(ctx.connections.connection_changed, timeout=5000):
+    with qtbot.waitSignal(fake_ctx.connections.connection_changed, timeout=5000):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     assert not dialog.isVisible()
-    profile = ctx.connections.profile
+    profile = fake_ctx.connections.profile
     assert profile.kind is ConnectionKind.AGENT_PLATFORM
     assert (profile.project, profile.region, profile.bucket) == ("my-tuning-project", "europe-west4",
                                                                  "tuning-data")
     assert profile.auth_mode is AuthMode.SERVICE_ACCOUNT
     assert profile.service_account_file == "/keys/sa.json"
-    wait_idle(ctx, qtbot)
-    qtbot.waitUntil(lambda: ctx.connections.reachable is not None, timeout=15000)
+    wait_idle(fake_ctx, qtbot)
+    qtbot.waitUntil(lambda: fake_ctx.connections.reachable is not None, timeout=15000)
 
 
-def test_sandbox_settings_are_saved(ctx, qtbot) -> None:
+def test_sandbox_settings_are_saved(fake_ctx, qtbot) -> None:
     from gemtune_desktop.qtcore import settings as S
 
-    dialog = open_dialog(ctx, qtbot)
+    dialog = open_dialog(fake_ctx, qtbot)
     dialog.sandbox_page.sandbox_api.setCurrentIndex(dialog.sandbox_page.sandbox_api.findData(Backend.GEMINI_API.value))
     dialog.sandbox_page.sandbox_speed.setValue(25.0)
     dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
-    assert ctx.connections.profile.sandbox_backend is Backend.GEMINI_API
-    assert ctx.settings.get(S.SANDBOX_STEPS_PER_SECOND) == 25.0
-    assert "Gemini API" in ctx.connections.profile.label
+    assert fake_ctx.connections.profile.sandbox_backend is Backend.GEMINI_API
+    assert fake_ctx.settings.get(S.SANDBOX_STEPS_PER_SECOND) == 25.0
+    assert "Gemini API" in fake_ctx.connections.profile.label
 
 
 def test_switching_to_an_api_key_without_a_key_shows_a_plain_reason(main_window, qtbot) -> None:
@@ -324,17 +324,17 @@ def test_status_bar_rechecks_when_the_active_connection_changes(main_window, qtb
     assert "✖ not reachable: The service is temporarily unavailable." in label
 
 
-def test_an_incomplete_stored_key_is_reported(ctx, qtbot, memory_keyring: MemoryKeyring) -> None:
-    ctx.secrets.set(SERVICE_ACCOUNT_SECRET, fake_service_account())
+def test_an_incomplete_stored_key_is_reported(fake_ctx, qtbot, memory_keyring: MemoryKeyring) -> None:
+    fake_ctx.secrets.set(SERVICE_ACCOUNT_SECRET, fake_service_account())
     del memory_keyring.store[("gemtune-desktop", f"{SERVICE_ACCOUNT_SECRET}#2")]
-    dialog = open_dialog(ctx, qtbot)
+    dialog = open_dialog(fake_ctx, qtbot)
     dialog.kind_list.setCurrentRow(1)
     assert "incomplete" in dialog.cloud_page.status.text()
     assert dialog.secrets.states[SERVICE_ACCOUNT_SECRET] == "broken"
     assert dialog.cloud_page.remove_button.isEnabled()
     qtbot.mouseClick(dialog.cloud_page.remove_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.secrets.states[SERVICE_ACCOUNT_SECRET] == "none", timeout=10000)
-    wait_idle(ctx, qtbot)
+    wait_idle(fake_ctx, qtbot)
     assert memory_keyring.store == {}
 
 

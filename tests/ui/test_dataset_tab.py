@@ -24,9 +24,9 @@ from gemtune_desktop.ui.dataset.tab import DatasetTab
 
 
 @pytest.fixture
-def tab(main_window: Any, qtbot: Any) -> DatasetTab:
-    t = main_window.tab_widgets["dataset"]
-    main_window.show_tab("dataset")
+def tab(fake_window: Any, qtbot: Any) -> DatasetTab:
+    t = fake_window.tab_widgets["dataset"]
+    fake_window.show_tab("dataset")
     qtbot.waitUntil(lambda: t.session is not None)
     return t
 
@@ -42,27 +42,27 @@ def stored(tab: DatasetTab) -> list[tuple[str, str]]:
     return [(e.input, e.output) for e in repo.load_examples(tab.session.store)]
 
 
-def test_starts_with_an_untitled_project_and_an_empty_state(tab: DatasetTab, main_window: Any) -> None:
+def test_starts_with_an_untitled_project_and_an_empty_state(tab: DatasetTab, fake_window: Any) -> None:
     s = tab.session
     assert s is not None and tab.ctx.project is s
     assert s.path == paths.data_dir() / "Untitled.gemtune"
     assert tab.stack.currentWidget() is tab.empty
     assert "Paste from Excel" in tab.empty.text() and "sample projects" in tab.empty.text()
-    assert "Untitled" in main_window.windowTitle()
+    assert "Untitled" in fake_window.windowTitle()
     fill(tab, 3)
     assert tab.stack.currentWidget() is tab.table
     assert tab.table.verticalHeader().defaultSectionSize() == 24 and not tab.table.wordWrap()
-    names = {a.objectName() for a in main_window.menus.file.actions()}
+    names = {a.objectName() for a in fake_window.menus.file.actions()}
     assert {"action_new", "action_open", "action_save_as", "action_import", "action_export"} <= names
 
 
-def test_reopens_the_last_project_at_start(ctx: Any, qtbot: Any, tmp_path: Path) -> None:
+def test_reopens_the_last_project_at_start(fake_ctx: Any, qtbot: Any, tmp_path: Path) -> None:
     path = tmp_path / "Claims.gemtune"
     s = ProjectSession.create(path)
     s.undo_stack.push(InsertRowsCommand(s, 0, [Example("q", "a")], "x"))
     s.close()
-    ctx.settings.set(S.LAST_PROJECT, str(path))
-    tab = DatasetTab(ctx)
+    fake_ctx.settings.set(S.LAST_PROJECT, str(path))
+    tab = DatasetTab(fake_ctx)
     qtbot.addWidget(tab)
     qtbot.waitUntil(lambda: tab.session is not None)
     assert tab.session.path == path and len(tab.session.examples) == 1
@@ -135,7 +135,7 @@ def test_detail_editor_saves_typing_as_one_undo_step(tab: DatasetTab, qtbot: Any
     assert stored(tab)[0][0] == "Question 0" and editor.toPlainText() == "Question 0"
 
 
-def test_ctrl_s_writes_text_being_typed_and_says_it_is_saved(tab: DatasetTab, main_window: Any) -> None:
+def test_ctrl_s_writes_text_being_typed_and_says_it_is_saved(tab: DatasetTab, fake_window: Any) -> None:
     fill(tab, 1)
     tab.table.setCurrentIndex(tab.model.index(0, Column.OUTPUT))
     tab.detail.output_edit.setPlainText("typed just now")
@@ -143,17 +143,17 @@ def test_ctrl_s_writes_text_being_typed_and_says_it_is_saved(tab: DatasetTab, ma
     assert save.shortcut().toString() == "Ctrl+S"
     save.trigger()
     assert stored(tab)[0][1] == "typed just now"  # on disk at once, not after the typing pause
-    assert "Saved" in main_window.statusBar().currentMessage()
+    assert "Saved" in fake_window.statusBar().currentMessage()
 
 
-def test_sorting_a_large_project_says_so_in_the_status_bar(tab: DatasetTab, main_window: Any,
+def test_sorting_a_large_project_says_so_in_the_status_bar(tab: DatasetTab, fake_window: Any,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     import gemtune_desktop.ui.dataset.tab as dataset_tab
 
     monkeypatch.setattr(dataset_tab, "BUSY_ABOVE", 5)  # "large" for the test: more than 5 rows
     fill(tab, 8)
     tab.table.horizontalHeader().setSortIndicator(Column.INPUT, Qt.SortOrder.DescendingOrder)
-    assert "Sorting 8 rows took" in main_window.statusBar().currentMessage()
+    assert "Sorting 8 rows took" in fake_window.statusBar().currentMessage()
     first = tab.model.index(0, Column.INPUT).data()
     assert first == "Question 7"
     assert QApplication.overrideCursor() is None  # the busy cursor is gone again
@@ -378,7 +378,7 @@ def test_upload_form_follows_the_active_connection(tab: DatasetTab) -> None:
     assert tab.transfer.upload_format() == expected
 
 
-def test_dropping_a_file_on_the_window_imports_it(tab: DatasetTab, main_window: Any, qtbot: Any,
+def test_dropping_a_file_on_the_window_imports_it(tab: DatasetTab, fake_window: Any, qtbot: Any,
                                                   tmp_path: Path) -> None:
     from PySide6.QtCore import QMimeData, QPointF, QUrl
     from PySide6.QtGui import QDropEvent
@@ -389,7 +389,7 @@ def test_dropping_a_file_on_the_window_imports_it(tab: DatasetTab, main_window: 
     mime.setUrls([QUrl.fromLocalFile(str(src))])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
-    main_window.dropEvent(event)
+    fake_window.dropEvent(event)
     qtbot.waitUntil(lambda: stored(tab) == [("a", "b"), ("c", "d")], timeout=20000)
 
 
@@ -401,3 +401,16 @@ def test_open_recent_lists_projects(tab: DatasetTab, tmp_path: Path) -> None:
     assert names[:2] == ["Two.gemtune", "One.gemtune"]
     tab.files.recent_menu.actions()[1].trigger()
     assert tab.session.path == tmp_path / "One.gemtune"
+
+
+def test_dialogs_are_deleted_when_closed(tab: DatasetTab, fake_window: Any, qtbot: Any) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QDialog
+
+    fill(tab, 5)
+    tab.editor.show_split_dialog()
+    (split,) = [d for d in tab.findChildren(QDialog) if d.objectName() == "splitDialog"]
+    split.reject()
+    QTimer.singleShot(10, lambda: QApplication.activeModalWidget().reject())
+    fake_window.open_connections()
+    qtbot.waitUntil(lambda: not tab.findChildren(QDialog) and not fake_window.findChildren(QDialog))

@@ -196,22 +196,22 @@ def test_submit_on_gemini_api_sandbox_sends_examples_inline(sandbox, main_window
     assert job.backend == "gemini-api" and job.hyperparameters["learning_rate_multiplier"] == 2.0
 
 
-def test_validation_errors_block_and_link_to_the_rows(sandbox, main_window, qtbot, tmp_path) -> None:
-    ctx = main_window.ctx
+def test_validation_errors_block_and_link_to_the_rows(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
     use_sandbox(ctx, Backend.GEMINI_API)
     bad = [Example("an input with no answer", "", Split.TRAIN)]
-    open_project(main_window, qtbot, make_project(tmp_path / "Few.gemtune", 10, 0, extra=bad))
-    tab = tune_tab(main_window)
+    open_project(fake_window, qtbot, make_project(tmp_path / "Few.gemtune", 10, 0, extra=bad))
+    tab = tune_tab(fake_window)
     models_ready(qtbot, tab)
     qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
-    shot(main_window, "validation_blocked")
+    shot(fake_window, "validation_blocked")
     assert tab.problems.isVisible()
     texts = [tab.problems.list.item(i).text() for i in range(tab.problems.list.count())]
     assert any("at least 20" in t for t in texts)
     assert any("row 11" in t for t in texts)
     assert "not started" in tab.run.status_label.text()
-    assert not sandbox.requests.matching("/tunedModels", "POST") and not jobs(ctx)
+    assert "submit" not in cloud.calls and not jobs(ctx)
 
     empty_row_id = ctx.project.examples[10].id
     item = next(tab.problems.list.item(i) for i in range(tab.problems.list.count())
@@ -219,22 +219,22 @@ def test_validation_errors_block_and_link_to_the_rows(sandbox, main_window, qtbo
     with qtbot.waitSignal(ctx.rows_focus_requested) as sig:
         tab.problems.activate(item)
     assert sig.args == [[empty_row_id]]
-    assert main_window.tabs.currentWidget() is main_window.tab_widgets["dataset"]
+    assert fake_window.tabs.currentWidget() is fake_window.tab_widgets["dataset"]
 
 
-def test_warnings_ask_before_starting(sandbox, main_window, qtbot, tmp_path) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Small.gemtune", 30, 0))
+def test_warnings_ask_before_starting(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Small.gemtune", 30, 0))
     seen = answer_question(qtbot, "Go back")
     qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
     assert seen and "warning" in seen[0] and "100" in seen[0]
-    assert not sandbox.requests.matching("/tuningJobs", "POST") and not jobs(ctx)
+    assert "submit" not in cloud.calls and not jobs(ctx)
 
     answer_question(qtbot, "Start anyway")
     qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
-    assert len(sandbox.requests.matching("/tuningJobs", "POST")) == 1
+    assert cloud.calls.count("submit") == 1
     assert len(jobs(ctx)) == 1
 
 
@@ -280,10 +280,10 @@ def test_missing_bucket_is_explained(sandbox, main_window, qtbot, tmp_path) -> N
     assert job.state is JobState.SUBMIT_FAILED
 
 
-def test_settings_the_service_would_refuse_block_with_the_field_named(sandbox, main_window, qtbot,
+def test_settings_the_service_would_refuse_block_with_the_field_named(cloud, fake_window, qtbot,
                                                                     tmp_path) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Name.gemtune", 120, 0))
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Name.gemtune", 120, 0))
     tab.form.name_edit.setText("n" * 129)
     qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
     assert tab.problems.isVisible()
@@ -292,20 +292,16 @@ def test_settings_the_service_would_refuse_block_with_the_field_named(sandbox, m
     assert not jobs(ctx)
 
 
-def test_no_tunable_model_explains_and_offers_a_way_out(sandbox, main_window, qtbot, monkeypatch) -> None:
+def test_no_tunable_model_explains_and_offers_a_way_out(cloud, fake_window, qtbot) -> None:
     """The Gemini API lists no model with createTunedModel (as Google's has since 2025)."""
-    from gemtune_desktop.sandbox import catalog
-
-    today = {name: {**info, "methods": [m for m in info["methods"] if m != "createTunedModel"]}
-             for name, info in catalog.GEMINI_MODELS.items()}
-    monkeypatch.setattr(catalog, "GEMINI_MODELS", today)
-    ctx = main_window.ctx
+    cloud.tunable_models = []
+    ctx = fake_window.ctx
     use_sandbox(ctx, Backend.GEMINI_API)
-    tab = tune_tab(main_window)
+    tab = tune_tab(fake_window)
     qtbot.waitUntil(lambda: tab.unavailable.isVisible(), timeout=30000)
-    shot(main_window, "no_tunable_model")
+    shot(fake_window, "no_tunable_model")
     assert not tab.form_area.isVisible()
-    assert sandbox.requests.matching("/v1beta/models", "GET")  # the service was asked
+    assert "list_tunable_models" in cloud.calls  # the service was asked
     assert "May 2025" in tab.unavailable.text.text()
     assert tab.unavailable.setup_cloud_button.isVisible() and tab.unavailable.use_sandbox_button.isVisible()
     assert not tab.run.start_button.isEnabled()
@@ -315,9 +311,9 @@ def test_no_tunable_model_explains_and_offers_a_way_out(sandbox, main_window, qt
     assert tab.form_area.isVisible() and not tab.unavailable.isVisible()
 
 
-def test_presets_and_rerun_prefill(sandbox, main_window, qtbot, tmp_path) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM)
+def test_presets_and_rerun_prefill(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM)
     tab.form.ap_epochs.set_value(7)
     tab.form.ap_adapter.setCurrentIndex(tab.form.ap_adapter.findData(16))
     tab.form.presets.set_name("long run")
@@ -329,20 +325,20 @@ def test_presets_and_rerun_prefill(sandbox, main_window, qtbot, tmp_path) -> Non
     tab.form.presets.load_button.click()
     assert tab.form.ap_epochs.value() == 7 and tab.form.ap_adapter.currentData() == 16
 
-    main_window.show_tab("monitor")
+    fake_window.show_tab("monitor")
     with qtbot.waitSignal(ctx.show_tab_requested):
         ctx.tune_prefill_requested.emit({"base_model": "gemini-3.1-flash-lite", "epochs": 2,
                                          "learning_rate_multiplier": 0.25, "adapter_size": 4,
                                          "display_name": "re-run of router"})
-    assert main_window.tabs.currentWidget() is tab
+    assert fake_window.tabs.currentWidget() is tab
     assert tab.form.model_combo.currentData() == "gemini-3.1-flash-lite"
     assert tab.form.ap_epochs.value() == 2 and tab.form.ap_multiplier.value() == pytest.approx(0.25)
     assert tab.form.ap_adapter.currentData() == 4 and tab.form.name_edit.text() == "re-run of router"
 
 
-def test_price_is_editable_and_dated(sandbox, main_window, qtbot, tmp_path) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Price.gemtune", 120, 0))
+def test_price_is_editable_and_dated(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Price.gemtune", 120, 0))
     tab.form.ap_epochs.set_value(2)
     assert tab.estimate_box.price_spin.value() == 5.0 and "as of 2026-11-01" in tab.estimate_box.price_note.text()
     before = tab.estimate().cost
@@ -354,11 +350,11 @@ def test_price_is_editable_and_dated(sandbox, main_window, qtbot, tmp_path) -> N
     assert tab.estimate_box.price_spin.value() == 5.0
 
 
-def test_no_project_means_no_start_with_a_reason(sandbox, qtbot, ctx) -> None:
+def test_no_project_means_no_start_with_a_reason(cloud, qtbot, fake_ctx) -> None:
     from gemtune_desktop.ui.tune.tab import TuneTab
 
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    tab = TuneTab(ctx)
+    use_sandbox(fake_ctx, Backend.AGENT_PLATFORM)
+    tab = TuneTab(fake_ctx)
     qtbot.addWidget(tab)
     assert not tab.run.start_button.isEnabled()
     assert "project" in tab.run.start_reason.text()
@@ -384,13 +380,10 @@ def test_cancel_during_upload_starts_no_job(sandbox, main_window, qtbot, tmp_pat
     assert not jobs_repo.list_jobs(ctx.project.store)
 
 
-def test_set_up_cloud_opens_the_connections_dialog(sandbox, main_window, qtbot, monkeypatch) -> None:
-    from gemtune_desktop.sandbox import catalog
-
-    monkeypatch.setattr(catalog, "GEMINI_MODELS", {k: {**v, "methods": ["generateContent"]}
-                                                   for k, v in catalog.GEMINI_MODELS.items()})
-    use_sandbox(main_window.ctx, Backend.GEMINI_API)
-    tab = tune_tab(main_window)
+def test_set_up_cloud_opens_the_connections_dialog(cloud, fake_window, qtbot) -> None:
+    cloud.tunable_models = []
+    use_sandbox(fake_window.ctx, Backend.GEMINI_API)
+    tab = tune_tab(fake_window)
     qtbot.waitUntil(lambda: tab.unavailable.isVisible(), timeout=30000)
     seen: list[str] = []
 
@@ -407,9 +400,9 @@ def test_set_up_cloud_opens_the_connections_dialog(sandbox, main_window, qtbot, 
     assert seen == ["ConnectionsDialog"]
 
 
-def test_edited_model_list_is_offered(sandbox, main_window, qtbot) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM)
+def test_edited_model_list_is_offered(cloud, fake_window, qtbot) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM)
     ctx.settings.set(S.TUNABLE_MODELS_AP, "gemini-3.1-flash-lite, gemini-4-flash")
     assert [tab.form.model_combo.itemData(i) for i in range(tab.form.model_combo.count())] == \
         ["gemini-3.1-flash-lite", "gemini-4-flash"]
@@ -441,19 +434,19 @@ def test_job_is_on_disk_before_the_create_call_answers(sandbox, main_window, qtb
     assert job.resource_name.startswith("tunedModels/") and job.submit_key == rows[0][1]
 
 
-def test_estimate_follows_dataset_edits(sandbox, main_window, qtbot, tmp_path) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Grow.gemtune", 120, 0))
+def test_estimate_follows_dataset_edits(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Grow.gemtune", 120, 0))
     assert "<b>120</b>" in tab.estimate_box.estimate_label.text()
     ctx.project.insert(len(ctx.project.examples), [Example("one more ticket about a refund", "billing")])
     qtbot.waitUntil(lambda: "<b>121</b>" in tab.estimate_box.estimate_label.text(), timeout=30000)
 
 
-def test_tab_key_follows_the_layout_top_to_bottom(sandbox, qtbot, ctx) -> None:
+def test_tab_key_follows_the_layout_top_to_bottom(cloud, qtbot, fake_ctx) -> None:
     from gemtune_desktop.ui.tune.tab import TuneTab
 
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    tab = TuneTab(ctx)
+    use_sandbox(fake_ctx, Backend.AGENT_PLATFORM)
+    tab = TuneTab(fake_ctx)
     qtbot.addWidget(tab)
     form = tab.form
     expected = [form.model_combo, form.edit_models_button, form.name_edit, form.presets.combo,

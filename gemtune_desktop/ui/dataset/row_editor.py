@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication, QUndoCommand
 from PySide6.QtWidgets import QWidget
 
@@ -265,6 +265,7 @@ class RowEditor(QObject):
             return
         dialog = SplitDialog(s.settings.split_ratios, s.settings.split_seed, len(s.examples), self._dialog_parent)
         dialog.setObjectName("splitDialog")
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.apply_split(dialog.ratios(), dialog.seed.value()))
         dialog.open()
 

@@ -88,7 +88,13 @@ class ErrorDialog(QDialog):
         self.feedback.setObjectName("errorFeedback")
         self.feedback.setAccessibleName("Result of the last action")
         layout.addWidget(self.feedback)
+        layout.addWidget(self._build_buttons())
+        self.resize(560, 260)
 
+        for report in reports:
+            self.add_report(report)
+
+    def _build_buttons(self) -> QDialogButtonBox:
         buttons = QDialogButtonBox(self)
         self.details_button = QPushButton("Show &details", self)
         self.details_button.setCheckable(True)
@@ -116,11 +122,7 @@ class ErrorDialog(QDialog):
         close.setToolTip("Close this message and go back to the app")
         close.setDefault(True)
         buttons.accepted.connect(self.accept)
-        layout.addWidget(buttons)
-        self.resize(560, 260)
-
-        for report in reports:
-            self.add_report(report)
+        return buttons
 
     # -- content --------------------------------------------------------------------------
     def add_report(self, report: CrashReport) -> None:

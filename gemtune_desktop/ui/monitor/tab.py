@@ -18,19 +18,12 @@ import sqlite3
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QSplitter,
-    QStackedWidget,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -52,16 +45,14 @@ from gemtune_desktop.services.connections import Backend
 from gemtune_desktop.services.monitor import MODEL_DELETED, JobStatus
 from gemtune_desktop.ui.monitor.advice_panel import AdvicePanel
 from gemtune_desktop.ui.monitor.details_panel import DetailsPanel
-from gemtune_desktop.ui.monitor.jobs_model import COL_STARTED, JOB_ID_ROLE, JobsFilterModel, JobsTableModel
+from gemtune_desktop.ui.monitor.jobs_list import JobsList
 from gemtune_desktop.ui.monitor.notifier import JobNotifier
-from gemtune_desktop.ui.monitor.plot_area import PlotArea, button
+from gemtune_desktop.ui.monitor.plot_area import PlotArea
 from gemtune_desktop.ui.tab_page import TabKey, WindowMenus
 from gemtune_desktop.ui.widgets.status_line import StatusLine, Tone, error_text
 
 log = logging.getLogger(__name__)
 
-EMPTY_TEXT = "No tuning jobs yet — start one in the Tune tab."
-NO_MATCH_TEXT = "No jobs match the filter."
 CLOCK_MS = 1000  # the elapsed and remaining times tick
 
 
@@ -88,18 +79,7 @@ class MonitorTab(QWidget):
     # -- construction ---------------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        layout.addLayout(self._build_bar())
-        self.model = JobsTableModel(self)
-        self.proxy = JobsFilterModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.table = self._build_table()
-        self.empty_label = QLabel(EMPTY_TEXT, self)
-        self.empty_label.setObjectName("jobsEmpty")
-        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty_label.setWordWrap(True)
-        self.table_stack = QStackedWidget(self)
-        self.table_stack.addWidget(self.table)
-        self.table_stack.addWidget(self.empty_label)
+        self.jobs = JobsList(self)
         self.plot_area = PlotArea(self)
         self.advice_panel = AdvicePanel(self)
         self.details = DetailsPanel(self)
@@ -115,7 +95,7 @@ class MonitorTab(QWidget):
         bottom.setStretchFactor(1, 2)
         bottom.setSizes([780, 420])
         main = QSplitter(Qt.Orientation.Vertical, self)
-        main.addWidget(self.table_stack)
+        main.addWidget(self.jobs)
         main.addWidget(bottom)
         main.setStretchFactor(1, 2)
         main.setSizes([190, 560])
@@ -127,48 +107,8 @@ class MonitorTab(QWidget):
         layout.addWidget(self.status_label)
         self._clock = QTimer(self)
         self._clock.setInterval(CLOCK_MS)
-        self._clock.timeout.connect(self.model.tick)
+        self._clock.timeout.connect(self.jobs.model.tick)
         self._clock.start()
-
-    def _build_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        self.filter_edit = QLineEdit(self)
-        self.filter_edit.setObjectName("jobFilter")
-        self.filter_edit.setPlaceholderText("Filter jobs by name, model, state or dataset")
-        self.filter_edit.setAccessibleName("Filter jobs")
-        self.filter_edit.setClearButtonEnabled(True)
-        self.only_project = QCheckBox("Only jobs from this project", self)
-        self.only_project.setObjectName("onlyProjectJobs")
-        self.only_project.setToolTip("Hide jobs that were found on the service but not started from this project")
-        self.refresh_button = button("Refresh", "Ask the service for its list of jobs again", self, "refreshJobs")
-        self.cancel_button = button("Cancel job…", "Stop the selected job (asks first)", self, "cancelJob")
-        self.delete_button = button("Delete tuned model…", "Delete the selected job's tuned model on the service "
-                                    "(asks first)", self, "deleteModel")
-        self.test_button = button("Open in Test tab", "Try the selected job's tuned model", self, "openInTest")
-        self.rerun_button = button("Re-run with changes…", "Open the Tune tab with this job's settings", self,
-                                   "rerunJob")
-        bar.addWidget(self.filter_edit, 2)
-        bar.addWidget(self.only_project)
-        for b in (self.refresh_button, self.cancel_button, self.delete_button, self.test_button, self.rerun_button):
-            bar.addWidget(b)
-        return bar
-
-    def _build_table(self) -> QTableView:
-        table = QTableView(self)
-        table.setObjectName("jobsTable")
-        table.setAccessibleName("Tuning jobs")
-        table.setModel(self.proxy)
-        table.setSortingEnabled(True)
-        table.sortByColumn(COL_STARTED, Qt.SortOrder.DescendingOrder)
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        table.setWordWrap(False)
-        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        table.verticalHeader().setDefaultSectionSize(24)
-        table.verticalHeader().hide()
-        table.horizontalHeader().setStretchLastSection(True)
-        table.setToolTip("Select a job to see its curve; Ctrl-click or Shift-click several to compare")
-        return table
 
     def _wire(self) -> None:
         ctx = self.ctx
@@ -179,14 +119,13 @@ class MonitorTab(QWidget):
         self.poller.points_added.connect(self._points_added)
         self.poller.job_ended.connect(self._job_ended)
         self.poller.poll_failed.connect(self._poll_failed)
-        self.filter_edit.textChanged.connect(self._filter_changed)
-        self.only_project.toggled.connect(self._only_project_toggled)
-        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
-        self.refresh_button.clicked.connect(self.refresh)
-        self.cancel_button.clicked.connect(self.cancel_selected)
-        self.delete_button.clicked.connect(self.delete_selected_model)
-        self.test_button.clicked.connect(self.open_selected_in_test)
-        self.rerun_button.clicked.connect(self.rerun_selected)
+        jobs = self.jobs
+        jobs.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        jobs.refresh_button.clicked.connect(self.refresh)
+        jobs.cancel_button.clicked.connect(self.cancel_selected)
+        jobs.delete_button.clicked.connect(self.delete_selected_model)
+        jobs.test_button.clicked.connect(self.open_selected_in_test)
+        jobs.rerun_button.clicked.connect(self.rerun_selected)
         self.plot_area.said.connect(self.status.say)
         self.advice_panel.prefill_requested.connect(self._prefill)
         self.advice_panel.test_requested.connect(self._test)
@@ -240,29 +179,8 @@ class MonitorTab(QWidget):
 
     def reload(self) -> None:
         """Re-read the job records (keeping the selection)."""
-        selected = self.selected_ids()
-        self.model.set_jobs(self._records())
-        self._select_ids(selected)
-        self._update_empty()
+        self.jobs.show_jobs(self._records())
         self._selection_changed()
-
-    def _update_empty(self) -> None:
-        if self.model.rowCount() == 0:
-            self.empty_label.setText(EMPTY_TEXT)
-            self.table_stack.setCurrentWidget(self.empty_label)
-        elif self.proxy.rowCount() == 0:
-            self.empty_label.setText(NO_MATCH_TEXT)
-            self.table_stack.setCurrentWidget(self.empty_label)
-        else:
-            self.table_stack.setCurrentWidget(self.table)
-
-    def _filter_changed(self, text: str) -> None:
-        self.proxy.set_text(text)
-        self._update_empty()
-
-    def _only_project_toggled(self, on: bool) -> None:
-        self.proxy.set_only_project(on)
-        self._update_empty()
 
     # -- the service's list -----------------------------------------------------------------
     def refresh(self) -> None:
@@ -298,42 +216,13 @@ class MonitorTab(QWidget):
 
     # -- selection, plot, advice, details ---------------------------------------------------
     def selected_ids(self) -> list[int]:
-        sel = self.table.selectionModel()
-        if sel is None:
-            return []
-        rows = sorted(sel.selectedRows(), key=lambda i: i.row())
-        current = sel.currentIndex()
-        ids = [int(i.data(JOB_ID_ROLE)) for i in rows]
-        if current.isValid():
-            cid = int(current.data(JOB_ID_ROLE))
-            if cid in ids:  # the row clicked last is the one whose details and advice show
-                ids.remove(cid)
-                ids.insert(0, cid)
-        return ids
+        return self.jobs.selected_ids()
 
     def select_job(self, job_id: int) -> None:
-        self._select_ids([job_id])
-
-    def _select_ids(self, ids: list[int]) -> None:
-        sel = self.table.selectionModel()
-        sel.clearSelection()
-        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-        first = True
-        for job_id in ids:
-            row = self.model.row_of(job_id)
-            if row < 0:
-                continue
-            index = self.proxy.mapFromSource(self.model.index(row, 0))
-            if not index.isValid():
-                continue
-            if first:
-                sel.setCurrentIndex(index, flags)
-                first = False
-            else:
-                sel.select(index, flags)
+        self.jobs.select_ids([job_id])
 
     def _selection_changed(self) -> None:
-        jobs = [j for j in (self.model.job(i) for i in self.selected_ids()) if j is not None]
+        jobs = self.jobs.selected_jobs()
         primary = jobs[0] if jobs else None
         self.plot_area.set_jobs([(j.id, j.display_name or f"job {j.id}", self.curves.curves(j.id), steps_per_epoch(j))
                                  for j in jobs])
@@ -370,20 +259,21 @@ class MonitorTab(QWidget):
 
     def _update_actions(self, job: JobRecord | None) -> None:
         gemini = self.ctx.connections.profile.backend is Backend.GEMINI_API
-        self.cancel_button.setEnabled(bool(job and job.resource_name and job.state.active and not gemini))
-        self.cancel_button.setToolTip("Stop the selected job (asks first)" if not gemini else
+        jobs = self.jobs
+        jobs.cancel_button.setEnabled(bool(job and job.resource_name and job.state.active and not gemini))
+        jobs.cancel_button.setToolTip("Stop the selected job (asks first)" if not gemini else
                                       "The Gemini API cannot stop a tuning job once it has started")
-        self.delete_button.setEnabled(bool(job and (job.tuned_model or (gemini and job.resource_name))
+        jobs.delete_button.setEnabled(bool(job and (job.tuned_model or (gemini and job.resource_name))
                                            and job.state.ended))
-        self.test_button.setEnabled(bool(job and job.endpoint))
-        self.rerun_button.setEnabled(job is not None)
+        jobs.test_button.setEnabled(bool(job and job.endpoint))
+        jobs.rerun_button.setEnabled(job is not None)
 
     # -- poller events -----------------------------------------------------------------------
     def _job_updated(self, job_id: int) -> None:
         record = jobs_repo.get_job(self.store, job_id) if self.store is not None else None
         if record is None:
             return
-        self.model.update_job(record)
+        self.jobs.model.update_job(record)
         ids = self.selected_ids()
         if ids and ids[0] == job_id:
             self._show_primary(record)
@@ -396,7 +286,7 @@ class MonitorTab(QWidget):
             self.plot_area.add_series(job_id, name, series)
         ids = self.selected_ids()
         if ids and ids[0] == job_id:
-            job = self.model.job(job_id)
+            job = self.jobs.model.job(job_id)
             if job is not None:
                 self._update_advice(job)
 
@@ -412,14 +302,14 @@ class MonitorTab(QWidget):
         self.notifier.notify("Tuning job finished" if not job.error else "Tuning job stopped", text)
 
     def _poll_failed(self, job_id: int, text: str) -> None:
-        job = self.model.job(job_id)
+        job = self.jobs.model.job(job_id)
         name = (job.display_name if job else "") or f"job {job_id}"
         self.status.say(f"Checking {name}: {text}")
 
     # -- actions -----------------------------------------------------------------------------
     def _selected_job(self) -> JobRecord | None:
         ids = self.selected_ids()
-        return self.model.job(ids[0]) if ids else None
+        return self.jobs.model.job(ids[0]) if ids else None
 
     def _confirm(self, title: str, text: str, yes: str) -> bool:
         box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.NoButton, self)

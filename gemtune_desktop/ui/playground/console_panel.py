@@ -69,8 +69,19 @@ class ConsolePanel(QWidget):
         outer = QHBoxLayout(self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         outer.addWidget(splitter)
+        splitter.addWidget(self._build_main(splitter, catalog))
+        splitter.addWidget(self._build_settings(splitter))
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        self.prompt.installEventFilter(self)  # Ctrl+Enter in the prompt sends
+        self.compare.toggled.connect(self._compare_toggled)
+        self.apply_dataset.toggled.connect(lambda _on: self._update_dataset_box())
+        self.picker_a.model_changed.connect(lambda _r: self._models_changed())
+        self.picker_b.model_changed.connect(lambda _r: self._models_changed())
+        self._models_changed()
 
-        # -- left: models, prompt, answers ---------------------------------------------------
+    def _build_main(self, splitter: QSplitter, catalog: ModelCatalog) -> QWidget:
+        """The left side: models, the dataset's texts, the prompt, Send and Stop, the answers."""
         main = QWidget(splitter)
         layout = QVBoxLayout(main)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -90,7 +101,12 @@ class ConsolePanel(QWidget):
         self.picker_b.setEnabled(False)
         models.addWidget(self.picker_b, 1)
         layout.addLayout(models)
+        layout.addWidget(self._build_dataset_box(main))
+        self._add_prompt_rows(main, layout)
+        return main
 
+    def _build_dataset_box(self, main: QWidget) -> QGroupBox:
+        """What is added to the prompt from the dataset (the preamble and system instruction), for tuned models."""
         self.dataset_box = QGroupBox("Added from the dataset (as in training)", main)
         self.dataset_box.setObjectName("datasetTexts")
         box_layout = QVBoxLayout(self.dataset_box)
@@ -107,8 +123,9 @@ class ConsolePanel(QWidget):
         self.dataset_text.setAccessibleName("Preamble and system instruction that will be sent")
         box_layout.addWidget(self.apply_dataset)
         box_layout.addWidget(self.dataset_text)
-        layout.addWidget(self.dataset_box)
+        return self.dataset_box
 
+    def _add_prompt_rows(self, main: QWidget, layout: QVBoxLayout) -> None:
         self.prompt = QPlainTextEdit(main)
         self.prompt.setObjectName("prompt")
         self.prompt.setPlaceholderText("Type a prompt as your users would. Ctrl+Enter sends, Esc stops.")
@@ -143,9 +160,9 @@ class ConsolePanel(QWidget):
             view.add_to_dataset_requested.connect(lambda text, s=slot: self.add_to_dataset(s, text))
         self.views[1].hide()
         layout.addWidget(self.answers, 1)
-        splitter.addWidget(main)
 
-        # -- right: settings -----------------------------------------------------------------
+    def _build_settings(self, splitter: QSplitter) -> QTabWidget:
+        """The right side: generation and safety settings."""
         side = QTabWidget(splitter)
         side.setObjectName("settingsTabs")
         self.generation = GenerationPanel()
@@ -158,16 +175,7 @@ class ConsolePanel(QWidget):
             scroll.setMinimumWidth(panel.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
                                    + 2 * scroll.frameWidth())
             side.addTab(scroll, title)
-        splitter.addWidget(side)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-
-        self.prompt.installEventFilter(self)  # Ctrl+Enter in the prompt sends
-        self.compare.toggled.connect(self._compare_toggled)
-        self.apply_dataset.toggled.connect(lambda _on: self._update_dataset_box())
-        self.picker_a.model_changed.connect(lambda _r: self._models_changed())
-        self.picker_b.model_changed.connect(lambda _r: self._models_changed())
-        self._models_changed()
+        return side
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.prompt and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):

@@ -90,7 +90,20 @@ class BlindReviewDialog(QDialog):
             grid.addWidget(edit, 1, col)
             self.answer_edits.append(edit)
         layout.addLayout(grid, 1)
+        layout.addLayout(self._build_votes_row())
+        layout.addLayout(self._build_correction_row(correct is not None))
+        self.tally = QLabel(self)
+        self.tally.setObjectName("reviewTally")
+        self.tally.setTextFormat(Qt.TextFormat.PlainText)
+        self.tally.setWordWrap(True)
+        layout.addWidget(self.tally)
+        close = QPushButton("Close", self)
+        close.clicked.connect(self.accept)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
+        self.resize(900, 640)
+        self._show()
 
+    def _build_votes_row(self) -> QHBoxLayout:
         votes_row = QHBoxLayout()
         self.buttons: dict[str, QPushButton] = {}
         for key, text, tip in (("1", "Answer 1 is better", "Shortcut: 1"), ("tie", "Tie", "Shortcut: T"),
@@ -108,8 +121,9 @@ class BlindReviewDialog(QDialog):
         self.skip.clicked.connect(lambda: self._go(self.index + 1))
         votes_row.addWidget(self.back)
         votes_row.addWidget(self.skip)
-        layout.addLayout(votes_row)
+        return votes_row
 
+    def _build_correction_row(self, can_correct: bool) -> QHBoxLayout:
         correction_row = QHBoxLayout()
         self.correction = QPlainTextEdit(self)
         self.correction.setObjectName("correction")
@@ -120,20 +134,10 @@ class BlindReviewDialog(QDialog):
         self.send_correction.setObjectName("sendCorrection")
         self.send_correction.setToolTip("Replace this example's expected output with the text on the left.")
         self.send_correction.clicked.connect(self._send_correction)
-        self.send_correction.setEnabled(correct is not None)
+        self.send_correction.setEnabled(can_correct)
         correction_row.addWidget(self.correction, 1)
         correction_row.addWidget(self.send_correction)
-        layout.addLayout(correction_row)
-        self.tally = QLabel(self)
-        self.tally.setObjectName("reviewTally")
-        self.tally.setTextFormat(Qt.TextFormat.PlainText)
-        self.tally.setWordWrap(True)
-        layout.addWidget(self.tally)
-        close = QPushButton("Close", self)
-        close.clicked.connect(self.accept)
-        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignRight)
-        self.resize(900, 640)
-        self._show()
+        return correction_row
 
     def current(self) -> RowGroup | None:
         return self.groups[self.index] if 0 <= self.index < len(self.groups) else None
