@@ -175,6 +175,29 @@ def select_row(app: Any, tab: Any, row: int, what: str) -> None:
         index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
 
 
+def show_the_job(app: Any, window: Any, train_seconds: float) -> None:
+    """On the Monitor tab: the job selected once it has finished, with its whole curve drawn."""
+    from gemtune_desktop.ui.monitor.tab import MonitorTab
+
+    monitor = window.ensure_tab("monitor")
+    assert isinstance(monitor, MonitorTab)
+    pump(app, min(train_seconds, 1.0))
+    jobs = monitor.jobs
+    jobs.refresh_button.click()
+    wait_for(app, lambda: jobs.model.rowCount() > 0, 20, "the job to appear on the Monitor tab")
+    select_row(app, monitor, 0, "the job to appear on the Monitor tab")
+    job = jobs.model.job_at(0)
+
+    def curve_complete() -> bool:
+        record = jobs.model.job(job.id) if job is not None else None
+        plot = monitor.plot_area.plot
+        return bool(record and record.state.ended and plot is not None and record.total_steps
+                    and plot.curve_points(record.id) >= record.total_steps
+                    and record.id not in monitor.poller.watched())
+
+    wait_for(app, curve_complete, 60, "the job to finish with its whole curve")
+
+
 def try_the_model(app: Any, window: Any, job_started: bool) -> None:
     """On the Test tab: pick the tuned model (via Monitor's "Open in Test tab") and send one prompt."""
     monitor = window.tab_widgets["monitor"]
@@ -187,16 +210,16 @@ def try_the_model(app: Any, window: Any, job_started: bool) -> None:
     from gemtune_desktop.ui.playground.tab import PlaygroundTab
 
     window.show_tab("test")
-    pump(app, 1.5)
     playground = window.ensure_tab("test")
     assert isinstance(playground, PlaygroundTab)
+    wait_for(app, lambda: bool(playground.catalog.base_models), 20, "the models to be listed")
     prompt, send = playground.console.prompt, playground.console.send_button
     prompt.setPlainText("thirteen")
     if wait_for(app, send.isEnabled, 20, "the Send button to be enabled"):
         send.click()
         wait_for(app, lambda: not send.isEnabled(), 2, "the request to start")
         wait_for(app, send.isEnabled, 30, "the answer")
-    pump(app, 1.0)
+    pump(app, 0.5)
 
 
 def capture(args: argparse.Namespace) -> int:
@@ -245,15 +268,8 @@ def capture(args: argparse.Namespace) -> int:
 
         window.show_tab("monitor")
         if started:
-            # Let the simulated job train for a while so the loss curve has a shape, then select it.
-            pump(app, args.train_seconds)
-            refresh = find_button(window.tab_widgets["monitor"], "refresh")
-            if refresh is not None:
-                refresh.click()
-                pump(app, 2.0)
-            select_row(app, window.tab_widgets["monitor"], 0, "the job to appear on the Monitor tab")
-            pump(app, 4.0)  # the Monitor polls the finished job's whole curve
-        pump(app, 1.5)
+            show_the_job(app, window, args.train_seconds)
+        pump(app, 0.8)
         save(window, "monitor", guide=True)
 
         try_the_model(app, window, started)

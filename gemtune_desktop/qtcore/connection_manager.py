@@ -122,10 +122,9 @@ class ConnectionManager(QObject):
 
     def sandbox_url(self) -> str:
         """Base URL of the in-app Sandbox, started on first use (thread-safe)."""
-        from gemtune_desktop.sandbox.runtime import ensure_running
+        from gemtune_desktop.services.local_sandbox import local_sandbox_url
 
-        pace = float(self._settings.get(S.SANDBOX_STEPS_PER_SECOND))
-        return ensure_running(paths.data_dir() / "sandbox", steps_per_second=pace)
+        return local_sandbox_url(paths.data_dir() / "sandbox", float(self._settings.get(S.SANDBOX_STEPS_PER_SECOND)))
 
     def start(self, slot: TaskSlot, call: ServiceCall[R], *, on_result: Callable[[R], None] | None = None,
               on_error: ErrorCallback | None = None, on_progress: ProgressCallback | None = None,

@@ -1,4 +1,4 @@
-"""The top of the Monitor tab: the jobs table with its filter and the job action buttons.
+"""The top of the Monitor tab: the jobs table, and the bar above it with the filter and the job action buttons.
 
 Selection is by job id: the row clicked last comes first (its details and advice show).
 """
@@ -29,13 +29,19 @@ ROW_HEIGHT = 24
 
 
 class JobsList(QWidget):
-    """Filter, actions and the table (or a line saying why it is empty)."""
+    """The table (or a line saying why it is empty); :attr:`bar` holds the filter and the actions.
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    Args:
+        bar_parent: the widget the bar is shown in (the tab lays it out above its splitter).
+    """
+
+    def __init__(self, bar_parent: QWidget, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.bar = QWidget(bar_parent)
+        self.bar.setObjectName("jobsBar")
+        self._build_bar(self.bar)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(self._build_bar())
         self.model = JobsTableModel(self)
         self.proxy = JobsFilterModel(self)
         self.proxy.setSourceModel(self.model)
@@ -51,28 +57,28 @@ class JobsList(QWidget):
         self.filter_edit.textChanged.connect(self._filter_changed)
         self.only_project.toggled.connect(self._only_project_toggled)
 
-    def _build_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        self.filter_edit = QLineEdit(self)
+    def _build_bar(self, host: QWidget) -> None:
+        bar = QHBoxLayout(host)
+        bar.setContentsMargins(0, 0, 0, 0)
+        self.filter_edit = QLineEdit(host)
         self.filter_edit.setObjectName("jobFilter")
         self.filter_edit.setPlaceholderText("Filter jobs by name, model, state or dataset")
         self.filter_edit.setAccessibleName("Filter jobs")
         self.filter_edit.setClearButtonEnabled(True)
-        self.only_project = QCheckBox("Only jobs from this project", self)
+        self.only_project = QCheckBox("Only jobs from this project", host)
         self.only_project.setObjectName("onlyProjectJobs")
         self.only_project.setToolTip("Hide jobs that were found on the service but not started from this project")
-        self.refresh_button = button("Refresh", "Ask the service for its list of jobs again", self, "refreshJobs")
-        self.cancel_button = button("Cancel job…", "Stop the selected job (asks first)", self, "cancelJob")
+        self.refresh_button = button("Refresh", "Ask the service for its list of jobs again", host, "refreshJobs")
+        self.cancel_button = button("Cancel job…", "Stop the selected job (asks first)", host, "cancelJob")
         self.delete_button = button("Delete tuned model…", "Delete the selected job's tuned model on the service "
-                                    "(asks first)", self, "deleteModel")
-        self.test_button = button("Open in Test tab", "Try the selected job's tuned model", self, "openInTest")
-        self.rerun_button = button("Re-run with changes…", "Open the Tune tab with this job's settings", self,
+                                    "(asks first)", host, "deleteModel")
+        self.test_button = button("Open in Test tab", "Try the selected job's tuned model", host, "openInTest")
+        self.rerun_button = button("Re-run with changes…", "Open the Tune tab with this job's settings", host,
                                    "rerunJob")
         bar.addWidget(self.filter_edit, 2)
         bar.addWidget(self.only_project)
         for b in (self.refresh_button, self.cancel_button, self.delete_button, self.test_button, self.rerun_button):
             bar.addWidget(b)
-        return bar
 
     def _build_table(self) -> QTableView:
         table = QTableView(self)

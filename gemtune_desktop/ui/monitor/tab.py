@@ -79,7 +79,8 @@ class MonitorTab(QWidget):
     # -- construction ---------------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
-        self.jobs = JobsList(self)
+        self.jobs = JobsList(self, self)
+        layout.addWidget(self.jobs.bar)
         self.plot_area = PlotArea(self)
         self.advice_panel = AdvicePanel(self)
         self.details = DetailsPanel(self)
@@ -203,8 +204,9 @@ class MonitorTab(QWidget):
             merged = job_sync.merge_service_jobs(self.store, statuses, profile.kind.value, profile.backend.value,
                                                  polled=set(self.poller.watched()))
         except (UserError, sqlite3.Error) as exc:
-            text = exc.message if isinstance(exc, UserError) else str(exc)
-            self.status.say(f"{len(statuses)} jobs on the service; they could not be saved in the project: {text}")
+            err = exc if isinstance(exc, UserError) else UserError(str(exc))
+            self.status.error(err, f"{len(statuses)} jobs on the service; they could not be saved in the project:",
+                              tone=Tone.PLAIN, hint=False)
             return
         self.status.say(merged.words())
         self.reload()

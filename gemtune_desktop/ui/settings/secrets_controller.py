@@ -24,7 +24,7 @@ from gemtune_desktop.services.secrets import (
     client_email,
     secrets_overview,
 )
-from gemtune_desktop.ui.widgets.status_line import error_text
+from gemtune_desktop.ui.widgets.status_line import Tone, error_text
 
 SECRET_NAMES = (API_KEY_SECRET, SERVICE_ACCOUNT_SECRET)
 #: The connection that reconnects when its secret changes.
@@ -94,21 +94,19 @@ class SecretsController(QObject):
         for name, problem in overview.problems.items():
             self.notes[name] = error_text(problem)
         if not overview.status.usable:
-            self._say_problem(overview.status.message, overview.status.hint, offer=False)
+            self._say_problem(UserError(overview.status.message, overview.status.hint), offer=False)
         self.changed.emit()
 
     def _on_error(self, err: UserError) -> None:
         self.keyring_status = KeyringStatus(False, err.message, err.hint)
-        self._say_problem(err.message, err.hint, offer=False)
+        self._say_problem(err, offer=False)
         self.changed.emit()
 
-    def _say_problem(self, message: str, hint: str, offer: bool) -> None:
-        text = f"⚠ {message}"
+    def _say_problem(self, err: UserError, offer: bool) -> None:
+        text = error_text(err, tone=Tone.WARNING, hint=not offer)
         if offer:
             text += " You can keep it for this session only: it stays in memory until you close GemTune, " \
                     "nothing is written to disk, and you will enter it again next time."
-        elif hint:
-            text += f" {hint}"
         self.keyring_problem.emit(text, offer)
 
     # -- saving and removing ------------------------------------------------------------------
@@ -121,7 +119,7 @@ class SecretsController(QObject):
         def on_failed(err: UserError) -> None:
             if isinstance(err, KeyringUnavailable):
                 self._pending = (name, value)
-                self._say_problem(err.message, err.hint, offer=True)
+                self._say_problem(err, offer=True)
                 self.note(name, "✖ Not saved: the system keychain cannot be used (see below).")
             else:
                 self.note(name, error_text(err))
