@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Hashable
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from PySide6.QtCore import (
     QCoreApplication,
@@ -36,13 +36,15 @@ from PySide6.QtCore import (
     QMetaObject,
     QObject,
     QRunnable,
-    Qt,
     QThreadPool,
     Signal,
 )
 
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import Cancelled, UserError
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,13 @@ ResultCallback = Callable[[Any], None]
 ErrorCallback = Callable[[UserError], None]
 ProgressCallback = Callable[[int, int, str], None]
 PlainCallback = Callable[[], None]
+
+
+def _queued() -> Qt.ConnectionType:
+    # Imported here: importing ``Qt`` builds its ~90 enums, which the start-up path leaves until later.
+    from PySide6.QtCore import Qt
+
+    return Qt.ConnectionType.QueuedConnection
 
 
 class Task(QObject):
@@ -86,7 +95,7 @@ class Task(QObject):
         self._detached = False
         self._links: list[QMetaObject.Connection] = []
         self._on_done: list[Callable[[Task], None]] = []
-        queued = Qt.ConnectionType.QueuedConnection
+        queued = _queued()
         self._raw_progress.connect(self._deliver_progress, queued)
         self._raw_returned.connect(self._deliver_result, queued)
         self._raw_errored.connect(self._deliver_error, queued)

@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QHideEvent, QShowEvent
@@ -50,10 +51,12 @@ from gemtune_desktop.ui.dataset.progress_row import ProgressRow
 from gemtune_desktop.ui.dataset.project_files import ProjectFiles
 from gemtune_desktop.ui.dataset.row_editor import RowEditor
 from gemtune_desktop.ui.dataset.settings_panel import DatasetSettingsPanel
-from gemtune_desktop.ui.dataset.stats_panel import StatsPanel
 from gemtune_desktop.ui.dataset.transfer import DatasetTransfer
 from gemtune_desktop.ui.tab_page import TabKey, WindowMenus
 from gemtune_desktop.ui.widgets.status_line import show_error_box
+
+if TYPE_CHECKING:
+    from gemtune_desktop.ui.dataset.stats_panel import StatsPanel
 
 log = logging.getLogger(__name__)
 
@@ -377,6 +380,8 @@ class DatasetTab(QWidget):
 
     def _side_changed(self, index: int) -> None:
         if self.side.widget(index) is self.stats_host and self.stats_panel is None:
+            from gemtune_desktop.ui.dataset.stats_panel import StatsPanel  # numpy, only when shown
+
             self.stats_panel = StatsPanel(self.ctx.executor, self.stats_host)
             self.stats_layout.addWidget(self.stats_panel)
             self.stats_panel.set_session(self.session)
