@@ -195,6 +195,11 @@ def test_import_with_unknown_columns_asks_for_the_mapping(tab: DatasetTab, qtbot
 
 
 def test_import_can_be_cancelled(tab: DatasetTab, qtbot: Any, tmp_path: Path) -> None:
+    tab.window().show()
+    qtbot.waitExposed(tab.window())
+    margin = tab.layout().contentsMargins().bottom()
+    # With no import running, the table and side panels reach down to the tab's margin.
+    assert tab.splitter.geometry().bottom() == tab.height() - 1 - margin
     src = tmp_path / "big.jsonl"
     src.write_text("".join(f'{{"text_input": "q{i}", "output": "a{i}"}}\n' for i in range(200_000)))
     tab.open_path(src)

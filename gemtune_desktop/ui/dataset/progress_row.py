@@ -30,14 +30,13 @@ class ProgressRow(QWidget):
         self.cancel_button.clicked.connect(self.cancel_requested)
         for w in (self.label, self.bar, self.cancel_button):
             row.addWidget(w)
-            w.hide()
         row.addStretch(1)
+        self.hide()  # hidden, it takes no room (not even the layout's spacing) under the table
 
     def begin(self, text: str) -> None:
         self.label.setText(text)
         self.bar.setRange(0, 0)
-        for w in (self.label, self.bar, self.cancel_button):
-            w.show()
+        self.show()
 
     def report(self, done: int, total: int, text: str) -> None:
         if total > 0:
@@ -47,5 +46,4 @@ class ProgressRow(QWidget):
             self.label.setText(text)
 
     def end(self) -> None:
-        for w in (self.label, self.bar, self.cancel_button):
-            w.hide()
+        self.hide()
