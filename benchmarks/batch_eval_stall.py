@@ -70,7 +70,7 @@ def main() -> int:
     from gemtune_desktop.sandbox import runtime
     from gemtune_desktop.sandbox.server import SandboxServer
     from gemtune_desktop.services.console import ConsoleRequest, generate
-    from gemtune_desktop.ui.test_tab import TestTab
+    from gemtune_desktop.ui.playground.tab import PlaygroundTab
 
     app = QApplication.instance() or QApplication([])
     server = SandboxServer(state_dir=home / "sandbox", steps_per_second=200).start()
@@ -81,7 +81,7 @@ def main() -> int:
     project.insert(0, [Example(f"Is clause {i} of the lease enforceable against a tenant who sublets?",
                                f"Clause {i} is enforceable.", Split.VALIDATION) for i in range(args.rows)])
     ctx.set_project(project)
-    tab = TestTab(ctx)
+    tab = PlaygroundTab(ctx)
     tab.resize(1200, 800)
     tab.show()
     tab.refresh()

@@ -24,7 +24,7 @@ import numpy as np
 from PySide6.QtWidgets import QApplication
 
 from gemtune_desktop.core.loss import LossSeries
-from gemtune_desktop.ui.loss_plot import REDRAW_HZ, LossPlot
+from gemtune_desktop.ui.monitor.loss_plot import REDRAW_HZ, LossPlot
 
 POINTS = 1_000_000
 RUNS = 15

@@ -11,9 +11,15 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gemtune_desktop import APP_ID, APP_NAME, ORG_NAME, __version__
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from gemtune_desktop.qtcore.context import AppContext
+    from gemtune_desktop.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +37,7 @@ def _prewarm_imports() -> None:
         log.debug("prewarm import failed", exc_info=True)
 
 
-def create_app(argv: Sequence[str] = ()) -> object:
+def create_app(argv: Sequence[str] = ()) -> QApplication:
     """The QApplication, with names, icon and style set (shared by the tests)."""
     os.environ.setdefault("QT_API", "pyside6")
     from PySide6.QtGui import QIcon
@@ -52,7 +58,7 @@ def create_app(argv: Sequence[str] = ()) -> object:
     return app
 
 
-def build_window(ctx: object | None = None, lazy_tabs: bool = False) -> object:
+def build_window(ctx: AppContext | None = None, lazy_tabs: bool = False) -> MainWindow:
     """The main window over a fresh :class:`AppContext` (or the one given).
 
     ``lazy_tabs``: build only the first-shown tab now, the others after the first paint.
@@ -63,7 +69,7 @@ def build_window(ctx: object | None = None, lazy_tabs: bool = False) -> object:
 
     if ctx is None:
         ctx = AppContext(Settings())
-    return MainWindow(ctx, lazy_tabs=lazy_tabs)  # type: ignore[arg-type]
+    return MainWindow(ctx, lazy_tabs=lazy_tabs)
 
 
 def _freeze_gc() -> None:
@@ -124,11 +130,11 @@ def _end_startup_gc_pause() -> None:
     gc.enable()
 
 
-def _install_crash_handler(window: object) -> None:
+def _install_crash_handler(window: MainWindow) -> None:
     from gemtune_desktop import crash
 
     # Uncaught exceptions: logged, shown in a plain-words dialog with "Copy diagnostics"; the app keeps running.
-    crash.install(connection_kind=lambda: window.ctx.connections.active_kind.value)  # type: ignore[attr-defined]
+    crash.install(connection_kind=lambda: window.ctx.connections.active_kind.value)
 
 
 def run_gui(argv: Sequence[str]) -> int:
@@ -149,7 +155,7 @@ def run_gui(argv: Sequence[str]) -> int:
     ctx = AppContext(Settings())
     ctx.connections.hold_checks()  # the first reachability check waits for the first paint
     ctx.hold_until_painted()  # so does opening the last project
-    window: Any = build_window(ctx, lazy_tabs=True)
+    window = build_window(ctx, lazy_tabs=True)
     prewarm = threading.Thread(target=_prewarm_imports, name="prewarm-imports", daemon=True)
     # Start-up in three steps, each waiting for the previous one's paint:
     # 1. the window with its menus, tab bar and status bar, the shown tab saying "Opening…";
@@ -166,13 +172,11 @@ def run_gui(argv: Sequence[str]) -> int:
                                watch_ready])
     window.show()
     if argv:
-        open_path = getattr(window, "open_path", None)
-        if callable(open_path):
-            ctx.after_first_paint(lambda: open_path(argv[0]))
+        ctx.after_first_paint(lambda: window.open_path(argv[0]))
     if os.environ.get("GEMTUNE_EXIT_AFTER_SHOW"):
         # Used by the start-up benchmark and the packaged-build smoke test.
-        QTimer.singleShot(int(os.environ["GEMTUNE_EXIT_AFTER_SHOW"]), app.quit)  # type: ignore[attr-defined]
-    code = int(app.exec())  # type: ignore[attr-defined]
+        QTimer.singleShot(int(os.environ["GEMTUNE_EXIT_AFTER_SHOW"]), app.quit)
+    code = int(app.exec())
     # Quitting without closing the window (GEMTUNE_EXIT_AFTER_SHOW) still stops the workers cleanly.
     ctx.shutdown()
     _start_file_logging(early_log)  # nothing logged is lost, even if the window was never painted

@@ -2,7 +2,7 @@
 
 :func:`install` replaces ``sys.excepthook`` and ``threading.excepthook``. An uncaught exception
 (in a slot, a paint event, a worker thread) is written to the rotating log with its traceback,
-and the :class:`~gemtune_desktop.ui.error_dialog.ErrorDialog` is shown on the GUI thread with a
+and the :class:`~gemtune_desktop.ui.dialogs.error_dialog.ErrorDialog` is shown on the GUI thread with a
 plain message, "Copy diagnostics" and "Open log folder". The event loop carries on, so the
 user keeps their window and their work (the project file is written on every edit anyway).
 
@@ -74,7 +74,7 @@ def recent_log_lines(limit: int = LOG_TAIL_LINES, path: str | Path | None = None
 def diagnostics_text(connection_kind: str = "unknown", reports: list[CrashReport] | None = None) -> str:
     """Everything a support request needs, safe to paste anywhere: no secrets, no personal files."""
     try:
-        from gemtune_desktop.ui.about_dialog import component_versions
+        from gemtune_desktop.ui.dialogs.about_dialog import component_versions
 
         versions = component_versions()
     except Exception as exc:  # Qt missing or broken: still give what we can
@@ -177,7 +177,7 @@ class CrashHandler:
     def _show_dialog(self, report: CrashReport) -> None:
         from PySide6.QtWidgets import QApplication
 
-        from gemtune_desktop.ui.error_dialog import ErrorDialog
+        from gemtune_desktop.ui.dialogs.error_dialog import ErrorDialog
 
         if self.dialog is not None and self.dialog.isVisible():
             if len(self.dialog.reports) < MAX_REPORTS_PER_DIALOG:

@@ -142,21 +142,19 @@ def accept_questions(app: Any) -> Any:
 
 def start_sandbox_job(app: Any, window: Any) -> bool:
     """Start a tuning job on the Sandbox through the Tune tab's own Start button, as a user would."""
-    tune = window.tab_widgets["tune"]
+    from gemtune_desktop.ui.tune.tab import TuneTab
+
+    tune = window.ensure_tab("tune")
+    assert isinstance(tune, TuneTab)
     window.show_tab("tune")
     pump(app, 1.0)
-    button = getattr(tune, "start_button", None) or find_button(tune, "start tuning", "start")
-    if button is None:
-        print("  note: the Tune tab has no Start button; Monitor/Test show their empty states", file=sys.stderr)
-        return False
+    button = tune.run.start_button
     if not wait_for(app, button.isEnabled, 20, "the Start button to be enabled"):
-        reason = getattr(getattr(tune, "start_reason", None), "text", lambda: "")()
-        print(f"  note: cannot start a job: {reason}", file=sys.stderr)
+        print(f"  note: cannot start a job: {tune.run.start_reason.text()}", file=sys.stderr)
         return False
     keeper = accept_questions(app)
     button.click()
-    started = wait_for(app, lambda: bool(getattr(tune, "monitor_button", button).isVisible()), 30,
-                       "the job to be submitted")
+    started = wait_for(app, tune.run.monitor_button.isVisible, 30, "the job to be submitted")
     keeper.stop()
     return started
 
@@ -177,6 +175,29 @@ def select_row(app: Any, tab: Any, row: int, what: str) -> None:
         index, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
 
 
+def show_the_job(app: Any, window: Any, train_seconds: float) -> None:
+    """On the Monitor tab: the job selected once it has finished, with its whole curve drawn."""
+    from gemtune_desktop.ui.monitor.tab import MonitorTab
+
+    monitor = window.ensure_tab("monitor")
+    assert isinstance(monitor, MonitorTab)
+    pump(app, min(train_seconds, 1.0))
+    jobs = monitor.jobs
+    jobs.refresh_button.click()
+    wait_for(app, lambda: jobs.model.rowCount() > 0, 20, "the job to appear on the Monitor tab")
+    select_row(app, monitor, 0, "the job to appear on the Monitor tab")
+    job = jobs.model.job_at(0)
+
+    def curve_complete() -> bool:
+        record = jobs.model.job(job.id) if job is not None else None
+        plot = monitor.plot_area.plot
+        return bool(record and record.state.ended and plot is not None and record.total_steps
+                    and plot.curve_points(record.id) >= record.total_steps
+                    and record.id not in monitor.poller.watched())
+
+    wait_for(app, curve_complete, 60, "the job to finish with its whole curve")
+
+
 def try_the_model(app: Any, window: Any, job_started: bool) -> None:
     """On the Test tab: pick the tuned model (via Monitor's "Open in Test tab") and send one prompt."""
     monitor = window.tab_widgets["monitor"]
@@ -186,20 +207,19 @@ def try_the_model(app: Any, window: Any, job_started: bool) -> None:
         opener = find_button(monitor, "open in test")
         if opener is not None:
             opener.click()
+    from gemtune_desktop.ui.playground.tab import PlaygroundTab
+
     window.show_tab("test")
-    pump(app, 1.5)
-    console = getattr(window.tab_widgets["test"], "console", None)
-    prompt = getattr(console, "prompt", None)
-    send = getattr(console, "send_button", None)
-    if prompt is None or send is None:
-        print("  note: the Test tab has no prompt box yet", file=sys.stderr)
-        return
+    playground = window.ensure_tab("test")
+    assert isinstance(playground, PlaygroundTab)
+    wait_for(app, lambda: bool(playground.catalog.base_models), 20, "the models to be listed")
+    prompt, send = playground.console.prompt, playground.console.send_button
     prompt.setPlainText("thirteen")
     if wait_for(app, send.isEnabled, 20, "the Send button to be enabled"):
         send.click()
         wait_for(app, lambda: not send.isEnabled(), 2, "the request to start")
         wait_for(app, send.isEnabled, 30, "the answer")
-    pump(app, 1.0)
+    pump(app, 0.5)
 
 
 def capture(args: argparse.Namespace) -> int:
@@ -228,17 +248,14 @@ def capture(args: argparse.Namespace) -> int:
         window.show()
         wait_for(app, lambda: ctx.connections.reachable is not None, 20, "the Sandbox to answer")
 
-        dataset = window.tab_widgets["dataset"]
-        if callable(getattr(dataset, "open_path", None)):
-            from gemtune_desktop.ui.welcome_dialog import open_sample_project, sample_project_path
+        from gemtune_desktop.ui.dialogs.welcome_dialog import sample_project_path
 
-            open_sample_project(dataset, SAMPLE)  # what Welcome → "Open sample project" does
-            wait_for(app, lambda: getattr(ctx.project, "path", None) == sample_project_path(SAMPLE), 20,
-                     "the sample project to open")
-            wait_for(app, lambda: ctx.project.store.conn.execute("SELECT COUNT(*) FROM examples").fetchone()[0],
-                     20, "the sample rows")
-        else:
-            print("  note: the Dataset tab cannot open files yet", file=sys.stderr)
+        dataset = window.dataset_tab()
+        window.open_sample(str(SAMPLE))  # what Welcome → "Open sample project" does
+        wait_for(app, lambda: getattr(ctx.project, "path", None) == sample_project_path(SAMPLE), 20,
+                 "the sample project to open")
+        wait_for(app, lambda: ctx.project.store.conn.execute("SELECT COUNT(*) FROM examples").fetchone()[0],
+                 20, "the sample rows")
         pump(app, 1.0)
         window.show_tab("dataset")
         select_row(app, dataset, 10, "the sample rows in the table")
@@ -251,21 +268,14 @@ def capture(args: argparse.Namespace) -> int:
 
         window.show_tab("monitor")
         if started:
-            # Let the simulated job train for a while so the loss curve has a shape, then select it.
-            pump(app, args.train_seconds)
-            refresh = find_button(window.tab_widgets["monitor"], "refresh")
-            if refresh is not None:
-                refresh.click()
-                pump(app, 2.0)
-            select_row(app, window.tab_widgets["monitor"], 0, "the job to appear on the Monitor tab")
-            pump(app, 4.0)  # the Monitor polls the finished job's whole curve
-        pump(app, 1.5)
+            show_the_job(app, window, args.train_seconds)
+        pump(app, 0.8)
         save(window, "monitor", guide=True)
 
         try_the_model(app, window, started)
         save(window, "test", guide=True)
 
-        from gemtune_desktop.ui.welcome_dialog import WelcomeDialog
+        from gemtune_desktop.ui.dialogs.welcome_dialog import WelcomeDialog
 
         welcome = WelcomeDialog(window)
         welcome.show()
@@ -273,7 +283,7 @@ def capture(args: argparse.Namespace) -> int:
         save(welcome, "welcome")
         welcome.close()
 
-        from gemtune_desktop.ui.guide_window import GuideWindow
+        from gemtune_desktop.ui.dialogs.guide_window import GuideWindow
 
         guide = GuideWindow()
         guide.resize(900, 700)

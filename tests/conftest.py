@@ -4,16 +4,21 @@
 * ``GEMTUNE_HOME`` points every app folder (config, data, cache, logs) at a temp dir.
 * The keyring is an in-memory backend (set with ``keyring.set_keyring``).
 * Environment variables the genai SDK reads are cleared, so nothing reaches Google.
-* Qt warnings fail tests (``qt_log_level_fail`` in pyproject.toml); every test ends with
-  the thread pool idle.
+* Qt warnings and Python warnings fail tests (pyproject.toml), and so does anything logged at ERROR
+  unless the test is marked ``logs_errors``; every test ends with the thread pool idle.
+* ``ctx`` / ``main_window`` speak to the Sandbox over real HTTP; ``fake_ctx`` / ``fake_window`` to an
+  in-process :class:`~tests.helpers.fakes.FakeCloud` (``cloud``) with tasks run inline, for tests of
+  the widgets that are not about HTTP.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,6 +91,67 @@ def main_window(ctx: object, qtbot: object) -> Iterator[object]:
     window.show()
     yield window
     window.close()
+
+
+@pytest.fixture
+def cloud() -> Any:
+    """The in-process fake of Google's services (see tests/helpers/fakes.py)."""
+    from tests.helpers.fakes import FakeCloud
+
+    return FakeCloud()
+
+
+@pytest.fixture
+def fake_ctx(qapp: object, cloud: Any) -> Iterator[Any]:
+    """An AppContext whose service is ``cloud`` and whose tasks run inline on the GUI thread."""
+    from gemtune_desktop.qtcore.context import AppContext
+    from gemtune_desktop.qtcore.settings import Settings
+    from gemtune_desktop.qtcore.workers import InlineExecutor
+
+    context = AppContext(Settings(), executor=InlineExecutor(), service_factory=cloud.factory)
+    yield context
+    context.shutdown()
+
+
+@pytest.fixture
+def fake_window(fake_ctx: Any, qtbot: Any) -> Iterator[Any]:
+    """The real main window over the fake service, shown offscreen, its project open."""
+    from gemtune_desktop.ui.main_window import MainWindow
+
+    window = MainWindow(fake_ctx)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: fake_ctx.project is not None)
+    yield window
+    window.close()
+
+
+SERVER_LOGGERS = ("werkzeug",)
+
+
+class _ErrorRecords(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_logged_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    handler = _ErrorRecords()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+    # The Sandbox's HTTP server logs the faults a test injects (a dropped connection) as request errors.
+    records = [r for r in handler.records if not r.name.startswith(SERVER_LOGGERS)]
+    if records and request.node.get_closest_marker("logs_errors") is None:
+        lines = "\n".join(f"{r.name}: {r.getMessage()}" for r in records[:10])
+        pytest.fail(f"errors were logged during the test:\n{lines}", pytrace=False)
 
 
 @pytest.fixture(autouse=True)

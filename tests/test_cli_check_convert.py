@@ -179,5 +179,6 @@ def test_check_piped_into_a_reader_that_stops_early_ends_quietly(tmp_path: Path)
     proc.stdout.read(10)
     proc.stdout.close()  # like `| head -c 10`, long before the ~700 kB report is written
     err = proc.stderr.read().decode()
+    proc.stderr.close()
     assert proc.wait(timeout=120) == 0
     assert "Traceback" not in err and "BrokenPipe" not in err

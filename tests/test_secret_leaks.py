@@ -26,9 +26,10 @@ from PySide6.QtWidgets import QDialogButtonBox, QWidget
 from gemtune_desktop import crash, logging_setup, paths
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.backend import API_KEY_SECRET, SERVICE_ACCOUNT_SECRET
 from gemtune_desktop.services.connections import ConnectionKind
-from gemtune_desktop.ui.connections_dialog import ConnectionsDialog
+from gemtune_desktop.ui.settings.connections_dialog import ConnectionsDialog
 
 
 def make_service_account(token_uri: str) -> tuple[str, list[str]]:
@@ -77,7 +78,7 @@ def files_under(roots: list[Path]) -> list[Path]:
 
 
 def wait_idle(ctx, qtbot) -> None:
-    qtbot.waitUntil(lambda: not ctx.runner.running(), timeout=30000)
+    qtbot.waitUntil(lambda: not ctx.executor.busy(), timeout=30000)
 
 
 def save_dialog(dialog: ConnectionsDialog) -> None:
@@ -115,15 +116,15 @@ def test_no_secret_leaks_after_a_scripted_session(ctx, qtbot, sandbox, tmp_path:
     dialog = ConnectionsDialog(ctx)
     qtbot.addWidget(dialog)
     dialog.show()
-    qtbot.waitUntil(lambda: dialog.keyring_status is not None, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.secrets.keyring_status is not None, timeout=10000)
     dialog.kind_list.setCurrentRow(2)
-    qtbot.keyClicks(dialog.api_key_edit, api_key_1)
+    qtbot.keyClicks(dialog.api_key_page.key_edit, api_key_1)
     # "Test connection" with the typed, not yet saved key.
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30000)
     assert dialog.test_result.text().startswith("✔"), dialog.test_result.text()
-    qtbot.mouseClick(dialog.save_key_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.secret_state[API_KEY_SECRET] == "keyring", timeout=10000)
+    qtbot.mouseClick(dialog.api_key_page.save_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.secrets.states[API_KEY_SECRET] == "keyring", timeout=10000)
     dialog.choose_active(ConnectionKind.GEMINI_API)
     with qtbot.waitSignal(ctx.connections.reachability_changed, timeout=30000,
                           check_params_cb=lambda ok, _t: ok is not None):
@@ -136,7 +137,7 @@ def test_no_secret_leaks_after_a_scripted_session(ctx, qtbot, sandbox, tmp_path:
         return str(reply.text)
 
     def use_connection() -> None:
-        ctx.runner.run("leak:generate", generate, on_result=results.append, on_error=errors.append)
+        TaskSlot(ctx, ctx.executor).start(generate, on_result=results.append, on_error=errors.append)
         wait_idle(ctx, qtbot)
 
     use_connection()
@@ -152,11 +153,11 @@ def test_no_secret_leaks_after_a_scripted_session(ctx, qtbot, sandbox, tmp_path:
     dialog = ConnectionsDialog(ctx)
     qtbot.addWidget(dialog)
     dialog.show()
-    qtbot.waitUntil(lambda: dialog.keyring_status is not None, timeout=10000)
+    qtbot.waitUntil(lambda: dialog.secrets.keyring_status is not None, timeout=10000)
     dialog.kind_list.setCurrentRow(2)
-    qtbot.mouseClick(dialog.change_key_button, Qt.MouseButton.LeftButton)
-    qtbot.keyClicks(dialog.api_key_edit, api_key_2)
-    qtbot.mouseClick(dialog.save_key_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(dialog.api_key_page.change_button, Qt.MouseButton.LeftButton)
+    qtbot.keyClicks(dialog.api_key_page.key_edit, api_key_2)
+    qtbot.mouseClick(dialog.api_key_page.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: memory_keyring.store.get(("gemtune-desktop", API_KEY_SECRET)) == api_key_2,
                     timeout=10000)
     wait_idle(ctx, qtbot)
@@ -165,19 +166,19 @@ def test_no_secret_leaks_after_a_scripted_session(ctx, qtbot, sandbox, tmp_path:
 
     # 3. Import a service-account key (sharded in the keyring), use it, then replace it.
     dialog.kind_list.setCurrentRow(1)
-    dialog.project_edit.setText("leak-test-project")
-    dialog.auth_sa.setChecked(True)
+    dialog.cloud_page.project_edit.setText("leak-test-project")
+    dialog.cloud_page.auth_sa.setChecked(True)
     for key_file in key_files:
-        dialog.key_file_edit.setText(str(key_file))
-        qtbot.mouseClick(dialog.import_key_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: not ctx.runner.running(), timeout=10000)
-        assert dialog.secret_state[SERVICE_ACCOUNT_SECRET] == "keyring"
+        dialog.cloud_page.key_file_edit.setText(str(key_file))
+        qtbot.mouseClick(dialog.cloud_page.import_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not ctx.executor.busy(), timeout=10000)
+        assert dialog.secrets.states[SERVICE_ACCOUNT_SECRET] == "keyring"
         # Test the Agent Platform profile: the Sandbox refuses the token request, in plain words.
         qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30000)
         assert dialog.test_result.text().startswith("✖ Google Cloud sign-in failed.")
         results.append(dialog.test_result.text())
-    dialog.key_file_edit.clear()  # the user deleted the file; the keyring copy is used
+    dialog.cloud_page.key_file_edit.clear()  # the user deleted the file; the keyring copy is used
     dialog.choose_active(ConnectionKind.AGENT_PLATFORM)
     with qtbot.waitSignal(ctx.connections.reachability_changed, timeout=30000,
                           check_params_cb=lambda ok, _t: ok is not None):

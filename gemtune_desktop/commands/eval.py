@@ -135,8 +135,7 @@ def open_session(sandbox: bool) -> Iterator[BackendSession]:
         settings = Settings()
         kind = ConnectionKind(settings.get(ACTIVE_CONNECTION)) if settings.get(ACTIVE_CONNECTION) in \
             [k.value for k in ConnectionKind] else ConnectionKind.SANDBOX
-        stored = settings.get_json(CONNECTION_PROFILES) or {}
-        profile = ConnectionProfile.from_dict({**dict(stored.get(kind.value) or {}), "kind": kind.value})
+        profile = settings.read(CONNECTION_PROFILES)[kind]
     server = None
     if profile.is_sandbox:
         from gemtune_desktop.sandbox.server import SandboxServer

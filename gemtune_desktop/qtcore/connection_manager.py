@@ -1,15 +1,18 @@
-"""The active connection: which profile is in use, its live session, and whether it is reachable.
+"""The active connection: which profile is in use, its live service, and whether it is reachable.
 
-Profiles (non-secret fields) are stored in settings as JSON; the Sandbox is the default
-until something else is configured. Reachability is checked with a cheap call (listing
-models) on a worker thread; the status bar shows the result.
+Profiles (non-secret fields) are stored in settings; the Sandbox is the default until something else
+is configured. Every call to the service goes through :meth:`ConnectionManager.start`, which runs it
+in the caller's :class:`~gemtune_desktop.qtcore.workers.TaskSlot` with the active
+:class:`~gemtune_desktop.services.api.ServiceApi` and remembers the task: replacing the connection
+cancels that service's tasks (their owners hear ``cancelled``) before the old service is closed.
+Reachability is checked with a cheap call on a worker; the status bar shows the result.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -18,16 +21,31 @@ from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.settings import Settings
-from gemtune_desktop.qtcore.workers import TaskRunner
-from gemtune_desktop.services.backend import BackendSession, SecretSource, connection_is_configured
-from gemtune_desktop.services.connections import AuthMode, ConnectionKind, ConnectionProfile
+from gemtune_desktop.qtcore.workers import (
+    ErrorCallback,
+    PlainCallback,
+    ProgressCallback,
+    Task,
+    TaskExecutor,
+    TaskSlot,
+)
+from gemtune_desktop.services.api import ServiceApi, ServiceFactory, SessionApi
+from gemtune_desktop.services.backend import BackendSession, SecretSource
+from gemtune_desktop.services.connections import ConnectionKind, ConnectionProfile
 from gemtune_desktop.services.secrets import SecretStore
 
 log = logging.getLogger(__name__)
 
+R = TypeVar("R")
+ServiceCall = Callable[[CancelToken, ServiceApi], R]
+
 
 class ConnectionManager(QObject):
-    """Owns the active :class:`BackendSession`.
+    """Owns the active :class:`ServiceApi`.
+
+    Args:
+        service_factory: builds the service for a profile (default: :class:`SessionApi` over a
+            :class:`BackendSession`; tests pass an in-process fake).
 
     Signals:
         connection_changed(object): the new active ConnectionProfile.
@@ -37,14 +55,17 @@ class ConnectionManager(QObject):
     connection_changed = Signal(object)
     reachability_changed = Signal(object, str)
 
-    def __init__(self, settings: Settings, secrets: SecretStore, runner: TaskRunner,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, settings: Settings, secrets: SecretStore, executor: TaskExecutor,
+                 service_factory: ServiceFactory | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._settings = settings
         self._secrets = secrets
-        self._runner = runner
-        self._session: BackendSession | None = None
-        self._sandbox: Any = None
+        self._executor = executor
+        self._factory: ServiceFactory = service_factory or self._session_api
+        self._service: ServiceApi | None = None
+        self._tasks: dict[int, Task] = {}  # id(task) -> task, of the current service
+        self._check = TaskSlot(self, executor, "connection check")
+        self._test = TaskSlot(self, executor, "connection test")
         self.reachable: bool | None = None
         self.reachability_text = "not checked yet"
         self.reachability_hint = ""  # what to do about a failed check, in plain words
@@ -53,21 +74,15 @@ class ConnectionManager(QObject):
 
     # -- profiles -------------------------------------------------------------------------
     def profiles(self) -> dict[ConnectionKind, ConnectionProfile]:
-        stored = self._settings.get_json(S.CONNECTION_PROFILES) or {}
-        result = {}
-        for kind in ConnectionKind:
-            data = stored.get(kind.value) or {}
-            profile = ConnectionProfile.from_dict({**data, "kind": kind.value})
-            result[kind] = profile
-        return result
+        return self._settings.read(S.CONNECTION_PROFILES)
 
     def save_profile(self, profile: ConnectionProfile, reconnect: bool = True) -> None:
         """Store a profile's non-secret fields; the in-use connection reconnects unless told not to."""
-        stored = self._settings.get_json(S.CONNECTION_PROFILES) or {}
-        stored[profile.kind.value] = profile.to_dict()
-        self._settings.set_json(S.CONNECTION_PROFILES, stored)
+        profiles = self.profiles()
+        profiles[profile.kind] = profile
+        self._settings.write(S.CONNECTION_PROFILES, profiles)
         if reconnect and profile.kind is self.active_kind:
-            self._replace_session()
+            self._replace_service()
 
     @property
     def active_kind(self) -> ConnectionKind:
@@ -82,37 +97,71 @@ class ConnectionManager(QObject):
 
     def set_active(self, kind: ConnectionKind) -> None:
         self._settings.set(S.ACTIVE_CONNECTION, kind.value)
-        self._replace_session()
+        self._replace_service()
 
-    # -- session --------------------------------------------------------------------------
+    # -- the service ----------------------------------------------------------------------
+    def service(self) -> ServiceApi:
+        """The active connection's service (built on first use)."""
+        if self._service is None:
+            self._service = self._factory(self.profile, self._secrets)
+        return self._service
+
     def session(self) -> BackendSession:
-        if self._session is None:
-            self._session = self.session_for(self.profile)
-        return self._session
+        """The active connection's HTTP session (the real service only)."""
+        service = self.service()
+        if not isinstance(service, SessionApi):
+            raise TypeError("the active service has no HTTP session")
+        return service.session
 
     def session_for(self, profile: ConnectionProfile, secrets: SecretSource | None = None) -> BackendSession:
         """A new session for ``profile`` (the caller closes it); ``secrets`` overrides the keyring."""
-        return BackendSession(profile, secrets or self._secrets, sandbox_url=lambda: self.sandbox_url())
+        return BackendSession(profile, secrets or self._secrets, sandbox_url=self.sandbox_url)
+
+    def _session_api(self, profile: ConnectionProfile, secrets: SecretSource) -> ServiceApi:
+        return SessionApi(self.session_for(profile, secrets))
 
     def sandbox_url(self) -> str:
         """Base URL of the in-app Sandbox, started on first use (thread-safe)."""
-        from gemtune_desktop.sandbox.runtime import ensure_running
+        from gemtune_desktop.services.local_sandbox import local_sandbox_url
 
-        pace = float(self._settings.get(S.SANDBOX_STEPS_PER_SECOND))
-        return ensure_running(paths.data_dir() / "sandbox", steps_per_second=pace)
+        return local_sandbox_url(paths.data_dir() / "sandbox", float(self._settings.get(S.SANDBOX_STEPS_PER_SECOND)))
+
+    def start(self, slot: TaskSlot, call: ServiceCall[R], *, on_result: Callable[[R], None] | None = None,
+              on_error: ErrorCallback | None = None, on_progress: ProgressCallback | None = None,
+              on_cancelled: PlainCallback | None = None, on_finished: PlainCallback | None = None) -> Task:
+        """Run ``call(token, service)`` in ``slot`` with the active service.
+
+        The task belongs to this service: replacing the connection cancels it before the service closes.
+        """
+        service = self.service()
+        task = slot.start(call, service, on_result=on_result, on_error=on_error, on_progress=on_progress,
+                          on_cancelled=on_cancelled, on_finished=on_finished)
+        self._tasks[id(task)] = task
+        task.when_done(self._forget)
+        return task
+
+    def _forget(self, task: Task) -> None:
+        self._tasks.pop(id(task), None)
 
     def reconnect(self) -> None:
-        """Drop the live session and check again (after a saved key changed)."""
-        self._replace_session()
+        """Drop the live service and check again (after a saved key changed)."""
+        self._replace_service()
 
-    def _replace_session(self) -> None:
-        old, self._session = self._session, None
-        if old is not None:
-            old.close()
+    def _replace_service(self) -> None:
+        self._close_service()
         self.reachable = None
         self.reachability_text = "checking…"
         self.connection_changed.emit(self.profile)
         self.check_reachable()
+
+    def _close_service(self) -> None:
+        """Cancel the tasks that use the service, then close it."""
+        old, self._service = self._service, None
+        tasks, self._tasks = list(self._tasks.values()), {}
+        for task in tasks:
+            task.cancel()
+        if old is not None:
+            old.close()
 
     # -- reachability ---------------------------------------------------------------------
     def hold_checks(self) -> None:
@@ -126,15 +175,18 @@ class ConnectionManager(QObject):
             self._check_pending = False
             self.check_reachable()
 
+    @property
+    def checking(self) -> bool:
+        """Whether a reachability check is running."""
+        return self._check.running
+
     def check_reachable(self) -> None:
-        """List models on a worker thread; report the answer in plain words."""
+        """Make a cheap call on a worker; report the answer in plain words."""
         if self._held:
             self._check_pending = True
             return
-        session = self.session()
         self.reachability_changed.emit(None, "checking…")
-        self._runner.run("connection:check", probe_connection, session,
-                         on_result=self._on_probe_ok, on_error=self._on_probe_failed, replace=True)
+        self.start(self._check, probe, on_result=self._on_probe_ok, on_error=self._on_probe_failed)
 
     def test_profile(self, profile: ConnectionProfile, on_result: Callable[[str], None],
                      on_error: Callable[[UserError], None], secrets: SecretSource | None = None) -> None:
@@ -144,15 +196,19 @@ class ConnectionManager(QObject):
         :class:`UserError` in plain words (wrong key, no permission, API not enabled, offline,
         not signed in). A new test replaces one still running.
         """
-        session = self.session_for(profile, secrets)
+        service = self._factory(profile, secrets or self._secrets)
 
         def run(token: CancelToken) -> str:
             try:
-                return probe_connection(token, session)
+                return service.probe(token)
             finally:
-                session.close()
+                service.close()
 
-        self._runner.run("connection:test", run, on_result=on_result, on_error=on_error, replace=True)
+        self._test.start(run, on_result=on_result, on_error=on_error)
+
+    def stop_test(self) -> None:
+        """Forget a connection test still running (its dialog closed)."""
+        self._test.shutdown()
 
     def _on_probe_ok(self, text: str) -> None:
         self.reachable = True
@@ -167,24 +223,11 @@ class ConnectionManager(QObject):
         self.reachability_changed.emit(False, err.message)
 
     def shutdown(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        self._check.shutdown()
+        self._test.shutdown()
+        self._close_service()
 
 
-def probe_connection(token: CancelToken, session: BackendSession) -> str:
-    """A cheap call that proves the connection works: list a page of base models."""
-    profile = session.profile
-    if not connection_is_configured(profile):
-        raise UserError("No Google Cloud project is set for this connection.",
-                        "Enter your project ID in Settings → Connections.")
-    if profile.kind is ConnectionKind.AGENT_PLATFORM and profile.auth_mode is AuthMode.SERVICE_ACCOUNT \
-            and not profile.service_account_in_keyring and not profile.service_account_file:
-        raise UserError("No service-account key file is chosen.",
-                        "Choose the JSON key file in Settings → Connections, or use Application Default "
-                        "Credentials.")
-    client = session.client(timeout_s=15)
-    pager = client.models.list(config={"page_size": 5})
-    count = sum(1 for _ in zip(range(5), pager, strict=False))
-    token.check()
-    return f"reachable ({count} models listed)" if count else "reachable"
+def probe(token: CancelToken, service: ServiceApi) -> str:
+    """The reachability check: a cheap call that proves the connection works."""
+    return service.probe(token)

@@ -3,18 +3,35 @@
 ``app.py`` builds one :class:`AppContext` and passes it to the main window and each tab
 (constructor injection; no globals). Tabs talk to each other only through its signals,
 e.g. the Monitor tab asks the Tune tab to pre-fill settings with ``tune_prefill_requested``.
+Tests build it with an in-process fake service (``service_factory``) and an
+:class:`~gemtune_desktop.qtcore.workers.InlineExecutor`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from gemtune_desktop.qtcore.connection_manager import ConnectionManager
 from gemtune_desktop.qtcore.settings import Settings
-from gemtune_desktop.qtcore.workers import TaskRunner
+from gemtune_desktop.qtcore.workers import TaskExecutor, ThreadExecutor
+from gemtune_desktop.services.api import ServiceFactory
 from gemtune_desktop.services.secrets import SecretStore
+
+if TYPE_CHECKING:
+    from gemtune_desktop.qtcore.project_session import ProjectSession
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """A model another tab asks the Test tab to try: its resource name, a label, and the job it came from."""
+
+    model: str
+    label: str
+    job_id: int | None = None
 
 
 class AppContext(QObject):
@@ -23,8 +40,8 @@ class AppContext(QObject):
     Signals:
         project_changed(object): the open project (a ProjectSession) or None.
         show_tab_requested(str): "dataset" | "tune" | "monitor" | "test".
-        tune_prefill_requested(dict): hyperparameters (and base model) for the Tune tab.
-        test_model_requested(dict): {"model": resource, "label": str, "job_id": int | None}.
+        tune_prefill_requested(dict): settings (and base model) for the Tune tab's form.
+        test_model_requested(object): a :class:`ModelRequest` for the Test tab.
         rows_focus_requested(list): example ids to select in the Dataset tab.
         jobs_changed(): a job record was added or changed (Monitor, Test pickers refresh).
         status_message(str, int): text and timeout (ms) for the status bar.
@@ -33,22 +50,21 @@ class AppContext(QObject):
     project_changed = Signal(object)
     show_tab_requested = Signal(str)
     tune_prefill_requested = Signal(dict)
-    test_model_requested = Signal(dict)
+    test_model_requested = Signal(object)
     rows_focus_requested = Signal(list)
     jobs_changed = Signal()
     status_message = Signal(str, int)
 
     def __init__(self, settings: Settings, secrets: SecretStore | None = None,
-                 runner: TaskRunner | None = None, parent: QObject | None = None) -> None:
+                 executor: TaskExecutor | None = None, service_factory: ServiceFactory | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.secrets = secrets or SecretStore()
-        self.runner = runner or TaskRunner(self)
-        self.project: Any = None  # ProjectSession | None
+        self.executor: TaskExecutor = executor or ThreadExecutor(parent=self)
+        self.project: ProjectSession | None = None
         self._until_painted: list[Callable[[], None]] | None = None
-        from gemtune_desktop.qtcore.connection_manager import ConnectionManager
-
-        self.connections = ConnectionManager(settings, self.secrets, self.runner, self)
+        self.connections = ConnectionManager(settings, self.secrets, self.executor, service_factory, self)
 
     # -- start-up ----------------------------------------------------------------------------
     def hold_until_painted(self) -> None:
@@ -73,10 +89,10 @@ class AppContext(QObject):
         for callback in callbacks:
             callback()
 
-    def set_project(self, project: Any) -> None:
+    def set_project(self, project: ProjectSession | None) -> None:
         self.project = project
         self.project_changed.emit(project)
 
     def shutdown(self) -> None:
-        self.runner.shutdown()
         self.connections.shutdown()
+        self.executor.shutdown()

@@ -10,14 +10,17 @@ never the order stored in the project.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 
 from gemtune_desktop.core.examples import Example, Split
+from gemtune_desktop.core.row_view import RowFilter, SortKey, StatusFilter, tag_list, visible_rows
 from gemtune_desktop.qtcore.project_session import ProjectSession
+
+__all__ = ["Column", "DatasetModel", "RowFilter", "StatusFilter", "parse_split", "status_icon", "status_text",
+           "tag_list"]
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -50,32 +53,6 @@ def parse_split(value: Any) -> Split | None:
     from gemtune_desktop.core.formats.model import parse_split as parse_words
 
     return parse_words(str(value))
-
-
-class StatusFilter(enum.StrEnum):
-    ANY = "any"
-    PROBLEMS = "problems"
-    ERRORS = "errors"
-    WARNINGS = "warnings"
-    OK = "ok"
-
-
-@dataclass
-class RowFilter:
-    """What the filter bar asks for; the default shows everything."""
-
-    status: StatusFilter = StatusFilter.ANY
-    split: Split | None = None
-    tag: str = ""
-    text: str = ""
-
-    @property
-    def active(self) -> bool:
-        return self.status != StatusFilter.ANY or self.split is not None or bool(self.tag.strip()) or bool(self.text)
-
-
-def tag_list(tags: str) -> list[str]:
-    return [t.strip() for t in tags.split(",") if t.strip()]
 
 
 def status_text(errors: int, warnings: int) -> str:
@@ -370,46 +347,10 @@ class DatasetModel(QAbstractTableModel):
         s = self.session
         if s is None:
             return None
-        f = self.row_filter
-        if not f.active and self.sort_column < 0:
-            return None
-        ex = s.examples
-        rows: list[int] | range = range(len(ex))
-        if f.split is not None:
-            sp = f.split
-            rows = [i for i in rows if ex[i].split is sp]
-        tag = f.tag.strip().lower()
-        if tag:
-            rows = [i for i in rows if ex[i].tags and tag in (t.lower() for t in tag_list(ex[i].tags))]
-        if f.text:
-            needle = f.text.lower()
-            rows = [i for i in rows
-                    if needle in ex[i].input.lower() or needle in ex[i].output.lower()
-                    or (ex[i].note and needle in ex[i].note.lower()) or (ex[i].tags and needle in ex[i].tags.lower())]
-        if f.status != StatusFilter.ANY:
-            counts = s.status_counts
-            want = f.status
-            if want == StatusFilter.ERRORS:
-                rows = [i for i in rows if counts(ex[i])[0]]
-            elif want == StatusFilter.WARNINGS:
-                rows = [i for i in rows if counts(ex[i])[1]]
-            elif want == StatusFilter.PROBLEMS:
-                rows = [i for i in rows if any(counts(ex[i]))]
-            else:
-                rows = [i for i in rows if not any(counts(ex[i]))]
-        rows = list(rows)
         col = self.sort_column
-        if col >= 0:
-            reverse = self.sort_order == Qt.SortOrder.DescendingOrder
-            if col == Column.STATUS:
-                rows.sort(key=lambda i: s.status_counts(ex[i]), reverse=not reverse)
-            elif col == Column.SPLIT:
-                order = {Split.TRAIN: 0, Split.VALIDATION: 1, Split.TEST: 2}
-                rows.sort(key=lambda i: order[ex[i].split], reverse=reverse)
-            else:
-                field = FIELD_OF[Column(col)]
-                rows.sort(key=lambda i: getattr(ex[i], field).lower(), reverse=reverse)
-        return rows
+        key = None if col < 0 else SortKey.STATUS if col == Column.STATUS else SortKey(FIELD_OF[Column(col)])
+        return visible_rows(s.examples, self.row_filter, key, self.sort_order == Qt.SortOrder.DescendingOrder,
+                            s.status_counts)
 
 
 _ROLES = frozenset({Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole,

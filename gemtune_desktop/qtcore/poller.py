@@ -1,10 +1,10 @@
 """Polls unfinished tuning jobs on a GUI-thread timer, one poll in flight per job, with back-off.
 
 The :class:`JobPoller` keeps a small schedule per job. When a job is due and no poll for it is
-running (``ctx.runner`` purpose ``poll:<id>``), it starts :func:`poll_and_store` on a worker
-thread: :func:`gemtune_desktop.services.monitor.poll_job`, then the new loss points written to the
-project file through a second connection, in small transactions, so a million points never stall
-the GUI thread. The job record's changes come back to the GUI thread and are written at once (so a
+running (one task slot per job), it asks the connection's service to poll it on a worker thread
+(:func:`~gemtune_desktop.services.polling.poll_and_store`: the job's state, then its new loss points written
+to the project file through a second connection, in small transactions, so a million points never stall
+the GUI thread). The job record's changes come back to the GUI thread and are written at once (so a
 crash or restart loses nothing). Intervals grow when nothing changes, back off on errors (the
 app's :class:`~gemtune_desktop.core.retry.RetryPolicy`), and follow ``Retry-After`` on 429. An
 answer that cannot be read (malformed, wrong field types, too deep) is a plain, retryable error:
@@ -12,7 +12,7 @@ polling goes on.
 
 It also checks, in the background, the submits whose outcome is not known (``SUBMITTING`` left by
 a crash, or ``SUBMIT_UNKNOWN``): each is looked up by its label or model id (purpose
-``check:<id>``) until it is found (then polled like any job) or shown never to have started.
+``check``) until it is found (then polled like any job) or shown never to have started.
 After a restart, :meth:`sync` picks both kinds up again from the project file.
 """
 
@@ -27,16 +27,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.jobs import JobRecord
 from gemtune_desktop.core.loss import TRAIN
 from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.core.retry import RetryPolicy
-from gemtune_desktop.services.backend import BackendSession
-from gemtune_desktop.services.http_guard import UnreadableAnswer, deadline
-from gemtune_desktop.services.monitor import JobStatus, poll_job
-from gemtune_desktop.services.submit_flow import NOT_STARTED_AFTER_S, apply_check, check_submit, pending_checks
+from gemtune_desktop.qtcore.workers import TaskGroup
+from gemtune_desktop.services.polling import Polled
+from gemtune_desktop.services.submit_flow import NOT_STARTED_AFTER_S, apply_check, pending_checks
 
 log = logging.getLogger(__name__)
 
@@ -47,56 +45,6 @@ BACKOFF_ERROR = 2.0  # a retryable error (5xx, timeout, dropped connection)
 MAX_HARD_FAILURES = 3  # non-retryable errors in a row before a job stops being polled
 TICK_MS = 200
 MAX_RATE_LIMIT_WAIT = 600.0
-POLL_DEADLINE_S = 120.0  # one poll, every call of it included
-POINTS_PER_TRANSACTION = 5_000
-
-
-@dataclass(slots=True)
-class Polled:
-    """One poll's answer as the GUI thread gets it: the status, and how many points were stored."""
-
-    status: JobStatus
-    added: dict[str, int] = field(default_factory=dict)
-    source: dict[str, Any] = field(default_factory=dict)
-    loss_error: UserError | None = None
-    points: dict[str, list[Any]] = field(default_factory=dict)  # only when there is no file to write here
-
-
-def poll_and_store(token: CancelToken, session: BackendSession, record: JobRecord, last: dict[str, int],
-                   source: dict[str, Any], db_path: str | None) -> Polled:
-    """Poll one job (worker thread) and store its new loss points in the project file at ``db_path``.
-
-    The whole poll ends within ``POLL_DEADLINE_S``. An answer of the wrong shape (a field of the
-    wrong type, nesting too deep) becomes :class:`UnreadableAnswer`, which the poller retries.
-    """
-    try:
-        with deadline(POLL_DEADLINE_S):
-            result = poll_job(token, session, record, last, source)
-    except (AttributeError, TypeError, KeyError, ValueError, IndexError, RecursionError) as exc:
-        raise UnreadableAnswer(f"unexpected answer shape ({type(exc).__name__})") from None
-    added: dict[str, int] = {}
-    if db_path is not None:
-        added = _store_points(token, db_path, record.id, result.points)
-    if db_path is None:  # no file to write from here: the GUI thread stores them
-        return Polled(result.status, {}, result.source, result.loss_error, result.points)
-    return Polled(result.status, added, result.source, result.loss_error)
-
-
-def _store_points(token: CancelToken, db_path: str, job_id: int, points: dict[str, list[Any]]) -> dict[str, int]:
-    from gemtune_desktop.core.project.evals_repo import SideStore
-
-    added: dict[str, int] = {}
-    if not any(points.values()):
-        return added
-    side = SideStore(db_path)
-    try:
-        for series, pts in points.items():
-            for start in range(0, len(pts), POINTS_PER_TRANSACTION):
-                added[series] = added.get(series, 0) + jobs_repo.append_loss_points(
-                    side, job_id, series, pts[start:start + POINTS_PER_TRANSACTION])
-    finally:
-        side.close()
-    return added
 
 
 @dataclass(slots=True)
@@ -115,7 +63,7 @@ class JobPoller(QObject):
     """Keeps the project's unfinished jobs up to date, and finds out what became of unconfirmed submits.
 
     Args:
-        ctx: the AppContext (runner, connections, jobs_changed).
+        ctx: the AppContext (executor, connections, jobs_changed).
         intervals: (first, longest) seconds; default depends on whether the connection is the Sandbox.
         not_started_after_s: how long after a submit a look-up that still finds nothing means it
             never started (see :data:`~gemtune_desktop.services.submit_flow.NOT_STARTED_AFTER_S`).
@@ -146,6 +94,8 @@ class JobPoller(QObject):
         self._clock = clock
         self._watches: dict[int, _Watch] = {}
         self._checks: dict[int, _Watch] = {}
+        self._polls: TaskGroup[int] = TaskGroup(self, ctx.executor, "poll")
+        self._lookups: TaskGroup[int] = TaskGroup(self, ctx.executor, "check")
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -169,10 +119,8 @@ class JobPoller(QObject):
     def set_store(self, store: Any) -> None:
         """Watch the jobs of ``store`` (a project store, or None); forgets the previous store's jobs."""
         if store is not self.store:
-            for job_id in list(self._watches):
-                self.ctx.runner.cancel(self._purpose(job_id))
-            for job_id in list(self._checks):
-                self.ctx.runner.cancel(self._check_purpose(job_id))
+            self._polls.shutdown()
+            self._lookups.shutdown()
             self._watches.clear()
             self._checks.clear()
             self.store = store
@@ -199,14 +147,14 @@ class JobPoller(QObject):
             self._watches[job_id] = _Watch(job_id, first, now)
         known = {r.id for r in records}
         for job_id in set(self._watches) - known:  # deleted, or of another connection
-            self.ctx.runner.cancel(self._purpose(job_id))
+            self._polls.shutdown(job_id)
             del self._watches[job_id]
         profile = self.ctx.connections.profile
         to_check = {r.id for r in pending_checks(self.store, profile.kind.value, profile.backend.value)}
         for job_id in to_check - set(self._checks):
             self._checks[job_id] = _Watch(job_id, first, now)
         for job_id in set(self._checks) - to_check:
-            if not self.ctx.runner.is_running(self._check_purpose(job_id)):
+            if not self._lookups.is_running(job_id):
                 del self._checks[job_id]
         if (self._watches or self._checks) and not self._timer.isActive():
             self._timer.start()
@@ -247,32 +195,22 @@ class JobPoller(QObject):
         """Stop polling for good (window closing)."""
         self._stopped = True
         self._timer.stop()
-        for job_id in list(self._watches):
-            self.ctx.runner.cancel(self._purpose(job_id))
-        for job_id in list(self._checks):
-            self.ctx.runner.cancel(self._check_purpose(job_id))
+        self._polls.shutdown()
+        self._lookups.shutdown()
         self._watches.clear()
         self._checks.clear()
 
     # -- polling ----------------------------------------------------------------------------
-    @staticmethod
-    def _purpose(job_id: int) -> str:
-        return f"poll:{job_id}"
-
-    @staticmethod
-    def _check_purpose(job_id: int) -> str:
-        return f"check:{job_id}"
-
     def _tick(self) -> None:
         if self.store is None or not (self._watches or self._checks):
             self._timer.stop()
             return
         now = self._clock()
         for w in list(self._watches.values()):
-            if w.due <= now and not self.ctx.runner.is_running(self._purpose(w.job_id)):
+            if w.due <= now and not self._polls.is_running(w.job_id):
                 self._start_poll(w)
         for w in list(self._checks.values()):
-            if w.due <= now and not self.ctx.runner.is_running(self._check_purpose(w.job_id)):
+            if w.due <= now and not self._lookups.is_running(w.job_id):
                 self._start_check(w)
 
     def _start_poll(self, w: _Watch) -> None:
@@ -280,20 +218,16 @@ class JobPoller(QObject):
         if record is None or not record.resource_name:
             self._watches.pop(w.job_id, None)
             return
-        try:
-            session = self.ctx.connections.session()
-        except UserError as err:
-            self._failed(w, store=self.store, err=err)
-            return
         last = {name: jobs_repo.last_step(self.store, w.job_id, name)
                 for name in jobs_repo.loss_series_names(self.store, w.job_id)}
         last.setdefault(TRAIN, -1)
         store = self.store
         path = getattr(store, "path", None)
+        db_path = str(path) if path is not None else None
+        source = dict(w.source)
         w.due = float("inf")  # not due again until this poll answers
-        self.ctx.runner.run(
-            self._purpose(w.job_id), poll_and_store, session, record, last, dict(w.source),
-            str(path) if path is not None else None,
+        self.ctx.connections.start(
+            self._polls.slot(w.job_id), lambda token, api: api.poll(token, record, last, source, db_path),
             on_result=lambda result, w=w, store=store: self._answered(w, store, result),
             on_error=lambda err, w=w, store=store: self._failed(w, store, err),
             on_cancelled=lambda w=w: self._reschedule(w, w.interval))
@@ -394,15 +328,10 @@ class JobPoller(QObject):
         if record is None or not record.state.being_submitted or record.resource_name:
             self._checks.pop(w.job_id, None)
             return
-        try:
-            session = self.ctx.connections.session()
-        except UserError as err:
-            self._check_failed(w, self.store, err)
-            return
         store = self.store
         w.due = float("inf")
-        self.ctx.runner.run(
-            self._check_purpose(w.job_id), check_submit, session, record,
+        self.ctx.connections.start(
+            self._lookups.slot(w.job_id), lambda token, api: api.check_submit(token, record),
             on_result=lambda found, w=w, store=store: self._checked(w, store, found),
             on_error=lambda err, w=w, store=store: self._check_failed(w, store, err),
             on_cancelled=lambda w=w: self._reschedule(w, w.interval))

@@ -39,6 +39,7 @@ from gemtune_desktop.core.project.write_errors import Action, save_failure
 from gemtune_desktop.core.validation import IncrementalValidator, Severity
 from gemtune_desktop.qtcore.save_state import SaveState, describe, label
 from gemtune_desktop.qtcore.session_edits import RESET_ABOVE_RANGES, RemovedEntry, SessionEdits, _ranges
+from gemtune_desktop.qtcore.workers import TaskSlot
 
 log = logging.getLogger(__name__)
 
@@ -366,7 +367,7 @@ class ProjectSession(SessionEdits, QObject):
     def _new_validator(self) -> Any:
         return IncrementalValidator(self.settings, self.settings.target, self.row_number)
 
-    def validate_in_background(self, runner: Any) -> None:
+    def validate_in_background(self, tasks: TaskSlot) -> None:
         """Run the first full validation on a worker (a million rows take a while); the GUI stays live."""
         if not self.checking:
             return
@@ -377,7 +378,7 @@ class ProjectSession(SessionEdits, QObject):
             v.reset(examples)
             return v
 
-        runner.run(f"validate:{id(self)}", work, list(self.examples), on_result=self._validated)
+        tasks.start(work, list(self.examples), on_result=self._validated)
 
     def _validated(self, validator: Any) -> None:
         if self.store.closed:

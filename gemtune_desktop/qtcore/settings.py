@@ -4,19 +4,22 @@ Settings live in ``settings.ini`` in the app's config folder (see :mod:`gemtune_
 Secrets never go here: :mod:`gemtune_desktop.services.secrets` keeps them in the keyring.
 
 Use ``settings.get(LAST_TAB)`` / ``settings.set(LAST_TAB, 2)``; declare new keys with
-``Key("section/name", type, default)`` in this module so they are all in one place.
+``Key("section/name", type, default)`` in this module so they are all in one place. Structured
+values (connection profiles, presets, prices) are :class:`JsonKey` s: stored as JSON, read back as
+typed values (``settings.read(MODEL_PRICES)`` is a ``dict[str, float]``), whatever the file holds.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar, cast
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, Signal
 
 from gemtune_desktop import paths
+from gemtune_desktop.services.connections import ConnectionKind, ConnectionProfile
 
 T = TypeVar("T")
 
@@ -38,13 +41,73 @@ RECENT_PROJECTS: Key[list] = Key("files/recent_projects", list, [], "Most recent
 LAST_DIR: Key[str] = Key("files/last_dir", str, "", "Folder of the last file dialog")
 LAST_PROJECT: Key[str] = Key("files/last_project", str, "", "Project reopened at start")
 
+@dataclass(frozen=True)
+class JsonKey(Generic[T]):
+    """A structured setting stored as JSON text; ``decode`` turns whatever was stored into a ``T``."""
+
+    name: str
+    decode: Callable[[object], T]
+    encode: Callable[[T], object]
+    doc: str = ""
+
+
+@dataclass
+class TunePreset:
+    """A named set of Tune tab settings: the backend it was saved for and the form's values."""
+
+    backend: str
+    values: dict[str, object] = field(default_factory=dict)
+
+
+def _profiles_from_json(data: object) -> dict[ConnectionKind, ConnectionProfile]:
+    stored = data if isinstance(data, Mapping) else {}
+    result = {}
+    for kind in ConnectionKind:
+        raw = stored.get(kind.value)
+        result[kind] = ConnectionProfile.from_dict({**(raw if isinstance(raw, Mapping) else {}), "kind": kind.value})
+    return result
+
+
+def _profiles_to_json(profiles: dict[ConnectionKind, ConnectionProfile]) -> object:
+    return {kind.value: profile.to_dict() for kind, profile in profiles.items()}
+
+
+def _presets_from_json(data: object) -> dict[str, TunePreset]:
+    stored = data if isinstance(data, Mapping) else {}
+    return {str(name): TunePreset(str(values.get("backend") or ""),
+                                  {str(k): v for k, v in values.items() if k != "backend"})
+            for name, values in stored.items() if isinstance(values, Mapping)}
+
+
+def _presets_to_json(presets: dict[str, TunePreset]) -> object:
+    return {name: {"backend": p.backend, **p.values} for name, p in presets.items()}
+
+
+def _prices_from_json(data: object) -> dict[str, float]:
+    stored = data if isinstance(data, Mapping) else {}
+    prices = {}
+    for model, value in stored.items():
+        try:
+            prices[str(model)] = float(value)
+        except (TypeError, ValueError):
+            continue
+    return prices
+
+
+def _prices_to_json(prices: dict[str, float]) -> object:
+    return dict(prices)
+
+
 # -- user settings ----------------------------------------------------------------------
 ACTIVE_CONNECTION: Key[str] = Key("connections/active", str, "sandbox", "sandbox | agent_platform | gemini_api")
-CONNECTION_PROFILES: Key[str] = Key("connections/profiles", str, "{}", "JSON of non-secret profile fields")
+CONNECTION_PROFILES: JsonKey[dict[ConnectionKind, ConnectionProfile]] = JsonKey(
+    "connections/profiles", _profiles_from_json, _profiles_to_json, "Non-secret fields of each connection")
 SANDBOX_STEPS_PER_SECOND: Key[float] = Key("sandbox/steps_per_second", float, 4.0, "Simulated training pace")
 FIRST_RUN_DONE: Key[bool] = Key("app/first_run_done", bool, False, "Welcome shown")
-TUNE_PRESETS: Key[str] = Key("tune/presets", str, "{}", "JSON: preset name -> hyperparameters")
-MODEL_PRICES: Key[str] = Key("tune/prices", str, "{}", "JSON: model -> USD per 1M training tokens (user edits)")
+TUNE_PRESETS: JsonKey[dict[str, TunePreset]] = JsonKey("tune/presets", _presets_from_json, _presets_to_json,
+                                                        "Preset name -> backend and settings")
+MODEL_PRICES: JsonKey[dict[str, float]] = JsonKey("tune/prices", _prices_from_json, _prices_to_json,
+                                                   "Model -> USD per 1M training tokens (the user's own prices)")
 TUNABLE_MODELS_AP: Key[str] = Key("tune/agent_platform_models", str, "", "Comma list; empty = shipped list")
 
 MAX_RECENT = 10
@@ -78,14 +141,18 @@ class Settings(QObject):
         self._qs.setValue(key.name, value)
         self.changed.emit(key.name)
 
-    def get_json(self, key: Key[str]) -> Any:
+    def read(self, key: JsonKey[T]) -> T:
+        """The structured value (a fresh copy), or the key's empty value when none or garbage is stored."""
+        raw = self._qs.value(key.name, None)
         try:
-            return json.loads(self.get(key) or "null")
+            data = json.loads(raw) if isinstance(raw, str) and raw else None
         except ValueError:
-            return json.loads(key.default) if key.default else None
+            data = None
+        return key.decode(data)
 
-    def set_json(self, key: Key[str], value: Any) -> None:
-        self.set(key, json.dumps(value, sort_keys=True))
+    def write(self, key: JsonKey[T], value: T) -> None:
+        self._qs.setValue(key.name, json.dumps(key.encode(value), sort_keys=True))
+        self.changed.emit(key.name)
 
     def add_recent(self, path: str) -> None:
         items = [p for p in self.get(RECENT_PROJECTS) if p != path]

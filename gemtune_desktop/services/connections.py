@@ -8,6 +8,7 @@ see :mod:`gemtune_desktop.services.secrets`.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -112,3 +113,39 @@ class ConnectionProfile:
             sandbox_backend=pick(Backend, data.get("sandbox_backend"), Backend.AGENT_PLATFORM),
             extra={str(k): str(v) for k, v in dict(data.get("extra", {})).items()},
         )
+
+
+# -- checking what the user typed ------------------------------------------------------------------
+PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
+
+
+@dataclass(frozen=True)
+class ProfileProblem:
+    """What must be fixed in a profile before it is saved, and which field (``project`` or ``bucket``)."""
+
+    field: str
+    message: str
+
+
+def normalize_bucket(text: str) -> str:
+    """``gs://my-bucket/`` → ``my-bucket``."""
+    value = text.strip()
+    if value.lower().startswith("gs://"):
+        value = value[5:]
+    return value.strip("/").split("/")[0]
+
+
+def check_profile(profile: ConnectionProfile, in_use: bool) -> ProfileProblem | None:
+    """A plain-words problem that blocks saving ``profile`` (``in_use``: it is the connection chosen), or None."""
+    if profile.kind is not ConnectionKind.AGENT_PLATFORM:
+        return None
+    if profile.project and not PROJECT_RE.match(profile.project):
+        return ProfileProblem("project", "The Google Cloud project ID should be 6–30 characters: lowercase letters, "
+                                         "digits and hyphens, starting with a letter (for example my-tuning-project).")
+    if profile.bucket and not BUCKET_RE.match(profile.bucket):
+        return ProfileProblem("bucket", "The bucket name should use lowercase letters, digits, dots, hyphens or "
+                                        "underscores (for example my-tuning-data).")
+    if in_use and not profile.project:
+        return ProfileProblem("project", "To use Google Cloud, enter the project ID (or choose another connection).")
+    return None

@@ -14,13 +14,16 @@ service-account JSON is about 2.3k, so long values are stored as numbered shards
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
+from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -327,3 +330,96 @@ class SecretOverlay:
         if name in self._overrides:
             return self._overrides[name]
         return self._base.get(name)
+
+
+# -- what the Connections settings show --------------------------------------------------------------
+MAX_KEY_FILE_BYTES = 64 * 1024
+
+
+class SecretState(enum.StrEnum):
+    """Where a secret is, as far as the app knows."""
+
+    NONE = "none"  # none saved
+    KEYRING = "keyring"  # in the system keychain
+    SESSION = "session"  # in memory, for this session only
+    BROKEN = "broken"  # saved but unreadable
+    UNKNOWN = "unknown"  # not asked yet
+
+    @property
+    def present(self) -> bool:
+        return self in (SecretState.KEYRING, SecretState.SESSION)
+
+
+@dataclass(frozen=True)
+class SecretsOverview:
+    """Whether the keychain works, where each secret is, and what went wrong reading one."""
+
+    status: KeyringStatus
+    states: dict[str, SecretState]
+    problems: dict[str, UserError]
+    service_account_email: str = ""
+
+
+def secrets_overview(store: SecretStore, names: Sequence[str], service_account: str,
+                     token: CancelToken | None = None) -> SecretsOverview:
+    """Ask the keychain (blocking; call it on a worker) whether it works and which of ``names`` it holds."""
+    status = store.probe()
+    states: dict[str, SecretState] = {}
+    problems: dict[str, UserError] = {}
+    email = ""
+    for name in names:
+        if token is not None:
+            token.check()
+        value = ""
+        if store.is_session_only(name):
+            states[name] = SecretState.SESSION
+            value = store.get(name) or ""
+        elif status.usable:
+            try:
+                value = store.get(name) or ""
+            except KeyringUnavailable as err:
+                problems[name] = err
+            states[name] = SecretState.KEYRING if value else SecretState.BROKEN if name in problems \
+                else SecretState.NONE
+        else:
+            states[name] = SecretState.NONE
+        if name == service_account and value:
+            email = client_email(value)
+    return SecretsOverview(status, states, problems, email)
+
+
+def client_email(raw: str) -> str:
+    """The service account's e-mail in a key file's JSON ("" when there is none)."""
+    try:
+        info = json.loads(raw)
+    except ValueError:
+        return ""
+    return str(info.get("client_email", "")) if isinstance(info, dict) else ""
+
+
+def read_service_account_file(path: str) -> str:
+    """The contents of a service-account JSON key file, checked; raises UserError in plain words."""
+    if not path:
+        raise UserError("Choose the service-account key file first.", "Use Browse… to pick the .json file.")
+    file = Path(path)
+    try:
+        size = file.stat().st_size
+        if size > MAX_KEY_FILE_BYTES:
+            raise UserError(f"{file.name} is too large to be a service-account key ({size:,} bytes).",
+                            "Choose the JSON key file you downloaded from the Cloud console.")
+        raw = file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UserError(f"The key file was not found: {file}", "Check the path or use Browse….") from None
+    except (OSError, UnicodeDecodeError):
+        raise UserError(f"{file.name} could not be read as a text file.",
+                        "Choose the JSON key file you downloaded from the Cloud console.") from None
+    try:
+        info = json.loads(raw)
+    except ValueError:
+        raise UserError(f"{file.name} is not a JSON key file.",
+                        "Choose the JSON key file you downloaded from the Cloud console.") from None
+    if not isinstance(info, dict) or info.get("type") != "service_account" or not info.get("private_key") \
+            or not info.get("client_email"):
+        raise UserError(f"{file.name} is not a service-account key.",
+                        "In the Cloud console: IAM → Service accounts → Keys → Add key → JSON.")
+    return raw

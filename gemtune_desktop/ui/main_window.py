@@ -1,57 +1,68 @@
 """The main window: four tabs (Dataset, Tune, Monitor, Test), menus, and the status bar.
 
-Each tab is built with the shared :class:`AppContext` and may add its actions to the
-menus through ``install_actions(menus)``. The window remembers its geometry and the last
-tab, shows the active connection and whether it is reachable, and shuts the worker
-threads down cleanly on close.
+Each tab is built with the shared :class:`AppContext` and is a :class:`~gemtune_desktop.ui.tab_page.TabPage`:
+it adds its actions to the menus, may keep the window open, and shuts down with it. The window
+remembers its geometry and the last tab, shows the active connection and whether it is reachable,
+and shuts the worker threads down cleanly on close.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QMenu, QTabWidget, QVBoxLayout, QWhatsThis, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWhatsThis, QWidget
 
 from gemtune_desktop import APP_NAME
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.ui.tab_page import TabKey, TabPage, WindowMenus
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+
+    from gemtune_desktop.ui.dataset.tab import DatasetTab
+    from gemtune_desktop.ui.dialogs.welcome_dialog import WelcomeDialog
 
 log = logging.getLogger(__name__)
 
-TAB_KEYS = ("dataset", "tune", "monitor", "test")
+TAB_KEYS = tuple(TabKey)
 TAB_TITLES = ("&Dataset", "T&une", "&Monitor", "&Test")
 
 
-def _plain_text() -> Any:
+def _plain_text() -> Qt.TextFormat:
     from PySide6.QtCore import Qt
 
     return Qt.TextFormat.PlainText
 
 
-def _tab_class(key: str) -> Any:
-    """The tab's class, imported on first use (the tabs' imports are the bulk of start-up time)."""
-    if key == "dataset":
-        from gemtune_desktop.ui.dataset_tab import DatasetTab
+def _create_tab(key: TabKey, ctx: AppContext, parent: QWidget) -> tuple[QWidget, TabPage]:
+    """The tab's widget, its class imported on first use (the tabs' imports are the bulk of start-up time)."""
+    if key is TabKey.DATASET:
+        from gemtune_desktop.ui.dataset.tab import DatasetTab
 
-        return DatasetTab
-    if key == "tune":
-        from gemtune_desktop.ui.tune_tab import TuneTab
+        dataset = DatasetTab(ctx, parent)
+        return dataset, dataset
+    if key is TabKey.TUNE:
+        from gemtune_desktop.ui.tune.tab import TuneTab
 
-        return TuneTab
-    if key == "monitor":
-        from gemtune_desktop.ui.monitor_tab import MonitorTab
+        tune = TuneTab(ctx, parent)
+        return tune, tune
+    if key is TabKey.MONITOR:
+        from gemtune_desktop.ui.monitor.tab import MonitorTab
 
-        return MonitorTab
-    from gemtune_desktop.ui.test_tab import TestTab
+        monitor = MonitorTab(ctx, parent)
+        return monitor, monitor
+    from gemtune_desktop.ui.playground.tab import PlaygroundTab
 
-    return TestTab
+    test = PlaygroundTab(ctx, parent)
+    return test, test
 
 
 class MainWindow(QMainWindow):
@@ -67,8 +78,10 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.ctx = ctx
         self._lazy_tabs = lazy_tabs
-        self._pending_tabs: dict[str, tuple[QWidget, str]] = {}  # key -> (placeholder, title)
-        self._menu_tails: dict[str, list[QAction]] = {}
+        self._pending_tabs: dict[TabKey, tuple[QWidget, str]] = {}  # key -> (placeholder, title)
+        self.tab_widgets: dict[TabKey, QWidget] = {}
+        self._pages: dict[TabKey, TabPage] = {}
+        self.welcome_dialog: WelcomeDialog | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle(APP_NAME)
         self.resize(1200, 780)
@@ -78,13 +91,12 @@ class MainWindow(QMainWindow):
         self.tabs.setObjectName("MainTabs")
         self.tabs.setDocumentMode(True)
         self.setCentralWidget(self.tabs)
-        self.menus: dict[str, QMenu] = {}
-        self._build_menus()
+        self.menus = self._build_menus()
         self._build_tabs()
-        before = {key: list(menu.actions()) for key, menu in self.menus.items()}
+        before = {menu: list(menu.actions()) for menu in self.menus.all()}
         self._finish_menus()
-        self._menu_tails = {key: [a for a in menu.actions() if a not in before[key]]
-                            for key, menu in self.menus.items()}
+        # The window's own items (Quit, tab shortcuts, About…) stay at the end of each menu.
+        self._menu_tails = [(menu, [a for a in menu.actions() if a not in before[menu]]) for menu in self.menus.all()]
         self._build_status_bar()
 
         ctx.show_tab_requested.connect(self.show_tab)
@@ -99,21 +111,23 @@ class MainWindow(QMainWindow):
         ctx.after_first_paint(self._maybe_welcome)
 
     def _maybe_welcome(self) -> None:
-        from gemtune_desktop.ui.welcome_dialog import maybe_show_welcome
+        from gemtune_desktop.ui.dialogs.welcome_dialog import welcome_wanted
 
-        maybe_show_welcome(self)  # first run only; skipped when GEMTUNE_NO_WELCOME is set
+        if welcome_wanted(self.ctx.settings):  # first run only; skipped when GEMTUNE_NO_WELCOME is set
+            QTimer.singleShot(0, self, self.show_welcome)
 
     # -- construction ---------------------------------------------------------------------
-    def _build_menus(self) -> None:
+    def _build_menus(self) -> WindowMenus:
         bar = self.menuBar()
+        menus = []
         for key, title in (("file", "&File"), ("edit", "&Edit"), ("view", "&View"),
                            ("settings", "&Settings"), ("help", "&Help")):
             menu = bar.addMenu(title)
             menu.setObjectName(f"menu_{key}")
-            self.menus[key] = menu
+            menus.append(menu)
+        return WindowMenus(*menus)
 
     def _build_tabs(self) -> None:
-        self.tab_widgets: dict[str, Any] = {}
         first = self.ctx.settings.get(S.LAST_TAB) if self._lazy_tabs else -1
         if self._lazy_tabs and not 0 <= first < len(TAB_KEYS):
             first = 0
@@ -123,22 +137,24 @@ class MainWindow(QMainWindow):
                 self.tabs.addTab(placeholder, title)
                 self._pending_tabs[key] = (placeholder, title)
                 continue
-            widget = _tab_class(key)(self.ctx, self)
-            widget.setObjectName(f"tab_{key}")
-            self.tabs.addTab(widget, title)
-            self.tab_widgets[key] = widget
-            install = getattr(widget, "install_actions", None)
-            if callable(install):
-                install(self.menus)
+            self.tabs.addTab(self._create(key), title)
 
-    def _placeholder(self, key: str, shown: bool) -> QWidget:
+    def _create(self, key: TabKey) -> QWidget:
+        widget, page = _create_tab(key, self.ctx, self)
+        widget.setObjectName(f"tab_{key}")
+        self.tab_widgets[key] = widget
+        self._pages[key] = page
+        page.install_actions(self.menus)
+        return widget
+
+    def _placeholder(self, key: TabKey, shown: bool) -> QWidget:
         """Stands in for a tab until it is built; the one shown at start says that the app is opening."""
         placeholder = QWidget(self)
         placeholder.setObjectName(f"tab_{key}_pending")
         if shown:
             # Centred by stretches rather than an alignment flag: touching the Qt namespace
             # creates its ~90 Python enums (~15 ms), which the first paint need not wait for.
-            last = self.ctx.settings.get(S.LAST_PROJECT) if key == "dataset" else ""
+            last = self.ctx.settings.get(S.LAST_PROJECT) if key is TabKey.DATASET else ""
             label = QLabel(f"Opening “{Path(last).stem}”…" if last else "Opening…", placeholder)
             label.setObjectName("openingLabel")
             row = QHBoxLayout()
@@ -151,15 +167,15 @@ class MainWindow(QMainWindow):
             column.addStretch(2)
         return placeholder
 
-    def ensure_tab(self, key: str) -> Any:
+    def ensure_tab(self, key: str) -> QWidget | None:
         """The tab widget for ``key``, built now if it was deferred."""
-        if key in self.tab_widgets or key not in self._pending_tabs:
-            return self.tab_widgets.get(key)
-        placeholder, title = self._pending_tabs.pop(key)
-        widget = _tab_class(key)(self.ctx, self)
-        widget.setObjectName(f"tab_{key}")
+        tab = TabKey(key)
+        if tab in self.tab_widgets or tab not in self._pending_tabs:
+            return self.tab_widgets.get(tab)
+        placeholder, title = self._pending_tabs.pop(tab)
         index = self.tabs.indexOf(placeholder)
         was_current = self.tabs.currentIndex() == index
+        widget = self._create(tab)
         self.tabs.blockSignals(True)
         try:
             self.tabs.insertTab(index, widget, title)
@@ -169,17 +185,19 @@ class MainWindow(QMainWindow):
         finally:
             self.tabs.blockSignals(False)
         placeholder.deleteLater()
-        self.tab_widgets[key] = widget
-        install = getattr(widget, "install_actions", None)
-        if callable(install):
-            install(self.menus)
-            # Keep the window's own items (Quit, tab shortcuts, About…) at the end of each menu.
-            for menu_key, tail in self._menu_tails.items():
-                menu = self.menus[menu_key]
-                for action in tail:
-                    menu.removeAction(action)
-                    menu.addAction(action)
+        for menu, tail in self._menu_tails:
+            for action in tail:
+                menu.removeAction(action)
+                menu.addAction(action)
         return widget
+
+    def dataset_tab(self) -> DatasetTab:
+        """The Dataset tab (built now if it was deferred)."""
+        from gemtune_desktop.ui.dataset.tab import DatasetTab
+
+        tab = self.ensure_tab(TabKey.DATASET)
+        assert isinstance(tab, DatasetTab)
+        return tab
 
     def build_shown_tab(self) -> None:
         """Build the shown tab if it was deferred."""
@@ -200,53 +218,46 @@ class MainWindow(QMainWindow):
     def _finish_menus(self) -> None:
         # setShortcuts(), not setShortcut(): resolving the latter's overloads makes PySide create the
         # Qt namespace's ~90 Python enums (~15 ms), which the first paint does not otherwise need.
-        file_menu = self.menus["file"]
-        file_menu.addSeparator()
-        quit_action = QAction("&Quit", self)
-        quit_action.setShortcuts(QKeySequence.StandardKey.Quit)
+        self.menus.file.addSeparator()
+        quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
-
-        view = self.menus["view"]
+        self.menus.file.addAction(quit_action)
         for i, key in enumerate(TAB_KEYS):
-            action = QAction(f"{key.capitalize()} tab", self)
-            action.setShortcuts([QKeySequence(f"Ctrl+{i + 1}")])
-            action.triggered.connect(lambda _=False, k=key: self.show_tab(k))
-            view.addAction(action)
-
-        connections = QAction("&Connections…", self)
-        connections.setObjectName("action_connections")
-        connections.setStatusTip("Choose the Sandbox, a Google Cloud project or a Gemini API key")
-        connections.triggered.connect(self.open_connections)
-        self.menus["settings"].addAction(connections)
-
-        help_menu = self.menus["help"]
-        guide = QAction("&Guide", self)
-        guide.setObjectName("action_guide")
-        guide.setShortcuts(QKeySequence.StandardKey.HelpContents)
-        guide.setStatusTip("Open the offline guide: the flow step by step and every setting in plain words")
-        guide.triggered.connect(self.show_guide)
-        help_menu.addAction(guide)
+            self.menus.view.addAction(self._action(f"{key.value.capitalize()} tab", partial(self.show_tab, key),
+                                                   [QKeySequence(f"Ctrl+{i + 1}")]))
+        self.menus.settings.addAction(self._action(
+            "&Connections…", self.open_connections, name="action_connections",
+            tip="Choose the Sandbox, a Google Cloud project or a Gemini API key"))
+        help_menu = self.menus.help
+        help_menu.addAction(self._action(
+            "&Guide", self.show_guide, QKeySequence.StandardKey.HelpContents, "action_guide",
+            "Open the offline guide: the flow step by step and every setting in plain words"))
         whats_this = QWhatsThis.createAction(self)
         whats_this.setObjectName("action_whats_this")
         whats_this.setShortcuts([QKeySequence("Shift+F1")])
         help_menu.addAction(whats_this)
-        welcome = QAction("&Welcome and samples…", self)
-        welcome.setObjectName("action_welcome")
-        welcome.setStatusTip("The three connections explained, and the sample projects")
-        welcome.triggered.connect(self.show_welcome)
-        help_menu.addAction(welcome)
-        diagnostics = QAction("Copy &diagnostics", self)
-        diagnostics.setObjectName("action_copy_diagnostics")
-        diagnostics.setStatusTip("Copy versions, system, connection kind and recent log lines (no keys) for support")
-        diagnostics.triggered.connect(self.copy_diagnostics)
-        help_menu.addAction(diagnostics)
+        help_menu.addAction(self._action("&Welcome and samples…", self.show_welcome, name="action_welcome",
+                                         tip="The three connections explained, and the sample projects"))
+        help_menu.addAction(self._action(
+            "Copy &diagnostics", self.copy_diagnostics, name="action_copy_diagnostics",
+            tip="Copy versions, system, connection kind and recent log lines (no keys) for support"))
         help_menu.addSeparator()
-        about = QAction("&About GemTune Desktop", self)
+        about = self._action("&About GemTune Desktop", self.show_about)
         about.setMenuRole(QAction.MenuRole.AboutRole)
-        about.triggered.connect(self.show_about)
-        self.menus["help"].addAction(about)
+        help_menu.addAction(about)
+
+    def _action(self, text: str, slot: Callable[[], object],
+                shortcuts: QKeySequence.StandardKey | list[QKeySequence] | None = None, name: str = "",
+                tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcuts is not None:
+            action.setShortcuts(shortcuts)
+        if name:
+            action.setObjectName(name)
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        return action
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -279,7 +290,7 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         project = self.ctx.project
-        name = getattr(project, "display_name", "") if project is not None else ""
+        name = project.display_name if project is not None else ""
         self.setWindowTitle(f"{APP_NAME} — {name}" if name else APP_NAME)
 
     # -- state ----------------------------------------------------------------------------
@@ -293,18 +304,14 @@ class MainWindow(QMainWindow):
             self.tabs.setCurrentIndex(index)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        for widget in self.tab_widgets.values():
-            can_close = getattr(widget, "can_close", None)
-            if callable(can_close) and not can_close():
-                event.ignore()
-                return
+        if not all(page.can_close() for page in self._pages.values()):
+            event.ignore()
+            return
         self.ctx.settings.set(S.WINDOW_GEOMETRY, self.saveGeometry())
         self.ctx.settings.set(S.LAST_TAB, self.tabs.currentIndex())
         self.ctx.settings.sync()
-        for widget in self.tab_widgets.values():
-            shutdown = getattr(widget, "shutdown", None)
-            if callable(shutdown):
-                shutdown()
+        for page in self._pages.values():
+            page.shutdown()
         self.ctx.shutdown()
         event.accept()
 
@@ -317,39 +324,57 @@ class MainWindow(QMainWindow):
         files = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if files:
             event.acceptProposedAction()
-            QTimer.singleShot(0, lambda: self.open_path(files[0]))
+            QTimer.singleShot(0, self, lambda: self.open_path(files[0]))
 
     # -- actions --------------------------------------------------------------------------
     def open_path(self, path: str) -> None:
         """Open a project, or import a dataset file into the current one (command line, drops)."""
-        opener = getattr(self.ensure_tab("dataset"), "open_path", None)
-        if callable(opener):
-            self.show_tab("dataset")
-            opener(path)
+        dataset = self.dataset_tab()
+        self.show_tab(TabKey.DATASET)
+        dataset.open_path(path)
 
     def show_tab(self, key: str) -> None:
-        self.ensure_tab(key)
-        if key in self.tab_widgets:
-            self.tabs.setCurrentWidget(self.tab_widgets[key])
+        widget = self.ensure_tab(key)
+        if widget is not None:
+            self.tabs.setCurrentWidget(widget)
 
     def open_connections(self) -> None:
-        from gemtune_desktop.ui.connections_dialog import ConnectionsDialog
+        from PySide6.QtCore import Qt
+
+        from gemtune_desktop.ui.settings.connections_dialog import ConnectionsDialog
 
         dialog = ConnectionsDialog(self.ctx, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exec()
 
     def show_guide(self) -> None:
         """The guide, opened at the section about the tab in front (F1 is context help)."""
-        from gemtune_desktop.ui.guide_window import show_guide
+        from gemtune_desktop.ui.dialogs.guide_window import show_guide
 
         current = self.tabs.currentWidget()
-        section = next((key for key, widget in self.tab_widgets.items() if widget is current), "")
+        section = next((key.value for key, widget in self.tab_widgets.items() if widget is current), "")
         show_guide(self, section=section)
 
-    def show_welcome(self) -> None:
-        from gemtune_desktop.ui.welcome_dialog import show_welcome
+    def show_welcome(self) -> WelcomeDialog:
+        """The welcome, over this window; its buttons open a sample project or the connections."""
+        from PySide6.QtCore import Qt
 
-        show_welcome(self)
+        from gemtune_desktop.ui.dialogs.welcome_dialog import WelcomeDialog
+
+        dialog = WelcomeDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sample_requested.connect(self.open_sample)
+        dialog.connections_requested.connect(lambda: QTimer.singleShot(0, self, self.open_connections))
+        self.welcome_dialog = dialog
+        self.ctx.settings.set(S.FIRST_RUN_DONE, True)
+        dialog.open()
+        return dialog
+
+    def open_sample(self, path: str) -> None:
+        """Open a shipped sample as its own project in the Dataset tab."""
+        dataset = self.dataset_tab()
+        self.show_tab(TabKey.DATASET)
+        dataset.open_sample(Path(path))
 
     def copy_diagnostics(self) -> None:
         from PySide6.QtGui import QGuiApplication
@@ -360,6 +385,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Diagnostics copied: paste them into your message to support.", 8000)
 
     def show_about(self) -> None:
-        from gemtune_desktop.ui.about_dialog import AboutDialog
+        from PySide6.QtCore import Qt
 
-        AboutDialog(self).exec()
+        from gemtune_desktop.ui.dialogs.about_dialog import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.exec()

@@ -82,7 +82,7 @@ def test_lock_refuses_another_process_and_is_freed_when_it_dies(tmp_path: Path) 
             ProjectStore.open(path)
     finally:
         child.kill()
-        child.wait()
+        child.communicate()
     # The OS released the dead process's lock: no stale lock blocks the user.
     store = ProjectStore.open(path)
     assert store.integrity_ok()

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gemtune_desktop.core.examples import Example, Split, Target
+from gemtune_desktop.core.find_replace import plan_replace
 from gemtune_desktop.core.project import examples_repo as repo
 from gemtune_desktop.qtcore.project_session import RESET_ABOVE_RANGES, ProjectSession
 from gemtune_desktop.qtcore.undo import (
@@ -25,7 +26,6 @@ from gemtune_desktop.qtcore.undo import (
     copy_settings,
     move_pairs,
 )
-from gemtune_desktop.ui.dataset_dialogs import plan_replace
 
 
 @pytest.fixture

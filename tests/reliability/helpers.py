@@ -52,6 +52,9 @@ class ForeignWriteLock:
             self.proc.stdin.write("\n")
             self.proc.stdin.flush()
             self.proc.wait(timeout=30)
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
 
     def __enter__(self) -> ForeignWriteLock:
         return self

@@ -61,7 +61,7 @@ def test_deep_and_wrongly_typed_answers_are_plain_and_polling_goes_on(sandbox: A
         qtbot.waitUntil(lambda: jobs_repo.get_job(store, job_id).state is JobState.SUCCEEDED, timeout=60000)
         poller.stop()
     finally:
-        ctx.runner.wait(10000)
+        ctx.executor.wait(10000)
         store.close()
     assert len(messages) >= 5  # five bad answers in a row: more than the three that used to stop polling
     for text in messages:
@@ -100,7 +100,7 @@ def test_a_million_loss_points_are_stored_off_the_gui_thread(sandbox: Any, sandb
         poller.stop()
         assert len(jobs_repo.loss_points(store, job_id)) == total
     finally:
-        ctx.runner.wait(30000)
+        ctx.executor.wait(30000)
         store.close()
     assert writers and threading.main_thread().name not in writers, "loss points were written on the GUI thread"
 
@@ -131,7 +131,7 @@ def test_an_unknown_submit_is_found_after_a_restart_and_then_polled(sandbox: Any
         qtbot.waitUntil(lambda: jobs_repo.get_job(store, report.job_id).state is JobState.SUCCEEDED, timeout=60000)
         poller.stop()
     finally:
-        ctx.runner.wait(10000)
+        ctx.executor.wait(10000)
         store.close()
 
 
@@ -150,5 +150,5 @@ def test_a_submit_that_never_reached_the_service_is_said_not_to_have_started(san
         assert not poller.checking()
         poller.stop()
     finally:
-        ctx.runner.wait(10000)
+        ctx.executor.wait(10000)
         store.close()

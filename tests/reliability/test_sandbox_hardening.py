@@ -140,7 +140,7 @@ def test_listening_beyond_loopback_needs_an_explicit_flag(tmp_path: Path) -> Non
         assert lines[2].strip().startswith("reachable at http://") and ":0/" not in lines[2]
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        proc.communicate(timeout=20)  # waits and closes the pipes
 
 
 # -- bounded --------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from gemtune_desktop.core.jobs import JobRecord, JobState
 from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.core.project.store import ProjectStore
 from gemtune_desktop.core.retry import RETRYABLE_STATUS
+from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services import batch_eval, console, monitor, upload
 from gemtune_desktop.services.connections import Backend
 from gemtune_desktop.services.errors import describe
@@ -276,12 +277,12 @@ def test_window_keeps_turning_while_slow_calls_are_in_flight(sandbox: Any, main_
     timer = QTimer(main_window)
     timer.timeout.connect(lambda: ticks.__setitem__(0, ticks[0] + 1))
     timer.start(10)
-    ctx.runner.run("reliability:poll", monitor.poll_job, session, record,
-                   on_result=lambda r: done.__setitem__("poll", r), on_error=lambda e: done.__setitem__("poll", e))
-    ctx.runner.run("reliability:console", console.generate, session,
-                   console.ConsoleRequest(model=MODEL, prompt="Slow answer please"),
-                   on_result=lambda r: done.__setitem__("console", r),
-                   on_error=lambda e: done.__setitem__("console", e))
+    TaskSlot(main_window, ctx.executor).start(
+        monitor.poll_job, session, record,
+        on_result=lambda r: done.__setitem__("poll", r), on_error=lambda e: done.__setitem__("poll", e))
+    TaskSlot(main_window, ctx.executor).start(
+        console.generate, session, console.ConsoleRequest(model=MODEL, prompt="Slow answer please"),
+        on_result=lambda r: done.__setitem__("console", r), on_error=lambda e: done.__setitem__("console", e))
     tabs = ["dataset", "tune", "monitor", "test"]
     switched_in_flight = 0
     for turn in range(200):  # the user keeps clicking through the tabs meanwhile

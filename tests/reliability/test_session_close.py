@@ -98,7 +98,7 @@ def test_reconnecting_in_the_app_does_not_break_a_call_in_flight(sandbox: Any, c
     assert isinstance(box["value"], console.ConsoleResult), describe(box["value"]).message
     assert ctx.connections.session() is not session and session.closed
     assert _generate(ctx.connections.session()).text  # the new session answers
-    ctx.runner.wait(10000)
+    ctx.executor.wait(10000)
 
 
 def test_a_submit_on_a_closed_session_is_not_started_and_says_why(sandbox: Any, sandbox_session: Any,

@@ -205,6 +205,7 @@ def test_list_filters_on_state_and_labels(base: str, train_uri: str, sandbox: An
     assert bad.status_code == 400 and "Invalid filter" in bad.json()["error"]["message"]
 
 
+@pytest.mark.logs_errors
 def test_answers_that_break_the_schema_are_not_sent(base: str, train_uri: str,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     real = agent_views.job_view

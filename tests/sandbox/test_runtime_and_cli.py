@@ -74,7 +74,7 @@ def test_cli_prints_the_url_and_stops_cleanly(tmp_path: Path, stop_signal: int):
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait()
+        proc.communicate()
 
 
 def test_app_connection_manager_uses_the_fixture_server(ctx, sandbox: SandboxServer):

@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from gemtune_desktop.crash import CrashReport
-from gemtune_desktop.ui.error_dialog import ErrorDialog
-from gemtune_desktop.ui.guide_window import GuideWindow
-from gemtune_desktop.ui.welcome_dialog import WelcomeDialog
+from gemtune_desktop.ui.dialogs.error_dialog import ErrorDialog
+from gemtune_desktop.ui.dialogs.guide_window import GuideWindow
+from gemtune_desktop.ui.dialogs.welcome_dialog import WelcomeDialog
 
 CONTROL_TYPES = (QAbstractButton, QLineEdit, QComboBox, QAbstractSpinBox, QAbstractSlider, QPlainTextEdit,
                  QTextEdit, QAbstractItemView)
@@ -72,18 +72,18 @@ def owner_tab(window, widget: QWidget) -> str | None:
     return None
 
 
-def test_main_window_controls_have_accessible_names(main_window) -> None:
+def test_main_window_controls_have_accessible_names(fake_window) -> None:
     frame_missing, by_tab = [], {}
-    for widget in unnamed_controls(main_window):
-        key = owner_tab(main_window, widget)
+    for widget in unnamed_controls(fake_window):
+        key = owner_tab(fake_window, widget)
         if key is None:
             frame_missing.append(describe(widget))
         else:
             by_tab.setdefault(key, []).append(describe(widget))
     # Report the tabs' controls for their owners (visible with `pytest -s`); assert on the frame.
-    for key in main_window.tab_widgets:
-        main_window.show_tab(key)
-        for widget in unnamed_controls(main_window.tab_widgets[key]):
+    for key in fake_window.tab_widgets:
+        fake_window.show_tab(key)
+        for widget in unnamed_controls(fake_window.tab_widgets[key]):
             text = describe(widget)
             if text not in by_tab.setdefault(key, []):
                 by_tab[key].append(text)
@@ -93,22 +93,22 @@ def test_main_window_controls_have_accessible_names(main_window) -> None:
             for item in items:
                 print("   ", item)
     assert frame_missing == []
-    assert main_window.tabs.accessibleName() or all(
-        main_window.tabs.tabText(i).replace("&", "") for i in range(main_window.tabs.count()))
+    assert fake_window.tabs.accessibleName() or all(
+        fake_window.tabs.tabText(i).replace("&", "") for i in range(fake_window.tabs.count()))
 
 
-def test_menus_and_tabs_have_keyboard_mnemonics(main_window) -> None:
-    for action in main_window.menuBar().actions():
+def test_menus_and_tabs_have_keyboard_mnemonics(fake_window) -> None:
+    for action in fake_window.menuBar().actions():
         assert "&" in action.text(), f"menu {action.text()!r} has no Alt+letter"
-    letters = [main_window.tabs.tabText(i) for i in range(main_window.tabs.count())]
+    letters = [fake_window.tabs.tabText(i) for i in range(fake_window.tabs.count())]
     assert all("&" in t for t in letters)
     mnemonics = [t[t.index("&") + 1].lower() for t in letters]
     assert len(set(mnemonics)) == len(mnemonics)
 
 
-def test_standard_shortcuts(main_window) -> None:
+def test_standard_shortcuts(fake_window) -> None:
     shortcuts: dict[str, list[str]] = {}
-    for action in main_window.findChildren(QAction):
+    for action in fake_window.findChildren(QAction):
         for seq in action.shortcuts():
             text = seq.toString(QKeySequence.SequenceFormat.PortableText)
             if text:
@@ -139,8 +139,8 @@ def test_welcome_guide_and_error_windows_are_fully_named(qtbot) -> None:
                 assert button.toolTip() or button.whatsThis() or isinstance(button.parent(), QWidget), button.text()
 
 
-def test_status_shown_in_words_not_only_colour(main_window) -> None:
-    text = main_window.connection_label.text()
+def test_status_shown_in_words_not_only_colour(fake_window) -> None:
+    text = fake_window.connection_label.text()
     assert any(word in text for word in ("reachable", "checking"))
 
 
@@ -189,16 +189,16 @@ def test_tab_order_follows_the_layout_in_the_welcome_and_error_windows(qtbot) ->
         assert reading_order_breaks(window) == []
 
 
-def test_tab_order_report_for_the_tabs(main_window) -> None:
+def test_tab_order_report_for_the_tabs(fake_window) -> None:
     """Reported for the tabs' owners (pytest -s); the frame itself has nothing to order but the tab bar."""
-    for key, tab in main_window.tab_widgets.items():
-        main_window.show_tab(key)
+    for key, tab in fake_window.tab_widgets.items():
+        fake_window.show_tab(key)
         breaks = reading_order_breaks(tab)
         if breaks:
             print(f"\n[accessibility] {key} tab: Tab jumps against the reading order {len(breaks)} time(s):")
             for item in breaks[:10]:
                 print("   ", item)
-    assert main_window.tabs.tabBar().focusPolicy() != 0
+    assert fake_window.tabs.tabBar().focusPolicy() != 0
 
 
 def missing_help(root: QWidget) -> list[QWidget]:
@@ -208,9 +208,9 @@ def missing_help(root: QWidget) -> list[QWidget]:
             and not isinstance(w.parent(), QComboBox | QAbstractSpinBox) and not (w.toolTip() or w.whatsThis())]
 
 
-def test_tooltips_in_the_welcome_guide_and_error_windows_and_report_for_tabs(main_window, qtbot) -> None:
-    for key, tab in main_window.tab_widgets.items():
-        main_window.show_tab(key)
+def test_tooltips_in_the_welcome_guide_and_error_windows_and_report_for_tabs(fake_window, qtbot) -> None:
+    for key, tab in fake_window.tab_widgets.items():
+        fake_window.show_tab(key)
         items = missing_help(tab)
         if items:
             print(f"\n[accessibility] {key} tab: {len(items)} control(s) without tooltip or What's this:")

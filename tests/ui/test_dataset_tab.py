@@ -13,20 +13,20 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from gemtune_desktop import paths
+from gemtune_desktop.core.clipboard import parse_tsv, to_tsv
 from gemtune_desktop.core.examples import Example, Split
 from gemtune_desktop.core.project import examples_repo as repo
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.dataset_model import Column
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.undo import InsertRowsCommand, RemoveRowsCommand
-from gemtune_desktop.ui.dataset_clipboard import parse_tsv, to_tsv
-from gemtune_desktop.ui.dataset_tab import DatasetTab
+from gemtune_desktop.ui.dataset.tab import DatasetTab
 
 
 @pytest.fixture
-def tab(main_window: Any, qtbot: Any) -> DatasetTab:
-    t = main_window.tab_widgets["dataset"]
-    main_window.show_tab("dataset")
+def tab(fake_window: Any, qtbot: Any) -> DatasetTab:
+    t = fake_window.tab_widgets["dataset"]
+    fake_window.show_tab("dataset")
     qtbot.waitUntil(lambda: t.session is not None)
     return t
 
@@ -42,27 +42,27 @@ def stored(tab: DatasetTab) -> list[tuple[str, str]]:
     return [(e.input, e.output) for e in repo.load_examples(tab.session.store)]
 
 
-def test_starts_with_an_untitled_project_and_an_empty_state(tab: DatasetTab, main_window: Any) -> None:
+def test_starts_with_an_untitled_project_and_an_empty_state(tab: DatasetTab, fake_window: Any) -> None:
     s = tab.session
     assert s is not None and tab.ctx.project is s
     assert s.path == paths.data_dir() / "Untitled.gemtune"
     assert tab.stack.currentWidget() is tab.empty
     assert "Paste from Excel" in tab.empty.text() and "sample projects" in tab.empty.text()
-    assert "Untitled" in main_window.windowTitle()
+    assert "Untitled" in fake_window.windowTitle()
     fill(tab, 3)
     assert tab.stack.currentWidget() is tab.table
     assert tab.table.verticalHeader().defaultSectionSize() == 24 and not tab.table.wordWrap()
-    names = {a.objectName() for a in main_window.menus["file"].actions()}
+    names = {a.objectName() for a in fake_window.menus.file.actions()}
     assert {"action_new", "action_open", "action_save_as", "action_import", "action_export"} <= names
 
 
-def test_reopens_the_last_project_at_start(ctx: Any, qtbot: Any, tmp_path: Path) -> None:
+def test_reopens_the_last_project_at_start(fake_ctx: Any, qtbot: Any, tmp_path: Path) -> None:
     path = tmp_path / "Claims.gemtune"
     s = ProjectSession.create(path)
     s.undo_stack.push(InsertRowsCommand(s, 0, [Example("q", "a")], "x"))
     s.close()
-    ctx.settings.set(S.LAST_PROJECT, str(path))
-    tab = DatasetTab(ctx)
+    fake_ctx.settings.set(S.LAST_PROJECT, str(path))
+    tab = DatasetTab(fake_ctx)
     qtbot.addWidget(tab)
     qtbot.waitUntil(lambda: tab.session is not None)
     assert tab.session.path == path and len(tab.session.examples) == 1
@@ -80,12 +80,12 @@ def test_paste_rows_from_excel_then_undo(tab: DatasetTab) -> None:
     clip = ('input\toutput\r\n"Refund for order 1?\nIt broke."\t"Yes, refund it.\nSay sorry."\r\n'
             'Where is my parcel?\tTrack it here\r\n')
     QGuiApplication.clipboard().setText(clip)
-    tab.paste_action.trigger()
+    tab.edit_actions.paste.trigger()
     assert stored(tab) == [("Refund for order 1?\nIt broke.", "Yes, refund it.\nSay sorry."),
                            ("Where is my parcel?", "Track it here")]
-    tab.undo_action.trigger()
+    tab.edit_actions.undo.trigger()
     assert stored(tab) == [] and tab.stack.currentWidget() is tab.empty
-    tab.redo_action.trigger()
+    tab.edit_actions.redo.trigger()
     assert len(stored(tab)) == 2
 
 
@@ -93,34 +93,34 @@ def test_paste_one_value_edits_the_current_cell(tab: DatasetTab) -> None:
     fill(tab, 3)
     tab.table.setCurrentIndex(tab.model.index(1, Column.OUTPUT))
     QGuiApplication.clipboard().setText("New answer\r\n")
-    tab.paste_action.trigger()
+    tab.edit_actions.paste.trigger()
     assert stored(tab)[1] == ("Question 1", "New answer") and len(stored(tab)) == 3
-    tab.undo_action.trigger()
+    tab.edit_actions.undo.trigger()
     assert stored(tab)[1] == ("Question 1", "Answer 1")
 
 
 def test_copy_selected_rows_as_tsv(tab: DatasetTab) -> None:
     fill(tab, 3)
     tab.session.undo_stack.push(InsertRowsCommand(tab.session, 3, [Example("two\nlines", "x")], "x"))
-    tab.select_list_indices([0, 3])
-    tab.copy_action.trigger()
+    tab.table.select_list_indices([0, 3])
+    tab.edit_actions.copy.trigger()
     rows = parse_tsv(QGuiApplication.clipboard().text())
     assert rows == [["Question 0", "Answer 0", "train", "", ""], ["two\nlines", "x", "train", "", ""]]
 
 
 def test_add_delete_move_with_actions_and_undo(tab: DatasetTab) -> None:
     fill(tab, 4)
-    tab.select_list_indices([1])
-    tab.add_action.trigger()
+    tab.table.select_list_indices([1])
+    tab.edit_actions.add.trigger()
     assert [i for i, _o in stored(tab)] == ["Question 0", "Question 1", "", "Question 2", "Question 3"]
-    tab.select_list_indices([3, 4])
-    tab.up_action.trigger()
+    tab.table.select_list_indices([3, 4])
+    tab.edit_actions.up.trigger()
     assert [i for i, _o in stored(tab)] == ["Question 0", "Question 1", "Question 2", "Question 3", ""]
-    tab.select_list_indices([0, 2])
-    tab.delete_action.trigger()
+    tab.table.select_list_indices([0, 2])
+    tab.edit_actions.delete.trigger()
     assert [i for i, _o in stored(tab)] == ["Question 1", "Question 3", ""]
     for _ in range(3):
-        tab.undo_action.trigger()
+        tab.edit_actions.undo.trigger()
     assert [i for i, _o in stored(tab)] == ["Question 0", "Question 1", "Question 2", "Question 3"]
 
 
@@ -131,11 +131,11 @@ def test_detail_editor_saves_typing_as_one_undo_step(tab: DatasetTab, qtbot: Any
     editor.setPlainText("Long\nmulti-line\ninput")
     assert "characters" in tab.detail.input_count.text() and "tokens" in tab.detail.input_count.text()
     qtbot.waitUntil(lambda: stored(tab)[0][0] == "Long\nmulti-line\ninput")
-    tab.undo_action.trigger()
+    tab.edit_actions.undo.trigger()
     assert stored(tab)[0][0] == "Question 0" and editor.toPlainText() == "Question 0"
 
 
-def test_ctrl_s_writes_text_being_typed_and_says_it_is_saved(tab: DatasetTab, main_window: Any) -> None:
+def test_ctrl_s_writes_text_being_typed_and_says_it_is_saved(tab: DatasetTab, fake_window: Any) -> None:
     fill(tab, 1)
     tab.table.setCurrentIndex(tab.model.index(0, Column.OUTPUT))
     tab.detail.output_edit.setPlainText("typed just now")
@@ -143,17 +143,17 @@ def test_ctrl_s_writes_text_being_typed_and_says_it_is_saved(tab: DatasetTab, ma
     assert save.shortcut().toString() == "Ctrl+S"
     save.trigger()
     assert stored(tab)[0][1] == "typed just now"  # on disk at once, not after the typing pause
-    assert "Saved" in main_window.statusBar().currentMessage()
+    assert "Saved" in fake_window.statusBar().currentMessage()
 
 
-def test_sorting_a_large_project_says_so_in_the_status_bar(tab: DatasetTab, main_window: Any,
+def test_sorting_a_large_project_says_so_in_the_status_bar(tab: DatasetTab, fake_window: Any,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import gemtune_desktop.ui.dataset_tab as dataset_tab
+    import gemtune_desktop.ui.dataset.tab as dataset_tab
 
     monkeypatch.setattr(dataset_tab, "BUSY_ABOVE", 5)  # "large" for the test: more than 5 rows
     fill(tab, 8)
     tab.table.horizontalHeader().setSortIndicator(Column.INPUT, Qt.SortOrder.DescendingOrder)
-    assert "Sorting 8 rows took" in main_window.statusBar().currentMessage()
+    assert "Sorting 8 rows took" in fake_window.statusBar().currentMessage()
     first = tab.model.index(0, Column.INPUT).data()
     assert first == "Question 7"
     assert QApplication.overrideCursor() is None  # the busy cursor is gone again
@@ -172,9 +172,9 @@ def test_import_csv_on_a_worker_then_undo(tab: DatasetTab, qtbot: Any, tmp_path:
     qtbot.waitUntil(lambda: len(stored(tab)) == 302, timeout=20000)
     assert stored(tab)[2] == ("Ticket 0\nsecond line", "Reply 0")
     assert tab.session.undo_stack.undoText() == "Import tickets.csv"
-    tab.undo_action.trigger()
+    tab.edit_actions.undo.trigger()
     assert len(stored(tab)) == 2
-    tab.redo_action.trigger()
+    tab.edit_actions.redo.trigger()
     assert len(stored(tab)) == 302
 
 
@@ -182,8 +182,8 @@ def test_import_with_unknown_columns_asks_for_the_mapping(tab: DatasetTab, qtbot
     src = tmp_path / "odd.csv"
     write_csv(src, [["Col A", "Col B", "Remarks"], ["hello", "world", "n1"], ["foo", "bar", "n2"]])
     tab.open_path(src)
-    qtbot.waitUntil(lambda: getattr(tab.files, "_mapping_dialog", None) is not None, timeout=20000)
-    dialog = tab.files._mapping_dialog
+    qtbot.waitUntil(lambda: tab.transfer.mapping_dialog is not None, timeout=20000)
+    dialog = tab.transfer.mapping_dialog
     assert dialog.table.rowCount() >= 2
     dialog.combos["input"].setCurrentIndex(dialog.combos["input"].findData("Col B"))
     dialog.combos["output"].setCurrentIndex(dialog.combos["output"].findData("Col A"))
@@ -195,28 +195,33 @@ def test_import_with_unknown_columns_asks_for_the_mapping(tab: DatasetTab, qtbot
 
 
 def test_import_can_be_cancelled(tab: DatasetTab, qtbot: Any, tmp_path: Path) -> None:
+    tab.window().show()
+    qtbot.waitExposed(tab.window())
+    margin = tab.layout().contentsMargins().bottom()
+    # With no import running, the table and side panels reach down to the tab's margin.
+    assert tab.splitter.geometry().bottom() == tab.height() - 1 - margin
     src = tmp_path / "big.jsonl"
     src.write_text("".join(f'{{"text_input": "q{i}", "output": "a{i}"}}\n' for i in range(200_000)))
     tab.open_path(src)
-    assert tab.progress.isVisibleTo(tab) and tab.cancel_button.isVisibleTo(tab)
-    tab.cancel_button.click()
-    qtbot.waitUntil(lambda: not tab.ctx.runner.is_running("dataset:import"), timeout=30000)
+    assert tab.progress_row.bar.isVisibleTo(tab) and tab.progress_row.cancel_button.isVisibleTo(tab)
+    tab.progress_row.cancel_button.click()
+    qtbot.waitUntil(lambda: not tab.transfer.importing, timeout=30000)
     assert len(stored(tab)) in (0, 200_000)  # cancelled before the end, or it had already finished
-    assert not tab.progress.isVisibleTo(tab)
+    assert not tab.progress_row.bar.isVisibleTo(tab)
 
 
 def test_find_and_replace_then_undo(tab: DatasetTab) -> None:
     fill(tab, 5)
-    tab.replace_action.trigger()
-    d = tab._find_dialog
+    tab.edit_actions.replace.trigger()
+    d = tab.editor.find_dialog
     d.find_edit.setText("answer")
     d.replace_edit.setText("Reply")
     d.in_input.setChecked(False)
-    assert tab.find_next()
+    assert tab.editor.find_next()
     d.replace_button.click()
     assert all(o.startswith("Reply ") for _i, o in stored(tab))
     assert "5 cells" in d.result_label.text()
-    tab.undo_action.trigger()
+    tab.edit_actions.undo.trigger()
     assert all(o.startswith("Answer ") for _i, o in stored(tab))
 
 
@@ -225,7 +230,7 @@ def test_filter_bar_and_sort_show_a_subset(tab: DatasetTab, qtbot: Any) -> None:
     tab.filter_bar.text.setText("question 2")
     qtbot.waitUntil(lambda: tab.model.rowCount() == 11)
     assert "Showing 11 of 30" in tab.filter_bar.count.text()
-    assert not tab.up_action.isEnabled()  # moving rows needs the project's order
+    assert not tab.edit_actions.up.isEnabled()  # moving rows needs the project's order
     tab.filter_bar.clear.click()
     assert tab.model.rowCount() == 30
     tab.table.horizontalHeader().setSortIndicator(Column.INPUT, Qt.SortOrder.DescendingOrder)
@@ -234,12 +239,12 @@ def test_filter_bar_and_sort_show_a_subset(tab: DatasetTab, qtbot: Any) -> None:
 
 def test_split_dialog_values_then_undo(tab: DatasetTab) -> None:
     fill(tab, 50)
-    changed = tab.apply_split((0.6, 0.2, 0.2), 11)
+    changed = tab.editor.apply_split((0.6, 0.2, 0.2), 11)
     assert changed > 0
     splits = [e.split for e in tab.session.examples]
     assert splits.count(Split.VALIDATION) > 0 and splits.count(Split.TEST) > 0
     assert repo.load_settings(tab.session.store).split_seed == 11
-    tab.undo_action.trigger()  # the whole split is one step
+    tab.edit_actions.undo.trigger()  # the whole split is one step
     assert all(e.split is Split.TRAIN for e in repo.load_examples(tab.session.store))
     assert repo.load_settings(tab.session.store).split_seed == 42
 
@@ -270,7 +275,7 @@ def test_rows_focus_requested_selects_rows(tab: DatasetTab) -> None:
     fill(tab, 10)
     ids = [tab.session.examples[2].id, tab.session.examples[7].id]
     tab.ctx.rows_focus_requested.emit(ids)
-    assert tab.selected_view_rows() == [2, 7]
+    assert tab.table.selected_view_rows() == [2, 7]
 
 
 def test_stats_panel_is_built_when_first_shown(tab: DatasetTab, qtbot: Any) -> None:
@@ -316,7 +321,7 @@ def test_target_change_is_undoable(tab: DatasetTab) -> None:
     tab.target_combo.setCurrentIndex(1)
     tab.target_combo.activated.emit(1)
     assert repo.load_settings(tab.session.store).target.value == "agent-platform"
-    tab.undo_action.trigger()
+    tab.edit_actions.undo.trigger()
     assert repo.load_settings(tab.session.store).target.value == "gemini-api"
     assert tab.target_combo.currentData() == "gemini-api"
 
@@ -333,7 +338,7 @@ def test_new_project_and_close_back_to_untitled(tab: DatasetTab, tmp_path: Path)
 def test_large_project_opens_at_once_and_is_checked_in_the_background(tab: DatasetTab, qtbot: Any,
                                                                       tmp_path: Path) -> None:
     from gemtune_desktop.core.project.store import ProjectStore
-    from gemtune_desktop.ui.dataset_files import BACKGROUND_ABOVE
+    from gemtune_desktop.ui.dataset.project_files import BACKGROUND_ABOVE
 
     path = tmp_path / "large.gemtune"
     store = ProjectStore.create(path)
@@ -364,8 +369,8 @@ def test_export_round_trips_through_import(tab: DatasetTab, qtbot: Any, tmp_path
     tab.model.setData(tab.model.index(1, Column.INPUT), "multi\nline, with comma")
     tab.model.setData(tab.model.index(2, Column.OUTPUT), 'quote " inside')
     dest = tmp_path / name
-    assert tab.files.export_to(dest, fmt)
-    qtbot.waitUntil(lambda: dest.exists() and not tab.ctx.runner.is_running("dataset:export"), timeout=20000)
+    assert tab.transfer.export_to(dest, fmt)
+    qtbot.waitUntil(lambda: dest.exists() and not tab.transfer.exporting, timeout=20000)
     back = read_dataset(dest)
     assert [e.output for e in back.examples] == [e.output for e in tab.session.examples]
     assert len(back.examples) == 4
@@ -375,10 +380,10 @@ def test_upload_form_follows_the_active_connection(tab: DatasetTab) -> None:
     from gemtune_desktop.services.connections import Backend
 
     expected = "agent-platform" if tab.ctx.connections.profile.backend is Backend.AGENT_PLATFORM else "jsonl"
-    assert tab.files.upload_format() == expected
+    assert tab.transfer.upload_format() == expected
 
 
-def test_dropping_a_file_on_the_window_imports_it(tab: DatasetTab, main_window: Any, qtbot: Any,
+def test_dropping_a_file_on_the_window_imports_it(tab: DatasetTab, fake_window: Any, qtbot: Any,
                                                   tmp_path: Path) -> None:
     from PySide6.QtCore import QMimeData, QPointF, QUrl
     from PySide6.QtGui import QDropEvent
@@ -389,7 +394,7 @@ def test_dropping_a_file_on_the_window_imports_it(tab: DatasetTab, main_window: 
     mime.setUrls([QUrl.fromLocalFile(str(src))])
     event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                        Qt.KeyboardModifier.NoModifier)
-    main_window.dropEvent(event)
+    fake_window.dropEvent(event)
     qtbot.waitUntil(lambda: stored(tab) == [("a", "b"), ("c", "d")], timeout=20000)
 
 
@@ -401,3 +406,16 @@ def test_open_recent_lists_projects(tab: DatasetTab, tmp_path: Path) -> None:
     assert names[:2] == ["Two.gemtune", "One.gemtune"]
     tab.files.recent_menu.actions()[1].trigger()
     assert tab.session.path == tmp_path / "One.gemtune"
+
+
+def test_dialogs_are_deleted_when_closed(tab: DatasetTab, fake_window: Any, qtbot: Any) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QDialog
+
+    fill(tab, 5)
+    tab.editor.show_split_dialog()
+    (split,) = [d for d in tab.findChildren(QDialog) if d.objectName() == "splitDialog"]
+    split.reject()
+    QTimer.singleShot(10, lambda: QApplication.activeModalWidget().reject())
+    fake_window.open_connections()
+    qtbot.waitUntil(lambda: not tab.findChildren(QDialog) and not fake_window.findChildren(QDialog))

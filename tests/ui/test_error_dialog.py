@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QPushButton
 
 from gemtune_desktop import __version__, crash, paths
 from gemtune_desktop.logging_setup import log_file, register_secret, setup_logging
-from gemtune_desktop.ui.error_dialog import PLAIN_MESSAGE, ErrorDialog
+from gemtune_desktop.ui.dialogs.error_dialog import PLAIN_MESSAGE, ErrorDialog
 from tests.helpers.urls import opened_urls
 
 SECRET = "AIzaSyTotallySecretKey_0123456789abcdef"
@@ -53,6 +53,7 @@ def _error_dialogs() -> list[ErrorDialog]:
 
 
 @pytest.mark.qt_no_exception_capture  # let the exception reach the installed hook, as in the running app
+@pytest.mark.logs_errors  # the unexpected error is logged, then shown
 def test_exception_in_a_slot_shows_plain_dialog_and_app_keeps_running(handler, qtbot, logging_to_file) -> None:
     register_secret(TYPED_SECRET)
     boom = Boom()
@@ -80,6 +81,7 @@ def test_exception_in_a_slot_shows_plain_dialog_and_app_keeps_running(handler, q
     assert SECRET not in text and TYPED_SECRET not in text
 
 
+@pytest.mark.logs_errors  # the unexpected error is logged, then shown
 def test_copy_diagnostics_has_versions_connection_log_and_no_secret(handler, qtbot, logging_to_file) -> None:
     register_secret(TYPED_SECRET)
     logging.getLogger("gemtune_desktop.test").warning("user typed %s while key %s was set", TYPED_SECRET, SECRET)
@@ -111,6 +113,7 @@ def test_open_log_folder_opens_the_apps_log_folder(handler, qtbot) -> None:
     assert [u.toLocalFile() for u in opened] == [str(paths.log_dir())]
 
 
+@pytest.mark.logs_errors  # the unexpected error is logged, then shown
 def test_worker_thread_exception_reaches_the_gui_thread_dialog(handler, qtbot) -> None:
     def work() -> None:
         raise KeyError("missing thing in a background thread")
@@ -130,6 +133,7 @@ def test_worker_thread_exception_reaches_the_gui_thread_dialog(handler, qtbot) -
     assert "KeyError" in dialog.reports[0].summary
 
 
+@pytest.mark.logs_errors  # the unexpected error is logged, then shown
 def test_repeated_errors_share_one_dialog(handler, qtbot) -> None:
     for i in range(3):
         try:
@@ -142,6 +146,7 @@ def test_repeated_errors_share_one_dialog(handler, qtbot) -> None:
     assert "3 times" in dialog.count_label.text()
 
 
+@pytest.mark.logs_errors  # the unexpected error is logged, then shown
 def test_a_user_error_shows_its_own_message(handler, qtbot) -> None:
     from gemtune_desktop.core.errors import UserError
 
@@ -180,10 +185,10 @@ def test_logs_rotate_in_the_apps_log_folder(logging_to_file) -> None:
     assert Path(handler.baseFilename).stat().st_size < handler.maxBytes
 
 
-def test_help_menu_copies_diagnostics_any_time(main_window) -> None:
-    action = next(a for a in main_window.menus["help"].actions() if a.objectName() == "action_copy_diagnostics")
+def test_help_menu_copies_diagnostics_any_time(fake_window) -> None:
+    action = next(a for a in fake_window.menus.help.actions() if a.objectName() == "action_copy_diagnostics")
     QGuiApplication.clipboard().clear()
     action.trigger()
     text = QGuiApplication.clipboard().text()
     assert f"GemTune Desktop: {__version__}" in text and "Connection: sandbox" in text
-    assert "copied" in main_window.statusBar().currentMessage().lower()
+    assert "copied" in fake_window.statusBar().currentMessage().lower()

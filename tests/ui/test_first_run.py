@@ -10,12 +10,11 @@ from PySide6.QtWidgets import QApplication
 
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.resources import resource_path
-from gemtune_desktop.ui.welcome_dialog import (
+from gemtune_desktop.ui.dialogs.welcome_dialog import (
     NO_WELCOME_ENV,
     WelcomeDialog,
     sample_project_path,
     shipped_samples,
-    show_welcome,
 )
 
 
@@ -28,18 +27,18 @@ def first_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(NO_WELCOME_ENV, raising=False)
 
 
-def _window(ctx, qtbot):
+def _window(fake_ctx, qtbot):
     from gemtune_desktop.ui.main_window import MainWindow
 
-    window = MainWindow(ctx)
+    window = MainWindow(fake_ctx)
     qtbot.addWidget(window)
     window.show()
     return window
 
 
-def test_welcome_on_first_run_only(first_run, ctx, qtbot) -> None:
-    assert not ctx.settings.get(S.FIRST_RUN_DONE)
-    window = _window(ctx, qtbot)
+def test_welcome_on_first_run_only(first_run, fake_ctx, cloud, qtbot) -> None:
+    assert not fake_ctx.settings.get(S.FIRST_RUN_DONE)
+    window = _window(fake_ctx, qtbot)
     qtbot.waitUntil(lambda: len(_welcomes()) == 1)
     dialog = _welcomes()[0]
     assert dialog.parent() is window
@@ -48,7 +47,7 @@ def test_welcome_on_first_run_only(first_run, ctx, qtbot) -> None:
         assert words in text, words
     for tab in ("Dataset", "Tune", "Monitor", "Test"):
         assert f"<b>{tab}</b>:" in text  # the next step on each tab
-    assert ctx.settings.get(S.FIRST_RUN_DONE)
+    assert fake_ctx.settings.get(S.FIRST_RUN_DONE)
 
     qtbot.mouseClick(dialog.close_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not _welcomes())
@@ -57,15 +56,16 @@ def test_welcome_on_first_run_only(first_run, ctx, qtbot) -> None:
     # The second start: a new context over the same settings file, as after a restart.
     from gemtune_desktop.qtcore.context import AppContext
     from gemtune_desktop.qtcore.settings import Settings
+    from gemtune_desktop.qtcore.workers import InlineExecutor
 
-    second = AppContext(Settings())
+    second = AppContext(Settings(), executor=InlineExecutor(), service_factory=cloud.factory)
     again = _window(second, qtbot)
     QApplication.processEvents()
     QApplication.processEvents()
     assert not _welcomes()
 
     # Help → Welcome brings it back on demand.
-    action = next(a for a in again.menus["help"].actions() if a.objectName() == "action_welcome")
+    action = next(a for a in again.menus.help.actions() if a.objectName() == "action_welcome")
     action.trigger()
     qtbot.waitUntil(lambda: len(_welcomes()) == 1)
     _welcomes()[0].reject()
@@ -81,12 +81,12 @@ def _all_text(dialog: WelcomeDialog) -> str:
     return " ".join(parts)
 
 
-def test_no_welcome_when_disabled_by_environment(ctx, qtbot) -> None:
-    _window(ctx, qtbot)
+def test_no_welcome_when_disabled_by_environment(fake_ctx, qtbot) -> None:
+    _window(fake_ctx, qtbot)
     QApplication.processEvents()
     QApplication.processEvents()
     assert not _welcomes()
-    assert not ctx.settings.get(S.FIRST_RUN_DONE)
+    assert not fake_ctx.settings.get(S.FIRST_RUN_DONE)
 
 
 def test_welcome_offers_both_samples_with_descriptions(qtbot) -> None:
@@ -109,12 +109,8 @@ def test_set_up_a_connection_asks_the_window(qtbot) -> None:
     assert not dialog.isVisible()
 
 
-def test_open_sample_project_loads_the_rows_into_the_dataset_tab(first_run, ctx, qtbot) -> None:
-    from gemtune_desktop.ui.dataset_tab import DatasetTab
-
-    if not callable(getattr(DatasetTab, "open_path", None)):
-        pytest.skip("the Dataset tab cannot open files yet (DatasetTab.open_path)")
-    window = _window(ctx, qtbot)
+def test_open_sample_project_loads_the_rows_into_the_dataset_tab(first_run, fake_ctx, qtbot) -> None:
+    window = _window(fake_ctx, qtbot)
     qtbot.waitUntil(lambda: len(_welcomes()) == 1)
     dialog = _welcomes()[0]
     sample = shipped_samples()[1]  # the support-ticket set
@@ -122,28 +118,30 @@ def test_open_sample_project_loads_the_rows_into_the_dataset_tab(first_run, ctx,
     with resource_path("samples", sample.path.name).open(encoding="utf-8", newline="") as handle:
         expected = list(csv.DictReader(handle))
     qtbot.mouseClick(dialog.open_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: ctx.project is not None, timeout=20000)
+    qtbot.waitUntil(lambda: fake_ctx.project is not None, timeout=20000)
 
     def stored() -> list[tuple[str, str]]:
-        return [tuple(r) for r in ctx.project.store.conn.execute(
+        return [tuple(r) for r in fake_ctx.project.store.conn.execute(
             "SELECT input, output, split FROM examples ORDER BY pos")]
 
     qtbot.waitUntil(lambda: len(stored()) == len(expected), timeout=20000)
     assert stored() == [(r["input"], r["output"], r["split"]) for r in expected]
     assert window.tabs.currentWidget() is window.tab_widgets["dataset"]
     # The sample is its own project in the app's data folder, not mixed into the user's project.
-    assert ctx.project.path == sample_project_path(sample.path)
+    assert fake_ctx.project.path == sample_project_path(sample.path)
 
     # Opening the sample again (Help → Welcome) reopens that project; the rows are not imported twice.
-    ctx.project.store.conn.execute("UPDATE examples SET note = 'my edit' WHERE pos = (SELECT MIN(pos) FROM examples)")
-    ctx.project.store.conn.commit()
+    conn = fake_ctx.project.store.conn
+    conn.execute("UPDATE examples SET note = 'my edit' WHERE pos = (SELECT MIN(pos) FROM examples)")
+    conn.commit()
     dataset = window.tab_widgets["dataset"]
     dataset.files.open_untitled()
-    qtbot.waitUntil(lambda: ctx.project.path != sample_project_path(sample.path))
-    again = show_welcome(window)
+    qtbot.waitUntil(lambda: fake_ctx.project.path != sample_project_path(sample.path))
+    again = window.show_welcome()
     again.sample_group.button(1).setChecked(True)
     qtbot.mouseClick(again.open_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: ctx.project.path == sample_project_path(sample.path))
+    qtbot.waitUntil(lambda: fake_ctx.project.path == sample_project_path(sample.path))
     assert len(stored()) == len(expected)
-    assert ctx.project.store.conn.execute("SELECT COUNT(*) FROM examples WHERE note = 'my edit'").fetchone()[0] == 1
+    edited = fake_ctx.project.store.conn.execute("SELECT COUNT(*) FROM examples WHERE note = 'my edit'")
+    assert edited.fetchone()[0] == 1
     window.close()

@@ -9,7 +9,7 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication
 
 from gemtune_desktop.resources import resource_path
-from gemtune_desktop.ui.guide_window import GuideWindow
+from gemtune_desktop.ui.dialogs.guide_window import GuideWindow
 from tests.helpers.urls import opened_urls
 
 TAB_IMAGES = ("dataset.png", "tune.png", "monitor.png", "test.png")
@@ -19,8 +19,8 @@ def _guide_windows() -> list[GuideWindow]:
     return [w for w in QApplication.topLevelWidgets() if isinstance(w, GuideWindow) and w.isVisible()]
 
 
-def test_f1_opens_the_guide_from_the_main_window(main_window, qtbot) -> None:
-    action = next(a for a in main_window.menus["help"].actions() if a.objectName() == "action_guide")
+def test_f1_opens_the_guide_from_the_main_window(fake_window, qtbot) -> None:
+    action = next(a for a in fake_window.menus.help.actions() if a.objectName() == "action_guide")
     assert action.shortcut().toString() == "F1"
     action.trigger()
     qtbot.waitUntil(lambda: len(_guide_windows()) == 1)
@@ -85,14 +85,14 @@ def test_find_in_the_guide(qtbot) -> None:
     assert "not in the guide" in window.find_status.text()
 
 
-def test_f1_opens_the_section_about_the_tab_in_front(main_window, qtbot) -> None:
-    main_window.show_tab("monitor")
-    main_window.show_guide()
+def test_f1_opens_the_section_about_the_tab_in_front(fake_window, qtbot) -> None:
+    fake_window.show_tab("monitor")
+    fake_window.show_guide()
     qtbot.waitUntil(lambda: len(_guide_windows()) == 1)
     guide = _guide_windows()[0]
     assert guide.browser.source().fragment() == "monitor"
-    main_window.show_tab("test")
-    main_window.show_guide()  # the same window, now at the Test section
+    fake_window.show_tab("test")
+    fake_window.show_guide()  # the same window, now at the Test section
     assert _guide_windows() == [guide]
     assert guide.browser.source().fragment() == "test"
     guide.close()

@@ -6,9 +6,9 @@ from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.ui.main_window import TAB_KEYS, MainWindow
 
 
-def test_the_window_is_shown_first_then_the_shown_tab_then_the_others(ctx, qtbot) -> None:
-    ctx.settings.set(S.LAST_TAB, 1)
-    window = MainWindow(ctx, lazy_tabs=True)
+def test_the_window_is_shown_first_then_the_shown_tab_then_the_others(fake_ctx, qtbot) -> None:
+    fake_ctx.settings.set(S.LAST_TAB, 1)
+    window = MainWindow(fake_ctx, lazy_tabs=True)
     qtbot.addWidget(window)
     assert window.tab_widgets == {}
     titles = [window.tabs.tabText(i).replace("&", "") for i in range(window.tabs.count())]
@@ -26,17 +26,17 @@ def test_the_window_is_shown_first_then_the_shown_tab_then_the_others(ctx, qtbot
     qtbot.waitUntil(lambda: set(window.tab_widgets) == set(TAB_KEYS), timeout=10000)
     assert [window.tabs.widget(i) for i in range(4)] == [window.tab_widgets[k] for k in TAB_KEYS]
     assert window.tabs.currentWidget() is window.tab_widgets["tune"]
-    assert ctx.settings.get(S.LAST_TAB) == 1
+    assert fake_ctx.settings.get(S.LAST_TAB) == 1
     # The window's own items stay at the end of the menus the tabs added to.
-    file_actions = [a for a in window.menus["file"].actions() if not a.isSeparator()]
+    file_actions = [a for a in window.menus.file.actions() if not a.isSeparator()]
     assert file_actions[-1].text().replace("&", "") == "Quit"
-    help_actions = [a for a in window.menus["help"].actions() if not a.isSeparator()]
+    help_actions = [a for a in window.menus.help.actions() if not a.isSeparator()]
     assert help_actions[-1].text().replace("&", "").startswith("About")
     window.close()
 
 
-def test_a_deferred_tab_is_built_when_shown_or_asked_for(ctx, qtbot) -> None:
-    window = MainWindow(ctx, lazy_tabs=True)
+def test_a_deferred_tab_is_built_when_shown_or_asked_for(fake_ctx, qtbot) -> None:
+    window = MainWindow(fake_ctx, lazy_tabs=True)
     qtbot.addWidget(window)
     window.show()
     window.build_shown_tab()
@@ -44,21 +44,21 @@ def test_a_deferred_tab_is_built_when_shown_or_asked_for(ctx, qtbot) -> None:
     window.tabs.setCurrentIndex(2)  # the user clicks the Monitor tab
     assert "monitor" in window.tab_widgets
     assert window.tabs.currentWidget() is window.tab_widgets["monitor"]
-    assert ctx.settings.get(S.LAST_TAB) == 2
-    ctx.show_tab_requested.emit("test")  # another tab asks for the Test tab
+    assert fake_ctx.settings.get(S.LAST_TAB) == 2
+    fake_ctx.show_tab_requested.emit("test")  # another tab asks for the Test tab
     assert window.tabs.currentWidget() is window.tab_widgets["test"]
     window.close()
 
 
-def test_held_start_up_work_waits_for_the_first_paint(ctx, qtbot) -> None:
+def test_held_start_up_work_waits_for_the_first_paint(fake_ctx, qtbot) -> None:
     """Opening the last project waits for the window to be painted, then runs in the order asked."""
     ran: list[str] = []
-    ctx.hold_until_painted()
-    ctx.after_first_paint(lambda: ran.append("open project"))
-    ctx.after_first_paint(lambda: ran.append("welcome"))
+    fake_ctx.hold_until_painted()
+    fake_ctx.after_first_paint(lambda: ran.append("open project"))
+    fake_ctx.after_first_paint(lambda: ran.append("welcome"))
     qtbot.wait(50)
     assert ran == []
-    ctx.window_painted()
+    fake_ctx.window_painted()
     assert ran == ["open project", "welcome"]
-    ctx.after_first_paint(lambda: ran.append("later"))  # nothing held any more: runs on the next turn
+    fake_ctx.after_first_paint(lambda: ran.append("later"))  # nothing held any more: runs on the next turn
     qtbot.waitUntil(lambda: ran[-1:] == ["later"], timeout=2000)

@@ -8,11 +8,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PySide6.QtWidgets import QLabel
 
 from gemtune_desktop.core.jobs import JobRecord, JobState
 from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.core.project.store import ProjectStore
-from gemtune_desktop.ui.monitor_model import COLUMNS, JobsFilterModel, JobsTableModel
+from gemtune_desktop.qtcore.context import ModelRequest
+from gemtune_desktop.ui.monitor.jobs_model import COLUMNS, JobsFilterModel, JobsTableModel
 
 
 def _record(**kw: Any) -> JobRecord:
@@ -30,6 +32,12 @@ def project(main_window: Any, qtbot: Any) -> Any:
     """The project the window opens at start (the Untitled one), as the Monitor tab sees it."""
     qtbot.waitUntil(lambda: main_window.ctx.project is not None, timeout=30000)
     return main_window.ctx.project
+
+
+@pytest.fixture
+def fake_project(fake_window: Any) -> Any:
+    """The project the window over the fake service opens at start (the Untitled one)."""
+    return fake_window.ctx.project
 
 
 def _overfit_job(store: Any) -> int:
@@ -82,46 +90,47 @@ def test_remaining_time_from_the_pace(qapp: Any) -> None:
     assert model.index(0, 7).data() == "about 15 min"
 
 
-def test_empty_state_says_what_to_do(main_window: Any, qtbot: Any) -> None:
-    tab = main_window.tab_widgets["monitor"]
-    assert tab.model.rowCount() == 0
-    assert tab.empty_label.text() == "No tuning jobs yet — start one in the Tune tab."
-    assert tab.table_stack.currentWidget() is tab.empty_label
+def test_empty_state_says_what_to_do(fake_window: Any, qtbot: Any) -> None:
+    tab = fake_window.tab_widgets["monitor"]
+    assert tab.jobs.model.rowCount() == 0
+    assert tab.jobs.empty_label.text() == "No tuning jobs yet — start one in the Tune tab."
+    assert tab.jobs.table_stack.currentWidget() is tab.jobs.empty_label
 
 
-def test_cached_overfitting_curve_shows_offline_with_advice(main_window: Any, qtbot: Any, project: Any,
+def test_cached_overfitting_curve_shows_offline_with_advice(fake_window: Any, qtbot: Any, fake_project: Any,
                                                             tmp_path: Path) -> None:
-    ctx = main_window.ctx
-    job_id = _overfit_job(project.store)
+    ctx = fake_window.ctx
+    job_id = _overfit_job(fake_project.store)
     ctx.jobs_changed.emit()
-    tab = main_window.tab_widgets["monitor"]
-    main_window.show_tab("monitor")
-    assert tab.plot is not None
+    tab = fake_window.tab_widgets["monitor"]
+    fake_window.show_tab("monitor")
+    assert tab.plot_area.plot is not None
     tab.select_job(job_id)
     assert tab.selected_ids() == [job_id]
-    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) == 160)
-    assert tab.plot.curve_points(job_id, "validation") == 8
-    assert tab.plot.epoch_line_positions()[:3] == [20.0, 40.0, 60.0]
-    assert "epoch 3" in tab.plot.readout_at(61)
+    qtbot.waitUntil(lambda: tab.plot_area.plot.curve_points(job_id) == 160)
+    assert tab.plot_area.plot.curve_points(job_id, "validation") == 8
+    assert tab.plot_area.plot.epoch_line_positions()[:3] == [20.0, 40.0, 60.0]
+    assert "epoch 3" in tab.plot_area.plot.readout_at(61)
     kinds = [a.kind for a in tab.advice_panel.advice]
     assert "overfitting" in kinds
     with qtbot.waitSignal(ctx.tune_prefill_requested) as prefill:
-        tab.advice_panel.findChild(type(tab.rerun_button), "adviceTune_overfitting").click()
+        tab.advice_panel.findChild(type(tab.jobs.rerun_button), "adviceTune_overfitting").click()
     assert prefill.args[0]["epochs"] == 3 and prefill.args[0]["base_model"] == "gemini-3.5-flash"
-    assert main_window.tabs.currentWidget() is main_window.tab_widgets["tune"]
+    assert fake_window.tabs.currentWidget() is fake_window.tab_widgets["tune"]
     with qtbot.waitSignal(ctx.test_model_requested) as test:
-        tab.advice_panel.findChild(type(tab.rerun_button), "adviceTestCheckpoint").click()
-    assert test.args[0]["model"] == "projects/p/locations/us/endpoints/9-3"
+        tab.advice_panel.findChild(type(tab.jobs.rerun_button), "adviceTestCheckpoint").click()
+    assert test.args[0].model == "projects/p/locations/us/endpoints/9-3"
     # Details: service-reported numbers, copyable names, a Test button per checkpoint.
-    assert tab.details.findChild(type(tab.filter_edit), "copyField_endpoint").text() == \
+    assert tab.details.findChild(type(tab.jobs.filter_edit), "copyField_endpoint").text() == \
         "projects/p/locations/us/endpoints/9"
     with qtbot.waitSignal(ctx.test_model_requested) as cp:
-        tab.details.findChild(type(tab.rerun_button), "testCheckpoint_5").click()
-    assert cp.args[0]["model"].endswith("9-5")
+        tab.details.findChild(type(tab.jobs.rerun_button), "testCheckpoint_5").click()
+    assert cp.args[0].model.endswith("9-5")
     # Export: CSV has every point of both series; PNG is an image.
-    rows = list(csv.reader(tab.plot.export_csv(tmp_path / "loss.csv").open(encoding="utf-8")))
+    with tab.plot_area.plot.export_csv(tmp_path / "loss.csv").open(encoding="utf-8") as exported:
+        rows = list(csv.reader(exported))
     assert rows[0] == ["job", "series", "step", "epoch", "loss"] and len(rows) == 1 + 160 + 8
-    png = tab.plot.export_png(tmp_path / "loss")
+    png = tab.plot_area.plot.export_png(tmp_path / "loss")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -157,96 +166,88 @@ def _monitor(main_window: Any, qtbot: Any) -> Any:
     return tab
 
 
-def test_live_job_curve_grows_and_states_change_in_order(main_window: Any, qtbot: Any, project: Any,
-                                                         sandbox: Any, sandbox_session: Any) -> None:
-    from tests.services.test_monitor import start_agent_job
-
-    sandbox.steps_per_second = 15.0
-    tab = _monitor(main_window, qtbot)
-    name = start_agent_job(sandbox_session(), examples=40, epochs=3)
-    job_id = _submit(main_window.ctx, project.store, name, hyperparameters={"epoch_count": 3})
-    seen = _track(main_window, job_id, project.store)
+def test_live_job_curve_grows_and_states_change_in_order(fake_window: Any, qtbot: Any, fake_project: Any,
+                                                         cloud: Any) -> None:
+    cloud.add_job("fake/tuningJobs/live", total_steps=30, epochs=3, validation=lambda step: 1.0 - step / 100)
+    tab = _monitor(fake_window, qtbot)
+    job_id = _submit(fake_window.ctx, fake_project.store, "fake/tuningJobs/live", hyperparameters={"epoch_count": 3})
+    seen = _track(fake_window, job_id, fake_project.store)
     tab.select_job(job_id)
     tab.notifier.window_is_active = lambda: False  # as if the user had switched to another window
-    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) > 0, timeout=60000)
-    first = tab.plot.curve_points(job_id)
-    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) > first, timeout=60000)  # it grows while it runs
-    assert tab.model.job(job_id).state is JobState.RUNNING
-    assert tab.model.index(tab.model.row_of(job_id), 3).data().startswith(("training", "finishing"))
-    with qtbot.waitSignal(tab.poller.job_ended, timeout=60000):
+    qtbot.waitUntil(lambda: tab.plot_area.plot.curve_points(job_id) > 0, timeout=10000)
+    first = tab.plot_area.plot.curve_points(job_id)
+    qtbot.waitUntil(lambda: tab.plot_area.plot.curve_points(job_id) > first, timeout=10000)  # it grows while it runs
+    assert tab.jobs.model.job(job_id).state is JobState.RUNNING
+    assert tab.jobs.model.index(tab.jobs.model.row_of(job_id), 3).data().startswith("training")
+    with qtbot.waitSignal(tab.poller.job_ended, timeout=10000):
         pass
-    order = [JobState.QUEUED, JobState.PENDING, JobState.RUNNING, JobState.SUCCEEDED]
-    assert seen[-1] is JobState.SUCCEEDED
-    assert [s for s in order if s in seen] == seen
-    job = jobs_repo.get_job(project.store, job_id)
-    qtbot.waitUntil(lambda: job_id not in tab.poller.watched(), timeout=30000)
-    assert [p[0] for p in jobs_repo.loss_points(project.store, job_id)] == list(range(1, job.total_steps + 1))
-    assert jobs_repo.loss_points(project.store, job_id, "validation")
-    assert tab.model.index(tab.model.row_of(job_id), 3).data() == "succeeded"
+    assert seen == [JobState.PENDING, JobState.RUNNING, JobState.SUCCEEDED]  # recorded as QUEUED, then polled
+    job = jobs_repo.get_job(fake_project.store, job_id)
+    qtbot.waitUntil(lambda: job_id not in tab.poller.watched(), timeout=10000)
+    assert [p[0] for p in jobs_repo.loss_points(fake_project.store, job_id)] == list(range(1, job.total_steps + 1))
+    assert jobs_repo.loss_points(fake_project.store, job_id, "validation")
+    assert tab.jobs.model.index(tab.jobs.model.row_of(job_id), 3).data() == "succeeded"
     assert tab.notifier.sent and "support-v1 succeeded" in tab.notifier.sent[-1][1]
-    assert tab.test_button.isEnabled()
-    with qtbot.waitSignal(main_window.ctx.test_model_requested) as req:
-        tab.test_button.click()
-    assert req.args[0] == {"model": job.endpoint, "label": "support-v1", "job_id": job_id}
+    assert tab.jobs.test_button.isEnabled()
+    with qtbot.waitSignal(fake_window.ctx.test_model_requested) as req:
+        tab.jobs.test_button.click()
+    assert req.args[0] == ModelRequest(job.endpoint, "support-v1", job_id)
 
 
-def test_cancel_from_the_window(main_window: Any, qtbot: Any, project: Any, sandbox: Any,
-                                sandbox_session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.services.test_monitor import start_agent_job
-
-    sandbox.steps_per_second = 10.0
-    tab = _monitor(main_window, qtbot)
-    name = start_agent_job(sandbox_session(), examples=200, epochs=20, validation=False)
-    job_id = _submit(main_window.ctx, project.store, name)
+def test_cancel_from_the_window(fake_window: Any, qtbot: Any, fake_project: Any, cloud: Any,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    cloud.add_job("fake/tuningJobs/long", total_steps=10_000)
+    tab = _monitor(fake_window, qtbot)
+    job_id = _submit(fake_window.ctx, fake_project.store, "fake/tuningJobs/long")
     tab.select_job(job_id)
-    qtbot.waitUntil(lambda: tab.cancel_button.isEnabled(), timeout=30000)
+    qtbot.waitUntil(lambda: tab.jobs.cancel_button.isEnabled(), timeout=10000)
     asked: list[str] = []
     monkeypatch.setattr(tab, "_confirm", lambda title, text, yes: asked.append(text) or True)
-    tab.cancel_button.click()
+    tab.jobs.cancel_button.click()
     assert "unpredictable" in asked[0] and "fewer epochs" in asked[0]
-    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, job_id).state is JobState.CANCELLED, timeout=60000)
-    assert tab.model.index(tab.model.row_of(job_id), 3).data() == "cancelled"
-    assert not tab.cancel_button.isEnabled()
-    assert any(r.path.endswith(":cancel") for r in sandbox.requests)
+    qtbot.waitUntil(lambda: jobs_repo.get_job(fake_project.store, job_id).state is JobState.CANCELLED,
+                    timeout=10000)
+    assert tab.jobs.model.index(tab.jobs.model.row_of(job_id), 3).data() == "cancelled"
+    assert not tab.jobs.cancel_button.isEnabled()
+    assert "cancel_job" in cloud.calls
 
 
-def test_restart_mid_job_resumes_polling_and_keeps_the_curve(qtbot: Any, sandbox: Any,
-                                                             sandbox_session: Any) -> None:
+def test_restart_mid_job_resumes_polling_and_keeps_the_curve(qtbot: Any, cloud: Any) -> None:
     from gemtune_desktop.qtcore.context import AppContext
     from gemtune_desktop.qtcore.settings import Settings
+    from gemtune_desktop.qtcore.workers import InlineExecutor
     from gemtune_desktop.ui.main_window import MainWindow
-    from tests.services.test_monitor import start_agent_job
 
-    sandbox.steps_per_second = 10.0
-    ctx1 = AppContext(Settings())
-    win1 = MainWindow(ctx1)
-    qtbot.addWidget(win1)
-    win1.show()
+    def start_app() -> tuple[Any, Any]:
+        context = AppContext(Settings(), executor=InlineExecutor(), service_factory=cloud.factory)
+        window = MainWindow(context)
+        qtbot.addWidget(window)
+        window.show()
+        return context, window
+
+    cloud.add_job("fake/tuningJobs/restart", total_steps=80)
+    ctx1, win1 = start_app()
     _monitor(win1, qtbot)
     store = ctx1.project.store
     path = Path(store.path)
-    name = start_agent_job(sandbox_session(), examples=80, epochs=3, validation=False)
-    job_id = _submit(ctx1, store, name)
-    qtbot.waitUntil(lambda: len(jobs_repo.loss_points(store, job_id)) >= 5, timeout=60000)
+    job_id = _submit(ctx1, store, "fake/tuningJobs/restart")
+    qtbot.waitUntil(lambda: len(jobs_repo.loss_points(store, job_id)) >= 5, timeout=10000)
     win1.close()  # the app quits mid-job
     ctx1.shutdown()
     with ProjectStore.open(path, read_only=True) as peek:
         cached = len(jobs_repo.loss_points(peek, job_id))
         assert jobs_repo.get_job(peek, job_id).state.active
 
-    ctx2 = AppContext(Settings())  # a new start of the app on the same project
-    win2 = MainWindow(ctx2)
-    qtbot.addWidget(win2)
-    win2.show()
+    ctx2, win2 = start_app()  # a new start of the app on the same project
     tab2 = _monitor(win2, qtbot)
     store2 = ctx2.project.store
     assert Path(store2.path) == path
     assert job_id in tab2.poller.watched()  # picked up again without any click
     tab2.select_job(job_id)
-    assert len(tab2.series_of(job_id)["train"]) >= cached  # the cached curve shows at once
-    qtbot.waitUntil(lambda: tab2.plot.curve_points(job_id) >= cached, timeout=10000)
-    qtbot.waitUntil(lambda: jobs_repo.get_job(store2, job_id).state is JobState.SUCCEEDED, timeout=90000)
-    qtbot.waitUntil(lambda: job_id not in tab2.poller.watched(), timeout=30000)
+    assert len(tab2.curves.curves(job_id)["train"]) >= cached  # the cached curve shows at once
+    qtbot.waitUntil(lambda: tab2.plot_area.plot.curve_points(job_id) >= cached, timeout=10000)
+    qtbot.waitUntil(lambda: jobs_repo.get_job(store2, job_id).state is JobState.SUCCEEDED, timeout=10000)
+    qtbot.waitUntil(lambda: job_id not in tab2.poller.watched(), timeout=10000)
     total = jobs_repo.get_job(store2, job_id).total_steps
     assert [p[0] for p in jobs_repo.loss_points(store2, job_id)] == list(range(1, total + 1))
     win2.close()
@@ -304,9 +305,9 @@ def test_advice_for_an_overfitting_job_and_a_plateau(main_window: Any, qtbot: An
     assert "overfitting" in kinds, [a.text for a in tab.advice_panel.advice]
     over_advice = tab.advice_panel.advice[kinds.index("overfitting")]
     assert over_advice.epoch is not None and over_advice.epoch < 12
-    assert tab.advice_panel.findChild(type(tab.rerun_button), "adviceTestCheckpoint") is not None
+    assert tab.advice_panel.findChild(type(tab.jobs.rerun_button), "adviceTestCheckpoint") is not None
     with qtbot.waitSignal(main_window.ctx.tune_prefill_requested) as prefill:
-        tab.advice_panel.findChild(type(tab.rerun_button), "adviceTune_overfitting").click()
+        tab.advice_panel.findChild(type(tab.jobs.rerun_button), "adviceTune_overfitting").click()
     assert prefill.args[0]["epochs"] == over_advice.epoch
 
     # A Gemini API job: many epochs, no validation → the training loss levels off.
@@ -320,7 +321,7 @@ def test_advice_for_an_overfitting_job_and_a_plateau(main_window: Any, qtbot: An
     assert kinds == ["plateau"], [a.text for a in tab.advice_panel.advice]
     plateau = tab.advice_panel.advice[0]
     assert plateau.settings == {"epochs": plateau.epoch} and plateau.epoch < 6
-    assert not tab.cancel_button.isEnabled()  # the Gemini API cannot cancel
+    assert not tab.jobs.cancel_button.isEnabled()  # the Gemini API cannot cancel
 
 
 def _gemini_backend() -> Any:
@@ -335,84 +336,81 @@ def _gemini_profile() -> Any:
     return ConnectionProfile(kind=ConnectionKind.SANDBOX, sandbox_backend=_gemini_backend())
 
 
-def test_plot_options_smoothing_log_scale_and_hover(main_window: Any, qtbot: Any, project: Any) -> None:
-    job_id = _overfit_job(project.store)
-    main_window.ctx.jobs_changed.emit()
-    tab = _monitor(main_window, qtbot)
+def test_plot_options_smoothing_log_scale_and_hover(fake_window: Any, qtbot: Any, fake_project: Any) -> None:
+    job_id = _overfit_job(fake_project.store)
+    fake_window.ctx.jobs_changed.emit()
+    tab = _monitor(fake_window, qtbot)
     tab.select_job(job_id)
-    curve = tab.plot._jobs[job_id].curves["train"]
+    curve = tab.plot_area.plot._jobs[job_id].curves["train"]
     assert curve.smooth_item is None
-    tab.smoothing.setValue(0.8)
+    tab.plot_area.smoothing.setValue(0.8)
     assert curve.smooth_item is not None and len(curve.smooth_item.xData) == 160
     assert curve.smooth_item.yData[-1] != curve.item.yData[-1]  # smoothed, not the raw values
-    tab.smoothing.setValue(0.0)
+    tab.plot_area.smoothing.setValue(0.0)
     assert curve.smooth_item is None
-    tab.log_scale.setChecked(True)
-    assert tab.plot.plot_item.ctrl.logYCheck.isChecked()
-    tab.log_scale.setChecked(False)
-    text = tab.plot.readout_at(100)
+    tab.plot_area.log_scale.setChecked(True)
+    assert tab.plot_area.plot.plot_item.ctrl.logYCheck.isChecked()
+    tab.plot_area.log_scale.setChecked(False)
+    text = tab.plot_area.plot.readout_at(100)
     assert "step 100" in text and "epoch 5" in text and "training loss" in text and "validation loss" in text
 
 
-def test_truncated_rows_link_to_the_dataset(main_window: Any, qtbot: Any, project: Any) -> None:
+def test_truncated_rows_link_to_the_dataset(fake_window: Any, qtbot: Any, fake_project: Any) -> None:
     from gemtune_desktop.core.examples import Example
     from gemtune_desktop.core.project import examples_repo
 
-    ids = examples_repo.insert(project.store, [Example(input=f"q{i}", output=f"a{i}") for i in range(3)],
+    ids = examples_repo.insert(fake_project.store, [Example(input=f"q{i}", output=f"a{i}") for i in range(3)],
                                [1.0, 2.0, 3.0])
-    job_id = jobs_repo.add_job(project.store, _record(
+    job_id = jobs_repo.add_job(fake_project.store, _record(
         state=JobState.SUCCEEDED, train_count=3,
         data_stats={"tuning_dataset_example_count": 3, "truncated_example_indices": [1],
                     "total_truncated_example_count": 1, "dropped_example_reasons": ["line 7: empty output"]}))
-    main_window.ctx.jobs_changed.emit()
-    tab = _monitor(main_window, qtbot)
+    fake_window.ctx.jobs_changed.emit()
+    tab = _monitor(fake_window, qtbot)
     tab.select_job(job_id)
     label = tab.details.findChild(type(tab.status_label), "truncatedRows")
     assert "row 2" in label.text()
-    with qtbot.waitSignal(main_window.ctx.rows_focus_requested) as focus:
+    with qtbot.waitSignal(fake_window.ctx.rows_focus_requested) as focus:
         label.linkActivated.emit("row:1")
     assert focus.args[0] == [ids[1]]
-    assert main_window.tabs.currentWidget() is main_window.tab_widgets["dataset"]
+    assert fake_window.tabs.currentWidget() is fake_window.tab_widgets["dataset"]
 
 
 def test_service_jobs_are_listed_and_marked_and_a_model_can_be_deleted(
-        main_window: Any, qtbot: Any, project: Any, sandbox: Any, sandbox_session: Any,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    from tests.services.test_monitor import start_agent_job, wait_for
-
-    session = sandbox_session()
-    foreign = start_agent_job(session, examples=10, epochs=1, validation=False, name="made-elsewhere")
-    tab = _monitor(main_window, qtbot)
+        fake_window: Any, qtbot: Any, fake_project: Any, cloud: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    cloud.add_job("fake/tuningJobs/elsewhere", "made-elsewhere", total_steps=10)
+    tab = _monitor(fake_window, qtbot)
     tab.refresh()
-    qtbot.waitUntil(lambda: any(j.resource_name == foreign for j in tab.model.jobs()), timeout=30000)
-    job = next(j for j in tab.model.jobs() if j.resource_name == foreign)
-    row = tab.model.row_of(job.id)
-    assert not job.from_project and tab.model.index(row, 1).data() == "Service"
-    tab.only_project.setChecked(True)
-    assert tab.table_stack.currentWidget() is tab.empty_label and tab.empty_label.text() == "No jobs match the filter."
-    tab.only_project.setChecked(False)
-    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, job.id).state is JobState.SUCCEEDED, timeout=60000)
+    qtbot.waitUntil(lambda: any(j.resource_name == "fake/tuningJobs/elsewhere" for j in tab.jobs.model.jobs()),
+                    timeout=10000)
+    job = next(j for j in tab.jobs.model.jobs() if j.resource_name == "fake/tuningJobs/elsewhere")
+    row = tab.jobs.model.row_of(job.id)
+    assert not job.from_project and tab.jobs.model.index(row, 1).data() == "Service"
+    assert "1 job on the service, 1 new to this list." in tab.status_label.text()
+    tab.jobs.only_project.setChecked(True)
+    assert tab.jobs.table_stack.currentWidget() is tab.jobs.empty_label
+    assert tab.jobs.empty_label.text() == "No jobs match the filter."
+    tab.jobs.only_project.setChecked(False)
+    qtbot.waitUntil(lambda: jobs_repo.get_job(fake_project.store, job.id).state is JobState.SUCCEEDED, timeout=10000)
     tab.select_job(job.id)
-    qtbot.waitUntil(lambda: tab.delete_button.isEnabled(), timeout=10000)
-    tuned = jobs_repo.get_job(project.store, job.id).tuned_model
+    qtbot.waitUntil(lambda: tab.jobs.delete_button.isEnabled(), timeout=10000)
     asked: list[str] = []
     monkeypatch.setattr(tab, "_confirm", lambda title, text, yes: asked.append(text) or True)
-    tab.delete_button.click()
-    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, job.id).tuned_model == "", timeout=30000)
+    tab.jobs.delete_button.click()
+    qtbot.waitUntil(lambda: jobs_repo.get_job(fake_project.store, job.id).tuned_model == "", timeout=10000)
     assert "cannot be undone" in asked[0]
-    assert wait_for(lambda: any(r.method == "DELETE" and tuned.split("@")[0].rsplit("/", 1)[1] in r.path
-                                for r in sandbox.requests))
-    assert not tab.test_button.isEnabled()
+    assert "delete_tuned_model" in cloud.calls
+    assert not tab.jobs.test_button.isEnabled()
     tab.poller.watch(job.id)  # the service still names the model in the job; the deletion is remembered
-    qtbot.waitUntil(lambda: job.id not in tab.poller.watched(), timeout=30000)
-    assert jobs_repo.get_job(project.store, job.id).tuned_model == ""
+    qtbot.waitUntil(lambda: job.id not in tab.poller.watched(), timeout=10000)
+    assert jobs_repo.get_job(fake_project.store, job.id).tuned_model == ""
 
 
 def test_pyqtgraph_is_not_imported_until_the_tab_is_shown() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; import gemtune_desktop.ui.monitor_tab, gemtune_desktop.qtcore.poller; "
+    code = ("import sys; import gemtune_desktop.ui.monitor.tab, gemtune_desktop.qtcore.poller; "
             "assert 'pyqtgraph' not in sys.modules and 'google.genai' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
 
@@ -430,45 +428,42 @@ def test_advice_for_a_loss_that_rises_from_the_start(main_window: Any, qtbot: An
     tab.select_job(job_id)
     assert [a.kind for a in tab.advice_panel.advice] == ["flat"]
     with qtbot.waitSignal(main_window.ctx.tune_prefill_requested) as prefill:
-        tab.advice_panel.findChild(type(tab.rerun_button), "adviceTune_flat").click()
+        tab.advice_panel.findChild(type(tab.jobs.rerun_button), "adviceTune_flat").click()
     assert prefill.args[0]["learning_rate_multiplier"] == 5.0
 
 
-def test_failed_job_explained_in_plain_words_and_rerun(main_window: Any, qtbot: Any, project: Any, sandbox: Any,
-                                                       sandbox_session: Any) -> None:
-    from tests.services.test_monitor import start_agent_job
-
-    tab = _monitor(main_window, qtbot)
-    sandbox.fail_next_training("The simulated training run failed (injected by a test).")
-    name = start_agent_job(sandbox_session(), examples=20, epochs=2, validation=False, name="doomed")
-    job_id = _submit(main_window.ctx, project.store, name, display="doomed",
+def test_failed_job_explained_in_plain_words_and_rerun(fake_window: Any, qtbot: Any, fake_project: Any,
+                                                       cloud: Any) -> None:
+    cloud.add_job("fake/tuningJobs/doomed", "doomed", fail_with="The job stopped because an internal error at Google.")
+    tab = _monitor(fake_window, qtbot)
+    job_id = _submit(fake_window.ctx, fake_project.store, "fake/tuningJobs/doomed", display="doomed",
                      hyperparameters={"epochs": 2, "base_model": "gemini-3.5-flash", "display_name": "doomed"})
     tab.select_job(job_id)
-    qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, job_id).state is JobState.FAILED, timeout=60000)
-    qtbot.waitUntil(lambda: tab.details.findChild(type(tab.status_label), "jobError") is not None, timeout=10000)
-    error = tab.details.findChild(type(tab.status_label), "jobError").text()
+    qtbot.waitUntil(lambda: jobs_repo.get_job(fake_project.store, job_id).state is JobState.FAILED, timeout=10000)
+    qtbot.waitUntil(lambda: tab.details.findChild(QLabel, "jobError") is not None, timeout=10000)
+    error = tab.details.findChild(QLabel, "jobError").text()
     assert error.startswith("⚠ The job stopped because an internal error at Google")
-    assert tab.model.index(tab.model.row_of(job_id), 3).data() == "failed ⚠"
-    with qtbot.waitSignal(main_window.ctx.tune_prefill_requested) as prefill:
-        tab.rerun_button.click()
+    assert tab.jobs.model.index(tab.jobs.model.row_of(job_id), 3).data() == "failed ⚠"
+    with qtbot.waitSignal(fake_window.ctx.tune_prefill_requested) as prefill:
+        tab.jobs.rerun_button.click()
     assert prefill.args[0]["epochs"] == 2 and prefill.args[0]["display_name"] == "doomed"
 
 
-def test_hover_over_the_plot_reads_out_the_point(main_window: Any, qtbot: Any, project: Any) -> None:
+def test_hover_over_the_plot_reads_out_the_point(fake_window: Any, qtbot: Any, fake_project: Any) -> None:
     from PySide6.QtCore import QPointF
 
-    job_id = _overfit_job(project.store)
-    main_window.ctx.jobs_changed.emit()
-    tab = _monitor(main_window, qtbot)
+    job_id = _overfit_job(fake_project.store)
+    fake_window.ctx.jobs_changed.emit()
+    tab = _monitor(fake_window, qtbot)
     tab.select_job(job_id)
-    qtbot.waitUntil(lambda: tab.plot.curve_points(job_id) == 160)
-    vb = tab.plot.plot_item.getViewBox()
-    tab.plot.reset_zoom()
+    qtbot.waitUntil(lambda: tab.plot_area.plot.curve_points(job_id) == 160)
+    vb = tab.plot_area.plot.plot_item.getViewBox()
+    tab.plot_area.plot.reset_zoom()
     qtbot.waitUntil(lambda: vb.viewRange()[0][1] >= 150)  # the whole curve is in view
 
     def hover() -> str:
-        tab.plot.plot_widget.scene().sigMouseMoved.emit(vb.mapViewToScene(QPointF(81.0, 0.5)))
-        return tab.plot.readout.text()
+        tab.plot_area.plot.plot_widget.scene().sigMouseMoved.emit(vb.mapViewToScene(QPointF(81.0, 0.5)))
+        return tab.plot_area.plot.readout.text()
 
     qtbot.waitUntil(lambda: "step 81" in hover())
     text = hover()

@@ -16,8 +16,8 @@ from gemtune_desktop.core import eval_metrics as em
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
 from gemtune_desktop.core.generation import HarmCategory, Threshold
 from gemtune_desktop.core.project import evals_repo, history_repo
+from gemtune_desktop.qtcore.context import ModelRequest
 from gemtune_desktop.services.batch_eval import RetryPolicy
-from gemtune_desktop.services.connections import Backend
 from tests.services.test_console import generate_bodies
 
 FAST = RetryPolicy(max_attempts=10, initial_delay_s=0.01, max_delay_s=0.05, timeout_s=30)
@@ -41,15 +41,9 @@ def open_project(window: Any, path: Path, examples: list[Example], settings: Dat
         project.insert(0, examples)
     if settings is not None:
         project.set_settings(settings)
-    dataset_tab = window.tab_widgets["dataset"]
-    ensure = getattr(dataset_tab, "ensure_project", None)
-    if callable(ensure):
-        ensure()  # the start-up project opens first, then ours replaces it
-    set_session = getattr(dataset_tab, "set_session", None)
-    if callable(set_session):
-        set_session(project)
-    else:
-        window.ctx.set_project(project)
+    dataset_tab = window.dataset_tab()
+    dataset_tab.ensure_project()  # the start-up project opens first, then ours replaces it
+    dataset_tab.set_session(project)
     assert window.ctx.project is project
     return project
 
@@ -64,6 +58,19 @@ def tab_env(main_window: Any, sandbox: Any, qtbot: Any, tmp_path: Path) -> Itera
     tab.evaluation.retry_policy = FAST
     yield tab, project
     main_window.close()
+    project.close()
+
+
+@pytest.fixture
+def fake_tab_env(fake_window: Any, qtbot: Any, tmp_path: Path) -> Iterator[tuple[Any, Any]]:
+    """The Test tab over the in-process fake service (for what is not about HTTP)."""
+    project = open_project(fake_window, tmp_path / "test.gemtune", make_examples(8),
+                           DatasetSettings(preamble="Answer as a paralegal:", system_instruction="Be brief."))
+    fake_window.show_tab("test")
+    tab = fake_window.tab_widgets["test"]
+    qtbot.waitUntil(lambda: bool(tab.catalog.base_models))
+    yield tab, project
+    fake_window.close()
     project.close()
 
 
@@ -161,23 +168,23 @@ def test_streaming_shows_pieces_and_stop_keeps_the_partial_answer(tab_env: Any, 
     assert view.finish_label.text().startswith("✔ Finished normally.")
 
 
-def test_compare_shows_two_answers(tab_env: Any, sandbox: Any, qtbot: Any) -> None:
-    tab, _project = tab_env
+def test_compare_shows_two_answers(fake_tab_env: Any, cloud: Any, qtbot: Any) -> None:
+    tab, _project = fake_tab_env
+    asked: list[str] = []
+    cloud.answer = lambda request: asked.append(request.model) or f"{request.model} says: it ends the lease early."
     console = tab.console
     console.compare.setChecked(True)
     assert console.picker_a.select_model(BASE) and console.picker_b.select_model(OTHER)
     send_and_wait(qtbot, tab, "What does a break clause do?", slots=2)
     a, b = console.views
     assert b.isVisible()
-    assert a.texts()[0] and b.texts()[0]
+    assert a.texts()[0].startswith(f"{BASE} says") and b.texts()[0].startswith(f"{OTHER} says")
     assert a.title.text() != b.title.text()
-    models = {str(r.get("path") if isinstance(r, dict) else r.path) for r in sandbox.requests
-              if "enerateContent" in str(r.get("path") if isinstance(r, dict) else r.path)}
-    assert any(BASE in p for p in models) and any(OTHER in p for p in models)
+    assert sorted(asked) == sorted([BASE, OTHER])
 
 
-def test_history_is_kept_searchable_and_rerunnable(tab_env: Any, qtbot: Any, qtmodeltester: Any) -> None:
-    tab, project = tab_env
+def test_history_is_kept_searchable_and_rerunnable(fake_tab_env: Any, qtbot: Any, qtmodeltester: Any) -> None:
+    tab, project = fake_tab_env
     send_and_wait(qtbot, tab, "What is a deposit?")
     send_and_wait(qtbot, tab, "What is a guarantor?")
     history = tab.history
@@ -195,8 +202,8 @@ def test_history_is_kept_searchable_and_rerunnable(tab_env: Any, qtbot: Any, qtm
     qtbot.waitUntil(lambda: history.model.rowCount() == 3)
 
 
-def test_add_to_dataset_makes_an_undoable_example(tab_env: Any, qtbot: Any) -> None:
-    tab, project = tab_env
+def test_add_to_dataset_makes_an_undoable_example(fake_tab_env: Any, qtbot: Any) -> None:
+    tab, project = fake_tab_env
     send_and_wait(qtbot, tab, "What is a sublet?")
     before = len(project.examples)
 
@@ -217,11 +224,11 @@ def test_add_to_dataset_makes_an_undoable_example(tab_env: Any, qtbot: Any) -> N
     assert len(project.examples) == before
 
 
-def test_requested_tuned_model_is_selected_with_dataset_texts(tab_env: Any, sandbox: Any, qtbot: Any) -> None:
+def test_requested_tuned_model_is_selected_with_dataset_texts(fake_tab_env: Any, qtbot: Any) -> None:
     from gemtune_desktop.core.jobs import JobRecord, JobState
     from gemtune_desktop.core.project import jobs_repo
 
-    tab, project = tab_env
+    tab, project = fake_tab_env
     endpoint = "projects/sandbox-project/locations/us-central1/endpoints/777"
     job = JobRecord(connection_kind="sandbox", backend="agent-platform", display_name="lease-bot",
                     base_model=BASE, state=JobState.SUCCEEDED, endpoint=endpoint,
@@ -233,7 +240,7 @@ def test_requested_tuned_model_is_selected_with_dataset_texts(tab_env: Any, sand
     picker = tab.console.picker_a
     assert picker.itemText(0) == "Tuned on this project"
     assert "checkpoint epoch 1" in picker.itemText(2)
-    tab.ctx.test_model_requested.emit({"model": endpoint, "label": "lease-bot", "job_id": job.id})
+    tab.ctx.test_model_requested.emit(ModelRequest(endpoint, "lease-bot", job.id))
     assert picker.current_ref().model == endpoint
     console = tab.console
     assert console.dataset_box.isVisible()
@@ -272,7 +279,7 @@ def test_batch_evaluation_of_200_rows_with_429_and_503(main_window: Any, sandbox
     with qtbot.waitSignal(panel.summary_shown, timeout=30000):
         panel.show_run(run)
     direct = _direct_means(project.store, run.id, 0)
-    table = panel.metrics_table
+    table = panel.results.metrics_table
     shown = {table.verticalHeaderItem(r).text(): table.item(r, 0).text() for r in range(table.rowCount())}
     assert shown[em.METRIC_LABELS["token_f1"]] == f"{direct['token_f1']:.3f}"
     assert shown[em.METRIC_LABELS["rougeL"]] == f"{direct['rougeL']:.3f}"
@@ -318,59 +325,49 @@ def test_cancelled_run_resumes_without_redoing_rows(main_window: Any, sandbox: A
     project.close()
 
 
-def record_tuned_job(store: Any, job: Any) -> int:
-    """Put a Sandbox tuning job into the project's job records, as the Tune/Monitor tabs do."""
+def test_base_vs_tuned_run_rows_diff_review_charts_and_csv(fake_window: Any, cloud: Any, qtbot: Any,
+                                                           tmp_path: Path, qtmodeltester: Any) -> None:
     from gemtune_desktop.core.jobs import JobRecord, JobState
     from gemtune_desktop.core.project import jobs_repo
 
-    checkpoints = [{"checkpoint_id": cp.checkpoint_id, "epoch": cp.epoch, "step": cp.step, "endpoint": cp.endpoint}
-                   for cp in job.tuned_model.checkpoints or []]
-    record = JobRecord(connection_kind="sandbox", backend="agent-platform", display_name="lease-bot",
-                       base_model=BASE, state=JobState.SUCCEEDED, resource_name=job.name,
-                       tuned_model=job.tuned_model.model, endpoint=job.tuned_model.endpoint, checkpoints=checkpoints)
-    return jobs_repo.add_job(store, record)
-
-
-@pytest.mark.filterwarnings("ignore:The SDK.s tuning implementation is experimental")
-def test_base_vs_tuned_run_rows_diff_review_charts_and_csv(main_window: Any, sandbox: Any, sandbox_session: Any,
-                                                           qtbot: Any, tmp_path: Path, qtmodeltester: Any) -> None:
-    from tests.services.test_console import tune_in_sandbox
-
     examples = make_examples(6)
-    train_pairs = [(e.input, e.output) for e in examples if e.split is Split.VALIDATION]
-    train_pairs += [(f"Unrelated question {i}?", f"Unrelated answer {i}.") for i in range(14)]
-    job = tune_in_sandbox(sandbox_session(Backend.AGENT_PLATFORM), train_pairs)
-    project = open_project(main_window, tmp_path / "two.gemtune", examples)
-    record_tuned_job(project.store, job)
-    main_window.ctx.jobs_changed.emit()
-    main_window.show_tab("test")
-    tab = main_window.tab_widgets["test"]
-    qtbot.waitUntil(lambda: bool(tab.catalog.base_models), timeout=20000)
+    endpoint = "projects/sandbox-project/locations/us/endpoints/tuned"
+    learned = {e.input: e.output for e in examples}
+    # The tuned model has learned the examples; the base model has not.
+    cloud.answer = lambda request: learned[request.prompt] if request.model == endpoint else "It depends."
+    project = open_project(fake_window, tmp_path / "two.gemtune", examples)
+    jobs_repo.add_job(project.store, JobRecord(connection_kind="sandbox", backend="agent-platform",
+                                               display_name="lease-bot", base_model=BASE, state=JobState.SUCCEEDED,
+                                               resource_name="fake/tuningJobs/1", tuned_model=endpoint,
+                                               endpoint=endpoint))
+    fake_window.ctx.jobs_changed.emit()
+    fake_window.show_tab("test")
+    tab = fake_window.tab_widgets["test"]
+    qtbot.waitUntil(lambda: bool(tab.catalog.base_models))
     panel = tab.evaluation
-    panel.retry_policy = FAST
     assert panel.picker_a.itemText(0) == "Tuned on this project"
     panel.two_models.setChecked(True)
-    assert panel.picker_a.select_model(BASE) and panel.picker_b.select_model(job.tuned_model.endpoint)
-    with qtbot.waitSignal(panel.run_finished, timeout=60000):
+    assert panel.picker_a.select_model(BASE) and panel.picker_b.select_model(endpoint)
+    with qtbot.waitSignal(panel.run_finished, timeout=10000):
         panel.start_button.click()
     run = panel.selected_run()
-    with qtbot.waitSignal(panel.summary_shown, timeout=30000):
+    with qtbot.waitSignal(panel.summary_shown, timeout=10000):
         panel.show_run(run)
-    qtmodeltester.check(panel.rows_model)
-    assert panel.rows_model.rowCount() == 6 and panel.metrics_table.columnCount() == 2
-    # The Sandbox's tuned model answers with the training output: every answer is exact, so it wins every row.
-    table = panel.metrics_table
+    qtmodeltester.check(panel.results.rows_model)
+    assert panel.results.rows_model.rowCount() == 6 and panel.results.metrics_table.columnCount() == 2
+    # The tuned model answers with the training output: every answer is exact, so it wins every row.
+    table = panel.results.metrics_table
     shown = {table.verticalHeaderItem(r).text(): (table.item(r, 0).text(), table.item(r, 1).text())
              for r in range(table.rowCount())}
     assert shown[em.METRIC_LABELS["exact_match"]] == ("0.0 %", "100.0 %")
-    assert "6 better, 0 worse, 0 the same" in panel.summary.text()
-    panel.rows_view.selectRow(0)
-    html = panel.diff.toHtml()
+    assert "6 better, 0 worse, 0 the same" in panel.results.summary.text()
+    panel.results.rows_view.selectRow(0)
+    html = panel.results.diff.toHtml()
     assert "[-" in html and "{+" in html  # markers, not only colour
 
     panel.chart_button.setChecked(True)
-    assert panel.chart is not None
-    assert sum(panel.chart.grab_counts()[0]) == 6 and sum(panel.chart.grab_counts()[1]) == 6
+    assert panel.results.chart is not None
+    assert sum(panel.results.chart.grab_counts()[0]) == 6 and sum(panel.results.chart.grab_counts()[1]) == 6
 
     dialog = panel.open_review()
     assert dialog is not None and len(dialog.groups) == 6
@@ -394,12 +391,12 @@ def test_base_vs_tuned_run_rows_diff_review_charts_and_csv(main_window: Any, san
         lines = list(csv.DictReader(fh))
     assert len(lines) == 12 and {line["model"] for line in lines} == set(run.labels)
     assert all(line["token_f1"] for line in lines)
-    main_window.close()
+    fake_window.close()
     project.close()
 
 
 def test_word_diff_marks_changes_without_relying_on_colour() -> None:
-    from gemtune_desktop.ui.test_eval_rows import word_diff_html
+    from gemtune_desktop.ui.playground.eval_rows_model import word_diff_html
 
     html = word_diff_html("At least one month notice", "At least two months notice")
     assert "At least " in html and "[-one month -]" in html and "{+two months +}" in html
@@ -408,8 +405,8 @@ def test_word_diff_marks_changes_without_relying_on_colour() -> None:
     assert "&lt;b&gt;" in word_diff_html("<b>", "")  # text is escaped, never rendered as markup
 
 
-def test_rows_by_number_are_checked_and_evaluated(tab_env: Any, qtbot: Any) -> None:
-    tab, project = tab_env
+def test_rows_by_number_are_checked_and_evaluated(fake_tab_env: Any, qtbot: Any) -> None:
+    tab, project = fake_tab_env
     panel = tab.evaluation
     panel.source.setCurrentIndex(panel.source.findData("rows"))
     assert panel.rows_spec.isEnabled()

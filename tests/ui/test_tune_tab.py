@@ -69,11 +69,11 @@ def tune_tab(window: Any) -> Any:
 
 
 def wait_idle(qtbot: Any, tab: Any) -> None:
-    qtbot.waitUntil(lambda: not tab._busy, timeout=60000)
+    qtbot.waitUntil(lambda: not tab.flow.busy, timeout=60000)
 
 
 def models_ready(qtbot: Any, tab: Any) -> None:
-    qtbot.waitUntil(lambda: tab.model_combo.count() > 0, timeout=30000)
+    qtbot.waitUntil(lambda: tab.form.model_combo.count() > 0, timeout=30000)
 
 
 def ready_tab(window: Any, qtbot: Any, backend: Backend, project: Path | None = None, bucket: str = "") -> Any:
@@ -118,29 +118,29 @@ def answer_question(qtbot: Any, button_text: str) -> list[str]:
 def test_submit_on_agent_platform_sandbox_records_the_job(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
     tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Support.gemtune", 120, 12))
-    assert [tab.model_combo.itemData(i) for i in range(tab.model_combo.count())] == \
+    assert [tab.form.model_combo.itemData(i) for i in range(tab.form.model_combo.count())] == \
         ["gemini-3.5-flash", "gemini-3.5-flash-lite", "gemini-3.1-flash-lite"]
-    assert tab.hyper_pages.currentIndex() == 0  # Agent Platform settings
-    assert tab.ap_epochs.value() is None and tab.ap_adapter.currentData() is None  # Automatic by default
-    tab.model_combo.setCurrentIndex(1)
-    tab.name_edit.setText("Ticket router v1")
-    tab.ap_epochs.set_value(4)
-    tab.ap_multiplier.set_value(0.5)
-    tab.ap_adapter.setCurrentIndex(tab.ap_adapter.findData(8))
+    assert tab.form.hyper_pages.currentIndex() == 0  # Agent Platform settings
+    assert tab.form.ap_epochs.value() is None and tab.form.ap_adapter.currentData() is None  # Automatic by default
+    tab.form.model_combo.setCurrentIndex(1)
+    tab.form.name_edit.setText("Ticket router v1")
+    tab.form.ap_epochs.set_value(4)
+    tab.form.ap_multiplier.set_value(0.5)
+    tab.form.ap_adapter.setCurrentIndex(tab.form.ap_adapter.findData(8))
     est = tab.estimate()
     assert est.train_examples == 120 and est.validation_examples == 12 and est.epochs == 4
     assert est.training_tokens == est.tokens_per_epoch * 4
-    assert "Training tokens" in tab.estimate_label.text()
+    assert "Training tokens" in tab.estimate_box.estimate_label.text()
     shot(main_window, "agent_platform_form")
 
     with qtbot.waitSignal(ctx.jobs_changed, timeout=30000):
-        qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
-        qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)  # a double click starts one job
+        qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)  # a double click starts one job
     wait_idle(qtbot, tab)
     shot(main_window, "agent_platform_submitted")
 
-    assert "has started" in tab.status_label.text()
-    assert tab.monitor_button.isVisible()
+    assert "has started" in tab.run.status_label.text()
+    assert tab.run.monitor_button.isVisible()
     posts = sandbox.requests.matching("/tuningJobs", "POST")
     assert len(posts) == 1
     body = posts[0].json
@@ -162,29 +162,29 @@ def test_submit_on_agent_platform_sandbox_records_the_job(sandbox, main_window, 
     assert job.submit_key and job.train_tokens > 0
 
     with qtbot.waitSignal(ctx.show_tab_requested) as sig:
-        qtbot.mouseClick(tab.monitor_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(tab.run.monitor_button, Qt.MouseButton.LeftButton)
     assert sig.args == ["monitor"]
 
 
 def test_submit_on_gemini_api_sandbox_sends_examples_inline(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
     tab = ready_tab(main_window, qtbot, Backend.GEMINI_API, make_project(tmp_path / "Gemini.gemtune", 110, 0))
-    assert tab.model_combo.currentData() == "models/sandbox-flash-001-tuning"
-    assert tab.hyper_pages.currentIndex() == 1  # Gemini API settings
-    assert (tab.ga_epochs.value(), tab.ga_batch.value(), tab.ga_rate.value()) == (5, 4, 0.001)
-    tab.name_edit.setText("x" * 41)
-    assert "too long" in tab.name_count.text()
-    tab.name_edit.setText("Router on Gemini API")
-    tab.ga_epochs.setValue(3)
-    tab.ga_batch.setValue(8)
-    tab.ga_mult_radio.setChecked(True)
-    tab.ga_mult.setValue(2.0)
+    assert tab.form.model_combo.currentData() == "models/sandbox-flash-001-tuning"
+    assert tab.form.hyper_pages.currentIndex() == 1  # Gemini API settings
+    assert (tab.form.ga_epochs.value(), tab.form.ga_batch.value(), tab.form.ga_rate.value()) == (5, 4, 0.001)
+    tab.form.name_edit.setText("x" * 41)
+    assert "too long" in tab.form.name_count.text()
+    tab.form.name_edit.setText("Router on Gemini API")
+    tab.form.ga_epochs.setValue(3)
+    tab.form.ga_batch.setValue(8)
+    tab.form.ga_mult_radio.setChecked(True)
+    tab.form.ga_mult.setValue(2.0)
     assert tab.estimate().steps == 14 * 3  # ceil(110 / 8) × 3
     shot(main_window, "gemini_api_form")
 
-    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
-    assert "has started" in tab.status_label.text(), tab.status_label.text()
+    assert "has started" in tab.run.status_label.text(), tab.run.status_label.text()
     posts = sandbox.requests.matching("/tunedModels", "POST")
     assert len(posts) == 1
     task = posts[0].json["tuningTask"]
@@ -196,45 +196,45 @@ def test_submit_on_gemini_api_sandbox_sends_examples_inline(sandbox, main_window
     assert job.backend == "gemini-api" and job.hyperparameters["learning_rate_multiplier"] == 2.0
 
 
-def test_validation_errors_block_and_link_to_the_rows(sandbox, main_window, qtbot, tmp_path) -> None:
-    ctx = main_window.ctx
+def test_validation_errors_block_and_link_to_the_rows(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
     use_sandbox(ctx, Backend.GEMINI_API)
     bad = [Example("an input with no answer", "", Split.TRAIN)]
-    open_project(main_window, qtbot, make_project(tmp_path / "Few.gemtune", 10, 0, extra=bad))
-    tab = tune_tab(main_window)
+    open_project(fake_window, qtbot, make_project(tmp_path / "Few.gemtune", 10, 0, extra=bad))
+    tab = tune_tab(fake_window)
     models_ready(qtbot, tab)
-    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
-    shot(main_window, "validation_blocked")
-    assert tab.problems_box.isVisible()
-    texts = [tab.problems_list.item(i).text() for i in range(tab.problems_list.count())]
+    shot(fake_window, "validation_blocked")
+    assert tab.problems.isVisible()
+    texts = [tab.problems.list.item(i).text() for i in range(tab.problems.list.count())]
     assert any("at least 20" in t for t in texts)
     assert any("row 11" in t for t in texts)
-    assert "not started" in tab.status_label.text()
-    assert not sandbox.requests.matching("/tunedModels", "POST") and not jobs(ctx)
+    assert "not started" in tab.run.status_label.text()
+    assert "submit" not in cloud.calls and not jobs(ctx)
 
     empty_row_id = ctx.project.examples[10].id
-    item = next(tab.problems_list.item(i) for i in range(tab.problems_list.count())
-                if "row 11" in tab.problems_list.item(i).text())
+    item = next(tab.problems.list.item(i) for i in range(tab.problems.list.count())
+                if "row 11" in tab.problems.list.item(i).text())
     with qtbot.waitSignal(ctx.rows_focus_requested) as sig:
-        tab._on_problem_activated(item)
+        tab.problems.activate(item)
     assert sig.args == [[empty_row_id]]
-    assert main_window.tabs.currentWidget() is main_window.tab_widgets["dataset"]
+    assert fake_window.tabs.currentWidget() is fake_window.tab_widgets["dataset"]
 
 
-def test_warnings_ask_before_starting(sandbox, main_window, qtbot, tmp_path) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Small.gemtune", 30, 0))
+def test_warnings_ask_before_starting(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Small.gemtune", 30, 0))
     seen = answer_question(qtbot, "Go back")
-    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
     assert seen and "warning" in seen[0] and "100" in seen[0]
-    assert not sandbox.requests.matching("/tuningJobs", "POST") and not jobs(ctx)
+    assert "submit" not in cloud.calls and not jobs(ctx)
 
     answer_question(qtbot, "Start anyway")
-    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
-    assert len(sandbox.requests.matching("/tuningJobs", "POST")) == 1
+    assert cloud.calls.count("submit") == 1
     assert len(jobs(ctx)) == 1
 
 
@@ -242,24 +242,24 @@ def test_permission_denied_is_explained_and_recorded(sandbox, main_window, qtbot
     ctx = main_window.ctx
     tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Denied.gemtune", 120, 0))
     sandbox.faults.add(route=r"tuningJobs$", kind="status", status=403, method="POST")
-    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
     shot(main_window, "permission_denied")
-    assert "Permission denied" in tab.status_label.text()
-    assert "Vertex AI User" in tab.status_label.text()
+    assert "Permission denied" in tab.run.status_label.text()
+    assert "Vertex AI User" in tab.run.status_label.text()
     assert len(sandbox.requests.matching("/tuningJobs", "POST")) == 1  # a 403 is not retried
     (job,) = jobs(ctx)
     assert job.state is JobState.SUBMIT_FAILED and "Permission denied" in job.error
-    assert tab.start_button.isEnabled()
+    assert tab.run.start_button.isEnabled()
 
 
 def test_busy_answer_is_retried_without_a_duplicate_job(sandbox, main_window, qtbot, tmp_path) -> None:
     ctx = main_window.ctx
     tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Busy.gemtune", 120, 0))
     sandbox.faults.add(route=r"tuningJobs$", kind="status", status=429, count=1, method="POST")
-    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
-    assert "after 2 attempts" in tab.status_label.text(), tab.status_label.text()
+    assert "after 2 attempts" in tab.run.status_label.text(), tab.run.status_label.text()
     assert len(sandbox.requests.matching("/tuningJobs", "POST")) == 2
     service_jobs = sandbox.requests.matching("/tuningJobs", "GET")
     assert service_jobs  # the job list was searched before retrying
@@ -271,97 +271,94 @@ def test_missing_bucket_is_explained(sandbox, main_window, qtbot, tmp_path) -> N
     ctx = main_window.ctx
     tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Bucket.gemtune", 120, 0),
                     bucket="typo-bucket")
-    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
     shot(main_window, "bucket_missing")
-    assert "“typo-bucket” does not exist" in tab.status_label.text()
+    assert "“typo-bucket” does not exist" in tab.run.status_label.text()
     assert not sandbox.requests.matching("/tuningJobs", "POST")
     (job,) = jobs(ctx)
     assert job.state is JobState.SUBMIT_FAILED
 
 
-def test_settings_the_service_would_refuse_block_with_the_field_named(sandbox, main_window, qtbot,
+def test_settings_the_service_would_refuse_block_with_the_field_named(cloud, fake_window, qtbot,
                                                                     tmp_path) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Name.gemtune", 120, 0))
-    tab.name_edit.setText("n" * 129)
-    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
-    assert tab.problems_box.isVisible()
-    assert "at most 128" in tab.problems_list.item(0).text()
-    assert tab.name_edit.property("problem") is True
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Name.gemtune", 120, 0))
+    tab.form.name_edit.setText("n" * 129)
+    qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
+    assert tab.problems.isVisible()
+    assert "at most 128" in tab.problems.list.item(0).text()
+    assert tab.form.name_edit.property("problem") is True
     assert not jobs(ctx)
 
 
-def test_no_tunable_model_explains_and_offers_a_way_out(sandbox, main_window, qtbot, monkeypatch) -> None:
+def test_no_tunable_model_explains_and_offers_a_way_out(cloud, fake_window, qtbot) -> None:
     """The Gemini API lists no model with createTunedModel (as Google's has since 2025)."""
-    from gemtune_desktop.sandbox import catalog
-
-    today = {name: {**info, "methods": [m for m in info["methods"] if m != "createTunedModel"]}
-             for name, info in catalog.GEMINI_MODELS.items()}
-    monkeypatch.setattr(catalog, "GEMINI_MODELS", today)
-    ctx = main_window.ctx
+    cloud.tunable_models = []
+    ctx = fake_window.ctx
     use_sandbox(ctx, Backend.GEMINI_API)
-    tab = tune_tab(main_window)
+    tab = tune_tab(fake_window)
     qtbot.waitUntil(lambda: tab.unavailable.isVisible(), timeout=30000)
-    shot(main_window, "no_tunable_model")
+    shot(fake_window, "no_tunable_model")
     assert not tab.form_area.isVisible()
-    assert sandbox.requests.matching("/v1beta/models", "GET")  # the service was asked
-    assert "May 2025" in tab.unavailable_text.text()
-    assert tab.setup_cloud_button.isVisible() and tab.use_sandbox_button.isVisible()
-    assert not tab.start_button.isEnabled()
-    qtbot.mouseClick(tab.use_sandbox_button, Qt.MouseButton.LeftButton)
+    assert "list_tunable_models" in cloud.calls  # the service was asked
+    assert "May 2025" in tab.unavailable.text.text()
+    assert tab.unavailable.setup_cloud_button.isVisible() and tab.unavailable.use_sandbox_button.isVisible()
+    assert not tab.run.start_button.isEnabled()
+    qtbot.mouseClick(tab.unavailable.use_sandbox_button, Qt.MouseButton.LeftButton)
     assert ctx.connections.profile.backend is Backend.AGENT_PLATFORM
     models_ready(qtbot, tab)
     assert tab.form_area.isVisible() and not tab.unavailable.isVisible()
 
 
-def test_presets_and_rerun_prefill(sandbox, main_window, qtbot, tmp_path) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM)
-    tab.ap_epochs.set_value(7)
-    tab.ap_adapter.setCurrentIndex(tab.ap_adapter.findData(16))
-    tab.preset_combo.setEditText("long run")
-    tab.save_preset()
-    assert ctx.settings.get_json(S.TUNE_PRESETS)["long run"]["epochs"] == 7
-    tab.ap_epochs.set_value(None)
-    tab.ap_adapter.setCurrentIndex(0)
-    tab.preset_combo.setEditText("long run")
-    tab.load_preset()
-    assert tab.ap_epochs.value() == 7 and tab.ap_adapter.currentData() == 16
+def test_presets_and_rerun_prefill(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM)
+    tab.form.ap_epochs.set_value(7)
+    tab.form.ap_adapter.setCurrentIndex(tab.form.ap_adapter.findData(16))
+    tab.form.presets.set_name("long run")
+    tab.form.presets.save_button.click()
+    assert ctx.settings.read(S.TUNE_PRESETS)["long run"].values["epochs"] == 7
+    tab.form.ap_epochs.set_value(None)
+    tab.form.ap_adapter.setCurrentIndex(0)
+    tab.form.presets.set_name("long run")
+    tab.form.presets.load_button.click()
+    assert tab.form.ap_epochs.value() == 7 and tab.form.ap_adapter.currentData() == 16
 
-    main_window.show_tab("monitor")
+    fake_window.show_tab("monitor")
     with qtbot.waitSignal(ctx.show_tab_requested):
         ctx.tune_prefill_requested.emit({"base_model": "gemini-3.1-flash-lite", "epochs": 2,
                                          "learning_rate_multiplier": 0.25, "adapter_size": 4,
                                          "display_name": "re-run of router"})
-    assert main_window.tabs.currentWidget() is tab
-    assert tab.model_combo.currentData() == "gemini-3.1-flash-lite"
-    assert tab.ap_epochs.value() == 2 and tab.ap_multiplier.value() == pytest.approx(0.25)
-    assert tab.ap_adapter.currentData() == 4 and tab.name_edit.text() == "re-run of router"
+    assert fake_window.tabs.currentWidget() is tab
+    assert tab.form.model_combo.currentData() == "gemini-3.1-flash-lite"
+    assert tab.form.ap_epochs.value() == 2 and tab.form.ap_multiplier.value() == pytest.approx(0.25)
+    assert tab.form.ap_adapter.currentData() == 4 and tab.form.name_edit.text() == "re-run of router"
 
 
-def test_price_is_unknown_until_you_enter_yours(sandbox, main_window, qtbot, tmp_path) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Price.gemtune", 120, 0))
-    tab.ap_epochs.set_value(2)
-    assert tab.estimate().cost is None and "enter" in tab.price_note.text()  # no sourced price is shipped
-    tab.price_spin.setValue(10.0)
+def test_price_is_unknown_until_you_enter_yours(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Price.gemtune", 120, 0))
+    tab.form.ap_epochs.set_value(2)
+    # No sourced tuning price is shipped for these models: no made-up cost, and the note asks for the user's.
+    assert tab.estimate().cost is None and "enter" in tab.estimate_box.price_note.text()
+    tab.estimate_box.price_spin.setValue(10.0)
     est = tab.estimate()
     assert est.cost == pytest.approx(est.training_tokens / 1_000_000 * 10.0)
-    assert ctx.settings.get_json(S.MODEL_PRICES)["gemini-3.5-flash"] == 10.0
-    assert "your price" in tab.price_note.text()
+    assert ctx.settings.read(S.MODEL_PRICES)["gemini-3.5-flash"] == 10.0
+    assert "your price" in tab.estimate_box.price_note.text()
     tab.reset_price()
     assert tab.estimate().cost is None
 
 
-def test_no_project_means_no_start_with_a_reason(sandbox, qtbot, ctx) -> None:
-    from gemtune_desktop.ui.tune_tab import TuneTab
+def test_no_project_means_no_start_with_a_reason(cloud, qtbot, fake_ctx) -> None:
+    from gemtune_desktop.ui.tune.tab import TuneTab
 
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    tab = TuneTab(ctx)
+    use_sandbox(fake_ctx, Backend.AGENT_PLATFORM)
+    tab = TuneTab(fake_ctx)
     qtbot.addWidget(tab)
-    assert not tab.start_button.isEnabled()
-    assert "project" in tab.start_reason.text()
+    assert not tab.run.start_button.isEnabled()
+    assert "project" in tab.run.start_reason.text()
 
 
 def test_target_matches_backend_values() -> None:
@@ -372,25 +369,22 @@ def test_cancel_during_upload_starts_no_job(sandbox, main_window, qtbot, tmp_pat
     ctx = main_window.ctx
     tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Cancel.gemtune", 120, 0))
     sandbox.faults.add(route=r"/upload/storage", kind="latency", latency_s=3.0)
-    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: tab.cancel_button.isVisible() and tab.progress.isVisible(), timeout=30000)
-    assert not tab.start_button.isEnabled()
-    qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.run.cancel_button.isVisible() and tab.run.progress.isVisible(), timeout=30000)
+    assert not tab.run.start_button.isEnabled()
+    qtbot.mouseClick(tab.run.cancel_button, Qt.MouseButton.LeftButton)
     wait_idle(qtbot, tab)
-    assert "No tuning job was started" in tab.status_label.text()
+    assert "No tuning job was started" in tab.run.status_label.text()
     assert not sandbox.requests.matching("/tuningJobs", "POST")
     (job,) = jobs(ctx)
     assert job.deleted  # the SUBMITTING record is withdrawn, so Monitor does not list a job that never existed
     assert not jobs_repo.list_jobs(ctx.project.store)
 
 
-def test_set_up_cloud_opens_the_connections_dialog(sandbox, main_window, qtbot, monkeypatch) -> None:
-    from gemtune_desktop.sandbox import catalog
-
-    monkeypatch.setattr(catalog, "GEMINI_MODELS", {k: {**v, "methods": ["generateContent"]}
-                                                   for k, v in catalog.GEMINI_MODELS.items()})
-    use_sandbox(main_window.ctx, Backend.GEMINI_API)
-    tab = tune_tab(main_window)
+def test_set_up_cloud_opens_the_connections_dialog(cloud, fake_window, qtbot) -> None:
+    cloud.tunable_models = []
+    use_sandbox(fake_window.ctx, Backend.GEMINI_API)
+    tab = tune_tab(fake_window)
     qtbot.waitUntil(lambda: tab.unavailable.isVisible(), timeout=30000)
     seen: list[str] = []
 
@@ -403,20 +397,20 @@ def test_set_up_cloud_opens_the_connections_dialog(sandbox, main_window, qtbot, 
         dialog.reject()
 
     QTimer.singleShot(20, close_dialog)
-    qtbot.mouseClick(tab.setup_cloud_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(tab.unavailable.setup_cloud_button, Qt.MouseButton.LeftButton)
     assert seen == ["ConnectionsDialog"]
 
 
-def test_edited_model_list_is_offered(sandbox, main_window, qtbot) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM)
+def test_edited_model_list_is_offered(cloud, fake_window, qtbot) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM)
     ctx.settings.set(S.TUNABLE_MODELS_AP, "gemini-3.1-flash-lite, gemini-4-flash")
-    assert [tab.model_combo.itemData(i) for i in range(tab.model_combo.count())] == \
+    assert [tab.form.model_combo.itemData(i) for i in range(tab.form.model_combo.count())] == \
         ["gemini-3.1-flash-lite", "gemini-4-flash"]
-    tab.model_combo.setCurrentIndex(1)
-    assert tab.current_price() is None and "no shipped price" in tab.price_note.text()
+    tab.form.model_combo.setCurrentIndex(1)
+    assert tab.current_price() is None and "no shipped price" in tab.estimate_box.price_note.text()
     ctx.settings.set(S.TUNABLE_MODELS_AP, "")
-    assert tab.model_combo.count() == 3
+    assert tab.form.model_combo.count() == 3
 
 
 def test_job_is_on_disk_before_the_create_call_answers(sandbox, main_window, qtbot, tmp_path) -> None:
@@ -430,8 +424,8 @@ def test_job_is_on_disk_before_the_create_call_answers(sandbox, main_window, qtb
     tab = tune_tab(main_window)
     models_ready(qtbot, tab)
     sandbox.faults.add(route=r"tunedModels$", kind="latency", latency_s=3.0, method="POST")
-    qtbot.mouseClick(tab.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: tab.cancel_button.isVisible() and tab.progress.isVisible(), timeout=30000)
+    qtbot.mouseClick(tab.run.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: tab.run.cancel_button.isVisible() and tab.run.progress.isVisible(), timeout=30000)
     shot(main_window, "submitting")
     with sqlite3.connect(path) as other:  # another reader of the project file, as after a crash
         rows = other.execute("SELECT state, submit_key, display_name, resource_name FROM jobs").fetchall()
@@ -441,33 +435,34 @@ def test_job_is_on_disk_before_the_create_call_answers(sandbox, main_window, qtb
     assert job.resource_name.startswith("tunedModels/") and job.submit_key == rows[0][1]
 
 
-def test_estimate_follows_dataset_edits(sandbox, main_window, qtbot, tmp_path) -> None:
-    ctx = main_window.ctx
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Grow.gemtune", 120, 0))
-    assert "<b>120</b>" in tab.estimate_label.text()
+def test_estimate_follows_dataset_edits(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Grow.gemtune", 120, 0))
+    assert "<b>120</b>" in tab.estimate_box.estimate_label.text()
     ctx.project.insert(len(ctx.project.examples), [Example("one more ticket about a refund", "billing")])
-    qtbot.waitUntil(lambda: "<b>121</b>" in tab.estimate_label.text(), timeout=30000)
+    qtbot.waitUntil(lambda: "<b>121</b>" in tab.estimate_box.estimate_label.text(), timeout=30000)
 
 
-def test_tab_key_follows_the_layout_top_to_bottom(sandbox, qtbot, ctx) -> None:
-    from gemtune_desktop.ui.tune_tab import TuneTab
+def test_tab_key_follows_the_layout_top_to_bottom(cloud, qtbot, fake_ctx) -> None:
+    from gemtune_desktop.ui.tune.tab import TuneTab
 
-    use_sandbox(ctx, Backend.AGENT_PLATFORM)
-    tab = TuneTab(ctx)
+    use_sandbox(fake_ctx, Backend.AGENT_PLATFORM)
+    tab = TuneTab(fake_ctx)
     qtbot.addWidget(tab)
-    expected = [tab.model_combo, tab.edit_models_button, tab.name_edit, tab.preset_combo,
-                tab.ap_epochs.spin, tab.ap_epochs.auto, tab.ap_multiplier.spin, tab.ap_multiplier.auto,
-                tab.ap_adapter, tab.ap_mode, tab.ap_validation, tab.ap_export_last,
-                tab.price_spin, tab.price_reset, tab.start_button]
+    form = tab.form
+    expected = [form.model_combo, form.edit_models_button, form.name_edit, form.presets.combo,
+                form.ap_epochs.spin, form.ap_epochs.auto, form.ap_multiplier.spin, form.ap_multiplier.auto,
+                form.ap_adapter, form.ap_mode, form.ap_validation, form.ap_export_last,
+                tab.estimate_box.price_spin, tab.estimate_box.price_reset, tab.run.start_button]
     wanted = set(map(id, expected))
     seen: list[Any] = []
-    w = tab.model_combo
+    w = tab.form.model_combo
     for _ in range(500):
         if id(w) in wanted and w not in seen:
             seen.append(w)
         w = w.nextInFocusChain()
-        if w is tab.model_combo:
+        if w is tab.form.model_combo:
             break
     assert [x.objectName() or x.text() for x in seen] == [x.objectName() or x.text() for x in expected]
     # In particular: after "Keep only the final model" Tab goes on down (to the price), not back up to Epochs.
-    assert seen.index(tab.ap_export_last) + 1 == seen.index(tab.price_spin)
+    assert seen.index(tab.form.ap_export_last) + 1 == seen.index(tab.estimate_box.price_spin)

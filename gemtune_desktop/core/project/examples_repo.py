@@ -268,3 +268,9 @@ def save_settings(store: Store, settings: DatasetSettings) -> None:
     with store.transaction():
         store.conn.execute("DELETE FROM dataset_settings")
         store.conn.executemany("INSERT INTO dataset_settings (key, value) VALUES (?, ?)", rows.items())
+
+
+def ids_in_split(store: Store, split: Split) -> list[int]:
+    """The ids of the examples in ``split``, in the project's order (how a tuning service numbers them)."""
+    rows = store.conn.execute("SELECT id FROM examples WHERE split = ? ORDER BY pos", (split.value,)).fetchall()
+    return [int(r[0]) for r in rows]

@@ -161,3 +161,11 @@ def find_by_submit_key(store: Store, submit_key: str) -> JobRecord | None:
     cur = store.conn.execute("SELECT * FROM jobs WHERE submit_key = ?", (submit_key,))
     row = cur.fetchone()
     return JobRecord.from_row(_row_dict(cur, row)) if row else None
+
+
+def loss_points_after(store: Store, job_id: int, series: str, after_step: int) -> list[LossPoint]:
+    """The points of one curve newer than ``after_step``, by step (what arrived since the curve was read)."""
+    cur = store.conn.execute(
+        "SELECT step, epoch, value FROM loss_points WHERE job_id = ? AND series = ? AND step > ? ORDER BY step",
+        (job_id, series, after_step))
+    return [(int(s), e, float(v)) for s, e, v in cur.fetchall()]

@@ -1,0 +1,218 @@
+"""The detail editor beside the table: the selected example's full input and output, split, tags and note.
+
+Long multi-line text is edited here. Counts update live (characters and an offline token estimate)
+against the target's limits. Typing is saved shortly after the user pauses (and at once when they
+leave the field or pick another row) as one undoable "Edit input" step per burst of typing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFocusEvent
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+
+from gemtune_desktop.core import validation_rules as R
+from gemtune_desktop.core.examples import Example, Split, Target
+from gemtune_desktop.core.tokens import estimate_tokens
+from gemtune_desktop.qtcore.project_session import ProjectSession
+
+SAVE_AFTER_MS = 400
+
+
+class _TextEdit(QPlainTextEdit):
+    def __init__(self, on_leave: Callable[[], None], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._on_leave = on_leave
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        self._on_leave()
+        super().focusOutEvent(event)
+
+
+def count_text(text: str, other: str, field: str, target: Target) -> tuple[str, bool]:
+    """The line under a text box, and whether it is over the limit."""
+    chars = len(text)
+    tokens = estimate_tokens(text)
+    if target is Target.GEMINI_API:
+        limit = R.GEMINI_MAX_INPUT_CHARS if field == "input" else R.GEMINI_MAX_OUTPUT_CHARS
+        over = chars > limit
+        line = f"{chars:,} of {limit:,} characters allowed · about {tokens:,} tokens"
+        if over:
+            line += f" — {chars - limit:,} characters too long for the Gemini API"
+        return line, over
+    total = tokens + estimate_tokens(other)
+    over = total > R.AGENT_MAX_EXAMPLE_TOKENS
+    line = (f"{chars:,} characters · about {tokens:,} tokens "
+            f"(example about {total:,} of {R.AGENT_MAX_EXAMPLE_TOKENS:,} tokens allowed)")
+    if over:
+        line += " — too long for Agent Platform"
+    return line, over
+
+
+class DetailEditor(QWidget):
+    """Edits one example at a time (the table's current row)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session: ProjectSession | None = None
+        self.example: Example | None = None
+        self._loading = False
+        self._pending: set[str] = set()
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(SAVE_AFTER_MS)
+        self._timer.timeout.connect(self.flush)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.title = QLabel("No example selected", self)
+        self.title.setObjectName("detailTitle")
+        layout.addWidget(self.title)
+
+        self.input_edit = self._text_box("input", "Input: what the model is given. Multi-line text is fine.")
+        self.input_count = QLabel(self)
+        self.output_edit = self._text_box("output", "Output: the answer you want the model to learn to give.")
+        self.output_count = QLabel(self)
+        for w, label in ((self.input_edit, "&Input"), (self.output_edit, "&Output")):
+            cap = QLabel(label, self)
+            cap.setBuddy(w)
+            layout.addWidget(cap)
+            layout.addWidget(w, 1)
+            layout.addWidget(self.input_count if w is self.input_edit else self.output_count)
+        for lab in (self.input_count, self.output_count):
+            lab.setWordWrap(True)
+            lab.setTextFormat(Qt.TextFormat.PlainText)
+
+        form = QFormLayout()
+        self.split_combo = QComboBox(self)
+        for s in Split:
+            self.split_combo.addItem(s.label, s.value)
+        self.split_combo.setToolTip("Which part of the data this example is in: Train, Validation or Test")
+        self.split_combo.setAccessibleName("Split")
+        self.split_combo.activated.connect(self._split_picked)
+        self.tags_edit = QLineEdit(self)
+        self.tags_edit.setPlaceholderText("e.g. refund, urgent")
+        self.tags_edit.setToolTip("Your own labels, separated by commas (used by the filter)")
+        self.tags_edit.setAccessibleName("Tags")
+        self.tags_edit.editingFinished.connect(lambda: self._line_done("tags", self.tags_edit))
+        self.note_edit = QLineEdit(self)
+        self.note_edit.setToolTip("A note for yourself; it is not sent for tuning")
+        self.note_edit.setAccessibleName("Note")
+        self.note_edit.editingFinished.connect(lambda: self._line_done("note", self.note_edit))
+        form.addRow("&Split", self.split_combo)
+        form.addRow("T&ags", self.tags_edit)
+        form.addRow("N&ote", self.note_edit)
+        layout.addLayout(form)
+        self.set_example(None, None)
+
+    def _text_box(self, field: str, tip: str) -> _TextEdit:
+        box = _TextEdit(self.flush, self)
+        box.setObjectName(f"detail_{field}")
+        box.setToolTip(tip)
+        box.setAccessibleName(f"{field.capitalize()} text")
+        box.setTabChangesFocus(True)
+        box.textChanged.connect(lambda f=field: self._typed(f))
+        return box
+
+    # -- showing ------------------------------------------------------------------------------
+    def set_session(self, session: ProjectSession | None) -> None:
+        self.flush()
+        if self.session is not None:
+            try:
+                self.session.examples_changed.disconnect(self._on_changed)
+                self.session.settings_changed.disconnect(self._on_settings)
+            except (RuntimeError, TypeError):
+                pass
+        self.session = session
+        if session is not None:
+            session.examples_changed.connect(self._on_changed)
+            session.settings_changed.connect(self._on_settings)
+        self.set_example(None, None)
+
+    def set_example(self, example: Example | None, row_number: int | None) -> None:
+        if example is not self.example:
+            self.flush()
+        self.example = example
+        enabled = example is not None and self.session is not None and not self.session.read_only
+        for w in (self.input_edit, self.output_edit, self.split_combo, self.tags_edit, self.note_edit):
+            w.setEnabled(enabled)
+        self.title.setText(f"Example {row_number}" if example is not None and row_number else "No example selected")
+        self._load()
+
+    def _load(self) -> None:
+        e = self.example
+        self._loading = True
+        try:
+            for box, value in ((self.input_edit, e.input if e else ""), (self.output_edit, e.output if e else "")):
+                if box.toPlainText() != value:
+                    cursor = box.textCursor().position()
+                    box.setPlainText(value)
+                    c = box.textCursor()
+                    c.setPosition(min(cursor, len(value)))
+                    box.setTextCursor(c)
+            self.split_combo.setCurrentIndex(self.split_combo.findData(e.split.value) if e else 0)
+            self.tags_edit.setText(e.tags if e else "")
+            self.note_edit.setText(e.note if e else "")
+        finally:
+            self._loading = False
+        self._update_counts()
+
+    def _on_changed(self, examples: list[Example]) -> None:
+        if self.example is not None and any(x is self.example for x in examples) and not self._pending:
+            self._load()
+
+    def _on_settings(self, _settings: object) -> None:
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        target = self.session.settings.target if self.session is not None else Target.GEMINI_API
+        if self.example is None:
+            self.input_count.setText("")
+            self.output_count.setText("")
+            return
+        i, o = self.input_edit.toPlainText(), self.output_edit.toPlainText()
+        for lab, text, other, field in ((self.input_count, i, o, "input"), (self.output_count, o, i, "output")):
+            line, over = count_text(text, other, field, target)
+            lab.setText(("⚠ " if over else "") + line)
+            lab.setStyleSheet("color: #b00020; font-weight: bold;" if over else "")
+
+    # -- editing ----------------------------------------------------------------------------
+    def _typed(self, field: str) -> None:
+        if self._loading or self.example is None:
+            return
+        self._pending.add(field)
+        self._timer.start()
+        self._update_counts()
+
+    def flush(self) -> None:
+        """Save what was typed (one undo step per field, merged with the previous burst)."""
+        self._timer.stop()
+        pending, self._pending = self._pending, set()
+        if not pending or self.example is None or self.session is None or self.session.is_closed:
+            return
+        from gemtune_desktop.qtcore.undo import EditCellCommand
+
+        for field in sorted(pending):
+            box = self.input_edit if field == "input" else self.output_edit
+            text = box.toPlainText()
+            if getattr(self.example, field) != text:
+                self.session.undo_stack.push(EditCellCommand(self.session, self.example, field, text))
+
+    def _split_picked(self, _index: int) -> None:
+        if self.example is None or self.session is None:
+            return
+        value = Split(self.split_combo.currentData())
+        if value is not self.example.split:
+            from gemtune_desktop.qtcore.undo import EditCellCommand
+
+            self.session.undo_stack.push(EditCellCommand(self.session, self.example, "split", value))
+
+    def _line_done(self, field: str, edit: QLineEdit) -> None:
+        if self._loading or self.example is None or self.session is None or self.session.is_closed:
+            return
+        if getattr(self.example, field) != edit.text():
+            from gemtune_desktop.qtcore.undo import EditCellCommand
+
+            self.session.undo_stack.push(EditCellCommand(self.session, self.example, field, edit.text()))

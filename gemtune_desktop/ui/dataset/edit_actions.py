@@ -1,0 +1,102 @@
+"""The Dataset tab's Edit menu: its actions (declared once in a table), their shortcuts, and when each is enabled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QMenu
+
+from gemtune_desktop.ui.dataset.row_editor import RowEditor
+
+K = QKeySequence
+Shortcut = QKeySequence | list[QKeySequence] | None
+
+
+@dataclass(frozen=True)
+class EditActions:
+    undo: QAction
+    redo: QAction
+    cut: QAction
+    copy: QAction
+    paste: QAction
+    add: QAction
+    duplicate: QAction
+    delete: QAction
+    up: QAction
+    down: QAction
+    find: QAction
+    replace: QAction
+    split: QAction
+
+    def groups(self) -> list[list[QAction]]:
+        """The actions in menu order, one list per group between separators."""
+        return [[self.undo, self.redo], [self.cut, self.copy, self.paste],
+                [self.add, self.duplicate, self.delete, self.up, self.down], [self.find, self.replace, self.split]]
+
+    def install(self, menu: QMenu) -> None:
+        for group in self.groups():
+            menu.addActions(group)
+            menu.addSeparator()
+
+    def update(self, shown: bool, stack: QUndoStack | None, has_rows: bool, editable: bool, movable: bool) -> None:
+        """Enable what applies now (nothing while the tab is hidden: the shortcuts belong to the window)."""
+        self.undo.setEnabled(shown and stack is not None and stack.canUndo())
+        self.redo.setEnabled(shown and stack is not None and stack.canRedo())
+        if stack is not None:
+            self.undo.setText(f"&Undo {stack.undoText()}".strip())
+            self.redo.setText(f"&Redo {stack.redoText()}".strip())
+        has_rows = shown and has_rows
+        editable = shown and editable
+        for a in (self.copy, self.find):
+            a.setEnabled(has_rows)
+        for a in (self.cut, self.duplicate, self.delete, self.replace, self.split):
+            a.setEnabled(has_rows and editable)
+        for a in (self.paste, self.add):
+            a.setEnabled(editable)
+        self.up.setEnabled(has_rows and editable and movable)
+        self.down.setEnabled(has_rows and editable and movable)
+
+
+def build_edit_actions(owner: QObject, editor: RowEditor) -> EditActions:
+    """The Edit menu's actions, triggering the editor's methods."""
+    table: list[tuple[str, str, Callable[[], object], Shortcut, str]] = [
+        # name, text, slot, shortcut, tip
+        ("undo", "&Undo", editor.undo, K(K.StandardKey.Undo), "Undo the last change"),
+        ("redo", "&Redo", editor.redo, [K("Ctrl+Y"), K("Ctrl+Shift+Z")], "Redo the change you undid"),
+        ("cut", "Cu&t Rows", editor.cut_rows, K(K.StandardKey.Cut), "Copy the selected rows and remove them"),
+        ("copy", "&Copy", editor.copy_rows, K(K.StandardKey.Copy),
+         "Copy the selection as tab-separated text for Excel or Google Sheets"),
+        ("paste", "&Paste", editor.paste, K(K.StandardKey.Paste),
+         "Paste rows copied from Excel or Google Sheets (input, output, …)"),
+        ("add_row", "&Add Row", editor.add_row, K("Ctrl+Return"), "Add an empty example"),
+        ("duplicate", "D&uplicate Rows", editor.duplicate_rows, K("Ctrl+D"), "Add copies of the selected rows"),
+        ("delete", "&Delete Rows", editor.delete_rows, K(K.StandardKey.Delete),
+         "Delete the selected rows (Undo brings them back)"),
+        ("move_up", "Move U&p", lambda: editor.move_rows(-1), K("Alt+Up"), "Move the selected rows up"),
+        ("move_down", "Move Do&wn", lambda: editor.move_rows(1), K("Alt+Down"), "Move the selected rows down"),
+        ("find", "&Find…", lambda: editor.show_find(False), K(K.StandardKey.Find), "Find text in inputs and outputs"),
+        ("replace", "Find and &Replace…", lambda: editor.show_find(True), K("Ctrl+H"),
+         "Replace text in inputs and outputs"),
+        ("split", "&Split into Train/Validation/Test…", editor.show_split_dialog, None,
+         "Assign each example to train, validation or test at random"),
+    ]
+    actions = [_action(owner, *row) for row in table]
+    return EditActions(*actions)
+
+
+def _action(owner: QObject, name: str, text: str, slot: Callable[[], object], shortcut: Shortcut,
+            tip: str) -> QAction:
+    action = QAction(text, owner)
+    action.setObjectName(f"action_{name}")
+    if isinstance(shortcut, list):
+        action.setShortcuts(shortcut)
+    elif shortcut is not None:
+        action.setShortcut(shortcut)
+    action.setStatusTip(tip)
+    action.setToolTip(tip)
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    action.triggered.connect(lambda _checked=False: slot())
+    return action

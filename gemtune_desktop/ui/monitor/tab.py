@@ -1,0 +1,407 @@
+"""The Monitor tab: every tuning job of the active connection, live and past, its loss curve and advice.
+
+Top: the jobs table (:mod:`.jobs_model`; jobs listed by the service merged into the project's own
+records by :mod:`gemtune_desktop.services.job_sync`), with a filter and the job actions (cancel,
+delete tuned model, open in the Test tab, re-run with changes). Bottom: the :class:`~.plot_area.PlotArea`
+with the loss curves of the selected jobs (several overlay to compare), beside the
+:class:`~.advice_panel.AdvicePanel` and the :class:`~.details_panel.DetailsPanel`.
+
+Polling is done by :class:`~gemtune_desktop.qtcore.poller.JobPoller` on worker threads; new loss points
+are stored in the project as they arrive (so a finished job's curve shows offline) and read into the
+:class:`~gemtune_desktop.core.loss_cache.LossCache`. pyqtgraph is imported the first time this tab is shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from functools import partial
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QMessageBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gemtune_desktop.core.advice import advise
+from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.core.examples import Split
+from gemtune_desktop.core.job_facts import learning_rate_multiplier, rerun_settings, steps_per_epoch
+from gemtune_desktop.core.jobs import JobRecord
+from gemtune_desktop.core.loss import TRAIN, VALIDATION, LossSeries
+from gemtune_desktop.core.loss_cache import LossCache
+from gemtune_desktop.core.project import examples_repo, jobs_repo
+from gemtune_desktop.core.project.store import ProjectStore
+from gemtune_desktop.qtcore.context import AppContext, ModelRequest
+from gemtune_desktop.qtcore.poller import JobPoller
+from gemtune_desktop.qtcore.workers import TaskGroup, TaskSlot
+from gemtune_desktop.services import job_sync
+from gemtune_desktop.services.connections import Backend
+from gemtune_desktop.services.monitor import MODEL_DELETED, JobStatus
+from gemtune_desktop.ui.monitor.advice_panel import AdvicePanel
+from gemtune_desktop.ui.monitor.details_panel import DetailsPanel
+from gemtune_desktop.ui.monitor.jobs_list import JobsList
+from gemtune_desktop.ui.monitor.notifier import JobNotifier
+from gemtune_desktop.ui.monitor.plot_area import PlotArea
+from gemtune_desktop.ui.tab_page import TabKey, WindowMenus
+from gemtune_desktop.ui.widgets.status_line import StatusLine, Tone, error_text
+
+log = logging.getLogger(__name__)
+
+CLOCK_MS = 1000  # the elapsed and remaining times tick
+
+
+class MonitorTab(QWidget):
+    """The Monitor tab (a :class:`~gemtune_desktop.ui.tab_page.TabPage`); see the module docstring."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.store: ProjectStore | None = None
+        self.curves = LossCache()
+        self._details_key: tuple[Any, ...] | None = None
+        self._listed_once = False
+        self._closed = False
+        self.poller = JobPoller(ctx, parent=self)
+        self.notifier = JobNotifier(self)
+        self._list_task = TaskSlot(self, ctx.executor, "list jobs")
+        self._cancels: TaskGroup[int] = TaskGroup(self, ctx.executor, "cancel job")
+        self._deletes: TaskGroup[int] = TaskGroup(self, ctx.executor, "delete model")
+        self._build()
+        self._wire()
+        self._use_store(self._project_store())
+
+    # -- construction ---------------------------------------------------------------------
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        self.jobs = JobsList(self, self)
+        layout.addWidget(self.jobs.bar)
+        self.plot_area = PlotArea(self)
+        self.advice_panel = AdvicePanel(self)
+        self.details = DetailsPanel(self)
+        side = QSplitter(Qt.Orientation.Vertical, self)
+        side.addWidget(self.advice_panel)
+        side.addWidget(self.details)
+        side.setStretchFactor(1, 1)
+        side.setSizes([230, 370])
+        bottom = QSplitter(Qt.Orientation.Horizontal, self)
+        bottom.addWidget(self.plot_area)
+        bottom.addWidget(side)
+        bottom.setStretchFactor(0, 3)
+        bottom.setStretchFactor(1, 2)
+        bottom.setSizes([780, 420])
+        main = QSplitter(Qt.Orientation.Vertical, self)
+        main.addWidget(self.jobs)
+        main.addWidget(bottom)
+        main.setStretchFactor(1, 2)
+        main.setSizes([190, 560])
+        layout.addWidget(main, 1)
+        self.status_label = QLabel("", self)
+        self.status_label.setObjectName("monitorStatus")
+        self.status_label.setWordWrap(True)
+        self.status = StatusLine(self.status_label)
+        layout.addWidget(self.status_label)
+        self._clock = QTimer(self)
+        self._clock.setInterval(CLOCK_MS)
+        self._clock.timeout.connect(self.jobs.model.tick)
+        self._clock.start()
+
+    def _wire(self) -> None:
+        ctx = self.ctx
+        ctx.project_changed.connect(self._project_changed)
+        ctx.jobs_changed.connect(self._jobs_changed)
+        ctx.connections.connection_changed.connect(self._connection_changed)
+        self.poller.job_updated.connect(self._job_updated)
+        self.poller.points_added.connect(self._points_added)
+        self.poller.job_ended.connect(self._job_ended)
+        self.poller.poll_failed.connect(self._poll_failed)
+        jobs = self.jobs
+        jobs.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
+        jobs.refresh_button.clicked.connect(self.refresh)
+        jobs.cancel_button.clicked.connect(self.cancel_selected)
+        jobs.delete_button.clicked.connect(self.delete_selected_model)
+        jobs.test_button.clicked.connect(self.open_selected_in_test)
+        jobs.rerun_button.clicked.connect(self.rerun_selected)
+        self.plot_area.said.connect(self.status.say)
+        self.advice_panel.prefill_requested.connect(self._prefill)
+        self.advice_panel.test_requested.connect(self._test)
+        self.details.test_requested.connect(self._test)
+        self.details.rows_requested.connect(self._rows)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.plot_area.ensure_plot()
+        if not self._listed_once:
+            self._listed_once = True
+            QTimer.singleShot(0, self, self.refresh)
+
+    # -- project and connection -------------------------------------------------------------
+    def _project_store(self) -> ProjectStore | None:
+        project = self.ctx.project
+        return project.store if project is not None else None
+
+    def _use_store(self, store: ProjectStore | None) -> None:
+        self.store = store
+        self.curves.use(store)
+        self.poller.set_store(None)
+        self.poller.set_store(store)
+        self.reload()
+
+    def _project_changed(self, _project: object) -> None:
+        if self._closed:
+            return
+        self._use_store(self._project_store())
+        if self._listed_once:
+            self.refresh()
+
+    def _connection_changed(self, _profile: object) -> None:
+        if self._closed:
+            return
+        self._use_store(self.store)
+        if self._listed_once:
+            self.refresh()
+
+    def _jobs_changed(self) -> None:
+        if self._closed or self.store is None:
+            return
+        self.reload()
+        self.poller.sync()
+
+    def _records(self) -> list[JobRecord]:
+        if self.store is None:
+            return []
+        profile = self.ctx.connections.profile
+        return job_sync.connection_jobs(self.store, profile.kind.value, profile.backend.value)
+
+    def reload(self) -> None:
+        """Re-read the job records (keeping the selection)."""
+        self.jobs.show_jobs(self._records())
+        self._selection_changed()
+
+    # -- the service's list -----------------------------------------------------------------
+    def refresh(self) -> None:
+        """List the connection's jobs on the service and merge them with the project's records."""
+        if self._closed:
+            return
+        if self.store is None:
+            self.status.say("Open a project to keep its tuning jobs.")
+            return
+        self.status.say("Checking the service for tuning jobs…")
+        self.ctx.connections.start(self._list_task, lambda token, api: api.list_jobs(token),
+                                   on_result=self._merge_service_jobs, on_error=self._list_failed)
+        self.poller.sync()
+
+    def _merge_service_jobs(self, statuses: list[JobStatus]) -> None:
+        if self._closed or self.store is None:
+            return
+        profile = self.ctx.connections.profile
+        try:
+            merged = job_sync.merge_service_jobs(self.store, statuses, profile.kind.value, profile.backend.value,
+                                                 polled=set(self.poller.watched()))
+        except (UserError, sqlite3.Error) as exc:
+            err = exc if isinstance(exc, UserError) else UserError(str(exc))
+            self.status.error(err, f"{len(statuses)} jobs on the service; they could not be saved in the project:",
+                              tone=Tone.PLAIN, hint=False)
+            return
+        self.status.say(merged.words())
+        self.reload()
+        self.poller.sync()
+
+    def _list_failed(self, err: UserError) -> None:
+        self.status.say(error_text(err, "Could not list the service's jobs:", tone=Tone.PLAIN)
+                        + " Showing the jobs saved in this project.")
+
+    # -- selection, plot, advice, details ---------------------------------------------------
+    def selected_ids(self) -> list[int]:
+        return self.jobs.selected_ids()
+
+    def select_job(self, job_id: int) -> None:
+        self.jobs.select_ids([job_id])
+
+    def _selection_changed(self) -> None:
+        jobs = self.jobs.selected_jobs()
+        primary = jobs[0] if jobs else None
+        self.plot_area.set_jobs([(j.id, j.display_name or f"job {j.id}", self.curves.curves(j.id), steps_per_epoch(j))
+                                 for j in jobs])
+        self._show_primary(primary, force=True)
+        self._update_actions(primary)
+        for job in jobs:  # a finished job seen on the service whose curve is not cached yet: fetch it once
+            if job.state.ended and job.resource_name and not self.curves.has_points(job.id):
+                self.poller.watch(job.id)
+
+    def _show_primary(self, job: JobRecord | None, force: bool = False) -> None:
+        if job is None:
+            self._details_key = None
+            self.details.set_job(None)
+            self.advice_panel.show_advice(None, [])
+            return
+        key = (job.id, job.state, job.tuned_model, job.endpoint, repr(job.checkpoints), repr(job.data_stats),
+               job.error, job.display_name)
+        if force or key != self._details_key:
+            self._details_key = key
+            self.details.set_job(job, self._train_row_ids())
+        else:
+            self.details.update_state(job)
+        self._update_advice(job)
+
+    def _update_advice(self, job: JobRecord) -> None:
+        curves = self.curves.curves(job.id)
+        found = advise(curves.get(TRAIN, LossSeries()), curves.get(VALIDATION), steps_per_epoch=steps_per_epoch(job),
+                       learning_rate_multiplier=learning_rate_multiplier(job), finished=job.state.ended)
+        if [a.text for a in found] != [a.text for a in self.advice_panel.advice] or not found:
+            self.advice_panel.show_advice(job, found)
+
+    def _train_row_ids(self) -> list[int]:
+        return examples_repo.ids_in_split(self.store, Split.TRAIN) if self.store is not None else []
+
+    def _update_actions(self, job: JobRecord | None) -> None:
+        gemini = self.ctx.connections.profile.backend is Backend.GEMINI_API
+        jobs = self.jobs
+        jobs.cancel_button.setEnabled(bool(job and job.resource_name and job.state.active and not gemini))
+        jobs.cancel_button.setToolTip("Stop the selected job (asks first)" if not gemini else
+                                      "The Gemini API cannot stop a tuning job once it has started")
+        jobs.delete_button.setEnabled(bool(job and (job.tuned_model or (gemini and job.resource_name))
+                                           and job.state.ended))
+        jobs.test_button.setEnabled(bool(job and job.endpoint))
+        jobs.rerun_button.setEnabled(job is not None)
+
+    # -- poller events -----------------------------------------------------------------------
+    def _job_updated(self, job_id: int) -> None:
+        record = jobs_repo.get_job(self.store, job_id) if self.store is not None else None
+        if record is None:
+            return
+        self.jobs.model.update_job(record)
+        ids = self.selected_ids()
+        if ids and ids[0] == job_id:
+            self._show_primary(record)
+            self._update_actions(record)
+
+    def _points_added(self, job_id: int) -> None:
+        if not self.curves.is_cached(job_id):
+            return
+        for name, series in self.curves.extend(job_id):
+            self.plot_area.add_series(job_id, name, series)
+        ids = self.selected_ids()
+        if ids and ids[0] == job_id:
+            job = self.jobs.model.job(job_id)
+            if job is not None:
+                self._update_advice(job)
+
+    def _job_ended(self, job_id: int) -> None:
+        job = jobs_repo.get_job(self.store, job_id) if self.store is not None else None
+        if job is None:
+            return
+        name = job.display_name or "A tuning job"
+        text = f"{name} {job.state_words}."
+        if job.error:
+            text += f" {job.error}"
+        self.ctx.status_message.emit(text, 10000)
+        self.notifier.notify("Tuning job finished" if not job.error else "Tuning job stopped", text)
+
+    def _poll_failed(self, job_id: int, text: str) -> None:
+        job = self.jobs.model.job(job_id)
+        name = (job.display_name if job else "") or f"job {job_id}"
+        self.status.say(f"Checking {name}: {text}")
+
+    # -- actions -----------------------------------------------------------------------------
+    def _selected_job(self) -> JobRecord | None:
+        ids = self.selected_ids()
+        return self.jobs.model.job(ids[0]) if ids else None
+
+    def _confirm(self, title: str, text: str, yes: str) -> bool:
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.NoButton, self)
+        ok = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Keep it", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        confirmed = box.clickedButton() is ok
+        box.deleteLater()
+        return confirmed
+
+    def cancel_selected(self) -> None:
+        job = self._selected_job()
+        if job is None or not job.resource_name or not job.state.active or self._cancels.is_running(job.id):
+            return
+        text = (f"Stop “{job.display_name or job.resource_name}”?\n\nA cancelled job may still leave a tuned model, "
+                "but its quality is unpredictable: it stopped part-way through training. If the loss has already "
+                "levelled off, let it finish — or re-run it later with fewer epochs.")
+        if not self._confirm("Cancel tuning job", text, "Stop the job"):
+            return
+        self.status.say("Asking the service to stop the job…")
+        resource = job.resource_name
+        self.ctx.connections.start(self._cancels.slot(job.id), lambda token, api: api.cancel_job(token, resource),
+                                   on_result=partial(self._cancel_sent, job.id),
+                                   on_error=partial(self._action_failed, "Could not cancel:"))
+
+    def _action_failed(self, what: str, err: UserError) -> None:
+        self.status.error(err, what, tone=Tone.PLAIN)
+
+    def _cancel_sent(self, job_id: int, _result: object = None) -> None:
+        self.status.say("Cancel requested; the job stops in a moment.")
+        self.poller.watch(job_id)
+
+    def delete_selected_model(self) -> None:
+        job = self._selected_job()
+        if job is None or self._deletes.is_running(job.id):
+            return
+        name = job.tuned_model or job.resource_name
+        text = (f"Delete the tuned model “{name}” on the service?\n\nAnything that uses it stops working, and this "
+                "cannot be undone. The job's record and loss curve stay in this project.")
+        if not self._confirm("Delete tuned model", text, "Delete the model"):
+            return
+        self.ctx.connections.start(self._deletes.slot(job.id), lambda token, api: api.delete_tuned_model(token, job),
+                                   on_result=partial(self._model_deleted, job.id),
+                                   on_error=partial(self._action_failed, "Could not delete the model:"))
+
+    def _model_deleted(self, job_id: int, _result: object = None) -> None:
+        if self.store is None:
+            return
+        job = jobs_repo.get_job(self.store, job_id)
+        stats = {**(job.data_stats if job else {}), MODEL_DELETED: True}
+        try:
+            jobs_repo.update_job(self.store, job_id, tuned_model="", endpoint="", checkpoints=[], data_stats=stats)
+        except (UserError, sqlite3.Error):
+            self.status.say("The tuned model was deleted on the service (the read-only project still lists it).")
+            return
+        self.status.say("The tuned model was deleted on the service.")
+        self.ctx.jobs_changed.emit()
+
+    def open_selected_in_test(self) -> None:
+        job = self._selected_job()
+        if job is not None and job.endpoint:
+            self._test(ModelRequest(job.endpoint, job.display_name or "tuned model", job.id))
+
+    def rerun_selected(self) -> None:
+        job = self._selected_job()
+        if job is not None:
+            self._prefill(rerun_settings(job))
+
+    def _prefill(self, settings: dict[str, Any]) -> None:
+        self.ctx.tune_prefill_requested.emit(dict(settings))
+        self.ctx.show_tab_requested.emit(TabKey.TUNE)
+
+    def _test(self, request: ModelRequest) -> None:
+        self.ctx.test_model_requested.emit(request)
+        self.ctx.show_tab_requested.emit(TabKey.TEST)
+
+    def _rows(self, ids: list[int]) -> None:
+        self.ctx.rows_focus_requested.emit(list(ids))
+        self.ctx.show_tab_requested.emit(TabKey.DATASET)
+
+    # -- TabPage -------------------------------------------------------------------------------
+    def install_actions(self, menus: WindowMenus) -> None:
+        """This tab adds nothing to the menus."""
+
+    def can_close(self) -> bool:
+        return True
+
+    def shutdown(self) -> None:
+        self._closed = True
+        self.poller.stop()
+        self._clock.stop()
+        self.plot_area.stop()
+        self.notifier.close()

@@ -1,0 +1,182 @@
+"""The results of an evaluation run: metrics per model, wins and losses, every row with a word diff, histograms.
+
+The scores are computed on a worker (:func:`gemtune_desktop.services.batch_eval.load_run`); this widget only
+shows them. The histograms (pyqtgraph) are built the first time Charts is pressed.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gemtune_desktop.core import eval_metrics as em
+from gemtune_desktop.core.generation import category_label
+from gemtune_desktop.core.project.evals_repo import EvalRun
+from gemtune_desktop.services.batch_eval import RunSummary
+from gemtune_desktop.services.eval_plan import group_rows
+from gemtune_desktop.ui.playground.charts import MetricChart, chart_values
+from gemtune_desktop.ui.playground.eval_rows_model import EvalRowsModel, word_diff_html
+
+SUMMARY_ROWS = (*em.ROW_METRICS, "distinct_1", "distinct_2", "mean_length_words", "mean_length_chars")
+
+
+def metric_text(key: str, model: dict[str, object]) -> str:
+    """One cell of the metrics table: a score as people read it (percent, chrF points, counts)."""
+    if key.startswith("blocked:"):
+        return str(dict(model.get("blocked") or {}).get(key.split(":", 1)[1], 0))  # type: ignore[call-overload]
+    if key in ("answered", "errors"):
+        return str(model.get(key, 0))
+    if key in em.ROW_METRICS:
+        value = float(dict(model.get("means") or {}).get(key, 0.0))  # type: ignore[call-overload]
+        if key == "chrf":
+            return f"{value:.1f}"
+        if key in ("exact_match", "normalized_exact_match"):
+            return f"{value * 100:.1f} %"
+        return f"{value:.3f}"
+    value = float(model.get(key, 0.0))  # type: ignore[arg-type]
+    return f"{value:.1f}" if key.startswith("mean_length") else f"{value:.3f}"
+
+
+def metric_name(key: str) -> str:
+    if key.startswith("blocked:"):
+        return f"Blocked: {category_label(key.split(':', 1)[1])}"
+    return {"answered": "Answered", "errors": "Failed requests"}.get(key, em.METRIC_LABELS.get(key, key))
+
+
+class EvalResults(QSplitter):
+    """Metrics and summary on top, then the histograms (on request), the rows, and the diff of the chosen row."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Vertical, parent)
+        top = QWidget(self)
+        top_layout = QHBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        self.metrics_table = QTableWidget(top)
+        self.metrics_table.setObjectName("evalMetrics")
+        self.metrics_table.setAccessibleName("Metrics per model")
+        self.metrics_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.metrics_table.horizontalHeader().setAccessibleName("Models")
+        self.metrics_table.verticalHeader().setAccessibleName("Metrics")
+        top_layout.addWidget(self.metrics_table, 5)
+        self.summary = QLabel(top)
+        self.summary.setObjectName("evalSummary")
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setWordWrap(True)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop)
+        top_layout.addWidget(self.summary, 2)
+        self.chart_holder = QWidget(self)
+        self.chart_holder.setMinimumHeight(200)
+        self._chart_layout = QVBoxLayout(self.chart_holder)
+        self._chart_layout.setContentsMargins(0, 0, 0, 0)
+        self.chart_holder.hide()
+        self.chart: MetricChart | None = None
+        self.rows_model = EvalRowsModel(self)
+        self.rows_view = QTableView(self)
+        self.rows_view.setObjectName("evalRowsView")
+        self.rows_view.setAccessibleName("Every example with the expected and actual answers")
+        self.rows_view.setModel(self.rows_model)
+        self.rows_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.rows_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.rows_view.verticalHeader().hide()
+        self.rows_view.horizontalHeader().setAccessibleName("Result columns")
+        self.rows_model.modelReset.connect(self._size_row_columns)
+        self.rows_view.selectionModel().selectionChanged.connect(lambda *_a: self._show_diff())
+        self.diff = QTextBrowser(self)
+        self.diff.setObjectName("evalDiff")
+        self.diff.setAccessibleName("Differences between the expected and actual answers")
+        self._chart_data: tuple[list[str], list[dict[str, list[float]]]] | None = None
+
+    def clear(self, text: str) -> None:
+        self.metrics_table.clear()
+        self.metrics_table.setRowCount(0)
+        self.metrics_table.setColumnCount(0)
+        self.rows_model.set_rows([], ["Model A"])
+        self.summary.setText(text)
+        self.diff.clear()
+        self._chart_data = None
+
+    def loading(self, labels: list[str]) -> None:
+        self.rows_model.set_rows([], labels)
+        self.summary.setText("Loading and scoring the answers…")
+        self._chart_data = None
+
+    def show_summary(self, run: EvalRun, summary: RunSummary, rows: list[object], lines: list[str]) -> None:
+        """The run's scores; ``lines`` is the text beside the metrics."""
+        self.rows_model.set_rows(group_rows(rows, summary.scores), run.labels)  # type: ignore[arg-type]
+        self._fill_metrics(run.labels, summary)
+        self.summary.setText("\n".join(lines))
+        self._chart_data = (run.labels, chart_values(summary.scores, len(run.models)))
+        if self.chart is not None and self.chart_holder.isVisible():
+            self.chart.set_data(*self._chart_data)
+
+    def _fill_metrics(self, labels: list[str], summary: RunSummary) -> None:
+        blocked_keys = sorted({k for m in summary.models for k in dict(m.get("blocked") or {})})  # type: ignore[call-overload]
+        row_keys = [*SUMMARY_ROWS, "answered", "errors", *[f"blocked:{k}" for k in blocked_keys]]
+        t = self.metrics_table
+        t.clear()
+        t.setColumnCount(len(labels))
+        t.setRowCount(len(row_keys))
+        t.setHorizontalHeaderLabels(labels)
+        for c, label in enumerate(labels):
+            header_item = t.horizontalHeaderItem(c)
+            if header_item is not None:
+                header_item.setToolTip(label)
+        for r, key in enumerate(row_keys):
+            for c, model in enumerate(summary.models):
+                t.setItem(r, c, QTableWidgetItem(metric_text(key, model)))
+        t.setVerticalHeaderLabels([metric_name(key) for key in row_keys])
+        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+
+    def _size_row_columns(self) -> None:
+        """Fixed widths for the number and score columns, the rest share the width (never measured per row)."""
+        header = self.rows_view.horizontalHeader()
+        narrow = header.fontMetrics().horizontalAdvance("Example") + 24
+        for col in range(self.rows_model.columnCount()):
+            score = col == 0 or (col > 2 and (col - 3) % 2 == 1)
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed if score else QHeaderView.ResizeMode.Stretch)
+            if score:
+                header.resizeSection(col, narrow)
+
+    def _show_diff(self) -> None:
+        rows = self.rows_view.selectionModel().selectedRows()
+        g = self.rows_model.group_at(rows[0].row()) if rows else None
+        if g is None:
+            self.diff.clear()
+            return
+        parts = [f"<p><b>Input</b><br>{html.escape(g.input)}</p>",
+                 f"<p><b>Expected</b><br>{html.escape(g.expected)}</p>",
+                 "<p><i>Changes from the expected answer: [-removed-] words on red, {+added+} words on green.</i></p>"]
+        for slot, label in enumerate(self.rows_model.labels):
+            row = g.answers.get(slot)
+            if row is None:
+                continue
+            if row.error:
+                body = html.escape(f"✖ {row.error}")
+            else:
+                body = word_diff_html(g.expected, row.actual)
+                if row.blocked:
+                    body = html.escape(f"⛔ blocked ({category_label(row.blocked)}) ") + body
+            parts.append(f"<p><b>{html.escape(label)}</b></p>{body}")
+        self.diff.setHtml("".join(parts))
+
+    def show_charts(self, on: bool) -> None:
+        if on and self.chart is None:
+            self.chart = MetricChart(self.chart_holder)
+            self._chart_layout.addWidget(self.chart)
+        self.chart_holder.setVisible(on)
+        if on and self.chart is not None and self._chart_data is not None:
+            self.chart.set_data(*self._chart_data)

@@ -1,0 +1,199 @@
+"""Which models the Test tab can call, and the grouped drop-down that picks one.
+
+:class:`ModelCatalog` gathers the project's tuned models (and their checkpoints on Agent
+Platform) from the job records (:mod:`gemtune_desktop.services.model_choices`), and lists the
+connection's base models on a worker thread. :class:`ModelPicker` shows them grouped under
+headers, the project's models first.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
+
+from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.qtcore.workers import TaskSlot
+from gemtune_desktop.services.console import ModelRef
+from gemtune_desktop.services.model_choices import PROJECT_GROUP, tuned_model_refs
+from gemtune_desktop.ui.widgets.status_line import Tone, error_text
+
+log = logging.getLogger(__name__)
+
+REF_ROLE = Qt.ItemDataRole.UserRole + 1
+REQUESTED_GROUP = "Requested"
+BASE_GROUP = "Base models"
+
+
+class ModelCatalog(QObject):
+    """The models the pickers offer.
+
+    Signals:
+        changed(): the list changed (pickers rebuild, keeping their selection).
+        failed(str): listing the base models failed (plain words).
+    """
+
+    changed = Signal()
+    failed = Signal(str)
+
+    def __init__(self, ctx: AppContext, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.project_models: list[ModelRef] = []
+        self.base_models: list[ModelRef] = []
+        self.requested: list[ModelRef] = []
+        self.loading = False
+        self._list_task = TaskSlot(self, ctx.executor, "base models")
+        self._list_task = TaskSlot(self, ctx.executor, "base models")
+
+    def refresh_jobs(self) -> None:
+        self.project_models = self._job_models()
+        self.changed.emit()
+
+    def _job_models(self) -> list[ModelRef]:
+        """Tuned models (and checkpoints) of the project's succeeded jobs on the active connection."""
+        project = self.ctx.project
+        if project is None:
+            return []
+        from gemtune_desktop.core.project import jobs_repo
+
+        connections = self.ctx.connections
+        try:
+            jobs = jobs_repo.list_jobs(project.store, connection_kind=connections.active_kind.value)
+        except Exception:  # an older or damaged project: show base models only
+            log.warning("could not read jobs for the model picker", exc_info=True)
+            return []
+        return tuned_model_refs(jobs, connections.profile.backend.value)
+
+    def refresh(self) -> None:
+        """Re-read the jobs now, and list the base models on a worker thread."""
+        self.refresh_jobs()
+        self.loading = True
+        self.ctx.connections.start(self._list_task, lambda token, api: api.list_base_models(token),
+                                   on_result=self._on_listed, on_error=self._on_failed, on_finished=self._on_finished)
+
+    def _on_listed(self, refs: list[ModelRef]) -> None:
+        self.base_models = refs
+        self.changed.emit()
+
+    def _on_failed(self, err: UserError) -> None:
+        self.failed.emit(error_text(err, "Could not list the base models:", tone=Tone.PLAIN, hint=False))
+
+    def _on_finished(self) -> None:
+        self.loading = False
+
+    def add_requested(self, ref: ModelRef) -> None:
+        if self.find(ref.model) is None:
+            ref.group = REQUESTED_GROUP
+            self.requested.append(ref)
+            self.changed.emit()
+
+    def find(self, model: str) -> ModelRef | None:
+        for ref in self.all():
+            if ref.model == model:
+                return ref
+        return None
+
+    def groups(self) -> list[tuple[str, list[ModelRef]]]:
+        result = []
+        if self.project_models:
+            result.append((PROJECT_GROUP, self.project_models))
+        if self.requested:
+            result.append((REQUESTED_GROUP, self.requested))
+        result.append((BASE_GROUP, self.base_models))
+        return result
+
+    def all(self) -> list[ModelRef]:
+        return [*self.project_models, *self.requested, *self.base_models]
+
+
+class ModelPicker(QComboBox):
+    """A drop-down of the catalog's models under non-selectable group headers.
+
+    Signals:
+        model_changed(object): the chosen :class:`ModelRef` (or None).
+    """
+
+    model_changed = Signal(object)
+
+    def __init__(self, catalog: ModelCatalog, parent: QWidget | None = None, name: str = "Model") -> None:
+        super().__init__(parent)
+        self.catalog = catalog
+        self._model = QStandardItemModel(self)
+        self.setModel(self._model)
+        self.setMinimumContentsLength(12)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName(name)
+        self.setToolTip("The model to ask. Models tuned on this project come first; a tuned model is called on "
+                        "its own endpoint.")
+        self._wanted = ""
+        catalog.changed.connect(self.rebuild)
+        self.currentIndexChanged.connect(self._emit_changed)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        current = self.current_ref()
+        keep = self._wanted or (current.model if current is not None else "")
+        self.blockSignals(True)
+        try:
+            self._model.clear()
+            bold = QFont()
+            bold.setBold(True)
+            for title, refs in self.catalog.groups():
+                header = QStandardItem(title if refs or not self.catalog.loading else f"{title} (loading…)")
+                header.setFlags(Qt.ItemFlag.NoItemFlags)
+                header.setFont(bold)
+                self._model.appendRow(header)
+                if not refs:
+                    empty = QStandardItem("    (loading…)" if self.catalog.loading else "    (none)")
+                    empty.setFlags(Qt.ItemFlag.NoItemFlags)
+                    self._model.appendRow(empty)
+                for ref in refs:
+                    label = ref.label if ref.label.startswith(" ") else f"  {ref.label}"
+                    item = QStandardItem(label)
+                    item.setData(ref, REF_ROLE)
+                    item.setToolTip(ref.model)
+                    self._model.appendRow(item)
+            index = self._index_of(keep) if keep else -1
+            if index < 0:
+                index = self._first_selectable()
+            self.setCurrentIndex(index)
+        finally:
+            self.blockSignals(False)
+        if keep and self._index_of(keep) >= 0:
+            self._wanted = ""
+        self._emit_changed()
+
+    def _index_of(self, model: str) -> int:
+        for row in range(self._model.rowCount()):
+            ref = self._model.item(row).data(REF_ROLE)
+            if isinstance(ref, ModelRef) and ref.model == model:
+                return row
+        return -1
+
+    def _first_selectable(self) -> int:
+        for row in range(self._model.rowCount()):
+            if isinstance(self._model.item(row).data(REF_ROLE), ModelRef):
+                return row
+        return -1
+
+    def current_ref(self) -> ModelRef | None:
+        ref = self.currentData(REF_ROLE)
+        return ref if isinstance(ref, ModelRef) else None
+
+    def select_model(self, model: str) -> bool:
+        """Choose ``model``; if it is not listed yet, choose it as soon as it appears."""
+        index = self._index_of(model)
+        if index < 0:
+            self._wanted = model
+            return False
+        self._wanted = ""
+        self.setCurrentIndex(index)
+        return True
+
+    def _emit_changed(self, *_args: object) -> None:
+        self.model_changed.emit(self.current_ref())

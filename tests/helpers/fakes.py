@@ -1,0 +1,224 @@
+"""An in-process fake of Google's services, for tests of the widgets that are not about HTTP.
+
+:class:`FakeCloud` is the service's state (models, tuning jobs, answers) shared by every connection;
+``AppContext(..., service_factory=cloud.factory)`` makes it the app's service (the typed seam
+:class:`~gemtune_desktop.services.api.ServiceApi`; nothing is patched). Jobs advance one step of their
+life per poll: queued, starting, then ``steps_per_poll`` training steps, then succeeded, with a loss
+curve computed from the job's settings (or one a test gives). Answers are computed from the prompt.
+
+The HTTP behaviour (retries, faults, request bodies) is tested end to end against the Sandbox instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from gemtune_desktop.core.cancel import CancelToken
+from gemtune_desktop.core.errors import Cancelled, UserError
+from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
+from gemtune_desktop.core.jobs import JobRecord, JobState, now_iso
+from gemtune_desktop.core.loss import TRAIN, VALIDATION
+from gemtune_desktop.core.project import evals_repo
+from gemtune_desktop.services.backend import SecretSource
+from gemtune_desktop.services.batch_eval import BatchStats, EvalItem, RetryPolicy
+from gemtune_desktop.services.connections import Backend, ConnectionProfile
+from gemtune_desktop.services.console import Candidate, ConsoleRequest, ConsoleResult, ModelRef, Usage
+from gemtune_desktop.services.monitor import JobStatus
+from gemtune_desktop.services.polling import Polled
+from gemtune_desktop.services.tuning import SubmitOutcome, SubmitRequest, SubmitResult
+
+Curve = Callable[[int], float]  # step -> loss
+
+
+def falling(step: int) -> float:
+    """A healthy training curve."""
+    return 2.0 * math.exp(-step / 30.0) + 0.1
+
+
+@dataclass
+class FakeJob:
+    resource_name: str
+    display_name: str
+    base_model: str
+    backend: Backend
+    total_steps: int = 30
+    epochs: int = 3
+    steps_done: int = 0
+    state: JobState = JobState.QUEUED
+    train: Curve = falling
+    validation: Curve | None = None
+    fail_with: str = ""  # the job fails with this error once it trains
+    hyperparameters: dict[str, object] = field(default_factory=dict)
+    created_at: str = field(default_factory=now_iso)
+    submit_key: str = ""  # the label of the submit that created it
+
+    def status(self) -> JobStatus:
+        ended = self.state.ended
+        tuned = f"{self.resource_name}/model" if self.state is JobState.SUCCEEDED else ""
+        return JobStatus(resource_name=self.resource_name, state=self.state, display_name=self.display_name,
+                         base_model=self.base_model, created_at=self.created_at, started_at=self.created_at,
+                         ended_at=now_iso() if ended else "", completed_steps=self.steps_done,
+                         total_steps=self.total_steps, tuned_model=tuned, endpoint=tuned,
+                         hyperparameters={"epoch_count": self.epochs, **self.hyperparameters},
+                         error=self.fail_with if self.state is JobState.FAILED else "")
+
+    def advance(self, steps: int) -> None:
+        if self.state in (JobState.QUEUED, JobState.PENDING):
+            self.state = JobState.PENDING if self.state is JobState.QUEUED else JobState.RUNNING
+            return
+        if self.state is not JobState.RUNNING:
+            return
+        if self.fail_with:
+            self.state = JobState.FAILED
+            return
+        self.steps_done = min(self.total_steps, self.steps_done + steps)
+        if self.steps_done >= self.total_steps:
+            self.state = JobState.SUCCEEDED
+
+    def points(self, last: dict[str, int]) -> dict[str, list[tuple[int, float | None, float]]]:
+        per_epoch = self.total_steps / self.epochs if self.epochs else 0.0
+        out = {TRAIN: [(s, s / per_epoch if per_epoch else None, self.train(s))
+                       for s in range(last.get(TRAIN, -1) + 1, self.steps_done + 1) if s >= 1]}
+        if self.validation is not None and per_epoch:
+            marks = [round(per_epoch * e) for e in range(1, self.epochs + 1)]
+            out[VALIDATION] = [(s, s / per_epoch, self.validation(s)) for s in marks
+                               if last.get(VALIDATION, -1) < s <= self.steps_done]
+        return out
+
+
+@dataclass
+class FakeCloud:
+    """What the fake service knows; tests change it to set up a situation."""
+
+    base_models: list[str] = field(default_factory=lambda: ["gemini-3.5-flash", "gemini-3.1-flash-lite"])
+    tunable_models: list[tuple[str, str]] = field(default_factory=lambda: [
+        ("models/sandbox-flash-001-tuning", "Sandbox Flash 001 (tuning)")])
+    jobs: dict[str, FakeJob] = field(default_factory=dict)
+    steps_per_poll: int = 10
+    answer: Callable[[ConsoleRequest], str] = lambda request: f"An answer to: {request.prompt}"
+    calls: list[str] = field(default_factory=list)  # what was asked, oldest first
+    failures: dict[str, UserError] = field(default_factory=dict)  # method name -> error raised once
+
+    def factory(self, profile: ConnectionProfile, secrets: SecretSource) -> FakeService:
+        return FakeService(profile, self)
+
+    def add_job(self, resource_name: str, display_name: str = "support-v1", **kw: object) -> FakeJob:
+        job = FakeJob(resource_name, display_name, str(kw.pop("base_model", "gemini-3.5-flash")),
+                      Backend(str(kw.pop("backend", Backend.AGENT_PLATFORM.value))), **kw)  # type: ignore[arg-type]
+        self.jobs[resource_name] = job
+        return job
+
+    def _call(self, name: str) -> None:
+        self.calls.append(name)
+        failure = self.failures.pop(name, None)
+        if failure is not None:
+            raise failure
+
+
+class FakeService:
+    """:class:`~gemtune_desktop.services.api.ServiceApi` over a :class:`FakeCloud`."""
+
+    def __init__(self, profile: ConnectionProfile, cloud: FakeCloud) -> None:
+        self._profile = profile
+        self.cloud = cloud
+        self.closed = False
+
+    @property
+    def profile(self) -> ConnectionProfile:
+        return self._profile
+
+    def probe(self, token: CancelToken) -> str:
+        self.cloud._call("probe")
+        return f"reachable ({len(self.cloud.base_models)} models listed)"
+
+    def list_tunable_models(self, token: CancelToken) -> list[tuple[str, str]]:
+        self.cloud._call("list_tunable_models")
+        return list(self.cloud.tunable_models)
+
+    def submit(self, token: CancelToken, request: SubmitRequest, outcome: SubmitOutcome) -> SubmitResult:
+        self.cloud._call("submit")
+        token.check()
+        outcome.mark_sent()
+        spec = request.spec
+        name = f"fake/tuningJobs/{len(self.cloud.jobs) + 1}"
+        job = self.cloud.add_job(name, spec.display_name, base_model=spec.base_model,
+                                 backend=self.profile.backend.value, epochs=spec.epochs or 3,
+                                 submit_key=request.submit_key)
+        return outcome.set_result(SubmitResult(resource_name=name, state=job.state.value,
+                                               create_time=job.created_at))
+
+    def list_jobs(self, token: CancelToken) -> list[JobStatus]:
+        self.cloud._call("list_jobs")
+        return [j.status() for j in self.cloud.jobs.values() if j.backend is self.profile.backend]
+
+    def poll(self, token: CancelToken, record: JobRecord, last_steps: dict[str, int],
+             source: dict[str, object], db_path: str | None) -> Polled:
+        self.cloud._call("poll")
+        job = self.cloud.jobs[record.resource_name]
+        job.advance(self.cloud.steps_per_poll)
+        # The points go back to the GUI thread, which stores them (the real service writes them from the worker).
+        return Polled(job.status(), {}, {}, None, dict(job.points(last_steps)))
+
+    def check_submit(self, token: CancelToken, record: JobRecord) -> SubmitResult | None:
+        self.cloud._call("check_submit")
+        for name, job in self.cloud.jobs.items():
+            if job.submit_key and job.submit_key == record.submit_key:
+                return SubmitResult(resource_name=name, state=job.state.value, create_time=job.created_at)
+        return None
+
+    def cancel_job(self, token: CancelToken, resource_name: str) -> None:
+        self.cloud._call("cancel_job")
+        self.cloud.jobs[resource_name].state = JobState.CANCELLED
+
+    def delete_tuned_model(self, token: CancelToken, record: JobRecord) -> None:
+        self.cloud._call("delete_tuned_model")
+
+    def list_base_models(self, token: CancelToken) -> list[ModelRef]:
+        self.cloud._call("list_base_models")
+        return [ModelRef(model=m, label=m, kind="base", group="Base models") for m in self.cloud.base_models]
+
+    def _answer(self, request: ConsoleRequest) -> ConsoleResult:
+        text = self.cloud.answer(request)
+        prompt_tokens, output_tokens = len(request.contents.split()), len(text.split())
+        return ConsoleResult(model=request.model, candidates=[Candidate(text=text, finish_reason="STOP")],
+                             usage=Usage(prompt_tokens=prompt_tokens, output_tokens=output_tokens,
+                                         total_tokens=prompt_tokens + output_tokens), latency_ms=1)
+
+    def stream(self, token: CancelToken, request: ConsoleRequest,
+               on_text: Callable[[int, str], None]) -> ConsoleResult:
+        self.cloud._call("stream")
+        result = self._answer(request)
+        for word in result.text.split(" "):
+            on_text(0, word + " ")
+        return result
+
+    def run_batch(self, token: CancelToken, items: Sequence[EvalItem], run_id: int, db_path: str, expected: int,
+                  generation: GenerationSettings, safety: SafetySettings, concurrency: int,
+                  policy: RetryPolicy) -> BatchStats:
+        """Answer every item and store the answers, as ``batch_eval.run_and_store`` does."""
+        self.cloud._call("run_batch")
+        stats = BatchStats()
+        side = evals_repo.SideStore(db_path)
+        try:
+            rows = []
+            for item in items:
+                if token.cancelled:
+                    raise Cancelled()
+                request = ConsoleRequest(model=item.model, prompt=item.prompt, preamble=item.preamble,
+                                         system_instruction=item.system_instruction)
+                answer = self._answer(request)
+                rows.append(evals_repo.EvalRow(run_id, item.example_id, item.slot, item.prompt, item.expected,
+                                               answer.text, answer.finish_reason, "", answer.latency_ms, ""))
+                stats.done += 1
+                token.report(stats.done, len(items), "")
+            evals_repo.store_rows(side, rows)
+            complete = len(evals_repo.done_keys(side, run_id)) >= expected
+            evals_repo.update_run(side, run_id, status=evals_repo.DONE if complete else evals_repo.STOPPED)
+        finally:
+            side.close()
+        return stats
+
+    def close(self) -> None:
+        self.closed = True
