@@ -37,6 +37,7 @@ from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
 from gemtune_desktop.sandbox import catalog, contract
+from gemtune_desktop.sandbox.agent_views import find_model
 from gemtune_desktop.sandbox.apierror import ApiError, bad_request, not_found, unknown_fields
 from gemtune_desktop.sandbox.batch_engine import (
     CANCELLED,
@@ -106,12 +107,11 @@ class BatchRoutes:
             return None, ""
         if model.startswith("models/") and model in catalog.GEMINI_MODELS:
             return None, ""
-        m = re.fullmatch(r"projects/[^/]+/locations/([^/]+)/models/([^/@]+)(@\d+)?", model)
+        m = re.fullmatch(r"projects/([^/]+)/locations/([^/]+)/models/([^/]+)", model)
         if m:
-            for run in self.state.find_runs("agent"):
-                if run.info["model_id"] == m.group(2) and run.info["location"] == m.group(1) and \
-                        run.status().state == "SUCCEEDED" and not run.info.get("model_deleted"):
-                    return run.examples, tuned_label(run.info["display_name"])
+            run = find_model(self.state.find_runs("agent"), m.group(1), m.group(2), m.group(3))
+            if run is not None:
+                return run.examples, tuned_label(run.info["display_name"])
         raise not_found(f"Model {model} was not found or cannot be used for batch prediction.")
 
     # -- Agent Platform ----------------------------------------------------------------------------

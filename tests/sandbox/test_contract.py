@@ -146,14 +146,17 @@ def test_known_fields_are_never_refused(base: str, train_uri: str) -> None:
     assert ok.status_code == 200, ok.text
     assert ok.json()["supervisedTuningSpec"]["evaluationConfig"] == evaluation
     assert ok.json()["labels"] == {label: label}
-    for spec in ({"preferenceOptimizationSpec": {"trainingDatasetUri": train_uri,
-                                                 "hyperParameters": {"beta": 0.1, "epochCount": "1"}}},
-                 {"distillationSpec": {"trainingDatasetUri": train_uri, "baseTeacherModel": "gemini-3.5-flash"}}):
+    for spec, words in (({"preferenceOptimizationSpec": {"trainingDatasetUri": train_uri,
+                                                         "hyperParameters": {"beta": 0.1, "epochCount": "1"}}},
+                         'a preference example needs "contents"'),  # simulated; the supervised file has none
+                        ({"distillationSpec": {"trainingDatasetUri": train_uri,
+                                               "baseTeacherModel": "gemini-3.5-flash"}},
+                         "simulates supervised and preference tuning only")):  # valid, but not simulated
         created = post(url, {"baseModel": "gemini-3.5-flash", **spec})
         assert created.status_code == 200, created.text
         done = wait_for(lambda c=created: get(f"{base}/v1beta1/{c.json()['name']}").json(),
                         lambda j: j["state"] in ("JOB_STATE_FAILED", "JOB_STATE_SUCCEEDED"))
-        assert "simulates supervised tuning only" in done["error"]["message"]  # valid, but not simulated
+        assert words in done["error"]["message"]
 
 
 def test_snake_case_names_and_enum_numbers_are_read_as_protobuf_json(base: str, train_uri: str) -> None:
