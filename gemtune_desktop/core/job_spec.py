@@ -403,6 +403,11 @@ ERROR_FIELDS: dict[str, tuple[str, str]] = {
     "trainingdataseturi": ("dataset", "Training data"),
     "validationdataseturi": ("use_validation", "Validation set"),
     "exportlastcheckpointonly": ("export_last_checkpoint_only", "Keep only the last checkpoint"),
+    # Preference and continued tuning (the fields of core.preference.spec.PreferenceSpec and StartingPoint):
+    "beta": ("beta", "β"),
+    "tunedmodelname": ("start", "Start from"),
+    "checkpointid": ("start", "Start from"),
+    "pretunedmodel": ("start", "Start from"),
 }
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?)*")
 _UNKNOWN_NAME = re.compile(r'Unknown name "([^"]+)"')

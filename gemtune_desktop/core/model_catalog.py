@@ -175,6 +175,13 @@ def find_model(model: str, catalog_models: Sequence[ModelInfo]) -> ModelInfo | N
     return next((m for m in catalog_models if m.id == short), None)
 
 
+def connection_models(catalog: Mapping[str, Any], sandbox: bool) -> dict[str, ModelInfo]:
+    """{id: model} of every model a connection may meet under its jobs: the catalogue's (retired bases
+    included), with the Sandbox's own facts for the models it offers (:func:`models_for_connection`)."""
+    every = catalog_models(catalog)
+    return {**every, **{m.id: m for m in models_for_connection(catalog, sandbox)}}
+
+
 # -- prices ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class PriceInfo:
