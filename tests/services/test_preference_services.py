@@ -258,3 +258,31 @@ def test_a_rebase_cancelled_while_waiting_is_found_later(store: ProjectStore, ap
     moved, _points = follow(store, ap, report.job_id)
     assert moved.state is JobState.SUCCEEDED and moved.base_model.endswith("gemini-3.5-flash-lite")
     assert len(sandbox.requests.matching("tuningJobs:rebaseTunedModel", "POST")) == 1
+
+
+def test_a_series_first_seen_at_the_end_is_still_read(ap: BackendSession, sandbox: Any) -> None:
+    """A reader told to expect only the training loss still finds every other series once the job has ended
+    (on the real service a series may be written late: corrections §3)."""
+    from gemtune_desktop.services.curves import read_experiment_loss
+    from tests.services.test_monitor import start_agent_job
+
+    sandbox.steps_per_second = 20.0
+    name = start_agent_job(ap, examples=40, epochs=2)  # evaluated every 5 steps
+    job = wait_job(ap, name, lambda j: (j.tuning_job_metadata and j.tuning_job_metadata.completed_step_count or 0) >= 1)
+    sandbox.steps_per_second = 2.0
+    source: dict[str, Any] = {}
+    first = read_experiment_loss(CancelToken(), ap, job.experiment, {}, source, wanted=frozenset({"train"}))
+    assert set(first) == {"train"}
+    sandbox.steps_per_second = 200.0
+    wait_job(ap, name, lambda j: j.has_ended)
+    running = read_experiment_loss(CancelToken(), ap, job.experiment, {}, dict(source), wanted=frozenset({"train"}))
+    assert set(running) == {"train"}, "while running, a known series list is reused"
+    ended = read_experiment_loss(CancelToken(), ap, job.experiment, {}, source, wanted=frozenset({"train"}),
+                                 ended=True)
+    assert set(ended) == {"train", "validation"} and source["listed_ended"]
+
+
+def wait_job(ap: BackendSession, name: str, done: Any) -> Any:
+    from tests.sandbox.helpers import wait_for
+
+    return wait_for(lambda: ap.client().tunings.get(name=name), done)
