@@ -63,3 +63,25 @@ def test_lineage_in_words() -> None:
         "method": "preference", "rebased_from": f"{TUNED}@2", "rebased_from_label": "Lease desk",
         "rebased_from_base": "gemini-2.5-flash"})
     assert lineage_of(moved) == "Moved from “Lease desk” (gemini-2.5-flash) onto the newer base model gemini-3.5-flash"
+
+
+def test_starting_points_are_the_projects_tuned_models_and_their_checkpoints() -> None:
+    from gemtune_desktop.core.jobs import JobState
+    from gemtune_desktop.core.preference.lineage import starting_points
+
+    older = record(display_name="First", base_model="gemini-2.5-flash", tuned_model=f"{TUNED}@1",
+                   state=JobState.SUCCEEDED, created_at="2026-11-01T10:00:00+00:00",
+                   checkpoints=[{"checkpoint_id": "1", "epoch": 1, "step": 6}, {"checkpoint_id": "2"}])
+    newer = record(display_name="Second", base_model="gemini-3.5-flash",
+                   tuned_model="projects/p/locations/l/models/9@1", state=JobState.SUCCEEDED,
+                   created_at="2026-12-01T10:00:00+00:00")
+    deleted = record(display_name="Gone", tuned_model="projects/p/locations/l/models/5@1", state=JobState.SUCCEEDED,
+                     data_stats={"tuned_model_deleted": True})
+    running = record(display_name="Running", state=JobState.RUNNING)
+    gemini = JobRecord(connection_kind="sandbox", backend="gemini-api", tuned_model="tunedModels/x",
+                       state=JobState.SUCCEEDED)
+    points = starting_points([older, newer, deleted, running, gemini])
+    assert [(p.model, p.checkpoint_id, p.job_label) for p in points] == [
+        ("projects/p/locations/l/models/9@1", "", "“Second”"), (f"{TUNED}@1", "", "“First”"),
+        (f"{TUNED}@1", "1", "“First”"), (f"{TUNED}@1", "2", "“First”")]
+    assert all(p.continued for p in points) and points[1].root_model == "gemini-2.5-flash"

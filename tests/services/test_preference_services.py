@@ -268,7 +268,8 @@ def test_a_series_first_seen_at_the_end_is_still_read(ap: BackendSession, sandbo
 
     sandbox.steps_per_second = 20.0
     name = start_agent_job(ap, examples=40, epochs=2)  # evaluated every 5 steps
-    job = wait_job(ap, name, lambda j: (j.tuning_job_metadata and j.tuning_job_metadata.completed_step_count or 0) >= 1)
+    job = wait_job(ap, name, lambda j: j.tuning_job_metadata is not None
+                   and (j.tuning_job_metadata.completed_step_count or 0) >= 1)
     sandbox.steps_per_second = 2.0
     source: dict[str, Any] = {}
     first = read_experiment_loss(CancelToken(), ap, job.experiment, {}, source, wanted=frozenset({"train"}))

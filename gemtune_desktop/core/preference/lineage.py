@@ -59,3 +59,22 @@ def lineage_of(record: JobRecord, records: Iterable[JobRecord] = ()) -> str:
         return f"Moved from {name}{was} onto the newer base model {record.base_model}"
     method = PREFERENCE if hp.get("method") == "preference" else SUPERVISED
     return lineage(method, start_of(record, records))
+
+
+def starting_points(records: Iterable[JobRecord]) -> list[StartingPoint]:
+    """What the Tune tab offers under "Start from → a tuned model": each tuned model the project's succeeded Agent
+    Platform jobs made (its default checkpoint first, then each checkpoint), newest job first. Models the user
+    deleted are left out."""
+    from gemtune_desktop.core.jobs import JobState
+
+    out: list[StartingPoint] = []
+    done = [r for r in records if r.state is JobState.SUCCEEDED and r.tuned_model.startswith("projects/")
+            and r.backend == "agent-platform" and not r.data_stats.get("tuned_model_deleted")]
+    for r in sorted(done, key=lambda rec: rec.created_at, reverse=True):
+        label = _label(r, r.tuned_model)
+        out.append(StartingPoint(r.tuned_model, "", r.base_model, label))
+        for cp in r.checkpoints:
+            cp_id = str(cp.get("checkpoint_id") or "")
+            if cp_id:
+                out.append(StartingPoint(r.tuned_model, cp_id, r.base_model, label))
+    return out
