@@ -2,7 +2,9 @@
 
 Base models answer with a clearly labelled placeholder that quotes the prompt. Tuned models
 (and their checkpoints) answer with the output of the most similar training example
-(rapidfuzz), and say so in ``finishMessage``; ``modelVersion`` is ``sandbox-simulation``.
+(rapidfuzz), or after preference tuning with the preferred answer of the most similar preference
+example (:func:`gemtune_desktop.sandbox.preference_data.knowledge`), and say so in ``finishMessage``;
+``modelVersion`` is ``sandbox-simulation``.
 Both honour ``maxOutputTokens`` (finish reason MAX_TOKENS), ``stopSequences``,
 ``candidateCount``, ``seed`` and ``temperature`` (0 → always the same answer), and rate
 safety from a small word list per harm category so that ``safetySettings`` thresholds block
@@ -269,9 +271,11 @@ def _answers_tuned(examples: Sequence[TrainingExample], req: GenerationRequest, 
         _choice, score, index = matches[min(i, len(matches) - 1)]
         example = examples[index]
         where = f"line {example.line}" if example.line else f"example {index + 1}"
+        what = (f"the preferred answer of the preference example on {where}" if example.kind == "preferred"
+                else f"the output of training {where}")
         answers.append((example.output,
-                        f"Sandbox simulation of {label}: this is the output of training {where}, the closest "
-                        f"match to your prompt ({score:.0f}% similar). A real tuned model writes its own answer."))
+                        f"Sandbox simulation of {label}: this is {what}, the closest match to your prompt "
+                        f"({score:.0f}% similar). A real tuned model writes its own answer."))
     return answers
 
 
