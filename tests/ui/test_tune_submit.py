@@ -178,3 +178,22 @@ def test_unconfirmed_start_over_http_is_checked_until_it_is_found(sandbox, main_
     assert job.resource_name.startswith("projects/") and not job.state.being_submitted
     assert f"“{name}” has started" in tab.run.status_label.text()
     assert len(sandbox.requests.matching("/tuningJobs", "POST")) == 1  # exactly one job was created
+
+
+def test_another_project_opened_while_sending_loses_nothing(cloud, fake_window, qtbot, tmp_path) -> None:
+    """The outcome cannot be written to a project that was closed meanwhile: it is looked up when it is open again."""
+    first = make_project(tmp_path / "First.gemtune", 120, 0)
+    second = make_project(tmp_path / "Second.gemtune", 120, 0)
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, first)
+    cloud.during["submit"] = lambda: fake_window.open_path(str(second))
+    start(qtbot, tab)
+    assert fake_window.ctx.project.path == second
+    assert "could not be written to the project" in tab.run.status_label.text()
+    assert "Do not start it again" in tab.run.status_label.text()
+    assert not jobs(fake_window.ctx)  # nothing was written to the other project
+    assert len(cloud.jobs) == 1
+
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, first)
+    qtbot.waitUntil(lambda: [j.resource_name for j in jobs_repo.list_jobs(fake_window.ctx.project.store)]
+                    == ["fake/tuningJobs/1"], timeout=20000)
+    qtbot.waitUntil(lambda: tab.run.start_button.isEnabled(), timeout=10000)

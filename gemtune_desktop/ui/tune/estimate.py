@@ -70,6 +70,9 @@ def _html(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
+#: After "price unknown — enter your price" under the price field.
+UNKNOWN_PRICE_NOTE = (": GemTune knows no price from Google, with its source, for this model. The price you type "
+                      "here is remembered for this model.")
 #: The link in the estimate that puts the cursor in the price field.
 PRICE_LINK = "#price"
 
@@ -147,7 +150,7 @@ class EstimateBox(QGroupBox):
         self.price_spin.blockSignals(True)
         self.price_spin.setValue(info.usd_per_million if info.usd_per_million is not None else 0.0)
         self.price_spin.blockSignals(False)
-        self.price_note.setText(info.words)
+        self.price_note.setText(info.words if info.known else info.words + UNKNOWN_PRICE_NOTE)
         self.price_reset.setVisible(info.from_user)
         self.price_reset.setText("Use Google's price" if shipped_known else "Forget my price")
         self.price_reset.setToolTip("Forget the price you entered for this model and use Google's price, with its "

@@ -176,20 +176,20 @@ class SubmitFlow(QObject):
         self.said.emit("Starting the tuning job…")
 
         def finished(result: SubmitResult) -> None:
-            self._report(plan, lambda: workflow.finished(job_id, result))
+            self._report(plan, workflow, lambda: workflow.finished(job_id, result))
 
         def failed(err: UserError) -> None:
-            self._report(plan, lambda: workflow.failed(job_id, err, outcome))
+            self._report(plan, workflow, lambda: workflow.failed(job_id, err, outcome))
 
         def cancelled() -> None:
-            self._report(plan, lambda: workflow.cancelled(job_id, outcome))
+            self._report(plan, workflow, lambda: workflow.cancelled(job_id, outcome))
 
         request_ = plan.request
         self.ctx.connections.start(self._submit, lambda token, api: api.submit(token, request_, outcome),
                                    on_result=finished, on_error=failed, on_cancelled=cancelled,
                                    on_progress=self.progressed.emit)
 
-    def _report(self, plan: SubmitPlan, record_outcome: Callable[[], SubmitReport]) -> None:
+    def _report(self, plan: SubmitPlan, workflow: SubmitWorkflow, record_outcome: Callable[[], SubmitReport]) -> None:
         try:
             report = record_outcome()
         except (sqlite3.Error, UserError, OSError) as exc:  # the project was closed or cannot be written meanwhile
@@ -200,9 +200,14 @@ class SubmitFlow(QObject):
                 "GemTune looks the job up on the service the next time this project is open. Do not start it "
                 "again meanwhile: that could start it twice."))
             return
-        self.ctx.jobs_changed.emit()
         if report.result is not None:
             self.ctx.status_message.emit("Tuning job started.", 5000)
+        project = self.ctx.project
+        if project is None or project.store is not workflow.store:  # another project is open now
+            self.said.emit(f"{report.message} (In the project “{plan.record.dataset_name}”.)")
+            self._set_busy(False)
+            return
+        self.ctx.jobs_changed.emit()
         self._set_busy(False)
         self.reported.emit(report)
 

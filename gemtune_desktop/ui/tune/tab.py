@@ -65,19 +65,19 @@ def read_catalog() -> dict[str, Any]:
 
 def connection_words(profile: ConnectionProfile) -> str:
     """Where jobs run and what that means, for someone who has never heard of Google's APIs."""
+    label, change = escape(profile.label, quote=False), f'<a href="{CONNECTIONS_LINK}">Change…</a>'
+    if profile.kind is ConnectionKind.GEMINI_API:
+        return f"Connection in use: <b>{label}</b>. {change}"
     if profile.is_sandbox:
         where = "a simulation on this computer: nothing is sent to Google and nothing is billed"
-    elif profile.kind is ConnectionKind.AGENT_PLATFORM:
-        where = "jobs run in your Google Cloud project and are billed to it"
     else:
-        where = "an API key cannot tune"
-    return (f"Tuning on: <b>{escape(profile.label, quote=False)}</b> — {where}. "
-            f'<a href="{CONNECTIONS_LINK}">Change…</a>')
+        where = "jobs run in your Google Cloud project and are billed to it"
+    return f"Tuning on: <b>{label}</b> — {where}. {change}"
 
 
 def not_known_reason(record: JobRecord) -> str:
-    return (f"Checking whether “{record.display_name}” started: the service did not confirm it. Start is off until "
-            "that is known, so that the job is not started twice; the Monitor tab shows it as soon as it is found.")
+    return (f"Start is off until GemTune knows whether “{record.display_name}” started (the service did not confirm "
+            "it), so that no job is started twice.")
 
 
 def _data_signals(project: ProjectSession) -> list[SignalInstance]:
