@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 
+from gemtune_desktop.core.examples import DatasetSettings, Example, Split, Target
 from gemtune_desktop.core.model_catalog import PRICE_UNKNOWN
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.services.connections import Backend, ConnectionKind
@@ -88,6 +89,38 @@ def test_the_connection_line_needs_no_api_knowledge(cloud, fake_window, qtbot) -
     tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM)
     text = tab.connection_label.text()
     assert "Sandbox" in text and "settings" not in text.split("—")[-1]
+
+
+def test_the_check_before_start_follows_the_connection_not_the_datasets_target(cloud, fake_window, qtbot,
+                                                                               tmp_path) -> None:
+    """A project prepared for the Gemini API (the default) tunes on Google Cloud by Google Cloud's rules."""
+    long_answer = Example("a ticket with a very long answer", "word " * 1_300, Split.TRAIN)  # over 5,000 characters
+    settings = DatasetSettings(preamble="Route this ticket:", target=Target.GEMINI_API)
+    path = make_project(tmp_path / "Target.gemtune", 120, 0, settings=settings, extra=[long_answer])
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, path)
+    asked = answer_once(qtbot, "Start anyway")  # Google Cloud may warn about the outlier; it does not refuse it
+    start(qtbot, tab)
+    assert not tab.problems.isVisible() and "has started" in tab.run.status_label.text()
+    assert not any("5,000" in text for text in asked)
+
+
+def answer_once(qtbot: Any, button_text: str, tries: int = 250) -> list[str]:
+    """Click ``button_text`` in the next modal question, if one comes within ``tries`` × 20 ms."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen: list[str] = []
+
+    def look(left: int) -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.text())
+            next(b for b in box.buttons() if b.text() == button_text).click()
+        elif left:
+            QTimer.singleShot(20, lambda: look(left - 1))
+
+    QTimer.singleShot(20, lambda: look(tries))
+    return seen
 
 
 def test_stale_errors_clear_when_the_connection_changes(cloud, fake_window, qtbot, tmp_path) -> None:
