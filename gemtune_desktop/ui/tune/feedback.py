@@ -8,6 +8,7 @@ when a submit whose outcome was not known is found (or found never to have start
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QScrollArea, QWidget
 
 from gemtune_desktop.core import job_spec as J
@@ -78,6 +79,8 @@ class StartFeedback:
         self.problems.show_findings(errors, examples, service)
         if any(f.rule == VALIDATION_SIZE for f in errors):
             self.mark_field("use_validation")
+        # Once the list is laid out, bring it into view: it says what to fix.
+        QTimer.singleShot(0, self.problems, lambda: self.scroll.ensureWidgetVisible(self.problems.list))
 
     # -- what became of the submit --------------------------------------------------------------
     def show_report(self, report: SubmitReport) -> None:

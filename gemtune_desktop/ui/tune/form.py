@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -120,8 +121,10 @@ class TuneForm(QWidget):
         v = QVBoxLayout(box)
         self.hyper_pages = QStackedWidget(box)
         v.addWidget(self.hyper_pages)
-        self.hyper_pages.addWidget(self._build_agent_platform_page(box))
-        self.hyper_pages.addWidget(self._build_gemini_api_page(box))
+        self.ap_page = self._build_agent_platform_page(box)
+        self.ga_page = self._build_gemini_api_page(box)
+        self.hyper_pages.addWidget(self.ap_page)
+        self.hyper_pages.addWidget(self.ga_page)
         return box
 
     def _build_agent_platform_page(self, box: QWidget) -> QWidget:
@@ -213,7 +216,13 @@ class TuneForm(QWidget):
     # -- backend and models -------------------------------------------------------------------
     def set_backend(self, backend: Backend) -> None:
         self.backend = backend
-        self.hyper_pages.setCurrentIndex(0 if backend is Backend.AGENT_PLATFORM else 1)
+        current = 0 if backend is Backend.AGENT_PLATFORM else 1
+        self.hyper_pages.setCurrentIndex(current)
+        for i, page in enumerate((self.ap_page, self.ga_page)):  # the box is as tall as the page shown
+            policy = QSizePolicy.Policy.Preferred if i == current else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+            page.adjustSize()
+        self.hyper_pages.adjustSize()
         self.edit_models_button.setVisible(backend is Backend.AGENT_PLATFORM)
 
     def clear_models(self) -> None:
