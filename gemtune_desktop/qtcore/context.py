@@ -45,6 +45,8 @@ class AppContext(QObject):
         rows_focus_requested(list): example ids to select in the Dataset tab.
         jobs_changed(): a job record was added or changed (Monitor, Test pickers refresh).
         status_message(str, int): text and timeout (ms) for the status bar.
+        monitor_job_requested(int): select this job (a project job id) in the Monitor tab; sent after
+            ``show_tab_requested("monitor")`` by the Tune tab's "Go to the Monitor tab".
     """
 
     project_changed = Signal(object)
@@ -54,6 +56,8 @@ class AppContext(QObject):
     rows_focus_requested = Signal(list)
     jobs_changed = Signal()
     status_message = Signal(str, int)
+    # -- Tune tab
+    monitor_job_requested = Signal(int)
 
     def __init__(self, settings: Settings, secrets: SecretStore | None = None,
                  executor: TaskExecutor | None = None, service_factory: ServiceFactory | None = None,

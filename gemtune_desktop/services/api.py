@@ -45,7 +45,11 @@ class ServiceApi(Protocol):
         """(name, label) of the models a Gemini API connection can tune."""
         ...
 
-    def submit(self, token: CancelToken, request: SubmitRequest, outcome: SubmitOutcome) -> SubmitResult: ...
+    def submit(self, token: CancelToken, request: SubmitRequest, outcome: SubmitOutcome) -> SubmitResult:
+        """The worker part of the exactly-once submit (:meth:`SubmitWorkflow.send`): the caller records the job
+        first and records the outcome after (``SubmitWorkflow.finished`` / ``failed`` / ``cancelled``). Raises
+        ``SubmitNotConfirmed`` when the job may exist but was not confirmed."""
+        ...
 
     def list_jobs(self, token: CancelToken) -> list[JobStatus]: ...
 
@@ -107,9 +111,9 @@ class SessionApi:
         return list_gemini_tunable_models(token, self.session)
 
     def submit(self, token: CancelToken, request: SubmitRequest, outcome: SubmitOutcome) -> SubmitResult:
-        from gemtune_desktop.services.tuning import submit_job
+        from gemtune_desktop.services.submit_flow import SubmitWorkflow
 
-        return submit_job(token, self.session, request, outcome)
+        return SubmitWorkflow.send(token, self.session, request, outcome)
 
     def list_jobs(self, token: CancelToken) -> list[JobStatus]:
         from gemtune_desktop.services.monitor import list_jobs

@@ -100,6 +100,8 @@ class FakeCloud:
     answer: Callable[[ConsoleRequest], str] = lambda request: f"An answer to: {request.prompt}"
     calls: list[str] = field(default_factory=list)  # what was asked, oldest first
     failures: dict[str, UserError] = field(default_factory=dict)  # method name -> error raised once
+    # Tune tab: method name -> called while the call runs, once (e.g. the user presses Cancel meanwhile)
+    during: dict[str, Callable[[], None]] = field(default_factory=dict)
 
     def factory(self, profile: ConnectionProfile, secrets: SecretSource) -> FakeService:
         return FakeService(profile, self)
@@ -112,6 +114,9 @@ class FakeCloud:
 
     def _call(self, name: str) -> None:
         self.calls.append(name)
+        meanwhile = self.during.pop(name, None)
+        if meanwhile is not None:
+            meanwhile()
         failure = self.failures.pop(name, None)
         if failure is not None:
             raise failure
