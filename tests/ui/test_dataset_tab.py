@@ -289,6 +289,7 @@ def test_stats_panel_is_built_when_first_shown(tab: DatasetTab, qtbot: Any) -> N
 
 
 def test_save_as_copies_and_continues_in_the_copy(tab: DatasetTab, tmp_path: Path) -> None:
+    assert tab.files.create_project(tmp_path / "Claims.gemtune")
     fill(tab, 3)
     original = tab.session.path
     dest = tmp_path / "Claims copy.gemtune"
@@ -299,6 +300,7 @@ def test_save_as_copies_and_continues_in_the_copy(tab: DatasetTab, tmp_path: Pat
     assert check.examples[0].input == "Question 0"
     check.close()
     assert str(dest) in tab.ctx.settings.get(S.RECENT_PROJECTS)
+    assert tab.edit_actions.undo.isEnabled()  # the undo history came along
 
 
 def test_opening_a_project_open_elsewhere_is_refused(tab: DatasetTab, tmp_path: Path,

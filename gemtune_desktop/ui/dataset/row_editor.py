@@ -7,7 +7,6 @@ which writes the project file first; a write that fails is explained and nothing
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +15,6 @@ from PySide6.QtGui import QGuiApplication, QUndoCommand
 from PySide6.QtWidgets import QWidget
 
 from gemtune_desktop.core.clipboard import parse_tsv, rows_to_examples, to_tsv
-from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import Example
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.dataset_model import FIELD_OF, Column, parse_split
@@ -70,36 +68,22 @@ class RowEditor(QObject):
         return self.model.session
 
     def push(self, command: QUndoCommand) -> bool:
-        """Run an undo command; a failure to write the file is explained, nothing is half-done."""
+        """Run an undo command; False when the file could not be written (the session's ``write_failed`` says
+        why, once, and the change is neither on screen nor in the undo history)."""
         s = self.session
         if s is None:
             return False
-        try:
-            s.undo_stack.push(command)
-            return True
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("edit failed", exc_info=exc)
-            self.failed.emit(UserError("The change could not be saved to the project file.",
-                                       "Check that the disk is not full and the file is still there.", str(exc)))
-        except UserError as exc:
-            self.failed.emit(exc)
-        return False
+        return s.push(command)
 
     # -- undo -------------------------------------------------------------------------------
     def undo(self) -> None:
         if self.session is not None:
             self._flush()
-            try:
-                self.session.undo_stack.undo()
-            except (sqlite3.Error, OSError) as exc:
-                self.failed.emit(UserError("Undo could not be saved to the project file.", "", str(exc)))
+            self.session.undo()
 
     def redo(self) -> None:
         if self.session is not None:
-            try:
-                self.session.undo_stack.redo()
-            except (sqlite3.Error, OSError) as exc:
-                self.failed.emit(UserError("Redo could not be saved to the project file.", "", str(exc)))
+            self.session.redo()
 
     # -- rows -------------------------------------------------------------------------------
     def _insert_index(self, s: ProjectSession) -> int:
@@ -172,7 +156,7 @@ class RowEditor(QObject):
 
     def paste(self) -> None:
         s = self.session
-        if s is None or s.read_only:
+        if s is None or not s.can_edit:
             return
         text = QGuiApplication.clipboard().text()
         if text:

@@ -176,6 +176,7 @@ class DatasetTab(QWidget):
         self.editor.failed.connect(self.show_error)
         self.editor.row_added.connect(self._focus_new_row)
         self.files.opened.connect(self.set_session)
+        self.files.switched.connect(self._save_state_changed)
         self.files.failed.connect(self.show_error)
         self.files.about_to_write.connect(self.flush_edits)
         self.files.open_requested.connect(lambda path: self.open_path(path))
@@ -228,7 +229,7 @@ class DatasetTab(QWidget):
             old.close()
             old.deleteLater()
         self._rows_changed()
-        self._update_title()
+        self._save_state_changed()
         if session is not None and session.examples:
             self.table.setCurrentIndex(self.model.index(0, Column.INPUT))
         if session is not None and session.checking:
@@ -241,7 +242,8 @@ class DatasetTab(QWidget):
             (stack.canUndoChanged, self._update_actions), (stack.canRedoChanged, self._update_actions),
             (stack.indexChanged, self._update_actions), (session.rows_inserted, self._rows_changed),
             (session.rows_removed, self._rows_changed), (session.reset_done, self._rows_changed),
-            (session.settings_changed, self._settings_changed)]
+            (session.settings_changed, self._settings_changed), (session.save_state_changed, self._save_state_changed),
+            (session.path_changed, self._save_state_changed)]
         for signal, slot in links:
             if on:
                 signal.connect(slot)  # type: ignore[attr-defined]
@@ -250,12 +252,21 @@ class DatasetTab(QWidget):
 
     def _update_title(self) -> None:
         s = self.session
-        if s is None:
+        if s is None or s.is_closed:
             self.project_label.setText("No project open")
+            self.project_label.setToolTip("")
             return
-        ro = " (read-only)" if s.read_only else ""
-        self.project_label.setText(f"Project: {s.display_name}{ro} — saved automatically")
-        self.project_label.setToolTip(f"{s.path}\nEvery change is saved to this file as you make it.")
+        self.project_label.setText(f"Project: {s.display_name} — {s.save_state_label}")
+        self.project_label.setToolTip(f"{s.save_state_text}\n{s.path}")
+
+    def _save_state_changed(self, *_args: object) -> None:
+        """Saved, saving, read-only, not saved: the label says it, and editing follows whether it can be saved."""
+        self._update_title()
+        self._update_actions()
+        editable = self.session is not None and self.session.can_edit
+        self.settings_panel.set_editable(editable)
+        self.detail.refresh_editable()
+        self.target_combo.setEnabled(editable)
 
     def _rows_changed(self, *_args: object) -> None:
         total = len(self.session.examples) if self.session is not None else 0
@@ -298,7 +309,7 @@ class DatasetTab(QWidget):
         s = self.session
         self.edit_actions.update(shown=self.isVisible(), stack=s.undo_stack if s is not None else None,
                             has_rows=s is not None and self.model.rowCount() > 0,
-                            editable=s is not None and not s.read_only, movable=not self.model.mapped)
+                            editable=s is not None and s.can_edit, movable=not self.model.mapped)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
