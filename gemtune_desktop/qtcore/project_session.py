@@ -31,6 +31,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example
+from gemtune_desktop.core.formats.preflight import ExportRefusedError
 from gemtune_desktop.core.project import examples_repo as repo
 from gemtune_desktop.core.project.identity import FileProblem, ProjectFileLostError
 from gemtune_desktop.core.project.opening import ProjectOpenError
@@ -279,7 +280,7 @@ class ProjectSession(SessionEdits, QObject):
         at = len(self.examples) if index is None else index
         return self.push(InsertRowsCommand(self, at, list(examples), text, settings=settings, action="import"))
 
-    def prepare_export(self, fmt: str, file_name: str) -> UserError | None:
+    def prepare_export(self, fmt: str, file_name: str) -> ExportRefusedError | None:
         """Before an export: bring the project file up to date, and say (rows and why) what ``fmt`` cannot hold.
 
         None means go ahead; otherwise show the error and offer another format (nothing has been written).

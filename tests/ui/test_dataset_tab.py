@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from gemtune_desktop import paths
 from gemtune_desktop.core.clipboard import parse_tsv, to_tsv
@@ -169,6 +169,8 @@ def test_import_csv_on_a_worker_then_undo(tab: DatasetTab, qtbot: Any, tmp_path:
     write_csv(src, [["question", "answer"], *[[f"Ticket {i}\nsecond line", f"Reply {i}"] for i in range(300)]])
     fill(tab, 2)
     tab.open_path(src)
+    qtbot.waitUntil(lambda: tab.transfer.choice_box is not None, timeout=20000)  # a non-empty project asks
+    tab.transfer.choice_box.findChild(QPushButton, "import_add").click()
     qtbot.waitUntil(lambda: len(stored(tab)) == 302, timeout=20000)
     assert stored(tab)[2] == ("Ticket 0\nsecond line", "Reply 0")
     assert tab.session.undo_stack.undoText() == "Import tickets.csv"

@@ -142,6 +142,25 @@ class RowEditor(QObject):
                     moved.add(a if delta < 0 else b)
             self.table.select_list_indices(sorted(moved), col)
 
+    def remove_exact_duplicates(self) -> int:
+        """Delete every row that repeats an earlier one exactly, as one undo step; returns how many."""
+        from gemtune_desktop.core.merge import exact_duplicates
+
+        s = self.session
+        if s is None or not s.can_edit:
+            return 0
+        self._flush()
+        dups = exact_duplicates(s.examples)
+        if not dups:
+            self.ctx.status_message.emit("No exact duplicates: every row differs from the others.", 6000)
+            return 0
+        text = "Remove " + plural(len(dups), "exact duplicate")
+        if not self.push(RemoveRowsCommand(s, dups, text)):
+            return 0
+        self.ctx.status_message.emit(f"Removed {plural(len(dups), 'exact duplicate')}; the first of each is kept. "
+                                     "Undo (Ctrl+Z) brings them back.", 8000)
+        return len(dups)
+
     # -- clipboard --------------------------------------------------------------------------
     def copy_rows(self) -> None:
         data = self.table.selection_as_rows()

@@ -42,7 +42,7 @@ class ConnectionNotice(NoticeBar):
         text = f"{profile.kind.label} cannot be used: {conn.reachability_text}"
         if conn.reachability_hint:
             text += f" {conn.reachability_hint}"
-        actions: list[tuple[str, Callable[[], None]]] = [("&Fix in Settings…", self._open_settings)]
+        actions: list[tuple[str, Callable[[], object]]] = [("&Fix in Settings…", self._open_settings)]
         if not profile.is_sandbox:
             actions.append(("Use the &Sandbox", self.use_sandbox))
         self.show_notice(text, Level.ERROR, actions, closable=True,

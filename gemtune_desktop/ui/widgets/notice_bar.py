@@ -26,7 +26,7 @@ class NoticeBar(QFrame):
     def __init__(self, name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(name)
-        self._actions: list[Callable[[], None] | None] = [None, None]
+        self._actions: list[Callable[[], object] | None] = [None, None]
         self.label: QLabel | None = None
         self.buttons: list[QPushButton] = []
         self.close_button: QToolButton | None = None
@@ -64,7 +64,7 @@ class NoticeBar(QFrame):
         return self.close_button is not None and not self.close_button.isHidden()
 
     def show_notice(self, text: str, level: Level = Level.WARNING,
-                    actions: list[tuple[str, Callable[[], None]]] | None = None, closable: bool = True,
+                    actions: list[tuple[str, Callable[[], object]]] | None = None, closable: bool = True,
                     tip: str = "") -> None:
         if self.label is None:
             self._build()

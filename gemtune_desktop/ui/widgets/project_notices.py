@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from gemtune_desktop import APP_NAME
@@ -40,7 +40,7 @@ class ProjectNotices(QObject):
     """
 
     def __init__(self, ctx: AppContext, window: QWidget, set_title: Callable[[str], None],
-                 save_copy: Callable[[], None], save_to_new_file: Callable[[], None]) -> None:
+                 save_copy: Callable[[], object], save_to_new_file: Callable[[], object]) -> None:
         super().__init__(window)
         self.ctx = ctx
         self._window = window
@@ -88,7 +88,7 @@ class ProjectNotices(QObject):
             if not self.bar.isVisible():
                 self.bar.show_notice(f"{notice.message} {notice.hint}".strip(), Level.INFO, tip=notice.detail)
 
-    def _links(self, s: ProjectSession) -> list[tuple[object, Callable[..., None]]]:
+    def _links(self, s: ProjectSession) -> list[tuple[SignalInstance, Callable[..., None]]]:
         return [(s.save_state_changed, self._state_changed), (s.write_failed, self.show_write_failure),
                 (s.path_changed, self._state_changed), (s.closed, self._state_changed)]
 
