@@ -320,14 +320,29 @@ def test_opening_a_project_open_elsewhere_is_refused(tab: DatasetTab, tmp_path: 
     assert tab.session.path == path
 
 
-def test_target_change_is_undoable(tab: DatasetTab) -> None:
+def test_prepare_for_follows_the_connection_until_picked_and_the_pick_is_undoable(tab: DatasetTab,
+                                                                                   qtbot: Any) -> None:
+    from gemtune_desktop.services.connections import ConnectionKind
+
     fill(tab, 2)
-    tab.target_combo.setCurrentIndex(1)
-    tab.target_combo.activated.emit(1)
+    history = tab.session.undo_stack.count()
+    # The Sandbox tunes like Agent Platform: a new project is prepared for it, with nothing to understand.
     assert repo.load_settings(tab.session.store).target.value == "agent-platform"
-    tab.edit_actions.undo.trigger()
+    assert tab.target_combo.currentData() == "agent-platform" and tab.target_note.text() == "(follows the connection)"
+    tab.ctx.connections.set_active(ConnectionKind.GEMINI_API)
     assert repo.load_settings(tab.session.store).target.value == "gemini-api"
-    assert tab.target_combo.currentData() == "gemini-api"
+    assert tab.session.undo_stack.count() == history  # following is not an edit of the user's
+    tab.ctx.connections.set_active(ConnectionKind.SANDBOX)
+    assert tab.target_combo.currentData() == "agent-platform"
+
+    tab.target_combo.setCurrentIndex(tab.target_combo.findData("gemini-api"))  # the user picks one
+    tab.target_combo.activated.emit(tab.target_combo.currentIndex())
+    assert repo.load_settings(tab.session.store).target.value == "gemini-api" and tab.target_note.text() == ""
+    tab.ctx.connections.set_active(ConnectionKind.AGENT_PLATFORM)
+    assert repo.load_settings(tab.session.store).target.value == "gemini-api"  # stays as picked
+    tab.edit_actions.undo.trigger()  # back to following the connection
+    qtbot.waitUntil(lambda: repo.load_settings(tab.session.store).target.value == "agent-platform")
+    assert tab.target_combo.currentData() == "agent-platform"
 
 
 def test_new_project_and_close_back_to_untitled(tab: DatasetTab, tmp_path: Path) -> None:

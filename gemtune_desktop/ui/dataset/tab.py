@@ -39,7 +39,7 @@ from gemtune_desktop.core.row_view import RowFilter
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.dataset_model import Column, DatasetModel
-from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.qtcore.project_session import TARGET_CHOSEN, ProjectSession
 from gemtune_desktop.qtcore.undo import SettingsCommand, copy_settings
 from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.ui.dataset.detail_editor import DetailEditor
@@ -137,11 +137,16 @@ class DatasetTab(QWidget):
         self.target_combo.setObjectName("targetCombo")
         for t in Target:
             self.target_combo.addItem(t.label, t.value)
-        self.target_combo.setToolTip("The service you will tune with; the checks and limits follow it")
+        self.target_combo.setToolTip("The service you will tune with; the checks and limits follow it. It follows "
+                                     "the connection in use until you pick one here.")
         self.target_combo.setAccessibleName("Target service")
         target_caption.setBuddy(self.target_combo)
+        self.target_note = QLabel(self)
+        self.target_note.setObjectName("targetNote")
+        self.target_note.setTextFormat(Qt.TextFormat.PlainText)
         top.addWidget(target_caption)
         top.addWidget(self.target_combo)
+        top.addWidget(self.target_note)
         return top
 
     def _build_side(self) -> QTabWidget:
@@ -164,6 +169,7 @@ class DatasetTab(QWidget):
     def _wire(self) -> None:
         ctx = self.ctx
         self.target_combo.activated.connect(self._target_picked)
+        ctx.connections.connection_changed.connect(lambda _p: self.follow_connection())
         self.filter_bar.filter_changed.connect(self._filter_changed)
         self.filter_bar.clear_requested.connect(self.show_all_rows)
         self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
@@ -224,6 +230,7 @@ class DatasetTab(QWidget):
                 panel.set_session(session)
         if session is not None:
             self._watch_undo(session, True)
+            self.follow_connection()
             self._settings_changed(session.settings)
         if old is not None and old is not session:
             old.close()
@@ -284,6 +291,21 @@ class DatasetTab(QWidget):
         i = self.target_combo.findData(settings.target.value)
         if i >= 0:
             self.target_combo.setCurrentIndex(i)
+        s = self.session
+        chosen = s is not None and s.target_chosen
+        self.target_note.setText("" if chosen else "(follows the connection)")
+        if s is not None and not chosen:
+            QTimer.singleShot(0, self, self.follow_connection)  # e.g. after undoing the choice
+
+    def follow_connection(self) -> None:
+        """"Prepare for" follows the active connection until the user picks a target."""
+        from gemtune_desktop.services.connections import Backend
+
+        s = self.session
+        if s is None or s.is_closed:
+            return
+        backend = self.ctx.connections.profile.backend
+        s.follow_target(Target.AGENT_PLATFORM if backend is Backend.AGENT_PLATFORM else Target.GEMINI_API)
 
     def _target_picked(self, _index: int) -> None:
         s = self.session
@@ -294,7 +316,9 @@ class DatasetTab(QWidget):
             return
         new = copy_settings(s.settings)
         new.target = target
-        self.editor.push(SettingsCommand(s, new, f"Prepare for {target.label}"))
+        new.extra[TARGET_CHOSEN] = "yes"  # from now on it stays as picked
+        if not self.editor.push(SettingsCommand(s, new, f"Prepare for {target.label}")):
+            self._settings_changed(s.settings)
 
     def _imported(self, first: int) -> None:
         self._unfilter()
