@@ -87,6 +87,9 @@ class DatasetTab(QWidget):
         self._build()
         self.editor = RowEditor(ctx, self.table, self.flush_edits, self, self)
         self.edit_actions = build_edit_actions(self, self.editor)
+        from gemtune_desktop.ui.dataset.quick_fixes import QuickFixes
+
+        self.quick_fixes = QuickFixes(self.editor, self.findings, self.table, self.edit_actions, self.flush_edits, self)
         self.files = ProjectFiles(ctx, self, self)
         self.transfer = DatasetTransfer(ctx, self.editor, self.files, self, self)
         self._wire()
@@ -177,6 +180,7 @@ class DatasetTab(QWidget):
         self.table.reveal_requested.connect(self._unfilter)
         self.splitter.splitterMoved.connect(lambda *_: ctx.settings.set(S.DATASET_SPLITTER, self.splitter.saveState()))
         self.findings.jump_requested.connect(self.jump_to)
+        self.findings.reveal_requested.connect(lambda k, f: self.jump_to(k, f, edit=False))
         self.findings.counts_changed.connect(self._findings_counted)
         self.side.currentChanged.connect(self._side_changed)
         self.editor.failed.connect(self.show_error)
@@ -399,13 +403,16 @@ class DatasetTab(QWidget):
         self.ctx.show_tab_requested.emit(TabKey.DATASET)
         self.table.select_list_indices(indices)
 
-    def jump_to(self, example_id: int, field: str) -> None:
+    def jump_to(self, example_id: int, field: str, edit: bool = True) -> None:
+        """Select the example's cell; with ``edit`` also show it in the Example editor, cursor in the field."""
         if self.session is None:
             return
         i = self.session.index_of_id(example_id)
         if i < 0:
             return
         self.table.select_list_indices([i], Column.OUTPUT if field == "output" else Column.INPUT)
+        if not edit:
+            return
         self.side.setCurrentWidget(self.detail)
         (self.detail.output_edit if field == "output" else self.detail.input_edit).setFocus()
 
