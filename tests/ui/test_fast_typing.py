@@ -56,8 +56,8 @@ def test_output_typed_right_after_the_input_is_kept(tab: DatasetTab, qtbot: Any)
     qtbot.wait(DETAIL_MS * 2)
     assert d.output_edit.toPlainText() == "a0 and the answer"
     assert d.output_edit.textCursor().position() == len("a0 and the answer")
-    assert [(e.input, e.output) for e in repo.load_examples(tab.session.store)][0] == \
-        ("q0 plus more", "a0 and the answer")
+    first = repo.load_examples(tab.session.store)[0]
+    assert (first.input, first.output) == ("q0 plus more", "a0 and the answer")
 
 
 def test_a_save_finishing_in_the_background_does_not_touch_typing(tab: DatasetTab, qtbot: Any) -> None:
