@@ -62,6 +62,7 @@ class RowEditor(QObject):
         self._flush = flush
         self._dialog_parent = dialog_parent
         self.find_dialog: FindReplaceDialog | None = None
+        self.paste_dialog: QWidget | None = None
 
     @property
     def session(self) -> ProjectSession | None:
@@ -191,10 +192,28 @@ class RowEditor(QObject):
             return
         width = max(len(r) for r in rows)
         current = self.table.currentIndex()
-        if width == 1 and current.isValid() and Column(current.column()) in FIELD_OF:
+        from gemtune_desktop.ui.dataset.paste_preview import CONTROL, paste_concerns
+
+        if width == 1 and current.isValid() and Column(current.column()) in FIELD_OF \
+                and not any(CONTROL.search(r[0]) for r in rows):
             self._paste_column(s, FIELD_OF[Column(current.column())], current.row(), [r[0] for r in rows])
             return
+        concerns = paste_concerns(rows)
+        if concerns:
+            self._preview_paste(rows, concerns)
+            return
         self.insert_examples(rows_to_examples(rows), "Paste " + plural(len(rows), "row"))
+
+    def _preview_paste(self, rows: list[list[str]], concerns: list[str]) -> None:
+        """Rows with control characters or another column layout: shown first, added only on Paste."""
+        from gemtune_desktop.ui.dataset.paste_preview import PastePreviewDialog
+
+        dialog = PastePreviewDialog(rows, concerns, self._dialog_parent)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.insert_examples(
+            dialog.examples(), "Paste " + plural(len(dialog.examples()), "row")))
+        dialog.open()
+        self.paste_dialog = dialog
 
     def _paste_column(self, s: ProjectSession, field: str, first_row: int, values: list[str]) -> None:
         changes: list[tuple[Example, str, Any]] = []
