@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -190,12 +192,18 @@ class FindingsPanel(QWidget):
             row.addWidget(button)
         row.addStretch(1)
         details.addLayout(row)
+        scroll = QScrollArea(self)  # a long message scrolls; it is never cut off
+        scroll.setObjectName("findingDetailsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.details_box)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.setObjectName("findingsSplit")
         split.addWidget(self.view)
-        split.addWidget(self.details_box)
+        split.addWidget(scroll)
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(1, 2)
+        split.setSizes([300, 200])
         split.setChildrenCollapsible(False)
         layout.addWidget(split, 1)
         self._fixes: list[QuickFix] = []

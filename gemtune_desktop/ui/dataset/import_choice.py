@@ -43,6 +43,8 @@ def describe_choices(file_name: str, existing: Sequence[Example], incoming: Sequ
     merge = (f"Merge: update {_n(plan.updated, 'example')} whose input matches, add {_n(len(plan.added), 'new one')}, "
              f"leave {_n(plan.unchanged, 'row')} of the file that {'is' if plan.unchanged == 1 else 'are'} "
              "already here as they are.")
+    if plan.empty:
+        merge = f"Merge: every row of “{file_name}” is already here as it is; nothing would change."
     tail = "Each is one step: Undo (Ctrl+Z) takes it back."
     return question, "\n\n".join((add, replace, merge, tail))
 

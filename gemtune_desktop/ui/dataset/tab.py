@@ -155,6 +155,7 @@ class DatasetTab(QWidget):
     def _build_side(self) -> QTabWidget:
         self.side = QTabWidget(self.splitter)
         self.side.setObjectName("datasetSide")
+        self.side.setUsesScrollButtons(False)  # every tab's name in view, at the window's smallest too
         self.detail = DetailEditor(self.side)
         self.settings_panel = DatasetSettingsPanel(self.side)
         self.findings = FindingsPanel(self.side)

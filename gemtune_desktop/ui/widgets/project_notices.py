@@ -11,7 +11,7 @@ and keeps three things true:
   deleted, replaced or overwritten while open ("Save to a new file…", which keeps everything typed and the
   undo history); also, once after opening, what was repaired in a damaged file;
 * one message box for a change that could not be written (the change was not kept; a second failure
-  replaces the box rather than piling up another).
+  replaces the box rather than piling up another); when the file itself is gone, the bar alone says so.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class ProjectNotices(QObject):
         self.label = QLabel(window)
         self.label.setObjectName("saveState")
         self.label.setAccessibleName("The open project and whether it is saved")
+        self.label.setContentsMargins(0, 0, 16, 0)  # apart from the connection beside it
         ctx.after_first_paint(self._plain_label)  # plain text (a file name may hold "<"); not before the first paint
         self.error_box: QMessageBox | None = None
         ctx.project_changed.connect(self.follow)
@@ -122,7 +123,12 @@ class ProjectNotices(QObject):
             self.bar.hide()
 
     def show_write_failure(self, err: UserError) -> None:
-        """One box at a time: a newer failure replaces the one still open."""
+        """One box at a time: a newer failure replaces the one still open. A file that was replaced or deleted
+        is said by the bar alone (what was typed is held for the new file, so no box says it was lost)."""
+        s = self.session
+        if s is not None and s.save_state is SaveState.NOT_SAVED_FILE_LOST:
+            self.update()
+            return
         if self.error_box is not None:
             try:
                 self.error_box.close()
