@@ -303,7 +303,7 @@ class MainWindow(QMainWindow):
         conn = self.ctx.connections
         state = conn.reachable
         # A failure is explained once, in the bar under the menu bar; the status bar only points at it.
-        mark = {True: "✔ reachable", False: "✖ not working (see the message above)", None: "… checking"}[state]
+        mark = {True: "✔ reachable", False: "✖ not reachable (see the message above)", None: "… checking"}[state]
         self.connection_label.setText(f"{conn.profile.label} — {mark}")
         # What to do about a failed check (plain words from the connection manager); else where to change it.
         self.connection_label.setToolTip(conn.reachability_hint or "Change the connection in Settings → Connections.")

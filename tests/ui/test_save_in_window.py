@@ -263,7 +263,7 @@ def test_a_connection_that_cannot_work_says_so_once_with_a_fix(ctx: Any, qtbot: 
     qtbot.waitUntil(lambda: bar.isVisible(), timeout=15000)
     assert "Gemini API key cannot be used: No Gemini API key is saved." in bar.text()
     assert [b.text() for b in bar.buttons if b.isVisible()] == ["&Fix in Settings…", "Use the &Sandbox"]
-    assert window.connection_label.text().endswith("✖ not working (see the message above)")
+    assert window.connection_label.text().endswith("✖ not reachable (see the message above)")
     assert "No Gemini API key" not in window.connection_label.text()  # said in one place
     bar.buttons[1].click()
     assert ctx.connections.active_kind is ConnectionKind.SANDBOX

@@ -4,7 +4,7 @@ A connection that cannot work (an API key kept "for this session only" is gone a
 account key removed, the service refusing the credentials, the network down) is said once, in a bar under
 the menu bar of every tab: what is wrong and what to do, with **Fix in Settings…** (Settings → Connections,
 opened on the active connection's page) and **Use the Sandbox**. The status bar then only says
-"✖ not working" and points at the bar, so the message is not repeated around the window.
+"✖ not reachable" and points at the bar, so the message is not repeated around the window.
 """
 
 from __future__ import annotations
