@@ -142,8 +142,12 @@ def test_the_mapping_dialog_skips_title_rows_and_shows_whole_cells(tab: DatasetT
     tab.open_path(src)
     qtbot.waitUntil(lambda: tab.transfer.mapping_dialog is not None, timeout=20000)
     dialog = tab.transfer.mapping_dialog
-    assert dialog.header_row.isEnabled() and dialog.header_row.value() == 1
-    dialog.header_row.setValue(3)  # the column names are in the third row
+    # The title and the date above the column names are seen: the dialog starts from the third row.
+    assert dialog.header_row.isEnabled() and dialog.header_row.value() == 3
+    assert dialog.columns == ["Clause text", "Risk", "Remarks"]
+    dialog.header_row.setValue(1)  # the user can say otherwise
+    assert dialog.columns == ["Contract review, Q3"]
+    dialog.header_row.setValue(3)
     assert dialog.columns == ["Clause text", "Risk", "Remarks"]
     assert dialog.table.item(0, 0).text().startswith("A very long clause.") and dialog.table.rowCount() == 2
     dialog.table.setCurrentCell(0, 0)

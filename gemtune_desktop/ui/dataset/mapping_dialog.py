@@ -28,7 +28,7 @@ from gemtune_desktop.core.formats.model import ColumnMapping
 
 NONE_LABEL = "(none)"
 MAX_HEADER_ROW = 20
-Reload = Callable[[int], tuple[Sequence[str], Sequence[Sequence[Any]]]]  # skip_rows -> (columns, rows)
+Reload = Callable[[int, str | None], tuple[Sequence[str], Sequence[Sequence[Any]]]]  # skip_rows, sheet
 
 _FIELDS = (
     ("input", "&Input column", False, "The column with what the model is given"),
@@ -79,7 +79,11 @@ class ColumnMappingDialog(QDialog):
         self.header_row.setToolTip("The row with the column names (blank rows not counted); the rows above it — a "
                                    "title, a date, notes — are skipped")
         self.header_row.setAccessibleName("Row with the column names")
-        form.addRow("Column &names in row", self.header_row)
+        self.header_row.setMaximumWidth(90)
+        header_line = QHBoxLayout()
+        header_line.addWidget(self.header_row)
+        header_line.addWidget(QLabel("(rows above it, such as a title or a date, are skipped)", self), 1)
+        form.addRow("Column &names in row", header_line)
         self.combos: dict[str, QComboBox] = {}
         for key, label, _optional, tip in _FIELDS:
             combo = QComboBox(self)
@@ -112,6 +116,10 @@ class ColumnMappingDialog(QDialog):
             combo.currentIndexChanged.connect(self._validate)
         self.header_row.valueChanged.connect(self._header_moved)
         self._validate()
+        if reload is not None and skip_rows == 0:
+            suggested = suggest_header_row(self.columns, rows)
+            if suggested > 1:
+                self.header_row.setValue(suggested)  # a title above the header: start from the real one
 
     def _build_preview(self) -> None:
         """The first rows of the file, one line per cell or wrapped, and the selected cell in full below."""
@@ -200,7 +208,7 @@ class ColumnMappingDialog(QDialog):
         from gemtune_desktop.core.formats import guess_mapping
 
         try:
-            columns, rows = self._reload(value - 1)
+            columns, rows = self._reload(value - 1, self.sheet())
         except UserError as exc:
             self.problem.setText(f"{exc.message} {exc.hint}".strip())
             return
@@ -233,3 +241,16 @@ _FULL_TEXT_ROLE = 0x0100 + 7  # Qt.ItemDataRole.UserRole + 7, without touching t
 def _one_line(text: str) -> str:
     short = text[:300]
     return short.replace("\r\n", " ⏎ ").replace("\n", " ⏎ ").replace("\r", " ⏎ ") + ("…" if len(text) > 300 else "")
+
+
+def suggest_header_row(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """The row (1-based, as in the dialog) that most likely holds the column names: when the first row has fewer
+    cells than the rows below it (a title), the first row that fills as many cells as the widest row."""
+    widths = [sum(1 for c in row if c not in (None, "")) for row in rows]
+    widest = max(widths, default=0)
+    if widest <= sum(1 for c in columns if c):
+        return 1
+    for i, width in enumerate(widths):
+        if width == widest:
+            return i + 2  # rows[0] is the row under the first row
+    return 1

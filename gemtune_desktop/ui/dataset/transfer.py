@@ -215,8 +215,8 @@ class DatasetTransfer(QObject):
         except UserError as exc:
             self.failed.emit(exc)
             return
-        def reload(skip: int) -> tuple[list[str], list[list[str]]]:
-            cols, data, _sheets = preview(path, rows=20, sheet=dialog.sheet() or sheet, skip_rows=skip)
+        def reload(skip: int, chosen: str | None) -> tuple[list[str], list[list[str]]]:
+            cols, data, _sheets = preview(path, rows=20, sheet=chosen or sheet, skip_rows=skip)
             return cols, data
 
         dialog = ColumnMappingDialog(path.name, columns or result.columns or [], rows, sheets, sheet,
