@@ -83,7 +83,9 @@ class ColumnMappingDialog(QDialog):
         header_line = QHBoxLayout()
         header_line.addWidget(self.header_row)
         header_line.addWidget(QLabel("(rows above it, such as a title or a date, are skipped)", self), 1)
-        form.addRow("Column &names in row", header_line)
+        caption = QLabel("Column &names in row", self)
+        caption.setBuddy(self.header_row)
+        form.addRow(caption, header_line)
         self.combos: dict[str, QComboBox] = {}
         for key, label, _optional, tip in _FIELDS:
             combo = QComboBox(self)
@@ -130,7 +132,8 @@ class ColumnMappingDialog(QDialog):
         self.table.setAccessibleName("Preview of the first rows of the file")
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setWordWrap(False)
-        self.table.horizontalHeader().setDefaultSectionSize(220)
+        self.table.horizontalHeader().setDefaultSectionSize(260)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.wrap = QCheckBox("&Wrap long text", self)
         self.wrap.setObjectName("wrapPreview")
         self.wrap.setToolTip("Show whole cells on several lines instead of one line each")
