@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWhatsThis, QWidget
 
@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         # Check the connection once the window is up, off the start-up path.
         QTimer.singleShot(0, ctx.connections.check_reachable)
         ctx.after_first_paint(self._maybe_welcome)
+        ctx.after_first_paint(self._watch_focus)
 
     def _maybe_welcome(self) -> None:
         from gemtune_desktop.ui.dialogs.welcome_dialog import welcome_wanted
@@ -318,17 +319,16 @@ class MainWindow(QMainWindow):
         if 0 <= index < self.tabs.count():
             self.tabs.setCurrentIndex(index)
 
-    def event(self, event: QEvent) -> bool:
+    def _watch_focus(self) -> None:
         """Coming back to the window checks that the project file is still the one open; leaving it writes
-        what was typed and brings the file up to date in the background."""
-        kind = event.type()
-        if kind == QEvent.Type.WindowActivate:
-            project = self.ctx.project
-            if project is not None:
-                project.check_file()
-        elif kind == QEvent.Type.WindowDeactivate:
-            self._flush_on_leave()
-        return super().event(event)
+        what was typed and brings the file up to date in the background (watched once the window is painted)."""
+        self._focus_watch = _FocusWatch(self)
+        self.installEventFilter(self._focus_watch)
+
+    def _came_back(self) -> None:
+        project = self.ctx.project
+        if project is not None:
+            project.check_file()
 
     def _flush_on_leave(self) -> None:
         dataset = self.tab_widgets.get(TabKey.DATASET)
@@ -427,3 +427,19 @@ class MainWindow(QMainWindow):
         dialog = AboutDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exec()
+
+
+class _FocusWatch(QObject):
+    """Tells the window when it is activated or left (an event filter: no Python call per event before it exists)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.WindowActivate:
+            self._window._came_back()
+        elif kind == QEvent.Type.WindowDeactivate:
+            self._window._flush_on_leave()
+        return False

@@ -17,17 +17,18 @@ and keeps three things true:
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, SignalInstance
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from gemtune_desktop import APP_NAME
-from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.qtcore.context import AppContext
-from gemtune_desktop.qtcore.project_session import ProjectSession
-from gemtune_desktop.qtcore.save_state import SaveState
 from gemtune_desktop.ui.widgets.notice_bar import Level, NoticeBar
-from gemtune_desktop.ui.widgets.status_line import show_error_box
+
+if TYPE_CHECKING:  # the project's modules load with the project, after the window's first paint
+    from gemtune_desktop.core.errors import UserError
+    from gemtune_desktop.qtcore.project_session import ProjectSession
 
 
 class ProjectNotices(QObject):
@@ -97,6 +98,8 @@ class ProjectNotices(QObject):
         self.update()
 
     def update(self) -> None:
+        from gemtune_desktop.qtcore.save_state import SaveState
+
         s = self.session
         if s is None or s.is_closed:
             self._set_title(APP_NAME)
@@ -112,6 +115,8 @@ class ProjectNotices(QObject):
         self._update_bar(s)
 
     def _update_bar(self, s: ProjectSession) -> None:
+        from gemtune_desktop.qtcore.save_state import SaveState
+
         state = s.save_state
         if state is SaveState.READ_ONLY:
             self.bar.show_notice(f"Read-only: save a copy to edit. {s.save_state_text}", Level.WARNING,
@@ -125,6 +130,9 @@ class ProjectNotices(QObject):
     def show_write_failure(self, err: UserError) -> None:
         """One box at a time: a newer failure replaces the one still open. A file that was replaced or deleted
         is said by the bar alone (what was typed is held for the new file, so no box says it was lost)."""
+        from gemtune_desktop.qtcore.save_state import SaveState
+        from gemtune_desktop.ui.widgets.status_line import show_error_box
+
         s = self.session
         if s is not None and s.save_state is SaveState.NOT_SAVED_FILE_LOST:
             self.update()
