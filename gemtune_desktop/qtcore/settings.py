@@ -188,3 +188,9 @@ def _convert(kind: type, raw: object) -> object:
 
 def _copy(value: Any) -> Any:
     return list(value) if isinstance(value, list) else value
+
+
+# -- Dataset tab and main window (issues 13 and 17) -------------------------------------------------------------
+OPENING_PROJECT: Key[str] = Key("files/opening_project", str, "",
+                                "The project being opened at start; still set at the next start means that opening "
+                                "it did not finish (it is not tried again automatically)")

@@ -258,8 +258,8 @@ def test_switching_to_an_api_key_without_a_key_shows_a_plain_reason(main_window,
                           check_params_cb=lambda ok, _t: ok is False):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     label = main_window.connection_label.text()
-    assert label.startswith("Gemini API key")
-    assert "not reachable: No Gemini API key is saved." in label
+    assert label.startswith("Gemini API key") and "✖ not reachable" in label
+    assert "cannot be used: No Gemini API key is saved." in main_window.connection_bar.text()  # said in one place
     # The tooltip says what to do about it (the connection manager's hint), not just that it failed.
     hint = ctx.connections.reachability_hint
     assert hint and main_window.connection_label.toolTip() == hint
@@ -321,8 +321,8 @@ def test_status_bar_rechecks_when_the_active_connection_changes(main_window, qtb
                           check_params_cb=lambda ok, _t: ok is False):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     label = main_window.connection_label.text()
-    assert label.startswith("Sandbox (Gemini API, simulated)")
-    assert "✖ not reachable: The service is temporarily unavailable." in label
+    assert label.startswith("Sandbox (Gemini API, simulated)") and "✖ not reachable" in label
+    assert "cannot be used: The service is temporarily unavailable." in main_window.connection_bar.text()
 
 
 def test_an_incomplete_stored_key_is_reported(fake_ctx, qtbot, memory_keyring: MemoryKeyring) -> None:
