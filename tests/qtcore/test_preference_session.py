@@ -34,7 +34,8 @@ from tests.reliability.helpers import ForeignWriteLock, read_only
 
 
 def pairs(n: int, start: int = 0) -> list[PreferenceExample]:
-    return [PreferenceExample(f"Question {i}?", f"Good answer {i}.", f"Bad answer {i}.") for i in range(start, start + n)]
+    return [PreferenceExample(f"Question {i}?", f"Good answer {i}.", f"Bad answer {i}.")
+            for i in range(start, start + n)]
 
 
 def in_file(path: Path) -> list[tuple[int, str, str, str]]:
