@@ -77,5 +77,4 @@ class PairFindDialog(QDialog):
         for w in (self.replace_edit, self.replace_button, self.selection_only):
             w.setEnabled(editable)
         self.show()
-        self.raise_()
         (self.replace_edit if replace and editable and self.find_edit.text() else self.find_edit).setFocus()

@@ -239,6 +239,8 @@ class PreferenceView(QWidget):
         self.stack.setCurrentWidget(self.table if total else self.empty)
         self.filter_bar.show_count(self.model.rowCount(), total)
         self.filter_bar.setEnabled(total > 0)
+        if self.model.rowCount() and not self.table.currentIndex().isValid():
+            self.table.setCurrentIndex(self.model.index(0, PairColumn.PROMPT))  # the pair editor shows a pair
         if _args and self.session is not None:
             self._changed()
         self.update_actions()
