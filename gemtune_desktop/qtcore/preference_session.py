@@ -70,6 +70,7 @@ class PreferenceSession(PreferenceEdits, QObject):
 
     def __init__(self, project: ProjectSession, background_above: int | None = BACKGROUND_ABOVE) -> None:
         QObject.__init__(self, project)
+        self.setObjectName("preferenceSession")  # found by name where importing this module would cost start-up
         self.project = project
         self.undo_stack = QUndoStack(self)
         self.undo_stack.setUndoLimit(UNDO_LIMIT)

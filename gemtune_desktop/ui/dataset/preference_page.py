@@ -27,14 +27,13 @@ from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QToolButton, QV
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.preference.model import ExampleKind
 from gemtune_desktop.core.project import preference_repo
-from gemtune_desktop.qtcore.preference_session import existing_preference_session
 from gemtune_desktop.qtcore.project_session import ProjectSession
-from gemtune_desktop.ui.dataset.preference_actions import ActionSwap, make_action
-from gemtune_desktop.ui.dataset.preference_transfer import file_kind
-from gemtune_desktop.ui.dataset.preference_view import PreferenceView
 
 if TYPE_CHECKING:
+    from gemtune_desktop.ui.dataset.preference_view import PreferenceView
     from gemtune_desktop.ui.dataset.tab import DatasetTab
+
+SESSION_NAME = "preferenceSession"  # the object name of a project's PreferenceSession (found without importing it)
 
 SWITCH_STYLE = """
 QToolButton { padding: 3px 9px; border: 1px solid palette(mid); background: palette(button); }
@@ -85,64 +84,74 @@ class KindSwitch(QWidget):
 
 
 class PreferencePage(QObject):
-    """The two views, the switch, the menus and the file routing of the Dataset tab (see the module docstring)."""
+    """The two views, the switch, the menus and the file routing of the Dataset tab (see the module docstring).
+
+    Only the switch is built with the tab (it is on screen at start-up); the preference view, its menus and
+    its modules come the first time they are needed — the view shown, or a preference file imported.
+    """
 
     def __init__(self, tab: DatasetTab) -> None:
         super().__init__(tab)
         self.tab = tab
-        self.view = PreferenceView(tab.ctx, tab)
+        self._view: PreferenceView | None = None
+        self._project: ProjectSession | None = None
         self.switch = KindSwitch(tab)
-        self._place()
-        t, m = tab.edit_actions, self.view.pair_actions
-        export = make_action(self, "export", "&Export Preference Pairs…", self._export, tab.transfer.actions[
-            "export"].shortcut(), "Write the preference pairs to JSONL, JSON, CSV, TSV or Excel")
-        upload = make_action(self, "export_upload", "Export Preference &Upload File (Agent Platform)…",
-                             lambda: self._export(upload=True), None,
-                             "Write the exact preference file Agent Platform's preference tuning expects")
-        self.file_actions = (export, upload)
-        self.swap = ActionSwap([(getattr(t, f.name), getattr(m, f.name)) for f in fields(m)]
-                               + [(tab.transfer.actions["export"], export),
-                                  (tab.transfer.actions["export_upload"], upload)])
-        self._import_examples = tab.transfer.import_file
-        tab.transfer.import_file = self.import_file  # type: ignore[method-assign]
-        self._flush_examples = tab.flush_edits
-        tab.flush_edits = self.flush_edits  # type: ignore[method-assign]
-        self._wire()
-        self.set_project(tab.session)
-
-    def _place(self) -> None:
-        """The preference view goes under the tab's splitter, hidden; the switch goes into the top row.
-
-        The Examples view's widgets stay where they are: switching hides one view's widgets and shows the
-        other's (hidden widgets take no room in the tab's layout).
-        """
-        tab = self.tab
         layout = tab.layout()
         assert isinstance(layout, QVBoxLayout)
-        layout.insertWidget(layout.indexOf(tab.splitter) + 1, self.view, 1)
-        self.view.hide()
-        self.examples_widgets: list[QWidget] = [tab.filter_bar, tab.splitter]
         first = layout.itemAt(0)
         top = first.layout() if first is not None else None
         assert isinstance(top, QHBoxLayout)
         top.insertWidget(1, self.switch)
-        self.target_widgets: list[QWidget] = [tab.target_combo, *(lab for lab in tab.findChildren(QLabel)
-                                                                   if lab.buddy() is tab.target_combo)]
-
-    def _wire(self) -> None:
-        tab = self.tab
+        self.examples_widgets: list[QWidget] = [tab.filter_bar, tab.splitter]
+        row = [item.widget() for item in (top.itemAt(i) for i in range(top.count())) if item is not None]
+        self.target_widgets: list[QWidget] = [tab.target_combo, *(w for w in row if isinstance(w, QLabel)
+                                                                   and w.buddy() is tab.target_combo)]
+        self._import_examples = tab.transfer.import_file
+        tab.transfer.import_file = self.import_file  # type: ignore[method-assign]
+        self._flush_examples = tab.flush_edits
+        tab.flush_edits = self.flush_edits  # type: ignore[method-assign]
         self.switch.toggled.connect(self.show_pairs)
         tab.ctx.project_changed.connect(self.set_project)
         tab.ctx.rows_focus_requested.connect(lambda _ids: self.show_pairs(False))
         tab.transfer.imported.connect(lambda _first: self.show_pairs(False))
-        self.view.model.modelReset.connect(self.update_counts)
-        self.view.model.rowsInserted.connect(self.update_counts)
-        self.view.model.rowsRemoved.connect(self.update_counts)
-        self.view.transfer.imported.connect(lambda _first: self.show_pairs(True))
+        self.set_project(tab.session)
+
+    @property
+    def view(self) -> PreferenceView:
+        """The preference view, built (under the tab's splitter, hidden) the first time it is asked for."""
+        if self._view is None:
+            self._view = self._build_view()
+        return self._view
+
+    def _build_view(self) -> PreferenceView:
+        from gemtune_desktop.ui.dataset.preference_actions import ActionSwap, make_action
+        from gemtune_desktop.ui.dataset.preference_view import PreferenceView
+
+        tab = self.tab
+        view = PreferenceView(tab.ctx, tab)
+        view.hide()
+        layout = tab.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(layout.indexOf(tab.splitter) + 1, view, 1)
+        export = make_action(self, "export", "&Export Preference Pairs…", self._export,
+                             tab.transfer.actions["export"].shortcut(),
+                             "Write the preference pairs to JSONL, JSON, CSV, TSV or Excel")
+        upload = make_action(self, "export_upload", "Export Preference &Upload File (Agent Platform)…",
+                             lambda: self._export(upload=True), None,
+                             "Write the exact preference file Agent Platform's preference tuning expects")
+        t, m = tab.edit_actions, view.pair_actions
+        self.swap = ActionSwap([(getattr(t, f.name), getattr(m, f.name)) for f in fields(m)]
+                               + [(tab.transfer.actions["export"], export),
+                                  (tab.transfer.actions["export_upload"], upload)])
+        for signal in (view.model.modelReset, view.model.rowsInserted, view.model.rowsRemoved):
+            signal.connect(self.update_counts)
+        view.transfer.imported.connect(lambda _first: self.show_pairs(True))
+        view.set_project(self._project)
+        return view
 
     # -- the project ----------------------------------------------------------------------------------
     def set_project(self, project: ProjectSession | None) -> None:
-        old = getattr(self, "_project", None)
+        old = self._project
         if old is not None:
             for signal in (old.rows_inserted, old.rows_removed, old.reset_done):
                 try:
@@ -153,7 +162,8 @@ class PreferencePage(QObject):
         if project is not None:
             for signal in (project.rows_inserted, project.rows_removed, project.reset_done):
                 signal.connect(self.update_counts)
-        self.view.set_project(project)
+        if self._view is not None:
+            self._view.set_project(project)
         self.update_counts()
 
     def update_counts(self, *_args: object) -> None:
@@ -161,14 +171,14 @@ class PreferencePage(QObject):
         examples = pairs = 0
         if project is not None and not project.is_closed:
             examples = len(project.examples)
-            session = existing_preference_session(project)
-            pairs = len(session.examples) if session is not None else preference_repo.count(project.store)
+            loaded = getattr(project.findChild(QObject, SESSION_NAME), "examples", None)
+            pairs = len(loaded) if loaded is not None else preference_repo.count(project.store)
         self.switch.show_counts(examples, pairs)
 
     # -- switching ------------------------------------------------------------------------------------
     @property
     def showing_pairs(self) -> bool:
-        return not self.view.isHidden()
+        return self._view is not None and not self._view.isHidden()
 
     def show_pairs(self, on: bool) -> None:
         """Show the Preference pairs view (True) or the Examples view (False), with their menu actions."""
@@ -178,24 +188,28 @@ class PreferencePage(QObject):
             self.switch.blockSignals(False)
         if on == self.showing_pairs:
             return
-        (self._flush_examples if on else self.view.flush_edits)()
+        view = self.view
+        (self._flush_examples if on else view.flush_edits)()
         for w in self.examples_widgets:
             w.setVisible(not on)
-        self.view.setVisible(on)
+        view.setVisible(on)
         self.swap.show_preference(on)
         for w in self.target_widgets:
             w.setVisible(not on)
-        self.view.update_actions()
+        view.update_actions()
 
     def flush_edits(self) -> None:
         """The tab's text still being typed, in both views."""
         self._flush_examples()
-        self.view.flush_edits()
+        if self._view is not None:
+            self._view.flush_edits()
 
     # -- files ----------------------------------------------------------------------------------------
     def import_file(self, path: Path, mapping: object = None, sheet: str | None = None) -> bool:
         """Every import into the tab: a preference file goes to the pairs, the rest to the Examples."""
         if mapping is None and self.tab.session is not None and Path(path).suffix.lower() != ".gemtune":
+            from gemtune_desktop.ui.dataset.preference_transfer import file_kind
+
             try:
                 kind = file_kind(Path(path), self.showing_pairs)
             except UserError:
@@ -209,9 +223,6 @@ class PreferencePage(QObject):
     def _export(self, upload: bool = False) -> None:
         self.view.flush_edits()
         self.view.transfer.export_dialog(self.tab.files.dialog_dir(), upload=upload)
-
-    def shutdown(self) -> None:
-        self.view.shutdown()
 
 
 def install_preference_view(tab: DatasetTab) -> PreferencePage:
