@@ -441,3 +441,23 @@ def test_the_models_keep_qts_contract(qtmodeltester: Any, tab: DatasetTab) -> No
     view.findings.refresh()
     qtmodeltester.check(view.model)
     qtmodeltester.check(view.findings.model)
+
+
+def test_a_read_only_projects_pairs_can_be_read_in_the_pair_editor(tab: DatasetTab, tmp_path: Path) -> None:
+    from gemtune_desktop.qtcore.preference_session import preference_session_for
+    from gemtune_desktop.qtcore.project_session import ProjectSession
+
+    path = tmp_path / "Shared.gemtune"
+    p = ProjectSession.create(path)
+    s = preference_session_for(p)
+    assert s.push(InsertPairsCommand(s, 0, [PreferenceExample(*r) for r in LEASE], "seed"))
+    p.close()
+    with read_only(path):
+        assert tab.files.open_project(path)
+        page(tab).show_pairs(True)
+        view = page(tab).view
+        assert view.detail.title.text() == "Pair 1"
+        assert view.detail.boxes["prompt"].toPlainText() == LEASE[0][0]
+        view.table.select_list_indices([2])
+        assert view.detail.boxes["preferred"].toPlainText() == LEASE[2][1]
+        tab.files.open_untitled()

@@ -170,19 +170,18 @@ class PreferenceView(QWidget):
                     pass
         self.session = session
         self.transfer.session = session
+        # The side panels first: the table's new current row goes to a pair editor that knows the session.
+        self.detail.set_session(session)
+        self.findings.set_session(session)
         self.model.set_session(session)
         self.filter_bar.blockSignals(True)
         self.filter_bar.reset()
         self.filter_bar.blockSignals(False)
         self.table.clear_sort_indicator()
-        self.detail.set_session(session)
-        self.findings.set_session(session)
         self._say(None)
         if session is not None:
             for signal, slot in self._links(session):
                 signal.connect(slot)  # type: ignore[attr-defined]
-            if session.examples:
-                self.table.setCurrentIndex(self.model.index(0, PairColumn.PROMPT))
             if session.checking:
                 session.validate_in_background(self._validation)
         self._rows_changed()
