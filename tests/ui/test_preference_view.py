@@ -352,8 +352,7 @@ def test_bad_lines_are_reported_with_line_and_field_and_the_rest_is_imported(tab
 @pytest.mark.parametrize("fmt", PREFERENCE_WRITE_FORMATS)
 def test_every_export_format_reads_back(tab: DatasetTab, qtbot: Any, tmp_path: Path, fmt: str) -> None:
     rows = [*LEASE, ('Quote " and, comma', "Multi\nline\tand tab", "Émoji ✓ and ünïcode")]
-    pairs = seed(tab, rows)
-    pairs.examples[1].tags  # noqa: B018
+    seed(tab, rows)
     page(tab).show_pairs(True)
     view = page(tab).view
     view.model.setData(view.model.index(1, PairColumn.TAGS), "notice, urgent")
@@ -410,8 +409,8 @@ def test_a_change_another_program_blocks_is_not_kept_and_the_view_says_so(tab: D
 
 
 def test_a_read_only_project_shows_its_pairs_and_changes_nothing(tab: DatasetTab, tmp_path: Path) -> None:
-    from gemtune_desktop.qtcore.project_session import ProjectSession
     from gemtune_desktop.qtcore.preference_session import preference_session_for
+    from gemtune_desktop.qtcore.project_session import ProjectSession
 
     path = tmp_path / "Shared.gemtune"
     p = ProjectSession.create(path)
@@ -461,3 +460,15 @@ def test_a_read_only_projects_pairs_can_be_read_in_the_pair_editor(tab: DatasetT
         view.table.select_list_indices([2])
         assert view.detail.boxes["preferred"].toPlainText() == LEASE[2][1]
         tab.files.open_untitled()
+
+
+def test_the_name_typed_in_the_export_dialog_decides_the_format_when_it_says_one() -> None:
+    from gemtune_desktop.ui.dataset.preference_transfer import EXPORT_FORMATS, chosen_format
+
+    agent, pairs_jsonl, json_array, csv_ = EXPORT_FORMATS[0], EXPORT_FORMATS[1], EXPORT_FORMATS[2], EXPORT_FORMATS[3]
+    assert chosen_format(Path("pairs.jsonl"), agent) == "agent-platform"
+    assert chosen_format(Path("pairs.jsonl"), pairs_jsonl) == "jsonl"
+    assert chosen_format(Path("pairs.csv"), agent) == "csv"  # typed .csv with the first file type picked
+    assert chosen_format(Path("pairs.xlsx"), json_array) == "xlsx"
+    assert chosen_format(Path("pairs"), csv_) == "csv"
+    assert chosen_format(Path("pairs.jsonl"), None) == "agent-platform"

@@ -209,8 +209,8 @@ class PreferenceTransfer(QObject):
         if not path:
             return
         self.ctx.settings.set(S.LAST_DIR, str(Path(path).parent))
-        fmt = formats[filters.index(chosen)][0] if chosen in filters else format_for(Path(path))
-        self.export_to(Path(path), fmt)
+        self.export_to(Path(path), chosen_format(Path(path), formats[filters.index(chosen)] if chosen in filters
+                                                 else None))
 
     def export_to(self, path: Path, fmt: str) -> bool:
         """Write every pair to ``path`` in ``fmt`` on a worker (the project file is brought up to date first)."""
@@ -234,6 +234,18 @@ class PreferenceTransfer(QObject):
     def shutdown(self) -> None:
         self._import_task.shutdown()
         self._export_task.shutdown()
+
+
+def chosen_format(path: Path, picked: tuple[str, str, str] | None) -> str:
+    """The format to write: the file type picked in the dialog, unless the name typed says another
+    ("pairs.csv" typed while "JSON Lines" is picked writes CSV)."""
+    suffix = path.suffix.lower().lstrip(".")
+    if picked is None or (suffix in _SUFFIX_FORMATS and suffix != picked[2]):
+        return format_for(path)
+    return picked[0]
+
+
+_SUFFIX_FORMATS = {"json", "jsonl", "csv", "tsv", "txt", "xlsx"}
 
 
 def format_for(path: Path) -> str:
