@@ -24,7 +24,7 @@ from gemtune_desktop.core.preference.writers import PREFERENCE_WRITE_FORMATS
 from gemtune_desktop.core.project import preference_repo
 from gemtune_desktop.qtcore.preference_model import PairColumn
 from gemtune_desktop.qtcore.preference_session import PreferenceSession
-from gemtune_desktop.qtcore.preference_undo import InsertPairsCommand
+from gemtune_desktop.qtcore.preference_undo import InsertPairsCommand, SetPairFieldsCommand
 from gemtune_desktop.qtcore.project_session import SaveState
 from gemtune_desktop.qtcore.undo import InsertRowsCommand
 from gemtune_desktop.ui.dataset.preference_page import PreferencePage
@@ -472,3 +472,36 @@ def test_the_name_typed_in_the_export_dialog_decides_the_format_when_it_says_one
     assert chosen_format(Path("pairs.xlsx"), json_array) == "xlsx"
     assert chosen_format(Path("pairs"), csv_) == "csv"
     assert chosen_format(Path("pairs.jsonl"), None) == "agent-platform"
+
+
+def test_the_service_limits_are_problems_in_plain_words(tab: DatasetTab, monkeypatch: pytest.MonkeyPatch) -> None:
+    from gemtune_desktop.core.preference import rules
+
+    long_prompt = "Summarise this lease clause:" + " tenant landlord deposit" * 60_000
+    rows = [(long_prompt, "Short summary.", "Wrong summary.")]
+    rows += [(f"Question {i}?", f"Good {i}.", f"Bad {i}.") for i in range(2_100)]
+    pairs = seed(tab, rows)
+    page(tab).show_pairs(True)
+    view = page(tab).view
+    changes = [(e, "split", Split.VALIDATION) for e in pairs.examples[1:1_100]]  # 1,099 of 2,101
+    assert pairs.push(SetPairFieldsCommand(pairs, changes, "Move to validation"))
+    monkeypatch.setattr(rules, "MAX_FILE_BYTES", 100_000)  # a small "1 GB" so that a test can reach it
+    view.findings.refresh()
+    texts = [view.findings.model.data(view.findings.model.index(r, 1))
+             for r in range(view.findings.model.rowCount())]
+    assert any(t.startswith("All pairs: 1,099 preference examples are in the validation split; Agent Platform "
+                            "accepts at most 30 % of the training examples (1,000 here)") for t in texts)
+    assert any(t.startswith("All pairs: The training file would be about") and "at most 1 GB" in t for t in texts)
+    token = next(t for t in texts if "131,072" in t)
+    assert token.startswith("Row 1: This example has about ")
+    assert view.model.data(view.model.index(0, PairColumn.STATUS)) == "1 error"
+
+
+def test_save_and_save_as_write_the_pair_being_typed(tab: DatasetTab, tmp_path: Path) -> None:
+    seed(tab)
+    page(tab).show_pairs(True)
+    view = page(tab).view
+    view.detail.boxes["prompt"].setPlainText("Typed just before Save As")
+    assert tab.files.save_copy(tmp_path / "Copy.gemtune")
+    assert tab.session is not None and tab.session.path.name == "Copy.gemtune"
+    assert in_file(tab)[0][0] == "Typed just before Save As"

@@ -114,6 +114,7 @@ class PreferencePage(QObject):
         tab.ctx.project_changed.connect(self.set_project)
         tab.ctx.rows_focus_requested.connect(lambda _ids: self.show_pairs(False))
         tab.transfer.imported.connect(lambda _first: self.show_pairs(False))
+        tab.files.about_to_write.connect(self._flush_pairs)  # Save, Save As: the pair editor's typing too
         self.set_project(tab.session)
 
     @property
@@ -201,6 +202,9 @@ class PreferencePage(QObject):
     def flush_edits(self) -> None:
         """The tab's text still being typed, in both views."""
         self._flush_examples()
+        self._flush_pairs()
+
+    def _flush_pairs(self) -> None:
         if self._view is not None:
             self._view.flush_edits()
 

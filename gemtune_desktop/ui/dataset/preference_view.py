@@ -189,9 +189,9 @@ class PreferenceView(QWidget):
     def _links(self, s: PreferenceSession) -> list[tuple[object, Callable[..., None]]]:
         stack = s.undo_stack
         return [(stack.canUndoChanged, self.update_actions), (stack.canRedoChanged, self.update_actions),
-                (stack.indexChanged, self.update_actions), (s.rows_inserted, self._rows_changed),
-                (s.rows_removed, self._rows_changed), (s.reset_done, self._rows_changed),
-                (s.examples_changed, self._changed), (s.write_failed, self._write_failed),
+                (stack.indexChanged, self.update_actions), (s.rows_inserted, self._saved_rows),
+                (s.rows_removed, self._saved_rows), (s.reset_done, self._saved_rows),
+                (s.examples_changed, self._saved), (s.write_failed, self._write_failed),
                 (s.closed, self._session_closed)]
 
     def _session_closed(self) -> None:
@@ -219,29 +219,30 @@ class PreferenceView(QWidget):
         self.notice.setVisible(bool(self.notice.text()))
 
     def _write_failed(self, err: UserError) -> None:
+        """Say it, and show in the pair editor what the file holds (the typing was not kept)."""
         self._say(err)
-        self.detail.set_example(self.detail.example, self._row_number(self.detail.example))
+        e, s = self.detail.example, self.session
+        self.detail.set_example(e, s.row_number(e.id) if e is not None and s is not None else None)
 
-    def _changed(self, *_args: object) -> None:
+    def _saved(self, *_args: object) -> None:
+        """A change was written: a notice about a failed one is over."""
         if self.notice.isVisible() and self.project is not None and not self.project.read_only:
-            self._say(None)  # a change was saved again
+            self._say(None)
+
+    def _saved_rows(self, *_args: object) -> None:
+        self._saved()
+        self._rows_changed()
 
     def show_error(self, err: UserError) -> None:
         show_error_box(self, err)
 
-    def _row_number(self, example: object) -> int | None:
-        s = self.session
-        return s.row_number(example.id) if s is not None and example is not None else None  # type: ignore[attr-defined]
-
-    def _rows_changed(self, *_args: object) -> None:
+    def _rows_changed(self) -> None:
         total = len(self.session.examples) if self.session is not None else 0
         self.stack.setCurrentWidget(self.table if total else self.empty)
         self.filter_bar.show_count(self.model.rowCount(), total)
         self.filter_bar.setEnabled(total > 0)
         if self.model.rowCount() and not self.table.currentIndex().isValid():
             self.table.setCurrentIndex(self.model.index(0, PairColumn.PROMPT))  # the pair editor shows a pair
-        if _args and self.session is not None:
-            self._changed()
         self.update_actions()
 
     def _findings_counted(self, errors: int, warnings: int) -> None:
@@ -252,8 +253,8 @@ class PreferenceView(QWidget):
     def update_actions(self, *_args: object) -> None:
         s = self.session
         self.pair_actions.update(shown=self.isVisible(), stack=s.undo_stack if s is not None else None,
-                            has_rows=s is not None and self.model.rowCount() > 0,
-                            editable=s is not None and s.can_edit, movable=not self.model.mapped)
+                                 has_rows=s is not None and self.model.rowCount() > 0,
+                                 editable=s is not None and s.can_edit, movable=not self.model.mapped)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
