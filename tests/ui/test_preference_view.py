@@ -236,7 +236,9 @@ def test_split_keeps_pairs_with_the_same_prompt_together_and_is_one_undo_step(ta
     view = page(tab).view
     view.editor.show_split_dialog()
     dialog = view.editor.split_dialog
-    assert dialog is not None and "Split Preference Pairs" in dialog.windowTitle()
+    assert dialog is not None and dialog.windowTitle() == "Split Preference Pairs"
+    assert dialog.preview.text() == "About 32 train, 4 validation and 4 test pairs of 40."
+    assert "Pairs with the same prompt are kept on the same side" in dialog.layout().itemAt(0).widget().text()
     changed = view.editor.apply_split((0.5, 0.25, 0.25), 7)
     assert changed > 0
     for a, b in zip(pairs.examples[::2], pairs.examples[1::2], strict=True):

@@ -231,15 +231,13 @@ class PairEditor(QObject):
 
     # -- split ------------------------------------------------------------------------------------------
     def show_split_dialog(self) -> None:
-        from gemtune_desktop.ui.dataset.split_dialog import SplitDialog
+        from gemtune_desktop.ui.dataset.preference_split import PairSplitDialog
 
         s = self.session
         if s is None or not s.examples:
             return
         project = s.project.settings
-        dialog = SplitDialog(project.split_ratios, project.split_seed, len(s.examples), self._dialog_parent)
-        dialog.setObjectName("pairSplitDialog")
-        dialog.setWindowTitle("Split Preference Pairs into Train, Validation and Test")
+        dialog = PairSplitDialog(project.split_ratios, project.split_seed, len(s.examples), self._dialog_parent)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.apply_split(dialog.ratios(), dialog.seed.value()))
         dialog.open()
