@@ -30,6 +30,7 @@ from gemtune_desktop.qtcore.preference_undo import (
 from gemtune_desktop.qtcore.project_session import ProjectSession, SaveState
 from gemtune_desktop.qtcore.undo import SettingsCommand, copy_settings
 from gemtune_desktop.qtcore.workers import InlineExecutor, TaskSlot
+from gemtune_desktop.ui.dataset.preference_page import SESSION_NAME
 from tests.reliability.helpers import ForeignWriteLock, read_only
 
 
@@ -76,6 +77,7 @@ def test_one_session_per_project_reading_what_the_file_holds(project: ProjectSes
     assert existing_preference_session(project) is None
     s = preference_session_for(project)
     assert preference_session_for(project) is s and existing_preference_session(project) is s
+    assert s.objectName() == SESSION_NAME  # how the Dataset tab finds it without importing this module
     assert s.push(InsertPairsCommand(s, 0, pairs(3), "seed"))
     path = project.path
     project.close()

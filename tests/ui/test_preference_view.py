@@ -507,3 +507,16 @@ def test_save_and_save_as_write_the_pair_being_typed(tab: DatasetTab, tmp_path: 
     assert tab.files.save_copy(tmp_path / "Copy.gemtune")
     assert tab.session is not None and tab.session.path.name == "Copy.gemtune"
     assert in_file(tab)[0][0] == "Typed just before Save As"
+
+
+def test_every_control_of_the_pairs_view_has_a_name_a_screen_reader_can_say(tab: DatasetTab) -> None:
+    from tests.ui.test_accessibility import describe, unnamed_controls
+
+    seed(tab)
+    page(tab).show_pairs(True)
+    view = page(tab).view
+    view.editor.show_find(True)
+    assert [describe(w) for w in unnamed_controls(view)] == []
+    assert [describe(w) for w in unnamed_controls(page(tab).switch)] == []
+    assert view.editor.find_dialog is not None
+    assert [describe(w) for w in unnamed_controls(view.editor.find_dialog)] == []

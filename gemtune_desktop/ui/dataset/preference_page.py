@@ -13,6 +13,11 @@ Files find their own view: every import into the tab (drop, File ▸ Open…, Fi
 first asks :func:`~.preference_transfer.file_kind`; a preference file goes to the pairs, an input → output file
 to the Examples, and the view it went to is shown. The tab's text still being typed is written with the pair
 editor's (before a project is closed or copied).
+
+To do this from one call at the end of the tab's construction, the page takes over two methods on the tab's
+instances: ``tab.transfer.import_file`` (the routing above; it calls the Examples import for input → output
+files) and ``tab.flush_edits`` (both views). Every caller reaches them through the instance, so the drop, the
+Open and Import dialogs, the mapping dialog's second read and the command line all pass through the page.
 """
 
 from __future__ import annotations
