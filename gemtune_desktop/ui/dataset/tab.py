@@ -94,6 +94,10 @@ class DatasetTab(QWidget):
         self.transfer = DatasetTransfer(ctx, self.editor, self.files, self, self)
         self._wire()
         self._update_actions()
+        # Preference pairs: a second view beside the examples, its switch, menus and file routing (issue 18).
+        from gemtune_desktop.ui.dataset.preference_page import install_preference_view
+
+        self.preferences = install_preference_view(self)
         self._started = False
         # At start-up this waits for the window's first paint (see AppContext.after_first_paint).
         ctx.after_first_paint(self.ensure_project)
