@@ -56,6 +56,7 @@ class PlaygroundTab(QWidget):
         ctx.project_changed.connect(self._project_changed)
         ctx.connections.connection_changed.connect(lambda _p: self.catalog.refresh())
         self._refreshed = False
+        self.console.state.project_changed(ctx.project)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -74,6 +75,7 @@ class PlaygroundTab(QWidget):
     def _project_changed(self, _project: object) -> None:
         if self.evaluation.is_running():  # its answers belong to the project that was open
             self.evaluation.cancel()
+        self.console.state.project_changed(self.ctx.project)
         self.catalog.refresh_jobs()
         self.console.refresh_project()
         self.history.reload()
@@ -86,10 +88,21 @@ class PlaygroundTab(QWidget):
         self.catalog.refresh_jobs()
         if self.catalog.find(request.model) is None:
             self.catalog.add_requested(ModelRef(model=request.model, label=request.label or request.model,
-                                                kind="tuned", job_id=request.job_id))
+                                                kind="tuned", job_id=request.job_id,
+                                                base_model=request.base_model or self._base_model_of(request)))
         self.console.picker_a.select_model(request.model)
         self.pages.setCurrentWidget(self.console)
         self.ctx.show_tab_requested.emit(TabKey.TEST)
+
+    def _base_model_of(self, request: ModelRequest) -> str:
+        """The model the requested job tuned, from its record (when the request does not say)."""
+        project = self.ctx.project
+        if project is None or request.job_id is None:
+            return ""
+        from gemtune_desktop.core.project import jobs_repo
+
+        job = jobs_repo.get_job(project.store, request.job_id)
+        return job.base_model if job is not None else ""
 
     def _rerun(self, entry: HistoryEntry) -> None:
         self.console.load(entry.model, entry.prompt, entry.request)
