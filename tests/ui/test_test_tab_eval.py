@@ -50,8 +50,10 @@ def base_vs_tuned(fake_window: Any, cloud: Any, qtbot: Any, tmp_path: Path) -> I
     tab.pages.setCurrentWidget(panel)
     panel.two_models.setChecked(True)
     assert panel.picker_a.select_model(BASE) and panel.picker_b.select_model(ENDPOINT)
-    with qtbot.waitSignal(panel.summary_shown, timeout=20000):
+    with qtbot.waitSignal(panel.run_finished, timeout=20000):
         panel.start_button.click()
+    with qtbot.waitSignal(panel.summary_shown, timeout=20000):
+        pass  # the scores of the finished run
     yield tab, panel, project
     fake_window.close()
     project.close()
