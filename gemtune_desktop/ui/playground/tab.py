@@ -1,8 +1,10 @@
 """The Test tab ("playground" in the code): "is it better?" — a single-turn console, its history, batch evaluation.
 
-Three pages share one model catalog (the project's tuned models first, then the
+Four pages share one model catalog (the project's tuned models first, then the
 connection's base models): Console (prompt, settings, streamed answers, compare),
-History (searchable, re-runnable) and Evaluation (batch runs with metrics and blind review).
+History (searchable, re-runnable), Batch evaluation (runs with metrics, a judge, Google's
+evaluation service, the batch engine and blind review) and Sweep (a grid of settings and its
+trade-off plot).
 Other tabs ask for a model with ``ctx.test_model_requested``; the pickers refresh on
 ``jobs_changed``, ``project_changed`` and connection changes.
 """
@@ -20,6 +22,7 @@ from gemtune_desktop.ui.playground.console_panel import ConsolePanel
 from gemtune_desktop.ui.playground.eval_panel import EvalPanel
 from gemtune_desktop.ui.playground.history_panel import HistoryPanel
 from gemtune_desktop.ui.playground.model_picker import ModelCatalog
+from gemtune_desktop.ui.playground.sweep_panel import SweepPanel
 from gemtune_desktop.ui.tab_page import TabKey, WindowMenus
 
 
@@ -42,9 +45,11 @@ class PlaygroundTab(QWidget):
         self.console = ConsolePanel(ctx, self.catalog, self.pages)
         self.history = HistoryPanel(ctx, self.pages)
         self.evaluation = EvalPanel(ctx, self.catalog, self.console, self.pages)
+        self.sweep = SweepPanel(ctx, self.catalog, self.console, self.pages)
         self.pages.addTab(self.console, "Console")
         self.pages.addTab(self.history, "History")
         self.pages.addTab(self.evaluation, "Batch evaluation")
+        self.pages.addTab(self.sweep, "Sweep")
         layout.addWidget(self.pages)
 
         self.console.history_added.connect(self.history.reload)
@@ -80,6 +85,7 @@ class PlaygroundTab(QWidget):
         self.console.refresh_project()
         self.history.reload()
         self.evaluation.reload_runs()
+        self.sweep.project_changed()
 
     def select_model(self, request: ModelRequest) -> None:
         """Handle ``test_model_requested``: choose that model in the console."""
@@ -118,3 +124,4 @@ class PlaygroundTab(QWidget):
     def shutdown(self) -> None:
         self.console.shutdown()
         self.evaluation.shutdown()
+        self.sweep.shutdown()
