@@ -15,19 +15,15 @@ settings behind it; who won; every row with a word diff; histograms; blind revie
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -37,8 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gemtune_desktop.core import eval_metrics as em
-from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import Example
 from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
@@ -47,12 +41,14 @@ from gemtune_desktop.core.project.evals_repo import EvalRun
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.workers import TaskSlot
-from gemtune_desktop.services.batch_eval import BatchStats, RetryPolicy, RunSummary, StoredRun, load_run
+from gemtune_desktop.services.batch_eval import BatchStats, RetryPolicy, RunSummary
 from gemtune_desktop.services.console import ModelRef
-from gemtune_desktop.services.eval_plan import SOURCES, choose_examples, export_csv, new_run, pending_items
+from gemtune_desktop.services.eval_plan import choose_examples, export_csv, new_run, pending_items
 from gemtune_desktop.ui.playground.batch_engine import BatchEngine
-from gemtune_desktop.ui.playground.eval_results import EvalResults, who_won
-from gemtune_desktop.ui.playground.model_picker import ModelCatalog, ModelPicker
+from gemtune_desktop.ui.playground.eval_choices import EvalChoices
+from gemtune_desktop.ui.playground.eval_results import EvalResults
+from gemtune_desktop.ui.playground.eval_summary import ScoredRun, load_scored, summary_lines
+from gemtune_desktop.ui.playground.model_picker import ModelCatalog
 from gemtune_desktop.ui.playground.run_list import RunList
 from gemtune_desktop.ui.widgets.status_line import StatusLine, Tone, error_text
 
@@ -61,23 +57,6 @@ if TYPE_CHECKING:
     from gemtune_desktop.ui.playground.review_dialog import BlindReviewDialog
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class ScoredRun:
-    """A run's rows and scores, with the library and settings behind each metric (read on a worker)."""
-
-    stored: StoredRun
-    provenance: dict[str, str] = field(default_factory=dict)
-    caveats: list[str] = field(default_factory=list)
-
-
-def load_scored(token: CancelToken, db_path: str, run_id: int, n_models: int, expected: int,
-                save_metrics: bool) -> ScoredRun:
-    """Worker: score the stored run and read the metrics' provenance (sacreBLEU's signatures need its objects)."""
-    stored = load_run(token, db_path, run_id, n_models, expected, save_metrics)
-    answers = [str(getattr(r, "actual", "")) for r in stored.rows]
-    return ScoredRun(stored, dict(em.provenance()), em.caveats([*answers[:2000]]))
 
 
 class EvalPanel(QWidget):
@@ -132,39 +111,12 @@ class EvalPanel(QWidget):
 
     # -- layout ---------------------------------------------------------------------------------
     def _build_choice_row(self, catalog: ModelCatalog) -> QHBoxLayout:
+        self.choices = EvalChoices(catalog, self)
+        self.source, self.rows_spec = self.choices.source, self.choices.rows_spec
+        self.picker_a, self.picker_b, self.two_models = self.choices.picker_a, self.choices.picker_b, \
+            self.choices.two_models
         row = QHBoxLayout()
-        self.source = QComboBox(self)
-        self.source.setObjectName("evalSource")
-        self.source.setAccessibleName("Which examples to evaluate")
-        self.source.setToolTip("Held-out examples the model did not train on give an honest score.")
-        for key, label in SOURCES:
-            self.source.addItem(label, key)
-        self.rows_spec = QLineEdit(self)
-        self.rows_spec.setObjectName("evalRows")
-        self.rows_spec.setPlaceholderText("e.g. 1-20, 35")
-        self.rows_spec.setAccessibleName("Row numbers to evaluate")
-        self.rows_spec.setToolTip("Row numbers as the Dataset tab shows them; ranges with a dash.")
-        self.rows_spec.setEnabled(False)
-        self.rows_spec.setMaximumWidth(140)
-        self.source.currentIndexChanged.connect(lambda _i: self.rows_spec.setEnabled(self.source.currentData() ==
-                                                                                      "rows"))
-        row.addWidget(QLabel("Examples", self))
-        row.addWidget(self.source)
-        row.addWidget(self.rows_spec)
-        row.addSpacing(12)
-        row.addWidget(QLabel("Model", self))
-        self.picker_a = ModelPicker(catalog, self, "First model to evaluate")
-        self.picker_a.setObjectName("evalModelA")
-        row.addWidget(self.picker_a, 1)
-        self.two_models = QCheckBox("and", self)
-        self.two_models.setObjectName("evalTwoModels")
-        self.two_models.setToolTip("Evaluate a second model on the same examples (e.g. base vs tuned).")
-        self.picker_b = ModelPicker(catalog, self, "Second model to evaluate")
-        self.picker_b.setObjectName("evalModelB")
-        self.picker_b.setEnabled(False)
-        self.two_models.toggled.connect(self.picker_b.setEnabled)
-        row.addWidget(self.two_models)
-        row.addWidget(self.picker_b, 1)
+        row.addWidget(self.choices)
         return row
 
     def _build_start_row(self) -> QHBoxLayout:
@@ -495,29 +447,7 @@ class EvalPanel(QWidget):
         self.summary_shown.emit(run.id)
 
     def _summary_lines(self, run: EvalRun, summary: RunSummary) -> list[str]:
-        labels = run.labels
-        missing = self._missing(run)
-        lines = [f"{missing} answers still missing — press Resume." if missing else
-                 f"All {run.expected_rows} answers received."]
-        batch = self.batch.words_for(run)
-        if batch:
-            lines.append(batch)
-        wl = summary.wins_losses
-        if wl and len(labels) == 2:
-            lines.append(who_won(labels, wl))
-        project = self.ctx.project
-        if project is not None and len(labels) == 2:
-            from gemtune_desktop.core.preference.from_review import count_from_run
-            from gemtune_desktop.core.project import preference_repo
-
-            tally = em.preference_tally(evals_repo.reviews(project.store, run.id).values())
-            if sum(tally.values()):
-                lines.append(f"Blind review: {labels[0]} preferred {tally['a']}×, {labels[1]} {tally['b']}×, "
-                             f"ties {tally['tie']}.")
-            made = count_from_run(preference_repo.sources(project.store), run.id)
-            if made:
-                lines.append(f"{made} preference example{'' if made == 1 else 's'} made from this run's review.")
-        return lines
+        return summary_lines(self.ctx.project, run, summary, self._missing(run), self.batch.words_for(run))
 
     # -- review, export, delete ---------------------------------------------------------------
     def open_review(self) -> BlindReviewDialog | None:
