@@ -73,7 +73,7 @@ def test_a_sweep_plots_its_trade_off_and_the_best_setting_goes_to_the_console(sw
     plot = sweep.plot_widget
     assert plot is not None and len(plot.lines) == 2  # one line per top-p value, temperature across
     assert plot.best is not None and plot.best[2] == "temperature 0 · top-p 0.8"
-    assert sweep.best_label.text() == "Best for word overlap (token f1): temperature 0 · top-p 0.8 (1)."
+    assert sweep.best_label.text() == "Best for word overlap (token F1): temperature 0 · top-p 0.8 (1)."
     # Sweep points are runs of their own, kept out of the evaluation list unless asked for.
     runs = tab.evaluation.runs
     tab.evaluation.reload_runs()

@@ -188,6 +188,9 @@ class ConsolePanel(QWidget):
     def _compare_toggled(self, on: bool) -> None:
         self.picker_b.setEnabled(on)
         self.views[1].setVisible(on)
+        if on:
+            half = max(1, self.answers.width() // 2)
+            self.answers.setSizes([half, half])
         self._models_changed()
 
     def active_refs(self) -> list[ModelRef | None]:
@@ -210,7 +213,9 @@ class ConsolePanel(QWidget):
         if len(levels) != 1:
             return ""
         label = f"advised for tuned models: {levels.pop().label}"
-        return f"Lowest ({label})" if all(r.kind != "base" for r in refs) else f"Model default; tuned: lowest ({label})"
+        if all(r.kind != "base" for r in refs):
+            return f"Lowest ({label})"
+        return f"Model default (tuned: lowest, {label.rsplit(': ', 1)[-1]})"
 
     def tuned_here(self, ref: ModelRef | None) -> bool:
         return ref is not None and ref.job_id is not None and self.ctx.project is not None \

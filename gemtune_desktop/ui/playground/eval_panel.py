@@ -222,8 +222,11 @@ class EvalPanel(QWidget):
         self.export_button.setEnabled(run is not None)
         self.delete_button.setEnabled(run is not None and not (running and self._running_run is not None
                                                                and self._running_run.id == run.id))
+        no_project = "Open a project to evaluate its validation or test examples."
         if not has_project:
-            self.status_line.say("Open a project to evaluate its validation or test examples.")
+            self.status_line.say(no_project)
+        elif self.status.text() == no_project:
+            self.status_line.clear()
 
     def _missing(self, run: EvalRun) -> int:
         """Answers the run still lacks (from its last loaded summary; asks the database otherwise)."""

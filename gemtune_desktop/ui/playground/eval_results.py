@@ -62,7 +62,7 @@ def metric_tip(key: str, provenance: dict[str, str]) -> str:
     if key in em.ROW_METRICS:
         scale = "0–100" if em.metric_scale(key) > 1.0 else ("share of rows, shown as %" if key == "exact_match"
                                                              else "0–1")
-        return f"{em.METRIC_LABELS[key]} — scale {scale}.\n{provenance.get(key, '')}".strip()
+        return rich_tip(f"{em.METRIC_LABELS[key]} — scale {scale}.", provenance.get(key, ""))
     return {"distinct_1": "Share of distinct words among all the answers' words (GemTune, distinct-1): higher means "
                           "more varied wording.",
             "distinct_2": "Share of distinct word pairs among all the answers' word pairs (GemTune, distinct-2).",
@@ -73,14 +73,19 @@ def metric_tip(key: str, provenance: dict[str, str]) -> str:
         key, "Answers blocked by the safety settings in this harm category.")
 
 
+def rich_tip(*paragraphs: str) -> str:
+    """A tooltip that wraps (Qt wraps rich-text tooltips, not plain ones)."""
+    return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs if p)
+
+
 def cell_tip(key: str, model: dict[str, object]) -> str:
     if key not in em.CORPUS_METRICS:
         return ""
     name = "BLEU" if key == "bleu" else "chrF"
     answered = int(model.get("answered", 0))  # type: ignore[call-overload]
     mean = float(dict(model.get("sentence_means") or {}).get(key, 0.0))  # type: ignore[call-overload]
-    return (f"Corpus {name} over the {answered} answered rows, as sacreBLEU's corpus_{key} reports it; the mean of "
-            f"the rows' sentence {name} is {mean:.1f}.")
+    return rich_tip(f"Corpus {name} over the {answered} answered rows, as sacreBLEU's corpus_{key} reports it; the "
+                    f"mean of the rows' sentence {name} is {mean:.1f}.")
 
 
 def who_won(labels: list[str], wl: dict[str, object]) -> str:
@@ -151,6 +156,8 @@ class EvalResults(QSplitter):
         self.diff.setObjectName("evalDiff")
         self.diff.setAccessibleName("Differences between the expected and actual answers")
         self._chart_data: tuple[list[str], list[dict[str, list[float]]]] | None = None
+        for index, stretch in enumerate((3, 0, 3, 2)):  # metrics and summary, charts, rows, the chosen row's diff
+            self.setStretchFactor(index, stretch)
 
     def clear(self, text: str) -> None:
         self.metrics_table.clear()

@@ -187,9 +187,13 @@ class JudgePanel(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        advance = header.fontMetrics().horizontalAdvance
+        for col, sample in enumerate(("Example", "Model A", "✖ fail", "Points met", "Your rating")):
+            header.resizeSection(col, advance(sample) + 24)
         self.table.selectionModel().selectionChanged.connect(lambda *_a: self._show_detail())
         side = QWidget(split)
         side_layout = QVBoxLayout(side)
@@ -259,8 +263,8 @@ class JudgePanel(QWidget):
             self.model.setCurrentText(judge.model)
         labels = run.labels
         ratings = judge_repo.ratings(project.store, run.id)
-        self.rows_model.set_rows([JudgedRow(j, labels[j.slot] if 0 <= j.slot < len(labels) else "",
-                                            ratings.get((j.example_id, j.slot), ""))
+        self.rows_model.set_rows([JudgedRow(j, slot_name(j.slot), ratings.get((j.example_id, j.slot), ""),
+                                            labels[j.slot] if 0 <= j.slot < len(labels) else "")
                                   for j in judge_repo.list_judgements(project.store, run.id)])
         self._show_detail()
         if judge is None:
@@ -361,7 +365,8 @@ class JudgePanel(QWidget):
             self.detail.setPlainText("Choose a row to read the judge's reasons point by point.")
             return
         j = row.judgement
-        parts = [f"<p><b>Example {j.example_id} · {html.escape(row.model)}</b> — judge: {row.verdict_words}"
+        parts = [f"<p><b>Example {j.example_id} · {html.escape(row.model)} ({html.escape(row.label)})</b> — judge: "
+                 f"{row.verdict_words}"
                  f"{', you: ' + row.rating if row.rating else ''}</p>",
                  f"<p>{html.escape(row.explanation)}</p>"]
         items = "".join(f"<li>{'✔' if c.get('met') else '✖'} {html.escape(str(c.get('point', '')))}"

@@ -19,8 +19,9 @@ RATING_WORDS = {"pass": "✔ pass", "fail": "✖ fail"}
 @dataclass(slots=True)
 class JudgedRow:
     judgement: Judgement
-    model: str  # the model's label
+    model: str  # "Model A" / "Model B"
     rating: str = ""  # the expert's "pass" | "fail" | ""
+    label: str = ""  # the model's name
 
     @property
     def verdict_words(self) -> str:
@@ -67,7 +68,7 @@ class JudgeRowsModel(QAbstractTableModel):
         if col == 0:
             return str(row.judgement.example_id)
         if col == 1:
-            return row.model
+            return f"{row.model}: {row.label}" if full and row.label else row.model
         if col == 2:
             return row.verdict_words
         if col == 3:

@@ -125,6 +125,11 @@ class ServicePanel(QWidget):
         provenance.setWordWrap(True)
         provenance.setObjectName("serviceProvenance")
         layout.addWidget(provenance)
+        self.legend = QLabel(self.body)
+        self.legend.setObjectName("serviceLegend")
+        self.legend.setTextFormat(Qt.TextFormat.PlainText)
+        self.legend.setWordWrap(True)
+        layout.addWidget(self.legend)
         split = QSplitter(Qt.Orientation.Vertical, self.body)
         self.table = QTableWidget(split)
         self.table.setObjectName("serviceFigures")
@@ -133,6 +138,7 @@ class ServicePanel(QWidget):
         self.rows.setObjectName("serviceRows")
         self.rows.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.rows.verticalHeader().hide()
+        self.rows.setWordWrap(False)
         layout.addWidget(split, 1)
 
     @property
@@ -175,6 +181,7 @@ class ServicePanel(QWidget):
 
         answered = {s: sum(1 for r in evals_repo.list_rows(project.store, run.id, s) if not r.error)
                     for s in range(len(run.models))}
+        self.legend.setText("   ·   ".join(f"{slot_name(i)}: {label}" for i, label in enumerate(run.labels)))
         metrics = [m for m in METRICS if any(f.metric == m for f in figures)]
         t = self.table
         t.setColumnCount(len(run.models))
@@ -246,8 +253,8 @@ class ServicePanel(QWidget):
         self.progress.setValue(done)
 
     def _done(self, stats: BatchStats) -> None:
-        self.progress.setRange(0, 1)
-        self.progress.setValue(1)
+        self.progress.setRange(0, max(1, stats.done))
+        self.progress.setValue(stats.done)
         text = f"{stats.done} scores received"
         if stats.failed:
             text += f", {stats.failed} failed (their rows say why)"

@@ -115,7 +115,9 @@ class GenerationPanel(QWidget):
         form.addRow("Stop sequences", self.stops)
         form.addRow("Seed", seed_row)
         self.thinking_label = QLabel("Thinking", self)
-        form.addRow(self.thinking_label, self.thinking)
+        self.thinking_label.setToolTip(self.thinking.toolTip())
+        form.addRow(self.thinking_label)  # the level on a row of its own: "Lowest (advised for tuned models: …)"
+        form.addRow(self.thinking)
         for row in range(form.rowCount()):
             label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)

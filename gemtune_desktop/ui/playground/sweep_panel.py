@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -87,7 +88,15 @@ class SweepPanel(QWidget):
         layout.addLayout(self._build_list_row())
         layout.addLayout(self._build_result_row())
         self.plot_holder = QVBoxLayout()
+        self.plot_placeholder = QLabel("The trade-off plot appears here once a sweep has answers: each setting "
+                                       "across, the chosen metric up, the best setting ringed.", self)
+        self.plot_placeholder.setObjectName("sweepPlotPlaceholder")
+        self.plot_placeholder.setWordWrap(True)
+        self.plot_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.plot_placeholder.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.plot_holder.addWidget(self.plot_placeholder)
         layout.addLayout(self.plot_holder, 1)
+        self.direction.setVisible(False)
         self.grid.changed.connect(self.update_estimate)
         self.picker.model_changed.connect(lambda _r: self.update_estimate())
         self.source.currentIndexChanged.connect(lambda _i: self.update_estimate())
@@ -388,6 +397,7 @@ class SweepPanel(QWidget):
             from gemtune_desktop.ui.playground.sweep_plot import SweepPlot
 
             self.plot_widget = SweepPlot(self)
+            self.plot_placeholder.hide()
             self.plot_holder.addWidget(self.plot_widget)
         curves = results.curves(key)
         best = self._best()
@@ -403,7 +413,8 @@ class SweepPanel(QWidget):
         if best is None:
             self.best_label.setText("No setting has answers yet.")
         else:
-            self.best_label.setText(f"Best for {PLOT_LABELS.get(key, key).lower()}: {best.label} "
+            name = PLOT_LABELS.get(key, key)
+            self.best_label.setText(f"Best for {name[0].lower()}{name[1:]}: {best.label} "
                                     f"({best.metrics.get(key) or 0:.3g}).")
         self.warnings.setText("\n".join(f"⚠ {w}" for w in results.warnings()))
         self._update_buttons()

@@ -33,7 +33,9 @@ class SweepPlot(QWidget):
         self.plot.setObjectName("sweepPlot")
         self.plot.setAccessibleName("Trade-off plot: the chosen metric at each setting of the sweep")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.legend = self.plot.addLegend(offset=(-10, 10))
+        self.legend = self.plot.addLegend(offset=(10, -10))  # bottom left, away from the best point's label
+        for side in ("left", "bottom"):
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
         layout.addWidget(self.plot)
         self.lines: list[tuple[str, list[float], list[float | None]]] = []
         self.best: tuple[float, float, str] | None = None
