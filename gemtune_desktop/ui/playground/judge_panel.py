@@ -107,6 +107,10 @@ class JudgePanel(QWidget):
         self.warning.setTextFormat(Qt.TextFormat.PlainText)
         self.warning.setWordWrap(True)
         self.warning.setStyleSheet("color: #8a4b00; font-weight: bold;")
+        # One height (three lines) whatever the warnings, so the table and the rating buttons never jump as the
+        # expert rates answers; the full text is also in the tooltip.
+        self.warning.setFixedHeight(self.warning.fontMetrics().lineSpacing() * 3 + 2)
+        self.warning.setAlignment(Qt.AlignmentFlag.AlignTop)
         layout.addWidget(self.warning)
         layout.addWidget(self._build_rows(), 1)
         catalog.changed.connect(self._fill_models)
@@ -124,7 +128,7 @@ class JudgePanel(QWidget):
         self.rubric.setObjectName("judgeRubric")
         self.rubric.setPlaceholderText(rb.EXAMPLE_RUBRIC)
         self.rubric.setAccessibleName("Rubric for the judge")
-        self.rubric.setFixedHeight(self.rubric.fontMetrics().lineSpacing() * 4 + 12)
+        self.rubric.setFixedHeight(self.rubric.fontMetrics().lineSpacing() * 3 + 12)
         left.addWidget(self.rubric)
         self.rubric_check = QLabel(self)
         self.rubric_check.setObjectName("rubricCheck")
@@ -288,7 +292,8 @@ class JudgePanel(QWidget):
         warnings = summary.warnings()
         if summary.errors:
             warnings.append("Rows without a verdict: " + "; ".join(summary.errors[:3]))
-        self.warning.setText("\n".join(f"⚠ {w}" for w in warnings))
+        self.warning.setText("\n".join(f"⚠ {w}" for w in dict.fromkeys(warnings)))
+        self.warning.setToolTip(self.warning.text())
         self.judged.emit(run.id)
 
     def _update_buttons(self) -> None:

@@ -164,8 +164,10 @@ class BlindReviewDialog(QDialog):
         correction_row.addLayout(buttons)
         return correction_row
 
-    def _build_preference_row(self) -> QHBoxLayout:
+    def _build_preference_row(self) -> QVBoxLayout:
+        box = QVBoxLayout()
         row = QHBoxLayout()
+        box.addLayout(row)
         self.vote_to_preference = QPushButton("This vote → preference example", self)
         self.vote_to_preference.setObjectName("voteToPreference")
         self.vote_to_preference.setToolTip("The answer you picked becomes the preferred answer, the other the "
@@ -188,11 +190,12 @@ class BlindReviewDialog(QDialog):
         row.addWidget(self.auto_preference)
         row.addWidget(self.vote_to_preference)
         row.addWidget(self.all_to_preference)
-        row.addWidget(self.preference_status, 1)
+        row.addStretch(1)
+        box.addWidget(self.preference_status)  # a line of its own: the summary can be long
         offered = self._preferences is not None
         for widget in (self.auto_preference, self.vote_to_preference, self.all_to_preference, self.prefer_correction):
             widget.setVisible(offered)
-        return row
+        return box
 
     def current(self) -> RowGroup | None:
         return self.groups[self.index] if 0 <= self.index < len(self.groups) else None

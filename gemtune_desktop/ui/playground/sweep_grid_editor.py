@@ -57,6 +57,8 @@ class GridEditor(QGroupBox):
             box = QComboBox(self)
             box.setObjectName(f"sweepAxis{i + 1}")
             box.setAccessibleName(f"Setting {i + 1} to vary")
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(16)
             for axis, label in axis_choices():
                 box.addItem(label, axis)
             edit = QLineEdit(self)
@@ -69,7 +71,8 @@ class GridEditor(QGroupBox):
             self.axis_boxes.append(box)
             self.value_edits.append(edit)
             self._axis_changed(i)
-        layout.setColumnStretch(1, 1)
+        layout.setColumnStretch(0, 2)
+        layout.setColumnStretch(1, 3)
         self.check = QLabel(self)
         self.check.setObjectName("sweepGridCheck")
         self.check.setTextFormat(Qt.TextFormat.PlainText)

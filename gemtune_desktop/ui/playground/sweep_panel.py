@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -80,11 +82,24 @@ class SweepPanel(QWidget):
         self.plot_widget: SweepPlot | None = None
         self._task = TaskSlot(self, ctx.executor, "sweep")
         self._load = TaskSlot(self, ctx.executor, "sweep results")
-        layout = QVBoxLayout(self)
+        # Left: what to try and the run; right: the sweeps kept, the plot and the best setting (full height).
+        outer = QHBoxLayout(self)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        outer.addWidget(split)
+        setup, results = QWidget(split), QWidget(split)
+        split.addWidget(setup)
+        split.addWidget(results)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        layout = QVBoxLayout(setup)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._build_choice_row(catalog))
         self.grid = GridEditor(self)
         layout.addWidget(self.grid)
         layout.addLayout(self._build_run_row())
+        layout.addStretch(1)
+        layout = QVBoxLayout(results)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self._build_list_row())
         layout.addLayout(self._build_result_row())
         self.plot_holder = QVBoxLayout()
@@ -105,13 +120,15 @@ class SweepPanel(QWidget):
         self.reload()
 
     # -- layout ---------------------------------------------------------------------------------
-    def _build_choice_row(self, catalog: ModelCatalog) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Model", self))
+    def _build_choice_row(self, catalog: ModelCatalog) -> QGridLayout:
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Model", self), 0, 0)
         self.picker = ModelPicker(catalog, self, "Model to sweep")
         self.picker.setObjectName("sweepModel")
-        row.addWidget(self.picker, 2)
-        row.addWidget(QLabel("Examples", self))
+        grid.addWidget(self.picker, 0, 1)
+        row = QHBoxLayout()
+        grid.addWidget(QLabel("Examples", self), 1, 0)
+        grid.addLayout(row, 1, 1)
         self.source = QComboBox(self)
         self.source.setObjectName("sweepSource")
         for key, label in SOURCES:
@@ -123,9 +140,9 @@ class SweepPanel(QWidget):
         self.rows_spec.setEnabled(False)
         self.source.currentIndexChanged.connect(lambda _i: self.rows_spec.setEnabled(self.source.currentData() ==
                                                                                       "rows"))
-        row.addWidget(self.source)
+        row.addWidget(self.source, 1)
         row.addWidget(self.rows_spec)
-        return row
+        return grid
 
     def _build_run_row(self) -> QVBoxLayout:
         box = QVBoxLayout()

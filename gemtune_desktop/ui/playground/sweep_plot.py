@@ -65,7 +65,7 @@ class SweepPlot(QWidget):
                                       brush=pg.mkBrush(255, 215, 0, 120), symbol="o")
             text = pg.TextItem(f"best: {best[2]}", color="#000000", anchor=(0.5, 1.4))
             text.setPos(best[0], best[1])
-            self.plot.addItem(ring)
-            self.plot.addItem(text)
+            self.plot.addItem(ring, ignoreBounds=True)  # the axes fit the curves, not the marker
+            self.plot.addItem(text, ignoreBounds=True)
             self._best_items = [ring, text]
         self.plot.autoRange()
