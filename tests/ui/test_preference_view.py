@@ -250,6 +250,19 @@ def test_split_keeps_pairs_with_the_same_prompt_together_and_is_one_undo_step(ta
     assert {e.split for e in stored} == {Split.TRAIN}
 
 
+def test_remove_exact_duplicate_pairs_keeps_the_first_and_is_one_undo_step(tab: DatasetTab) -> None:
+    pairs = seed(tab, [*LEASE, LEASE[0], LEASE[2], (LEASE[1][0], LEASE[1][1], "A different bad answer."), LEASE[0]])
+    page(tab).show_pairs(True)
+    view = page(tab).view
+    action = view.pair_actions.dedupe
+    assert action.isEnabled() and action.text() == "Remove E&xact Duplicates"
+    action.trigger()
+    assert in_file(tab) == [*LEASE, (LEASE[1][0], LEASE[1][1], "A different bad answer.")]
+    assert pairs.undo_stack.undoText() == "Remove 3 exact duplicates"
+    assert pairs.undo() and len(in_file(tab)) == 7
+    assert view.editor.remove_exact_duplicates() == 3 and view.editor.remove_exact_duplicates() == 0
+
+
 # -- files ---------------------------------------------------------------------------------------------------
 def write_rows(path: Path, rows: list[list[str]], encoding: str, delimiter: str = ",") -> None:
     with open(path, "w", newline="", encoding=encoding) as f:

@@ -117,6 +117,25 @@ class PairEditor(QObject):
             if n:
                 self.table.setCurrentIndex(self.model.index(min(first, n - 1), 0))
 
+    def remove_exact_duplicates(self) -> int:
+        """Delete every pair that repeats an earlier one field for field, as one undo step; returns how many."""
+        from gemtune_desktop.core.merge import exact_duplicates
+
+        s = self.session
+        if s is None or not s.can_edit:
+            return 0
+        self._flush()
+        dups = exact_duplicates(s.examples, lambda e: (e.prompt, e.preferred, e.dispreferred, e.system_instruction,
+                                                       e.split.value, e.tags, e.note))
+        if not dups:
+            self.ctx.status_message.emit("No exact duplicates: every pair differs from the others.", 6000)
+            return 0
+        if not self.push(RemovePairsCommand(s, dups, "Remove " + plural(len(dups), "exact duplicate"))):
+            return 0
+        self.ctx.status_message.emit(f"Removed {plural(len(dups), 'exact duplicate pair')}; the first of each is "
+                                     "kept. Undo (Ctrl+Z) brings them back.", 8000)
+        return len(dups)
+
     def move_rows(self, delta: int) -> None:
         s = self.session
         if s is None or self.model.mapped:
