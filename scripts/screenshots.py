@@ -249,6 +249,7 @@ def evaluate_models(app: Any, window: Any, job_started: bool) -> None:
     pump(app, 0.8)
     save(window, "evaluation")
     judge = panel.judge
+    panel.views.setCurrentWidget(judge)
     judge.rubric.setPlainText("Gives the next number of the sequence\nAnswers with the number alone")
     judged = signal_flag(judge.judged)
     if wait_for(app, judge.judge_button.isEnabled, 10, "the judge's button"):
