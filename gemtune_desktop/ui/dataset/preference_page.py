@@ -109,8 +109,9 @@ class PreferencePage(QObject):
         top.insertWidget(1, self.switch)
         self.examples_widgets: list[QWidget] = [tab.filter_bar, tab.splitter]
         row = [item.widget() for item in (top.itemAt(i) for i in range(top.count())) if item is not None]
-        self.target_widgets: list[QWidget] = [tab.target_combo, *(w for w in row if isinstance(w, QLabel)
-                                                                   and w.buddy() is tab.target_combo)]
+        self.target_widgets: list[QWidget] = [tab.target_combo, tab.target_note,
+                                              *(w for w in row if isinstance(w, QLabel)
+                                                and w.buddy() is tab.target_combo)]
         self._import_examples = tab.transfer.import_file
         tab.transfer.import_file = self.import_file  # type: ignore[method-assign]
         self._flush_examples = tab.flush_edits
