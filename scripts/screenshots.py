@@ -255,6 +255,16 @@ def evaluate_models(app: Any, window: Any, job_started: bool) -> None:
     if wait_for(app, judge.judge_button.isEnabled, 10, "the judge's button"):
         judge.judge_button.click()
         wait_for(app, judged, 120, "the judge's verdicts")
+    # The expert rates the answers (as with the rating buttons): agreeing with the judge but on two rows,
+    # so the page shows the agreement and Cohen's κ.
+    rows = judge.rows_model.rowCount()
+    for row in range(rows):
+        judge.table.selectRow(row)
+        verdict = judge.rows_model.row_at(row).judgement.verdict
+        judge.rate(verdict if row % 6 else ("fail" if verdict == "pass" else "pass"))
+    judged = signal_flag(judge.judged)
+    judge.reload()
+    wait_for(app, judged, 30, "the agreement with the expert")
     pump(app, 0.8)
     save(window, "judge")
 

@@ -228,13 +228,12 @@ def run_calls(token: CancelToken, items: Sequence[ItemT], call: Callable[[ItemT]
                     if len(stats.errors) < 20:
                         stats.errors.append(describe(result).message)
             on_done(item, result, attempts)
-            with lock:
+            with lock:  # reported under the lock, so the counts arrive in order (the last one is the total)
                 stats.done += 1
-                done = stats.done
-            if progress is not None:
-                progress(done, total)
-            else:
-                token.report(done, total, "")
+                if progress is not None:
+                    progress(stats.done, total)
+                else:
+                    token.report(stats.done, total, "")
 
     workers = max(1, min(int(concurrency), total or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch-eval") as pool:

@@ -381,6 +381,7 @@ class EvalPanel(QWidget):
         self.progress.setValue(self._done_before + done)
 
     def _batch_done(self, stats: BatchStats) -> None:
+        self.progress.setValue(self._done_before + stats.done)
         self._end_run(f"Finished: {stats.done} answers in {stats.elapsed_s:.1f} s"
                       + (f", {stats.failed} failed" if stats.failed else "")
                       + (f"; waited {stats.retries_429}× for the rate limit" if stats.retries_429 else "")
