@@ -118,6 +118,7 @@ class PreferencePage(QObject):
         tab.flush_edits = self.flush_edits  # type: ignore[method-assign]
         self.switch.toggled.connect(self.show_pairs)
         tab.ctx.project_changed.connect(self.set_project)
+        tab.ctx.preference_examples_changed.connect(self.update_counts)  # e.g. made from votes in the Test tab
         tab.ctx.rows_focus_requested.connect(lambda _ids: self.show_pairs(False))
         tab.transfer.imported.connect(lambda _first: self.show_pairs(False))
         tab.files.about_to_write.connect(self._flush_pairs)  # Save, Save As: the pair editor's typing too
