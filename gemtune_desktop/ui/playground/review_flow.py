@@ -6,8 +6,8 @@ turns votes and corrections into preference examples (:mod:`gemtune_desktop.core
 the picked answer preferred, the other dispreferred, ties skipped; a correction preferred over the model's
 answer. Each is stored in the project's preference examples in one transaction: through the project's
 preference session when the Dataset tab has the pairs open (one step its Undo takes back), else straight
-into the file (``preference_repo``); ``AppContext.preference_examples_changed`` tells the views to count again. A vote or correction
-already turned into an example is not added twice.
+into the file (``preference_repo``); ``AppContext.preference_examples_changed`` tells the views to count
+again. A vote or correction already turned into an example is not added twice.
 """
 
 from __future__ import annotations
