@@ -81,6 +81,13 @@ class BatchStats:
     cancelled: bool = False
     errors: list[str] = field(default_factory=list)
 
+    def words(self) -> str:
+        """How the run went, in one sentence ("Finished: 200 answers in 3.1 s; waited 2× for the rate limit.")."""
+        return (f"Finished: {self.done} answers in {self.elapsed_s:.1f} s"
+                + (f", {self.failed} failed" if self.failed else "")
+                + (f"; waited {self.retries_429}× for the rate limit" if self.retries_429 else "")
+                + (f"; retried {self.retries_other}× after a service error" if self.retries_other else "") + ".")
+
 
 class RateGate:
     """Shared pause: after a 429 no thread sends until ``resume_at``."""
