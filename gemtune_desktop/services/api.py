@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from gemtune_desktop.services.console import ConsoleRequest, ConsoleResult, ModelRef
     from gemtune_desktop.services.monitor import JobStatus
     from gemtune_desktop.services.polling import Polled
-    from gemtune_desktop.services.tuning import SubmitOutcome, SubmitRequest, SubmitResult
+    from gemtune_desktop.services.tuning import AnySubmit, SubmitOutcome, SubmitResult
 
 
 class ServiceApi(Protocol):
@@ -45,7 +45,7 @@ class ServiceApi(Protocol):
         """(name, label) of the models a Gemini API connection can tune."""
         ...
 
-    def submit(self, token: CancelToken, request: SubmitRequest, outcome: SubmitOutcome) -> SubmitResult:
+    def submit(self, token: CancelToken, request: AnySubmit, outcome: SubmitOutcome) -> SubmitResult:
         """The worker part of the exactly-once submit (:meth:`SubmitWorkflow.send`): the caller records the job
         first and records the outcome after (``SubmitWorkflow.finished`` / ``failed`` / ``cancelled``). Raises
         ``SubmitNotConfirmed`` when the job may exist but was not confirmed."""
@@ -110,7 +110,7 @@ class SessionApi:
 
         return list_gemini_tunable_models(token, self.session)
 
-    def submit(self, token: CancelToken, request: SubmitRequest, outcome: SubmitOutcome) -> SubmitResult:
+    def submit(self, token: CancelToken, request: AnySubmit, outcome: SubmitOutcome) -> SubmitResult:
         from gemtune_desktop.services.submit_flow import SubmitWorkflow
 
         return SubmitWorkflow.send(token, self.session, request, outcome)
