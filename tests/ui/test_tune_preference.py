@@ -124,3 +124,136 @@ def test_supervised_then_preference_from_its_checkpoint_over_http(sandbox, main_
     assert body["preferenceOptimizationSpec"]["hyperParameters"]["beta"] == 0.2
     qtbot.waitUntil(lambda: jobs_repo.get_job(ctx.project.store, second.id).state is JobState.SUCCEEDED,
                     timeout=90000)
+
+
+# -- the widgets, on the fake service -----------------------------------------------------------------------
+def test_method_switch_shows_the_preference_settings_and_sends_a_preference_job(cloud, fake_window, qtbot,
+                                                                               tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, preference_project(tmp_path / "P.gemtune"))
+    form = tab.form
+    assert form.hyper_pages.currentWidget() is form.ap_page and not form.method.preference
+    click(qtbot, form.method.preference_radio)
+    assert form.hyper_pages.currentWidget() is form.pref_page and form.pref_page.isVisible()
+    assert "preferred and a dispreferred answer" in form.method.method_words.text()
+    for number in (form.pref_page.epochs, form.pref_page.multiplier, form.pref_page.beta):
+        assert number.value() is None  # each on Automatic
+    form.pref_page.epochs.set_value(3)
+    answer_question(qtbot, "Start anyway")
+    start(qtbot, tab)
+    request = cloud.submitted[-1]
+    assert isinstance(request.spec, PreferenceSpec) and request.spec.epochs == 3 and request.spec.beta is None
+    assert len(request.train) == 21 and len(request.validation) == 3
+    (job,) = jobs(ctx)
+    assert job.hyperparameters["method"] == "preference" and job.base_model == form.model_combo.currentData()
+
+    click(qtbot, form.method.supervised_radio)
+    assert form.hyper_pages.currentWidget() is form.ap_page
+
+
+def test_beta_is_explained_in_plain_words_and_refusals_mark_it(cloud, fake_window, qtbot, tmp_path) -> None:
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, preference_project(tmp_path / "Beta.gemtune"))
+    form = tab.form
+    click(qtbot, form.method.preference_radio)
+    page = form.pref_page
+    explain = page.findChild(type(form.name_count), "pref_beta_explain")
+    assert explain is not None and explain.isVisible() and explain.text() == EXPLAIN["beta"]
+    assert "stays to where it started" in explain.text() and "Automatic" in explain.text()
+    for key in ("epochs", "learning_rate_multiplier", "adapter_size"):
+        label = page.findChild(type(form.name_count), f"pref_{key}_explain")
+        assert label is not None and label.text() == EXPLAIN[key]
+    page.beta.set_value(0.25)
+    assert form.preference_spec().beta == 0.25
+    message = "Invalid value at 'tuning_job.preference_optimization_spec.hyper_parameters.beta'."
+    cloud.failures["submit"] = InvalidSetting(ServiceError(400, "INVALID_ARGUMENT", message), "beta", "β")
+    answer_question(qtbot, "Start anyway")
+    start(qtbot, tab)
+    assert tab.run.status_label.text().startswith("✖ The service refused the setting “β”")
+    assert page.beta.spin.property("problem") is True
+
+
+def test_availability_says_what_is_known_and_never_claims_support(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, preference_project(tmp_path / "Avail.gemtune"))
+    method = tab.form.method
+    words = method.availability.text()  # on the Sandbox: simulated, and what Google says
+    assert "The Sandbox simulates preference tuning" in words and "On Google Cloud it is not known" in words
+
+    use_cloud(ctx, "gemini-3.5-flash, gemini-2.5-flash, gemini-2.5-pro")
+    choose_model(tab, "gemini-3.5-flash")
+    words = method.availability.text()
+    assert "does not say whether Gemini 3.5 Flash takes preference tuning" in words
+    assert "the service will say" in words and "supports" not in words.lower()
+    assert method.preference_radio.isEnabled()
+    choose_model(tab, "gemini-2.5-pro")
+    assert not method.preference_radio.isEnabled()
+    assert "Gemini 2.5 Pro does not take preference tuning" in method.availability.text()
+    choose_model(tab, "gemini-2.5-flash")
+    assert method.preference_radio.isEnabled() and method.availability.text() == ""  # documented by Google
+
+    use_sandbox_gemini = ConnectionProfile(kind=ConnectionKind.SANDBOX, sandbox_backend=Backend.GEMINI_API)
+    ctx.connections.save_profile(use_sandbox_gemini)
+    ctx.connections.set_active(ConnectionKind.SANDBOX)
+    assert not method.preference_radio.isEnabled()
+    assert "only on Google Cloud" in method.availability.text()
+
+
+def test_start_from_lists_tuned_models_and_checkpoints_and_continues_from_one(cloud, fake_window, qtbot,
+                                                                              tmp_path) -> None:
+    ctx = fake_window.ctx
+    path = preference_project(tmp_path / "Starts.gemtune", supervised=30)
+    with ProjectStore.open(path) as store:
+        succeeded_job(store, "Lease desk", "101", checkpoints=2)
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, path)
+    combo = tab.form.method.start_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == [
+        "The base model chosen above", "“Lease desk” — its final model", "“Lease desk” — checkpoint 1",
+        "“Lease desk” — checkpoint 2"]
+    assert tab.form.model_combo.isEnabled()
+    combo.setCurrentIndex(3)
+    assert not tab.form.model_combo.isEnabled() and "continues from this tuned model" in \
+        tab.form.method.start_words.text()
+    answer_question(qtbot, "Start anyway")
+    start(qtbot, tab)
+    request = cloud.submitted[-1]
+    assert request.start == StartingPoint(f"{SANDBOX_MODEL}101@1", "2", "gemini-3.5-flash", "“Lease desk”")
+    new = next(j for j in jobs(ctx) if j.display_name != "Lease desk")
+    assert new.hyperparameters["start_checkpoint"] == "2" and new.hyperparameters["method"] == "supervised"
+    assert lineage_of(new, jobs(ctx)) == "Tuned from checkpoint 2 of “Lease desk”"
+    combo.setCurrentIndex(0)
+    assert tab.form.model_combo.isEnabled()
+
+
+def test_one_click_supervised_set_is_one_undo_step(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, preference_project(tmp_path / "Build.gemtune", 22))
+    method, project = tab.form.method, ctx.project
+    assert "Google recommends" in method.order_words.text() and "1–2 epochs" in method.order_words.text()
+    assert method.build_button.isEnabled() and "Adds 22 supervised examples" in method.build_words.text()
+    click(qtbot, method.preference_radio)
+    steps = project.undo_stack.count()
+    click(qtbot, method.build_button)
+    assert project.undo_stack.count() == steps + 1
+    added = project.examples
+    assert len(added) == 22 and added[0].output.startswith("Sorry about the")
+    assert sum(e.split is Split.VALIDATION for e in added) == 2  # each keeps its split
+    assert not method.preference and tab.form.ap_epochs.value() == 2  # set for Google's first step
+    assert "Added 22 supervised examples" in tab.run.status_label.text()
+    assert not method.build_button.isEnabled() and "already among" in method.build_words.text()
+    project.undo_stack.undo()
+    assert project.examples == [] and method.build_button.isEnabled()
+
+
+def test_preference_estimate_counts_prompts_twice_and_says_price_unknown(cloud, fake_window, qtbot,
+                                                                        tmp_path) -> None:
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, preference_project(tmp_path / "Est.gemtune"))
+    click(qtbot, tab.form.method.preference_radio)
+    tab.form.pref_page.epochs.set_value(2)
+    qtbot.waitUntil(lambda: "× 2 (prompts)" in tab.estimate_box.estimate_label.text())
+    text = tab.estimate_box.estimate_label.text()
+    est = tab.method.estimate(None)
+    assert est.billable_per_epoch == est.prompt_tokens * 2 + est.answer_tokens > 0
+    assert f"= {est.billable_per_epoch:,}" in text and f"× 2 epochs = {est.billable_per_epoch * 2:,}" in text
+    assert "Training examples:" in text and "<b>21</b>" in text
+    assert "price unknown" in text
+    assert "prompt&#x27;s tokens twice" in text or "prompt's tokens twice" in text
