@@ -257,3 +257,23 @@ def test_preference_estimate_counts_prompts_twice_and_says_price_unknown(cloud, 
     assert "Training examples:" in text and "<b>21</b>" in text
     assert "price unknown" in text
     assert "prompt&#x27;s tokens twice" in text or "prompt's tokens twice" in text
+
+
+def test_settings_keep_the_full_width_when_the_projects_jobs_change(cloud, fake_window, qtbot, tmp_path) -> None:
+    """The explanations stay readable: re-listing the starting points does not shrink the settings page."""
+    from PySide6.QtWidgets import QApplication
+
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, preference_project(tmp_path / "Wide.gemtune"))
+    form = tab.form
+    click(qtbot, form.method.preference_radio)
+    QApplication.processEvents()
+    page, stack = form.pref_page, form.hyper_pages
+    wide = stack.width()
+    assert page.width() == wide and page.height() >= page.heightForWidth(page.width())
+    succeeded_job(ctx.project.store, "Lease desk", "101")
+    ctx.jobs_changed.emit()
+    QApplication.processEvents()
+    assert form.method.start_combo.count() == 4
+    assert stack.width() == wide and page.width() == wide
+    assert page.height() >= page.heightForWidth(page.width())

@@ -235,14 +235,17 @@ class TuneForm(QWidget):
         self.edit_models_button.setVisible(backend is Backend.AGENT_PLATFORM)
 
     def _show_page(self) -> None:
-        """The settings of the backend and method: supervised on Agent Platform, Gemini API, or preference."""
+        """The settings of the backend and method: supervised on Agent Platform, Gemini API, or preference.
+
+        The box is as tall as the page shown (the others' sizes are ignored) and the page as wide as the box:
+        the layouts are told the sizes changed, nothing is resized by hand."""
         current = 1 if self.backend is Backend.GEMINI_API else 2 if self.method.preference else 0
         self.hyper_pages.setCurrentIndex(current)
-        for i, page in enumerate((self.ap_page, self.ga_page, self.pref_page)):  # as tall as the page shown
+        for i, page in enumerate((self.ap_page, self.ga_page, self.pref_page)):
             policy = QSizePolicy.Policy.Preferred if i == current else QSizePolicy.Policy.Ignored
             page.setSizePolicy(policy, policy)
-            page.adjustSize()
-        self.hyper_pages.adjustSize()
+            page.updateGeometry()
+        self.hyper_pages.updateGeometry()
 
     def _on_method_changed(self) -> None:
         self._show_page()
