@@ -194,7 +194,9 @@ class MethodBox(QGroupBox):
     def _start_changed(self, *_: object) -> None:
         point = self.start()
         if point is None:
-            self.start_words.setText("A new tuned model is made from the base model." if self.points else
+            self.start_words.setText("A new tuned model is made from the base model. To continue tuning (for example "
+                                     "preference tuning after supervised tuning), choose a checkpoint here."
+                                     if self.points else
                                      "When a job of this project has finished, its tuned model and checkpoints "
                                      "are offered here, to continue tuning from them.")
         else:
