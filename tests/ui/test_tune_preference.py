@@ -277,3 +277,31 @@ def test_settings_keep_the_full_width_when_the_projects_jobs_change(cloud, fake_
     assert form.method.start_combo.count() == 4
     assert stack.width() == wide and page.width() == wide
     assert page.height() >= page.heightForWidth(page.width())
+
+
+def test_rerun_of_a_preference_job_fills_method_start_and_beta(cloud, fake_window, qtbot, tmp_path) -> None:
+    from gemtune_desktop.core.job_facts import rerun_settings
+
+    ctx = fake_window.ctx
+    path = preference_project(tmp_path / "Rerun.gemtune")
+    with ProjectStore.open(path) as store:
+        succeeded_job(store, "Lease desk", "101", checkpoints=2)
+        pref_id = jobs_repo.add_job(store, JobRecord(
+            connection_kind="sandbox", backend="agent-platform", display_name="Lease desk preferred",
+            base_model="gemini-3.5-flash", state=JobState.SUCCEEDED,
+            hyperparameters={**PreferenceSpec(StartingPoint(f"{SANDBOX_MODEL}101@1", "1"), "Lease desk preferred",
+                                              epochs=2, beta=0.3, adapter_size=4).hyperparameters(),
+                             "start_model": f"{SANDBOX_MODEL}101@1", "start_checkpoint": "1"}))
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, path)
+    form = tab.form
+    assert not form.method.preference
+    record = jobs_repo.get_job(ctx.project.store, pref_id)
+    ctx.tune_prefill_requested.emit(rerun_settings(record))
+    assert form.method.preference and form.hyper_pages.currentWidget() is form.pref_page
+    assert form.method.start_combo.currentText() == "“Lease desk” — checkpoint 1"
+    spec = form.preference_spec()
+    assert (spec.epochs, spec.beta, spec.adapter_size, spec.learning_rate_multiplier) == (2, 0.3, 4, None)
+    assert spec.start.checkpoint_id == "1"
+
+    ctx.tune_prefill_requested.emit({"method": "supervised", "epochs": 5})  # a supervised job from the base model
+    assert not form.method.preference and form.method.start() is None and form.ap_epochs.value() == 5

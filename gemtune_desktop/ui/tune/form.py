@@ -353,7 +353,21 @@ class TuneForm(QWidget):
             self._set_gemini_values(spec, values)
         else:
             self._set_agent_platform_values(spec, values)
+            self._set_method_values(values)
         self._emit_changed()
+
+    def _set_method_values(self, values: dict[str, Any]) -> None:
+        """The method, starting point and preference settings of a re-run (a job's stored settings)."""
+        if "method" not in values:
+            return
+        preference = values.get("method") == "preference"
+        model, checkpoint = str(values.get("start_model") or ""), str(values.get("start_checkpoint") or "")
+        point = next((p for p in self.method.points if p.model == model and p.checkpoint_id == checkpoint), None)
+        if point is None or not self.method.choose_start(point):
+            self.method.start_combo.setCurrentIndex(0)  # from the base model
+        self.method.set_preference(preference)
+        if preference:
+            self.pref_page.set_values(values)
 
     def _choose_model(self, model: str) -> None:
         i = self.model_combo.findData(model)

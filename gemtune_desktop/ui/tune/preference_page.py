@@ -8,6 +8,7 @@ work as for supervised tuning. :meth:`PreferencePage.values` reads the page for 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -37,6 +38,16 @@ def _explained(parent: QWidget, control: QWidget, key: str) -> QWidget:
     control.setToolTip(EXPLAIN[key])
     control.setAccessibleDescription(EXPLAIN[key])
     return box
+
+
+def _number(value: Any) -> float | None:
+    """A stored setting as a number (None: Automatic, or not a number)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
 
 
 class PreferencePage(QWidget):
@@ -101,6 +112,20 @@ class PreferencePage(QWidget):
                 "adapter_size": self.adapter.currentData(), "beta": None if beta is None else float(beta),
                 "use_validation": self.validation.isChecked(),
                 "export_last_checkpoint_only": self.export_last.isChecked()}
+
+    def set_values(self, values: Mapping[str, Any]) -> None:
+        """Fill the page from a job's settings (a re-run); keys not given are left as they are."""
+        for key, number in (("epochs", self.epochs), ("learning_rate_multiplier", self.multiplier),
+                            ("beta", self.beta)):
+            if key in values:
+                number.set_value(_number(values[key]))
+        if "adapter_size" in values:
+            size = _number(values["adapter_size"])
+            self.adapter.setCurrentIndex(max(0, self.adapter.findData(int(size) if size is not None else None)))
+        if "use_validation" in values:
+            self.validation.setChecked(bool(values["use_validation"]))
+        if "export_last_checkpoint_only" in values:
+            self.export_last.setChecked(bool(values["export_last_checkpoint_only"]))
 
     def focus_order(self) -> list[QWidget]:
         return [self.epochs.spin, self.epochs.auto, self.multiplier.spin, self.multiplier.auto, self.adapter,
