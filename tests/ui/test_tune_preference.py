@@ -305,3 +305,20 @@ def test_rerun_of_a_preference_job_fills_method_start_and_beta(cloud, fake_windo
 
     ctx.tune_prefill_requested.emit({"method": "supervised", "epochs": 5})  # a supervised job from the base model
     assert not form.method.preference and form.method.start() is None and form.ap_epochs.value() == 5
+
+
+def test_a_preset_keeps_the_method_and_beta(cloud, fake_window, qtbot, tmp_path) -> None:
+    ctx = fake_window.ctx
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, preference_project(tmp_path / "Preset.gemtune"))
+    form = tab.form
+    click(qtbot, form.method.preference_radio)
+    form.pref_page.beta.set_value(0.4)
+    form.presets.set_name("gentle preference")
+    click(qtbot, form.presets.save_button)
+    saved = ctx.settings.read(S.TUNE_PRESETS)["gentle preference"].values
+    assert saved["method"] == "preference" and saved["beta"] == 0.4
+    click(qtbot, form.method.supervised_radio)
+    form.pref_page.beta.set_value(None)
+    form.presets.set_name("gentle preference")
+    click(qtbot, form.presets.load_button)
+    assert form.method.preference and form.preference_spec().beta == 0.4

@@ -261,6 +261,12 @@ class TuneForm(QWidget):
         chosen = self.method.start()
         return chosen if chosen is not None else StartingPoint(str(self.model_combo.currentData() or ""))
 
+    def method_values(self) -> dict[str, Any]:
+        """The method, and for preference tuning its settings, as a preset keeps them."""
+        if not self.is_preference:
+            return {"method": "supervised"}
+        return {"method": "preference", **self.pref_page.values()}
+
     def preference_spec(self) -> PreferenceSpec:
         """The form's values as a :class:`PreferenceSpec` (for the Preference method)."""
         return PreferenceSpec(self.start_point(), self.name_edit.text().strip(), **self.pref_page.values())

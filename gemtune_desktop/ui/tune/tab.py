@@ -291,7 +291,7 @@ class TuneTab(QWidget):
 
     # -- presets ------------------------------------------------------------------------------
     def save_preset(self, name: str) -> None:
-        self.run.status.say(self.presets.save(name, self.form.spec()))
+        self.run.status.say(self.presets.save(name, self.form.spec(), self.form.method_values()))
         self.form.presets.show_names(self.presets.names())
         if name:
             self.form.presets.set_name(name)
