@@ -25,50 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-FRAME_S = 1 / 60
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def make_project(path: Path, rows: int) -> int:
-    """A project of ``rows`` examples (about 200-character inputs, 100-character outputs, mixed scripts)."""
-    from gemtune_desktop.core.project.store import ProjectStore
-
-    rng = random.Random(7)
-    words = ["refund", "order", "parcel", "Zahlung", "élève", "配送", "問題", "account", "password", "invoice",
-             "late", "broken", "café", "naïve", "subscription", "cancel"]
-    store = ProjectStore.create(path)
-    raw = 0
-    batch: list[tuple[int, float, str, str]] = []
-    conn = store.conn
-    conn.execute("BEGIN")
-    for i in range(rows):
-        inp = f"Ticket {i}: " + " ".join(rng.choice(words) for _ in range(28))
-        out = "Category: " + " ".join(rng.choice(words) for _ in range(12))
-        raw += len(inp.encode()) + len(out.encode())
-        batch.append((i + 1, float(i + 1), inp, out))
-        if len(batch) >= 50_000:
-            conn.executemany("INSERT INTO examples (id, pos, input, output) VALUES (?, ?, ?, ?)", batch)
-            batch.clear()
-    conn.executemany("INSERT INTO examples (id, pos, input, output) VALUES (?, ?, ?, ?)", batch)
-    conn.execute("COMMIT")
-    store.close()
-    return raw
+from _common import FRAME_S, make_project, result, rss_bytes
 
 
 def median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
-
-
-def result(name: str, value: float, floor: float, goal: float, unit: str = "ms") -> None:
-    ratio = value / floor if floor > 0 else float("inf")
-    print(f"RESULT {name} ratio={ratio:.2f} goal={goal} value={value:.2f}{unit} floor={floor:.2f}{unit}")
 
 
 def main() -> int:
