@@ -1,6 +1,7 @@
 """Simulated ``generateContent`` / ``countTokens`` answers.
 
-Base models answer with a clearly labelled placeholder that quotes the prompt. Tuned models
+Base models answer with a clearly labelled placeholder that quotes the prompt (and never names the
+model, so a blind review stays blind). Tuned models
 (and their checkpoints) answer with the output of the most similar training example
 (rapidfuzz), or after preference tuning with the preferred answer of the most similar preference
 example (:func:`gemtune_desktop.sandbox.preference_data.knowledge`), and say so in ``finishMessage``;
@@ -61,13 +62,14 @@ THRESHOLDS = {
 }
 DEFAULT_THRESHOLD = "BLOCK_MEDIUM_AND_ABOVE"
 
+# Placeholder answers of untuned models. They never name the model (a blind review must not learn which model
+# answered from the text itself).
 GENERIC_ANSWERS = (
-    "This is a simulated answer from {model} in the Sandbox. You asked: “{q}”. A real model would answer "
-    "in its own words; the Sandbox only shows how the app handles an answer, so nothing here is real advice.",
-    "Simulated reply ({model}, Sandbox). Your prompt was: “{q}”. In the Sandbox every base model gives a "
-    "placeholder answer like this one; connect to Google Cloud to get real answers.",
-    "Sandbox simulation of {model}: the model's answer to “{q}” would appear here. This text is made on "
-    "your computer and does not come from Gemini.",
+    "This is a simulated answer from the Sandbox. You asked: “{q}”. A real model would answer in its own words; "
+    "the Sandbox only shows how the app handles an answer, so nothing here is real advice.",
+    "Simulated reply (Sandbox). Your prompt was: “{q}”. In the Sandbox a placeholder like this one stands in for "
+    "a real answer; connect to Google Cloud to get real answers.",
+    "Sandbox simulation: a real answer to “{q}” would appear here. This text is made on your computer.",
 )
 
 
@@ -225,8 +227,7 @@ def _answers_generic(model: str, req: GenerationRequest) -> list[tuple[str, str]
     q = q if len(q) <= 200 else q[:199] + "…"
     rng = _rng(req, req.prompt)
     start = rng.randrange(len(GENERIC_ANSWERS)) if rng else 0
-    short = model.split("/")[-1]
-    return [(GENERIC_ANSWERS[(start + i) % len(GENERIC_ANSWERS)].format(model=short, q=q), "")
+    return [(GENERIC_ANSWERS[(start + i) % len(GENERIC_ANSWERS)].format(q=q), "")
             for i in range(req.candidate_count)]
 
 

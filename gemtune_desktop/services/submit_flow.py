@@ -187,6 +187,12 @@ def _release(key: str | None) -> None:
             _in_flight.discard(key)
 
 
+def release(submit_key: str) -> None:
+    """Stop treating a submit as running in this process, when its outcome could not be recorded (its
+    project was closed meanwhile): its record is then checked in the background like any unknown submit."""
+    _release(submit_key)
+
+
 class SubmitWorkflow:
     """The record-then-submit protocol for one project store (see the module docstring)."""
 
@@ -305,8 +311,18 @@ def apply_check(store: jobs_repo.Store, job_id: int, found: SubmitResult | None,
     changes = check_changes(record, found, not_started_after_s)
     if changes is None:
         return False
+    if found is not None:
+        _drop_listed_copies(store, job_id, found.resource_name)
     jobs_repo.update_job(store, job_id, **changes)
     return True
+
+
+def _drop_listed_copies(store: jobs_repo.Store, job_id: int, resource_name: str) -> None:
+    """The list of the service's jobs may have added the job before the check found it (as a job found on the
+    service): the submit's own record, with what was sent, is the one kept."""
+    for other in jobs_repo.list_jobs(store):
+        if other.id != job_id and other.resource_name == resource_name and not other.from_project:
+            jobs_repo.mark_deleted(store, other.id)
 
 
 def pending_checks(store: jobs_repo.Store, connection_kind: str, backend: str) -> list[JobRecord]:
