@@ -1,5 +1,6 @@
 """What the benchmarks share: the ``RESULT`` line ``run_all.py`` reads, a large project built fast, the
-process's memory, the event loop's gaps, and an app context connected to a local Sandbox.
+process's memory, the event loop's gaps, timed scrollbar jumps over a table and the bare model they are
+measured against, and an app context connected to a local Sandbox.
 
 ``run_all.py`` runs every ``benchmarks/*.py`` except names starting with ``_``, so this module is not run
 on its own. Importing it puts the repository first on ``sys.path`` (the benchmarks run as scripts) and
@@ -12,10 +13,11 @@ import contextlib
 import itertools
 import os
 import random
+import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,29 +45,83 @@ def rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def make_project(path: Path, rows: int, words: Sequence[str] = TICKET_WORDS) -> int:
-    """A project of ``rows`` support tickets (28 words of input, 12 of output, drawn from ``words``), written
-    straight into SQLite in batches; returns the bytes of UTF-8 text stored."""
+def fill_project(path: Path, sql: str, rows: Iterable[tuple[object, ...]]) -> None:
+    """A new project at ``path`` with ``rows`` inserted by ``sql`` straight into SQLite, in one transaction and
+    batches of 50,000."""
     from gemtune_desktop.core.project.store import ProjectStore
 
-    rng = random.Random(7)
     store = ProjectStore.create(path)
-    raw = 0
-    batch: list[tuple[int, float, str, str]] = []
     conn = store.conn
     conn.execute("BEGIN")
-    for i in range(rows):
-        inp = f"Ticket {i}: " + " ".join(rng.choice(words) for _ in range(28))
-        out = "Category: " + " ".join(rng.choice(words) for _ in range(12))
-        raw += len(inp.encode()) + len(out.encode())
-        batch.append((i + 1, float(i + 1), inp, out))
+    batch: list[tuple[object, ...]] = []
+    for row in rows:
+        batch.append(row)
         if len(batch) >= 50_000:
-            conn.executemany("INSERT INTO examples (id, pos, input, output) VALUES (?, ?, ?, ?)", batch)
+            conn.executemany(sql, batch)
             batch.clear()
-    conn.executemany("INSERT INTO examples (id, pos, input, output) VALUES (?, ?, ?, ?)", batch)
+    conn.executemany(sql, batch)
     conn.execute("COMMIT")
     store.close()
+
+
+def make_project(path: Path, rows: int, words: Sequence[str] = TICKET_WORDS) -> int:
+    """A project of ``rows`` support tickets (28 words of input, 12 of output, drawn from ``words``); returns
+    the bytes of UTF-8 text stored."""
+    rng = random.Random(7)
+    raw = 0
+
+    def tickets() -> Iterator[tuple[object, ...]]:
+        nonlocal raw
+        for i in range(rows):
+            inp = f"Ticket {i}: " + " ".join(rng.choice(words) for _ in range(28))
+            out = "Category: " + " ".join(rng.choice(words) for _ in range(12))
+            raw += len(inp.encode()) + len(out.encode())
+            yield i + 1, float(i + 1), inp, out
+
+    fill_project(path, "INSERT INTO examples (id, pos, input, output) VALUES (?, ?, ?, ?)", tickets())
     return raw
+
+
+def median_ms(samples: Sequence[float]) -> float:
+    """The median of ``samples`` (seconds) in milliseconds."""
+    return statistics.median(samples) * 1000
+
+
+def scroll_times(view: Any, jumps: int = 60) -> list[float]:
+    """Seconds taken by each of ``jumps`` random scrollbar jumps of a shown ``QTableView``, each followed by a
+    synchronous repaint (the same jumps on every view: the generator is seeded)."""
+    rng = random.Random(3)
+    bar = view.verticalScrollBar()
+    out = []
+    for _ in range(jumps):
+        t = time.perf_counter()
+        bar.setValue(rng.randrange(bar.maximum() or 1))
+        view.viewport().repaint()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def bare_model(texts: Sequence[Sequence[str]], columns: int) -> Any:
+    """The floor's table model: ``columns`` columns, the first ones showing ``texts`` (one list per column,
+    all of one length), the rest ``"x"``; display text only, nothing else."""
+    from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+
+    rows = len(texts[0])
+
+    class Bare(QAbstractTableModel):
+        def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+            return 0 if parent.isValid() else rows
+
+        def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+            return 0 if parent.isValid() else columns
+
+        def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+            if role != Qt.ItemDataRole.DisplayRole:
+                return None
+            c = index.column()
+            return texts[c][index.row()] if c < len(texts) else "x"
+
+    return Bare()
 
 
 @contextlib.contextmanager

@@ -19,17 +19,12 @@ import argparse
 import os
 import random
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import FRAME_S, make_project, result, rss_bytes
-
-
-def median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
+from _common import FRAME_S, bare_model, make_project, median_ms, result, rss_bytes, scroll_times
 
 
 def main() -> int:
@@ -37,7 +32,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 
     app = QApplication([])
@@ -76,30 +71,6 @@ def main() -> int:
     result("full_validation_on_worker_1m", validate_s * 1000, floor_open * 1000, 3.0)
     result("memory_vs_raw_text", grown / 1e6, raw / 1e6, 3.0, unit="MB")
 
-    class Bare(QAbstractTableModel):
-        def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-            return 0 if parent.isValid() else len(inputs)
-
-        def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-            return 0 if parent.isValid() else 6
-
-        def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-            if role != Qt.ItemDataRole.DisplayRole:
-                return None
-            c = index.column()
-            return inputs[index.row()] if c == 0 else outputs[index.row()] if c == 1 else "x"
-
-    def scroll_times(view: QTableView, n: int = 60) -> list[float]:
-        rng = random.Random(3)
-        bar = view.verticalScrollBar()
-        out = []
-        for _ in range(n):
-            t = time.perf_counter()
-            bar.setValue(rng.randrange(bar.maximum() or 1))
-            view.viewport().repaint()
-            out.append(time.perf_counter() - t)
-        return out
-
     def tuned(view: QTableView) -> None:
         vh = view.verticalHeader()
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -111,7 +82,7 @@ def main() -> int:
         app.processEvents()
 
     bare_view = QTableView()
-    bare_view.setModel(Bare())
+    bare_view.setModel(bare_model([inputs, outputs], 6))
     tuned(bare_view)
     bare = scroll_times(bare_view)
     bare_view.close()

@@ -277,10 +277,8 @@ def test_list_cancel_and_delete_on_agent_platform(sandbox: Any, sandbox_session:
     assert status.state is JobState.CANCELLED
     assert status.error == ""  # cancelling is not an error
     done = start_agent_job(session, examples=10, epochs=1, validation=False, name="short-one")
-    final = wait_for(lambda: (s := monitor.poll_job(token, session, _record(session, done)).status).state.ended and s)
+    record, final = _ended(session, done)
     assert final.state is JobState.SUCCEEDED
-    record = _record(session, done)
-    record.tuned_model = final.tuned_model
     monitor.delete_tuned_model(token, session, record)
     with pytest.raises(ServiceError) as err:
         session.rest("GET", final.tuned_model.split("@")[0])
