@@ -103,7 +103,7 @@ def test_the_switch_shows_both_counts_and_the_pairs_view(tab: DatasetTab, fake_w
     switch.pairs.click()
     view = page(tab).view
     assert view.isVisible() and not tab.splitter.isVisible() and not tab.filter_bar.isVisible()
-    assert not tab.target_combo.isVisible()  # "Prepare for" is about input → output examples
+    assert not tab.target_combo.isVisible() and not tab.target_note.isVisible()  # "Prepare for" is about examples
     assert view.model.rowCount() == 3 and view.filter_bar.count.text() == "3 rows"
     assert view.table.verticalHeader().defaultSectionSize() == 24 and not view.table.wordWrap()
     assert view.detail.boxes["prompt"].toPlainText() == LEASE[0][0]

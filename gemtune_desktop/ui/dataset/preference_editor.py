@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 from gemtune_desktop.core.clipboard import parse_tsv, to_tsv
 from gemtune_desktop.core.examples import Example
 from gemtune_desktop.core.preference.model import PreferenceExample
+from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.dataset_model import parse_split
 from gemtune_desktop.qtcore.preference_model import PAIR_FIELD_OF, PairColumn
@@ -33,7 +34,6 @@ from gemtune_desktop.qtcore.preference_undo import (
 )
 from gemtune_desktop.ui.dataset.preference_find import PairFindDialog
 from gemtune_desktop.ui.dataset.preference_table import PreferenceTable
-from gemtune_desktop.ui.dataset.row_editor import plural
 
 
 class PairEditor(QObject):
