@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from gemtune_desktop.core import validation_rules as R
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
 from gemtune_desktop.core.validation import Finding, Severity
+from gemtune_desktop.core.words import plural
 
 GIB = 1024 ** 3
 DEFAULT_MAX_BYTES = 2 * GIB  # larger files are refused before reading
@@ -145,7 +146,7 @@ def find_header(rows: Sequence[Sequence[str]]) -> int | None:
 
 def title_rows_finding(count: int, header_line: int) -> Finding:
     return finding("info", TITLE_ROWS,
-                   f"The {count:,} row{'s' if count != 1 else ''} above the header (a title or notes) "
+                   f"The {plural(count, 'row')} above the header (a title or notes) "
                    f"{'were' if count != 1 else 'was'} skipped; the column names are on line {header_line}.",
                    header_line)
 
