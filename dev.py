@@ -74,7 +74,10 @@ def main() -> int:
     if command == "test":
         py = setup()
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-        return subprocess.call([str(py), "-m", "pytest", *rest], cwd=ROOT, env=env)
+        # One pytest worker per core (pytest-xdist), unless the caller chose (-n …, -p no:xdist).
+        chose = any(a.startswith(("-n", "--numprocesses")) or "xdist" in a for a in rest)
+        workers = [] if chose else ["-n", str(max(1, min(os.cpu_count() or 1, 4)))]
+        return subprocess.call([str(py), "-m", "pytest", *workers, *rest], cwd=ROOT, env=env)
     if command == "lint":
         py = setup()
         code = subprocess.call([str(py), "-m", "ruff", "check", "gemtune_desktop", "tests", "benchmarks", "scripts"],
