@@ -45,6 +45,9 @@ class AppContext(QObject):
         rows_focus_requested(list): example ids to select in the Dataset tab.
         jobs_changed(): a job record was added or changed (Monitor, Test pickers refresh).
         status_message(str, int): text and timeout (ms) for the status bar.
+        monitor_job_requested(int): show this job (a project job id) in the Monitor tab, selected.
+        batch_jobs_changed(): batch-engine evaluation jobs were checked on the service; the results of
+            those that ended are stored in their evaluation runs (the Test tab reloads them).
     """
 
     project_changed = Signal(object)
@@ -54,6 +57,8 @@ class AppContext(QObject):
     rows_focus_requested = Signal(list)
     jobs_changed = Signal()
     status_message = Signal(str, int)
+    monitor_job_requested = Signal(int)
+    batch_jobs_changed = Signal()
 
     def __init__(self, settings: Settings, secrets: SecretStore | None = None,
                  executor: TaskExecutor | None = None, service_factory: ServiceFactory | None = None,

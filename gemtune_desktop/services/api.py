@@ -22,6 +22,7 @@ from gemtune_desktop.services.connections import AuthMode, ConnectionKind, Conne
 if TYPE_CHECKING:
     from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
     from gemtune_desktop.core.jobs import JobRecord
+    from gemtune_desktop.core.project.batch_jobs_repo import BatchJobRecord
     from gemtune_desktop.services.backend import BackendSession, SecretSource
     from gemtune_desktop.services.batch_eval import BatchStats, EvalItem
     from gemtune_desktop.services.batch_eval import RetryPolicy as BatchRetryPolicy
@@ -73,6 +74,16 @@ class ServiceApi(Protocol):
                   generation: GenerationSettings, safety: SafetySettings, concurrency: int,
                   policy: BatchRetryPolicy) -> BatchStats:
         """Answer every item, each stored in the project file as it arrives (see ``batch_eval.run_and_store``)."""
+        ...
+
+    # -- Monitor: evaluation jobs on the batch engine ------------------------------------------------
+    def refresh_batch_jobs(self, token: CancelToken, db_path: str) -> list[BatchJobRecord]:
+        """Ask about every open batch job of this connection in the project file at ``db_path``, store their
+        state and counts there, and store the results of the jobs that ended; the jobs as they now stand."""
+        ...
+
+    def cancel_batch_job(self, token: CancelToken, db_path: str, record: BatchJobRecord) -> BatchJobRecord:
+        """Ask the service to stop a batch job (rows answered so far are stored when it ends)."""
         ...
 
     def close(self) -> None: ...
@@ -155,6 +166,18 @@ class SessionApi:
 
         return run_and_store(token, self.session, items, run_id, db_path, expected, generation, safety,
                              concurrency, policy)
+
+    # -- Monitor: evaluation jobs on the batch engine ------------------------------------------------
+    def refresh_batch_jobs(self, token: CancelToken, db_path: str) -> list[BatchJobRecord]:
+        from gemtune_desktop.services.batch_jobs import refresh_open_jobs
+
+        return refresh_open_jobs(token, self.session, db_path)
+
+    def cancel_batch_job(self, token: CancelToken, db_path: str, record: BatchJobRecord) -> BatchJobRecord:
+        from gemtune_desktop.services.batch_jobs import cancel
+
+        token.check()
+        return cancel(self.session, db_path, record)
 
     def close(self) -> None:
         self.session.close()

@@ -20,7 +20,8 @@ from gemtune_desktop.core.errors import Cancelled, UserError
 from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
 from gemtune_desktop.core.jobs import JobRecord, JobState, now_iso
 from gemtune_desktop.core.loss import TRAIN, VALIDATION
-from gemtune_desktop.core.project import evals_repo
+from gemtune_desktop.core.project import batch_jobs_repo, evals_repo
+from gemtune_desktop.core.project.batch_jobs_repo import BatchJobRecord
 from gemtune_desktop.services.backend import SecretSource
 from gemtune_desktop.services.batch_eval import BatchStats, EvalItem, RetryPolicy
 from gemtune_desktop.services.connections import Backend, ConnectionProfile
@@ -100,6 +101,10 @@ class FakeCloud:
     answer: Callable[[ConsoleRequest], str] = lambda request: f"An answer to: {request.prompt}"
     calls: list[str] = field(default_factory=list)  # what was asked, oldest first
     failures: dict[str, UserError] = field(default_factory=dict)  # method name -> error raised once
+    # -- Monitor: deleting tuned models step by step, and evaluation jobs on the batch engine ----------
+    endpoints_per_model: int = 2  # a tuned model is undeployed from these, then deleted
+    during_delete: Callable[[int], None] = lambda step: None  # called after each reported step (a test cancels)
+    batches: dict[str, FakeBatch] = field(default_factory=dict)  # batch jobs by resource name
 
     def factory(self, profile: ConnectionProfile, secrets: SecretSource) -> FakeService:
         return FakeService(profile, self)
@@ -174,6 +179,7 @@ class FakeService:
 
     def delete_tuned_model(self, token: CancelToken, record: JobRecord) -> None:
         self.cloud._call("delete_tuned_model")
+        delete_in_steps(self.cloud, token, record)
 
     def list_base_models(self, token: CancelToken) -> list[ModelRef]:
         self.cloud._call("list_base_models")
@@ -220,5 +226,75 @@ class FakeService:
             side.close()
         return stats
 
+    # -- Monitor: evaluation jobs on the batch engine ------------------------------------------------
+    def refresh_batch_jobs(self, token: CancelToken, db_path: str) -> list[BatchJobRecord]:
+        """Each open job of this connection moves one step; one that ended has its results marked stored."""
+        self.cloud._call("refresh_batch_jobs")
+        side = evals_repo.SideStore(db_path)
+        try:
+            out = []
+            for record in batch_jobs_repo.open_jobs(side):
+                if (record.connection_kind, record.backend) != (self.profile.kind.value, self.profile.backend.value):
+                    continue
+                batch = self.cloud.batches.get(record.resource_name)
+                if batch is not None and not record.ended:
+                    batch.advance()
+                    record.state, record.succeeded, record.failed = batch.state, batch.succeeded, batch.failed
+                elif record.ended:
+                    record.ingested = True
+                batch_jobs_repo.update_job(side, record)
+                out.append(record)
+            return out
+        finally:
+            side.close()
+
+    def cancel_batch_job(self, token: CancelToken, db_path: str, record: BatchJobRecord) -> BatchJobRecord:
+        self.cloud._call("cancel_batch_job")
+        batch = self.cloud.batches[record.resource_name]
+        batch.state = "JOB_STATE_CANCELLED"
+        record.state = batch.state
+        side = evals_repo.SideStore(db_path)
+        try:
+            batch_jobs_repo.update_job(side, record)
+        finally:
+            side.close()
+        return record
+
     def close(self) -> None:
         self.closed = True
+
+
+@dataclass
+class FakeBatch:
+    """A batch job on the fake service: ``per_refresh`` rows answered each time it is asked about."""
+
+    rows: int
+    per_refresh: int = 10
+    failing: int = 0  # rows the engine cannot answer (counted as the job ends)
+    state: str = "JOB_STATE_PENDING"
+    succeeded: int = 0
+    failed: int = 0
+
+    def advance(self) -> None:
+        if self.state == "JOB_STATE_PENDING":
+            self.state = "JOB_STATE_RUNNING"
+            return
+        if self.state != "JOB_STATE_RUNNING":
+            return
+        self.succeeded = min(self.rows - self.failing, self.succeeded + self.per_refresh)
+        if self.succeeded >= self.rows - self.failing:
+            self.failed = self.failing
+            self.state = "JOB_STATE_SUCCEEDED"
+
+
+def delete_in_steps(cloud: FakeCloud, token: CancelToken, record: JobRecord) -> None:
+    """Undeploy from each endpoint, then delete, reporting each step as the real service module does."""
+    steps = cloud.endpoints_per_model + 1
+    for i in range(cloud.endpoints_per_model):
+        token.report(i, steps, f"Removing the model from endpoint {i + 1} of {cloud.endpoints_per_model}…")
+        cloud.during_delete(i)
+        token.check()
+    token.report(steps - 1, steps, "Deleting the tuned model…")
+    cloud.during_delete(steps - 1)
+    token.check()
+    token.report(steps, steps, "The tuned model was deleted.")
