@@ -6,19 +6,22 @@ Monitor tab calls the first time it is shown (pyqtgraph costs about 0.35 s to im
 Fast with long curves (qt-performance-notes §3): float64 arrays, antialiasing off,
 ``setDownsampling(auto=True, method='peak')`` and ``setClipToView(True)``, and redraws
 throttled by a timer (at most :data:`REDRAW_HZ` per second, and only when a curve changed).
-Lines differ by dash pattern as well as colour (training solid, validation dashed with dots).
+Lines differ by dash pattern as well as colour (training solid, validation dashed with dots). The
+legend sits under the plot, outside the curves' area, so it never covers the epoch labels at its top;
+the hover read-out names the one curve under the mouse pointer.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
@@ -39,6 +42,9 @@ MAX_EPOCH_LINES = 100
 DOWNSAMPLE_PER_PIXEL = 2.0
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
 STYLES = {TRAIN: Qt.PenStyle.SolidLine, VALIDATION: Qt.PenStyle.DashLine}
+HOVER_PX = 24.0  # the pointer reads a curve this close to it (screen pixels)
+LEGEND_COLUMNS = 2
+POINT_AT_TEXT = "Point at a curve to read its step, epoch and loss."
 
 
 @dataclass
@@ -87,8 +93,11 @@ class LossPlot(QWidget):
         self.plot_item.setLabel("left", "loss")
         self.plot_item.setClipToView(True)
         self.plot_item.setDownsampling(auto=True, mode="peak")
-        self.legend = self.plot_item.addLegend(offset=(-10, 10))
-        self.readout = QLabel("Point at the curve to read step, epoch and loss.", self)
+        # Under the bottom axis (row 4 of the plot's grid), never over the curves or the epoch labels.
+        self.legend = pg.LegendItem(colCount=LEGEND_COLUMNS)
+        self.plot_item.layout.addItem(self.legend, 4, 1)
+        self.plot_item.legend = self.legend  # curves with a name are listed in it as they are added
+        self.readout = QLabel(POINT_AT_TEXT, self)
         self.readout.setObjectName("lossReadout")
         self.readout.setAccessibleName("Loss at the mouse pointer")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -295,27 +304,68 @@ class LossPlot(QWidget):
 
     # -- hover read-out -------------------------------------------------------------------------
     def _mouse_moved(self, pos: Any) -> None:
-        vb = self.plot_item.getViewBox()
-        if not self.plot_item.sceneBoundingRect().contains(pos):
+        if not self.plot_item.getViewBox().sceneBoundingRect().contains(pos):
             return
-        step = vb.mapSceneToView(pos).x()
-        self.readout.setText(self.readout_at(step))
+        self.readout.setText(self.readout_near(pos))
 
-    def readout_at(self, step: float) -> str:
-        """``"Step 120 · epoch 3.0 · training loss 0.412"`` for each visible curve near ``step``."""
-        parts: list[str] = []
+    def readout_near(self, scene_pos: QPointF) -> str:
+        """The read-out of the one curve under ``scene_pos`` (within :data:`HOVER_PX`), or how to get one."""
+        vb = self.plot_item.getViewBox()
+        step = float(vb.mapSceneToView(scene_pos).x())
+        best: tuple[float, _Job, str, tuple[int, float | None, float]] | None = None
         for job_id in self._order:
             job = self._jobs[job_id]
             for name, curve in job.curves.items():
                 point = curve.series.value_at(step)
                 if point is None:
                     continue
-                s, epoch, value = point
-                if epoch is None and job.steps_per_epoch:
-                    epoch = s / job.steps_per_epoch
-                epoch_text = f" · epoch {epoch:.2f}".rstrip("0").rstrip(".") if epoch is not None else ""
-                prefix = f"{job.label}: " if len(self._order) > 1 else ""
-                parts.append(f"{prefix}step {s}{epoch_text} · {SERIES_LABELS.get(name, name)} {value:.4g}")
+                distance = self._distance(vb, scene_pos, step, curve.series, point)
+                if best is None or distance < best[0]:
+                    best = (distance, job, name, point)
+        if best is None or best[0] > HOVER_PX:
+            return POINT_AT_TEXT
+        return self._point_words(best[1], best[2], best[3], len(self._order) > 1)
+
+    def _view_y(self, value: float) -> float | None:
+        """Where ``value`` is on the y axis (its log on a log scale, where it has one)."""
+        if not self.log_y:
+            return value
+        return math.log10(value) if value > 0 else None
+
+    def _distance(self, vb: Any, scene_pos: QPointF, step: float, series: LossSeries,
+                  point: tuple[int, float | None, float]) -> float:
+        """Screen distance from the pointer to a curve: to its nearest point, or to the line drawn there."""
+        best = math.inf
+        y = self._view_y(point[2])
+        if y is not None:
+            at = vb.mapViewToScene(QPointF(point[0], y))
+            best = math.hypot(at.x() - scene_pos.x(), at.y() - scene_pos.y())
+        steps = series.steps
+        if len(steps) > 1 and steps[0] <= step <= steps[-1]:  # between two points: the segment drawn there
+            y = self._view_y(float(np.interp(step, steps, series.values)))
+            if y is not None:
+                best = min(best, abs(float(vb.mapViewToScene(QPointF(step, y)).y()) - scene_pos.y()))
+        return best
+
+    @staticmethod
+    def _point_words(job: _Job, name: str, point: tuple[int, float | None, float], named: bool) -> str:
+        s, epoch, value = point
+        if epoch is None and job.steps_per_epoch:
+            epoch = s / job.steps_per_epoch
+        epoch_text = f" · epoch {epoch:.2f}".rstrip("0").rstrip(".") if epoch is not None else ""
+        prefix = f"{job.label}: " if named else ""
+        return f"{prefix}step {s}{epoch_text} · {SERIES_LABELS.get(name, name)} {value:.4g}"
+
+    def readout_at(self, step: float) -> str:
+        """``"step 120 · epoch 3 · training loss 0.412"`` for every curve at ``step`` (e.g. for a copy of the
+        values at one step); the hover read-out names only the curve under the pointer (:meth:`readout_near`)."""
+        parts: list[str] = []
+        for job_id in self._order:
+            job = self._jobs[job_id]
+            for name, curve in job.curves.items():
+                point = curve.series.value_at(step)
+                if point is not None:
+                    parts.append(self._point_words(job, name, point, len(self._order) > 1))
         return "   |   ".join(parts) if parts else "No points here."
 
     # -- export -------------------------------------------------------------------------------
