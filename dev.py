@@ -3,7 +3,7 @@
 
     python3 dev.py run        set up .venv (first time or after pyproject.toml changes) and open the app
     python3 dev.py test       set up .venv and run the whole test suite (offscreen)
-    python3 dev.py lint       ruff + mypy
+    python3 dev.py lint       ruff + mypy + the layer contracts (import-linter)
     python3 dev.py bench      run every benchmark and print the table of ratios
     python3 dev.py build      build the packaged app for this platform (PyInstaller)
     python3 dev.py screenshots  regenerate the README screenshots
@@ -77,9 +77,11 @@ def main() -> int:
         return subprocess.call([str(py), "-m", "pytest", *rest], cwd=ROOT, env=env)
     if command == "lint":
         py = setup()
-        code = subprocess.call([str(py), "-m", "ruff", "check", "gemtune_desktop", "tests", "benchmarks"],
+        code = subprocess.call([str(py), "-m", "ruff", "check", "gemtune_desktop", "tests", "benchmarks", "scripts"],
                                cwd=ROOT)
-        return code or subprocess.call([str(py), "-m", "mypy"], cwd=ROOT)
+        code = code or subprocess.call([str(py), "-m", "mypy"], cwd=ROOT)
+        return code or subprocess.call([str(py), "-c", "import sys; from importlinter.cli import "
+                                        "lint_imports_command; sys.exit(lint_imports_command())"], cwd=ROOT)
     if command == "bench":
         py = setup()
         return subprocess.call([str(py), str(ROOT / "benchmarks" / "run_all.py"), *rest], cwd=ROOT)

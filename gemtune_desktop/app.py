@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -45,7 +44,9 @@ def create_app(argv: Sequence[str] = ()) -> QApplication:
 
     # HiDPI: Qt 6 scales by the screen's exact factor (rounding policy PassThrough) by default.
     existing = QApplication.instance()
-    app = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0] if sys.argv else APP_ID, *argv])
+    # argv[0] names the window on X11 (WM_CLASS instance, which the desktop file's StartupWMClass matches):
+    # "gemtune-desktop", never "__main__.py" when started with ``python -m``.
+    app = existing if isinstance(existing, QApplication) else QApplication([APP_ID, *argv])
     app.setOrganizationName(ORG_NAME)
     app.setApplicationName(APP_NAME)
     app.setApplicationVersion(__version__)

@@ -41,6 +41,7 @@ METHODS = (
     "projects.locations.publishers.models.countTokens",
     "projects.locations.tuningJobs.create", "projects.locations.tuningJobs.get",
     "projects.locations.tuningJobs.list", "projects.locations.tuningJobs.cancel",
+    "projects.locations.tuningJobs.rebaseTunedModel",
     "projects.locations.models.get", "projects.locations.models.list", "projects.locations.models.patch",
     "projects.locations.models.delete",
     "projects.locations.endpoints.get", "projects.locations.endpoints.undeployModel",
@@ -54,6 +55,10 @@ METHODS = (
     "projects.locations.tensorboards.experiments.runs.timeSeries.list",
     "projects.locations.tensorboards.experiments.runs.timeSeries.read",
     "projects.locations.tensorboards.experiments.runs.timeSeries.exportTensorboardTimeSeries",
+    "projects.locations.evaluateInstances",
+    "projects.locations.batchPredictionJobs.create", "projects.locations.batchPredictionJobs.get",
+    "projects.locations.batchPredictionJobs.list", "projects.locations.batchPredictionJobs.cancel",
+    "projects.locations.batchPredictionJobs.delete",
 )
 
 SCHEMA_KEYS = ("type", "format", "properties", "items", "additionalProperties", "$ref", "enum")

@@ -43,8 +43,9 @@ def test_check_json_has_exactly_the_documented_keys_and_line_numbers(tmp_path: P
     res = run("check", str(path), "--json", "--target", "agent-platform")
     assert res.returncode == 1
     doc = json.loads(res.stdout)
-    assert list(doc) == ["file", "format", "target", "examples", "findings"]
-    assert (doc["file"], doc["format"], doc["target"], doc["examples"]) == (str(path), "jsonl", "agent-platform", 31)
+    assert list(doc) == ["file", "format", "kind", "target", "examples", "findings"]
+    assert (doc["file"], doc["format"], doc["kind"], doc["target"], doc["examples"]) == \
+        (str(path), "jsonl", "supervised", "agent-platform", 31)
     for f in doc["findings"]:
         assert list(f) == ["severity", "rule", "row", "line", "message"]
         assert f["severity"] in ("error", "warning", "info")

@@ -403,7 +403,13 @@ ERROR_FIELDS: dict[str, tuple[str, str]] = {
     "trainingdataseturi": ("dataset", "Training data"),
     "validationdataseturi": ("use_validation", "Validation set"),
     "exportlastcheckpointonly": ("export_last_checkpoint_only", "Keep only the last checkpoint"),
+    # Preference and continued tuning (the fields of core.preference.spec.PreferenceSpec and StartingPoint):
+    "beta": ("beta", "β"),
+    "tunedmodelname": ("start", "Start from"),
+    "checkpointid": ("start", "Start from"),
+    "pretunedmodel": ("start", "Start from"),
 }
+PROSE_WORDS = frozenset({"beta"})  # field names that are also ordinary words: only taken from a dotted path
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?(?:\.[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?)*")
 _UNKNOWN_NAME = re.compile(r'Unknown name "([^"]+)"')
 
@@ -418,11 +424,14 @@ def field_for_error(message: str, field_paths: Sequence[str] = ()) -> tuple[str,
     (``hyperParameters.epochCount``), or the name in ``Unknown name "…"``. The most specific part
     of a path wins (``…hyper_parameters.learning_rate_multiplier`` is the multiplier, not the rate).
     """
-    candidates = list(field_paths) + _UNKNOWN_NAME.findall(message) + _PATH.findall(message)
-    for path in candidates:
+    named = list(field_paths) + _UNKNOWN_NAME.findall(message)
+    candidates = named + _PATH.findall(message)
+    for i, path in enumerate(candidates):
         parts = [re.sub(r"\[[^\]]*\]", "", p) for p in path.split(".")]
         for part in reversed(parts):
             key = part.replace("_", "").lower()
+            if key in PROSE_WORDS and len(parts) == 1 and i >= len(named):
+                continue  # "beta" in a sentence is not the β field; "hyper_parameters.beta" is
             if key in ERROR_FIELDS:
                 return ERROR_FIELDS[key]
     return None

@@ -1,19 +1,27 @@
-"""What the app knows about each tunable model: adapter sizes, thinking levels, serving place and prices.
+"""What the app knows about each tunable model: adapter sizes, thinking levels, serving place and prices,
+which tuning methods it takes and when it retires.
 
-Read from ``resources/models.json``, where every fact names its source. Prices are only shipped with
-a source and the date they were read; where none exists the price is ``null`` and the app asks the
-user for theirs (:func:`price_info`, :data:`PRICE_UNKNOWN`). Once a job has ended, its actual cost is
-the service's billable token count × the price (:func:`actual_cost`).
+Read from ``resources/models.json``, where every fact names its source; this module is its one reader
+(:func:`catalog_models`), and :mod:`gemtune_desktop.core.preference.catalog` words its preference and
+retirement facts. Prices are only shipped with a source and the date they were read; where none exists the
+price is ``null`` and the app asks the user for theirs (:func:`price_info`, :data:`PRICE_UNKNOWN`). Once a
+job has ended, its actual cost is the service's billable token count × the price (:func:`actual_cost`).
+
+``preference_tuning`` and ``continued_tuning`` are true, false, or null when no source says (the app then lets
+the service decide). ``agent_platform.retired_models`` are bases that can no longer be tuned but may still be
+under a user's tuned models. The ``sandbox`` block says what the offline Sandbox simulates
+(:func:`models_for_connection`).
 
 Qt-free and SDK-free.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -50,6 +58,14 @@ class ModelInfo:
     price_source: str = ""
     price_as_of: str = ""
     thinking_levels: tuple[str, ...] = ()
+    preference_tuning: bool | None = None
+    continued_tuning: bool | None = None
+    retires: _dt.date | None = None
+    retires_no_earlier_than: bool = False  # the page gives the earliest date, not the date
+    replacements: tuple[str, ...] = ()
+    tunable: bool = True  # False: a retired base, listed for the tuned models made on it
+    sources: tuple[str, ...] = ()  # where the preference, continued-tuning and retirement facts come from
+    simulated: bool = False  # the Sandbox's copy: the tuning facts are its own, not Google's
 
     @property
     def lowest_thinking_level(self) -> str:
@@ -57,7 +73,32 @@ class ModelInfo:
         return self.thinking_levels[0] if self.thinking_levels else ""
 
 
-def _model(item: Mapping[str, Any]) -> ModelInfo:
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _date(value: Any) -> _dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return _dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _sources(value: Any) -> tuple[str, ...]:
+    """"URL (as of DATE)" for each fact's source in an entry's ``sources``."""
+    out: list[str] = []
+    for item in (value.values() if isinstance(value, Mapping) else []):
+        if isinstance(item, Mapping) and item.get("url"):
+            when = f" (as of {item['as_of']})" if item.get("as_of") else ""
+            text = f"{item['url']}{when}"
+            if text not in out:
+                out.append(text)
+    return tuple(out)
+
+
+def _model(item: Mapping[str, Any], tunable: bool = True) -> ModelInfo:
     sizes = tuple(int(s) for s in item.get("adapter_sizes", DEFAULT_ADAPTER_SIZES) if int(s) in ADAPTER_WORDS)
     raw_price = item.get("training_price")
     price_data: Mapping[str, Any] = raw_price if isinstance(raw_price, Mapping) else {}
@@ -69,9 +110,29 @@ def _model(item: Mapping[str, Any]) -> ModelInfo:
     raw_thinking = item.get("thinking")
     thinking: Mapping[str, Any] = raw_thinking if isinstance(raw_thinking, Mapping) else {}
     levels = tuple(lv for lv in THINKING_ORDER if lv in [str(x).upper() for x in thinking.get("levels") or []])
+    repl = item.get("replacements", [])
     return ModelInfo(str(item["id"]), str(item.get("label") or item["id"]), bool(item.get("full_tuning", False)),
                      sizes or DEFAULT_ADAPTER_SIZES, price, source if price is not None else "",
-                     as_of if price is not None else "", levels)
+                     as_of if price is not None else "", levels, _flag(item.get("preference_tuning")),
+                     _flag(item.get("continued_tuning")), _date(item.get("retires")),
+                     bool(item.get("retires_no_earlier_than", False)),
+                     tuple(str(r) for r in repl) if isinstance(repl, list) else (), tunable,
+                     _sources(item.get("sources")))
+
+
+def catalog_models(catalog: Mapping[str, Any]) -> dict[str, ModelInfo]:
+    """{id: model} for every Agent Platform model ``models.json`` lists: tunable ones, then retired bases."""
+    ap = catalog.get("agent_platform", {}) if isinstance(catalog, Mapping) else {}
+    out: dict[str, ModelInfo] = {}
+    for key, tunable in (("tunable_models", True), ("retired_models", False)):
+        items = ap.get(key, []) if isinstance(ap, Mapping) else []
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, Mapping) and item.get("id"):
+                try:
+                    out.setdefault(str(item["id"]), _model(item, tunable))
+                except (TypeError, ValueError):
+                    log.warning("models.json: the entry for %s could not be read", item.get("id"))
+    return out
 
 
 def agent_platform_models(catalog: Mapping[str, Any], override: str = "") -> list[ModelInfo]:
@@ -79,21 +140,46 @@ def agent_platform_models(catalog: Mapping[str, Any], override: str = "") -> lis
 
     Models named in ``override`` that the catalogue knows keep its details; others get defaults.
     """
-    ap = catalog.get("agent_platform", {}) if isinstance(catalog, Mapping) else {}
-    known: dict[str, ModelInfo] = {}
-    for item in ap.get("tunable_models", []) or []:
-        if isinstance(item, Mapping) and item.get("id"):
-            known[str(item["id"])] = _model(item)
+    every = catalog_models(catalog)
     names = [n.strip() for n in override.split(",") if n.strip()] if override else []
     if not names:
-        return list(known.values())
-    return [known.get(n, ModelInfo(n, n)) for n in dict.fromkeys(names)]
+        return [m for m in every.values() if m.tunable]
+    return [every.get(n, ModelInfo(n, n)) for n in dict.fromkeys(names)]
+
+
+def models_for_connection(catalog: Mapping[str, Any], sandbox: bool, override: str = "") -> list[ModelInfo]:
+    """The base models the Tune tab offers on a connection.
+
+    On a Google Cloud connection: :func:`agent_platform_models`. On the Sandbox: those plus the ``sandbox``
+    block's ``extra_tunable_models`` (retired bases it still simulates, so that a tuned model on a retiring
+    base and its rebase can be tried offline), each with the Sandbox's own ``preference_tuning`` and
+    ``continued_tuning`` (``simulated`` set); retirement dates stay Google's.
+    """
+    models = agent_platform_models(catalog, override)
+    if not sandbox:
+        return models
+    block = catalog.get("sandbox", {}) if isinstance(catalog, Mapping) else {}
+    block = block if isinstance(block, Mapping) else {}
+    every = catalog_models(catalog)
+    extra = [every.get(str(n), ModelInfo(str(n), str(n))) for n in block.get("extra_tunable_models") or []]
+    seen = {m.id for m in models}
+    models += [m for m in extra if m.id not in seen]
+    return [replace(m, preference_tuning=_flag(block.get("preference_tuning")),
+                    continued_tuning=_flag(block.get("continued_tuning")), tunable=True, simulated=True)
+            for m in models]
 
 
 def find_model(model: str, catalog_models: Sequence[ModelInfo]) -> ModelInfo | None:
     """The catalogue entry for ``model`` (``gemini-3.5-flash`` or ``publishers/google/models/gemini-3.5-flash``)."""
     short = model.rsplit("/", 1)[-1]
     return next((m for m in catalog_models if m.id == short), None)
+
+
+def connection_models(catalog: Mapping[str, Any], sandbox: bool) -> dict[str, ModelInfo]:
+    """{id: model} of every model a connection may meet under its jobs: the catalogue's (retired bases
+    included), with the Sandbox's own facts for the models it offers (:func:`models_for_connection`)."""
+    every = catalog_models(catalog)
+    return {**every, **{m.id: m for m in models_for_connection(catalog, sandbox)}}
 
 
 # -- prices ---------------------------------------------------------------------------------------------

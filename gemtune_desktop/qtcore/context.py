@@ -27,11 +27,13 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ModelRequest:
-    """A model another tab asks the Test tab to try: its resource name, a label, and the job it came from."""
+    """A model another tab asks the Test tab to try: its resource name, a label, the job it came from, and the
+    model that job tuned (so the Test tab can send a tuned model the least thinking its base model allows)."""
 
     model: str
     label: str
     job_id: int | None = None
+    base_model: str = ""
 
 
 class AppContext(QObject):
@@ -45,9 +47,12 @@ class AppContext(QObject):
         rows_focus_requested(list): example ids to select in the Dataset tab.
         jobs_changed(): a job record was added or changed (Monitor, Test pickers refresh).
         status_message(str, int): text and timeout (ms) for the status bar.
-        monitor_job_requested(int): show this job (a project job id) in the Monitor tab, selected.
-        batch_jobs_changed(): batch-engine evaluation jobs were checked on the service; the results of
-            those that ended are stored in their evaluation runs (the Test tab reloads them).
+        monitor_job_requested(int): select this job (a project job id) in the Monitor tab; sent after
+            ``show_tab_requested("monitor")`` by the Tune tab's "Go to the Monitor tab".
+        preference_examples_changed(): preference examples were added to the open project (from the Test
+            tab's blind review); views of them reload.
+        batch_jobs_changed(): the Monitor checked batch-engine evaluation jobs on the service; the results of
+            those that ended are stored in their evaluation runs (views of them reload).
     """
 
     project_changed = Signal(object)
@@ -57,7 +62,10 @@ class AppContext(QObject):
     rows_focus_requested = Signal(list)
     jobs_changed = Signal()
     status_message = Signal(str, int)
+    # -- Tune tab
     monitor_job_requested = Signal(int)
+    preference_examples_changed = Signal()
+    # -- Monitor tab
     batch_jobs_changed = Signal()
 
     def __init__(self, settings: Settings, secrets: SecretStore | None = None,

@@ -19,6 +19,7 @@ commands keep references to the very ``Example`` objects they touched.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections import Counter
@@ -30,7 +31,8 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from gemtune_desktop.core.errors import UserError
-from gemtune_desktop.core.examples import DatasetSettings, Example
+from gemtune_desktop.core.examples import DatasetSettings, Example, Target
+from gemtune_desktop.core.formats.preflight import ExportRefusedError
 from gemtune_desktop.core.project import examples_repo as repo
 from gemtune_desktop.core.project.identity import FileProblem, ProjectFileLostError
 from gemtune_desktop.core.project.opening import ProjectOpenError
@@ -44,6 +46,7 @@ from gemtune_desktop.qtcore.workers import TaskSlot
 log = logging.getLogger(__name__)
 
 UNDO_LIMIT = 500
+TARGET_CHOSEN = "target_chosen"  # dataset setting: "yes" once the user picked "Prepare for"
 
 __all__ = ["RESET_ABOVE_RANGES", "FileProblem", "ProjectSession", "RemovedEntry", "SaveState", "_ranges"]
 
@@ -247,6 +250,24 @@ class ProjectSession(SessionEdits, QObject):
         self.write_failed.emit(err)
         return err
 
+    # -- the target follows the connection ---------------------------------------------------------
+    @property
+    def target_chosen(self) -> bool:
+        """Whether the user picked "Prepare for" themselves (then it no longer follows the connection)."""
+        return self.settings.extra.get(TARGET_CHOSEN) == "yes"
+
+    def follow_target(self, target: Target) -> bool:
+        """Prepare for ``target`` because the active connection tunes there: not the user's edit, so no undo
+        step. Nothing happens once the user chose a target, or while the project cannot be saved."""
+        if self.target_chosen or self.settings.target is target or not self.can_edit or self.store.closed:
+            return False
+        try:
+            self.set_settings(dataclasses.replace(self.settings, target=target, extra=dict(self.settings.extra)))
+        except Exception as exc:  # reported like any failed write
+            self.report_failure(exc, "settings")
+            return False
+        return True
+
     # -- the undo stack, safely ---------------------------------------------------------------------
     def push(self, command: QUndoCommand) -> bool:
         """Run ``command`` and add it to the history; False (and ``write_failed``) when it could not be saved.
@@ -279,7 +300,7 @@ class ProjectSession(SessionEdits, QObject):
         at = len(self.examples) if index is None else index
         return self.push(InsertRowsCommand(self, at, list(examples), text, settings=settings, action="import"))
 
-    def prepare_export(self, fmt: str, file_name: str) -> UserError | None:
+    def prepare_export(self, fmt: str, file_name: str) -> ExportRefusedError | None:
         """Before an export: bring the project file up to date, and say (rows and why) what ``fmt`` cannot hold.
 
         None means go ahead; otherwise show the error and offer another format (nothing has been written).

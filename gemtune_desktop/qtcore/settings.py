@@ -188,3 +188,33 @@ def _convert(kind: type, raw: object) -> object:
 
 def _copy(value: Any) -> Any:
     return list(value) if isinstance(value, list) else value
+
+
+# -- Dataset tab and main window (issues 13 and 17) -------------------------------------------------------------
+OPENING_PROJECT: Key[str] = Key("files/opening_project", str, "",
+                                "The project being opened at start; still set at the next start means that opening "
+                                "it did not finish (it is not tried again automatically)")
+
+
+# -- Test tab: evaluation (issue 19) --------------------------------------------------------------
+def _answer_prices_from_json(data: object) -> dict[str, tuple[float, float]]:
+    stored = data if isinstance(data, Mapping) else {}
+    prices = {}
+    for model, value in stored.items():
+        try:
+            prices[str(model)] = (float(value[0]), float(value[1]))
+        except (TypeError, ValueError, IndexError, KeyError):
+            continue
+    return prices
+
+
+def _answer_prices_to_json(prices: dict[str, tuple[float, float]]) -> object:
+    return {model: [pair[0], pair[1]] for model, pair in prices.items()}
+
+
+BATCH_ENGINE_THRESHOLD: Key[int] = Key("test/batch_engine_threshold", int, 1000,
+                                       "Offer Google's batch engine for evaluations of more answers than this")
+ANSWER_PRICES: JsonKey[dict[str, tuple[float, float]]] = JsonKey(
+    "test/answer_prices", _answer_prices_from_json, _answer_prices_to_json,
+    "Model -> (input, output) USD per 1M tokens of answers, the user's own prices (none is shipped)")
+JUDGE_MODEL: Key[str] = Key("test/judge_model", str, "gemini-3.5-flash", "The model the judge asks")

@@ -15,7 +15,8 @@ write the file before memory, so a failure leaves the screen and the file as the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
@@ -23,6 +24,8 @@ from PySide6.QtGui import QUndoCommand
 from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.project.write_errors import Action
 from gemtune_desktop.qtcore.project_session import ProjectSession, RemovedEntry
+
+log = logging.getLogger(__name__)
 
 EDIT_CELL_ID = 1001
 SETTINGS_TEXT_ID = 1002
@@ -233,6 +236,40 @@ class SettingsCommand(SafeCommand):
 
     def revert(self) -> None:
         self.session.set_settings(copy_settings(self.old))
+
+
+class CompositeCommand(SafeCommand):
+    """Several changes as one undo step, all or none: import with Replace (delete, then add) or Merge (update,
+    then add). The steps are commands of this module that are not pushed themselves; when one fails, the
+    steps already done are reverted before the failure is reported, so the file and the screen are as before.
+    """
+
+    def __init__(self, session: ProjectSession, text: str, steps: Sequence[SafeCommand],
+                 action: Action = "change", parent: QUndoCommand | None = None) -> None:
+        super().__init__(session, text, parent)
+        self.steps = list(steps)
+        self.action = action
+
+    def apply(self) -> None:
+        _all_or_none([(step.apply, step.revert) for step in self.steps])
+
+    def revert(self) -> None:
+        _all_or_none([(step.revert, step.apply) for step in reversed(self.steps)])
+
+
+def _all_or_none(steps: Sequence[tuple[Callable[[], None], Callable[[], None]]]) -> None:
+    done: list[Callable[[], None]] = []
+    try:
+        for do, undo in steps:
+            do()
+            done.append(undo)
+    except BaseException:
+        for undo in reversed(done):
+            try:
+                undo()
+            except Exception as exc:  # the first error is the one to report
+                log.warning("could not take back part of a failed change", exc_info=exc)
+        raise
 
 
 def copy_settings(s: DatasetSettings) -> DatasetSettings:

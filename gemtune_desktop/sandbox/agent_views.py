@@ -1,7 +1,8 @@
 """How a simulated Agent Platform tuning run looks through the API: resource names and JSON views.
 
 Names follow the real service: jobs ``projects/P/locations/L/tuningJobs/ID``; the tuned model
-``projects/P/locations/L/models/ID`` (``@1`` in ``TuningJob.tunedModel.model``); its endpoints,
+``projects/P/locations/L/models/ID`` (``@1`` in ``TuningJob.tunedModel.model``; continued tuning without a
+new display name adds version ``@2``, ``@3``… of the same model); its endpoints,
 one for the model and one per checkpoint, on the serving multi-region
 (``projects/P/locations/us/endpoints/ID`` for a job in us-central1, ``eu`` for europe-west4); the
 loss curves in a TensorBoard reached from ``job.experiment``. int64 fields are JSON strings, as
@@ -12,6 +13,7 @@ has finished) and long-running operations live in ``run.info``.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from gemtune_desktop.sandbox import training
@@ -23,6 +25,8 @@ UNDEPLOY_TICKS = 4.0  # an undeployModel operation takes this many training-step
 DELETE_TICKS = 2.0
 EVAL_SERIES = "/eval_total_loss"
 TRAIN_SERIES = "/train_total_loss"
+SPEC_KEYS = {"supervised": "supervisedTuningSpec", "preference": "preferenceOptimizationSpec"}
+STATS_KEYS = {"supervised": "supervisedTuningDataStats", "preference": "preferenceOptimizationDataStats"}
 
 
 def names(run: Run) -> dict[str, str]:
@@ -40,6 +44,42 @@ def names(run: Run) -> dict[str, str]:
         "train_series": f"{run_name}/timeSeries/{run.id[-9:]}01",
         "eval_series": f"{run_name}/timeSeries/{run.id[-9:]}02",
     }
+
+
+def method(run: Run) -> str:
+    """"supervised" or "preference" (runs stored before preference tuning existed are supervised)."""
+    return str(run.info.get("method") or "supervised")
+
+
+def model_version(run: Run) -> int:
+    return int(run.info.get("model_version") or 1)
+
+
+def model_ref(run: Run) -> str:
+    """``projects/P/locations/L/models/ID@VERSION`` of the run's tuned model."""
+    return f"{names(run)['model']}@{model_version(run)}"
+
+
+def live_model(run: Run) -> bool:
+    return run.kind == "agent" and run.status().state == "SUCCEEDED" and not model_deleted(run)
+
+
+def model_versions(runs: Iterable[Run], project: str, location: str, model_id: str) -> list[Run]:
+    """The runs whose tuned model is a live version of ``model_id``, oldest version first."""
+    found = [r for r in runs if r.kind == "agent" and r.info["project"] == project and r.info["location"] == location
+             and r.info["model_id"] == model_id and live_model(r)]
+    return sorted(found, key=model_version)
+
+
+def find_model(runs: Iterable[Run], project: str, location: str, ref: str) -> Run | None:
+    """The run behind ``ID``, ``ID@VERSION`` or ``ID@default`` (the newest version), or None."""
+    model_id, _, version = ref.partition("@")
+    found = model_versions(runs, project, location, model_id)
+    if not found:
+        return None
+    if version and version != "default":
+        return next((r for r in found if str(model_version(r)) == version), None)
+    return found[-1]
 
 
 def checkpoints(run: Run) -> list[dict[str, str]]:
@@ -127,13 +167,17 @@ def job_view(run: Run, now: float | None = None, version: str = "v1beta1") -> di
         spec["evaluationConfig"] = i["evaluation_config"]
     update_tick = min(run.ticks(now), st.end_tick) if st.end_tick is not None else run.ticks(now)
     view: dict[str, Any] = {
-        "name": n["job"], "tunedModelDisplayName": i["display_name"], "baseModel": i["base_model"],
+        "name": n["job"], "tunedModelDisplayName": i["display_name"],
         "state": f"JOB_STATE_{st.state}", "createTime": rfc3339(run.created_wall),
         "updateTime": rfc3339(run.wall(update_tick)),
         "serviceAccount": f"service-{i['project']}@gcp-sa-aiplatform-ft.iam.gserviceaccount.com",
     }
-    spec_key = i.get("spec_key", "supervisedTuningSpec")
-    view[spec_key] = spec if spec_key == "supervisedTuningSpec" else i.get("other_spec", {})
+    if i.get("pre_tuned"):  # TuningJob.source_model is a oneof: base_model or pre_tuned_model
+        view["preTunedModel"] = dict(i["pre_tuned"])
+    else:
+        view["baseModel"] = i["base_model"]
+    spec_key = i.get("spec_key") or SPEC_KEYS[method(run)]
+    view[spec_key] = spec if spec_key in SPEC_KEYS.values() else i.get("other_spec", {})
     for key, name in (("description", "description"), ("labels", "labels")):
         if i.get(key):
             view[name] = i[key]
@@ -146,14 +190,14 @@ def job_view(run: Run, now: float | None = None, version: str = "v1beta1") -> di
     processed_at = training.QUEUED_TICKS + training.PENDING_TICKS
     processed = run.ticks(now) >= processed_at and (run.cancel_tick is None or run.cancel_tick >= processed_at)
     if processed and i.get("stats"):
-        view["tuningDataStats"] = {"supervisedTuningDataStats": i["stats"]}
+        view["tuningDataStats"] = {STATS_KEYS[method(run)]: i["stats"]}
     if st.start_tick is not None and run.failure is None:
         if beta:
             view["tuningJobMetadata"] = {"completedStepCount": str(st.completed_steps),
                                          "completedEpochCount": str(st.completed_steps // run.plan.steps_per_epoch)}
         view["experiment"] = n["experiment"]
     if st.state == "SUCCEEDED":
-        view["tunedModel"] = {"model": f"{n['model']}@1", "endpoint": n["endpoint"],
+        view["tunedModel"] = {"model": model_ref(run), "endpoint": n["endpoint"],
                               "checkpoints": checkpoints(run)}
     if st.state == "FAILED" and run.failure:
         view["error"] = dict(run.failure)
@@ -163,7 +207,8 @@ def job_view(run: Run, now: float | None = None, version: str = "v1beta1") -> di
 
 
 # -- the tuned model and its endpoints ----------------------------------------------------------------
-def model_view(run: Run) -> dict[str, Any]:
+def model_view(run: Run, latest: bool = True) -> dict[str, Any]:
+    """The tuned ``Model`` (one version of it; ``latest`` carries the ``default`` alias)."""
     n = names(run)
     st = run.status()
     base_id = run.info["base_model"].rsplit("/", 1)[-1]
@@ -174,11 +219,13 @@ def model_view(run: Run) -> dict[str, Any]:
                 for endpoint_id, dep in deployments(run).items() if serving(run, endpoint_id)]
     view: dict[str, Any] = {
         "name": n["model"], "displayName": run.info.get("model_display_name") or run.info["display_name"],
-        "versionId": "1", "versionAliases": ["default"],
+        "versionId": str(model_version(run)), "versionAliases": ["default"] if latest else [],
         "description": run.info.get("model_description") or run.info.get("description")
         or "Tuned in the Sandbox (simulation).",
         "labels": {"google-vertex-llm-tuning-base-model-id": base_id.replace(".", "-"),
-                   "google-vertex-llm-tuning-job-id": run.id, "tune-type": "sft"},
+                   "google-vertex-llm-tuning-job-id": run.id,
+                   # The label a preference-tuned model carries is not documented; supervised ones say "sft".
+                   **({"tune-type": "sft"} if method(run) == "supervised" else {})},
         "createTime": rfc3339(run.created_wall),
         "updateTime": rfc3339(run.wall(st.end_tick or run.ticks())),
         "defaultCheckpointId": cps[-1]["checkpointId"] if cps else "",
@@ -197,7 +244,8 @@ def endpoint_view(run: Run, endpoint_id: str) -> dict[str, Any]:
         "displayName": f"{run.info['display_name']} (tuned model)", "createTime": rfc3339(run.created_wall),
         "updateTime": rfc3339(time.time())}
     if serving(run, endpoint_id):
-        view["deployedModels"] = [{"id": dep["deployed_model_id"], "model": n["model"], "modelVersionId": "1",
+        view["deployedModels"] = [{"id": dep["deployed_model_id"], "model": n["model"],
+                                   "modelVersionId": str(model_version(run)),
                                    "checkpointId": dep["checkpoint_id"], "displayName": run.info["display_name"],
                                    "createTime": rfc3339(run.created_wall)}]
         view["trafficSplit"] = {dep["deployed_model_id"]: 100}

@@ -2,8 +2,12 @@
 
 Agent Platform (``publishers/google/models``): the tunable ``gemini-3.5-flash``,
 ``gemini-3.5-flash-lite`` and ``gemini-3.1-flash-lite`` (reference §1.2), plus
-``gemini-3.8-flash``, which serves but cannot be tuned. Gemini API (``models``): a few base
-models plus ``models/sandbox-flash-001-tuning``, the one model that lists ``createTunedModel``.
+``gemini-3.8-flash``, which serves but cannot be tuned. ``gemini-2.5-flash`` and ``gemini-2.5-flash-lite``,
+the two models Google documents for preference tuning, were retired on 2026-10-20 (model-versions page);
+the Sandbox still tunes them so that a tuned model on a retired base, and moving it to a newer one
+(``tuningJobs:rebaseTunedModel``, :data:`NEWER_BASE`), can be tried offline. Every tunable Sandbox model
+takes supervised and preference tuning. Gemini API (``models``): a few base models plus
+``models/sandbox-flash-001-tuning``, the one model that lists ``createTunedModel``.
 """
 
 from __future__ import annotations
@@ -20,8 +24,14 @@ AP_MODELS: dict[str, dict[str, Any]] = {
     "gemini-3.5-flash-lite": {"displayName": "Gemini 3.5 Flash-Lite", "tunable": True},
     "gemini-3.1-flash-lite": {"displayName": "Gemini 3.1 Flash-Lite", "tunable": True},
     "gemini-3.8-flash": {"displayName": "Gemini 3.8 Flash", "tunable": False},
+    "gemini-2.5-flash": {"displayName": "Gemini 2.5 Flash", "tunable": True},
+    "gemini-2.5-flash-lite": {"displayName": "Gemini 2.5 Flash-Lite", "tunable": True},
 }
 AP_TUNABLE = tuple(k for k, v in AP_MODELS.items() if v["tunable"])
+# The base a rebase moves a tuned model to when the request names none: the replacement the model-versions
+# page lists for the retired 2.5 models, and the newer Flash-Lite for 3.1 Flash-Lite.
+NEWER_BASE = {"gemini-2.5-flash": "gemini-3.5-flash", "gemini-2.5-flash-lite": "gemini-3.5-flash-lite",
+              "gemini-3.1-flash-lite": "gemini-3.5-flash-lite"}
 AP_ADAPTER_SIZES = ("ADAPTER_SIZE_ONE", "ADAPTER_SIZE_TWO", "ADAPTER_SIZE_FOUR", "ADAPTER_SIZE_EIGHT",
                     "ADAPTER_SIZE_SIXTEEN")
 AP_DEFAULT_ADAPTER = "ADAPTER_SIZE_FOUR"

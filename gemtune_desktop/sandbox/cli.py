@@ -53,7 +53,11 @@ def run_sandbox(host: str = "127.0.0.1", port: int = 0, steps_per_second: float 
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # a plain `kill` stops it as cleanly as Ctrl+C
     try:
-        threading.Event().wait()
+        # Wait in short slices: a signal delivered to one of the server's threads only sets a flag,
+        # which the main thread sees when its wait returns; a wait without a timeout never returns.
+        idle = threading.Event()
+        while not idle.wait(0.25):
+            pass
     except KeyboardInterrupt:
         print("\nStopping the Sandbox.", flush=True)
     finally:

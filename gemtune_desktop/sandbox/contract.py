@@ -48,7 +48,8 @@ SYSTEM_PARAMETERS = frozenset({"alt", "$alt", "fields", "$fields", "key", "prett
 PATH_NAMES = {"projectsId": "project", "locationsId": "location", "tuningJobsId": "job_id", "modelsId": "model_id",
               "endpointsId": "endpoint_id", "publishersId": "publisher", "operationsId": "operation_id",
               "metadataStoresId": "store", "contextsId": "context_id", "tensorboardsId": "tb",
-              "experimentsId": "exp", "runsId": "run", "timeSeriesId": "series"}
+              "experimentsId": "exp", "runsId": "run", "timeSeriesId": "series",
+              "batchPredictionJobsId": "job_id"}
 
 H = TypeVar("H", bound=Callable[..., Response])
 

@@ -28,11 +28,15 @@ def count_tokens(text: str) -> int:
 
 @dataclass(slots=True)
 class TrainingExample:
+    """One prompt and the answer a tuned model learned for it; ``kind`` is "preferred" for the preferred answer
+    of a preference example (see :mod:`gemtune_desktop.sandbox.preference_data`)."""
+
     input: str
     output: str
     system: str = ""
     turns: int = 2
     line: int = 0
+    kind: str = ""
 
     @property
     def input_tokens(self) -> int:
@@ -43,11 +47,13 @@ class TrainingExample:
         return count_tokens(self.output)
 
     def to_json(self) -> list[Any]:
-        return [self.input, self.output, self.system, self.turns, self.line]
+        base: list[Any] = [self.input, self.output, self.system, self.turns, self.line]
+        return [*base, self.kind] if self.kind else base
 
     @classmethod
     def from_json(cls, data: list[Any]) -> TrainingExample:
-        return cls(str(data[0]), str(data[1]), str(data[2]), int(data[3]), int(data[4]))
+        kind = str(data[5]) if len(data) > 5 else ""
+        return cls(str(data[0]), str(data[1]), str(data[2]), int(data[3]), int(data[4]), kind)
 
 
 @dataclass

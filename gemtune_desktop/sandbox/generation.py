@@ -1,8 +1,11 @@
 """Simulated ``generateContent`` / ``countTokens`` answers.
 
-Base models answer with a clearly labelled placeholder that quotes the prompt. Tuned models
+Base models answer with a clearly labelled placeholder that quotes the prompt (and never names the
+model, so a blind review stays blind). Tuned models
 (and their checkpoints) answer with the output of the most similar training example
-(rapidfuzz), and say so in ``finishMessage``; ``modelVersion`` is ``sandbox-simulation``.
+(rapidfuzz), or after preference tuning with the preferred answer of the most similar preference
+example (:func:`gemtune_desktop.sandbox.preference_data.knowledge`), and say so in ``finishMessage``;
+``modelVersion`` is ``sandbox-simulation``.
 Both honour ``maxOutputTokens`` (finish reason MAX_TOKENS), ``stopSequences``,
 ``candidateCount``, ``seed`` and ``temperature`` (0 → always the same answer), and rate
 safety from a small word list per harm category so that ``safetySettings`` thresholds block
@@ -59,13 +62,14 @@ THRESHOLDS = {
 }
 DEFAULT_THRESHOLD = "BLOCK_MEDIUM_AND_ABOVE"
 
+# Placeholder answers of untuned models. They never name the model (a blind review must not learn which model
+# answered from the text itself).
 GENERIC_ANSWERS = (
-    "This is a simulated answer from {model} in the Sandbox. You asked: “{q}”. A real model would answer "
-    "in its own words; the Sandbox only shows how the app handles an answer, so nothing here is real advice.",
-    "Simulated reply ({model}, Sandbox). Your prompt was: “{q}”. In the Sandbox every base model gives a "
-    "placeholder answer like this one; connect to Google Cloud to get real answers.",
-    "Sandbox simulation of {model}: the model's answer to “{q}” would appear here. This text is made on "
-    "your computer and does not come from Gemini.",
+    "This is a simulated answer from the Sandbox. You asked: “{q}”. A real model would answer in its own words; "
+    "the Sandbox only shows how the app handles an answer, so nothing here is real advice.",
+    "Simulated reply (Sandbox). Your prompt was: “{q}”. In the Sandbox a placeholder like this one stands in for "
+    "a real answer; connect to Google Cloud to get real answers.",
+    "Sandbox simulation: a real answer to “{q}” would appear here. This text is made on your computer.",
 )
 
 
@@ -223,8 +227,7 @@ def _answers_generic(model: str, req: GenerationRequest) -> list[tuple[str, str]
     q = q if len(q) <= 200 else q[:199] + "…"
     rng = _rng(req, req.prompt)
     start = rng.randrange(len(GENERIC_ANSWERS)) if rng else 0
-    short = model.split("/")[-1]
-    return [(GENERIC_ANSWERS[(start + i) % len(GENERIC_ANSWERS)].format(model=short, q=q), "")
+    return [(GENERIC_ANSWERS[(start + i) % len(GENERIC_ANSWERS)].format(q=q), "")
             for i in range(req.candidate_count)]
 
 
@@ -269,9 +272,11 @@ def _answers_tuned(examples: Sequence[TrainingExample], req: GenerationRequest, 
         _choice, score, index = matches[min(i, len(matches) - 1)]
         example = examples[index]
         where = f"line {example.line}" if example.line else f"example {index + 1}"
+        what = (f"the preferred answer of the preference example on {where}" if example.kind == "preferred"
+                else f"the output of training {where}")
         answers.append((example.output,
-                        f"Sandbox simulation of {label}: this is the output of training {where}, the closest "
-                        f"match to your prompt ({score:.0f}% similar). A real tuned model writes its own answer."))
+                        f"Sandbox simulation of {label}: this is {what}, the closest match to your prompt "
+                        f"({score:.0f}% similar). A real tuned model writes its own answer."))
     return answers
 
 

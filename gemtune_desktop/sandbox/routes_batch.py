@@ -1,7 +1,8 @@
 """Batch-engine routes: Agent Platform ``batchPredictionJobs``, the Gemini API's ``batches`` and Files.
 
-Agent Platform (v1beta1; method ids ``aiplatform.projects.locations.batchPredictionJobs.create``,
-``.get``, ``.list``, ``.cancel``, ``.delete`` in the aiplatform v1beta1 discovery document): a
+Agent Platform (v1 and v1beta1; method ids ``aiplatform.projects.locations.batchPredictionJobs.create``,
+``.get``, ``.list``, ``.cancel``, ``.delete`` in the aiplatform discovery documents, registered and held
+to the published schema through :mod:`gemtune_desktop.sandbox.contract`): a
 ``BatchPredictionJob`` with ``model``, ``displayName``, ``inputConfig {instancesFormat: "jsonl",
 gcsSource: {uris}}`` and ``outputConfig {predictionsFormat: "jsonl", gcsDestination:
 {outputUriPrefix}}``; states ``JOB_STATE_PENDING`` → ``RUNNING`` → ``SUCCEEDED`` / ``FAILED`` /
@@ -35,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from gemtune_desktop.sandbox import catalog
+from gemtune_desktop.sandbox import catalog, contract
+from gemtune_desktop.sandbox.agent_views import find_model
 from gemtune_desktop.sandbox.apierror import ApiError, bad_request, not_found, unknown_fields
 from gemtune_desktop.sandbox.batch_engine import (
     CANCELLED,
@@ -47,6 +49,7 @@ from gemtune_desktop.sandbox.batch_engine import (
     Files,
     Job,
 )
+from gemtune_desktop.sandbox.contract import enforced, request_body
 from gemtune_desktop.sandbox.datasets import TrainingExample
 from gemtune_desktop.sandbox.generation import tuned_label
 from gemtune_desktop.sandbox.http import (
@@ -62,10 +65,9 @@ from gemtune_desktop.sandbox.state import new_numeric_id
 if TYPE_CHECKING:
     from gemtune_desktop.sandbox.server import SandboxServer
 
-V = "/v1beta1"
-LOC = V + "/projects/<seg:project>/locations/<seg:location>"
-JOB_FIELDS = frozenset({"displayName", "model", "inputConfig", "outputConfig", "labels", "modelParameters",
-                        "name", "state", "instanceConfig", "serviceAccount", "encryptionSpec"})
+JOBS = "projects.locations.batchPredictionJobs"
+TABLE = {f"{JOBS}.create": "vertex_create", f"{JOBS}.list": "vertex_list", f"{JOBS}.get": "vertex_get",
+         f"{JOBS}.delete": "vertex_delete", f"{JOBS}.cancel": "vertex_cancel"}
 INLINE_LIMIT_BYTES = 20 * 1024 * 1024
 BATCH_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatch"
 OUTPUT_TYPE = "type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentBatchOutput"
@@ -85,11 +87,7 @@ class BatchRoutes:
     def rules() -> list[Rule]:
         r = Rule
         return [
-            r(LOC + "/batchPredictionJobs", endpoint="batch.vertex_create", methods=["POST"]),
-            r(LOC + "/batchPredictionJobs", endpoint="batch.vertex_list", methods=["GET"]),
-            r(LOC + "/batchPredictionJobs/<seg:job_id>", endpoint="batch.vertex_get", methods=["GET"]),
-            r(LOC + "/batchPredictionJobs/<seg:job_id>", endpoint="batch.vertex_delete", methods=["DELETE"]),
-            r(LOC + "/batchPredictionJobs/<seg:job_id>:cancel", endpoint="batch.vertex_cancel", methods=["POST"]),
+            *contract.rules("batch", TABLE),
             r("/v1beta/models/<seg:model>:batchGenerateContent", endpoint="batch.gemini_create", methods=["POST"]),
             r("/v1beta/batches", endpoint="batch.gemini_list", methods=["GET"]),
             r("/v1beta/batches/<seg:job_id>", endpoint="batch.gemini_get", methods=["GET"]),
@@ -109,12 +107,11 @@ class BatchRoutes:
             return None, ""
         if model.startswith("models/") and model in catalog.GEMINI_MODELS:
             return None, ""
-        m = re.fullmatch(r"projects/[^/]+/locations/([^/]+)/models/([^/@]+)(@\d+)?", model)
+        m = re.fullmatch(r"projects/([^/]+)/locations/([^/]+)/models/([^/]+)", model)
         if m:
-            for run in self.state.find_runs("agent"):
-                if run.info["model_id"] == m.group(2) and run.info["location"] == m.group(1) and \
-                        run.status().state == "SUCCEEDED" and not run.info.get("model_deleted"):
-                    return run.examples, tuned_label(run.info["display_name"])
+            run = find_model(self.state.find_runs("agent"), m.group(1), m.group(2), m.group(3))
+            if run is not None:
+                return run.examples, tuned_label(run.info["display_name"])
         raise not_found(f"Model {model} was not found or cannot be used for batch prediction.")
 
     # -- Agent Platform ----------------------------------------------------------------------------
@@ -126,10 +123,10 @@ class BatchRoutes:
         if location not in catalog.ALL_LOCATIONS:
             raise bad_request(f"Location '{location}' is not supported.")
 
+    @enforced
     def vertex_create(self, request: Request, project: str, location: str) -> Response:
         self._check(request, project, location)
-        body = body_json(request)
-        unknown_fields(body, JOB_FIELDS)
+        body = request_body(request)
         if not str(body.get("displayName") or ""):
             raise bad_request("BatchPredictionJob.displayName is required.")
         model = str(body.get("model") or "")
@@ -185,6 +182,7 @@ class BatchRoutes:
                 view["error"] = dict(job.error)
             return view
 
+    @enforced
     def vertex_list(self, request: Request, project: str, location: str) -> Response:
         self._check(request, project, location)
         with self.engine.lock:
@@ -192,15 +190,18 @@ class BatchRoutes:
                           key=lambda j: -j.created)
         return list_response(request, "batchPredictionJobs", [self.vertex_view(j) for j in jobs])
 
+    @enforced
     def vertex_get(self, request: Request, project: str, location: str, job_id: str) -> Response:
         self._check(request, project, location)
         return json_response(self.vertex_view(self._vertex_job(project, location, job_id)))
 
+    @enforced
     def vertex_cancel(self, request: Request, project: str, location: str, job_id: str) -> Response:
         self._check(request, project, location)
         self.engine.cancel(self._vertex_job(project, location, job_id))
         return json_response({})
 
+    @enforced
     def vertex_delete(self, request: Request, project: str, location: str, job_id: str) -> Response:
         self._check(request, project, location)
         job = self._vertex_job(project, location, job_id)

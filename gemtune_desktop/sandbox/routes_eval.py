@@ -1,10 +1,10 @@
 """Simulated evaluation: Agent Platform's Gen AI evaluation service and a Gemini model acting as a judge.
 
 ``POST v1beta1/{location=projects/*/locations/*}:evaluateInstances`` (method id
-``aiplatform.projects.locations.evaluateInstances``; also the location-free
-``aiplatform.evaluateInstances``, ``POST v1beta1:evaluateInstances``) takes exactly one metric
-input, as ``GoogleCloudAiplatformV1beta1EvaluateInstancesRequest`` in the aiplatform v1beta1
-discovery document defines them. The Sandbox answers ``fluencyInput``, ``coherenceInput``,
+``aiplatform.projects.locations.evaluateInstances``, also on ``/v1/``; registered and held to the
+published schema through :mod:`gemtune_desktop.sandbox.contract`) takes exactly one metric input, as
+``GoogleCloudAiplatformV1beta1EvaluateInstancesRequest`` in the aiplatform discovery document defines
+them. The Sandbox answers ``fluencyInput``, ``coherenceInput``,
 ``safetyInput``, ``groundednessInput`` and ``pairwiseMetricInput`` with the matching
 ``…Result`` shapes (``score``, ``explanation``, ``confidence``; ``pairwiseChoice``); other inputs
 get 501. Scores follow the ranges of Google's API reference (fluency and coherence 1–5, safety and
@@ -29,14 +29,15 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.routing import Rule
 from werkzeug.wrappers import Request, Response
 
-from gemtune_desktop.sandbox import catalog
+from gemtune_desktop.sandbox import catalog, contract
 from gemtune_desktop.sandbox.apierror import ApiError, bad_request, unknown_fields
-from gemtune_desktop.sandbox.http import body_json, json_response, require_bearer
+from gemtune_desktop.sandbox.contract import enforced, request_body
+from gemtune_desktop.sandbox.http import json_response, require_bearer
 
 if TYPE_CHECKING:
     from gemtune_desktop.sandbox.server import SandboxServer
 
-V = "/v1beta1"
+TABLE = {"projects.locations.evaluateInstances": "evaluate"}
 POINTWISE = {"fluencyInput": "fluencyResult", "coherenceInput": "coherenceResult", "safetyInput": "safetyResult",
              "groundednessInput": "groundednessResult"}
 PAIRWISE = {"pairwiseMetricInput": "pairwiseMetricResult"}
@@ -53,20 +54,16 @@ class EvaluationRoutes:
 
     @staticmethod
     def rules() -> list[Rule]:
-        return [
-            Rule(f"{V}/projects/<seg:project>/locations/<seg:location>:evaluateInstances",
-                 endpoint="evaluation.evaluate", methods=["POST"]),
-            Rule(f"{V}:evaluateInstances", endpoint="evaluation.evaluate", methods=["POST"],
-                 defaults={"project": None, "location": None}),
-        ]
+        return contract.rules("evaluation", TABLE)
 
-    def evaluate(self, request: Request, project: str | None, location: str | None) -> Response:
+    @enforced
+    def evaluate(self, request: Request, project: str, location: str) -> Response:
         require_bearer(request)
-        if project is not None and project != catalog.PROJECT:
+        if project != catalog.PROJECT:
             raise ApiError(403, f"Permission denied on resource project {project}.")
-        if location is not None and location not in catalog.ALL_LOCATIONS:
+        if location not in catalog.ALL_LOCATIONS:
             raise bad_request(f"Location '{location}' is not supported.")
-        body = {_camel(k): v for k, v in body_json(request).items()}
+        body = {_camel(k): v for k, v in request_body(request).items()}
         inputs = [k for k in body if k.endswith("Input")]
         unknown_fields({k: v for k, v in body.items() if not k.endswith("Input")}, REQUEST_FIELDS)
         if len(inputs) != 1:

@@ -11,7 +11,8 @@
   ``us``/``eu`` multi-region hosts (tuned models are served only there, since May 2026); the
   location segment may be the multi-region or the tuning region, since which one the real
   ``tunedModel.endpoint`` carries is not documented.
-* ``operations.get`` for the model's and the endpoints' operations.
+* ``operations.get`` for the model's and the endpoints' operations, and for rebases
+  (:mod:`~gemtune_desktop.sandbox.routes_rebase`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from gemtune_desktop.sandbox.filters import compile_filter
 from gemtune_desktop.sandbox.generation import tuned_label
 from gemtune_desktop.sandbox.http import json_response, list_response
 from gemtune_desktop.sandbox.routes_agent import check_location
+from gemtune_desktop.sandbox.routes_rebase import find_rebase, rebase_operation_view
 from gemtune_desktop.sandbox.state import Run
 
 if TYPE_CHECKING:
@@ -62,15 +64,25 @@ class ModelRoutes:
 
     # -- lookups --------------------------------------------------------------------------------
     def _tuned_runs(self, project: str, location: str) -> list[Run]:
-        return [r for r in self.state.find_runs("agent")
-                if r.info["location"] == location and r.info["project"] == project
-                and r.status().state == "SUCCEEDED" and not views.model_deleted(r)]
+        """The newest live version of every tuned model here."""
+        latest: dict[str, Run] = {}
+        for r in self.state.find_runs("agent"):
+            if r.info["location"] == location and r.info["project"] == project and views.live_model(r):
+                old = latest.get(r.info["model_id"])
+                if old is None or views.model_version(r) > views.model_version(old):
+                    latest[r.info["model_id"]] = r
+        return sorted(latest.values(), key=lambda r: -r.created_wall)
 
-    def _model_run(self, project: str, location: str, model_id: str) -> Run:
-        for run in self._tuned_runs(project, location):
-            if run.info["model_id"] == model_id:
-                return run
-        raise not_found(f"Model projects/{project}/locations/{location}/models/{model_id} does not exist.")
+    def _model_run(self, project: str, location: str, model_ref: str) -> Run:
+        """The run behind ``ID``, ``ID@VERSION`` or ``ID@default``."""
+        run = views.find_model(self.state.find_runs("agent"), project, location, model_ref)
+        if run is None:
+            raise not_found(f"Model projects/{project}/locations/{location}/models/{model_ref} does not exist.")
+        return run
+
+    def _versions(self, run: Run) -> list[Run]:
+        return views.model_versions(self.state.find_runs("agent"), run.info["project"], run.info["location"],
+                                    run.info["model_id"])
 
     def _endpoint(self, project: str, location: str, endpoint_id: str) -> Run:
         """The run whose model an endpoint serves (``location``: the multi-region or the tuning region)."""
@@ -94,7 +106,8 @@ class ModelRoutes:
     def get_model(self, request: Request, project: str, location: str, model_id: str) -> Response:
         check_location(request, location)
         with self.state.lock:
-            return json_response(views.model_view(self._model_run(project, location, model_id.split("@", 1)[0])))
+            run = self._model_run(project, location, model_id)
+            return json_response(views.model_view(run, latest=run is self._versions(run)[-1]))
 
     @enforced
     def update_model(self, request: Request, project: str, location: str, model_id: str) -> Response:
@@ -126,15 +139,21 @@ class ModelRoutes:
                               "\"@version\" (projects/{project}/locations/{location}/models/{model}).")
         with self.state.lock:
             run = self._model_run(project, location, model_id)
+            versions = self._versions(run)
             serving_at = f"projects/{project}/locations/{run.info['serving_location']}/endpoints/"
-            busy = [serving_at + e for e in views.deployments(run) if views.serving(run, e)]
+            busy = [serving_at + e for v in versions for e in views.deployments(v) if views.serving(v, e)]
             if busy:
                 raise failed_precondition(
                     f"The Model \"{name}\" is deployed or being deployed at the following Endpoint(s): "
                     f"{', '.join(busy)}. A model cannot be deleted if any Endpoint resource has a DeployedModel "
                     "based on the model in its deployed_models field.")
-            if run.info.get("delete_op") is None:
+            if run.info.get("delete_op") is None:  # every version goes with the model
                 run.info["delete_op"] = views.new_operation(run, "delete", views.DELETE_TICKS, self.state.pace)
+                for other in versions:
+                    other.info["delete_op"] = run.info["delete_op"]
+                    other.info.setdefault("operations", {})[run.info["delete_op"]] = \
+                        run.info["operations"][run.info["delete_op"]]
+                    self.state.save_run(other)
                 self.state.save_run(run)
             op_id = run.info["delete_op"]
             return json_response(views.operation_view(run, op_id, f"projects/{project}/locations/{location}/"
@@ -192,12 +211,16 @@ class ModelRoutes:
     @enforced
     def get_operation(self, request: Request, project: str, location: str, operation_id: str) -> Response:
         check_location(request, location)
+        name = f"projects/{project}/locations/{location}/operations/{operation_id}"
         with self.state.lock:
             for run in self.state.find_runs("agent"):
                 if run.info["project"] == project and run.info["location"] == location and \
                         run.info.get("delete_op") == operation_id:
-                    name = f"projects/{project}/locations/{location}/operations/{operation_id}"
                     return json_response(views.operation_view(run, operation_id, name, _version(request)))
+            rebased = find_rebase(self.state, project, location, operation_id)
+            if rebased is not None:
+                return json_response(rebase_operation_view(self.state, rebased, operation_id, name,
+                                                           _version(request)))
         raise not_found(f"Operation projects/{project}/locations/{location}/operations/{operation_id} not found.")
 
     @enforced

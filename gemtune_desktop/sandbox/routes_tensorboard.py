@@ -13,7 +13,8 @@ Read path (relative to ``{base_url}v1beta1/``, ``/v1/`` alike):
 
 A series exists once its first point is written, as on the real service: ``/train_total_loss``
 after the first step, ``/eval_total_loss`` after the first evaluation (half an epoch in), so a
-reader that lists the series once, early, never sees the validation curve.
+reader that lists the series once, early, never sees the validation curve. Preference jobs write a
+preference loss and a reward margin instead (:mod:`gemtune_desktop.sandbox.series`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from gemtune_desktop.sandbox.contract import enforced, request_body
 from gemtune_desktop.sandbox.filters import compile_filter
 from gemtune_desktop.sandbox.http import json_response, list_response, rfc3339
 from gemtune_desktop.sandbox.routes_agent import check_location
+from gemtune_desktop.sandbox.series import points as series_points
+from gemtune_desktop.sandbox.series import series_of
+from gemtune_desktop.sandbox.series import written as written_series
 from gemtune_desktop.sandbox.state import Run
 
 if TYPE_CHECKING:
@@ -81,15 +85,8 @@ class TensorboardRoutes:
     @staticmethod
     def series(run: Run, now: float | None = None) -> list[tuple[str, str]]:
         """(name, display name) of the series written so far."""
-        st = run.status(now)
-        done = st.completed_steps if run.failure is None else 0
-        n = views.names(run)
-        out = []
-        if done >= 1:
-            out.append((n["train_series"], views.TRAIN_SERIES))
-        if run.plan.has_validation and training.eval_steps(run.plan, done):
-            out.append((n["eval_series"], views.EVAL_SERIES))
-        return out
+        prefix = f"{views.names(run)['run']}/timeSeries/{run.id[-9:]}"
+        return [(prefix + s.suffix, s.display) for s in written_series(run, now)]
 
     def _series_of(self, project: str, location: str, exp: str, run_id: str, series_id: str) -> tuple[Run, str]:
         job = self._run_by_experiment(project, location, exp)
@@ -103,14 +100,8 @@ class TensorboardRoutes:
     @staticmethod
     def points(run: Run, display: str, now: float | None = None) -> list[dict[str, Any]]:
         """Every point of a series written so far, by step."""
-        st = run.status(now)
-        done = st.completed_steps if run.failure is None else 0
-        if display == views.TRAIN_SERIES:
-            steps, loss = list(range(1, done + 1)), training.train_loss
-        else:
-            steps, loss = training.eval_steps(run.plan, done), training.eval_loss
-        return [{"step": str(s), "wallTime": rfc3339(run.wall(training.step_tick(s))),
-                 "scalar": {"value": loss(run.plan, s)}} for s in steps]
+        sdef = next(s for s in series_of(run) if s.display == display)
+        return series_points(run, sdef, now)
 
     @staticmethod
     def _sample(points: list[dict[str, Any]], limit: int, seed: int) -> list[dict[str, Any]]:

@@ -55,6 +55,7 @@ from gemtune_desktop.sandbox.routes_batch import BatchRoutes
 from gemtune_desktop.sandbox.routes_eval import EvaluationRoutes
 from gemtune_desktop.sandbox.routes_gemini import GeminiApiRoutes
 from gemtune_desktop.sandbox.routes_models import ModelRoutes
+from gemtune_desktop.sandbox.routes_rebase import RebaseRoutes
 from gemtune_desktop.sandbox.routes_storage import StorageRoutes
 from gemtune_desktop.sandbox.routes_tensorboard import TensorboardRoutes
 from gemtune_desktop.sandbox.serving import BoundedWSGIServer, ServerLimits
@@ -175,7 +176,8 @@ class SandboxServer:
         self.batch = BatchRoutes(self)
         self._handlers = {"agent": self.agent, "gemini": self.gemini, "storage": self.storage,
                           "models": ModelRoutes(self), "tensorboard": TensorboardRoutes(self),
-                          "evaluation": EvaluationRoutes(self), "batch": self.batch}
+                          "evaluation": EvaluationRoutes(self), "batch": self.batch,
+                          "rebase": RebaseRoutes(self, self.agent.jobs)}
         self.url_map = _url_map()
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -331,6 +333,6 @@ def _url_map() -> Map:
         if _map is None:
             _map = Map([*AgentPlatformRoutes.rules(), *ModelRoutes.rules(), *TensorboardRoutes.rules(),
                         *GeminiApiRoutes.rules(), *StorageRoutes.rules(), *EvaluationRoutes.rules(),
-                        *BatchRoutes.rules()],
+                        *BatchRoutes.rules(), *RebaseRoutes.rules()],
                        converters={"seg": SegmentConverter}, strict_slashes=False, merge_slashes=False)
         return _map

@@ -28,7 +28,7 @@ import socket
 import threading
 import time
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -171,6 +171,8 @@ class BoundedWSGIServer(BaseWSGIServer):
         self.accept_failures = 0  # accept() calls that failed for lack of resources (for tests)
         self._backoff = 0.0
         self._pool = ThreadPoolExecutor(max_workers=limits.max_workers, thread_name_prefix="gemtune-sandbox-worker")
+        self._queued: dict[Future[None], socket.socket] = {}  # connections waiting for a worker
+        self._queued_lock = threading.Lock()
         self._incoming: deque[tuple[socket.socket, Any]] = deque()
         self._waiting: dict[socket.socket, tuple[Any, float]] = {}
         self._selector = selectors.DefaultSelector()
@@ -275,8 +277,18 @@ class BoundedWSGIServer(BaseWSGIServer):
 
     def _dispatch(self, sock: socket.socket, address: Any) -> None:
         try:
-            self._pool.submit(self._serve, sock, address)
+            future = self._pool.submit(self._serve, sock, address)
         except RuntimeError:  # shutting down
+            self._close(sock)
+            return
+        with self._queued_lock:
+            self._queued[future] = sock
+        future.add_done_callback(self._dequeue)
+
+    def _dequeue(self, future: Future[None]) -> None:
+        with self._queued_lock:
+            sock = self._queued.pop(future, None)
+        if sock is not None and future.cancelled():  # never served (the server closed): close it here
             self._close(sock)
 
     def _serve(self, sock: socket.socket, address: Any) -> None:

@@ -27,9 +27,10 @@ if TYPE_CHECKING:
     from gemtune_desktop.services.batch_eval import BatchStats, EvalItem
     from gemtune_desktop.services.batch_eval import RetryPolicy as BatchRetryPolicy
     from gemtune_desktop.services.console import ConsoleRequest, ConsoleResult, ModelRef
+    from gemtune_desktop.services.judge import JudgeSettings
     from gemtune_desktop.services.monitor import JobStatus
     from gemtune_desktop.services.polling import Polled
-    from gemtune_desktop.services.tuning import SubmitOutcome, SubmitRequest, SubmitResult
+    from gemtune_desktop.services.tuning import AnySubmit, SubmitOutcome, SubmitResult
 
 
 class ServiceApi(Protocol):
@@ -46,7 +47,11 @@ class ServiceApi(Protocol):
         """(name, label) of the models a Gemini API connection can tune."""
         ...
 
-    def submit(self, token: CancelToken, request: SubmitRequest, outcome: SubmitOutcome) -> SubmitResult: ...
+    def submit(self, token: CancelToken, request: AnySubmit, outcome: SubmitOutcome) -> SubmitResult:
+        """The worker part of the exactly-once submit (:meth:`SubmitWorkflow.send`): the caller records the job
+        first and records the outcome after (``SubmitWorkflow.finished`` / ``failed`` / ``cancelled``). Raises
+        ``SubmitNotConfirmed`` when the job may exist but was not confirmed."""
+        ...
 
     def list_jobs(self, token: CancelToken) -> list[JobStatus]: ...
 
@@ -76,15 +81,32 @@ class ServiceApi(Protocol):
         """Answer every item, each stored in the project file as it arrives (see ``batch_eval.run_and_store``)."""
         ...
 
-    # -- Monitor: evaluation jobs on the batch engine ------------------------------------------------
-    def refresh_batch_jobs(self, token: CancelToken, db_path: str) -> list[BatchJobRecord]:
-        """Ask about every open batch job of this connection in the project file at ``db_path``, store their
-        state and counts there, and store the results of the jobs that ended; the jobs as they now stand."""
+    # -- Test tab: the judge, Google's evaluation service, sweeps and the batch engine (issue 19) ------------
+    def judge_run(self, token: CancelToken, db_path: str, run_id: int, rubric: str, settings: JudgeSettings,
+                  concurrency: int, policy: BatchRetryPolicy) -> BatchStats:
+        """Judge a stored run's answers against the rubric, each verdict stored as it arrives (``judge.judge_run``)."""
         ...
 
-    def cancel_batch_job(self, token: CancelToken, db_path: str, record: BatchJobRecord) -> BatchJobRecord:
-        """Ask the service to stop a batch job (rows answered so far are stored when it ends)."""
+    def service_eval(self, token: CancelToken, db_path: str, run_id: int, metrics: Sequence[str],
+                     concurrency: int, policy: BatchRetryPolicy) -> BatchStats:
+        """Google's Gen AI evaluation service on a stored run (``genai_eval.run_service_eval``; Agent Platform)."""
         ...
+
+    def run_sweep(self, token: CancelToken, db_path: str, sweep_id: int, concurrency: int,
+                  policy: BatchRetryPolicy) -> int:
+        """Send every answer a stored sweep still lacks (``sweep.run``); returns how many were sent."""
+        ...
+
+    def submit_batch_job(self, token: CancelToken, db_path: str, run_id: int, items: Sequence[EvalItem],
+                         generation: GenerationSettings, safety: SafetySettings) -> BatchJobRecord:
+        """One batch-engine job answering one model of a stored run (``batch_jobs.submit``)."""
+        ...
+
+    def refresh_batch_jobs(self, token: CancelToken, db_path: str) -> list[BatchJobRecord]:
+        """Poll this connection's open batch jobs and store the results of those that ended."""
+        ...
+
+    def cancel_batch_job(self, token: CancelToken, db_path: str, record: BatchJobRecord) -> BatchJobRecord: ...
 
     def close(self) -> None: ...
 
@@ -117,10 +139,10 @@ class SessionApi:
 
         return list_gemini_tunable_models(token, self.session)
 
-    def submit(self, token: CancelToken, request: SubmitRequest, outcome: SubmitOutcome) -> SubmitResult:
-        from gemtune_desktop.services.tuning import submit_job
+    def submit(self, token: CancelToken, request: AnySubmit, outcome: SubmitOutcome) -> SubmitResult:
+        from gemtune_desktop.services.submit_flow import SubmitWorkflow
 
-        return submit_job(token, self.session, request, outcome)
+        return SubmitWorkflow.send(token, self.session, request, outcome)
 
     def list_jobs(self, token: CancelToken) -> list[JobStatus]:
         from gemtune_desktop.services.monitor import list_jobs
@@ -167,7 +189,31 @@ class SessionApi:
         return run_and_store(token, self.session, items, run_id, db_path, expected, generation, safety,
                              concurrency, policy)
 
-    # -- Monitor: evaluation jobs on the batch engine ------------------------------------------------
+    # -- Test tab: the judge, Google's evaluation service, sweeps and the batch engine (issue 19) ------------
+    def judge_run(self, token: CancelToken, db_path: str, run_id: int, rubric: str, settings: JudgeSettings,
+                  concurrency: int, policy: BatchRetryPolicy) -> BatchStats:
+        from gemtune_desktop.services.judge import judge_run
+
+        return judge_run(token, self.session, db_path, run_id, rubric, settings, concurrency, policy)
+
+    def service_eval(self, token: CancelToken, db_path: str, run_id: int, metrics: Sequence[str],
+                     concurrency: int, policy: BatchRetryPolicy) -> BatchStats:
+        from gemtune_desktop.services.genai_eval import run_service_eval
+
+        return run_service_eval(token, self.session, db_path, run_id, metrics, concurrency, policy)
+
+    def run_sweep(self, token: CancelToken, db_path: str, sweep_id: int, concurrency: int,
+                  policy: BatchRetryPolicy) -> int:
+        from gemtune_desktop.services.sweep import run
+
+        return run(token, self.session, db_path, sweep_id, concurrency, policy)
+
+    def submit_batch_job(self, token: CancelToken, db_path: str, run_id: int, items: Sequence[EvalItem],
+                         generation: GenerationSettings, safety: SafetySettings) -> BatchJobRecord:
+        from gemtune_desktop.services.batch_jobs import submit
+
+        return submit(token, self.session, db_path, run_id, items, generation, safety)
+
     def refresh_batch_jobs(self, token: CancelToken, db_path: str) -> list[BatchJobRecord]:
         from gemtune_desktop.services.batch_jobs import refresh_open_jobs
 

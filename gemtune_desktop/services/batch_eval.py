@@ -52,6 +52,7 @@ class EvalItem:
     expected: str
     preamble: str = ""
     system_instruction: str = ""
+    base_model: str = ""  # a tuned model's base model: it is sent the least thinking that model allows
 
 
 @dataclass(slots=True)
@@ -251,7 +252,8 @@ def run_calls(token: CancelToken, items: Sequence[ItemT], call: Callable[[ItemT]
 
 def default_request(item: EvalItem, generation: GenerationSettings, safety: SafetySettings) -> ConsoleRequest:
     return ConsoleRequest(model=item.model, prompt=item.prompt, generation=generation, safety=safety,
-                          preamble=item.preamble, system_instruction=item.system_instruction)
+                          preamble=item.preamble, system_instruction=item.system_instruction,
+                          base_model=item.base_model)
 
 
 def run_batch(token: CancelToken, session: BackendSession, items: Sequence[EvalItem],

@@ -63,10 +63,13 @@ def choose_examples(examples: Sequence[Example], source: str, rows_spec: str = "
 
 
 def new_run(models: list[str], labels: list[str], texts: list[tuple[str, str]], source: str,
-            generation: GenerationSettings, safety: SafetySettings, examples: Sequence[Example]) -> EvalRun:
-    """A run to store: the models (with their labels and the preamble and system instruction each gets)."""
+            generation: GenerationSettings, safety: SafetySettings, examples: Sequence[Example],
+            base_models: Sequence[str] = ()) -> EvalRun:
+    """A run to store: the models (with their labels, the preamble and system instruction each gets, and for
+    tuned models the model they were tuned from)."""
     settings = {"generation": generation.to_dict(), "safety": safety.to_dict(), "labels": labels,
-                "texts": [list(t) for t in texts], "example_ids": [e.id for e in examples]}
+                "texts": [list(t) for t in texts], "example_ids": [e.id for e in examples],
+                "base_models": list(base_models) or [""] * len(models)}
     return EvalRun(models=models, source=source, settings=settings)
 
 
@@ -80,6 +83,7 @@ def pending_items(run: EvalRun, examples: Sequence[Example], done: set[tuple[int
     """The calls ``run`` still lacks: every (example, model) not in ``done``."""
     by_id = {e.id: e for e in examples}
     texts = run.settings.get("texts") or [["", ""]] * len(run.models)
+    bases = [str(b) for b in run.settings.get("base_models") or []]
     items: list[EvalItem] = []
     deleted = 0
     for eid in run.example_ids:
@@ -91,7 +95,8 @@ def pending_items(run: EvalRun, examples: Sequence[Example], done: set[tuple[int
             if (eid, slot) in done:
                 continue
             pre, system = ([*list(texts[slot]), "", ""])[:2] if slot < len(texts) else ("", "")
-            items.append(EvalItem(eid, slot, model, ex.input, ex.output, pre, system))
+            items.append(EvalItem(eid, slot, model, ex.input, ex.output, pre, system,
+                                  bases[slot] if slot < len(bases) else ""))
     return Pending(items, deleted)
 
 

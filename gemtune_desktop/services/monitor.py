@@ -3,10 +3,14 @@
 Both backends, as ``shared/docs/gemini-reference.md`` describes them:
 
 * **Agent Platform** — ``client.tunings.get`` for the job (state, ``tuning_job_state`` phase,
-  step counts, tuned model, checkpoints, data stats, error), and the loss curve from the
-  job's experiment through TensorBoard REST: experiment context → backing tensorboard →
-  runs → time series (``/train_total_loss``, ``/eval_total_loss``, looked up until both are
-  known) → every point with ``timeSeries:read?maxDataPoints=-1`` (or the paged export).
+  step counts, tuned model, checkpoints, data stats, error; supervised and preference jobs, from a
+  base model or continued from a tuned model), and its curves from the job's experiment through
+  TensorBoard REST: experiment context → backing tensorboard → runs → time series → every point with
+  ``timeSeries:read?maxDataPoints=-1`` (or the paged export). Every series the run has is kept, under
+  the key :func:`gemtune_desktop.core.series.series_key` gives it (``train`` and ``validation`` for the
+  supervised losses; the preference loss and reward margin under their own names); the series are
+  looked up again until those the job's method is expected to write are known, and once more when
+  the job has ended (a series may be written late).
 * **Gemini API** — raw ``GET v1beta/tunedModels/{id}`` (the SDK drops the snapshots):
   state CREATING/ACTIVE/FAILED and ``tuningTask.snapshots[{step, epoch, meanLoss}]``.
 
@@ -25,10 +29,19 @@ from typing import Any
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.jobs import JobRecord, JobState
-from gemtune_desktop.core.loss import TRAIN, VALIDATION, Point
+from gemtune_desktop.core.loss import TRAIN, Point
+from gemtune_desktop.core.series import expected_series
 from gemtune_desktop.services import tuned_models
 from gemtune_desktop.services.backend import BackendSession, ServiceError
 from gemtune_desktop.services.connections import Backend
+from gemtune_desktop.services.curves import (  # noqa: F401  (re-exported: the curve reading lived here)
+    EVAL_SERIES,
+    EXPORT_PAGE_SIZE,
+    TRAIN_SERIES,
+    find_series,
+    read_experiment_loss,
+    read_series_values,
+)
 from gemtune_desktop.services.errors import describe
 
 log = logging.getLogger(__name__)
@@ -36,9 +49,6 @@ log = logging.getLogger(__name__)
 TIMEOUT_S = 30.0
 LIST_LIMIT = 500
 MODEL_DELETED = "tuned_model_deleted"  # marker in a record's data_stats after "Delete tuned model"
-TRAIN_SERIES = "/train_total_loss"
-EVAL_SERIES = "/eval_total_loss"
-EXPORT_PAGE_SIZE = 10_000  # the most exportTensorboardTimeSeries returns per page
 
 # google.rpc.Code → plain words, for a job's ``error``.
 _RPC_WORDS = {
@@ -76,6 +86,8 @@ class JobStatus:
     error: str = ""
     experiment: str = ""
     has_validation: bool = False  # a validation file was given, so a validation curve will appear
+    method: str = "supervised"  # or "preference"
+    start: dict[str, str] = field(default_factory=dict)  # continued tuning: tuned_model_name, checkpoint_id
 
     def record_changes(self, record: JobRecord) -> dict[str, Any]:
         """The fields of ``record`` that differ from this status (for ``jobs_repo.update_job``)."""
@@ -168,10 +180,12 @@ def poll_job(token: CancelToken, session: BackendSession, record: JobRecord,
     result = PollResult(status, source=dict(source or {}))
     if not status.experiment:
         return result
+    validation = status.has_validation or record.validation_count > 0
     try:
         result.points = read_experiment_loss(token, session, status.experiment, last, result.source,
                                              status.total_steps, _epoch_count(status),
-                                             expect_validation=status.has_validation or record.validation_count > 0)
+                                             wanted=expected_series(status.method, validation),
+                                             ended=status.state.ended)
     except UserError as err:
         if getattr(err, "code", 0) == 404:
             result.source = {}  # the run may not exist yet: look it up afresh next time
@@ -184,107 +198,6 @@ def _epoch_count(status: JobStatus) -> int:
         return int(status.hyperparameters.get("epoch_count") or 0)
     except (TypeError, ValueError):
         return 0
-
-
-def find_series(token: CancelToken, session: BackendSession, experiment: str) -> tuple[str, dict[str, str]]:
-    """The job's TensorBoard and the series written so far: ``(tensorboard, {TRAIN|VALIDATION: series name})``.
-
-    A series exists only once its first point is written (``/eval_total_loss`` after the first
-    evaluation), so callers look again until every series they expect is known.
-    """
-    context = session.rest("GET", experiment, timeout_s=TIMEOUT_S)
-    token.check()
-    meta = context.get("metadata") or {}
-    tensorboard = str(meta.get("backing_tensorboard_resource") or meta.get("backingTensorboardResource") or "")
-    if not tensorboard:
-        return "", {}
-    experiment_id = experiment.rstrip("/").rsplit("/", 1)[-1]
-    runs = session.rest("GET", f"{tensorboard}/experiments/{experiment_id}/runs", timeout_s=TIMEOUT_S)
-    token.check()
-    series: dict[str, str] = {}
-    for run in runs.get("tensorboardRuns") or []:
-        listing = session.rest("GET", f"{run['name']}/timeSeries", timeout_s=TIMEOUT_S)
-        token.check()
-        for ts in listing.get("tensorboardTimeSeries") or []:
-            name = str(ts.get("displayName", ""))
-            if name == TRAIN_SERIES:
-                series.setdefault(TRAIN, ts["name"])
-            elif name == EVAL_SERIES:
-                series.setdefault(VALIDATION, ts["name"])
-    return tensorboard, series
-
-
-def read_series_values(token: CancelToken, session: BackendSession, series: str) -> list[dict[str, Any]]:
-    """Every point of one time series: ``:read?maxDataPoints=-1``, else the paged export.
-
-    ``tensorboards:batchRead`` is not used: it returns at most 1,000 points per series, chosen at
-    random (corrections §2 in the team's reference), so a longer curve would come back thinned.
-    """
-    try:
-        data = session.rest("GET", f"{series}:read", params={"maxDataPoints": -1}, timeout_s=TIMEOUT_S)
-        token.check()
-        return list((data.get("timeSeriesData") or {}).get("values") or [])
-    except ServiceError as err:
-        if err.code != 400:
-            raise
-        log.info("timeSeries.read refused maxDataPoints=-1 (%s); exporting instead", err.message)
-    values: list[dict[str, Any]] = []
-    page_token = ""
-    while True:
-        body: dict[str, Any] = {"pageSize": EXPORT_PAGE_SIZE}
-        if page_token:
-            body["pageToken"] = page_token
-        page = session.rest("POST", f"{series}:exportTensorboardTimeSeries", body=body, timeout_s=TIMEOUT_S)
-        token.check()
-        values.extend(page.get("timeSeriesDataPoints") or [])
-        page_token = str(page.get("nextPageToken") or "")
-        if not page_token:
-            return values
-
-
-def read_experiment_loss(token: CancelToken, session: BackendSession, experiment: str, last: dict[str, int],
-                         source: dict[str, Any], total_steps: int = 0, epochs: int = 0,
-                         expect_validation: bool = False) -> dict[str, list[Point]]:
-    """Loss points from an Agent Platform job's experiment (TensorBoard REST).
-
-    ``source`` keeps, between polls, the tensorboard and series names found so far and which series
-    were read in full (``"filled"``); it is replaced, never changed in place. Series are looked up
-    again on every poll until the training series, and the validation series when ``expect_validation``,
-    are both known.
-    """
-    series: dict[str, str] = dict(source.get("series") or {})
-    wanted = {TRAIN, VALIDATION} if expect_validation else {TRAIN}
-    if not wanted <= set(series):
-        tensorboard, found = find_series(token, session, experiment)
-        if tensorboard:
-            source["tensorboard"] = tensorboard
-        if found:
-            series = {**found, **series}
-            source["series"] = series
-    filled = set(source.get("filled") or [])
-    steps_per_epoch = total_steps / epochs if total_steps and epochs else 0.0
-    out: dict[str, list[Point]] = {}
-    for key, name in series.items():
-        pts = _points(read_series_values(token, session, name), steps_per_epoch)
-        out[key] = pts if key not in filled else [p for p in pts if p[0] > last.get(key, -1)]
-        filled.add(key)
-    source["filled"] = sorted(filled)
-    return out
-
-
-def _points(values: list[dict[str, Any]], steps_per_epoch: float) -> list[Point]:
-    by_step: dict[int, Point] = {}
-    for v in values:
-        try:
-            step = int(v.get("step", 0))
-            raw = (v.get("scalar") or {}).get("value")
-            value = float(raw) if raw is not None else math.nan
-        except (TypeError, ValueError):
-            continue
-        if not math.isfinite(value):  # SQLite cannot store NaN
-            continue
-        by_step[step] = (step, step / steps_per_epoch if steps_per_epoch else None, value)
-    return [by_step[s] for s in sorted(by_step)]
 
 
 # -- parsing ------------------------------------------------------------------------------
@@ -334,14 +247,40 @@ def error_in_words(error: Any) -> str:
     return f"The job stopped with an error: “{message[:400]}”" if message else "The job stopped with an error."
 
 
+def _method(job: Any) -> tuple[str, str]:
+    """("supervised" | "preference", the spec's field) of a TuningJob."""
+    if _get(job, "preference_optimization_spec") is not None:
+        return "preference", "preference_optimization_spec"
+    return "supervised", "supervised_tuning_spec"
+
+
+def _start(job: Any) -> dict[str, str]:
+    """The tuned model (and checkpoint) a continued job started from, and the base model of that chain."""
+    pre = _get(job, "pre_tuned_model")
+    if pre is None:
+        return {}
+    out = {"tuned_model_name": str(_get(pre, "tuned_model_name") or ""),
+           "checkpoint_id": str(_get(pre, "checkpoint_id") or ""), "base_model": str(_get(pre, "base_model") or "")}
+    return {k: v for k, v in out.items() if v}
+
+
 def status_from_tuning_job(job: Any) -> JobStatus:
     """A :class:`JobStatus` from an Agent Platform ``TuningJob`` (SDK object or its JSON as a dict)."""
     state = JobState.parse(_enum_name(_get(job, "state")))
-    stats = _get(job, "tuning_data_stats", "supervised_tuning_data_stats")
+    method, spec_field = _method(job)
+    stats = _get(job, "tuning_data_stats", "supervised_tuning_data_stats") or \
+        _get(job, "tuning_data_stats", "preference_optimization_data_stats")
     data_stats = dict(_dump(stats) or {}) if stats is not None else {}
-    hyper = _dump(_get(job, "supervised_tuning_spec", "hyper_parameters")) or {}
+    hyper = _dump(_get(job, spec_field, "hyper_parameters")) or {}
     if hyper:
         data_stats["hyper_parameters"] = dict(hyper)
+    start = _start(job)
+    described = dict(hyper)
+    if method != "supervised" or start:
+        described["method"] = method
+    if start:
+        described.update({"start_model": start.get("tuned_model_name", ""),
+                          "start_checkpoint": start.get("checkpoint_id", "")})
     tuned = _get(job, "tuned_model")
     checkpoints = []
     for cp in _get(tuned, "checkpoints") or []:
@@ -357,14 +296,14 @@ def status_from_tuning_job(job: Any) -> JobStatus:
         resource_name=str(_get(job, "name") or ""), state=state,
         phase=_enum_name(_get(job, "tuning_job_state")),
         display_name=str(_get(job, "tuned_model_display_name") or ""),
-        base_model=str(_get(job, "base_model") or ""),
+        base_model=str(_get(job, "base_model") or start.get("base_model") or ""),
         created_at=_time(_get(job, "create_time")), started_at=_time(_get(job, "start_time")),
         ended_at=_time(_get(job, "end_time")), completed_steps=completed, total_steps=total,
         tuned_model=str(_get(tuned, "model") or ""), endpoint=str(_get(tuned, "endpoint") or ""),
-        checkpoints=checkpoints, data_stats=data_stats, hyperparameters=dict(hyper),
+        checkpoints=checkpoints, data_stats=data_stats, hyperparameters=described,
         error=error_in_words(_dump(_get(job, "error"))) if state is not JobState.CANCELLED else "",
         experiment=str(_get(job, "experiment") or ""),
-        has_validation=bool(_get(job, "supervised_tuning_spec", "validation_dataset_uri")))
+        has_validation=bool(_get(job, spec_field, "validation_dataset_uri")), method=method, start=start)
 
 
 def _int(value: Any) -> int:

@@ -4,6 +4,9 @@ Used by the Tune tab and by the tests alike::
 
     flow = SubmitWorkflow(store)
     plan = plan_submit(spec, examples, settings, profile, dataset_name="Support tickets", price=None)
+    # or plan_preference_submit(preference_spec, preference_examples, settings, profile, …) for preference
+    # tuning, or plan_submit(…, start=StartingPoint(tuned_model, checkpoint, base_model, job_label)) to continue
+    # supervised tuning from a tuned model's checkpoint, or rebase.plan_rebase(record, new_base, profile)
     job_id = flow.record(plan)                    # GUI thread: on disk before anything is sent
     # worker thread, with a CancelToken and a SubmitOutcome shared with the GUI thread:
     result = SubmitWorkflow.send(token, session, plan.request, outcome)
@@ -38,13 +41,23 @@ from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
 from gemtune_desktop.core.jobs import JobRecord, JobState, now_iso, parse_time
+from gemtune_desktop.core.preference import spec as P
+from gemtune_desktop.core.preference.model import PreferenceExample, PreferenceSettings
 from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.core.retry import RetryPolicy
 from gemtune_desktop.services.backend import BackendSession
 from gemtune_desktop.services.connections import ConnectionKind, ConnectionProfile
 from gemtune_desktop.services.create_once import CHECKING_HINT, CHECKING_MESSAGE, SubmitNotConfirmed
 from gemtune_desktop.services.errors import describe
-from gemtune_desktop.services.tuning import SubmitOutcome, SubmitRequest, SubmitResult, find_submitted_job, submit_job
+from gemtune_desktop.services.preference_tuning import PreferenceSubmitRequest
+from gemtune_desktop.services.tuning import (
+    AnySubmit,
+    SubmitOutcome,
+    SubmitRequest,
+    SubmitResult,
+    find_submitted_job,
+    submit_job,
+)
 
 #: A submit whose job a trustworthy look-up has not found this long after it was sent did not start.
 NOT_STARTED_AFTER_S = 15 * 60.0
@@ -81,7 +94,7 @@ class SubmitPlan:
     """The job record to write and the request to send, prepared from the form (plain data)."""
 
     record: JobRecord
-    request: SubmitRequest
+    request: AnySubmit
 
 
 def connection_id(profile: ConnectionProfile) -> str:
@@ -92,27 +105,65 @@ def connection_id(profile: ConnectionProfile) -> str:
     return "gemini-api"
 
 
+def start_hyperparameters(method: str, start: P.StartingPoint | None) -> dict[str, Any]:
+    """What a job record keeps of its method and starting point (read back by
+    :func:`gemtune_desktop.core.preference.lineage.lineage_of`)."""
+    hyper: dict[str, Any] = {"method": method}
+    if start is not None and start.continued:
+        hyper.update({"start_model": start.model, "start_checkpoint": start.checkpoint_id,
+                      "start_base": start.base_model, "start_job": start.job_label})
+    return hyper
+
+
 def plan_submit(spec: J.JobSpec, examples: list[Example], settings: DatasetSettings, profile: ConnectionProfile,
                 dataset_name: str = "", price_per_million: float | None = None,
-                submit_key: str | None = None) -> SubmitPlan:
-    """The record (state SUBMITTING, a new unique submit key) and the request for ``spec`` over ``examples``."""
+                submit_key: str | None = None, start: P.StartingPoint | None = None) -> SubmitPlan:
+    """The record (state SUBMITTING, a new unique submit key) and the request for ``spec`` over ``examples``.
+
+    ``start`` naming a tuned model (and checkpoint) continues supervised tuning from it; the record's base
+    model is then the base model that chain of tuning started from."""
     train = [e for e in examples if e.split is Split.TRAIN]
     validation = [e for e in examples if e.split is Split.VALIDATION]
     used_validation = validation if (spec.backend == J.AGENT_PLATFORM and spec.use_validation) else []
     key = submit_key or uuid.uuid4().hex
     est = J.estimate(spec, train, validation, settings, price_per_million)
-    hyper: dict[str, Any] = {**spec.hyperparameters(), "base_model": spec.base_model,
-                             "display_name": spec.display_name}
+    continued = start is not None and start.continued
+    base_model = start.root_model if start is not None and continued else spec.base_model
+    hyper: dict[str, Any] = {**spec.hyperparameters(), "base_model": base_model,
+                             "display_name": spec.display_name, **start_hyperparameters("supervised", start)}
     if spec.backend == J.GEMINI_API:
         hyper["tuned_model_id"] = J.tuned_model_id(spec.display_name, key)
     record = JobRecord(
         connection_kind=profile.kind.value, backend=profile.backend.value, connection_id=connection_id(profile),
-        display_name=spec.display_name, base_model=spec.base_model, hyperparameters=hyper,
+        display_name=spec.display_name, base_model=base_model, hyperparameters=hyper,
         dataset_hash=J.dataset_hash(train, used_validation, settings), dataset_name=dataset_name,
         train_count=len(train), validation_count=len(used_validation),
         train_tokens=int(est.training_tokens if est.training_tokens is not None else est.tokens_per_epoch),
         submit_key=key, state=JobState.SUBMITTING)
-    return SubmitPlan(record, SubmitRequest(spec, key, train, used_validation, settings))
+    return SubmitPlan(record, SubmitRequest(spec, key, train, used_validation, settings,
+                                            start if continued else None))
+
+
+def plan_preference_submit(spec: P.PreferenceSpec, examples: list[PreferenceExample], settings: PreferenceSettings,
+                           profile: ConnectionProfile, dataset_name: str = "",
+                           submit_key: str | None = None) -> SubmitPlan:
+    """The record (SUBMITTING) and the request for a preference-tuning job over the project's preference examples
+    (train split; the validation split when ``spec.use_validation``), from ``spec.start``: a base model, or a
+    tuned model and checkpoint."""
+    train = [e for e in examples if e.split is Split.TRAIN]
+    validation = [e for e in examples if e.split is Split.VALIDATION] if spec.use_validation else []
+    key = submit_key or uuid.uuid4().hex
+    est = P.estimate_preference(spec, train, validation, settings)
+    start = spec.start
+    hyper: dict[str, Any] = {**spec.hyperparameters(), **start_hyperparameters("preference", start),
+                             "base_model": start.root_model, "display_name": spec.display_name}
+    record = JobRecord(
+        connection_kind=profile.kind.value, backend=profile.backend.value, connection_id=connection_id(profile),
+        display_name=spec.display_name or start.job_label, base_model=start.root_model, hyperparameters=hyper,
+        dataset_hash=P.preference_dataset_hash(train, validation, settings), dataset_name=dataset_name,
+        train_count=len(train), validation_count=len(validation), train_tokens=est.billable_per_epoch,
+        submit_key=key, state=JobState.SUBMITTING)
+    return SubmitPlan(record, PreferenceSubmitRequest(spec, key, train, validation, settings))
 
 
 # -- submits running in this process (the poller leaves their records alone) ----------------------
@@ -136,6 +187,12 @@ def _release(key: str | None) -> None:
             _in_flight.discard(key)
 
 
+def release(submit_key: str) -> None:
+    """Stop treating a submit as running in this process, when its outcome could not be recorded (its
+    project was closed meanwhile): its record is then checked in the background like any unknown submit."""
+    _release(submit_key)
+
+
 class SubmitWorkflow:
     """The record-then-submit protocol for one project store (see the module docstring)."""
 
@@ -154,9 +211,9 @@ class SubmitWorkflow:
         return job_id
 
     @staticmethod
-    def send(token: CancelToken | None, session: BackendSession, request: SubmitRequest,
+    def send(token: CancelToken | None, session: BackendSession, request: AnySubmit,
              outcome: SubmitOutcome | None = None, policy: RetryPolicy | None = None) -> SubmitResult:
-        """The worker part: :func:`~gemtune_desktop.services.tuning.submit_job`."""
+        """The worker part: :func:`~gemtune_desktop.services.tuning.submit_job` (supervised, preference, rebase)."""
         return submit_job(token, session, request, outcome, policy)
 
     def finished(self, job_id: int, result: SubmitResult) -> SubmitReport:
@@ -254,8 +311,18 @@ def apply_check(store: jobs_repo.Store, job_id: int, found: SubmitResult | None,
     changes = check_changes(record, found, not_started_after_s)
     if changes is None:
         return False
+    if found is not None:
+        _drop_listed_copies(store, job_id, found.resource_name)
     jobs_repo.update_job(store, job_id, **changes)
     return True
+
+
+def _drop_listed_copies(store: jobs_repo.Store, job_id: int, resource_name: str) -> None:
+    """The list of the service's jobs may have added the job before the check found it (as a job found on the
+    service): the submit's own record, with what was sent, is the one kept."""
+    for other in jobs_repo.list_jobs(store):
+        if other.id != job_id and other.resource_name == resource_name and not other.from_project:
+            jobs_repo.mark_deleted(store, other.id)
 
 
 def pending_checks(store: jobs_repo.Store, connection_kind: str, backend: str) -> list[JobRecord]:

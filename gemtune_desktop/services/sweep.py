@@ -53,12 +53,13 @@ def plan(axes: Mapping[str, Sequence[object]], rows: Sequence[tuple[str, str]], 
 
 def create(store: Store, model: str, sweep_plan: SweepPlan, example_ids: Sequence[int],
            generation: GenerationSettings, safety: SafetySettings, preamble: str = "", system_instruction: str = "",
-           name: str = "", model_label: str = "") -> int:
-    """Store the sweep and its points' runs (on the GUI thread, with the project store); returns its id."""
+           name: str = "", model_label: str = "", base_model: str = "") -> int:
+    """Store the sweep and its points' runs (on the GUI thread, with the project store); returns its id.
+    ``base_model``: for a tuned model, the model it was tuned from (the least thinking it allows is sent)."""
     from gemtune_desktop.core.project import sweeps_repo
 
     base = {"generation": generation.to_dict(), "safety": safety.to_dict(), "preamble": preamble,
-            "system_instruction": system_instruction, "label": model_label or model}
+            "system_instruction": system_instruction, "label": model_label or model, "base_model": base_model}
     points = []
     for values in sweep_plan.grid.points():
         gen, safe = sg.apply(values, generation, safety)
@@ -100,8 +101,8 @@ def run(token: CancelToken, session: BackendSession, db_path: str, sweep_id: int
     finished = False
     try:
         for p in points:
-            items = [EvalItem(i, 0, sweep.model, texts[i][0], texts[i][1], preamble, system) for i in ids
-                     if (i, 0) not in done[p.point]]
+            items = [EvalItem(i, 0, sweep.model, texts[i][0], texts[i][1], preamble, system,
+                              str(sweep.base.get("base_model", ""))) for i in ids if (i, 0) not in done[p.point]]
             if not items:
                 continue
             gen, safe = sg.apply(p.settings, GenerationSettings.from_dict(sweep.base.get("generation", {})),

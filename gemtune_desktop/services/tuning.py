@@ -4,7 +4,12 @@
 
 * **Agent Platform**: writes the train (and validation) split as Agent Platform JSONL (preamble
   and system instruction applied), uploads it to the connection's bucket, then calls
-  ``client.tunings.tune(...)``. Every job carries the label ``gemtune-submit=<submit key>``.
+  ``client.tunings.tune(...)``. Every job carries the label ``gemtune-submit=<submit key>``. A request
+  with a tuned model as its starting point (``SubmitRequest.start``) continues tuning from that model's
+  checkpoint (``preTunedModel``); a :class:`~gemtune_desktop.services.preference_tuning.PreferenceSubmitRequest`
+  starts preference tuning (:mod:`gemtune_desktop.services.preference_tuning`), and a
+  :class:`~gemtune_desktop.services.rebase.RebaseRequest` moves a tuned model onto a newer base
+  (:mod:`gemtune_desktop.services.rebase`).
 * **Gemini API**: ``POST v1beta/tunedModels?tunedModelId=ID`` with the examples inline, through
   ``BackendSession.rest`` (google-genai drops the examples in this mode). The id is fixed per
   submit, so a repeated create answers 409 rather than making a second model.
@@ -24,14 +29,15 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import ErrorKind, UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.job_spec import LABEL_KEY, JobSpec, field_for_error, label_value, tuned_model_id
+from gemtune_desktop.core.preference.spec import StartingPoint, continued_config
 from gemtune_desktop.core.retry import RETRYABLE_STATUS, RetryPolicy
 from gemtune_desktop.services.backend import BackendSession, ServiceError
 from gemtune_desktop.services.connections import Backend
@@ -67,6 +73,7 @@ class SubmitRequest:
     train: list[Example]
     validation: list[Example]
     settings: DatasetSettings
+    start: StartingPoint | None = None  # a tuned model (and checkpoint) to continue from; None: spec.base_model
 
 
 @dataclass(slots=True)
@@ -107,6 +114,13 @@ def submit_policy() -> RetryPolicy:
                        deadline_s=SUBMIT_DEADLINE_S)
 
 
+if TYPE_CHECKING:
+    from gemtune_desktop.services.preference_tuning import PreferenceSubmitRequest
+    from gemtune_desktop.services.rebase import RebaseRequest
+
+AnySubmit = Union[SubmitRequest, "PreferenceSubmitRequest", "RebaseRequest"]
+
+
 class InvalidSetting(ServiceError):
     """The service refused one setting; ``field`` is the :class:`JobSpec` field to highlight."""
 
@@ -116,7 +130,7 @@ class InvalidSetting(ServiceError):
         self.field = field_name
 
 
-class _ScaledToken(CancelToken):
+class ScaledToken(CancelToken):
     """Shares the parent's cancel flag; maps a phase's progress onto part of the parent's bar."""
 
     def __init__(self, parent: CancelToken | None, start: float, span: float) -> None:
@@ -134,7 +148,7 @@ class _ScaledToken(CancelToken):
         self._parent.report(int(frac * PROGRESS_SCALE), PROGRESS_SCALE, text)
 
 
-def submit_job(token: CancelToken | None, session: BackendSession, request: SubmitRequest,
+def submit_job(token: CancelToken | None, session: BackendSession, request: AnySubmit,
                outcome: SubmitOutcome | None = None, policy: RetryPolicy | None = None) -> SubmitResult:
     """Create the tuning job; returns what the service answered.
 
@@ -143,9 +157,21 @@ def submit_job(token: CancelToken | None, session: BackendSession, request: Subm
     (plain words) when no job was started.
     """
     outcome = outcome or SubmitOutcome()
+    if not isinstance(request, SubmitRequest):  # a preference submit or a rebase
+        from gemtune_desktop.services.preference_tuning import PreferenceSubmitRequest, submit_preference
+        from gemtune_desktop.services.rebase import RebaseRequest, send_rebase
+
+        if isinstance(request, PreferenceSubmitRequest):
+            return submit_preference(token, session, request, outcome, policy or submit_policy())
+        if isinstance(request, RebaseRequest):
+            return send_rebase(token, session, request, outcome, policy)  # its own policy waits longer
+        raise TypeError(f"not a submit request: {type(request).__name__}")
     policy = policy or submit_policy()
     if session.backend is Backend.AGENT_PLATFORM:
         return _submit_agent_platform(token, session, request, outcome, policy)
+    if request.start is not None and request.start.continued:
+        raise UserError("Continuing from a tuned model works only on Google Cloud (Agent Platform).",
+                        "Start from a base model, or use a Google Cloud connection.")
     return _submit_gemini_api(token, session, request, outcome, policy)
 
 
@@ -186,12 +212,12 @@ def _submit_agent_platform(token: CancelToken | None, session: BackendSession, r
     start = 0.0
     for name, data in files:
         span = UPLOAD_SHARE * len(data) / total
-        uris[name] = upload_bytes(_ScaledToken(token, start, span), session, f"{prefix}/{name}", data,
+        uris[name] = upload_bytes(ScaledToken(token, start, span), session, f"{prefix}/{name}", data,
                                   label="Uploading")
         start += span
-    _check(token)
-    _report(token, UPLOAD_SHARE, "Starting the tuning job…")
-    call = request.spec.agent_platform_call(uris["train.jsonl"], uris.get("validation.jsonl"), request.submit_key)
+    check(token)
+    report(token, UPLOAD_SHARE, "Starting the tuning job…")
+    call = agent_platform_call(request, uris["train.jsonl"], uris.get("validation.jsonl"))
 
     from google.genai import types
 
@@ -206,12 +232,29 @@ def _submit_agent_platform(token: CancelToken | None, session: BackendSession, r
     def find() -> SubmitResult | None:
         return find_agent_platform_job(session, request.submit_key)
 
-    result = _create_once(token, policy, outcome, create, find, idempotent=False, where="Agent Platform")
+    from gemtune_desktop.services.preference_tuning import not_found_start
+
+    explain = not_found_start(request.start) if request.start is not None else explain_refusal
+    result = create_once(token, policy, outcome, create, find, idempotent=False, where="Agent Platform",
+                         explain=explain)
     result.train_uri = uris["train.jsonl"]
     result.validation_uri = uris.get("validation.jsonl", "")
     result.request = call
-    _report(token, 1.0, "The tuning job has started.")
+    report(token, 1.0, "The tuning job has started.")
     return outcome.set_result(result)
+
+
+def agent_platform_call(request: SubmitRequest, train_uri: str, validation_uri: str | None) -> dict[str, Any]:
+    """The ``client.tunings.tune`` arguments of a supervised submit; from a tuned model's checkpoint when
+    ``request.start`` names one (an empty name then adds a version to that model instead of a new model)."""
+    call = request.spec.agent_platform_call(train_uri, validation_uri, request.submit_key)
+    start = request.start
+    if start is not None and start.continued:
+        call["base_model"] = start.model
+        call["config"].update(continued_config(start))
+        if not call["config"].get("tuned_model_display_name"):
+            call["config"].pop("tuned_model_display_name", None)
+    return call
 
 
 def result_from_job(job: Any) -> SubmitResult:
@@ -223,7 +266,9 @@ def result_from_job(job: Any) -> SubmitResult:
     state_text = getattr(state, "value", None) or str(state or "JOB_STATE_QUEUED")
     tuned = getattr(job, "tuned_model", None)
     created: Any = getattr(job, "create_time", None)
-    stats = getattr(getattr(job, "tuning_data_stats", None), "supervised_tuning_data_stats", None)
+    data_stats = getattr(job, "tuning_data_stats", None)
+    stats = getattr(data_stats, "supervised_tuning_data_stats", None) or \
+        getattr(data_stats, "preference_optimization_data_stats", None)
     try:
         steps = int(getattr(stats, "tuning_step_count", 0) or 0)
     except (TypeError, ValueError):
@@ -277,11 +322,11 @@ def gemini_api_body(request: SubmitRequest) -> dict[str, Any]:
 
 def _submit_gemini_api(token: CancelToken | None, session: BackendSession, request: SubmitRequest,
                        outcome: SubmitOutcome, policy: RetryPolicy) -> SubmitResult:
-    _report(token, 0.1, "Preparing the examples…")
+    report(token, 0.1, "Preparing the examples…")
     body = gemini_api_body(request)
     model_id = tuned_model_id(request.spec.display_name, request.submit_key)
-    _check(token)
-    _report(token, 0.3, f"Sending {len(request.train):,} examples to the Gemini API…")
+    check(token)
+    report(token, 0.3, f"Sending {len(request.train):,} examples to the Gemini API…")
 
     def create() -> SubmitResult:
         try:
@@ -302,11 +347,11 @@ def _submit_gemini_api(token: CancelToken | None, session: BackendSession, reque
         return SubmitResult(resource_name=f"tunedModels/{model_id}", state="JOB_STATE_QUEUED",
                             total_steps=int(steps) if isinstance(steps, int | str) and str(steps).isdigit() else 0)
 
-    result = _create_once(token, policy, outcome, create, lambda: find_gemini_model(session, model_id),
-                          idempotent=True, where="The Gemini API")
+    result = create_once(token, policy, outcome, create, lambda: find_gemini_model(session, model_id),
+                         idempotent=True, where="The Gemini API")
     result.request = {"tunedModelId": model_id, "body": {**body, "tuningTask": {
         **body["tuningTask"], "trainingData": {"examples": {"count": len(request.train)}}}}}
-    _report(token, 1.0, "The tuning job has started.")
+    report(token, 1.0, "The tuning job has started.")
     return outcome.set_result(result)
 
 
@@ -339,16 +384,18 @@ def find_submitted_job(session: BackendSession, submit_key: str, display_name: s
 
 
 # -- shared ---------------------------------------------------------------------------------
-def _create_once(token: CancelToken | None, policy: RetryPolicy, outcome: SubmitOutcome,
-                 create: Any, find: Any, *, idempotent: bool, where: str) -> SubmitResult:
-    engine = CreateOnce(create=create, find=find, idempotent=idempotent, explain=_explain, where=where,
-                        settle_s=SETTLE_S)
+def create_once(token: CancelToken | None, policy: RetryPolicy, outcome: SubmitOutcome,
+                create: Any, find: Any, *, idempotent: bool, where: str,
+                explain: Callable[[BaseException], UserError] | None = None) -> SubmitResult:
+    """Run one submit's create through :class:`CreateOnce` (at most one job), counting the attempts."""
+    engine = CreateOnce(create=create, find=find, idempotent=idempotent, explain=explain or explain_refusal,
+                        where=where, settle_s=SETTLE_S)
     attempts = [0]
 
     def counted_create() -> SubmitResult:
         attempts[0] += 1
         if attempts[0] > 1:
-            _report(token, None, f"The service did not answer clearly; trying again safely (attempt {attempts[0]} "
+            report(token, None, f"The service did not answer clearly; trying again safely (attempt {attempts[0]} "
                                  f"of {policy.max_attempts})…")
         return create()
 
@@ -371,7 +418,8 @@ def _violation_fields(exc: BaseException) -> list[str]:
     return out
 
 
-def _explain(exc: BaseException) -> UserError:
+def explain_refusal(exc: BaseException) -> UserError:
+    """A failed create in plain words; a refused setting becomes :class:`InvalidSetting` naming its field."""
     err = describe(exc)
     if isinstance(err, ServiceError) and err.code == 400:
         raw = str(getattr(exc, "message", "") or "") + " " + err.message
@@ -384,12 +432,12 @@ def _explain(exc: BaseException) -> UserError:
     return err
 
 
-def _check(token: CancelToken | None) -> None:
+def check(token: CancelToken | None) -> None:
     if token is not None:
         token.check()
 
 
-def _report(token: CancelToken | None, fraction: float | None, text: str) -> None:
+def report(token: CancelToken | None, fraction: float | None, text: str) -> None:
     if token is None:
         return
     if fraction is None:
@@ -404,7 +452,7 @@ def list_gemini_tunable_models(token: CancelToken | None, session: BackendSessio
     client = session.client(timeout_s=30)
     found: list[tuple[str, str]] = []
     for model in client.models.list(config={"page_size": 100}):
-        _check(token)
+        check(token)
         actions = [str(a) for a in (getattr(model, "supported_actions", None) or [])]
         if "createTunedModel" in actions:
             name = str(model.name or "")

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QTabWidget, QVBoxLayout, QWhatsThis, QWidget
 
@@ -87,21 +87,26 @@ class MainWindow(QMainWindow):
         self.resize(1200, 780)
         self.setAcceptDrops(True)
 
-        self.tabs = QTabWidget(self)
+        central = QWidget(self)
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        self.tabs = QTabWidget(central)
         self.tabs.setObjectName("MainTabs")
         self.tabs.setDocumentMode(True)
-        self.setCentralWidget(self.tabs)
+        self.setCentralWidget(central)
         self.menus = self._build_menus()
         self._build_tabs()
         before = {menu: list(menu.actions()) for menu in self.menus.all()}
         self._finish_menus()
         # The window's own items (Quit, tab shortcuts, About…) stay at the end of each menu.
         self._menu_tails = [(menu, [a for a in menu.actions() if a not in before[menu]]) for menu in self.menus.all()]
+        self._build_notices(column)
+        column.addWidget(self.tabs, 1)
         self._build_status_bar()
 
         ctx.show_tab_requested.connect(self.show_tab)
         ctx.status_message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
-        ctx.project_changed.connect(lambda _p: self._update_title())
         self._restore_state()
         if self._pending_tabs:  # connected after restoring the last tab, which is built after the first paint
             self.tabs.currentChanged.connect(self._build_shown_tab)
@@ -109,6 +114,7 @@ class MainWindow(QMainWindow):
         # Check the connection once the window is up, off the start-up path.
         QTimer.singleShot(0, ctx.connections.check_reachable)
         ctx.after_first_paint(self._maybe_welcome)
+        ctx.after_first_paint(self._watch_focus)
 
     def _maybe_welcome(self) -> None:
         from gemtune_desktop.ui.dialogs.welcome_dialog import welcome_wanted
@@ -259,8 +265,24 @@ class MainWindow(QMainWindow):
         action.triggered.connect(lambda _checked=False: slot())
         return action
 
+    def _build_notices(self, column: QVBoxLayout) -> None:
+        """The bars under the menu bar (connection, project) and the project's name and save state."""
+        from gemtune_desktop.ui.widgets.connection_notice import ConnectionNotice
+        from gemtune_desktop.ui.widgets.project_notices import ProjectNotices
+
+        self.connection_bar = ConnectionNotice(self.ctx.connections, self.open_connections, self)
+        self.project_notices = ProjectNotices(
+            self.ctx, self, self.setWindowTitle, save_copy=lambda: self.dataset_tab().files.save_as(),
+            save_to_new_file=lambda: self.dataset_tab().files.save_to_new_file())
+        column.addWidget(self.connection_bar)
+        column.addWidget(self.project_notices.bar)
+        if self._lazy_tabs:
+            last = self.ctx.settings.get(S.LAST_PROJECT)
+            self.project_notices.opening(Path(last).stem if last else "")
+
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
+        bar.addPermanentWidget(self.project_notices.label)
         self.connection_label = QLabel(self)
         self.connection_label.setObjectName("connectionStatus")
         self.connection_label.setAccessibleName("Active connection and whether it is reachable")
@@ -281,17 +303,11 @@ class MainWindow(QMainWindow):
     def _update_connection_label(self) -> None:
         conn = self.ctx.connections
         state = conn.reachable
-        mark = {True: "✔ reachable", False: "✖ not reachable", None: "… checking"}[state]
-        if state is False:
-            mark = f"✖ not reachable: {conn.reachability_text}"
+        # A failure is explained once, in the bar under the menu bar; the status bar only points at it.
+        mark = {True: "✔ reachable", False: "✖ not reachable (see the message above)", None: "… checking"}[state]
         self.connection_label.setText(f"{conn.profile.label} — {mark}")
         # What to do about a failed check (plain words from the connection manager); else where to change it.
         self.connection_label.setToolTip(conn.reachability_hint or "Change the connection in Settings → Connections.")
-
-    def _update_title(self) -> None:
-        project = self.ctx.project
-        name = project.display_name if project is not None else ""
-        self.setWindowTitle(f"{APP_NAME} — {name}" if name else APP_NAME)
 
     # -- state ----------------------------------------------------------------------------
     def _restore_state(self) -> None:
@@ -302,6 +318,25 @@ class MainWindow(QMainWindow):
         index = settings.get(S.LAST_TAB)
         if 0 <= index < self.tabs.count():
             self.tabs.setCurrentIndex(index)
+
+    def _watch_focus(self) -> None:
+        """Coming back to the window checks that the project file is still the one open; leaving it writes
+        what was typed and brings the file up to date in the background (watched once the window is painted)."""
+        self._focus_watch = _FocusWatch(self)
+        self.installEventFilter(self._focus_watch)
+
+    def _came_back(self) -> None:
+        project = self.ctx.project
+        if project is not None:
+            project.check_file()
+
+    def _flush_on_leave(self) -> None:
+        dataset = self.tab_widgets.get(TabKey.DATASET)
+        if dataset is not None:
+            self.dataset_tab().flush_edits()
+        project = self.ctx.project
+        if project is not None and project.can_edit:
+            project.flush_soon()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not all(page.can_close() for page in self._pages.values()):
@@ -392,3 +427,19 @@ class MainWindow(QMainWindow):
         dialog = AboutDialog(self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.exec()
+
+
+class _FocusWatch(QObject):
+    """Tells the window when it is activated or left (an event filter: no Python call per event before it exists)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.WindowActivate:
+            self._window._came_back()
+        elif kind == QEvent.Type.WindowDeactivate:
+            self._window._flush_on_leave()
+        return False

@@ -205,6 +205,10 @@ def test_the_pre_flight_check_uses_the_30_percent_rule() -> None:
      "adapter_size"),
     ("Request contains an invalid argument.", ("tuning_job.tuned_model_display_name",), "display_name"),
     ("The tuning mode is not supported: tuning_job.supervised_tuning_spec.tuning_mode", (), "tuning_mode"),
+    ("preference_optimization_spec.hyper_parameters.beta must be greater than 0, got 0.", (), "beta"),
+    ("Request contains an invalid argument.", ("tuning_job.preference_optimization_spec.hyper_parameters.beta",),
+     "beta"),
+    ("pre_tuned_model.checkpoint_id '7' is not a checkpoint of projects/p/locations/l/models/1", (), "start"),
 ])
 def test_snake_case_error_paths_name_the_form_field(message: str, paths: tuple[str, ...], field: str) -> None:
     found = J.field_for_error(message, paths)
@@ -214,6 +218,7 @@ def test_snake_case_error_paths_name_the_form_field(message: str, paths: tuple[s
 def test_errors_without_a_field_name_nothing() -> None:
     assert J.field_for_error("Quota exceeded for tuning jobs.") is None
     assert J.field_for_error("Base model gemini-9 was not found.") is None
+    assert J.field_for_error("Preference tuning of this model is in beta and not open to your project.") is None
 
 
 def test_splits_are_what_the_caller_passes() -> None:

@@ -264,5 +264,5 @@ def test_the_shipped_catalogue_reads() -> None:
 
     shipped = json.loads((Path(__file__).resolve().parents[2] / "resources" / "models.json").read_text("utf-8"))
     facts = catalog.model_facts(shipped)
-    assert "gemini-3.5-flash" in facts  # today's file has no preference facts: every model reads as "not known"
+    assert "gemini-3.5-flash" in facts and facts["gemini-2.5-flash"].preference_tuning is True
     assert all(f.preference_tuning in (None, True, False) for f in facts.values())

@@ -15,17 +15,20 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from gemtune_desktop.core import rubric as rb
+from gemtune_desktop.core import sweep_grid
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import Cancelled, UserError
 from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
 from gemtune_desktop.core.jobs import JobRecord, JobState, now_iso
 from gemtune_desktop.core.loss import TRAIN, VALIDATION
-from gemtune_desktop.core.project import batch_jobs_repo, evals_repo
+from gemtune_desktop.core.project import batch_jobs_repo, evals_repo, judge_repo, sweeps_repo
 from gemtune_desktop.core.project.batch_jobs_repo import BatchJobRecord
 from gemtune_desktop.services.backend import SecretSource
 from gemtune_desktop.services.batch_eval import BatchStats, EvalItem, RetryPolicy
 from gemtune_desktop.services.connections import Backend, ConnectionProfile
 from gemtune_desktop.services.console import Candidate, ConsoleRequest, ConsoleResult, ModelRef, Usage
+from gemtune_desktop.services.judge import JudgeSettings
 from gemtune_desktop.services.monitor import JobStatus
 from gemtune_desktop.services.polling import Polled
 from gemtune_desktop.services.tuning import SubmitOutcome, SubmitRequest, SubmitResult
@@ -101,10 +104,12 @@ class FakeCloud:
     answer: Callable[[ConsoleRequest], str] = lambda request: f"An answer to: {request.prompt}"
     calls: list[str] = field(default_factory=list)  # what was asked, oldest first
     failures: dict[str, UserError] = field(default_factory=dict)  # method name -> error raised once
-    # -- Monitor: deleting tuned models step by step, and evaluation jobs on the batch engine ----------
+    # Tune tab: method name -> called while the call runs, once (e.g. the user presses Cancel meanwhile)
+    during: dict[str, Callable[[], None]] = field(default_factory=dict)
+    evaluation: FakeEvaluation = field(default_factory=lambda: FakeEvaluation())  # judge, sweeps, batch engine
+    # -- Monitor: deleting tuned models step by step -------------------------------------------------
     endpoints_per_model: int = 2  # a tuned model is undeployed from these, then deleted
     during_delete: Callable[[int], None] = lambda step: None  # called after each reported step (a test cancels)
-    batches: dict[str, FakeBatch] = field(default_factory=dict)  # batch jobs by resource name
 
     def factory(self, profile: ConnectionProfile, secrets: SecretSource) -> FakeService:
         return FakeService(profile, self)
@@ -117,6 +122,9 @@ class FakeCloud:
 
     def _call(self, name: str) -> None:
         self.calls.append(name)
+        meanwhile = self.during.pop(name, None)
+        if meanwhile is not None:
+            meanwhile()
         failure = self.failures.pop(name, None)
         if failure is not None:
             raise failure
@@ -226,33 +234,170 @@ class FakeService:
             side.close()
         return stats
 
-    # -- Monitor: evaluation jobs on the batch engine ------------------------------------------------
+    # -- Test tab: the judge, Google's evaluation service, sweeps and the batch engine (issue 19) ------------
+    def judge_run(self, token: CancelToken, db_path: str, run_id: int, rubric: str, settings: JudgeSettings,
+                  concurrency: int, policy: RetryPolicy) -> BatchStats:
+        """Verdicts from ``evaluation.verdict`` (default: pass when the answer is the expected output), stored as
+        ``judge.judge_run`` stores them; rows in ``evaluation.judge_errors`` get the judge's unreadable reply."""
+        self.cloud._call("judge_run")
+        parsed = rb.parse_rubric(rubric)
+        stats = BatchStats()
+        side = evals_repo.SideStore(db_path)
+        try:
+            judge_repo.start_judge(side, run_id, parsed.text, settings.model)
+            judge_repo.set_judge_status(side, run_id, judge_repo.RUNNING)
+            done = judge_repo.judged_keys(side, run_id)
+            rows = [r for r in evals_repo.list_rows(side, run_id) if not r.error and (r.example_id, r.slot) not in done]
+            finished = False
+            try:
+                for row in rows:
+                    if token.cancelled:
+                        raise Cancelled()
+                    judge_repo.store_judgements(side, [self._judgement(run_id, row, parsed)])
+                    stats.done += 1
+                    token.report(stats.done, len(rows), "")
+                finished = True
+            finally:
+                answered = sum(1 for r in evals_repo.list_rows(side, run_id) if not r.error)
+                complete = finished and len(judge_repo.judged_keys(side, run_id)) >= answered
+                judge_repo.set_judge_status(side, run_id, judge_repo.DONE if complete else judge_repo.STOPPED)
+        finally:
+            side.close()
+        return stats
+
+    def _judgement(self, run_id: int, row: evals_repo.EvalRow, rubric: rb.Rubric) -> judge_repo.Judgement:
+        if row.example_id in self.cloud.evaluation.judge_errors:
+            return judge_repo.Judgement(run_id, row.example_id, row.slot,
+                                        error="The judge did not answer in the required JSON form.")
+        passed = self.cloud.evaluation.verdict(row)
+        criteria = [{"point": p, "met": passed, "reason": "Fake judge."} for p in rubric.points]
+        said = "matches" if passed else "misses"
+        return judge_repo.Judgement(run_id, row.example_id, row.slot, "pass" if passed else "fail",
+                                    1.0 if passed else 0.0, f"Fake judge: the answer {said} the reference.", criteria)
+
+    def service_eval(self, token: CancelToken, db_path: str, run_id: int, metrics: Sequence[str],
+                     concurrency: int, policy: RetryPolicy) -> BatchStats:
+        """Fixed pointwise scores; pairwise prefers the answer equal to the expected output (Agent Platform only)."""
+        self.cloud._call("service_eval")
+        if self.profile.backend is not Backend.AGENT_PLATFORM:
+            raise UserError("Google's Gen AI evaluation service is part of Agent Platform (Google Cloud).",
+                            "Use the judge with your own rubric on this connection.")
+        stats = BatchStats()
+        side = evals_repo.SideStore(db_path)
+        try:
+            rows = [r for r in evals_repo.list_rows(side, run_id) if not r.error]
+            scores = []
+            for metric in metrics:
+                if metric != "pairwise":
+                    scores += [judge_repo.ServiceScore(run_id, r.example_id, r.slot, metric, 4.0 if metric in
+                                                       ("fluency", "coherence") else 1.0, explanation="Fake score.")
+                               for r in rows]
+                    continue
+                by_example: dict[int, dict[int, evals_repo.EvalRow]] = {}
+                for r in rows:
+                    by_example.setdefault(r.example_id, {})[r.slot] = r
+                for eid, pair in sorted(by_example.items()):
+                    if 0 in pair and 1 in pair:
+                        better = "CANDIDATE" if pair[1].actual.strip() == pair[1].expected.strip() else "BASELINE"
+                        scores.append(judge_repo.ServiceScore(run_id, eid, judge_repo.PAIRWISE_SLOT, metric,
+                                                              choice=better, explanation="Fake pairwise judge."))
+            judge_repo.store_service_scores(side, scores)
+            stats.done = len(scores)
+        finally:
+            side.close()
+        return stats
+
+    def run_sweep(self, token: CancelToken, db_path: str, sweep_id: int, concurrency: int,
+                  policy: RetryPolicy) -> int:
+        """Answer every missing row of every point (the request carries the point's settings), as ``sweep.run``."""
+        self.cloud._call("run_sweep")
+        side = evals_repo.SideStore(db_path)
+        sent = 0
+        finished = False
+        try:
+            sweep = sweeps_repo.get_sweep(side, sweep_id)
+            assert sweep is not None
+            points = sweeps_repo.points(side, sweep_id)
+            texts = sweeps_repo.example_texts(side, sweep.example_ids)
+            total = len(texts) * len(points)
+            stored = sum(len(evals_repo.done_keys(side, p.run_id)) for p in points)
+            sweeps_repo.set_status(side, sweep_id, sweeps_repo.RUNNING)
+            try:
+                for p in points:
+                    gen, safe = sweep_grid.apply(p.settings, GenerationSettings.from_dict(sweep.base["generation"]),
+                                                 SafetySettings.from_dict(sweep.base["safety"]))
+                    done = evals_repo.done_keys(side, p.run_id)
+                    for eid, (prompt, expected) in sorted(texts.items()):
+                        if (eid, 0) in done:
+                            continue
+                        if token.cancelled or sent >= self.cloud.evaluation.sweep_stop_after:
+                            raise Cancelled()
+                        answer = self._answer(ConsoleRequest(model=sweep.model, prompt=prompt, generation=gen,
+                                                             safety=safe))
+                        evals_repo.store_rows(side, [evals_repo.EvalRow(p.run_id, eid, 0, prompt, expected,
+                                                                        answer.text, "STOP")])
+                        sent += 1
+                        stored += 1
+                        token.report(stored, total, sweep_grid.point_label(p.settings))
+                    evals_repo.update_run(side, p.run_id, status=evals_repo.DONE)
+                finished = True
+            finally:
+                sweeps_repo.set_status(side, sweep_id, sweeps_repo.DONE if finished else sweeps_repo.STOPPED)
+        finally:
+            side.close()
+        return sent
+
+    def submit_batch_job(self, token: CancelToken, db_path: str, run_id: int, items: Sequence[EvalItem],
+                         generation: GenerationSettings, safety: SafetySettings) -> BatchJobRecord:
+        """A job recorded in the project as ``batch_jobs.submit`` records it; it ends after ``batch_polls`` polls."""
+        self.cloud._call("submit_batch_job")
+        record = BatchJobRecord(run_id=run_id, backend=self.profile.backend.value, model=items[0].model,
+                                slot=items[0].slot, connection_kind=self.profile.kind.value, rows=len(items),
+                                state="JOB_STATE_PENDING")
+        side = evals_repo.SideStore(db_path)
+        try:
+            batch_jobs_repo.create_job(side, record)
+            record.resource_name = f"fake/batchPredictionJobs/{record.id}"
+            batch_jobs_repo.update_job(side, record)
+        finally:
+            side.close()
+        self.cloud.evaluation.batch[record.id] = (list(items), self.cloud.evaluation.batch_polls)
+        return record
+
     def refresh_batch_jobs(self, token: CancelToken, db_path: str) -> list[BatchJobRecord]:
-        """Each open job of this connection moves one step; one that ended has its results marked stored."""
         self.cloud._call("refresh_batch_jobs")
         side = evals_repo.SideStore(db_path)
         try:
-            out = []
-            for record in batch_jobs_repo.open_jobs(side):
-                if (record.connection_kind, record.backend) != (self.profile.kind.value, self.profile.backend.value):
-                    continue
-                batch = self.cloud.batches.get(record.resource_name)
-                if batch is not None and not record.ended:
-                    batch.advance()
-                    record.state, record.succeeded, record.failed = batch.state, batch.succeeded, batch.failed
-                elif record.ended:
-                    record.ingested = True
+            jobs = [j for j in batch_jobs_repo.open_jobs(side) if j.connection_kind == self.profile.kind.value]
+            for record in jobs:
+                items, polls = self.cloud.evaluation.batch.get(record.id, ([], 0))
+                if polls > 0 and not record.ended:
+                    self.cloud.evaluation.batch[record.id] = (items, polls - 1)
+                    record.state = "JOB_STATE_RUNNING"
+                    record.succeeded = record.rows // 2
+                elif not record.ingested:
+                    self._finish_batch(side, record, items)
                 batch_jobs_repo.update_job(side, record)
-                out.append(record)
-            return out
         finally:
             side.close()
+        return jobs
+
+    def _finish_batch(self, side: evals_repo.SideStore, record: BatchJobRecord, items: list[EvalItem]) -> None:
+        answered = [] if record.state == "JOB_STATE_CANCELLED" else items
+        rows = [evals_repo.EvalRow(record.run_id, i.example_id, i.slot, i.prompt, i.expected,
+                                   self._answer(ConsoleRequest(model=i.model, prompt=i.prompt)).text, "STOP")
+                for i in answered]
+        evals_repo.store_rows(side, rows)
+        if record.state != "JOB_STATE_CANCELLED":
+            record.state, record.succeeded = "JOB_STATE_SUCCEEDED", len(rows)
+        record.ingested = True
+        run = evals_repo.get_run(side, record.run_id)
+        complete = run is not None and len(evals_repo.done_keys(side, record.run_id)) >= run.expected_rows
+        evals_repo.update_run(side, record.run_id, status=evals_repo.DONE if complete else evals_repo.STOPPED)
 
     def cancel_batch_job(self, token: CancelToken, db_path: str, record: BatchJobRecord) -> BatchJobRecord:
         self.cloud._call("cancel_batch_job")
-        batch = self.cloud.batches[record.resource_name]
-        batch.state = "JOB_STATE_CANCELLED"
-        record.state = batch.state
+        record.state = "JOB_STATE_CANCELLED"
         side = evals_repo.SideStore(db_path)
         try:
             batch_jobs_repo.update_job(side, record)
@@ -265,26 +410,14 @@ class FakeService:
 
 
 @dataclass
-class FakeBatch:
-    """A batch job on the fake service: ``per_refresh`` rows answered each time it is asked about."""
+class FakeEvaluation:
+    """What the fake judge, evaluation service, sweeps and batch engine do (tests change it)."""
 
-    rows: int
-    per_refresh: int = 10
-    failing: int = 0  # rows the engine cannot answer (counted as the job ends)
-    state: str = "JOB_STATE_PENDING"
-    succeeded: int = 0
-    failed: int = 0
-
-    def advance(self) -> None:
-        if self.state == "JOB_STATE_PENDING":
-            self.state = "JOB_STATE_RUNNING"
-            return
-        if self.state != "JOB_STATE_RUNNING":
-            return
-        self.succeeded = min(self.rows - self.failing, self.succeeded + self.per_refresh)
-        if self.succeeded >= self.rows - self.failing:
-            self.failed = self.failing
-            self.state = "JOB_STATE_SUCCEEDED"
+    verdict: Callable[[evals_repo.EvalRow], bool] = lambda row: row.actual.strip() == row.expected.strip()
+    judge_errors: set[int] = field(default_factory=set)  # example ids whose verdict is unreadable
+    sweep_stop_after: int = 1_000_000  # answers a sweep sends before it is stopped (as by a cancel)
+    batch_polls: int = 1  # polls a batch job stays running before it ends
+    batch: dict[int, tuple[list[EvalItem], int]] = field(default_factory=dict)  # job id -> items, polls left
 
 
 def delete_in_steps(cloud: FakeCloud, token: CancelToken, record: JobRecord) -> None:

@@ -140,7 +140,12 @@ def test_listening_beyond_loopback_needs_an_explicit_flag(tmp_path: Path) -> Non
         assert lines[2].strip().startswith("reachable at http://") and ":0/" not in lines[2]
     finally:
         proc.terminate()
-        proc.communicate(timeout=20)  # waits and closes the pipes
+        try:
+            proc.communicate(timeout=20)  # waits and closes the pipes
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise AssertionError("the Sandbox did not stop on a plain `kill` (SIGTERM)") from None
 
 
 # -- bounded --------------------------------------------------------------------------------------------------

@@ -47,3 +47,26 @@ def wait_for(fetch: Callable[[], T], done: Callable[[T], bool], timeout_s: float
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not reached; last value: {value!r}")
         time.sleep(0.02)
+
+
+# Preference examples: a lease-law help desk where the expert prefers the precise answer.
+LEASE_TOPICS = ["notice period", "deposit return", "rent increase", "pets", "subletting", "repairs", "heating",
+                "keys", "noise", "garden", "parking", "bins", "painting", "smoke alarms", "late rent", "break clause",
+                "inventory", "guests", "insurance", "mould", "locks", "water", "meters", "visits"]
+
+
+def lease_pairs(n: int = 24) -> list[tuple[str, str, str]]:
+    """(prompt, preferred, dispreferred) triples, each about a different part of a lease."""
+    return [(f"What does my lease say about {topic}?",
+             f"Clause {i + 1} covers {topic}: the tenant must give written notice and keep a copy.",
+             f"Leases vary a lot about {topic}; you should probably ask someone.")
+            for i, topic in enumerate((LEASE_TOPICS * 3)[:n])]
+
+
+def preference_jsonl(pairs: list[tuple[str, str, str]], system: str = "") -> str:
+    """Agent Platform's preference JSONL, as GemTune uploads it."""
+    from gemtune_desktop.core.preference.model import PreferenceExample, PreferenceSettings
+    from gemtune_desktop.core.preference.writers import upload_lines
+
+    examples = [PreferenceExample(p, good, bad) for p, good, bad in pairs]
+    return b"".join(upload_lines(examples, PreferenceSettings(system_instruction=system))).decode("utf-8")

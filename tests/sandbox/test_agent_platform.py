@@ -164,10 +164,10 @@ def test_injected_training_failure(ap, sandbox):
     assert done.state == types.JobState.JOB_STATE_FAILED and done.error.message == "Internal error while tuning (test)."
 
 
-@pytest.mark.parametrize(("config", "fragment"), [
-    ({"epoch_count": 0}, "epochCount"),
-    ({"learning_rate_multiplier": -1.0}, "learningRateMultiplier"),
-    ({"adapter_size": "ADAPTER_SIZE_THIRTY_TWO"}, "adapterSize"),
+@pytest.mark.parametrize(("config", "fragment"), [  # field paths in snake_case, as Google's errors name them
+    ({"epoch_count": 0}, "supervised_tuning_spec.hyper_parameters.epoch_count"),
+    ({"learning_rate_multiplier": -1.0}, "supervised_tuning_spec.hyper_parameters.learning_rate_multiplier"),
+    ({"adapter_size": "ADAPTER_SIZE_THIRTY_TWO"}, "supervised_tuning_spec.hyper_parameters.adapter_size"),
 ])
 def test_bad_hyperparameters_are_400(ap, config, fragment):
     train = upload(ap, "t.jsonl", capitals_jsonl(12))

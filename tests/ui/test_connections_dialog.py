@@ -140,10 +140,11 @@ def test_set_change_and_remove_the_api_key(fake_ctx, qtbot, memory_keyring: Memo
 def test_unusable_keyring_offers_session_only(fake_ctx, qtbot, broken_keyring, app_home: Path) -> None:
     dialog = open_dialog(fake_ctx, qtbot)
     assert dialog.secrets.keyring_status is not None and not dialog.secrets.keyring_status.usable
-    assert dialog.banner.isVisible()
-    assert "keychain" in dialog.banner.message.text()
+    assert not dialog.banner.isVisible()  # the Sandbox needs no secret, so the keychain is not its business
 
     dialog.kind_list.setCurrentRow(2)
+    assert dialog.banner.isVisible()
+    assert "keychain" in dialog.banner.message.text()
     qtbot.keyClicks(dialog.api_key_page.key_edit, API_KEY)
     qtbot.mouseClick(dialog.api_key_page.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.banner.session_only_button.isVisible(), timeout=10000)
@@ -257,8 +258,8 @@ def test_switching_to_an_api_key_without_a_key_shows_a_plain_reason(main_window,
                           check_params_cb=lambda ok, _t: ok is False):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     label = main_window.connection_label.text()
-    assert label.startswith("Gemini API key")
-    assert "not reachable: No Gemini API key is saved." in label
+    assert label.startswith("Gemini API key") and "✖ not reachable" in label
+    assert "cannot be used: No Gemini API key is saved." in main_window.connection_bar.text()  # said in one place
     # The tooltip says what to do about it (the connection manager's hint), not just that it failed.
     hint = ctx.connections.reachability_hint
     assert hint and main_window.connection_label.toolTip() == hint
@@ -320,8 +321,8 @@ def test_status_bar_rechecks_when_the_active_connection_changes(main_window, qtb
                           check_params_cb=lambda ok, _t: ok is False):
         dialog.buttons.button(QDialogButtonBox.StandardButton.Save).click()
     label = main_window.connection_label.text()
-    assert label.startswith("Sandbox (Gemini API, simulated)")
-    assert "✖ not reachable: The service is temporarily unavailable." in label
+    assert label.startswith("Sandbox (Gemini API, simulated)") and "✖ not reachable" in label
+    assert "cannot be used: The service is temporarily unavailable." in main_window.connection_bar.text()
 
 
 def test_an_incomplete_stored_key_is_reported(fake_ctx, qtbot, memory_keyring: MemoryKeyring) -> None:
@@ -377,3 +378,28 @@ def test_test_connection_needs_a_project(ctx, qtbot) -> None:
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.test_button.isEnabled(), timeout=30000)
     assert dialog.test_result.text().startswith("✖ No Google Cloud project is set for this connection.")
+
+
+@pytest.mark.parametrize("broken_keyring", [fail.Keyring], indirect=True, ids=["no-keyring"])
+def test_keychain_warning_only_for_connections_that_need_a_secret(fake_ctx, qtbot, broken_keyring) -> None:
+    dialog = open_dialog(fake_ctx, qtbot)
+    shown = {}
+    for row, name in enumerate(("sandbox", "cloud", "api key")):
+        dialog.kind_list.setCurrentRow(row)
+        shown[name] = dialog.banner.isVisible()
+    assert shown == {"sandbox": False, "cloud": False, "api key": True}  # Cloud signs in with gcloud by default
+    dialog.kind_list.setCurrentRow(1)
+    dialog.cloud_page.auth_sa.setChecked(True)  # a service-account key can be kept in the keychain
+    assert dialog.banner.isVisible()
+    dialog.cloud_page.auth_adc.setChecked(True)
+    assert not dialog.banner.isVisible()
+
+
+def test_a_key_kept_for_this_session_is_not_called_saved(fake_ctx, qtbot) -> None:
+    fake_ctx.secrets.set(API_KEY_SECRET, API_KEY, remember=False)
+    dialog = open_dialog(fake_ctx, qtbot)
+    dialog.kind_list.setCurrentRow(2)
+    qtbot.waitUntil(lambda: dialog.secrets.states[API_KEY_SECRET] == "session", timeout=10000)
+    page = dialog.api_key_page
+    assert "saved" not in page.key_edit.placeholderText() and "session" in page.key_edit.placeholderText()
+    assert "session only" in page.status.text()

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QPushButton
 
 from gemtune_desktop import paths
 from gemtune_desktop.core.clipboard import parse_tsv, to_tsv
@@ -169,6 +169,8 @@ def test_import_csv_on_a_worker_then_undo(tab: DatasetTab, qtbot: Any, tmp_path:
     write_csv(src, [["question", "answer"], *[[f"Ticket {i}\nsecond line", f"Reply {i}"] for i in range(300)]])
     fill(tab, 2)
     tab.open_path(src)
+    qtbot.waitUntil(lambda: tab.transfer.choice_box is not None, timeout=20000)  # a non-empty project asks
+    tab.transfer.choice_box.findChild(QPushButton, "import_add").click()
     qtbot.waitUntil(lambda: len(stored(tab)) == 302, timeout=20000)
     assert stored(tab)[2] == ("Ticket 0\nsecond line", "Reply 0")
     assert tab.session.undo_stack.undoText() == "Import tickets.csv"
@@ -289,6 +291,7 @@ def test_stats_panel_is_built_when_first_shown(tab: DatasetTab, qtbot: Any) -> N
 
 
 def test_save_as_copies_and_continues_in_the_copy(tab: DatasetTab, tmp_path: Path) -> None:
+    assert tab.files.create_project(tmp_path / "Claims.gemtune")
     fill(tab, 3)
     original = tab.session.path
     dest = tmp_path / "Claims copy.gemtune"
@@ -299,6 +302,7 @@ def test_save_as_copies_and_continues_in_the_copy(tab: DatasetTab, tmp_path: Pat
     assert check.examples[0].input == "Question 0"
     check.close()
     assert str(dest) in tab.ctx.settings.get(S.RECENT_PROJECTS)
+    assert tab.edit_actions.undo.isEnabled()  # the undo history came along
 
 
 def test_opening_a_project_open_elsewhere_is_refused(tab: DatasetTab, tmp_path: Path,
@@ -316,14 +320,29 @@ def test_opening_a_project_open_elsewhere_is_refused(tab: DatasetTab, tmp_path: 
     assert tab.session.path == path
 
 
-def test_target_change_is_undoable(tab: DatasetTab) -> None:
+def test_prepare_for_follows_the_connection_until_picked_and_the_pick_is_undoable(tab: DatasetTab,
+                                                                                   qtbot: Any) -> None:
+    from gemtune_desktop.services.connections import ConnectionKind
+
     fill(tab, 2)
-    tab.target_combo.setCurrentIndex(1)
-    tab.target_combo.activated.emit(1)
+    history = tab.session.undo_stack.count()
+    # The Sandbox tunes like Agent Platform: a new project is prepared for it, with nothing to understand.
     assert repo.load_settings(tab.session.store).target.value == "agent-platform"
-    tab.edit_actions.undo.trigger()
+    assert tab.target_combo.currentData() == "agent-platform" and tab.target_note.text() == "(follows the connection)"
+    tab.ctx.connections.set_active(ConnectionKind.GEMINI_API)
     assert repo.load_settings(tab.session.store).target.value == "gemini-api"
-    assert tab.target_combo.currentData() == "gemini-api"
+    assert tab.session.undo_stack.count() == history  # following is not an edit of the user's
+    tab.ctx.connections.set_active(ConnectionKind.SANDBOX)
+    assert tab.target_combo.currentData() == "agent-platform"
+
+    tab.target_combo.setCurrentIndex(tab.target_combo.findData("gemini-api"))  # the user picks one
+    tab.target_combo.activated.emit(tab.target_combo.currentIndex())
+    assert repo.load_settings(tab.session.store).target.value == "gemini-api" and tab.target_note.text() == ""
+    tab.ctx.connections.set_active(ConnectionKind.AGENT_PLATFORM)
+    assert repo.load_settings(tab.session.store).target.value == "gemini-api"  # stays as picked
+    tab.edit_actions.undo.trigger()  # back to following the connection
+    qtbot.waitUntil(lambda: repo.load_settings(tab.session.store).target.value == "agent-platform")
+    assert tab.target_combo.currentData() == "agent-platform"
 
 
 def test_new_project_and_close_back_to_untitled(tab: DatasetTab, tmp_path: Path) -> None:

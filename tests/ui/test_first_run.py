@@ -145,3 +145,23 @@ def test_open_sample_project_loads_the_rows_into_the_dataset_tab(first_run, fake
     edited = fake_ctx.project.store.conn.execute("SELECT COUNT(*) FROM examples WHERE note = 'my edit'")
     assert edited.fetchone()[0] == 1
     window.close()
+
+
+def test_the_window_is_named_gemtune_desktop_not_after_the_python_file(tmp_path) -> None:
+    """Desktops group windows and find the menu entry by the X11 WM_CLASS instance (argv[0]'s name) and the
+    Wayland app id (the desktop file name): both are "gemtune-desktop", also when started with ``python -m``."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("import sys; sys.argv = ['/x/gemtune_desktop/__main__.py']\n"
+            "from gemtune_desktop.app import create_app\n"
+            "app = create_app(); print(app.arguments()[0], app.desktopFileName(), app.applicationName(), sep='|')")
+    env = {**os.environ, "PYTHONPATH": str(root), "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60,
+                         check=True).stdout.strip().splitlines()[-1]
+    instance, app_id, name = out.split("|")
+    assert os.path.basename(instance) == "gemtune-desktop"
+    assert app_id == "gemtune-desktop" and name == "GemTune Desktop"

@@ -33,3 +33,23 @@ def test_last_tab_and_geometry_are_remembered(fake_ctx, qtbot) -> None:
     assert again.geometry() == geometry
     again.close()
 
+
+
+def test_the_project_s_name_is_in_the_title_before_its_tab_is_built(fake_ctx, qtbot, tmp_path) -> None:
+    from gemtune_desktop.ui.main_window import MainWindow
+
+    fake_ctx.settings.set(S.LAST_PROJECT, str(tmp_path / "Contract clauses.gemtune"))
+    window = MainWindow(fake_ctx, lazy_tabs=True)  # the start-up path: tabs built after the first paint
+    qtbot.addWidget(window)
+    assert window.windowTitle() == "GemTune Desktop — Contract clauses"
+    assert window.project_notices.label.text() == "Opening “Contract clauses”…"
+    window.close()
+
+
+def test_every_dataset_side_tab_is_in_view_at_the_smallest_window(fake_window, qtbot) -> None:
+    fake_window.resize(fake_window.minimumSizeHint())
+    tab = fake_window.dataset_tab()
+    qtbot.waitUntil(lambda: tab.session is not None)
+    bar = tab.side.tabBar()
+    for i in range(bar.count()):
+        assert bar.tabRect(i).right() <= bar.width(), bar.tabText(i)

@@ -14,9 +14,9 @@ from gemtune_desktop.core.jobs import JobState
 from gemtune_desktop.core.project import batch_jobs_repo, evals_repo, jobs_repo
 from gemtune_desktop.core.project.batch_jobs_repo import BatchJobRecord
 from gemtune_desktop.qtcore import settings as S
+from gemtune_desktop.services.batch_eval import EvalItem
 from gemtune_desktop.ui.monitor.actions import DELETE_STOPPED
 from gemtune_desktop.ui.monitor.closing import NO_NOTICE_ENV, STAY
-from tests.helpers.fakes import FakeBatch
 from tests.ui.monitor_helpers import _monitor, _overfit_job, _record
 
 
@@ -104,23 +104,23 @@ def test_batch_evaluation_jobs_show_their_progress_and_results(fake_window: Any,
     store = fake_project.store
     tab = _monitor(fake_window, qtbot)
     assert tab.lists.count() == 1  # no batch jobs: no second list
-    run_id = evals_repo.create_run(store, evals_repo.EvalRun(models=["gemini-3.5-flash"], name="Big check"))
-    cloud.batches["batches/1"] = FakeBatch(rows=25, per_refresh=10, failing=2)
-    batch_jobs_repo.create_job(store, BatchJobRecord(run_id, "agent-platform", "gemini-3.5-flash",
-                                                     connection_kind="sandbox", resource_name="batches/1",
-                                                     state="JOB_STATE_PENDING", rows=25))
+    run_id = evals_repo.create_run(store, evals_repo.EvalRun(models=["gemini-3.5-flash"], name="Big check",
+                                                             settings={"example_ids": [1, 2, 3]}))
+    job_id = batch_jobs_repo.create_job(store, BatchJobRecord(run_id, "agent-platform", "gemini-3.5-flash",
+                                                              connection_kind="sandbox", state="JOB_STATE_PENDING",
+                                                              resource_name="fake/batchPredictionJobs/1", rows=3))
+    items = [EvalItem(i, 0, "gemini-3.5-flash", f"q{i}", f"a{i}") for i in (1, 2, 3)]
+    cloud.evaluation.batch[job_id] = (items, 1)  # running at the first check, ended at the second
     changed: list[bool] = []
     fake_window.ctx.batch_jobs_changed.connect(lambda: changed.append(True))
     tab.batch.use_store(store)
     assert tab.lists.tabText(1) == "Batch evaluations (1)"
-    qtbot.waitUntil(lambda: batch_jobs_repo.list_jobs(store)[0].ingested, timeout=20000)
-    qtbot.waitUntil(lambda: tab.batch.model.jobs()[0].ingested, timeout=10000)
-    job = tab.batch.model.jobs()[0]
-    assert (job.succeeded, job.failed) == (23, 2)
+    qtbot.waitUntil(lambda: tab.batch.model.jobs()[0].ingested, timeout=20000)
     model = tab.batch.model
     assert model.index(0, 0).data() == "Big check"
-    assert model.index(0, 7).data() == "stored in the evaluation"
-    assert changed  # the Test tab reloads its evaluation
+    assert (model.index(0, 4).data(), model.index(0, 7).data()) == ("3", "stored in the evaluation")
+    assert len(evals_repo.list_rows(store, run_id)) == 3  # the answers are in the evaluation run
+    assert changed  # views of the run reload
     assert tab.batch.count_label.text() == "1 batch job"
 
 

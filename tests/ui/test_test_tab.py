@@ -360,7 +360,7 @@ def test_base_vs_tuned_run_rows_diff_review_charts_and_csv(fake_window: Any, clo
     shown = {table.verticalHeaderItem(r).text(): (table.item(r, 0).text(), table.item(r, 1).text())
              for r in range(table.rowCount())}
     assert shown[em.METRIC_LABELS["exact_match"]] == ("0.0 %", "100.0 %")
-    assert "6 better, 0 worse, 0 the same" in panel.results.summary.text()
+    assert "lease-bot (tuned from gemini-3.5-flash) wins on word overlap (token F1)" in panel.results.summary.text()
     panel.results.rows_view.selectRow(0)
     html = panel.results.diff.toHtml()
     assert "[-" in html and "{+" in html  # markers, not only colour
@@ -378,7 +378,7 @@ def test_base_vs_tuned_run_rows_diff_review_charts_and_csv(fake_window: Any, clo
     votes = evals_repo.reviews(project.store, run.id)
     assert votes[g.example_id] == ("a" if left_slot == 0 else "b")
     assert sorted(votes.values()).count("tie") == 1
-    assert "ties 1" in dialog.tally.text()
+    assert "2 of 6 judged, 1 tie." in dialog.tally.text()
     dialog.correction.setPlainText("Corrected answer.")
     corrected_id = dialog.current().example_id
     dialog.send_correction.click()

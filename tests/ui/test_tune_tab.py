@@ -2,117 +2,30 @@
 
 from __future__ import annotations
 
-import os
-import random
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from gemtune_desktop.core import job_spec as J
-from gemtune_desktop.core.examples import DatasetSettings, Example, Split, Target
+from gemtune_desktop.core.examples import Example, Split, Target
 from gemtune_desktop.core.jobs import JobState
-from gemtune_desktop.core.project import examples_repo, jobs_repo
-from gemtune_desktop.core.project.store import ProjectStore
+from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.qtcore import settings as S
-from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
-
-_WORDS_TEXT = ("invoice refund parcel courier login password printer screen delivery charge discount voucher address "
-         "warranty battery cable signal router upgrade contract cancel renewal receipt tracking damaged late "
-         "missing account email mobile laptop keyboard speaker camera coupon balance payment transfer")
-WORDS = _WORDS_TEXT.split()
-SHOTS = os.environ.get("GEMTUNE_SHOTS", "")
-
-
-def _sentences(n: int, seed: int) -> list[str]:
-    rnd = random.Random(seed)
-    out: list[str] = []
-    while len(out) < n:
-        text = " ".join(rnd.sample(WORDS, 7))
-        if text not in out:
-            out.append(text)
-    return out
-
-
-def make_project(path: Path, n_train: int, n_val: int, *, settings: DatasetSettings | None = None,
-                 extra: list[Example] | None = None) -> Path:
-    texts = _sentences(n_train + n_val, seed=n_train)
-    examples = [Example(t, "billing" if i % 2 else "shipping",
-                        Split.TRAIN if i < n_train else Split.VALIDATION) for i, t in enumerate(texts)]
-    examples += extra or []
-    store = ProjectStore.create(path)
-    try:
-        examples_repo.insert(store, examples, [float(i) for i in range(len(examples))])
-        examples_repo.save_settings(store, settings or DatasetSettings(preamble="Route this ticket:"))
-    finally:
-        store.close()
-    return path
-
-
-def use_sandbox(ctx: Any, backend: Backend, bucket: str = "") -> None:
-    ctx.connections.save_profile(ConnectionProfile(kind=ConnectionKind.SANDBOX, sandbox_backend=backend,
-                                                   bucket=bucket))
-    ctx.connections.set_active(ConnectionKind.SANDBOX)
-
-
-def open_project(window: Any, qtbot: Any, path: Path) -> None:
-    window.open_path(str(path))
-    qtbot.waitUntil(lambda: window.ctx.project is not None and window.ctx.project.path == path)
-
-
-def tune_tab(window: Any) -> Any:
-    tab = window.tab_widgets["tune"]
-    window.show_tab("tune")
-    return tab
-
-
-def wait_idle(qtbot: Any, tab: Any) -> None:
-    qtbot.waitUntil(lambda: not tab.flow.busy, timeout=60000)
-
-
-def models_ready(qtbot: Any, tab: Any) -> None:
-    qtbot.waitUntil(lambda: tab.form.model_combo.count() > 0, timeout=30000)
-
-
-def ready_tab(window: Any, qtbot: Any, backend: Backend, project: Path | None = None, bucket: str = "") -> Any:
-    """The Tune tab on the Sandbox (``backend`` flavour), with ``project`` open, once its models are listed."""
-    use_sandbox(window.ctx, backend, bucket)
-    if project is not None:
-        open_project(window, qtbot, project)
-    tab = tune_tab(window)
-    models_ready(qtbot, tab)
-    return tab
-
-
-def jobs(ctx: Any) -> list[Any]:
-    return jobs_repo.list_jobs(ctx.project.store, include_deleted=True)
-
-
-def shot(window: Any, name: str) -> None:
-    """Save a screenshot of the window when GEMTUNE_SHOTS names a folder (run under Xvfb to look at them)."""
-    if SHOTS:
-        QApplication.processEvents()
-        window.grab().save(str(Path(SHOTS) / f"tune_{name}.png"))
-
-
-def answer_question(qtbot: Any, button_text: str) -> list[str]:
-    """Click ``button_text`` in the next modal question; returns the texts of the questions seen."""
-    seen: list[str] = []
-
-    def click() -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox):
-            seen.append(box.text())
-            for b in box.buttons():
-                if b.text() == button_text:
-                    b.click()
-                    return
-        QTimer.singleShot(20, click)
-
-    QTimer.singleShot(20, click)
-    return seen
+from gemtune_desktop.services.connections import Backend
+from tests.ui.tune_helpers import (
+    answer_question,
+    jobs,
+    make_project,
+    models_ready,
+    open_project,
+    ready_tab,
+    shot,
+    tune_tab,
+    use_sandbox,
+    wait_idle,
+)
 
 
 def test_submit_on_agent_platform_sandbox_records_the_job(sandbox, main_window, qtbot, tmp_path) -> None:
@@ -261,10 +174,11 @@ def test_busy_answer_is_retried_without_a_duplicate_job(sandbox, main_window, qt
     wait_idle(qtbot, tab)
     assert "after 2 attempts" in tab.run.status_label.text(), tab.run.status_label.text()
     assert len(sandbox.requests.matching("/tuningJobs", "POST")) == 2
-    service_jobs = sandbox.requests.matching("/tuningJobs", "GET")
-    assert service_jobs  # the job list was searched before retrying
     (job,) = jobs(ctx)
     assert job.resource_name and job.state.active
+    # A 429 is a refusal: nothing was made, so the retry makes the one and only job.
+    on_service = list(ctx.connections.session().client().tunings.list(config={"page_size": 100}))
+    assert [j.name for j in on_service] == [job.resource_name]
 
 
 def test_missing_bucket_is_explained(sandbox, main_window, qtbot, tmp_path) -> None:
@@ -408,7 +322,7 @@ def test_edited_model_list_is_offered(cloud, fake_window, qtbot) -> None:
     assert [tab.form.model_combo.itemData(i) for i in range(tab.form.model_combo.count())] == \
         ["gemini-3.1-flash-lite", "gemini-4-flash"]
     tab.form.model_combo.setCurrentIndex(1)
-    assert tab.current_price() is None and "no shipped price" in tab.estimate_box.price_note.text()
+    assert tab.current_price() is None and tab.estimate_box.price_note.text().startswith(J.PRICE_UNKNOWN)
     ctx.settings.set(S.TUNABLE_MODELS_AP, "")
     assert tab.form.model_combo.count() == 3
 

@@ -10,7 +10,8 @@
 * :mod:`.from_review` — blind-review votes and corrections turned into preference examples, and the
   supervised set Google recommends tuning on first;
 * :mod:`.spec` — the preference-tuning, continued-tuning and rebase requests, and the estimate;
-* :mod:`.catalog` — what ``models.json`` says each base model accepts, and when it retires.
+* :mod:`.catalog` — what ``models.json`` says each base model accepts, and when it retires;
+* :mod:`.lineage` — where a recorded job started, in words.
 
 Qt-free, like the rest of ``core``.
 """

@@ -225,6 +225,22 @@ def lineage(method: str, start: StartingPoint) -> str:
     return f"{verb} from {what} (its default checkpoint)"
 
 
+def preference_dataset_hash(train: Sequence[PreferenceExample], validation: Sequence[PreferenceExample],
+                            settings: PreferenceSettings) -> str:
+    """A fingerprint of exactly what a preference job is sent: the examples in order, preamble and system
+    instructions (as :func:`gemtune_desktop.core.job_spec.dataset_hash` does for supervised jobs)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for label, text in (("preamble", settings.preamble), ("system", settings.system_instruction)):
+        h.update(f"{label}\x1f{text}\x1e".encode())
+    for split, items in (("train", train), ("validation", validation)):
+        for e in items:
+            h.update(f"{split}\x1f{e.prompt}\x1f{e.preferred}\x1f{e.dispreferred}\x1f{e.system_instruction}\x1e"
+                     .encode())
+    return h.hexdigest()[:16]
+
+
 # -- rebase ---------------------------------------------------------------------------------------------------
 
 _PARENT_RE = re.compile(r"^(projects/[^/]+/locations/[^/]+)/")

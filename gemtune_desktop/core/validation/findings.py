@@ -93,6 +93,7 @@ DUPLICATE = "duplicate"
 CONFLICT = "conflicting-duplicate"
 INCONSISTENT_FORMAT = "inconsistent-format"
 LENGTH_OUTLIER = "output-length-outlier"
+INPUT_LENGTH_OUTLIER = "input-length-outlier"
 NEAR_DUPLICATE = "near-duplicate"
 # The dataset as a whole
 TOO_FEW = "too-few-examples"

@@ -180,6 +180,18 @@ def _length_bounds(counts: Counter[int], _n: int) -> OutlierBounds | None:
     return OutlierBounds.from_counts(counts)
 
 
+def _input_lengths(cols: Columns) -> list[int]:
+    return cols.lengths("input")
+
+
+def _judge_input_length(length: int | None, bounds: OutlierBounds, _n: int) -> str | None:
+    """A far longer input than the rest (a short one is no problem: questions vary)."""
+    if length is None or length <= bounds.high:
+        return None
+    return (f"This input has {length:,} characters, far longer than most ({bounds.median:,.0f} is typical). Check "
+            f"that it is one example and not several run together; if it is several, split it into separate rows.")
+
+
 # --- the dataset as a whole ----------------------------------------------------------------------------------
 
 def _too_few(t: Totals, ctx: Context) -> str | None:
@@ -263,6 +275,7 @@ RULES: tuple[Rule, ...] = (
     ShareRule(F.INCONSISTENT_FORMAT, WARNING, "input", written_label, labels_of, label_verdict, judge_label,
               skip=no_convention),
     ShareRule(F.LENGTH_OUTLIER, WARNING, "output", len, _output_lengths, _length_bounds, _judge_length),
+    ShareRule(F.INPUT_LENGTH_OUTLIER, WARNING, "input", len, _input_lengths, _length_bounds, _judge_input_length),
     PassRule(F.NEAR_DUPLICATE, INFO, "input", near_duplicate_pass),
     # the dataset as a whole
     DatasetRule(F.TOO_FEW, ERROR, _too_few),

@@ -3,6 +3,11 @@
 Long multi-line text is edited here. Counts update live (characters and an offline token estimate)
 against the target's limits. Typing is saved shortly after the user pauses (and at once when they
 leave the field or pick another row) as one undoable "Edit input" step per burst of typing.
+
+Nothing typed is lost or moved by a save: a box whose text is not saved yet is never reloaded (saving the
+input does not reset the output being typed), and the cursor stays where it was. A change the file refuses
+(a full disk) is undone in the box, as in the file; while the project cannot be saved at all (its file was
+replaced or deleted) the text is held and written as soon as the work is saved to a new file.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ class DetailEditor(QWidget):
         self.example: Example | None = None
         self._loading = False
         self._pending: set[str] = set()
+        self._held: dict[tuple[int, str], tuple[Example, str, str]] = {}  # typed while nothing could be saved
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SAVE_AFTER_MS)
@@ -135,17 +141,38 @@ class DetailEditor(QWidget):
         if example is not self.example:
             self.flush()
         self.example = example
-        enabled = example is not None and self.session is not None and not self.session.read_only
-        for w in (self.input_edit, self.output_edit, self.split_combo, self.tags_edit, self.note_edit):
-            w.setEnabled(enabled)
+        self._set_enabled()
         self.title.setText(f"Example {row_number}" if example is not None and row_number else "No example selected")
         self._load()
+
+    def _set_enabled(self) -> None:
+        s = self.session
+        enabled = self.example is not None and s is not None and s.can_edit
+        for w in (self.input_edit, self.output_edit, self.split_combo, self.tags_edit, self.note_edit):
+            w.setEnabled(enabled)
+
+    def refresh_editable(self) -> None:
+        """The project's save state changed: edit only what can be saved; write what was held."""
+        self._set_enabled()
+        s = self.session
+        if self._held and s is not None and s.can_edit:
+            held, self._held = list(self._held.values()), {}
+            from gemtune_desktop.qtcore.undo import EditCellCommand
+
+            for example, field, text in held:
+                if s.index_of(example) >= 0 and getattr(example, field) != text:
+                    s.push(EditCellCommand(s, example, field, text))
 
     def _load(self) -> None:
         e = self.example
         self._loading = True
         try:
-            for box, value in ((self.input_edit, e.input if e else ""), (self.output_edit, e.output if e else "")):
+            for box, field in ((self.input_edit, "input"), (self.output_edit, "output")):
+                if field in self._pending:
+                    continue  # typed and not saved yet: never replaced
+                value = getattr(e, field) if e else ""
+                if e is not None and (id(e), field) in self._held:
+                    value = self._held[(id(e), field)][2]
                 if box.toPlainText() != value:
                     cursor = box.textCursor().position()
                     box.setPlainText(value)
@@ -160,7 +187,7 @@ class DetailEditor(QWidget):
         self._update_counts()
 
     def _on_changed(self, examples: list[Example]) -> None:
-        if self.example is not None and any(x is self.example for x in examples) and not self._pending:
+        if self.example is not None and any(x is self.example for x in examples):
             self._load()
 
     def _on_settings(self, _settings: object) -> None:
@@ -189,16 +216,30 @@ class DetailEditor(QWidget):
     def flush(self) -> None:
         """Save what was typed (one undo step per field, merged with the previous burst)."""
         self._timer.stop()
-        pending, self._pending = self._pending, set()
-        if not pending or self.example is None or self.session is None or self.session.is_closed:
+        s, example = self.session, self.example
+        if not self._pending or example is None or s is None or s.is_closed:
+            self._pending.clear()
             return
         from gemtune_desktop.qtcore.undo import EditCellCommand
 
-        for field in sorted(pending):
+        for field in sorted(self._pending):
             box = self.input_edit if field == "input" else self.output_edit
             text = box.toPlainText()
-            if getattr(self.example, field) != text:
-                self.session.undo_stack.push(EditCellCommand(self.session, self.example, field, text))
+            if getattr(example, field) == text:
+                self._pending.discard(field)
+            elif not s.can_edit and s.store.lost is not None:
+                self._hold(example, field, text)
+            elif s.push(EditCellCommand(s, example, field, text)):
+                self._pending.discard(field)
+            elif s.store.lost is not None:  # found out just now: keep the text for the new file
+                self._hold(example, field, text)
+            else:  # not kept in the file (the message says why): not kept on screen either
+                self._pending.discard(field)
+                self._load()
+
+    def _hold(self, example: Example, field: str, text: str) -> None:
+        self._pending.discard(field)
+        self._held[(id(example), field)] = (example, field, text)
 
     def _split_picked(self, _index: int) -> None:
         if self.example is None or self.session is None:
@@ -207,7 +248,8 @@ class DetailEditor(QWidget):
         if value is not self.example.split:
             from gemtune_desktop.qtcore.undo import EditCellCommand
 
-            self.session.undo_stack.push(EditCellCommand(self.session, self.example, "split", value))
+            if not self.session.push(EditCellCommand(self.session, self.example, "split", value)):
+                self._load()
 
     def _line_done(self, field: str, edit: QLineEdit) -> None:
         if self._loading or self.example is None or self.session is None or self.session.is_closed:
@@ -215,4 +257,5 @@ class DetailEditor(QWidget):
         if getattr(self.example, field) != edit.text():
             from gemtune_desktop.qtcore.undo import EditCellCommand
 
-            self.session.undo_stack.push(EditCellCommand(self.session, self.example, field, edit.text()))
+            if not self.session.push(EditCellCommand(self.session, self.example, field, edit.text())):
+                self._load()

@@ -30,11 +30,13 @@ class EditActions:
     find: QAction
     replace: QAction
     split: QAction
+    dedupe: QAction
 
     def groups(self) -> list[list[QAction]]:
         """The actions in menu order, one list per group between separators."""
         return [[self.undo, self.redo], [self.cut, self.copy, self.paste],
-                [self.add, self.duplicate, self.delete, self.up, self.down], [self.find, self.replace, self.split]]
+                [self.add, self.duplicate, self.delete, self.up, self.down],
+                [self.find, self.replace, self.split, self.dedupe]]
 
     def install(self, menu: QMenu) -> None:
         for group in self.groups():
@@ -52,7 +54,7 @@ class EditActions:
         editable = shown and editable
         for a in (self.copy, self.find):
             a.setEnabled(has_rows)
-        for a in (self.cut, self.duplicate, self.delete, self.replace, self.split):
+        for a in (self.cut, self.duplicate, self.delete, self.replace, self.split, self.dedupe):
             a.setEnabled(has_rows and editable)
         for a in (self.paste, self.add):
             a.setEnabled(editable)
@@ -82,6 +84,8 @@ def build_edit_actions(owner: QObject, editor: RowEditor) -> EditActions:
          "Replace text in inputs and outputs"),
         ("split", "&Split into Train/Validation/Test…", editor.show_split_dialog, None,
          "Assign each example to train, validation or test at random"),
+        ("dedupe", "Remove E&xact Duplicates", editor.remove_exact_duplicates, None,
+         "Remove the rows that repeat an earlier row exactly (input, output, split, tags and note); one undo step"),
     ]
     actions = [_action(owner, *row) for row in table]
     return EditActions(*actions)

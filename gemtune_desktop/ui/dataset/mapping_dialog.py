@@ -1,16 +1,23 @@
-"""The column-mapping dialog of an import: which columns hold the input and the output, with a preview."""
+"""The column-mapping dialog of an import: which row holds the column names, which columns hold the input and
+the output, with a readable preview (wrap long cells, or read a whole cell below the table)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
+    QSpinBox,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -20,21 +27,40 @@ from PySide6.QtWidgets import (
 from gemtune_desktop.core.formats.model import ColumnMapping
 
 NONE_LABEL = "(none)"
+MAX_HEADER_ROW = 20
+Reload = Callable[[int, str | None], tuple[Sequence[str], Sequence[Sequence[Any]]]]  # skip_rows, sheet
+
+_FIELDS = (
+    ("input", "&Input column", False, "The column with what the model is given"),
+    ("output", "&Output column", False, "The column with the answer the model should learn"),
+    ("split", "S&plit column", True, "Optional: a column saying train, validation or test"),
+    ("tags", "&Tags column", True, "Optional: your own labels"),
+    ("note", "&Note column", True, "Optional: notes (not sent for tuning)"),
+)
 
 
 class ColumnMappingDialog(QDialog):
-    """Ask which columns hold the input and the output when their names were not recognised."""
+    """Ask which columns hold the input and the output when their names were not recognised.
+
+    Args:
+        reload: reads the preview again with that many rows above the header skipped (title rows); without
+            it the header row cannot be changed.
+    """
 
     def __init__(self, file_name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
                  sheets: Sequence[str] = (), sheet: str | None = None, guess: ColumnMapping | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, reload: Reload | None = None, skip_rows: int = 0) -> None:
         super().__init__(parent)
+        from PySide6.QtCore import Qt
+
         self.setWindowTitle("Which columns are which?")
         self.setObjectName("columnMappingDialog")
-        self.resize(760, 460)
+        self.resize(900, 620)
         self.columns = list(columns)
-        intro = QLabel(f"The column names in “{file_name}” were not recognised. Pick the column with the input "
-                       "(what the model is given) and the one with the output (what it should answer).", self)
+        self._reload = reload
+        intro = QLabel(f"The column names in “{file_name}” were not recognised. Say which row holds the column "
+                       "names, then pick the column with the input (what the model is given) and the one with the "
+                       "output (what it should answer).", self)
         intro.setWordWrap(True)
         form = QFormLayout()
         self.sheet_combo: QComboBox | None = None
@@ -45,46 +71,32 @@ class ColumnMappingDialog(QDialog):
                 self.sheet_combo.setCurrentText(sheet)
             self.sheet_combo.setToolTip("The worksheet to import")
             form.addRow("&Sheet", self.sheet_combo)
+        self.header_row = QSpinBox(self)
+        self.header_row.setObjectName("headerRow")
+        self.header_row.setRange(1, MAX_HEADER_ROW)
+        self.header_row.setValue(skip_rows + 1)
+        self.header_row.setEnabled(reload is not None)
+        self.header_row.setToolTip("The row with the column names (blank rows not counted); the rows above it — a "
+                                   "title, a date, notes — are skipped")
+        self.header_row.setAccessibleName("Row with the column names")
+        self.header_row.setMaximumWidth(90)
+        header_line = QHBoxLayout()
+        header_line.addWidget(self.header_row)
+        header_line.addWidget(QLabel("(rows above it, such as a title or a date, are skipped)", self), 1)
+        caption = QLabel("Column &names in row", self)
+        caption.setBuddy(self.header_row)
+        form.addRow(caption, header_line)
         self.combos: dict[str, QComboBox] = {}
-        for key, label, optional, tip in (
-                ("input", "&Input column", False, "The column with what the model is given"),
-                ("output", "&Output column", False, "The column with the answer the model should learn"),
-                ("split", "S&plit column", True, "Optional: a column saying train, validation or test"),
-                ("tags", "&Tags column", True, "Optional: your own labels"),
-                ("note", "&Note column", True, "Optional: notes (not sent for tuning)")):
+        for key, label, _optional, tip in _FIELDS:
             combo = QComboBox(self)
-            if optional:
-                combo.addItem(NONE_LABEL, None)
-            for c in self.columns:
-                combo.addItem(c or "(unnamed)", c)
             combo.setToolTip(tip)
             combo.setAccessibleName(label.replace("&", ""))
             form.addRow(label, combo)
             self.combos[key] = combo
-        if not guess and len(self.columns) >= 2:
-            self.combos["input"].setCurrentIndex(0)
-            self.combos["output"].setCurrentIndex(1)
-        if guess is not None:
-            for key, value in (("input", guess.input_column), ("output", guess.output_column),
-                               ("split", guess.split_column), ("tags", guess.tags_column),
-                               ("note", guess.note_column)):
-                if value is not None:
-                    i = self.combos[key].findData(value)
-                    if i >= 0:
-                        self.combos[key].setCurrentIndex(i)
-        self.table = QTableWidget(len(rows), len(self.columns), self)
-        self.table.setObjectName("mappingPreview")
-        self.table.setAccessibleName("Preview of the first rows of the file")
-        self.table.setHorizontalHeaderLabels([c or "(unnamed)" for c in self.columns])
-        for r, row in enumerate(rows):
-            for col, value in enumerate(list(row)[:len(self.columns)]):
-                text = "" if value is None else str(value)
-                item = QTableWidgetItem(text[:200].replace("\n", " ⏎ "))
-                item.setToolTip(text[:2000])
-                self.table.setItem(r, col, item)
-        self.table.setWordWrap(False)
+        self._build_preview()
         self.problem = QLabel(self)
         self.problem.setWordWrap(True)
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
                                         self)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
@@ -93,19 +105,129 @@ class ColumnMappingDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
-        layout.addWidget(QLabel("Preview:", self))
-        layout.addWidget(self.table, 1)
+        preview_row = QHBoxLayout()
+        preview_row.addWidget(QLabel("Preview:", self))
+        preview_row.addStretch(1)
+        preview_row.addWidget(self.wrap)
+        layout.addLayout(preview_row)
+        layout.addWidget(self.preview_split, 1)
         layout.addWidget(self.problem)
         layout.addWidget(self.buttons)
+        self._fill(self.columns, rows, guess)
         for combo in self.combos.values():
             combo.currentIndexChanged.connect(self._validate)
+        self.header_row.valueChanged.connect(self._header_moved)
+        self._validate()
+        if reload is not None and skip_rows == 0:
+            suggested = suggest_header_row(self.columns, rows)
+            if suggested > 1:
+                self.header_row.setValue(suggested)  # a title above the header: start from the real one
+
+    def _build_preview(self) -> None:
+        """The first rows of the file, one line per cell or wrapped, and the selected cell in full below."""
+        from PySide6.QtCore import Qt
+
+        self.table = QTableWidget(0, 0, self)
+        self.table.setObjectName("mappingPreview")
+        self.table.setAccessibleName("Preview of the first rows of the file")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(False)
+        self.table.horizontalHeader().setDefaultSectionSize(260)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.wrap = QCheckBox("&Wrap long text", self)
+        self.wrap.setObjectName("wrapPreview")
+        self.wrap.setToolTip("Show whole cells on several lines instead of one line each")
+        self.wrap.toggled.connect(self._set_wrap)
+        self.cell_view = QPlainTextEdit(self)
+        self.cell_view.setObjectName("cellText")
+        self.cell_view.setReadOnly(True)
+        self.cell_view.setAccessibleName("The whole text of the selected cell")
+        self.cell_view.setPlaceholderText("Click a cell to read all of it here.")
+        self.table.currentCellChanged.connect(lambda r, c, _r, _c: self._show_cell(r, c))
+        self.preview_split = QSplitter(Qt.Orientation.Vertical, self)
+        self.preview_split.addWidget(self.table)
+        self.preview_split.addWidget(self.cell_view)
+        self.preview_split.setStretchFactor(0, 3)
+        self.preview_split.setStretchFactor(1, 1)
+
+    # -- contents -------------------------------------------------------------------------------
+    def _fill(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], guess: ColumnMapping | None) -> None:
+        self.columns = list(columns)
+        for key, _label, optional, _tip in _FIELDS:
+            combo = self.combos[key]
+            combo.blockSignals(True)
+            combo.clear()
+            if optional:
+                combo.addItem(NONE_LABEL, None)
+            for c in self.columns:
+                combo.addItem(c or "(unnamed)", c)
+            combo.blockSignals(False)
+        if not guess and len(self.columns) >= 2:
+            self.combos["input"].setCurrentIndex(0)
+            self.combos["output"].setCurrentIndex(1)
+        if guess is not None:
+            for key, value in (("input", guess.input_column), ("output", guess.output_column),
+                               ("split", guess.split_column), ("tags", guess.tags_column),
+                               ("note", guess.note_column)):
+                i = self.combos[key].findData(value) if value is not None else -1
+                if i >= 0:
+                    self.combos[key].setCurrentIndex(i)
+        self.table.clear()
+        self.table.setRowCount(len(rows))
+        self.table.setColumnCount(len(self.columns))
+        self.table.setHorizontalHeaderLabels([c or "(unnamed)" for c in self.columns])
+        for r, row in enumerate(rows):
+            for col, value in enumerate(list(row)[:len(self.columns)]):
+                text = "" if value is None else str(value)
+                item = QTableWidgetItem(text if self.wrap.isChecked() else _one_line(text))
+                item.setData(_FULL_TEXT_ROLE, text)
+                item.setToolTip(text[:2000])
+                self.table.setItem(r, col, item)
+        self._set_wrap(self.wrap.isChecked())
+        self.cell_view.clear()
+
+    def _set_wrap(self, on: bool) -> None:
+        self.table.setWordWrap(on)
+        for r in range(self.table.rowCount()):
+            for c in range(self.table.columnCount()):
+                item = self.table.item(r, c)
+                if item is not None:
+                    full = str(item.data(_FULL_TEXT_ROLE) or "")
+                    item.setText(full if on else _one_line(full))
+        if on:
+            self.table.resizeRowsToContents()
+        else:
+            for r in range(self.table.rowCount()):
+                self.table.setRowHeight(r, self.table.verticalHeader().defaultSectionSize())
+
+    def _show_cell(self, row: int, column: int) -> None:
+        item = self.table.item(row, column) if row >= 0 and column >= 0 else None
+        self.cell_view.setPlainText(str(item.data(_FULL_TEXT_ROLE) or "") if item is not None else "")
+
+    def _header_moved(self, value: int) -> None:
+        if self._reload is None:
+            return
+        from gemtune_desktop.core.errors import UserError
+        from gemtune_desktop.core.formats import guess_mapping
+
+        try:
+            columns, rows = self._reload(value - 1, self.sheet())
+        except UserError as exc:
+            self.problem.setText(f"{exc.message} {exc.hint}".strip())
+            return
+        self._fill(columns, rows, guess_mapping(list(columns)))
         self._validate()
 
-    def _validate(self) -> None:
+    def _validate(self, *_args: object) -> None:
         a, b = self.combos["input"].currentData(), self.combos["output"].currentData()
         ok = a is not None and b is not None and a != b
         self.problem.setText("" if ok else "Input and output must be two different columns.")
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+    # -- the answer ------------------------------------------------------------------------------
+    @property
+    def skip_rows(self) -> int:
+        return self.header_row.value() - 1
 
     def sheet(self) -> str | None:
         return self.sheet_combo.currentText() if self.sheet_combo is not None else None
@@ -113,4 +235,25 @@ class ColumnMappingDialog(QDialog):
     def mapping(self) -> ColumnMapping:
         c = self.combos
         return ColumnMapping(c["input"].currentData(), c["output"].currentData(), c["split"].currentData(),
-                             c["tags"].currentData(), c["note"].currentData())
+                             c["tags"].currentData(), c["note"].currentData(), skip_rows=self.skip_rows)
+
+
+_FULL_TEXT_ROLE = 0x0100 + 7  # Qt.ItemDataRole.UserRole + 7, without touching the Qt namespace at import
+
+
+def _one_line(text: str) -> str:
+    short = text[:300]
+    return short.replace("\r\n", " ⏎ ").replace("\n", " ⏎ ").replace("\r", " ⏎ ") + ("…" if len(text) > 300 else "")
+
+
+def suggest_header_row(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """The row (1-based, as in the dialog) that most likely holds the column names: when the first row has fewer
+    cells than the rows below it (a title), the first row that fills as many cells as the widest row."""
+    widths = [sum(1 for c in row if c not in (None, "")) for row in rows]
+    widest = max(widths, default=0)
+    if widest <= sum(1 for c in columns if c):
+        return 1
+    for i, width in enumerate(widths):
+        if width == widest:
+            return i + 2  # rows[0] is the row under the first row
+    return 1

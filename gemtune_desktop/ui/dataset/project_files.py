@@ -45,12 +45,14 @@ class ProjectFiles(QObject):
 
     Signals:
         opened(object): a :class:`ProjectSession` to show (the previous one is closed by whoever shows it).
+        switched(object): the open session now writes to another file (Save to a new file…).
         failed(object): a :class:`UserError` saying why a project could not be opened or written.
         about_to_write(): text still being typed should be written to the project now.
         open_requested(str): a path chosen in Open…: a project, or a dataset to import.
     """
 
     opened = Signal(object)
+    switched = Signal(object)
     failed = Signal(object)
     about_to_write = Signal()
     open_requested = Signal(str)
@@ -69,9 +71,9 @@ class ProjectFiles(QObject):
                 ("open", "&Open…", self.open_dialog, K(K.StandardKey.Open),
                  "Open a project, or import a spreadsheet or JSONL file into this one"),
                 ("save", "&Save", self.save_now, K(K.StandardKey.Save),
-                 "Every change is already written to the project file as you make it; this confirms it"),
+                 "Write everything into the project file now and say where it is"),
                 ("save_as", "Save Project &As…", self.save_as, K("Ctrl+Shift+S"),
-                 "Save a copy of this project under a new name and keep working in the copy"),
+                 "Save this project as one new file (for example to e-mail it) and keep working in it"),
                 ("close", "&Close Project", self.close_project, None,
                  "Close this project (your work is already saved) and go back to the Untitled project")):
             action = QAction(text, self)
@@ -93,20 +95,39 @@ class ProjectFiles(QObject):
     def session(self) -> ProjectSession | None:
         return self.ctx.project
 
-    def save_now(self) -> None:
-        """Ctrl+S out of habit: write any text still being typed and say where the work is."""
+    def save_now(self) -> str:
+        """Ctrl+S: write any text still being typed, bring the file up to date, and say where it is and
+        whether it holds the work (the message is returned too)."""
         self.about_to_write.emit()
         session = self.session
         if session is None:
-            return
-        self.ctx.status_message.emit(
-            f"Saved. Every change is written to {session.path.name} as you make it; there is nothing else to save.",
-            6000)
+            return ""
+        if session.can_edit:
+            session.flush()
+        text = save_report(session)
+        self.ctx.status_message.emit(text, 12000)
+        return text
 
     # -- opening ----------------------------------------------------------------------------
     def open_startup_project(self) -> None:
-        last = self.ctx.settings.get(S.LAST_PROJECT)
+        """Reopen the last project, unless opening it did not finish last time (then the Untitled one, and a
+        message): a file that stops the app while it opens must never stop every start after it."""
+        settings = self.ctx.settings
+        last = settings.get(S.LAST_PROJECT)
+        if last and settings.get(S.OPENING_PROJECT) == last:
+            settings.set(S.OPENING_PROJECT, "")
+            settings.set(S.LAST_PROJECT, "")
+            settings.sync()
+            log.warning("last project not reopened: opening it did not finish last time")
+            self.failed.emit(UserError(
+                f"“{Path(last).name}” was not reopened: the app stopped while opening it last time.",
+                "It may be damaged. Open it from File → Open Recent when you are ready, or restore a backup copy.",
+                detail=last))
+            self.open_untitled()
+            return
         if last and Path(last).is_file():
+            settings.set(S.OPENING_PROJECT, last)
+            settings.sync()  # on disk before the file is read: see the docstring
             try:
                 self.opened.emit(ProjectSession.open(last, background_above=BACKGROUND_ABOVE))
                 return
@@ -115,8 +136,10 @@ class ProjectFiles(QObject):
                 from gemtune_desktop.ui.widgets.status_line import Tone, error_text
 
                 self.ctx.status_message.emit(error_text(exc, tone=Tone.PLAIN), 8000)
-            except sqlite3.Error as exc:
+            except (sqlite3.Error, OSError, RuntimeError) as exc:
                 log.warning("last project not reopened", exc_info=exc)
+            finally:
+                settings.set(S.OPENING_PROJECT, "")
         self.open_untitled()
 
     def open_untitled(self) -> None:
@@ -141,12 +164,19 @@ class ProjectFiles(QObject):
 
     def open_project(self, path: Path) -> bool:
         current = self.session
-        if current is not None and current.path.resolve() == path.resolve():
-            return True
+        try:
+            if current is not None and current.path.resolve() == path.resolve():
+                return True
+        except (RuntimeError, OSError) as exc:  # a symbolic link that points back to itself
+            self.failed.emit(link_loop_error(path, exc))
+            return False
         try:
             session = ProjectSession.open(path, background_above=BACKGROUND_ABOVE)
         except UserError as exc:
             self.failed.emit(exc)
+            return False
+        except (RuntimeError, OSError) as exc:
+            self.failed.emit(link_loop_error(path, exc))
             return False
         except sqlite3.Error as exc:
             self.failed.emit(UserError(f"“{path.name}” could not be opened.",
@@ -212,22 +242,55 @@ class ProjectFiles(QObject):
             self.save_copy(Path(path))
 
     def save_copy(self, dest: Path) -> bool:
-        """Copy the project to ``dest`` and continue in the copy."""
+        """Write the project to ``dest`` as one complete file and continue in it, undo history kept (the
+        Untitled project it came from is removed: its work is in the new file)."""
+        s = self.session
+        if s is None:
+            return False
+        self.about_to_write.emit()
+        untitled = s.path if is_untitled(s.path) else None
+        if not self.save_to(dest, announce=False):
+            return False
+        if untitled is not None and untitled != s.path:
+            remove_project_file(untitled)
+        self.ctx.status_message.emit(f"Saved as {s.path}. You are working in this file now; it holds all your "
+                                     "work (copy or e-mail it as it is).", 12000)
+        return True
+
+    def save_to_new_file(self) -> bool:
+        """The open file was deleted or replaced: ask where to keep the work, then continue there."""
+        s = self.session
+        if s is None:
+            return False
+        start = Path(self.dialog_dir()) / (s.path.name if not is_untitled(s.path) else "My dataset.gemtune")
+        path, _ = QFileDialog.getSaveFileName(self._dialog_parent, "Save your work to a new file", str(start),
+                                              PROJECT_FILTER)
+        if not path:
+            return False
+        self.remember_dir(path)
+        return self.save_to(Path(path))
+
+    def save_to(self, dest: Path, announce: bool = True) -> bool:
+        """Write everything (the undo history kept) to ``dest`` and continue there."""
         s = self.session
         if s is None:
             return False
         dest = with_project_suffix(dest)
-        self.about_to_write.emit()
         try:
-            s.save_as(dest)
+            written = s.save_to(dest)
         except UserError as exc:
             self.failed.emit(exc)
             return False
         except (sqlite3.Error, OSError) as exc:
-            self.failed.emit(UserError(f"The copy “{dest.name}” could not be written.",
-                                       "Check the folder and the free disk space.", str(exc)))
+            self.failed.emit(UserError(f"“{dest.name}” could not be written.",
+                                       "Choose another folder, or check the free disk space.", str(exc)))
             return False
-        return self.open_project(dest)
+        self._remember(s)
+        self.switched.emit(s)
+        self.about_to_write.emit()  # text held while the file could not be written goes into the new one
+        if announce:
+            self.ctx.status_message.emit(f"Saved to {written}. You are working in this file now.", 12000)
+        return True
 
     def close_project(self) -> None:
         s = self.session
@@ -248,3 +311,29 @@ class ProjectFiles(QObject):
             action.setStatusTip(p)
             action.setEnabled(Path(p).is_file())
             action.triggered.connect(lambda _c=False, path=p: self.open_project(Path(path)))
+
+
+def save_report(session: ProjectSession) -> str:
+    """What Ctrl+S says: where the file is and whether it holds the work."""
+    from gemtune_desktop.qtcore.save_state import SaveState
+
+    state = session.save_state
+    if state is SaveState.SAVED_IN_FILE:
+        return f"Saved: all your work is in {session.path}"
+    if state is SaveState.PENDING:
+        return f"Saving: your changes are kept and still being written into {session.path}"
+    return f"{session.save_state_label}. {session.save_state_text} ({session.path})"
+
+
+def link_loop_error(path: Path, exc: BaseException) -> UserError:
+    return UserError(f"“{path.name}” cannot be opened: it is a link that leads back to itself (or to a place that "
+                     "cannot be reached).", "Open the project file itself, not the link.", detail=str(exc)[:300])
+
+
+def remove_project_file(path: Path) -> None:
+    """Delete a project file that is no longer needed (and its companions, if any were left)."""
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            p.unlink(missing_ok=True)
+        except OSError as exc:
+            log.info("could not remove %s: %s", p, exc)

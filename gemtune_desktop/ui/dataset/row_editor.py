@@ -7,7 +7,6 @@ which writes the project file first; a write that fails is explained and nothing
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +15,6 @@ from PySide6.QtGui import QGuiApplication, QUndoCommand
 from PySide6.QtWidgets import QWidget
 
 from gemtune_desktop.core.clipboard import parse_tsv, rows_to_examples, to_tsv
-from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import Example
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.dataset_model import FIELD_OF, Column, parse_split
@@ -64,42 +62,29 @@ class RowEditor(QObject):
         self._flush = flush
         self._dialog_parent = dialog_parent
         self.find_dialog: FindReplaceDialog | None = None
+        self.paste_dialog: QWidget | None = None
 
     @property
     def session(self) -> ProjectSession | None:
         return self.model.session
 
     def push(self, command: QUndoCommand) -> bool:
-        """Run an undo command; a failure to write the file is explained, nothing is half-done."""
+        """Run an undo command; False when the file could not be written (the session's ``write_failed`` says
+        why, once, and the change is neither on screen nor in the undo history)."""
         s = self.session
         if s is None:
             return False
-        try:
-            s.undo_stack.push(command)
-            return True
-        except (sqlite3.Error, OSError) as exc:
-            log.warning("edit failed", exc_info=exc)
-            self.failed.emit(UserError("The change could not be saved to the project file.",
-                                       "Check that the disk is not full and the file is still there.", str(exc)))
-        except UserError as exc:
-            self.failed.emit(exc)
-        return False
+        return s.push(command)
 
     # -- undo -------------------------------------------------------------------------------
     def undo(self) -> None:
         if self.session is not None:
             self._flush()
-            try:
-                self.session.undo_stack.undo()
-            except (sqlite3.Error, OSError) as exc:
-                self.failed.emit(UserError("Undo could not be saved to the project file.", "", str(exc)))
+            self.session.undo()
 
     def redo(self) -> None:
         if self.session is not None:
-            try:
-                self.session.undo_stack.redo()
-            except (sqlite3.Error, OSError) as exc:
-                self.failed.emit(UserError("Redo could not be saved to the project file.", "", str(exc)))
+            self.session.redo()
 
     # -- rows -------------------------------------------------------------------------------
     def _insert_index(self, s: ProjectSession) -> int:
@@ -158,6 +143,25 @@ class RowEditor(QObject):
                     moved.add(a if delta < 0 else b)
             self.table.select_list_indices(sorted(moved), col)
 
+    def remove_exact_duplicates(self) -> int:
+        """Delete every row that repeats an earlier one exactly, as one undo step; returns how many."""
+        from gemtune_desktop.core.merge import exact_duplicates
+
+        s = self.session
+        if s is None or not s.can_edit:
+            return 0
+        self._flush()
+        dups = exact_duplicates(s.examples)
+        if not dups:
+            self.ctx.status_message.emit("No exact duplicates: every row differs from the others.", 6000)
+            return 0
+        text = "Remove " + plural(len(dups), "exact duplicate")
+        if not self.push(RemoveRowsCommand(s, dups, text)):
+            return 0
+        self.ctx.status_message.emit(f"Removed {plural(len(dups), 'exact duplicate')}; the first of each is kept. "
+                                     "Undo (Ctrl+Z) brings them back.", 8000)
+        return len(dups)
+
     # -- clipboard --------------------------------------------------------------------------
     def copy_rows(self) -> None:
         data = self.table.selection_as_rows()
@@ -172,7 +176,7 @@ class RowEditor(QObject):
 
     def paste(self) -> None:
         s = self.session
-        if s is None or s.read_only:
+        if s is None or not s.can_edit:
             return
         text = QGuiApplication.clipboard().text()
         if text:
@@ -188,10 +192,28 @@ class RowEditor(QObject):
             return
         width = max(len(r) for r in rows)
         current = self.table.currentIndex()
-        if width == 1 and current.isValid() and Column(current.column()) in FIELD_OF:
+        from gemtune_desktop.ui.dataset.paste_preview import CONTROL, paste_concerns
+
+        if width == 1 and current.isValid() and Column(current.column()) in FIELD_OF \
+                and not any(CONTROL.search(r[0]) for r in rows):
             self._paste_column(s, FIELD_OF[Column(current.column())], current.row(), [r[0] for r in rows])
             return
+        concerns = paste_concerns(rows)
+        if concerns:
+            self._preview_paste(rows, concerns)
+            return
         self.insert_examples(rows_to_examples(rows), "Paste " + plural(len(rows), "row"))
+
+    def _preview_paste(self, rows: list[list[str]], concerns: list[str]) -> None:
+        """Rows with control characters or another column layout: shown first, added only on Paste."""
+        from gemtune_desktop.ui.dataset.paste_preview import PastePreviewDialog
+
+        dialog = PastePreviewDialog(rows, concerns, self._dialog_parent)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.insert_examples(
+            dialog.examples(), "Paste " + plural(len(dialog.examples()), "row")))
+        dialog.open()
+        self.paste_dialog = dialog
 
     def _paste_column(self, s: ProjectSession, field: str, first_row: int, values: list[str]) -> None:
         changes: list[tuple[Example, str, Any]] = []

@@ -2,7 +2,9 @@
 
 Google's tuning guide: whatever is added to the training examples must also be sent when the model
 is used, so the Test tab applies the same preamble and system instruction. Edits are undoable and
-saved shortly after typing pauses.
+saved shortly after typing pauses. Saving one box never reloads the other while it holds unsaved typing
+(text typed into the system instruction right after the preamble stays, and so does the cursor); a change
+the file refuses is undone in the box too.
 """
 
 from __future__ import annotations
@@ -68,8 +70,14 @@ class DatasetSettingsPanel(QWidget):
         self.session = session
         if session is not None:
             session.settings_changed.connect(self._load)
-        self.setEnabled(session is not None and not session.read_only)
+        self.setEnabled(session is not None and session.can_edit)
         self._load()
+
+    def set_editable(self, editable: bool) -> None:
+        """Whether the project can be saved now (read-only, file lost: not); text held meanwhile is saved now."""
+        self.setEnabled(editable)
+        if editable and self._pending and not self._timer.isActive():
+            self.flush()
 
     def _load(self, *_args: object) -> None:
         s = self.session.settings if self.session is not None else None
@@ -77,7 +85,8 @@ class DatasetSettingsPanel(QWidget):
         try:
             for box, value in ((self.preamble, s.preamble if s else ""),
                                (self.system, s.system_instruction if s else "")):
-                if box.toPlainText() != value and not (box.hasFocus() and self._pending):
+                field = "preamble" if box is self.preamble else "system_instruction"
+                if box.toPlainText() != value and field not in self._pending:  # unsaved typing stays as it is
                     box.setPlainText(value)
         finally:
             self._loading = False
@@ -94,16 +103,26 @@ class DatasetSettingsPanel(QWidget):
 
     def flush(self) -> None:
         self._timer.stop()
-        pending, self._pending = self._pending, set()
-        if not pending or self.session is None or self.session.is_closed:
+        s = self.session
+        if not self._pending or s is None or s.is_closed:
+            self._pending.clear()
             return
+        if not s.can_edit and s.store.lost is not None:
+            return  # kept in the boxes until the work is saved to a new file
         from gemtune_desktop.qtcore.undo import SettingsCommand, copy_settings
 
-        for field in sorted(pending):
+        for field in sorted(self._pending):
             box = self.preamble if field == "preamble" else self.system
-            new = copy_settings(self.session.settings)
+            new = copy_settings(s.settings)
             if getattr(new, field) == box.toPlainText():
+                self._pending.discard(field)
                 continue
             setattr(new, field, box.toPlainText())
             label = "Edit preamble" if field == "preamble" else "Edit system instruction"
-            self.session.undo_stack.push(SettingsCommand(self.session, new, label, merge_key=field))
+            if s.push(SettingsCommand(s, new, label, merge_key=field)):
+                self._pending.discard(field)
+            elif s.store.lost is None:  # not kept in the file: not kept on screen either
+                self._pending.discard(field)
+                self._load()
+            else:
+                return

@@ -21,6 +21,10 @@ class SplitDialog(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Split into Train, Validation and Test")
+        # Wide enough for the title bar to show the whole title (window managers draw it bolder and bigger,
+        # beside their buttons), not just the narrow form below it.
+        title_width = self.fontMetrics().horizontalAdvance(self.windowTitle())
+        self.setMinimumWidth(max(440, int(title_width * 1.4) + 160))
         self.total = total
         intro = QLabel("Examples are assigned at random with the ratios you pick. The same seed always gives "
                        "the same split. Identical inputs are kept on the same side so the model is not "

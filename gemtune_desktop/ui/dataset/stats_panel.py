@@ -1,7 +1,8 @@
 """The Stats panel: example count against the recommended range, a token estimate, and length histograms.
 
 Built the first time the user opens the Stats tab; pyqtgraph is imported then (never at start-up).
-Numbers refresh shortly after edits while the panel is visible.
+Numbers refresh shortly after edits while the panel is visible. Another project's numbers are never shown:
+opening a project clears the panel at once, and an empty project shows no charts at all.
 """
 
 from __future__ import annotations
@@ -66,7 +67,17 @@ class StatsPanel(QWidget):
         if session is not None:
             session.validation_changed.connect(self._schedule)
             session.settings_changed.connect(self._schedule)
+        self._clear("Counting…")  # nothing of the previous project stays while this one is counted
         self.refresh()
+
+    def _clear(self, text: str) -> None:
+        if self._task is not None:
+            self._task.shutdown()  # a count of the previous contents must not arrive after this
+        self.last = None
+        self.summary.setText(text)
+        for plot in self.plots.values():
+            plot.clear()
+            plot.setVisible(text == "Counting…")
 
     def _schedule(self, *_args: object) -> None:
         if self.isVisible():
@@ -81,9 +92,11 @@ class StatsPanel(QWidget):
         self._timer.stop()
         s = self.session
         if s is None or s.is_closed:
-            self.summary.setText("No project open.")
-            for plot in self.plots.values():
-                plot.clear()
+            self._clear("No project open.")
+            return
+        if not s.examples:
+            self._clear("This project has no examples yet. The counts and length charts appear here when it has "
+                        "some.")
             return
         from gemtune_desktop.core.stats import compute_stats
 
@@ -100,6 +113,8 @@ class StatsPanel(QWidget):
         import pyqtgraph as pg
 
         self.last = st
+        for plot in self.plots.values():
+            plot.setVisible(True)
         self.summary.setText(
             f"{st.count:,} examples ({st.train:,} train, {st.validation:,} validation, {st.test:,} test). "
             f"{st.verdict}\nEstimated size: about {st.total_tokens:,} tokens per pass over the data, preamble "

@@ -39,7 +39,7 @@ from gemtune_desktop.core.row_view import RowFilter
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.dataset_model import Column, DatasetModel
-from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.qtcore.project_session import TARGET_CHOSEN, ProjectSession
 from gemtune_desktop.qtcore.undo import SettingsCommand, copy_settings
 from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.ui.dataset.detail_editor import DetailEditor
@@ -87,10 +87,17 @@ class DatasetTab(QWidget):
         self._build()
         self.editor = RowEditor(ctx, self.table, self.flush_edits, self, self)
         self.edit_actions = build_edit_actions(self, self.editor)
+        from gemtune_desktop.ui.dataset.quick_fixes import QuickFixes
+
+        self.quick_fixes = QuickFixes(self.editor, self.findings, self.table, self.edit_actions, self.flush_edits, self)
         self.files = ProjectFiles(ctx, self, self)
         self.transfer = DatasetTransfer(ctx, self.editor, self.files, self, self)
         self._wire()
         self._update_actions()
+        # Preference pairs: a second view beside the examples, its switch, menus and file routing (issue 18).
+        from gemtune_desktop.ui.dataset.preference_page import install_preference_view
+
+        self.preferences = install_preference_view(self)
         self._started = False
         # At start-up this waits for the window's first paint (see AppContext.after_first_paint).
         ctx.after_first_paint(self.ensure_project)
@@ -137,16 +144,22 @@ class DatasetTab(QWidget):
         self.target_combo.setObjectName("targetCombo")
         for t in Target:
             self.target_combo.addItem(t.label, t.value)
-        self.target_combo.setToolTip("The service you will tune with; the checks and limits follow it")
+        self.target_combo.setToolTip("The service you will tune with; the checks and limits follow it. It follows "
+                                     "the connection in use until you pick one here.")
         self.target_combo.setAccessibleName("Target service")
         target_caption.setBuddy(self.target_combo)
+        self.target_note = QLabel(self)
+        self.target_note.setObjectName("targetNote")
+        self.target_note.setTextFormat(Qt.TextFormat.PlainText)
         top.addWidget(target_caption)
         top.addWidget(self.target_combo)
+        top.addWidget(self.target_note)
         return top
 
     def _build_side(self) -> QTabWidget:
         self.side = QTabWidget(self.splitter)
         self.side.setObjectName("datasetSide")
+        self.side.setUsesScrollButtons(False)  # every tab's name in view, at the window's smallest too
         self.detail = DetailEditor(self.side)
         self.settings_panel = DatasetSettingsPanel(self.side)
         self.findings = FindingsPanel(self.side)
@@ -164,6 +177,7 @@ class DatasetTab(QWidget):
     def _wire(self) -> None:
         ctx = self.ctx
         self.target_combo.activated.connect(self._target_picked)
+        ctx.connections.connection_changed.connect(lambda _p: self.follow_connection())
         self.filter_bar.filter_changed.connect(self._filter_changed)
         self.filter_bar.clear_requested.connect(self.show_all_rows)
         self.table.horizontalHeader().sortIndicatorChanged.connect(self._sort_changed)
@@ -171,11 +185,13 @@ class DatasetTab(QWidget):
         self.table.reveal_requested.connect(self._unfilter)
         self.splitter.splitterMoved.connect(lambda *_: ctx.settings.set(S.DATASET_SPLITTER, self.splitter.saveState()))
         self.findings.jump_requested.connect(self.jump_to)
+        self.findings.reveal_requested.connect(lambda k, f: self.jump_to(k, f, edit=False))
         self.findings.counts_changed.connect(self._findings_counted)
         self.side.currentChanged.connect(self._side_changed)
         self.editor.failed.connect(self.show_error)
         self.editor.row_added.connect(self._focus_new_row)
         self.files.opened.connect(self.set_session)
+        self.files.switched.connect(self._save_state_changed)
         self.files.failed.connect(self.show_error)
         self.files.about_to_write.connect(self.flush_edits)
         self.files.open_requested.connect(lambda path: self.open_path(path))
@@ -223,12 +239,13 @@ class DatasetTab(QWidget):
                 panel.set_session(session)
         if session is not None:
             self._watch_undo(session, True)
+            self.follow_connection()
             self._settings_changed(session.settings)
         if old is not None and old is not session:
             old.close()
             old.deleteLater()
         self._rows_changed()
-        self._update_title()
+        self._save_state_changed()
         if session is not None and session.examples:
             self.table.setCurrentIndex(self.model.index(0, Column.INPUT))
         if session is not None and session.checking:
@@ -241,7 +258,8 @@ class DatasetTab(QWidget):
             (stack.canUndoChanged, self._update_actions), (stack.canRedoChanged, self._update_actions),
             (stack.indexChanged, self._update_actions), (session.rows_inserted, self._rows_changed),
             (session.rows_removed, self._rows_changed), (session.reset_done, self._rows_changed),
-            (session.settings_changed, self._settings_changed)]
+            (session.settings_changed, self._settings_changed), (session.save_state_changed, self._save_state_changed),
+            (session.path_changed, self._save_state_changed)]
         for signal, slot in links:
             if on:
                 signal.connect(slot)  # type: ignore[attr-defined]
@@ -250,12 +268,21 @@ class DatasetTab(QWidget):
 
     def _update_title(self) -> None:
         s = self.session
-        if s is None:
+        if s is None or s.is_closed:
             self.project_label.setText("No project open")
+            self.project_label.setToolTip("")
             return
-        ro = " (read-only)" if s.read_only else ""
-        self.project_label.setText(f"Project: {s.display_name}{ro} — saved automatically")
-        self.project_label.setToolTip(f"{s.path}\nEvery change is saved to this file as you make it.")
+        self.project_label.setText(f"Project: {s.display_name} — {s.save_state_label}")
+        self.project_label.setToolTip(f"{s.save_state_text}\n{s.path}")
+
+    def _save_state_changed(self, *_args: object) -> None:
+        """Saved, saving, read-only, not saved: the label says it, and editing follows whether it can be saved."""
+        self._update_title()
+        self._update_actions()
+        editable = self.session is not None and self.session.can_edit
+        self.settings_panel.set_editable(editable)
+        self.detail.refresh_editable()
+        self.target_combo.setEnabled(editable)
 
     def _rows_changed(self, *_args: object) -> None:
         total = len(self.session.examples) if self.session is not None else 0
@@ -273,6 +300,21 @@ class DatasetTab(QWidget):
         i = self.target_combo.findData(settings.target.value)
         if i >= 0:
             self.target_combo.setCurrentIndex(i)
+        s = self.session
+        chosen = s is not None and s.target_chosen
+        self.target_note.setText("" if chosen else "(follows the connection)")
+        if s is not None and not chosen:
+            QTimer.singleShot(0, self, self.follow_connection)  # e.g. after undoing the choice
+
+    def follow_connection(self) -> None:
+        """"Prepare for" follows the active connection until the user picks a target."""
+        from gemtune_desktop.services.connections import Backend
+
+        s = self.session
+        if s is None or s.is_closed:
+            return
+        backend = self.ctx.connections.profile.backend
+        s.follow_target(Target.AGENT_PLATFORM if backend is Backend.AGENT_PLATFORM else Target.GEMINI_API)
 
     def _target_picked(self, _index: int) -> None:
         s = self.session
@@ -283,7 +325,9 @@ class DatasetTab(QWidget):
             return
         new = copy_settings(s.settings)
         new.target = target
-        self.editor.push(SettingsCommand(s, new, f"Prepare for {target.label}"))
+        new.extra[TARGET_CHOSEN] = "yes"  # from now on it stays as picked
+        if not self.editor.push(SettingsCommand(s, new, f"Prepare for {target.label}")):
+            self._settings_changed(s.settings)
 
     def _imported(self, first: int) -> None:
         self._unfilter()
@@ -298,7 +342,7 @@ class DatasetTab(QWidget):
         s = self.session
         self.edit_actions.update(shown=self.isVisible(), stack=s.undo_stack if s is not None else None,
                             has_rows=s is not None and self.model.rowCount() > 0,
-                            editable=s is not None and not s.read_only, movable=not self.model.mapped)
+                            editable=s is not None and s.can_edit, movable=not self.model.mapped)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -364,13 +408,16 @@ class DatasetTab(QWidget):
         self.ctx.show_tab_requested.emit(TabKey.DATASET)
         self.table.select_list_indices(indices)
 
-    def jump_to(self, example_id: int, field: str) -> None:
+    def jump_to(self, example_id: int, field: str, edit: bool = True) -> None:
+        """Select the example's cell; with ``edit`` also show it in the Example editor, cursor in the field."""
         if self.session is None:
             return
         i = self.session.index_of_id(example_id)
         if i < 0:
             return
         self.table.select_list_indices([i], Column.OUTPUT if field == "output" else Column.INPUT)
+        if not edit:
+            return
         self.side.setCurrentWidget(self.detail)
         (self.detail.output_edit if field == "output" else self.detail.input_edit).setFocus()
 

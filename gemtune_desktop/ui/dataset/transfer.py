@@ -16,13 +16,16 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.formats.model import ColumnMapping, ImportResult
+from gemtune_desktop.core.merge import MergePlan, plan_merge
 from gemtune_desktop.core.validation import Finding, Severity
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.project_session import ProjectSession
-from gemtune_desktop.qtcore.undo import InsertRowsCommand, SettingsCommand, copy_settings
+from gemtune_desktop.qtcore.undo import copy_settings
 from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.connections import Backend
+from gemtune_desktop.ui.dataset.import_choice import ImportMode, ask_import_mode, import_command, merge_report
 from gemtune_desktop.ui.dataset.project_files import PROJECT_FILTER, ProjectFiles
 from gemtune_desktop.ui.dataset.row_editor import RowEditor, plural
 
@@ -71,6 +74,7 @@ class DatasetTransfer(QObject):
         self._export_task = TaskSlot(self, ctx.executor, "export")
         self.mapping_dialog: QWidget | None = None
         self.report_box: QMessageBox | None = None
+        self.choice_box: QMessageBox | None = None
         self.actions: dict[str, QAction] = {}
         K = QKeySequence
         for key, text, slot, shortcut, tip in (
@@ -148,22 +152,41 @@ class DatasetTransfer(QObject):
         if not examples:
             self._report_import(path, 0, result.findings)
             return
-        first = len(s.examples)
-        stack = s.undo_stack
-        stack.beginMacro(f"Import {path.name}")
-        try:
-            settings = result.settings
-            if settings is not None and (settings.preamble or settings.system_instruction) and \
-                    not (s.settings.preamble or s.settings.system_instruction):
-                new = copy_settings(s.settings)
-                new.preamble = settings.preamble
-                new.system_instruction = settings.system_instruction
-                self._editor.push(SettingsCommand(s, new, "Imported preamble and system instruction"))
-            self._editor.push(InsertRowsCommand(s, first, examples, f"Import {path.name}"))
-        finally:
-            stack.endMacro()
-        self.imported.emit(first)
+        settings = None
+        read = result.settings
+        if read is not None and (read.preamble or read.system_instruction) and \
+                not (s.settings.preamble or s.settings.system_instruction):
+            settings = copy_settings(s.settings)  # the file's preamble, when the project has none
+            settings.preamble = read.preamble
+            settings.system_instruction = read.system_instruction
+        if not s.examples:
+            self.add_imported(path, examples, settings, problems, ImportMode.ADD)
+            return
+        self.choice_box = ask_import_mode(
+            self._dialog_parent, path.name, s.examples, examples,
+            lambda mode, plan: self.add_imported(path, examples, settings, problems, mode, plan))
+
+    def add_imported(self, path: Path, examples: list[Example], settings: DatasetSettings | None,
+                     problems: list[Finding], mode: ImportMode, plan: MergePlan | None = None) -> bool:
+        """Add, replace or merge as one undo step; success is reported only when it was written."""
+        s = self.session
+        if s is None or s.is_closed:
+            return False
+        command, first = import_command(s, mode, examples, path.name, settings, plan)
+        if command is None:
+            self.ctx.status_message.emit(f"Nothing to merge: every example of {path.name} is already here.", 8000)
+            return True
+        if not s.push(command):
+            return False  # the session's write_failed message says why; nothing was added
+        if first >= 0:
+            self.imported.emit(first)
+        if mode is ImportMode.MERGE:
+            self.ctx.status_message.emit(merge_report(plan or plan_merge(s.examples, examples), path.name), 10000)
+            if problems:
+                self._report_import(path, len(examples), problems)
+            return True
         self._report_import(path, len(examples), problems)
+        return True
 
     def _report_import(self, path: Path, count: int, problems: list[Finding]) -> None:
         text = f"Imported {plural(count, 'example')} from {path.name}."
@@ -192,8 +215,13 @@ class DatasetTransfer(QObject):
         except UserError as exc:
             self.failed.emit(exc)
             return
+        def reload(skip: int, chosen: str | None) -> tuple[list[str], list[list[str]]]:
+            cols, data, _sheets = preview(path, rows=20, sheet=chosen or sheet, skip_rows=skip)
+            return cols, data
+
         dialog = ColumnMappingDialog(path.name, columns or result.columns or [], rows, sheets, sheet,
-                                     guess_mapping(columns or result.columns or []), self._dialog_parent)
+                                     guess_mapping(columns or result.columns or []), self._dialog_parent,
+                                     reload=reload)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.import_file(path, dialog.mapping(), dialog.sheet()))
         dialog.open()
@@ -243,6 +271,12 @@ class DatasetTransfer(QObject):
         from gemtune_desktop.core.formats import write_dataset
 
         self._files.about_to_write.emit()
+        refused = s.prepare_export(fmt, path.name)  # what the format cannot hold, before anything is written
+        if refused is not None:
+            rows = sorted({p.row for p in refused.problems})
+            self.ctx.rows_focus_requested.emit([s.examples[r - 1].id for r in rows if 0 < r <= len(s.examples)])
+            self.failed.emit(refused)
+            return False
         examples = list(s.examples)
         settings = copy_settings(s.settings)
 

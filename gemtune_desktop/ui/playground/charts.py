@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gemtune_desktop.core.eval_metrics import METRIC_LABELS, ROW_METRICS
+from gemtune_desktop.core.eval_metrics import METRIC_LABELS, ROW_METRICS, metric_scale
 
 BINS = 10
 _COLOURS = ("#1f77b4", "#ff7f0e")
@@ -61,7 +61,7 @@ class MetricChart(QWidget):
         pg = self._pg
         self.plot.clear()
         key = self.metric_box.currentData() or "token_f1"
-        hi = 100.0 if key == "chrf" else 1.0
+        hi = metric_scale(key)  # BLEU and chrF 0–100, the others 0–1
         width = hi / BINS
         n = max(1, len(self.values))
         self.counts = []
@@ -80,7 +80,8 @@ class MetricChart(QWidget):
             self.plot.addItem(bars)
             legend.append(f"{'■' if slot == 0 else '▨'} {self.labels[slot] if slot < len(self.labels) else ''}")
         self.legend.setText("   ".join(legend))
-        self.plot.setLabel("bottom", METRIC_LABELS.get(key, key))
+        label = METRIC_LABELS.get(key, key)
+        self.plot.setLabel("bottom", label if "0–" in label else f"{label} (0–{hi:g})")
 
     def grab_counts(self) -> list[list[int]]:
         return [list(c) for c in self.counts]

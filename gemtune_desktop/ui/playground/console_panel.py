@@ -18,7 +18,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
@@ -34,16 +33,17 @@ from PySide6.QtWidgets import (
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings
-from gemtune_desktop.core.generation import model_supports_thinking
+from gemtune_desktop.core.generation import ThinkingLevel, model_supports_thinking
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.workers import TaskGroup
 from gemtune_desktop.services.api import ServiceApi
-from gemtune_desktop.services.console import ConsoleRequest, ConsoleResult, ModelRef
+from gemtune_desktop.services.console import ConsoleRequest, ConsoleResult, ModelRef, tuned_thinking_level
 from gemtune_desktop.ui.playground import project_edits
 from gemtune_desktop.ui.playground.model_picker import ModelCatalog, ModelPicker
 from gemtune_desktop.ui.playground.response_view import ResponseView
 from gemtune_desktop.ui.playground.settings_panels import GenerationPanel, SafetyPanel
+from gemtune_desktop.ui.playground.texts_box import TextsBox
 from gemtune_desktop.ui.widgets.status_line import StatusLine, Tone
 
 log = logging.getLogger(__name__)
@@ -75,10 +75,14 @@ class ConsolePanel(QWidget):
         splitter.setStretchFactor(1, 1)
         self.prompt.installEventFilter(self)  # Ctrl+Enter in the prompt sends
         self.compare.toggled.connect(self._compare_toggled)
-        self.apply_dataset.toggled.connect(lambda _on: self._update_dataset_box())
+        self.texts_box.changed.connect(self._update_dataset_box)
+        self.texts_box.switch_requested.connect(self._switch_connection)
         self.picker_a.model_changed.connect(lambda _r: self._models_changed())
         self.picker_b.model_changed.connect(lambda _r: self._models_changed())
         self._models_changed()
+        from gemtune_desktop.ui.playground.console_state import ConsoleState
+
+        self.state = ConsoleState(self)  # the choices above, kept with the open project
 
     def _build_main(self, splitter: QSplitter, catalog: ModelCatalog) -> QWidget:
         """The left side: models, the dataset's texts, the prompt, Send and Stop, the answers."""
@@ -105,25 +109,16 @@ class ConsolePanel(QWidget):
         self._add_prompt_rows(main, layout)
         return main
 
-    def _build_dataset_box(self, main: QWidget) -> QGroupBox:
-        """What is added to the prompt from the dataset (the preamble and system instruction), for tuned models."""
-        self.dataset_box = QGroupBox("Added from the dataset (as in training)", main)
-        self.dataset_box.setObjectName("datasetTexts")
-        box_layout = QVBoxLayout(self.dataset_box)
-        self.apply_dataset = QCheckBox("Apply the dataset's preamble and system instruction", self.dataset_box)
-        self.apply_dataset.setObjectName("applyDatasetTexts")
-        self.apply_dataset.setChecked(True)
-        self.apply_dataset.setToolTip("Google's tuning guide: a tuned model should get the same preamble and "
-                                      "system instruction it was trained with. Switch off to send the prompt "
-                                      "alone.")
-        self.dataset_text = QPlainTextEdit(self.dataset_box)
-        self.dataset_text.setObjectName("datasetTextPreview")
-        self.dataset_text.setReadOnly(True)
-        self.dataset_text.setMaximumHeight(70)
-        self.dataset_text.setAccessibleName("Preamble and system instruction that will be sent")
-        box_layout.addWidget(self.apply_dataset)
-        box_layout.addWidget(self.dataset_text)
-        return self.dataset_box
+    def _build_dataset_box(self, main: QWidget) -> TextsBox:
+        """What is sent with the prompt (one height whatever the models, so Send never moves)."""
+        self.texts_box = TextsBox(main)
+        self.dataset_box = self.texts_box
+        self.apply_dataset = self.texts_box.apply_dataset
+        self.share_texts = self.texts_box.share_texts
+        self.dataset_text = self.texts_box.preview
+        self.model_note = self.texts_box.note
+        self.switch_button = self.texts_box.switch_button
+        return self.texts_box
 
     def _add_prompt_rows(self, main: QWidget, layout: QVBoxLayout) -> None:
         self.prompt = QPlainTextEdit(main)
@@ -147,10 +142,11 @@ class ConsolePanel(QWidget):
         self.status.setObjectName("consoleStatus")
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
-        buttons.addWidget(self.send_button)
-        buttons.addWidget(self.stop_button)
+        top = Qt.AlignmentFlag.AlignTop  # a status of two lines never moves the buttons
+        buttons.addWidget(self.send_button, 0, top)
+        buttons.addWidget(self.stop_button, 0, top)
         self.status_line = StatusLine(self.status)
-        buttons.addWidget(self.status, 1)
+        buttons.addWidget(self.status, 1, top)
         layout.addLayout(buttons)
 
         self.answers = QSplitter(Qt.Orientation.Horizontal, main)
@@ -192,6 +188,9 @@ class ConsolePanel(QWidget):
     def _compare_toggled(self, on: bool) -> None:
         self.picker_b.setEnabled(on)
         self.views[1].setVisible(on)
+        if on:
+            half = max(1, self.answers.width() // 2)
+            self.answers.setSizes([half, half])
         self._models_changed()
 
     def active_refs(self) -> list[ModelRef | None]:
@@ -202,33 +201,56 @@ class ConsolePanel(QWidget):
 
     def _models_changed(self) -> None:
         refs = [r for r in self.active_refs() if r is not None]
-        self.generation.set_thinking_supported(any(model_supports_thinking(r.model) for r in refs))
+        self.generation.set_thinking_supported(any(model_supports_thinking(r.base_model or r.model) for r in refs),
+                                               self._default_thinking_label(refs))
         self._update_dataset_box()
 
+    @staticmethod
+    def _default_thinking_label(refs: list[ModelRef]) -> str:
+        """What "Model default" sends: for tuned models, the least thinking their base model allows."""
+        levels = {tuned_thinking_level(r.base_model) for r in refs if r.kind != "base" and r.base_model}
+        levels.discard(ThinkingLevel.DEFAULT)
+        if len(levels) != 1:
+            return ""
+        label = f"advised for tuned models: {levels.pop().label}"
+        if all(r.kind != "base" for r in refs):
+            return f"Lowest ({label})"
+        return f"Model default (tuned: lowest, {label.rsplit(': ', 1)[-1]})"
+
     def tuned_here(self, ref: ModelRef | None) -> bool:
-        return ref is not None and ref.job_id is not None and self.ctx.project is not None
+        return ref is not None and ref.job_id is not None and self.ctx.project is not None \
+            and self.catalog.job_of(ref) is None
 
     def _update_dataset_box(self) -> None:
         refs = self.active_refs()
+        other = next((r for r in refs if self.catalog.job_of(r) is not None), None)
+        job = self.catalog.job_of(other)
+        if other is not None and job is not None:
+            self.texts_box.show_other_connection(other.label.strip(), job, self.ctx.connections.profile.label)
+            return
         settings = self._dataset_settings()
         has_text = bool(settings.preamble.strip() or settings.system_instruction.strip())
-        show = has_text and any(self.tuned_here(r) for r in refs)
-        self.dataset_box.setVisible(show)
-        if not show:
-            return
-        parts = []
-        if settings.system_instruction.strip():
-            parts.append(f"System instruction: {settings.system_instruction}")
-        if settings.preamble.strip():
-            parts.append(f"Preamble (before your prompt): {settings.preamble}")
-        if len(refs) > 1 and not all(self.tuned_here(r) for r in refs):
-            parts.append("(Only for the model tuned on this project.)")
-        self.dataset_text.setPlainText("\n".join(parts))
-        self.dataset_text.setEnabled(self.apply_dataset.isChecked())
+        tuned = [self.tuned_here(r) for r in refs]
+        if not any(tuned):
+            self.texts_box.show_nothing("Your prompt is sent as typed: the dataset's preamble and system instruction "
+                                        "go only with a model tuned on this project.")
+        elif not has_text:
+            self.texts_box.show_nothing("Your prompt is sent as typed: this project has no preamble or system "
+                                        "instruction (Dataset tab → Preamble).")
+        else:
+            mixed = len(refs) > 1 and not all(tuned)
+            note = "" if not mixed else ("(Sent to both models.)" if self.share_texts.isChecked() else
+                                         "(Only for the model tuned on this project.)")
+            self.texts_box.show_texts(settings, mixed, note)
 
-    def dataset_texts_for(self, ref: ModelRef | None) -> tuple[str, str]:
-        """(preamble, system instruction) to send to ``ref``."""
-        if not self.tuned_here(ref) or not self.apply_dataset.isChecked():
+    def dataset_texts_for(self, ref: ModelRef | None, refs: list[ModelRef | None] | None = None) -> tuple[str, str]:
+        """(preamble, system instruction) to send to ``ref``; ``refs`` are all the models asked together (when
+        comparing, the other model gets the texts too unless the fair-comparison switch is off)."""
+        if ref is None or not self.apply_dataset.isChecked():
+            return "", ""
+        compared = [r for r in (refs if refs is not None else self.active_refs()) if r is not None]
+        shared = self.share_texts.isChecked() and len(compared) > 1 and any(self.tuned_here(r) for r in compared)
+        if not self.tuned_here(ref) and not shared:
             return "", ""
         settings = self._dataset_settings()
         return settings.preamble, settings.system_instruction
@@ -237,6 +259,22 @@ class ConsolePanel(QWidget):
         project = self.ctx.project
         return project.settings if project is not None else DatasetSettings()
 
+    def _switch_connection(self, job: object) -> None:
+        """Make the connection ``job`` was tuned on the one in use (its model is chosen again when listed)."""
+        from gemtune_desktop.core.jobs import JobRecord
+        from gemtune_desktop.services.connections import Backend, ConnectionKind
+
+        if not isinstance(job, JobRecord):
+            return
+        connections = self.ctx.connections
+        kind = ConnectionKind(job.connection_kind)
+        if kind is ConnectionKind.SANDBOX:
+            profile = connections.profiles()[kind]
+            profile.sandbox_backend = Backend(job.backend)
+            connections.save_profile(profile, reconnect=False)
+        connections.set_active(kind)
+        self.ctx.status_message.emit(f"The connection in use is now {connections.profile.label}.", 5000)
+
     def refresh_project(self) -> None:
         self._update_dataset_box()
 
@@ -244,7 +282,8 @@ class ConsolePanel(QWidget):
     def build_request(self, ref: ModelRef, prompt: str) -> ConsoleRequest:
         preamble, system = self.dataset_texts_for(ref)
         return ConsoleRequest(model=ref.model, prompt=prompt, generation=self.generation.settings(),
-                              safety=self.safety.settings(), preamble=preamble, system_instruction=system)
+                              safety=self.safety.settings(), preamble=preamble, system_instruction=system,
+                              base_model=ref.base_model)
 
     def is_busy(self) -> bool:
         return self._streams.running
@@ -261,6 +300,14 @@ class ConsolePanel(QWidget):
         refs = self.active_refs()
         if any(r is None for r in refs):
             self.status_line.say("Choose a model first (the list may still be loading).", Tone.ERROR)
+            return
+        other = next((r for r in refs if self.catalog.job_of(r) is not None), None)
+        job = self.catalog.job_of(other)
+        if other is not None and job is not None:
+            from gemtune_desktop.services.model_choices import job_connection_label
+
+            self.status_line.say(f"“{other.label.strip()}” answers only on the {job_connection_label(job)} "
+                                 "connection: switch to it first (the button above).", Tone.ERROR)
             return
         self.status.setText("Sending…")
         for slot, ref in enumerate(refs):
@@ -370,4 +417,5 @@ class ConsolePanel(QWidget):
         self.ctx.status_message.emit("Example added to the dataset.", 4000)
 
     def shutdown(self) -> None:
+        self.state.save_now()
         self.stop()

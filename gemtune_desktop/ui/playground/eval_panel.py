@@ -3,9 +3,13 @@
 Start sends the validation or test split (or chosen rows) on worker threads with bounded
 concurrency; each answer is stored in the project as it arrives (batched every 250 ms by a
 writer thread, so the GUI never waits for the disk), so Cancel keeps what was done and
-Resume sends only the missing rows. The
-results view shows metrics per model, B-vs-A wins and losses, every row with a word diff,
-histograms (on request), a blind review, and CSV export.
+Resume sends only the missing rows. Above a threshold of answers the panel offers Google's
+batch engine at the batch price instead (:mod:`.batch_engine`); its results land in the same run.
+
+The chosen run is shown in three views: Scores (metrics per model, each labelled with the library and
+settings behind it; who won; every row with a word diff; histograms; blind review; CSV export), Judge
+(a Gemini judge with the expert's rubric, checked against the expert) and Google's evaluation service
+(Agent Platform's model-based metrics).
 """
 
 from __future__ import annotations
@@ -17,34 +21,35 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from gemtune_desktop.core import eval_metrics as em
 from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.core.examples import Example
 from gemtune_desktop.core.generation import GenerationSettings, SafetySettings
 from gemtune_desktop.core.project import evals_repo
 from gemtune_desktop.core.project.evals_repo import EvalRun
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.workers import TaskSlot
-from gemtune_desktop.services.batch_eval import BatchStats, RetryPolicy, RunSummary, StoredRun, load_run
+from gemtune_desktop.services.batch_eval import BatchStats, RetryPolicy, RunSummary
 from gemtune_desktop.services.console import ModelRef
-from gemtune_desktop.services.eval_plan import SOURCES, choose_examples, export_csv, group_rows, new_run, pending_items
-from gemtune_desktop.ui.playground import project_edits
+from gemtune_desktop.services.eval_plan import choose_examples, export_csv, new_run, pending_items
+from gemtune_desktop.ui.playground.batch_engine import BatchEngine
+from gemtune_desktop.ui.playground.eval_choices import EvalChoices
 from gemtune_desktop.ui.playground.eval_results import EvalResults
-from gemtune_desktop.ui.playground.model_picker import ModelCatalog, ModelPicker
+from gemtune_desktop.ui.playground.eval_summary import ScoredRun, load_scored, summary_lines
+from gemtune_desktop.ui.playground.model_picker import ModelCatalog
+from gemtune_desktop.ui.playground.run_list import RunList
 from gemtune_desktop.ui.widgets.status_line import StatusLine, Tone, error_text
 
 if TYPE_CHECKING:
@@ -52,7 +57,6 @@ if TYPE_CHECKING:
     from gemtune_desktop.ui.playground.review_dialog import BlindReviewDialog
 
 log = logging.getLogger(__name__)
-
 
 
 class EvalPanel(QWidget):
@@ -68,6 +72,7 @@ class EvalPanel(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
+        self.catalog = catalog
         self.console = console  # the generation and safety settings, and the dataset texts each model gets
         self.concurrency_default = 4
         self.retry_policy = RetryPolicy()
@@ -81,68 +86,53 @@ class EvalPanel(QWidget):
         self._run_task = TaskSlot(self, ctx.executor, "evaluation")
         self._summary_task = TaskSlot(self, ctx.executor, "evaluation summary")
         layout = QVBoxLayout(self)
-        layout.addLayout(self._build_examples_row())
-        layout.addLayout(self._build_models_row(catalog))
+        self.batch = BatchEngine(ctx, self)
+        layout.addLayout(self._build_choice_row(catalog))
         layout.addLayout(self._build_start_row())
+        layout.addWidget(self.batch)
         layout.addWidget(self.status)
-        layout.addLayout(self._build_runs_rows())
-        self.results = EvalResults(self)
-        layout.addWidget(self.results, 1)
+        self.run_list = RunList(ctx, self)
+        self.runs = self.run_list.runs
+        row = QHBoxLayout()
+        row.addWidget(self.run_list, 1)
+        row.addWidget(self.resume_button)
+        layout.addLayout(row)
+        layout.addLayout(self._build_actions_row())
+        layout.addWidget(self._build_views(), 1)
+        self.run_list.selected.connect(self.show_run)
         self.chart_button.toggled.connect(self.results.show_charts)
+        for signal in (self.source.currentIndexChanged, self.two_models.toggled, self.picker_a.model_changed,
+                       self.picker_b.model_changed):
+            signal.connect(lambda *_a: self.update_plan())
+        self.rows_spec.textChanged.connect(lambda _t: self.update_plan())
+        self.batch.submit_requested.connect(self.start_on_batch_engine)
+        self.batch.run_updated.connect(self._batch_run_updated)
         self.reload_runs()
 
-    def _build_examples_row(self) -> QHBoxLayout:
-        row1 = QHBoxLayout()
-        self.source = QComboBox(self)
-        self.source.setObjectName("evalSource")
-        self.source.setAccessibleName("Which examples to evaluate")
-        self.source.setToolTip("Held-out examples the model did not train on give an honest score.")
-        for key, label in SOURCES:
-            self.source.addItem(label, key)
-        self.rows_spec = QLineEdit(self)
-        self.rows_spec.setObjectName("evalRows")
-        self.rows_spec.setPlaceholderText("e.g. 1-20, 35")
-        self.rows_spec.setAccessibleName("Row numbers to evaluate")
-        self.rows_spec.setToolTip("Row numbers as the Dataset tab shows them; ranges with a dash.")
-        self.rows_spec.setEnabled(False)
-        self.source.currentIndexChanged.connect(lambda _i: self.rows_spec.setEnabled(self.source.currentData() ==
-                                                                                      "rows"))
-        row1.addWidget(QLabel("Examples", self))
-        row1.addWidget(self.source)
-        row1.addWidget(self.rows_spec)
-        row1.addStretch(1)
-        return row1
-
-    def _build_models_row(self, catalog: ModelCatalog) -> QHBoxLayout:
-        row1 = QHBoxLayout()
-        row1.addWidget(QLabel("Model", self))
-        self.picker_a = ModelPicker(catalog, self, "First model to evaluate")
-        self.picker_a.setObjectName("evalModelA")
-        row1.addWidget(self.picker_a, 1)
-        self.two_models = QCheckBox("and", self)
-        self.two_models.setObjectName("evalTwoModels")
-        self.two_models.setToolTip("Evaluate a second model on the same examples (e.g. base vs tuned).")
-        self.picker_b = ModelPicker(catalog, self, "Second model to evaluate")
-        self.picker_b.setObjectName("evalModelB")
-        self.picker_b.setEnabled(False)
-        self.two_models.toggled.connect(self.picker_b.setEnabled)
-        row1.addWidget(self.two_models)
-        row1.addWidget(self.picker_b, 1)
-        return row1
+    # -- layout ---------------------------------------------------------------------------------
+    def _build_choice_row(self, catalog: ModelCatalog) -> QHBoxLayout:
+        self.choices = EvalChoices(catalog, self)
+        self.source, self.rows_spec = self.choices.source, self.choices.rows_spec
+        self.picker_a, self.picker_b, self.two_models = self.choices.picker_a, self.choices.picker_b, \
+            self.choices.two_models
+        row = QHBoxLayout()
+        row.addWidget(self.choices)
+        return row
 
     def _build_start_row(self) -> QHBoxLayout:
-        row2 = QHBoxLayout()
-        row2.addWidget(QLabel("Parallel requests", self))
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Parallel requests", self))
         self.concurrency = QSpinBox(self)
         self.concurrency.setObjectName("evalConcurrency")
         self.concurrency.setRange(1, 16)
         self.concurrency.setValue(self.concurrency_default)
         self.concurrency.setToolTip("How many requests are in flight at once. Lower it if you hit your quota.")
         self.concurrency.setAccessibleName("Parallel requests")
-        row2.addWidget(self.concurrency)
+        row.addWidget(self.concurrency)
         self.start_button = QPushButton("Start evaluation", self)
         self.start_button.setObjectName("evalStart")
-        self.start_button.setToolTip("Uses the Console's generation and safety settings.")
+        self.start_button.setToolTip("Sends the answers now, from this computer, with the Console's generation and "
+                                     "safety settings.")
         self.start_button.clicked.connect(self.start)
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.setObjectName("evalCancel")
@@ -158,29 +148,23 @@ class EvalPanel(QWidget):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.status_line = StatusLine(self.status)
-        row2.addWidget(self.start_button)
-        row2.addWidget(self.cancel_button)
-        row2.addWidget(self.progress, 1)
-        return row2
-
-    def _build_runs_rows(self) -> QVBoxLayout:
-        rows = QVBoxLayout()
-        row3 = QHBoxLayout()
-        row3.addWidget(QLabel("Run", self))
-        self.runs = QComboBox(self)
-        self.runs.setObjectName("evalRuns")
-        self.runs.setAccessibleName("Evaluation runs kept in this project")
-        self.runs.setMinimumContentsLength(16)
-        self.runs.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.runs.currentIndexChanged.connect(lambda _i: self.show_run(self.selected_run()))
-        row3.addWidget(self.runs, 1)
         self.resume_button = QPushButton("Resume", self)
         self.resume_button.setObjectName("evalResume")
         self.resume_button.setToolTip("Send only the rows this run is still missing (or that failed).")
         self.resume_button.clicked.connect(self.resume)
+        row.addWidget(self.start_button)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.progress, 1)
+        row.addWidget(QLabel("Batch engine above", self))
+        row.addWidget(self.batch.threshold)
+        row.addWidget(QLabel("answers", self))
+        return row
+
+    def _build_actions_row(self) -> QHBoxLayout:
         self.review_button = QPushButton("Blind review…", self)
         self.review_button.setObjectName("evalReview")
-        self.review_button.setToolTip("Judge the two models' answers without knowing which is which.")
+        self.review_button.setToolTip("Judge the two models' answers without knowing which is which; your votes can "
+                                      "become preference examples.")
         self.review_button.clicked.connect(self.open_review)
         self.chart_button = QPushButton("Charts", self)
         self.chart_button.setObjectName("evalCharts")
@@ -192,48 +176,35 @@ class EvalPanel(QWidget):
         self.delete_button = QPushButton("Delete run", self)
         self.delete_button.setToolTip("Remove this run and its answers from the project.")
         self.delete_button.clicked.connect(self._delete_run)
-        row3.addWidget(self.resume_button)
-        rows.addLayout(row3)
-        row4 = QHBoxLayout()
+        row = QHBoxLayout()
         for b in (self.review_button, self.chart_button, self.export_button, self.delete_button):
-            row4.addWidget(b)
-        row4.addStretch(1)
-        rows.addLayout(row4)
-        return rows
+            row.addWidget(b)
+        row.addStretch(1)
+        return row
+
+    def _build_views(self) -> QTabWidget:
+        from gemtune_desktop.ui.playground.judge_panel import JudgePanel
+        from gemtune_desktop.ui.playground.service_panel import ServicePanel
+
+        self.views = QTabWidget(self)
+        self.views.setObjectName("evalViews")
+        self.views.setDocumentMode(True)
+        self.results = EvalResults(self.views)
+        self.judge = JudgePanel(self.ctx, self.catalog, self.views)
+        self.service = ServicePanel(self.ctx, self.views)
+        self.views.addTab(self.results, "Scores")
+        self.views.addTab(self.judge, "Judge")
+        self.views.addTab(self.service, "Google's evaluation service")
+        return self.views
 
     # -- runs list --------------------------------------------------------------------------
     def reload_runs(self, select: int | None = None) -> None:
-        project = self.ctx.project
-        if select is None:
-            current = self.runs.currentData()
-            keep = int(current) if current is not None else None
-        else:
-            keep = select
-        self.runs.blockSignals(True)
-        self.runs.clear()
-        if project is not None:
-            for run in evals_repo.list_runs(project.store):
-                self.runs.addItem(self._run_title(run), run.id)
-        index = self.runs.findData(keep) if keep is not None else 0
-        self.runs.setCurrentIndex(max(0, index) if self.runs.count() else -1)
-        self.runs.blockSignals(False)
-        self.show_run(self.selected_run())
+        self.run_list.running_id = self._running_run.id if self._running_run is not None else None
+        self.run_list.reload(select)
         self._update_buttons()
 
-    def _run_title(self, run: EvalRun) -> str:
-        status = run.status
-        if status == evals_repo.RUNNING and (self._running_run is None or self._running_run.id != run.id):
-            status = "interrupted"
-        source = dict(SOURCES).get(run.source, run.source).removesuffix("…")
-        when = run.created_at.replace("T", " ").replace("+00:00", "")
-        return f"#{run.id} · {when} · {source} · {' vs '.join(run.labels)} · {status}"
-
     def selected_run(self) -> EvalRun | None:
-        project = self.ctx.project
-        run_id = self.runs.currentData()
-        if project is None or run_id is None:
-            return None
-        return evals_repo.get_run(project.store, int(run_id))
+        return self.run_list.selected_run()
 
     def is_running(self) -> bool:
         return self._run_task.running
@@ -245,13 +216,17 @@ class EvalPanel(QWidget):
         self.start_button.setEnabled(not running and has_project)
         self.cancel_button.setEnabled(running)
         missing = self._missing(run) if run is not None else 0
-        self.resume_button.setEnabled(not running and run is not None and missing > 0)
+        self.resume_button.setEnabled(not running and run is not None and missing > 0
+                                      and not self.batch.has_open_jobs(run))
         self.review_button.setEnabled(run is not None and len(run.models) == 2)
         self.export_button.setEnabled(run is not None)
         self.delete_button.setEnabled(run is not None and not (running and self._running_run is not None
                                                                and self._running_run.id == run.id))
+        no_project = "Open a project to evaluate its validation or test examples."
         if not has_project:
-            self.status_line.say("Open a project to evaluate its validation or test examples.")
+            self.status_line.say(no_project)
+        elif self.status.text() == no_project:
+            self.status_line.clear()
 
     def _missing(self, run: EvalRun) -> int:
         """Answers the run still lacks (from its last loaded summary; asks the database otherwise)."""
@@ -264,35 +239,99 @@ class EvalPanel(QWidget):
         self._missing_cache[run.id] = missing
         return missing
 
-    # -- starting -----------------------------------------------------------------------------
-    def start(self) -> None:
-        project = self.ctx.project
-        if project is None or self.is_running():
-            return
+    # -- what would be sent ------------------------------------------------------------------------
+    def chosen_refs(self) -> list[ModelRef | None]:
         refs: list[ModelRef | None] = [self.picker_a.current_ref()]
         if self.two_models.isChecked():
             refs.append(self.picker_b.current_ref())
+        return refs
+
+    def _chosen_examples(self) -> list[Example]:
+        project = self.ctx.project
+        if project is None:
+            return []
+        try:
+            return choose_examples(project.examples, str(self.source.currentData()), self.rows_spec.text())
+        except ValueError:
+            return []
+
+    def update_plan(self) -> None:
+        """Tell the batch engine how many answers the chosen examples and models make (it offers itself above
+        its threshold)."""
+        refs = [r for r in self.chosen_refs() if r is not None]
+        examples = self._chosen_examples()
+        self.batch.update_plan(refs, [(e.input, e.output) for e in examples], self.console.dataset_texts_for(
+            refs[0], list(refs)) if refs else ("", ""))
+
+    def _prepare(self) -> tuple[list[ModelRef], list[Example]] | None:
+        """The models and examples to evaluate, or None after saying what is missing."""
+        project = self.ctx.project
+        if project is None or self.is_running():
+            return None
+        refs = self.chosen_refs()
         chosen_refs = [r for r in refs if r is not None]
         if len(chosen_refs) < len(refs):
             self.status_line.say("Choose the model(s) first (the list may still be loading).", Tone.ERROR)
-            return
-        source = str(self.source.currentData())
+            return None
+        other = next((r for r in chosen_refs if self.console.catalog.job_of(r) is not None), None)
+        if other is not None:
+            self.status_line.say(f"“{other.label.strip()}” was tuned on another connection and answers only there: "
+                                 "switch connections in the Console first.", Tone.ERROR)
+            return None
         try:
-            chosen = choose_examples(project.examples, source, self.rows_spec.text())
+            chosen = choose_examples(project.examples, str(self.source.currentData()), self.rows_spec.text())
         except ValueError as exc:
             self.status_line.say(str(exc), Tone.ERROR)
-            return
+            return None
         if not chosen:
             which = self.source.currentText().lower().removesuffix("…")
             self.status_line.say(f"There are no {which} with an input to evaluate. Mark some rows as validation "
                                  "or test in the Dataset tab.", Tone.ERROR)
-            return
-        run = new_run([r.model for r in chosen_refs], [r.label.strip() for r in chosen_refs],
-                      [self.console.dataset_texts_for(r) for r in chosen_refs], source,
-                      self.console.generation.settings(), self.console.safety.settings(), chosen)
-        evals_repo.create_run(project.store, run)
+            return None
+        return chosen_refs, chosen
+
+    def _create_run(self, refs: list[ModelRef], examples: list[Example]) -> EvalRun | None:
+        project = self.ctx.project
+        assert project is not None
+        run = new_run([r.model for r in refs], [r.label.strip() for r in refs],
+                      [self.console.dataset_texts_for(r, list(refs)) for r in refs], str(self.source.currentData()),
+                      self.console.generation.settings(), self.console.safety.settings(), examples,
+                      [r.base_model for r in refs])
+        try:
+            evals_repo.create_run(project.store, run)
+        except Exception as exc:
+            from gemtune_desktop.services.errors import describe
+
+            self.status_line.error(describe(exc), "The run could not be stored:")
+            return None
         self.reload_runs(select=run.id)
-        self.launch(run)
+        return run
+
+    # -- starting -----------------------------------------------------------------------------
+    def start(self) -> None:
+        prepared = self._prepare()
+        if prepared is None:
+            return
+        run = self._create_run(*prepared)
+        if run is not None:
+            self.launch(run)
+
+    def start_on_batch_engine(self) -> None:
+        prepared = self._prepare()
+        if prepared is None:
+            return
+        refs, examples = prepared
+        problem = self.batch.cannot_run(refs)
+        if problem:
+            self.status_line.say(problem, Tone.ERROR)
+            return
+        run = self._create_run(refs, examples)
+        project = self.ctx.project
+        if run is None or project is None:
+            return
+        items = pending_items(run, project.examples, set()).items
+        self.batch.submit(run, refs, items, self.console.generation.settings(), self.console.safety.settings())
+        self.status_line.say(f"Sending {len(items):,} requests to Google's batch engine…")
 
     def resume(self) -> None:
         run = self.selected_run()
@@ -330,7 +369,8 @@ class EvalPanel(QWidget):
             on_progress=self._progressed, on_result=self._batch_done, on_error=self._batch_failed,
             on_cancelled=self._batch_cancelled, on_finished=self._batch_finished)
         self._update_buttons()
-        self.runs.setItemText(self.runs.currentIndex(), self._run_title(run))
+        self.run_list.running_id = run.id
+        self.run_list.retitle(run)
 
     def cancel(self) -> None:
         self._run_task.cancel()
@@ -371,81 +411,52 @@ class EvalPanel(QWidget):
             self.reload_runs(select=run.id)
         self._ended_run_id = run.id  # announced once the task is gone (buttons are up to date then)
 
+    def _batch_run_updated(self, run_id: int) -> None:
+        """A batch-engine job of ``run_id`` changed (results stored): show it again if it is on screen."""
+        self._missing_cache.pop(run_id, None)
+        run = self.selected_run()
+        if run is not None and run.id == run_id:
+            self.reload_runs(select=run_id)
+
     # -- showing a run ------------------------------------------------------------------------
     def show_run(self, run: EvalRun | None) -> None:
         self._shown_run = run
         self._summary = None
         project = self.ctx.project
+        self.judge.set_run(run)
+        self.service.set_run(run)
+        self.batch.show_run(run)
         if run is None or project is None:
             self.results.clear("No evaluation run yet." if project is not None else "")
             self._update_buttons()
             return
         self.results.loading(run.labels)
         running = self._running_run is not None and self._running_run.id == run.id
-        self._summary_task.start(load_run, str(project.path), run.id, len(run.models), run.expected_rows,
+        self._summary_task.start(load_scored, str(project.path), run.id, len(run.models), run.expected_rows,
                                  not running and not project.read_only, on_result=partial(self._summarized, run))
         self._update_buttons()
 
-    def _summarized(self, run: EvalRun, loaded: StoredRun) -> None:
+    def _summarized(self, run: EvalRun, scored: ScoredRun) -> None:
         if self._shown_run is None or self._shown_run.id != run.id:
             return
+        loaded = scored.stored
         summary = loaded.summary
         self._summary = summary
         if self._running_run is None or self._running_run.id != run.id:
             self._missing_cache[run.id] = loaded.missing
-        self.results.show_summary(run, summary, loaded.rows, self._summary_lines(run, summary))
+        self.results.show_summary(run, summary, loaded.rows, [*self._summary_lines(run, summary), *scored.caveats],
+                                  scored.provenance)
         self._update_buttons()
         self.summary_shown.emit(run.id)
 
     def _summary_lines(self, run: EvalRun, summary: RunSummary) -> list[str]:
-        labels = run.labels
-        missing = self._missing(run)
-        lines = [f"{missing} answers still missing — press Resume." if missing else
-                 f"All {run.expected_rows} answers received."]
-        wl = summary.wins_losses
-        if wl and len(labels) == 2:
-            lines.append(f"{labels[1]} vs {labels[0]} on word overlap (token F1): {wl['wins']} better, "
-                         f"{wl['losses']} worse, {wl['ties']} the same.")
-        project = self.ctx.project
-        if project is not None and len(labels) == 2:
-            tally = em.preference_tally(evals_repo.reviews(project.store, run.id).values())
-            if sum(tally.values()):
-                lines.append(f"Blind review: {labels[0]} preferred {tally['a']}×, {labels[1]} {tally['b']}×, "
-                             f"ties {tally['tie']}.")
-        return lines
+        return summary_lines(self.ctx.project, run, summary, self._missing(run), self.batch.words_for(run))
 
     # -- review, export, delete ---------------------------------------------------------------
     def open_review(self) -> BlindReviewDialog | None:
-        run = self.selected_run()
-        project = self.ctx.project
-        if run is None or project is None or len(run.models) != 2:
-            return None
-        from gemtune_desktop.ui.playground.review_dialog import BlindReviewDialog
+        from gemtune_desktop.ui.playground.review_flow import open_review
 
-        store = project.store
-        groups = group_rows(evals_repo.list_rows(store, run.id), {})
-
-        def record(example_id: int, choice: str) -> None:
-            evals_repo.set_review(store, run.id, example_id, choice)
-
-        def correct(example_id: int, text: str) -> None:
-            try:
-                project_edits.set_output(project, example_id, text)
-            except Exception as exc:
-                from gemtune_desktop.services.errors import describe
-
-                QMessageBox.warning(self, "Correction", error_text(describe(exc), "The correction could not be "
-                                                                   "saved:", tone=Tone.PLAIN, hint=False))
-                return
-            self.ctx.status_message.emit(f"Example {example_id}'s expected output was corrected.", 4000)
-
-        dialog = BlindReviewDialog(run.id, groups, evals_repo.reviews(store, run.id), run.labels, record, correct,
-                                   self)
-        dialog.setObjectName("blindReview")
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.finished.connect(lambda _r: self.show_run(self.selected_run()))
-        dialog.open()
-        return dialog
+        return open_review(self)
 
     def _export_clicked(self) -> None:
         run = self.selected_run()
@@ -483,3 +494,6 @@ class EvalPanel(QWidget):
     def shutdown(self) -> None:
         if self.is_running():
             self.cancel()
+        self.judge.shutdown()
+        self.service.shutdown()
+        self.batch.shutdown()

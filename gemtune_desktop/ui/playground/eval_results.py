@@ -35,16 +35,16 @@ SUMMARY_ROWS = (*em.ROW_METRICS, "distinct_1", "distinct_2", "mean_length_words"
 
 
 def metric_text(key: str, model: dict[str, object]) -> str:
-    """One cell of the metrics table: a score as people read it (percent, chrF points, counts)."""
+    """One cell of the metrics table: a score as people read it (percent, BLEU and chrF points, counts)."""
     if key.startswith("blocked:"):
         return str(dict(model.get("blocked") or {}).get(key.split(":", 1)[1], 0))  # type: ignore[call-overload]
     if key in ("answered", "errors"):
         return str(model.get(key, 0))
     if key in em.ROW_METRICS:
         value = float(dict(model.get("means") or {}).get(key, 0.0))  # type: ignore[call-overload]
-        if key == "chrf":
+        if em.metric_scale(key) > 1.0:  # BLEU and chrF: 0–100, as sacreBLEU reports them
             return f"{value:.1f}"
-        if key in ("exact_match", "normalized_exact_match"):
+        if key == "exact_match":
             return f"{value * 100:.1f} %"
         return f"{value:.3f}"
     value = float(model.get(key, 0.0))  # type: ignore[arg-type]
@@ -57,14 +57,71 @@ def metric_name(key: str) -> str:
     return {"answered": "Answered", "errors": "Failed requests"}.get(key, em.METRIC_LABELS.get(key, key))
 
 
+def metric_tip(key: str, provenance: dict[str, str]) -> str:
+    """What a metric row means: its scale and the library and settings that produced it."""
+    if key in em.ROW_METRICS:
+        scale = "0–100" if em.metric_scale(key) > 1.0 else ("share of rows, shown as %" if key == "exact_match"
+                                                             else "0–1")
+        return rich_tip(f"{em.METRIC_LABELS[key]} — scale {scale}.", provenance.get(key, ""))
+    return {"distinct_1": "Share of distinct words among all the answers' words (GemTune, distinct-1): higher means "
+                          "more varied wording.",
+            "distinct_2": "Share of distinct word pairs among all the answers' word pairs (GemTune, distinct-2).",
+            "mean_length_words": "Average number of words per answer.",
+            "mean_length_chars": "Average number of characters per answer.",
+            "answered": "Rows with an answer (a blocked answer counts, and scores 0).",
+            "errors": "Rows whose request failed; they are not scored. Resume sends them again."}.get(
+        key, "Answers blocked by the safety settings in this harm category.")
+
+
+def rich_tip(*paragraphs: str) -> str:
+    """A tooltip that wraps (Qt wraps rich-text tooltips, not plain ones)."""
+    return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs if p)
+
+
+def cell_tip(key: str, model: dict[str, object]) -> str:
+    if key not in em.CORPUS_METRICS:
+        return ""
+    name = "BLEU" if key == "bleu" else "chrF"
+    answered = int(model.get("answered", 0))  # type: ignore[call-overload]
+    mean = float(dict(model.get("sentence_means") or {}).get(key, 0.0))  # type: ignore[call-overload]
+    return rich_tip(f"Corpus {name} over the {answered} answered rows, as sacreBLEU's corpus_{key} reports it; the "
+                    f"mean of the rows' sentence {name} is {mean:.1f}.")
+
+
+def who_won(labels: list[str], wl: dict[str, object]) -> str:
+    """B against A row by row, said from the winner's side ("B wins …: B's answer scored higher on …")."""
+    a, b = labels[0], labels[1]
+    wins, losses, ties = (int(wl.get(k, 0)) for k in ("wins", "losses", "ties"))  # type: ignore[call-overload]
+    total = wins + losses + ties
+    metric = em.METRIC_LABELS.get(str(wl.get("metric", "token_f1")), "word overlap").lower()
+    metric = metric.replace("word overlap (token f1)", "word overlap (token F1)")
+    if wins == losses:
+        return (f"Neither model wins on {metric}: each scored higher on {wins} of {total} examples"
+                f"{f', the same on {ties}' if ties else ''}.")
+    winner, loser, more, fewer = (b, a, wins, losses) if wins > losses else (a, b, losses, wins)
+    return (f"{winner} wins on {metric}: {winner}'s answer scored higher on {more} of {total} examples, "
+            f"{loser}'s on {fewer}, the same on {ties}.")
+
+
+def slot_name(slot: int) -> str:
+    return f"Model {'AB'[slot]}" if slot < 2 else f"Model {slot + 1}"
+
+
 class EvalResults(QSplitter):
     """Metrics and summary on top, then the histograms (on request), the rows, and the diff of the chosen row."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Vertical, parent)
         top = QWidget(self)
-        top_layout = QHBoxLayout(top)
-        top_layout.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(top)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.legend = QLabel(top)
+        self.legend.setObjectName("evalLegend")
+        self.legend.setTextFormat(Qt.TextFormat.PlainText)
+        self.legend.setWordWrap(True)
+        outer.addWidget(self.legend)
+        top_layout = QHBoxLayout()
+        outer.addLayout(top_layout, 1)
         self.metrics_table = QTableWidget(top)
         self.metrics_table.setObjectName("evalMetrics")
         self.metrics_table.setAccessibleName("Metrics per model")
@@ -99,6 +156,8 @@ class EvalResults(QSplitter):
         self.diff.setObjectName("evalDiff")
         self.diff.setAccessibleName("Differences between the expected and actual answers")
         self._chart_data: tuple[list[str], list[dict[str, list[float]]]] | None = None
+        for index, stretch in enumerate((3, 0, 3, 2)):  # metrics and summary, charts, rows, the chosen row's diff
+            self.setStretchFactor(index, stretch)
 
     def clear(self, text: str) -> None:
         self.metrics_table.clear()
@@ -106,6 +165,7 @@ class EvalResults(QSplitter):
         self.metrics_table.setColumnCount(0)
         self.rows_model.set_rows([], ["Model A"])
         self.summary.setText(text)
+        self.legend.setText("")
         self.diff.clear()
         self._chart_data = None
 
@@ -114,31 +174,41 @@ class EvalResults(QSplitter):
         self.summary.setText("Loading and scoring the answers…")
         self._chart_data = None
 
-    def show_summary(self, run: EvalRun, summary: RunSummary, rows: list[object], lines: list[str]) -> None:
-        """The run's scores; ``lines`` is the text beside the metrics."""
+    def show_summary(self, run: EvalRun, summary: RunSummary, rows: list[object], lines: list[str],
+                     provenance: dict[str, str] | None = None) -> None:
+        """The run's scores; ``lines`` is the text beside the metrics; ``provenance`` the library and settings
+        of each metric (:func:`eval_metrics.provenance`, read on a worker)."""
         self.rows_model.set_rows(group_rows(rows, summary.scores), run.labels)  # type: ignore[arg-type]
-        self._fill_metrics(run.labels, summary)
+        self.legend.setText("   ·   ".join(f"{slot_name(i)}: {label}" for i, label in enumerate(run.labels)))
+        self._fill_metrics(run.labels, summary, provenance or {})
         self.summary.setText("\n".join(lines))
         self._chart_data = (run.labels, chart_values(summary.scores, len(run.models)))
         if self.chart is not None and self.chart_holder.isVisible():
             self.chart.set_data(*self._chart_data)
 
-    def _fill_metrics(self, labels: list[str], summary: RunSummary) -> None:
+    def _fill_metrics(self, labels: list[str], summary: RunSummary, provenance: dict[str, str]) -> None:
         blocked_keys = sorted({k for m in summary.models for k in dict(m.get("blocked") or {})})  # type: ignore[call-overload]
         row_keys = [*SUMMARY_ROWS, "answered", "errors", *[f"blocked:{k}" for k in blocked_keys]]
         t = self.metrics_table
         t.clear()
         t.setColumnCount(len(labels))
         t.setRowCount(len(row_keys))
-        t.setHorizontalHeaderLabels(labels)
         for c, label in enumerate(labels):
-            header_item = t.horizontalHeaderItem(c)
-            if header_item is not None:
-                header_item.setToolTip(label)
+            header = QTableWidgetItem(slot_name(c))
+            header.setToolTip(label)
+            t.setHorizontalHeaderItem(c, header)
         for r, key in enumerate(row_keys):
+            name = QTableWidgetItem(metric_name(key))
+            name.setData(Qt.ItemDataRole.UserRole, key)
+            name.setToolTip(metric_tip(key, provenance))
+            t.setVerticalHeaderItem(r, name)
             for c, model in enumerate(summary.models):
-                t.setItem(r, c, QTableWidgetItem(metric_text(key, model)))
-        t.setVerticalHeaderLabels([metric_name(key) for key in row_keys])
+                item = QTableWidgetItem(metric_text(key, model))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                tip = cell_tip(key, model)
+                if tip:
+                    item.setToolTip(tip)
+                t.setItem(r, c, item)
         t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
 
     def _size_row_columns(self) -> None:

@@ -72,9 +72,10 @@ class EvalRowsModel(QAbstractTableModel):
 
     def _columns(self) -> list[tuple[str, int]]:
         cols = [("Example", -1), ("Input", -1), ("Expected", -1)]
-        for slot, label in enumerate(self.labels):
-            cols.append((f"Answer: {label}", slot))
-            cols.append((f"F1 {'AB'[slot] if slot < 2 else slot + 1}", slot))
+        for slot, _label in enumerate(self.labels):
+            name = f"Model {'AB'[slot]}" if slot < 2 else f"Model {slot + 1}"
+            cols.append((f"{name}'s answer", slot))
+            cols.append((f"F1 {name[6:]}", slot))
         return cols
 
     def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:
@@ -122,8 +123,11 @@ class EvalRowsModel(QAbstractTableModel):
         cols = self._columns()
         if not 0 <= section < len(cols):
             return None
-        if role == Qt.ItemDataRole.ToolTipRole and section > 2 and (section - 3) % 2 == 1:
-            return f"Word overlap (token F1, 0–1) of {self.labels[cols[section][1]]}'s answer with the expected one"
+        if role == Qt.ItemDataRole.ToolTipRole and section > 2:
+            label = self.labels[cols[section][1]]
+            if (section - 3) % 2 == 1:
+                return f"Word overlap (token F1, 0–1) of {label}'s answer with the expected one"
+            return f"The answer of {label}"
         return cols[section][0]
 
     def group_at(self, row: int) -> RowGroup | None:

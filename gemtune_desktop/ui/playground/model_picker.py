@@ -1,7 +1,9 @@
 """Which models the Test tab can call, and the grouped drop-down that picks one.
 
 :class:`ModelCatalog` gathers the project's tuned models (and their checkpoints on Agent
-Platform) from the job records (:mod:`gemtune_desktop.services.model_choices`), and lists the
+Platform) from the job records (:mod:`gemtune_desktop.services.model_choices`), whatever the
+connection's state: the models of the connection in use first, then those made on another
+connection (named, so the console can say which connection to switch to). It lists the
 connection's base models on a worker thread. :class:`ModelPicker` shows them grouped under
 headers, the project's models first.
 """
@@ -15,10 +17,11 @@ from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
 from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.core.jobs import JobRecord
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.console import ModelRef
-from gemtune_desktop.services.model_choices import PROJECT_GROUP, tuned_model_refs
+from gemtune_desktop.services.model_choices import OTHER_CONNECTION_GROUP, PROJECT_GROUP, project_model_refs
 from gemtune_desktop.ui.widgets.status_line import Tone, error_text
 
 log = logging.getLogger(__name__)
@@ -43,30 +46,32 @@ class ModelCatalog(QObject):
         super().__init__(parent)
         self.ctx = ctx
         self.project_models: list[ModelRef] = []
+        self.other_models: list[ModelRef] = []  # tuned on this project, on another connection
+        self.elsewhere: dict[str, JobRecord] = {}  # model -> the job of another connection it belongs to
         self.base_models: list[ModelRef] = []
         self.requested: list[ModelRef] = []
         self.loading = False
         self._list_task = TaskSlot(self, ctx.executor, "base models")
-        self._list_task = TaskSlot(self, ctx.executor, "base models")
 
     def refresh_jobs(self) -> None:
-        self.project_models = self._job_models()
+        """Read the project's tuned models again (every connection's; no call to the service)."""
+        self.project_models, self.other_models, self.elsewhere = [], [], {}
+        project = self.ctx.project
+        if project is not None:
+            from gemtune_desktop.core.project import jobs_repo
+
+            try:
+                jobs = jobs_repo.list_jobs(project.store)
+            except Exception:  # an older or damaged project: show base models only
+                log.warning("could not read jobs for the model picker", exc_info=True)
+                jobs = []
+            models = project_model_refs(jobs, self.ctx.connections.profile)
+            self.project_models, self.other_models, self.elsewhere = models.here, models.other, models.elsewhere
         self.changed.emit()
 
-    def _job_models(self) -> list[ModelRef]:
-        """Tuned models (and checkpoints) of the project's succeeded jobs on the active connection."""
-        project = self.ctx.project
-        if project is None:
-            return []
-        from gemtune_desktop.core.project import jobs_repo
-
-        connections = self.ctx.connections
-        try:
-            jobs = jobs_repo.list_jobs(project.store, connection_kind=connections.active_kind.value)
-        except Exception:  # an older or damaged project: show base models only
-            log.warning("could not read jobs for the model picker", exc_info=True)
-            return []
-        return tuned_model_refs(jobs, connections.profile.backend.value)
+    def job_of(self, ref: ModelRef | None) -> JobRecord | None:
+        """The job of another connection that ``ref`` belongs to (None when it can be called here)."""
+        return self.elsewhere.get(ref.model) if ref is not None else None
 
     def refresh(self) -> None:
         """Re-read the jobs now, and list the base models on a worker thread."""
@@ -101,13 +106,15 @@ class ModelCatalog(QObject):
         result = []
         if self.project_models:
             result.append((PROJECT_GROUP, self.project_models))
+        if self.other_models:
+            result.append((OTHER_CONNECTION_GROUP, self.other_models))
         if self.requested:
             result.append((REQUESTED_GROUP, self.requested))
         result.append((BASE_GROUP, self.base_models))
         return result
 
     def all(self) -> list[ModelRef]:
-        return [*self.project_models, *self.requested, *self.base_models]
+        return [*self.project_models, *self.other_models, *self.requested, *self.base_models]
 
 
 class ModelPicker(QComboBox):
@@ -156,7 +163,9 @@ class ModelPicker(QComboBox):
                     label = ref.label if ref.label.startswith(" ") else f"  {ref.label}"
                     item = QStandardItem(label)
                     item.setData(ref, REF_ROLE)
-                    item.setToolTip(ref.model)
+                    job = self.catalog.job_of(ref)
+                    item.setToolTip(ref.model if job is None else
+                                    f"{ref.model}\nTuned on another connection; choose it to see how to call it.")
                     self._model.appendRow(item)
             index = self._index_of(keep) if keep else -1
             if index < 0:
@@ -194,6 +203,16 @@ class ModelPicker(QComboBox):
         self._wanted = ""
         self.setCurrentIndex(index)
         return True
+
+    def chosen_model(self) -> str:
+        """The model chosen, or the one waiting to be listed (see :meth:`select_model`)."""
+        if self._wanted:
+            return self._wanted
+        ref = self.current_ref()
+        return ref.model if ref is not None else ""
+
+    def forget_wanted(self) -> None:
+        self._wanted = ""
 
     def _emit_changed(self, *_args: object) -> None:
         self.model_changed.emit(self.current_ref())

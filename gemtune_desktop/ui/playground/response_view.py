@@ -36,6 +36,7 @@ class ResponseView(QWidget):
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
+        self.title.setWordWrap(True)  # a long model name wraps inside its own pane, never over the other one
         layout.addWidget(self.title)
 
         self.block_label = QLabel(self)

@@ -2,13 +2,18 @@
 
 Votes are stored per example as "a" (the run's first model), "b" (the second) or "tie"; the
 order shown is fixed per example (seeded by run and example), so coming back shows the same
-sides. A correction typed here can replace the example's expected output in the dataset.
+sides. Nothing in the dialog says which model wrote which answer: the sides are random, the
+tally counts only votes and ties, and the names appear in the evaluation view once the dialog is
+closed. A correction typed here can replace the example's expected output in the dataset, or
+become the preferred answer of preference examples; each vote (or all of them at once) can become
+a preference example too (:class:`~gemtune_desktop.ui.playground.review_flow.PreferenceMaker`).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -28,6 +33,16 @@ from gemtune_desktop.services.eval_plan import RowGroup
 from gemtune_desktop.ui.playground.eval_rows_model import answer_words
 
 
+class Preferences(Protocol):
+    """Turns the review's verdicts into preference examples; each call answers in plain words."""
+
+    def count(self) -> int: ...
+
+    def from_votes(self, only: list[int] | None = None) -> str: ...
+
+    def from_correction(self, example_id: int, text: str) -> str: ...
+
+
 def swapped(run_id: int, example_id: int) -> bool:
     """Whether the second model is shown on the left for this example (stable per run and example)."""
     return random.Random(run_id * 1_000_003 + example_id).random() < 0.5
@@ -39,19 +54,20 @@ class BlindReviewDialog(QDialog):
     Args:
         record: called with (example_id, "a" | "b" | "tie") for each vote.
         correct: called with (example_id, new expected output) to send a correction to the dataset.
+        preferences: makes preference examples of votes and corrections (None: not offered).
     """
 
-    def __init__(self, run_id: int, groups: list[RowGroup], votes: dict[int, str], labels: list[str],
+    def __init__(self, run_id: int, groups: list[RowGroup], votes: dict[int, str],
                  record: Callable[[int, str], None], correct: Callable[[int, str], None] | None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, preferences: Preferences | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Blind review")
         self.run_id = run_id
         self.groups = [g for g in groups if all(s in g.answers and not g.answers[s].error for s in (0, 1))]
         self.votes = dict(votes)
-        self.labels = labels
         self._record = record
         self._correct = correct
+        self._preferences = preferences
         self.index = 0
         for i, g in enumerate(self.groups):  # start at the first example without a vote
             if g.example_id not in self.votes:
@@ -92,6 +108,7 @@ class BlindReviewDialog(QDialog):
         layout.addLayout(grid, 1)
         layout.addLayout(self._build_votes_row())
         layout.addLayout(self._build_correction_row(correct is not None))
+        layout.addLayout(self._build_preference_row())
         self.tally = QLabel(self)
         self.tally.setObjectName("reviewTally")
         self.tally.setTextFormat(Qt.TextFormat.PlainText)
@@ -135,9 +152,50 @@ class BlindReviewDialog(QDialog):
         self.send_correction.setToolTip("Replace this example's expected output with the text on the left.")
         self.send_correction.clicked.connect(self._send_correction)
         self.send_correction.setEnabled(can_correct)
+        self.prefer_correction = QPushButton("Prefer the correction", self)
+        self.prefer_correction.setObjectName("preferCorrection")
+        self.prefer_correction.setToolTip("Make preference examples: the text on the left preferred over each "
+                                          "answer shown.")
+        self.prefer_correction.clicked.connect(self._prefer_correction)
         correction_row.addWidget(self.correction, 1)
-        correction_row.addWidget(self.send_correction)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.send_correction)
+        buttons.addWidget(self.prefer_correction)
+        correction_row.addLayout(buttons)
         return correction_row
+
+    def _build_preference_row(self) -> QVBoxLayout:
+        box = QVBoxLayout()
+        row = QHBoxLayout()
+        box.addLayout(row)
+        self.vote_to_preference = QPushButton("This vote → preference example", self)
+        self.vote_to_preference.setObjectName("voteToPreference")
+        self.vote_to_preference.setToolTip("The answer you picked becomes the preferred answer, the other the "
+                                           "dispreferred one (a tie teaches no preference). Shortcut: P")
+        self.vote_to_preference.setShortcut("P")
+        self.vote_to_preference.clicked.connect(self._vote_to_preference)
+        self.all_to_preference = QPushButton("All votes → preference examples", self)
+        self.all_to_preference.setObjectName("allVotesToPreference")
+        self.all_to_preference.setToolTip("Every vote of this review at once; ties, and votes already turned into "
+                                          "examples, are skipped.")
+        self.all_to_preference.clicked.connect(self._all_to_preference)
+        self.auto_preference = QCheckBox("Each vote also becomes a preference example", self)
+        self.auto_preference.setObjectName("autoPreference")
+        self.auto_preference.setToolTip("As you vote, the answer you pick becomes a preferred answer and the other a "
+                                        "dispreferred one, in the project's preference examples.")
+        self.preference_status = QLabel(self)
+        self.preference_status.setObjectName("preferenceStatus")
+        self.preference_status.setTextFormat(Qt.TextFormat.PlainText)
+        self.preference_status.setWordWrap(True)
+        row.addWidget(self.auto_preference)
+        row.addWidget(self.vote_to_preference)
+        row.addWidget(self.all_to_preference)
+        row.addStretch(1)
+        box.addWidget(self.preference_status)  # a line of its own: the summary can be long
+        offered = self._preferences is not None
+        for widget in (self.auto_preference, self.vote_to_preference, self.all_to_preference, self.prefer_correction):
+            widget.setVisible(offered)
+        return box
 
     def current(self) -> RowGroup | None:
         return self.groups[self.index] if 0 <= self.index < len(self.groups) else None
@@ -151,8 +209,10 @@ class BlindReviewDialog(QDialog):
         done = sum(1 for x in self.groups if x.example_id in self.votes)
         self.counter.setText(f"Example {self.index + 1} of {len(self.groups)} · {done} judged"
                              if g else "No example has answers from both models yet.")
-        for b in (*self.buttons.values(), self.correction, self.send_correction):
+        for b in (*self.buttons.values(), self.correction, self.send_correction, self.prefer_correction):
             b.setEnabled(g is not None and (b is not self.send_correction or self._correct is not None))
+        self.vote_to_preference.setEnabled(g is not None and self.votes.get(g.example_id, "tie") != "tie")
+        self.all_to_preference.setEnabled(any(v != "tie" for v in self.votes.values()))
         self.back.setEnabled(self.index > 0)
         self.skip.setEnabled(self.index < len(self.groups) - 1)
         if g is None:
@@ -190,7 +250,10 @@ class BlindReviewDialog(QDialog):
         choice = self._to_choice(g, key)
         self.votes[g.example_id] = choice
         self._record(g.example_id, choice)
+        if self._preferences is not None and self.auto_preference.isChecked() and choice != "tie":
+            self.preference_status.setText(self._preferences.from_votes([g.example_id]))
         self._go(self.index + 1 if self.index < len(self.groups) - 1 else self.index)
+        self.all_to_preference.setEnabled(any(v != "tie" for v in self.votes.values()))
 
     def _go(self, pos: int) -> None:
         self.index = max(0, min(pos, len(self.groups) - 1))
@@ -199,11 +262,14 @@ class BlindReviewDialog(QDialog):
     def _update_tally(self) -> None:
         t = preference_tally(self.votes.get(g.example_id, "") for g in self.groups)
         judged = t["a"] + t["b"] + t["tie"]
+        made = self._preferences.count() if self._preferences is not None else 0
+        made_text = f" Preference examples from this review: {made}." if self._preferences is not None else ""
         if judged == 0:
-            self.tally.setText("No votes yet. The model names are revealed here as you vote.")
+            self.tally.setText("No votes yet. Which model wrote which answer is shown in the evaluation view after "
+                               f"you close the review.{made_text}")
             return
-        a, b = ([*self.labels, "Model A", "Model B"])[:2]
-        self.tally.setText(f"Preferred so far: {a} {t['a']}, {b} {t['b']}, ties {t['tie']} (of {judged} judged).")
+        self.tally.setText(f"{judged} of {len(self.groups)} judged, {t['tie']} tie{'' if t['tie'] == 1 else 's'}. "
+                           f"Which model you preferred is shown after you close the review.{made_text}")
 
     def _send_correction(self) -> None:
         g = self.current()
@@ -214,3 +280,31 @@ class BlindReviewDialog(QDialog):
         g.expected = text
         self.expected.setPlainText(text)
         self.correction.setPlainText("")
+
+    def _prefer_correction(self) -> None:
+        g = self.current()
+        text = self.correction.toPlainText()
+        if g is None or self._preferences is None:
+            return
+        if not text.strip():
+            self.preference_status.setText("✖ Type the answer you would have wanted in the box on the left first.")
+            self.correction.setFocus()
+            return
+        self.preference_status.setText(self._preferences.from_correction(g.example_id, text))
+        self._update_tally()
+
+    def _vote_to_preference(self) -> None:
+        g = self.current()
+        if g is None or self._preferences is None:
+            return
+        if g.example_id not in self.votes:
+            self.preference_status.setText("✖ Vote on this example first (1, 2 or T).")
+            return
+        self.preference_status.setText(self._preferences.from_votes([g.example_id]))
+        self._update_tally()
+
+    def _all_to_preference(self) -> None:
+        if self._preferences is None:
+            return
+        self.preference_status.setText(self._preferences.from_votes())
+        self._update_tally()

@@ -115,7 +115,9 @@ class GenerationPanel(QWidget):
         form.addRow("Stop sequences", self.stops)
         form.addRow("Seed", seed_row)
         self.thinking_label = QLabel("Thinking", self)
-        form.addRow(self.thinking_label, self.thinking)
+        self.thinking_label.setToolTip(self.thinking.toolTip())
+        form.addRow(self.thinking_label)  # the level on a row of its own: "Lowest (advised for tuned models: …)"
+        form.addRow(self.thinking)
         for row in range(form.rowCount()):
             label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
             field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
@@ -189,11 +191,16 @@ class GenerationPanel(QWidget):
     def reset(self) -> None:
         self.set_settings(GenerationSettings())
 
-    def set_thinking_supported(self, supported: bool) -> None:
+    def set_thinking_supported(self, supported: bool, default_label: str = "") -> None:
+        """Enable the thinking level for models that take one; ``default_label`` names what "Model default"
+        means for the chosen models (a tuned model gets the least thinking its base model allows)."""
         self.thinking.setEnabled(supported)
+        self.thinking.setItemText(0, default_label or ThinkingLevel.DEFAULT.label)
         tip = GENERATION_HELP["thinking_level"]
         if not supported:
             tip += " The chosen model does not take a thinking level, so it is not sent."
+        elif default_label:
+            tip += f" “{default_label}” is sent unless you choose a level."
         self.thinking.setToolTip(tip)
 
 

@@ -1,8 +1,10 @@
 """The Test tab ("playground" in the code): "is it better?" — a single-turn console, its history, batch evaluation.
 
-Three pages share one model catalog (the project's tuned models first, then the
+Four pages share one model catalog (the project's tuned models first, then the
 connection's base models): Console (prompt, settings, streamed answers, compare),
-History (searchable, re-runnable) and Evaluation (batch runs with metrics and blind review).
+History (searchable, re-runnable), Batch evaluation (runs with metrics, a judge, Google's
+evaluation service, the batch engine and blind review) and Sweep (a grid of settings and its
+trade-off plot).
 Other tabs ask for a model with ``ctx.test_model_requested``; the pickers refresh on
 ``jobs_changed``, ``project_changed`` and connection changes.
 """
@@ -20,6 +22,7 @@ from gemtune_desktop.ui.playground.console_panel import ConsolePanel
 from gemtune_desktop.ui.playground.eval_panel import EvalPanel
 from gemtune_desktop.ui.playground.history_panel import HistoryPanel
 from gemtune_desktop.ui.playground.model_picker import ModelCatalog
+from gemtune_desktop.ui.playground.sweep_panel import SweepPanel
 from gemtune_desktop.ui.tab_page import TabKey, WindowMenus
 
 
@@ -42,9 +45,11 @@ class PlaygroundTab(QWidget):
         self.console = ConsolePanel(ctx, self.catalog, self.pages)
         self.history = HistoryPanel(ctx, self.pages)
         self.evaluation = EvalPanel(ctx, self.catalog, self.console, self.pages)
+        self.sweep = SweepPanel(ctx, self.catalog, self.console, self.pages)
         self.pages.addTab(self.console, "Console")
         self.pages.addTab(self.history, "History")
         self.pages.addTab(self.evaluation, "Batch evaluation")
+        self.pages.addTab(self.sweep, "Sweep")
         layout.addWidget(self.pages)
 
         self.console.history_added.connect(self.history.reload)
@@ -56,6 +61,7 @@ class PlaygroundTab(QWidget):
         ctx.project_changed.connect(self._project_changed)
         ctx.connections.connection_changed.connect(lambda _p: self.catalog.refresh())
         self._refreshed = False
+        self.console.state.project_changed(ctx.project)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -74,10 +80,12 @@ class PlaygroundTab(QWidget):
     def _project_changed(self, _project: object) -> None:
         if self.evaluation.is_running():  # its answers belong to the project that was open
             self.evaluation.cancel()
+        self.console.state.project_changed(self.ctx.project)
         self.catalog.refresh_jobs()
         self.console.refresh_project()
         self.history.reload()
         self.evaluation.reload_runs()
+        self.sweep.project_changed()
 
     def select_model(self, request: ModelRequest) -> None:
         """Handle ``test_model_requested``: choose that model in the console."""
@@ -86,10 +94,21 @@ class PlaygroundTab(QWidget):
         self.catalog.refresh_jobs()
         if self.catalog.find(request.model) is None:
             self.catalog.add_requested(ModelRef(model=request.model, label=request.label or request.model,
-                                                kind="tuned", job_id=request.job_id))
+                                                kind="tuned", job_id=request.job_id,
+                                                base_model=request.base_model or self._base_model_of(request)))
         self.console.picker_a.select_model(request.model)
         self.pages.setCurrentWidget(self.console)
         self.ctx.show_tab_requested.emit(TabKey.TEST)
+
+    def _base_model_of(self, request: ModelRequest) -> str:
+        """The model the requested job tuned, from its record (when the request does not say)."""
+        project = self.ctx.project
+        if project is None or request.job_id is None:
+            return ""
+        from gemtune_desktop.core.project import jobs_repo
+
+        job = jobs_repo.get_job(project.store, request.job_id)
+        return job.base_model if job is not None else ""
 
     def _rerun(self, entry: HistoryEntry) -> None:
         self.console.load(entry.model, entry.prompt, entry.request)
@@ -105,3 +124,4 @@ class PlaygroundTab(QWidget):
     def shutdown(self) -> None:
         self.console.shutdown()
         self.evaluation.shutdown()
+        self.sweep.shutdown()

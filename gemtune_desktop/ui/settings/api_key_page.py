@@ -19,6 +19,12 @@ STATE_TEXT = {
     SecretState.UNKNOWN: "Checking the system keychain…",
 }
 
+#: What the key field shows while a key is kept (never "saved" for a key kept for this session only).
+SAVED_PLACEHOLDER = {
+    SecretState.KEYRING: "•••••••• (a key is saved)",
+    SecretState.SESSION: "•••••••• (kept for this session only)",
+}
+
 
 class ApiKeyPage(ConnectionPage):
     def __init__(self, secrets: SecretsController, parent: QWidget | None = None) -> None:
@@ -64,6 +70,9 @@ class ApiKeyPage(ConnectionPage):
         secrets.changed.connect(self.refresh)
         secrets.stored.connect(self._kept)
 
+    def needs_secret(self) -> bool:
+        return True
+
     def typed_key(self) -> str:
         return self.key_edit.text().strip()
 
@@ -106,7 +115,7 @@ class ApiKeyPage(ConnectionPage):
         self.key_edit.setEnabled(editing and not busy)
         self.show_key_button.setEnabled(editing and not busy)
         self.key_edit.setPlaceholderText("paste your API key (starts with AIza)" if editing
-                                         else "•••••••• (a key is saved)")
+                                         else SAVED_PLACEHOLDER.get(state, "••••••••"))
         self.save_button.setEnabled(editing and bool(self.typed_key()) and not busy)
         self.change_button.setEnabled(state.present and not self._editing and not busy)
         self.remove_button.setEnabled((state.present or state is SecretState.BROKEN) and not busy)

@@ -139,6 +139,10 @@ class CloudPage(ConnectionPage):
         profile.service_account_file = self.key_file_edit.text().strip()
         return profile
 
+    def needs_secret(self) -> bool:
+        """Only a service-account key can be kept in the keychain; gcloud's sign-in is not GemTune's to keep."""
+        return self.auth_sa.isChecked()
+
     def validate(self, in_use: bool) -> ProfileProblem | None:
         return check_profile(self.edited(), in_use)
 

@@ -4,8 +4,9 @@ The dialog lists the three connections, shows the chosen one's page (:mod:`.sand
 :mod:`.cloud_page`, :mod:`.api_key_page`) and chooses the one in use. Each page loads its profile,
 validates what was typed and saves what is not part of the profile; Save stores the profiles that
 changed. Secrets are saved to, changed in and removed from the system keychain at once, on a worker
-(:mod:`.secrets_controller`); when the keychain cannot be used the dialog says so and offers to keep
-the secret for this session only. "Test connection" checks the profile as edited (even an unsaved
+(:mod:`.secrets_controller`); when the keychain cannot be used the dialog says so on the pages of the
+connections that keep a secret (an API key, a service-account key), and offers to keep the secret for
+this session only. "Test connection" checks the profile as edited (even an unsaved
 key) with a cheap call.
 """
 
@@ -52,6 +53,7 @@ class ConnectionsDialog(QDialog):
         self.resize(820, 560)
         conn = ctx.connections
         self.active_kind: ConnectionKind = conn.active_kind
+        self._keyring_problem: tuple[str, bool] | None = None  # the banner's text, and whether to offer session-only
         self.secrets = SecretsController(ctx, self)
         layout = QVBoxLayout(self)
         intro = QLabel("Choose where GemTune sends your training data and prompts. Secrets such as an API key "
@@ -132,8 +134,9 @@ class ConnectionsDialog(QDialog):
         self.test_button.clicked.connect(self.test_connection)
         self.buttons.accepted.connect(self.save_and_close)
         self.buttons.rejected.connect(self.reject)
-        self.secrets.keyring_problem.connect(self.banner.show_problem)
-        self.secrets.keyring_fine.connect(self.banner.hide)
+        self.secrets.keyring_problem.connect(self._on_keyring_problem)
+        self.secrets.keyring_fine.connect(self._on_keyring_fine)
+        self.cloud_page.auth_sa.toggled.connect(lambda _on: self._show_keyring_problem())
         self.banner.session_only_button.clicked.connect(self.keep_for_session)
 
     # -- pages and the connection in use -------------------------------------------------------
@@ -144,6 +147,24 @@ class ConnectionsDialog(QDialog):
         if row >= 0:
             self.stack.setCurrentIndex(row)
             self.test_result.clear()
+            self._show_keyring_problem()
+
+    # -- the keychain ---------------------------------------------------------------------------
+    def _on_keyring_problem(self, text: str, offer_session_only: bool) -> None:
+        self._keyring_problem = (text, offer_session_only)
+        self._show_keyring_problem()
+
+    def _on_keyring_fine(self) -> None:
+        self._keyring_problem = None
+        self.banner.hide()
+
+    def _show_keyring_problem(self) -> None:
+        """The keychain's problem, on the pages of connections that keep a secret in it (not the Sandbox)."""
+        page = self.pages[KIND_ORDER.index(self.current_kind())]
+        if self._keyring_problem is None or not page.needs_secret():
+            self.banner.hide()
+            return
+        self.banner.show_problem(*self._keyring_problem)
 
     def choose_active(self, kind: ConnectionKind) -> None:
         self.active_kind = kind
@@ -160,6 +181,7 @@ class ConnectionsDialog(QDialog):
         """Keep the secret that the keychain refused in memory only."""
         if self.secrets.keep_for_session():
             self.banner.kept_for_session()
+            self._keyring_problem = (self.banner.message.text(), False)
 
     # -- save ---------------------------------------------------------------------------------
     def save_and_close(self) -> None:

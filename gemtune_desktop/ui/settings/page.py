@@ -105,6 +105,10 @@ class ConnectionPage(QWidget):
     def validate(self, in_use: bool) -> ProfileProblem | None:
         return None
 
+    def needs_secret(self) -> bool:
+        """Whether the connection, as set on the page, keeps a secret in the keychain (none by default)."""
+        return False
+
     def save(self) -> None:
         """Nothing beyond the profile by default."""
 

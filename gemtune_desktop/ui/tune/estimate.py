@@ -1,7 +1,8 @@
 """The Tune tab's estimate: steps, tokens and cost of the job as set up, and the price it is computed with.
 
-The shipped prices (``resources/models.json``, with the date they were read) can be overridden per
-model; the user's prices live in settings (``MODEL_PRICES``).
+A price is shipped only with its source and date (``resources/models.json``); where none is known the
+estimate says "price unknown — enter your price" and links to the price field. The user's prices are
+remembered per model in settings (``MODEL_PRICES``) and win over a shipped one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QP
 
 from gemtune_desktop.core import job_spec as J
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
+from gemtune_desktop.core.model_catalog import PRICE_UNKNOWN, PriceInfo, price_info
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.settings import Settings
 from gemtune_desktop.ui.tune.tips import TIPS
@@ -37,17 +39,20 @@ class DatasetSummary:
 
 
 class PriceBook:
-    """Prices per million training tokens: the user's own, else the shipped estimate."""
+    """Prices per million training tokens: the user's own (remembered per model), else Google's price with its
+    source and date (``models.json``), else unknown (:func:`~gemtune_desktop.core.model_catalog.price_info`)."""
 
-    def __init__(self, settings: Settings, prices_as_of: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._settings = settings
-        self.as_of = prices_as_of
 
     def user_prices(self) -> dict[str, float]:
         return self._settings.read(S.MODEL_PRICES)
 
-    def price(self, info: J.ModelInfo | None, models: list[J.ModelInfo]) -> float | None:
-        return J.model_price(info.id, models, self.user_prices()) if info is not None else None
+    def info(self, model: J.ModelInfo | None, models: list[J.ModelInfo]) -> PriceInfo:
+        return price_info(model.id, models, self.user_prices()) if model is not None else PriceInfo(None)
+
+    def price(self, model: J.ModelInfo | None, models: list[J.ModelInfo]) -> float | None:
+        return self.info(model, models).usd_per_million
 
     def set_price(self, model: str, value: float) -> None:
         prices = self.user_prices()
@@ -60,23 +65,27 @@ class PriceBook:
             del prices[model]
             self._settings.write(S.MODEL_PRICES, prices)
 
-    def note(self, info: J.ModelInfo | None) -> str:
-        """Where the price comes from, in a few words."""
-        model = info.id if info else ""
-        shipped = info.price_per_million if info else None
-        if model in self.user_prices():
-            return "your price" + (f" (shipped: ${shipped:.2f}, as of {self.as_of})" if shipped is not None else "")
-        if shipped is not None:
-            return f"shipped estimate as of {self.as_of}"
-        return "no shipped price for this model: enter one for a cost estimate"
-
 
 def _html(value: object) -> str:
     return html.escape(str(value), quote=False)
 
 
+#: After "price unknown — enter your price" under the price field.
+UNKNOWN_PRICE_NOTE = (": GemTune knows no price from Google, with its source, for this model. The price you type "
+                      "here is remembered for this model.")
+#: The link in the estimate that puts the cursor in the price field.
+PRICE_LINK = "#price"
+
+
+def _value_html(value: str) -> str:
+    if value == PRICE_UNKNOWN:  # say where to enter it
+        head, _, tail = value.partition("— ")
+        return f'{_html(head)}— <a href="{PRICE_LINK}">{_html(tail)}</a>'
+    return _html(value)
+
+
 def estimate_html(est: J.Estimate) -> str:
-    rows = "".join(f"<tr><td>{_html(k)}:&nbsp;</td><td><b>{_html(v)}</b></td></tr>" for k, v in est.lines())
+    rows = "".join(f"<tr><td>{_html(k)}:&nbsp;</td><td><b>{_value_html(v)}</b></td></tr>" for k, v in est.lines())
     notes = "".join(f"<br><small>{_html(n)}</small>" for n in est.notes)
     return f"<table>{rows}</table>{notes}"
 
@@ -86,7 +95,7 @@ class EstimateBox(QGroupBox):
 
     Signals:
         price_edited(float): the user typed a price for the chosen model.
-        price_reset_requested(): the user wants the shipped price back.
+        price_reset_requested(): the user wants to forget their price for it.
     """
 
     price_edited = Signal(float)
@@ -99,12 +108,17 @@ class EstimateBox(QGroupBox):
         self.estimate_label.setObjectName("tuneEstimate")
         self.estimate_label.setTextFormat(Qt.TextFormat.RichText)
         self.estimate_label.setWordWrap(True)
-        self.estimate_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        flags = Qt.TextInteractionFlag
+        self.estimate_label.setTextInteractionFlags(flags.TextSelectableByMouse | flags.LinksAccessibleByMouse
+                                                    | flags.LinksAccessibleByKeyboard)
         v.addWidget(self.estimate_label)
+        self.estimate_label.linkActivated.connect(self._link)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Price (USD per 1M training tokens):", self))
+        caption = QLabel("&Price (USD per 1M training tokens):", self)
+        row.addWidget(caption)
         self.price_spin = QDoubleSpinBox(self)
         self.price_spin.setObjectName("tunePrice")
+        caption.setBuddy(self.price_spin)
         self.price_spin.setDecimals(2)
         self.price_spin.setRange(0.0, 10_000.0)
         self.price_spin.setSpecialValueText("unknown")
@@ -112,22 +126,36 @@ class EstimateBox(QGroupBox):
         self.price_spin.setAccessibleName("Price per million training tokens")
         self.price_spin.setAccessibleDescription(TIPS["price"])
         self.price_spin.valueChanged.connect(self.price_edited)
-        self.price_note = QLabel("", self)
-        self.price_note.setObjectName("tunePriceNote")
-        self.price_reset = QPushButton("Use shipped price", self)
-        self.price_reset.setToolTip("Forget your price for this model and use the price shipped with the app.")
+        self.price_reset = QPushButton("Forget my price", self)
+        self.price_reset.setObjectName("tunePriceReset")
         self.price_reset.clicked.connect(self.price_reset_requested)
+        self.price_reset.hide()
         row.addWidget(self.price_spin)
         row.addWidget(self.price_reset)
-        row.addWidget(self.price_note, 1)
+        row.addStretch(1)
         v.addLayout(row)
+        self.price_note = QLabel("", self)
+        self.price_note.setObjectName("tunePriceNote")
+        self.price_note.setWordWrap(True)
+        self.price_note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        v.addWidget(self.price_note)
 
-    def show_price(self, price: float | None, note: str, resettable: bool) -> None:
+    def _link(self, href: str) -> None:
+        if href == PRICE_LINK:
+            self.price_spin.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.price_spin.selectAll()
+
+    def show_price(self, info: PriceInfo, shipped_known: bool) -> None:
+        """The price in use and where it comes from; the button forgets a price the user entered."""
         self.price_spin.blockSignals(True)
-        self.price_spin.setValue(price if price is not None else 0.0)
+        self.price_spin.setValue(info.usd_per_million if info.usd_per_million is not None else 0.0)
         self.price_spin.blockSignals(False)
-        self.price_note.setText(note)
-        self.price_reset.setEnabled(resettable)
+        self.price_note.setText(info.words if info.known else info.words + UNKNOWN_PRICE_NOTE)
+        self.price_reset.setVisible(info.from_user)
+        self.price_reset.setText("Use Google's price" if shipped_known else "Forget my price")
+        self.price_reset.setToolTip("Forget the price you entered for this model and use Google's price, with its "
+                                    "source and date." if shipped_known else
+                                    "Forget the price you entered for this model (its price is then unknown).")
 
     def show_estimate(self, est: J.Estimate | None) -> None:
         self.estimate_label.setText(estimate_html(est) if est is not None else

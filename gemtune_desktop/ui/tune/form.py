@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QVBoxLayout,
@@ -36,8 +37,14 @@ from gemtune_desktop.ui.tune.presets import PresetsRow
 from gemtune_desktop.ui.tune.tips import TIPS
 
 PROBLEM_STYLE = "border: 2px solid #c62828;"
-MARKABLE_FIELDS = ("display_name", "base_model", "epochs", "learning_rate_multiplier", "adapter_size",
-                   "tuning_mode", "batch_size", "learning_rate", "use_validation")
+
+
+def _combo(parent: QWidget) -> QComboBox:
+    """A combo box that can be narrower than its longest item (the window's smallest size stays small)."""
+    combo = QComboBox(parent)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(18)
+    return combo
 
 
 def _tip(widget: QWidget, key: str, name: str) -> None:
@@ -73,7 +80,7 @@ class TuneForm(QWidget):
         box = QGroupBox("Job", self)
         form = QFormLayout(box)
         model_row = QHBoxLayout()
-        self.model_combo = QComboBox(box)
+        self.model_combo = _combo(box)
         self.model_combo.setObjectName("tuneBaseModel")
         _tip(self.model_combo, "base_model", "Base model")
         self.model_combo.currentIndexChanged.connect(self._on_model_changed)
@@ -98,7 +105,15 @@ class TuneForm(QWidget):
         self.name_count.setObjectName("tuneNameCount")
         name_row.addWidget(self.name_edit, 1)
         name_row.addWidget(self.name_count)
-        form.addRow("Name:", name_row)
+        name_box = QVBoxLayout()
+        name_box.setSpacing(2)
+        name_box.addLayout(name_row)
+        self.name_warning = QLabel("", box)
+        self.name_warning.setObjectName("tuneNameWarning")
+        self.name_warning.setWordWrap(True)
+        self.name_warning.hide()
+        name_box.addWidget(self.name_warning)
+        form.addRow("Name:", name_box)
         self.presets = PresetsRow(box)
         _tip(self.presets.combo, "preset", "Preset")
         form.addRow("Preset:", self.presets)
@@ -109,8 +124,10 @@ class TuneForm(QWidget):
         v = QVBoxLayout(box)
         self.hyper_pages = QStackedWidget(box)
         v.addWidget(self.hyper_pages)
-        self.hyper_pages.addWidget(self._build_agent_platform_page(box))
-        self.hyper_pages.addWidget(self._build_gemini_api_page(box))
+        self.ap_page = self._build_agent_platform_page(box)
+        self.ga_page = self._build_gemini_api_page(box)
+        self.hyper_pages.addWidget(self.ap_page)
+        self.hyper_pages.addWidget(self.ga_page)
         return box
 
     def _build_agent_platform_page(self, box: QWidget) -> QWidget:
@@ -119,10 +136,10 @@ class TuneForm(QWidget):
         self.ap_epochs = AutoNumber("epochs", TIPS["epochs"], minimum=1, maximum=J.MAX_EPOCHS, default=3)
         self.ap_multiplier = AutoNumber("learning_rate_multiplier", TIPS["learning_rate_multiplier"], decimals=2,
                                         minimum=0.01, maximum=J.MAX_LR_MULTIPLIER, default=1.0, step=0.1)
-        self.ap_adapter = QComboBox(ap)
+        self.ap_adapter = _combo(ap)
         self.ap_adapter.setObjectName("adapter_size")
         _tip(self.ap_adapter, "adapter_size", "Adapter size")
-        self.ap_mode = QComboBox(ap)
+        self.ap_mode = _combo(ap)
         self.ap_mode.setObjectName("tuning_mode")
         _tip(self.ap_mode, "tuning_mode", "Tuning mode")
         self.ap_validation = QCheckBox("Use the project's validation examples", ap)
@@ -202,7 +219,13 @@ class TuneForm(QWidget):
     # -- backend and models -------------------------------------------------------------------
     def set_backend(self, backend: Backend) -> None:
         self.backend = backend
-        self.hyper_pages.setCurrentIndex(0 if backend is Backend.AGENT_PLATFORM else 1)
+        current = 0 if backend is Backend.AGENT_PLATFORM else 1
+        self.hyper_pages.setCurrentIndex(current)
+        for i, page in enumerate((self.ap_page, self.ga_page)):  # the box is as tall as the page shown
+            policy = QSizePolicy.Policy.Preferred if i == current else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+            page.adjustSize()
+        self.hyper_pages.adjustSize()
         self.edit_models_button.setVisible(backend is Backend.AGENT_PLATFORM)
 
     def clear_models(self) -> None:
@@ -345,6 +368,7 @@ class TuneForm(QWidget):
 
     # -- fields with a problem ----------------------------------------------------------------
     def field_widget(self, field: str) -> QWidget | None:
+        """The control of a :class:`JobSpec` field on this backend's page (None when the form has none)."""
         ga = self.backend is Backend.GEMINI_API
         return {
             "display_name": self.name_edit, "base_model": self.model_combo,
@@ -354,22 +378,21 @@ class TuneForm(QWidget):
             "learning_rate": self.ga_rate, "use_validation": self.ap_validation,
         }.get(field)
 
-    def mark_field(self, field: str) -> None:
-        w = self.field_widget(field)
-        if w is None:
-            return
-        w.setProperty("problem", True)
-        w.setStyleSheet(PROBLEM_STYLE)
-        w.setAccessibleDescription("Problem: this setting needs to be changed. " + (w.toolTip() or ""))
-
-    def clear_marks(self) -> None:
-        for field in MARKABLE_FIELDS:
-            w = self.field_widget(field)
-            if w is not None and w.property("problem"):
-                w.setProperty("problem", False)
-                w.setStyleSheet("")
-
     def focus_field(self, field: str) -> None:
         w = self.field_widget(field)
         if w is not None:
             w.setFocus()
+
+
+def mark_problem(widget: QWidget) -> None:
+    """Frame a control in red and say so to screen readers."""
+    widget.setProperty("problem", True)
+    widget.setStyleSheet(PROBLEM_STYLE)
+    widget.setAccessibleDescription("Problem: this setting needs to be changed. " + (widget.toolTip() or ""))
+
+
+def clear_problem(widget: QWidget) -> None:
+    if widget.property("problem"):
+        widget.setProperty("problem", False)
+        widget.setStyleSheet("")
+        widget.setAccessibleDescription(widget.toolTip() or "")

@@ -50,12 +50,14 @@ class RunRow(QWidget):
         self.start_reason = QLabel("", self)
         self.start_reason.setObjectName("tuneStartReason")
         self.start_reason.setWordWrap(True)
+        self.start_reason.hide()
         v.addWidget(self.start_reason)
 
     def show_blocker(self, reason: str, busy: bool) -> None:
         """Start is enabled unless there is a reason, which is said under it (not while a job is starting)."""
         self.start_button.setEnabled(not reason)
         self.start_reason.setText(reason if not busy else "")
+        self.start_reason.setVisible(bool(self.start_reason.text()))
         self.start_button.setToolTip(reason or "Check the dataset and settings, then start the tuning job.")
 
     def set_busy(self, busy: bool) -> None:

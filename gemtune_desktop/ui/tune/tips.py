@@ -22,7 +22,9 @@ TIPS: dict[str, str] = {
                    "the whole model; only some models offer it.",
     "use_validation": "Check the model during training on your validation examples, which it does not learn "
                       "from. Google strongly recommends it: the validation curve in the Monitor tab shows when "
-                      "the model starts memorising instead of learning.",
+                      "the model starts memorising instead of learning. Google Cloud takes at most 5,000 "
+                      "validation examples, and when there are more than 1,000 of them, at most 30 % as many as "
+                      "the training examples.",
     "export_last_checkpoint_only": "Keep only the final model instead of one per epoch. Leave it off to be "
                                    "able to test earlier checkpoints and keep the best one.",
     "batch_size": "How many examples are used per learning step. Larger batches give fewer, smoother steps. "
@@ -31,7 +33,7 @@ TIPS: dict[str, str] = {
                      "datasets, or if the loss curve jumps around.",
     "learning_rate_mode": "The Gemini API takes either a learning rate or a multiplier of its default rate, "
                           "not both.",
-    "price": "Price in US dollars per million training tokens, used only for the estimate. The shipped price "
-             "is an estimate with the date shown; enter your own price if it differs.",
+    "price": "Price in US dollars per million training tokens, used only for the estimate. Where no price from "
+             "Google with its source and date is known, enter the price you pay; it is remembered for this model.",
     "preset": "Save the current settings under a name to reuse them, or load saved settings.",
 }

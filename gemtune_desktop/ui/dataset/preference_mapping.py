@@ -1,0 +1,134 @@
+"""The column-mapping dialog of a preference import: which columns hold the prompt and the two answers.
+
+Asked when a CSV, TSV or Excel table's header does not name them in a way GemTune recognises (as the
+Examples import asks for the input and output columns), with a preview of the first rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gemtune_desktop.core.preference.records import PreferenceMapping
+from gemtune_desktop.ui.dataset.mapping_dialog import NONE_LABEL
+
+REQUIRED = ("prompt", "preferred", "dispreferred")
+FIELDS = (  # key, label, optional, tip
+    ("prompt", "&Prompt column", False, "The column with what the model is asked"),
+    ("preferred", "P&referred answer column", False, "The column with the answer people preferred"),
+    ("dispreferred", "&Dispreferred answer column", False, "The column with the answer people did not prefer"),
+    ("system", "S&ystem instruction column", True, "Optional: a system instruction for each pair"),
+    ("split", "S&plit column", True, "Optional: a column saying train, validation or test"),
+    ("tags", "&Tags column", True, "Optional: your own labels"),
+    ("note", "&Note column", True, "Optional: notes (not sent for tuning)"),
+)
+
+
+class PreferenceMappingDialog(QDialog):
+    """Ask which columns hold the prompt, the preferred and the dispreferred answer."""
+
+    def __init__(self, file_name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                 sheets: Sequence[str] = (), sheet: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Which columns are which?")
+        self.setObjectName("preferenceMappingDialog")
+        self.resize(780, 500)
+        self.columns = list(columns)
+        intro = QLabel(f"GemTune did not recognise the column names in “{file_name}”. Pick the column with the "
+                       "prompt, the one with the preferred answer (the better one) and the one with the "
+                       "dispreferred answer.", self)
+        intro.setWordWrap(True)
+        form = QFormLayout()
+        self.sheet_combo: QComboBox | None = None
+        if len(sheets) > 1:
+            self.sheet_combo = QComboBox(self)
+            self.sheet_combo.addItems(list(sheets))
+            if sheet:
+                self.sheet_combo.setCurrentText(sheet)
+            self.sheet_combo.setToolTip("The worksheet to import")
+            form.addRow("&Sheet", self.sheet_combo)
+        self.combos: dict[str, QComboBox] = {}
+        for key, label, optional, tip in FIELDS:
+            combo = QComboBox(self)
+            combo.setObjectName(f"map_{key}")
+            if optional:
+                combo.addItem(NONE_LABEL, None)
+            for c in self.columns:
+                combo.addItem(c or "(unnamed)", c)
+            combo.setToolTip(tip)
+            combo.setAccessibleName(label.replace("&", ""))
+            form.addRow(label, combo)
+            self.combos[key] = combo
+        for n, key in enumerate(REQUIRED):  # the first three columns, in order, as a start
+            if n < len(self.columns):
+                self.combos[key].setCurrentIndex(n)
+        self.table = self._preview(rows)
+        self.problem = QLabel(self)
+        self.problem.setObjectName("mappingProblem")
+        self.problem.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
+                                        self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Preview:", self))
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.buttons)
+        for combo in self.combos.values():
+            combo.currentIndexChanged.connect(self._validate)
+        self._validate()
+
+    def _preview(self, rows: Sequence[Sequence[Any]]) -> QTableWidget:
+        table = QTableWidget(len(rows), len(self.columns), self)
+        table.setObjectName("preferenceMappingPreview")
+        table.setAccessibleName("Preview of the first rows of the file")
+        table.setHorizontalHeaderLabels([c or "(unnamed)" for c in self.columns])
+        for r, row in enumerate(rows):
+            for col, value in enumerate(list(row)[:len(self.columns)]):
+                text = "" if value is None else str(value)
+                item = QTableWidgetItem(text[:200].replace("\n", " ⏎ "))
+                item.setToolTip(text[:2000])
+                table.setItem(r, col, item)
+        table.setWordWrap(False)
+        return table
+
+    def _validate(self) -> None:
+        chosen = [self.combos[k].currentData() for k in REQUIRED]
+        optional = [c.currentData() for k, c in self.combos.items() if k not in REQUIRED]
+        used = [c for c in chosen + optional if c is not None]
+        if len(self.columns) < 3:
+            text = (f"The file has {len(self.columns)} column{'s' if len(self.columns) != 1 else ''}; a preference "
+                    "table needs three: a prompt, a preferred and a dispreferred answer.")
+        elif any(c is None for c in chosen):
+            text = "Pick a column for the prompt and for each answer."
+        elif len(set(used)) < len(used):
+            text = "Each column can be used once: pick a different column for each field."
+        else:
+            text = ""
+        self.problem.setText(text)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(not text)
+
+    def sheet(self) -> str | None:
+        return self.sheet_combo.currentText() if self.sheet_combo is not None else None
+
+    def mapping(self) -> PreferenceMapping:
+        c = self.combos
+        return PreferenceMapping(c["prompt"].currentData(), c["preferred"].currentData(),
+                                 c["dispreferred"].currentData(), c["split"].currentData(), c["tags"].currentData(),
+                                 c["note"].currentData(), c["system"].currentData())
