@@ -103,7 +103,8 @@ def test_batch_evaluation_jobs_show_their_progress_and_results(fake_window: Any,
                                                                cloud: Any) -> None:
     store = fake_project.store
     tab = _monitor(fake_window, qtbot)
-    assert tab.lists.count() == 1  # no batch jobs: no second list
+    assert tab.lists.count() == 1 and not tab.batch.isVisibleTo(tab)  # no batch jobs: no second list
+    assert not tab.lists.tabBar().isVisibleTo(tab)
     run_id = evals_repo.create_run(store, evals_repo.EvalRun(models=["gemini-3.5-flash"], name="Big check",
                                                              settings={"example_ids": [1, 2, 3]}))
     job_id = batch_jobs_repo.create_job(store, BatchJobRecord(run_id, "agent-platform", "gemini-3.5-flash",
@@ -114,7 +115,7 @@ def test_batch_evaluation_jobs_show_their_progress_and_results(fake_window: Any,
     changed: list[bool] = []
     fake_window.ctx.batch_jobs_changed.connect(lambda: changed.append(True))
     tab.batch.use_store(store)
-    assert tab.lists.tabText(1) == "Batch evaluations (1)"
+    assert tab.lists.tabText(1) == "Batch evaluations (1)" and tab.lists.tabBar().isVisibleTo(tab)
     qtbot.waitUntil(lambda: tab.batch.model.jobs()[0].ingested, timeout=20000)
     model = tab.batch.model
     assert model.index(0, 0).data() == "Big check"

@@ -93,9 +93,11 @@ class MonitorTab(QWidget):
         box.addWidget(self.job_actions.progress)
         box.addWidget(self.jobs, 1)
         self.batch = BatchJobsPanel(self.ctx, lambda title, text, yes: self._confirm(title, text, yes), self)
+        self.batch.hide()  # shown as a second list only while the project has batch jobs
         self.lists = QTabWidget(self)
         self.lists.setObjectName("monitorLists")
         self.lists.setDocumentMode(True)
+        self.lists.setTabBarAutoHide(True)  # one list: no tab bar
         self.lists.addTab(tuning, "Tuning jobs")
         self.plot_area = PlotArea(self)
         self.advice_panel = AdvicePanel(self)
@@ -215,6 +217,8 @@ class MonitorTab(QWidget):
             index = self.lists.indexOf(self.batch)
         elif not count and index >= 0:
             self.lists.removeTab(index)
+            self.batch.setParent(self)
+            self.batch.hide()
             return
         if index >= 0:
             self.lists.setTabText(index, f"Batch evaluations ({count})")
