@@ -146,3 +146,21 @@ def test_closing_while_a_job_runs_says_it_keeps_running(fake_window: Any, qtbot:
     assert "Closing GemTune does not stop them" in shown[0] and "picks them up again" in shown[0]
     jobs_repo.update_job(fake_project.store, jobs_repo.list_jobs(fake_project.store)[0].id, state=JobState.SUCCEEDED)
     assert tab.can_close() is True  # nothing runs: no question
+
+
+def test_after_save_as_the_monitor_works_in_the_copy_and_closing_asks_about_its_jobs(
+        fake_window: Any, qtbot: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    tab = _monitor(fake_window, qtbot)
+    dataset = fake_window.tab_widgets["dataset"]
+    assert dataset.files.save_copy(tmp_path / "Leases.gemtune")  # continues in the copy: a new project file
+    store = fake_window.ctx.project.store
+    assert tab.store is store
+    job_id = jobs_repo.add_job(store, _record(display_name="in-the-copy", state=JobState.RUNNING))
+    fake_window.ctx.jobs_changed.emit()
+    assert tab.jobs.model.job(job_id) is not None
+    monkeypatch.delenv(NO_NOTICE_ENV, raising=False)
+    shown: list[str] = []
+    monkeypatch.setattr("gemtune_desktop.ui.monitor.tab.running_jobs_notice",
+                        lambda parent, jobs, batch: shown.append(", ".join(j.display_name for j in jobs)) or True)
+    assert tab.can_close()
+    assert shown == ["in-the-copy"]

@@ -73,11 +73,13 @@ class MonitorTab(QWidget):
         self._listed_once = False
         self._closed = False
         self._poll_error_job: int | None = None  # the job whose failed poll the status line shows
+        self._session: object = None  # the project followed when its file moves (Save As)
         self.poller = JobPoller(ctx, parent=self)
         self.notifier = JobNotifier(self)
         self._list_task = TaskSlot(self, ctx.executor, "list jobs")
         self._build()
         self._wire()
+        self._follow(ctx.project)
         self._use_store(self._project_store())
 
     # -- construction ---------------------------------------------------------------------
@@ -181,9 +183,26 @@ class MonitorTab(QWidget):
         self.reload()
         self.batch.use_store(store)
 
-    def _project_changed(self, _project: object) -> None:
+    def _follow(self, project: object) -> None:
+        """Follow ``project``'s file: Save As continues in the copy, which is a new store."""
+        old, self._session = self._session, project
+        if old is not None and old is not project:
+            try:
+                old.path_changed.disconnect(self._path_changed)  # type: ignore[attr-defined]
+            except (AttributeError, RuntimeError, TypeError):
+                pass
+        signal = getattr(project, "path_changed", None)
+        if signal is not None and old is not project:
+            signal.connect(self._path_changed)
+
+    def _path_changed(self, _path: object) -> None:
+        if not self._closed and self._project_store() is not self.store:
+            self._use_store(self._project_store())
+
+    def _project_changed(self, project: object) -> None:
         if self._closed:
             return
+        self._follow(project)
         self._use_store(self._project_store())
         if self._listed_once:
             self.refresh()
@@ -456,7 +475,11 @@ class MonitorTab(QWidget):
         """Closing while jobs run: say they keep running on the service and are picked up next time."""
         if self._closed or self.store is None:
             return True
-        return running_jobs_notice(self, jobs_repo.list_jobs(self.store), self.batch.model.jobs())
+        try:
+            jobs = jobs_repo.list_jobs(self.store)
+        except (UserError, sqlite3.Error):  # an unreadable project never keeps the window open
+            return True
+        return running_jobs_notice(self, jobs, self.batch.model.jobs())
 
     def shutdown(self) -> None:
         self._closed = True
