@@ -7,7 +7,8 @@
 Opens the main window on the shipped sample (``resources/samples/number-sequence.csv``) with the
 Sandbox connection and app folders in a temporary directory (the user's own settings and projects
 are never touched), starts a Sandbox tuning job when the Tune tab can, waits for the Monitor and
-Test tabs to have content, and saves one PNG per tab plus the welcome dialog into
+Test tabs to have content, evaluates the tuned model against its base (scores, then a judge with a
+rubric), sweeps temperature × top-p, and saves one PNG per tab and page plus the welcome dialog into
 ``docs/screenshots/``. The tab pictures are also copied, scaled, into ``resources/guide/images/``
 for the offline guide.
 """
@@ -222,6 +223,66 @@ def try_the_model(app: Any, window: Any, job_started: bool) -> None:
     pump(app, 0.5)
 
 
+def signal_flag(signal: Any) -> Callable[[], bool]:
+    """A condition that becomes true once ``signal`` has been emitted."""
+    seen: list[object] = []
+    signal.connect(lambda *args: seen.append(args))
+    return lambda: bool(seen)
+
+
+def evaluate_models(app: Any, window: Any, job_started: bool) -> None:
+    """On the Test tab's Evaluation page: score the tuned model against its base on the sample's test rows,
+    then ask a judge with a rubric written in plain words."""
+    playground = window.tab_widgets["test"]
+    panel = playground.evaluation
+    playground.pages.setCurrentWidget(panel)
+    catalog = playground.catalog
+    tuned = [ref for ref in catalog.project_models if ref.kind == "tuned"]
+    panel.two_models.setChecked(bool(job_started and tuned))
+    if job_started and tuned:
+        panel.picker_a.select_model(tuned[0].model)
+        panel.picker_b.select_model(tuned[0].base_model or catalog.base_models[0].model)
+    shown = signal_flag(panel.summary_shown)
+    if wait_for(app, panel.start_button.isEnabled, 20, "the evaluation's Start button"):
+        panel.start_button.click()
+        wait_for(app, shown, 120, "the evaluation's scores")
+    pump(app, 0.8)
+    save(window, "evaluation")
+    judge = panel.judge
+    panel.views.setCurrentWidget(judge)
+    judge.rubric.setPlainText("Gives the next number of the sequence\nAnswers with the number alone")
+    judged = signal_flag(judge.judged)
+    if wait_for(app, judge.judge_button.isEnabled, 10, "the judge's button"):
+        judge.judge_button.click()
+        wait_for(app, judged, 120, "the judge's verdicts")
+    # The expert rates the answers (as with the rating buttons): agreeing with the judge but on two rows,
+    # so the page shows the agreement and Cohen's κ.
+    rows = judge.rows_model.rowCount()
+    for row in range(rows):
+        judge.table.selectRow(row)
+        verdict = judge.rows_model.row_at(row).judgement.verdict
+        judge.rate(verdict if row % 6 else ("fail" if verdict == "pass" else "pass"))
+    judged = signal_flag(judge.judged)
+    judge.reload()
+    wait_for(app, judged, 30, "the agreement with the expert")
+    pump(app, 0.8)
+    save(window, "judge")
+
+
+def sweep_settings(app: Any, window: Any) -> None:
+    """On the Test tab's Sweep page: temperature × top-p on the base model, and the trade-off plot."""
+    playground = window.tab_widgets["test"]
+    sweep = playground.sweep
+    playground.pages.setCurrentWidget(sweep)
+    sweep.grid.set_axes({"temperature": [0.0, 0.5, 1.0], "top_p": [0.8, 0.95]})
+    shown = signal_flag(sweep.results_shown)
+    if wait_for(app, sweep.start_button.isEnabled, 20, "the sweep's Start button"):
+        sweep.start_button.click()
+        wait_for(app, shown, 180, "the sweep's plot")
+    pump(app, 1.0)
+    save(window, "sweep")
+
+
 def capture(args: argparse.Namespace) -> int:
     home = Path(tempfile.mkdtemp(prefix="gemtune-screenshots-"))
     os.environ["GEMTUNE_HOME"] = str(home)
@@ -274,6 +335,8 @@ def capture(args: argparse.Namespace) -> int:
 
         try_the_model(app, window, started)
         save(window, "test", guide=True)
+        evaluate_models(app, window, started)
+        sweep_settings(app, window)
 
         from gemtune_desktop.ui.dialogs.welcome_dialog import WelcomeDialog
 

@@ -26,6 +26,7 @@ from gemtune_desktop.core.formats import FORMAT_LABELS, ImportResult, read_datas
 from gemtune_desktop.core.preference.formats import PreferenceImport
 from gemtune_desktop.core.preference.model import ExampleKind
 from gemtune_desktop.core.validation import Finding, Severity, validate_columns
+from gemtune_desktop.core.words import plural
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
 HUMAN_LIMIT_PER_RULE = 20
@@ -114,10 +115,6 @@ def _json_report(out: TextIO, path: str, result: ImportResult, target: Target, f
     out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def _human_report(out: TextIO, path: str, result: ImportResult | PreferenceImport, target: Target,
                   findings: list[Finding], example_kind: ExampleKind = ExampleKind.SUPERVISED,
                   note: str = "") -> None:
@@ -146,10 +143,10 @@ def _human_report(out: TextIO, path: str, result: ImportResult | PreferenceImpor
             where = f.location()
             out.write(f"  {where + ': ' if where else ''}{f.message}\n")
         for rule, n in hidden.items():
-            out.write(f"  … and {_plural(n, 'more finding')} of the kind “{rule}” (use --json to list all).\n")
+            out.write(f"  … and {plural(n, 'more finding')} of the kind “{rule}” (use --json to list all).\n")
     errors, warnings, notes = counts[Severity.ERROR], counts[Severity.WARNING], counts[Severity.INFO]
     verdict = "fix the errors before tuning." if errors else "ready to tune."
-    out.write(f"\nResult: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}, {_plural(notes, 'note')}; "
+    out.write(f"\nResult: {plural(errors, 'error')}, {plural(warnings, 'warning')}, {plural(notes, 'note')}; "
               f"{verdict}\n")
 
 

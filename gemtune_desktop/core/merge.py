@@ -8,11 +8,13 @@ already there as they are. :func:`exact_duplicates` finds the rows that repeat a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from gemtune_desktop.core.examples import Example, Split
 
+T = TypeVar("T")
 Change = tuple[Example, str, object]  # (an example of the project, field, new value)
 
 
@@ -82,14 +84,22 @@ def count_repeated_inputs(existing: Sequence[Example], incoming: Sequence[Exampl
     return sum(1 for e in incoming if match_key(e.input) in keys)
 
 
-def exact_duplicates(examples: Sequence[Example]) -> list[Example]:
-    """The examples that repeat an earlier one exactly (input, output, split, tags and note), in order."""
-    seen: set[tuple[str, str, str, str, str]] = set()
-    out: list[Example] = []
-    for e in examples:
-        key = (e.input, e.output, e.split.value, e.tags, e.note)
-        if key in seen:
-            out.append(e)
+def exact_duplicates(items: Sequence[T], key: Callable[[T], Hashable] | None = None) -> list[T]:
+    """The items that repeat an earlier one exactly, in order.
+
+    Examples are compared on input, output, split, tags and note; preference pairs (or anything else) on the
+    ``key`` given."""
+    seen: set[Hashable] = set()
+    out: list[T] = []
+    for item in items:
+        k = key(item) if key is not None else _example_key(item)
+        if k in seen:
+            out.append(item)
         else:
-            seen.add(key)
+            seen.add(k)
     return out
+
+
+def _example_key(item: object) -> Hashable:
+    assert isinstance(item, Example)
+    return (item.input, item.output, item.split.value, item.tags, item.note)

@@ -81,6 +81,13 @@ class BatchStats:
     cancelled: bool = False
     errors: list[str] = field(default_factory=list)
 
+    def words(self) -> str:
+        """How the run went, in one sentence ("Finished: 200 answers in 3.1 s; waited 2× for the rate limit.")."""
+        return (f"Finished: {self.done} answers in {self.elapsed_s:.1f} s"
+                + (f", {self.failed} failed" if self.failed else "")
+                + (f"; waited {self.retries_429}× for the rate limit" if self.retries_429 else "")
+                + (f"; retried {self.retries_other}× after a service error" if self.retries_other else "") + ".")
+
 
 class RateGate:
     """Shared pause: after a 429 no thread sends until ``resume_at``."""
@@ -228,13 +235,12 @@ def run_calls(token: CancelToken, items: Sequence[ItemT], call: Callable[[ItemT]
                     if len(stats.errors) < 20:
                         stats.errors.append(describe(result).message)
             on_done(item, result, attempts)
-            with lock:
+            with lock:  # reported under the lock, so the counts arrive in order (the last one is the total)
                 stats.done += 1
-                done = stats.done
-            if progress is not None:
-                progress(done, total)
-            else:
-                token.report(done, total, "")
+                if progress is not None:
+                    progress(stats.done, total)
+                else:
+                    token.report(stats.done, total, "")
 
     workers = max(1, min(int(concurrency), total or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="batch-eval") as pool:

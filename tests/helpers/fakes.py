@@ -31,7 +31,7 @@ from gemtune_desktop.services.console import Candidate, ConsoleRequest, ConsoleR
 from gemtune_desktop.services.judge import JudgeSettings
 from gemtune_desktop.services.monitor import JobStatus
 from gemtune_desktop.services.polling import Polled
-from gemtune_desktop.services.tuning import SubmitOutcome, SubmitRequest, SubmitResult
+from gemtune_desktop.services.tuning import AnySubmit, SubmitOutcome, SubmitResult
 
 Curve = Callable[[int], float]  # step -> loss
 
@@ -107,6 +107,8 @@ class FakeCloud:
     # Tune tab: method name -> called while the call runs, once (e.g. the user presses Cancel meanwhile)
     during: dict[str, Callable[[], None]] = field(default_factory=dict)
     evaluation: FakeEvaluation = field(default_factory=lambda: FakeEvaluation())  # judge, sweeps, batch engine
+    # Tune tab, method and starting point: the submit requests as sent (supervised, preference), oldest first
+    submitted: list[AnySubmit] = field(default_factory=list)
     # -- Monitor: deleting tuned models step by step -------------------------------------------------
     endpoints_per_model: int = 2  # a tuned model is undeployed from these, then deleted
     during_delete: Callable[[int], None] = lambda step: None  # called after each reported step (a test cancels)
@@ -150,13 +152,17 @@ class FakeService:
         self.cloud._call("list_tunable_models")
         return list(self.cloud.tunable_models)
 
-    def submit(self, token: CancelToken, request: SubmitRequest, outcome: SubmitOutcome) -> SubmitResult:
+    def submit(self, token: CancelToken, request: AnySubmit, outcome: SubmitOutcome) -> SubmitResult:
+        from gemtune_desktop.core.preference.spec import PreferenceSpec
+
         self.cloud._call("submit")
         token.check()
         outcome.mark_sent()
         spec = request.spec
+        self.cloud.submitted.append(request)  # the requests as sent, for tests of what the Tune tab sends
+        base = spec.start.root_model if isinstance(spec, PreferenceSpec) else spec.base_model
         name = f"fake/tuningJobs/{len(self.cloud.jobs) + 1}"
-        job = self.cloud.add_job(name, spec.display_name, base_model=spec.base_model,
+        job = self.cloud.add_job(name, spec.display_name, base_model=base,
                                  backend=self.profile.backend.value, epochs=spec.epochs or 3,
                                  submit_key=request.submit_key)
         return outcome.set_result(SubmitResult(resource_name=name, state=job.state.value,

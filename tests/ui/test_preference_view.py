@@ -103,7 +103,7 @@ def test_the_switch_shows_both_counts_and_the_pairs_view(tab: DatasetTab, fake_w
     switch.pairs.click()
     view = page(tab).view
     assert view.isVisible() and not tab.splitter.isVisible() and not tab.filter_bar.isVisible()
-    assert not tab.target_combo.isVisible()  # "Prepare for" is about input → output examples
+    assert not tab.target_combo.isVisible() and not tab.target_note.isVisible()  # "Prepare for" is about examples
     assert view.model.rowCount() == 3 and view.filter_bar.count.text() == "3 rows"
     assert view.table.verticalHeader().defaultSectionSize() == 24 and not view.table.wordWrap()
     assert view.detail.boxes["prompt"].toPlainText() == LEASE[0][0]
@@ -248,6 +248,19 @@ def test_split_keeps_pairs_with_the_same_prompt_together_and_is_one_undo_step(ta
     assert pairs.undo() and {e.split for e in pairs.examples} == {Split.TRAIN}
     stored = preference_repo.load(pairs.store)
     assert {e.split for e in stored} == {Split.TRAIN}
+
+
+def test_remove_exact_duplicate_pairs_keeps_the_first_and_is_one_undo_step(tab: DatasetTab) -> None:
+    pairs = seed(tab, [*LEASE, LEASE[0], LEASE[2], (LEASE[1][0], LEASE[1][1], "A different bad answer."), LEASE[0]])
+    page(tab).show_pairs(True)
+    view = page(tab).view
+    action = view.pair_actions.dedupe
+    assert action.isEnabled() and action.text() == "Remove E&xact Duplicates"
+    action.trigger()
+    assert in_file(tab) == [*LEASE, (LEASE[1][0], LEASE[1][1], "A different bad answer.")]
+    assert pairs.undo_stack.undoText() == "Remove 3 exact duplicates"
+    assert pairs.undo() and len(in_file(tab)) == 7
+    assert view.editor.remove_exact_duplicates() == 3 and view.editor.remove_exact_duplicates() == 0
 
 
 # -- files ---------------------------------------------------------------------------------------------------

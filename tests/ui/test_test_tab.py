@@ -276,6 +276,7 @@ def test_batch_evaluation_of_200_rows_with_429_and_503(main_window: Any, sandbox
     assert run is not None and run.status == evals_repo.DONE
     assert len(evals_repo.done_keys(project.store, run.id)) == 200
     assert "Finished: 200 answers" in panel.status.text()
+    assert panel.progress.value() == panel.progress.maximum() == 200, "the bar ends full, as the status line says"
     with qtbot.waitSignal(panel.summary_shown, timeout=30000):
         panel.show_run(run)
     direct = _direct_means(project.store, run.id, 0)

@@ -83,6 +83,44 @@ def test_each_vote_or_all_votes_become_preference_examples(review_env: Any, qtbo
                     tab.evaluation.results.summary.text())
 
 
+def test_votes_reach_the_pairs_view_already_open_and_its_undo_takes_them_back(review_env: Any, qtbot: Any) -> None:
+    tab, project, _run = review_env
+    window = tab.window()
+    page = window.ensure_tab("dataset").preferences
+    window.show_tab("dataset")
+    page.show_pairs(True)  # the expert looked at the (empty) pairs before reviewing
+    pairs = page.view
+    assert pairs.ensure_session() is not None and pairs.model.rowCount() == 0
+    assert page.switch.pairs.text().endswith("(0)")
+    window.show_tab("test")
+    dialog = tab.evaluation.open_review()
+    assert dialog is not None
+    dialog.auto_preference.setChecked(True)
+    dialog.vote("1")
+    dialog.vote("2")
+    dialog.accept()
+    assert pairs.model.rowCount() == 2 and page.switch.pairs.text().endswith("(2)")
+    assert preference_repo.count(project.store) == 2
+    session = pairs.ensure_session()
+    assert session is not None and session.undo_stack.undoText() == "Add 1 preference example from the review"
+    assert session.undo() and pairs.model.rowCount() == 1 and preference_repo.count(project.store) == 1
+
+
+def test_votes_made_before_the_pairs_view_is_built_are_counted_on_its_switch(review_env: Any, qtbot: Any) -> None:
+    tab, project, _run = review_env
+    window = tab.window()
+    page = window.ensure_tab("dataset").preferences
+    dialog = tab.evaluation.open_review()
+    assert dialog is not None
+    dialog.auto_preference.setChecked(True)
+    dialog.vote("1")
+    dialog.accept()
+    assert preference_repo.count(project.store) == 1 and page.switch.pairs.text().endswith("(1)")
+    window.show_tab("dataset")
+    page.show_pairs(True)
+    assert page.view.model.rowCount() == 1
+
+
 def test_a_typed_correction_becomes_the_preferred_answer(review_env: Any, qtbot: Any) -> None:
     tab, project, run = review_env
     dialog = tab.evaluation.open_review()

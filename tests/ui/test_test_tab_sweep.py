@@ -137,3 +137,19 @@ def test_a_sweep_over_real_http_against_the_sandbox(main_window: Any, sandbox: A
     assert [p.answered for p in sweep.results.points] == [3, 3]
     main_window.close()
     project.close()
+
+
+def test_a_flat_trade_off_starts_at_zero_and_its_best_label_stays_inside_the_plot(qtbot: Any) -> None:
+    from gemtune_desktop.services.sweep import Curves
+    from gemtune_desktop.ui.playground.sweep_plot import SweepPlot
+
+    plot = SweepPlot()
+    qtbot.addWidget(plot)
+    plot.resize(700, 450)
+    flat = Curves("temperature", [], [("top-p 0.8", [0.0, 0.5, 1.0], [0.0625, 0.0625, 0.0625]),
+                                      ("top-p 0.95", [0.0, 0.5, 1.0], [0.0625, None, 0.0625])])
+    plot.show_curves(flat, "Word overlap (token F1)", (0.0, 0.0625, "temperature 0 · top-p 0.8"))
+    low, high = plot.plot.viewRange()[1]
+    assert -0.01 < low <= 0 and 0.0625 < high < 0.2, "a score axis starts at 0, never at a negative score"
+    label = plot._best_items[1]
+    assert label.anchor.x() == 0.0, "the best point at the left end gets a label that reads to the right"

@@ -32,7 +32,8 @@ def test_submit_on_agent_platform_sandbox_records_the_job(sandbox, main_window, 
     ctx = main_window.ctx
     tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Support.gemtune", 120, 12))
     assert [tab.form.model_combo.itemData(i) for i in range(tab.form.model_combo.count())] == \
-        ["gemini-3.5-flash", "gemini-3.5-flash-lite", "gemini-3.1-flash-lite"]
+        ["gemini-3.5-flash", "gemini-3.5-flash-lite", "gemini-3.1-flash-lite",
+         "gemini-2.5-flash", "gemini-2.5-flash-lite"]  # the Sandbox still tunes the retired 2.5 Flash models
     assert tab.form.hyper_pages.currentIndex() == 0  # Agent Platform settings
     assert tab.form.ap_epochs.value() is None and tab.form.ap_adapter.currentData() is None  # Automatic by default
     tab.form.model_combo.setCurrentIndex(1)
@@ -320,11 +321,11 @@ def test_edited_model_list_is_offered(cloud, fake_window, qtbot) -> None:
     tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM)
     ctx.settings.set(S.TUNABLE_MODELS_AP, "gemini-3.1-flash-lite, gemini-4-flash")
     assert [tab.form.model_combo.itemData(i) for i in range(tab.form.model_combo.count())] == \
-        ["gemini-3.1-flash-lite", "gemini-4-flash"]
+        ["gemini-3.1-flash-lite", "gemini-4-flash", "gemini-2.5-flash", "gemini-2.5-flash-lite"]  # + the Sandbox's
     tab.form.model_combo.setCurrentIndex(1)
     assert tab.current_price() is None and tab.estimate_box.price_note.text().startswith(J.PRICE_UNKNOWN)
     ctx.settings.set(S.TUNABLE_MODELS_AP, "")
-    assert tab.form.model_combo.count() == 3
+    assert tab.form.model_combo.count() == 5
 
 
 def test_job_is_on_disk_before_the_create_call_answers(sandbox, main_window, qtbot, tmp_path) -> None:

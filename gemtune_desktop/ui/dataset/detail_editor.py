@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainT
 from gemtune_desktop.core import validation_rules as R
 from gemtune_desktop.core.examples import Example, Split, Target
 from gemtune_desktop.core.tokens import estimate_tokens
+from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.project_session import ProjectSession
 
 SAVE_AFTER_MS = 400
@@ -43,13 +44,13 @@ def count_text(text: str, other: str, field: str, target: Target) -> tuple[str, 
     if target is Target.GEMINI_API:
         limit = R.GEMINI_MAX_INPUT_CHARS if field == "input" else R.GEMINI_MAX_OUTPUT_CHARS
         over = chars > limit
-        line = f"{chars:,} of {limit:,} characters allowed · about {tokens:,} tokens"
+        line = f"{chars:,} of {limit:,} characters allowed · about {plural(tokens, 'token')}"
         if over:
             line += f" — {chars - limit:,} characters too long for the Gemini API"
         return line, over
     total = tokens + estimate_tokens(other)
     over = total > R.AGENT_MAX_EXAMPLE_TOKENS
-    line = (f"{chars:,} characters · about {tokens:,} tokens "
+    line = (f"{plural(chars, 'character')} · about {plural(tokens, 'token')} "
             f"(example about {total:,} of {R.AGENT_MAX_EXAMPLE_TOKENS:,} tokens allowed)")
     if over:
         line += " — too long for Agent Platform"

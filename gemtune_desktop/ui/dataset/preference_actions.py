@@ -44,6 +44,8 @@ def build_pair_actions(owner: QObject, editor: PairEditor) -> EditActions:
          "Replace text in prompts and answers"),
         ("split", "&Split into Train/Validation/Test…", editor.show_split_dialog, None,
          "Assign each preference pair to train, validation or test at random"),
+        ("dedupe", "Remove E&xact Duplicates", editor.remove_exact_duplicates, None,
+         "Delete the pairs that repeat an earlier pair exactly (one undo step)"),
     ]
     return EditActions(*(make_action(owner, *row) for row in table))
 

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWidget
 from gemtune_desktop.core.clipboard import parse_tsv, to_tsv
 from gemtune_desktop.core.examples import Example
 from gemtune_desktop.core.preference.model import PreferenceExample
+from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.dataset_model import parse_split
 from gemtune_desktop.qtcore.preference_model import PAIR_FIELD_OF, PairColumn
@@ -33,7 +34,6 @@ from gemtune_desktop.qtcore.preference_undo import (
 )
 from gemtune_desktop.ui.dataset.preference_find import PairFindDialog
 from gemtune_desktop.ui.dataset.preference_table import PreferenceTable
-from gemtune_desktop.ui.dataset.row_editor import plural
 
 
 class PairEditor(QObject):
@@ -116,6 +116,25 @@ class PairEditor(QObject):
             n = self.model.rowCount()
             if n:
                 self.table.setCurrentIndex(self.model.index(min(first, n - 1), 0))
+
+    def remove_exact_duplicates(self) -> int:
+        """Delete every pair that repeats an earlier one field for field, as one undo step; returns how many."""
+        from gemtune_desktop.core.merge import exact_duplicates
+
+        s = self.session
+        if s is None or not s.can_edit:
+            return 0
+        self._flush()
+        dups = exact_duplicates(s.examples, lambda e: (e.prompt, e.preferred, e.dispreferred, e.system_instruction,
+                                                       e.split.value, e.tags, e.note))
+        if not dups:
+            self.ctx.status_message.emit("No exact duplicates: every pair differs from the others.", 6000)
+            return 0
+        if not self.push(RemovePairsCommand(s, dups, "Remove " + plural(len(dups), "exact duplicate"))):
+            return 0
+        self.ctx.status_message.emit(f"Removed {plural(len(dups), 'exact duplicate pair')}; the first of each is "
+                                     "kept. Undo (Ctrl+Z) brings them back.", 8000)
+        return len(dups)
 
     def move_rows(self, delta: int) -> None:
         s = self.session

@@ -109,14 +109,16 @@ class PreferencePage(QObject):
         top.insertWidget(1, self.switch)
         self.examples_widgets: list[QWidget] = [tab.filter_bar, tab.splitter]
         row = [item.widget() for item in (top.itemAt(i) for i in range(top.count())) if item is not None]
-        self.target_widgets: list[QWidget] = [tab.target_combo, *(w for w in row if isinstance(w, QLabel)
-                                                                   and w.buddy() is tab.target_combo)]
+        self.target_widgets: list[QWidget] = [tab.target_combo, tab.target_note,
+                                              *(w for w in row if isinstance(w, QLabel)
+                                                and w.buddy() is tab.target_combo)]
         self._import_examples = tab.transfer.import_file
         tab.transfer.import_file = self.import_file  # type: ignore[method-assign]
         self._flush_examples = tab.flush_edits
         tab.flush_edits = self.flush_edits  # type: ignore[method-assign]
         self.switch.toggled.connect(self.show_pairs)
         tab.ctx.project_changed.connect(self.set_project)
+        tab.ctx.preference_examples_changed.connect(self.update_counts)  # e.g. made from votes in the Test tab
         tab.ctx.rows_focus_requested.connect(lambda _ids: self.show_pairs(False))
         tab.transfer.imported.connect(lambda _first: self.show_pairs(False))
         tab.files.about_to_write.connect(self._flush_pairs)  # Save, Save As: the pair editor's typing too

@@ -25,11 +25,11 @@ from gemtune_desktop.core.preference.formats import PreferenceImport
 from gemtune_desktop.core.preference.model import FIELD_WORDS, ExampleKind, PreferenceExample
 from gemtune_desktop.core.preference.records import PreferenceMapping
 from gemtune_desktop.core.validation import Finding, Severity
+from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.preference_session import PreferenceSession
 from gemtune_desktop.qtcore.workers import TaskSlot
-from gemtune_desktop.ui.dataset.row_editor import plural
 
 PREFERENCE_FILTER = "Preference files (*.jsonl *.json *.csv *.tsv *.txt *.xlsx)"
 EXPORT_FORMATS = (  # (fmt, label, extension): every format of PREFERENCE_WRITE_FORMATS

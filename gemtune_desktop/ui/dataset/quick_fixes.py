@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMenu
 from gemtune_desktop.core.examples import Example
 from gemtune_desktop.core.validation import Finding
 from gemtune_desktop.core.validation import findings as F
+from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.undo import (
     EditCellCommand,
@@ -29,7 +30,7 @@ from gemtune_desktop.qtcore.undo import (
 from gemtune_desktop.ui.dataset.edit_actions import EditActions
 from gemtune_desktop.ui.dataset.examples_table import ExamplesTable
 from gemtune_desktop.ui.dataset.findings_panel import FindingsPanel
-from gemtune_desktop.ui.dataset.row_editor import RowEditor, plural
+from gemtune_desktop.ui.dataset.row_editor import RowEditor
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QWidget
 
 from gemtune_desktop.core.clipboard import parse_tsv, rows_to_examples, to_tsv
 from gemtune_desktop.core.examples import Example
+from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.dataset_model import FIELD_OF, Column, parse_split
 from gemtune_desktop.qtcore.project_session import ProjectSession
@@ -32,10 +33,6 @@ from gemtune_desktop.ui.dataset.examples_table import ExamplesTable
 from gemtune_desktop.ui.dataset.find_dialog import FindReplaceDialog
 
 log = logging.getLogger(__name__)
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("s" if n != 1 else "")
 
 
 class RowEditor(QObject):

@@ -20,6 +20,7 @@ from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.formats.model import ColumnMapping, ImportResult
 from gemtune_desktop.core.merge import MergePlan, plan_merge
 from gemtune_desktop.core.validation import Finding, Severity
+from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.undo import copy_settings
@@ -27,7 +28,7 @@ from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.connections import Backend
 from gemtune_desktop.ui.dataset.import_choice import ImportMode, ask_import_mode, import_command, merge_report
 from gemtune_desktop.ui.dataset.project_files import PROJECT_FILTER, ProjectFiles
-from gemtune_desktop.ui.dataset.row_editor import RowEditor, plural
+from gemtune_desktop.ui.dataset.row_editor import RowEditor
 
 DATASET_FILTER = "Datasets (*.csv *.tsv *.txt *.xlsx *.jsonl *.json)"
 EXPORT_FORMATS = (  # (fmt, label, extension)

@@ -381,11 +381,8 @@ class EvalPanel(QWidget):
         self.progress.setValue(self._done_before + done)
 
     def _batch_done(self, stats: BatchStats) -> None:
-        self._end_run(f"Finished: {stats.done} answers in {stats.elapsed_s:.1f} s"
-                      + (f", {stats.failed} failed" if stats.failed else "")
-                      + (f"; waited {stats.retries_429}× for the rate limit" if stats.retries_429 else "")
-                      + (f"; retried {stats.retries_other}× after a service error" if stats.retries_other else "")
-                      + ".")
+        self.progress.setValue(self._done_before + stats.done)
+        self._end_run(stats.words())
 
     def _batch_cancelled(self) -> None:
         self._end_run("Cancelled. The answers received so far are kept; press Resume to finish the run.")

@@ -4,9 +4,10 @@ Votes are stored per example (:func:`evals_repo.set_review`); a correction typed
 replace the example's expected output (one undoable step) or become preference data. :class:`PreferenceMaker`
 turns votes and corrections into preference examples (:mod:`gemtune_desktop.core.preference.from_review`):
 the picked answer preferred, the other dispreferred, ties skipped; a correction preferred over the model's
-answer. Each is stored in the project's preference examples (``preference_repo``) in one transaction, and
-``AppContext.preference_examples_changed`` tells the views showing them to reload. A vote or correction
-already turned into an example is not added twice.
+answer. Each is stored in the project's preference examples in one transaction: through the project's
+preference session when the Dataset tab has the pairs open (one step its Undo takes back), else straight
+into the file (``preference_repo``); ``AppContext.preference_examples_changed`` tells the views to count
+again. A vote or correction already turned into an example is not added twice.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from gemtune_desktop.core.preference.from_review import Harvest
 from gemtune_desktop.core.project import evals_repo, preference_repo
 from gemtune_desktop.core.project.evals_repo import EvalRun
 from gemtune_desktop.qtcore.context import AppContext
+from gemtune_desktop.qtcore.preference_session import existing_preference_session
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.services.eval_plan import group_rows
 from gemtune_desktop.ui.playground import project_edits
@@ -62,6 +64,14 @@ class PreferenceMaker:
     def _store(self, harvest: Harvest) -> str:
         if not harvest.examples:
             return harvest.summary()
+        session = existing_preference_session(self.project)
+        if session is not None:  # the pairs are open for editing: add them there, as one step its Undo takes back
+            count = len(harvest.examples)
+            text = f"Add {count} preference example{'' if count == 1 else 's'} from the review"
+            if not session.import_pairs(harvest.examples, text):
+                return Tone.ERROR.value + "The preference examples could not be stored; the votes stay as they are."
+            self.ctx.preference_examples_changed.emit()
+            return Tone.OK.value + harvest.summary()
         store = self.project.store
         try:
             with store.transaction():

@@ -342,7 +342,8 @@ class SweepPanel(QWidget):
     def _progressed(self, done: int, total: int, label: str) -> None:
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
-        self.progress.setFormat(f"%v of %m answers — {label}" if label else "%v of %m answers")
+        self.progress.setFormat("%v of %m answers")
+        self.progress.setToolTip(f"Now trying {label}" if label else "")
 
     # -- sweeps of the project ------------------------------------------------------------------
     def reload(self, select: int | None = None) -> None:

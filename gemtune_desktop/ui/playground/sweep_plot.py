@@ -63,9 +63,26 @@ class SweepPlot(QWidget):
         if best is not None:
             ring = pg.ScatterPlotItem([best[0]], [best[1]], size=22, pen=pg.mkPen("#000000", width=2),
                                       brush=pg.mkBrush(255, 215, 0, 120), symbol="o")
-            text = pg.TextItem(f"best: {best[2]}", color="#000000", anchor=(0.5, 1.4))
+            xs_all = [x for _label, xs, _ys in curves.lines for x in xs]
+            # Left-aligned at the left end and right-aligned at the right end, so the label never leaves the plot.
+            across = 0.5 if not xs_all or min(xs_all) < best[0] < max(xs_all) else \
+                (0.0 if best[0] <= min(xs_all) else 1.0)
+            text = pg.TextItem(f"best: {best[2]}", color="#000000", anchor=(across, 1.4))
             text.setPos(best[0], best[1])
             self.plot.addItem(ring, ignoreBounds=True)  # the axes fit the curves, not the marker
             self.plot.addItem(text, ignoreBounds=True)
             self._best_items = [ring, text]
         self.plot.autoRange()
+        self._fit_y()
+
+    def _fit_y(self) -> None:
+        """Scores and counts are never negative: start the axis at 0, and give a flat line room above it."""
+        ys = [y for _label, _xs, values in self.lines for y in values if y is not None]
+        if not ys:
+            return
+        low, high = min(ys), max(ys)
+        if low >= 0:
+            low = 0.0
+        if high <= low:
+            high = low + (abs(low) * 0.2 or 1.0)
+        self.plot.setYRange(low, high * 1.15 if high > 0 else high, padding=0.02)

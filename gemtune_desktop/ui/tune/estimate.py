@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QP
 from gemtune_desktop.core import job_spec as J
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
 from gemtune_desktop.core.model_catalog import PRICE_UNKNOWN, PriceInfo, price_info
+from gemtune_desktop.core.preference.spec import PreferenceEstimate
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.settings import Settings
 from gemtune_desktop.ui.tune.tips import TIPS
@@ -156,6 +157,12 @@ class EstimateBox(QGroupBox):
         self.price_reset.setToolTip("Forget the price you entered for this model and use Google's price, with its "
                                     "source and date." if shipped_known else
                                     "Forget the price you entered for this model (its price is then unknown).")
+
+    def show_preference(self, est: PreferenceEstimate) -> None:
+        """The preference job's estimate: the prompt's tokens counted twice plus both answers, as Google bills."""
+        rows = "".join(f"<tr><td>{_html(k)}:&nbsp;</td><td><b>{_html(v)}</b></td></tr>" for k, v in est.lines())
+        notes = "".join(f"<br><small>{_html(n)}</small>" for n in est.notes)
+        self.estimate_label.setText(f"<table>{rows}</table>{notes}")
 
     def show_estimate(self, est: J.Estimate | None) -> None:
         self.estimate_label.setText(estimate_html(est) if est is not None else

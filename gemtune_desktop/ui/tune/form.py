@@ -31,8 +31,12 @@ from PySide6.QtWidgets import (
 )
 
 from gemtune_desktop.core import job_spec as J
+from gemtune_desktop.core.preference import rules as R
+from gemtune_desktop.core.preference.spec import PreferenceSpec, StartingPoint
 from gemtune_desktop.services.connections import Backend
 from gemtune_desktop.ui.tune.auto_number import AutoNumber
+from gemtune_desktop.ui.tune.method import MethodBox
+from gemtune_desktop.ui.tune.preference_page import PreferencePage
 from gemtune_desktop.ui.tune.presets import PresetsRow
 from gemtune_desktop.ui.tune.tips import TIPS
 
@@ -73,7 +77,10 @@ class TuneForm(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self._build_job_group())
+        self.method = MethodBox(self)
+        layout.addWidget(self.method)
         layout.addWidget(self._build_hyper_group())
+        self.method.changed.connect(self._on_method_changed)
 
     # -- construction -------------------------------------------------------------------------
     def _build_job_group(self) -> QGroupBox:
@@ -126,8 +133,10 @@ class TuneForm(QWidget):
         v.addWidget(self.hyper_pages)
         self.ap_page = self._build_agent_platform_page(box)
         self.ga_page = self._build_gemini_api_page(box)
-        self.hyper_pages.addWidget(self.ap_page)
-        self.hyper_pages.addWidget(self.ga_page)
+        self.pref_page = PreferencePage(box)
+        self.pref_page.changed.connect(self._emit_changed)
+        for page in (self.ap_page, self.ga_page, self.pref_page):
+            self.hyper_pages.addWidget(page)
         return box
 
     def _build_agent_platform_page(self, box: QWidget) -> QWidget:
@@ -212,6 +221,7 @@ class TuneForm(QWidget):
     def focus_order(self) -> list[QWidget]:
         """The form's controls top to bottom, left to right (for the tab's focus chain)."""
         return [self.model_combo, self.edit_models_button, self.name_edit, *self.presets.focus_order(),
+                *self.method.focus_order(), *self.pref_page.focus_order(),
                 self.ap_epochs.spin, self.ap_epochs.auto, self.ap_multiplier.spin, self.ap_multiplier.auto,
                 self.ap_adapter, self.ap_mode, self.ap_validation, self.ap_export_last,
                 self.ga_epochs, self.ga_batch, self.ga_rate_radio, self.ga_rate, self.ga_mult_radio, self.ga_mult]
@@ -219,14 +229,47 @@ class TuneForm(QWidget):
     # -- backend and models -------------------------------------------------------------------
     def set_backend(self, backend: Backend) -> None:
         self.backend = backend
-        current = 0 if backend is Backend.AGENT_PLATFORM else 1
+        if backend is not Backend.AGENT_PLATFORM:
+            self.method.set_preference(False)
+        self._show_page()
+        self.edit_models_button.setVisible(backend is Backend.AGENT_PLATFORM)
+
+    def _show_page(self) -> None:
+        """The settings of the backend and method: supervised on Agent Platform, Gemini API, or preference.
+
+        The box is as tall as the page shown (the others' sizes are ignored) and the page as wide as the box:
+        the layouts are told the sizes changed, nothing is resized by hand."""
+        current = 1 if self.backend is Backend.GEMINI_API else 2 if self.method.preference else 0
         self.hyper_pages.setCurrentIndex(current)
-        for i, page in enumerate((self.ap_page, self.ga_page)):  # the box is as tall as the page shown
+        for i, page in enumerate((self.ap_page, self.ga_page, self.pref_page)):
             policy = QSizePolicy.Policy.Preferred if i == current else QSizePolicy.Policy.Ignored
             page.setSizePolicy(policy, policy)
-            page.adjustSize()
-        self.hyper_pages.adjustSize()
-        self.edit_models_button.setVisible(backend is Backend.AGENT_PLATFORM)
+            page.updateGeometry()
+        self.hyper_pages.updateGeometry()
+
+    def _on_method_changed(self) -> None:
+        self._show_page()
+        self.model_combo.setEnabled(self.method.start() is None and self.hyper_pages.isEnabled())
+        self._emit_changed()
+
+    @property
+    def is_preference(self) -> bool:
+        return self.backend is Backend.AGENT_PLATFORM and self.method.preference
+
+    def start_point(self) -> StartingPoint:
+        """Where the job starts: the tuned model or checkpoint chosen under "Start from", else the base model."""
+        chosen = self.method.start()
+        return chosen if chosen is not None else StartingPoint(str(self.model_combo.currentData() or ""))
+
+    def method_values(self) -> dict[str, Any]:
+        """The method, and for preference tuning its settings, as a preset keeps them."""
+        if not self.is_preference:
+            return {"method": "supervised"}
+        return {"method": "preference", **self.pref_page.values()}
+
+    def preference_spec(self) -> PreferenceSpec:
+        """The form's values as a :class:`PreferenceSpec` (for the Preference method)."""
+        return PreferenceSpec(self.start_point(), self.name_edit.text().strip(), **self.pref_page.values())
 
     def clear_models(self) -> None:
         self.models = []
@@ -280,6 +323,7 @@ class TuneForm(QWidget):
         self.ap_mode.setCurrentIndex(max(0, self.ap_mode.findData(mode)))
         self.ap_mode.setEnabled(self.ap_mode.count() > 1)
         self.ap_mode.blockSignals(False)
+        self.pref_page.set_adapter_sizes(tuple(s for s in sizes if s in R.ADAPTER_SIZES))
         self.model_changed.emit()
         self._emit_changed()
 
@@ -315,7 +359,21 @@ class TuneForm(QWidget):
             self._set_gemini_values(spec, values)
         else:
             self._set_agent_platform_values(spec, values)
+            self._set_method_values(values)
         self._emit_changed()
+
+    def _set_method_values(self, values: dict[str, Any]) -> None:
+        """The method, starting point and preference settings of a re-run (a job's stored settings)."""
+        if "method" not in values:
+            return
+        preference = values.get("method") == "preference"
+        model, checkpoint = str(values.get("start_model") or ""), str(values.get("start_checkpoint") or "")
+        point = next((p for p in self.method.points if p.model == model and p.checkpoint_id == checkpoint), None)
+        if point is None or not self.method.choose_start(point):
+            self.method.start_combo.setCurrentIndex(0)  # from the base model
+        self.method.set_preference(preference)
+        if preference:
+            self.pref_page.set_values(values)
 
     def _choose_model(self, model: str) -> None:
         i = self.model_combo.findData(model)
@@ -363,12 +421,21 @@ class TuneForm(QWidget):
 
     def set_locked(self, locked: bool) -> None:
         """While a job is being started nothing it was started with can change."""
-        for w in (self.model_combo, self.name_edit, self.hyper_pages, self.presets.load_button):
+        for w in (self.name_edit, self.hyper_pages, self.presets.load_button, self.method):
             w.setEnabled(not locked)
+        self.model_combo.setEnabled(not locked and self.method.start() is None)
 
     # -- fields with a problem ----------------------------------------------------------------
     def field_widget(self, field: str) -> QWidget | None:
         """The control of a :class:`JobSpec` field on this backend's page (None when the form has none)."""
+        if field == "start":
+            return self.method.start_combo
+        if field == "method":
+            return self.method.preference_radio
+        if self.is_preference:
+            widget = self.pref_page.field_widget(field)
+            if widget is not None:
+                return widget
         ga = self.backend is Backend.GEMINI_API
         return {
             "display_name": self.name_edit, "base_model": self.model_combo,

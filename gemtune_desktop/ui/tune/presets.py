@@ -6,6 +6,8 @@ backend a preset was saved for and the form's values.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
 
@@ -78,11 +80,13 @@ class Presets:
         presets: dict[str, TunePreset] = self._settings.read(S.TUNE_PRESETS)
         return sorted(presets)
 
-    def save(self, name: str, spec: JobSpec) -> str:
+    def save(self, name: str, spec: JobSpec, method: Mapping[str, object] | None = None) -> str:
+        """Save ``spec`` under ``name``; ``method``: the method and, for preference tuning, its settings."""
         if not name:
             return "Type a name for the preset first (in the Preset box)."
         presets = self._settings.read(S.TUNE_PRESETS)
-        presets[name] = TunePreset(spec.backend, {"base_model": spec.base_model, **spec.hyperparameters()})
+        presets[name] = TunePreset(spec.backend, {"base_model": spec.base_model, **spec.hyperparameters(),
+                                                  **(method or {})})
         self._settings.write(S.TUNE_PRESETS, presets)
         return f"Preset “{name}” saved."
 

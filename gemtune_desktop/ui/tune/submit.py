@@ -24,12 +24,22 @@ from gemtune_desktop.core import job_spec as J
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example, Target
+from gemtune_desktop.core.preference import rules as PR
+from gemtune_desktop.core.preference import spec as P
+from gemtune_desktop.core.preference.model import PreferenceExample, PreferenceSettings
 from gemtune_desktop.core.validation import Finding, Severity
 from gemtune_desktop.core.validation.findings import VALIDATION_SIZE
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.connections import Backend, ConnectionProfile
-from gemtune_desktop.services.submit_flow import SubmitPlan, SubmitReport, SubmitWorkflow, plan_submit, release
+from gemtune_desktop.services.submit_flow import (
+    SubmitPlan,
+    SubmitReport,
+    SubmitWorkflow,
+    plan_preference_submit,
+    plan_submit,
+    release,
+)
 from gemtune_desktop.services.tuning import SubmitOutcome, SubmitResult
 
 log = logging.getLogger(__name__)
@@ -47,7 +57,27 @@ class StartRequest:
     price: float | None
     backend: Backend
     profile: ConnectionProfile
+    start: P.StartingPoint | None = None  # a tuned model (and checkpoint) to continue from
+    preference: P.PreferenceSpec | None = None  # the Preference method: this job instead of ``spec``
+    supports_preference: bool | None = None  # what models.json says of the starting point's base model
+    model_label: str = ""
 
+
+def _validate_preferences(_token: CancelToken, examples: list[PreferenceExample],
+                          settings: PreferenceSettings) -> list[Finding]:
+    from gemtune_desktop.core.preference.validation import validate_preferences
+
+    return validate_preferences(examples, settings)
+
+
+def preference_problems(errors: list[Finding]) -> list[J.Problem]:
+    """The preference examples' errors as problems of the training data (the estimate is marked)."""
+    shown = [J.Problem("dataset", f"Preference example {f.row}: {f.message}" if f.row else f.message)
+             for f in errors[:20]]
+    if len(errors) > 20:
+        shown.append(J.Problem("dataset", f"… and {len(errors) - 20:,} more problems in the preference examples "
+                                          "(see them in the Dataset tab)."))
+    return shown
 
 def _validate(_token: CancelToken, examples: list[Example], settings: DatasetSettings, target: Target) -> list[Finding]:
     from gemtune_desktop.core.validation import validate
@@ -110,6 +140,9 @@ class SubmitFlow(QObject):
         if self.busy or project is None:
             return
         self._set_busy(True)
+        if request.preference is not None:
+            self._start_preference(request, request.preference)
+            return
         spec, info = request.spec, request.model
         problems = J.check_spec(spec, adapter_sizes=info.adapter_sizes if info else J.DEFAULT_ADAPTER_SIZES,
                                 full_tuning=bool(info and info.full_tuning))
@@ -148,6 +181,56 @@ class SubmitFlow(QObject):
             return
         self._record_and_send(request, examples, settings)
 
+    def _start_preference(self, request: StartRequest, spec: P.PreferenceSpec) -> None:
+        from gemtune_desktop.core.project import preference_repo
+
+        project = self.ctx.project
+        assert project is not None
+        info = request.model
+        sizes = tuple(s for s in (info.adapter_sizes if info else J.DEFAULT_ADAPTER_SIZES) if s in PR.ADAPTER_SIZES)
+        problems = P.check_preference_spec(spec, adapter_sizes=sizes, supports_preference=request.supports_preference,
+                                           model_label=request.model_label)
+        if problems:
+            self.spec_problems.emit(problems)
+            self._set_busy(False)
+            return
+        try:
+            examples = preference_repo.load(project.store)
+        except (sqlite3.Error, UserError) as exc:
+            log.warning("the preference examples could not be read: %s", type(exc).__name__)
+            self._failed_early(UserError("The project's preference examples could not be read.",
+                                         "Check that the project file is still there, then try again."))
+            return
+        settings = PreferenceSettings.from_dataset(project.settings)
+        self.said.emit("Checking the preference examples…")
+        self._preflight.start(_validate_preferences, examples, settings,
+                              on_result=lambda findings: self._after_preference_preflight(request, spec, examples,
+                                                                                          settings, findings),
+                              on_error=self._failed_early, on_cancelled=self._preflight_cancelled)
+
+    def _after_preference_preflight(self, request: StartRequest, spec: P.PreferenceSpec,
+                                    examples: list[PreferenceExample], settings: PreferenceSettings,
+                                    findings: list[Finding]) -> None:
+        errors = [f for f in findings if f.severity is Severity.ERROR]
+        if errors:
+            self.spec_problems.emit(preference_problems(errors))
+            self.said.emit(f"Tuning was not started: the preference examples have {len(errors)} problem"
+                           f"{'s' if len(errors) != 1 else ''} that the service would refuse. Fix them in the "
+                           "Dataset tab.")
+            self._set_busy(False)
+            return
+        warnings = [f for f in findings if f.severity is Severity.WARNING]
+        if warnings and not self._confirm_warnings(warnings):
+            self.said.emit("Tuning was not started. Review the warnings in the Dataset tab.")
+            self._set_busy(False)
+            return
+        project = self.ctx.project
+        if project is None:
+            self._set_busy(False)
+            return
+        self._send(plan_preference_submit(spec, examples, settings, request.profile,
+                                          dataset_name=project.display_name))
+
     def _preflight_cancelled(self) -> None:
         self.said.emit("Cancelled. No tuning job was started.")
         self._set_busy(False)
@@ -162,8 +245,15 @@ class SubmitFlow(QObject):
         if project is None:
             self._set_busy(False)
             return
-        plan = plan_submit(request.spec, examples, settings, request.profile, dataset_name=project.display_name,
-                           price_per_million=request.price)
+        self._send(plan_submit(request.spec, examples, settings, request.profile, dataset_name=project.display_name,
+                               price_per_million=request.price, start=request.start))
+
+    def _send(self, plan: SubmitPlan) -> None:
+        """Record the job, then send it (exactly once) and record what became of it."""
+        project = self.ctx.project
+        if project is None:
+            self._set_busy(False)
+            return
         workflow = SubmitWorkflow(project.store)
         try:
             job_id = workflow.record(plan)  # on disk before anything is sent

@@ -25,6 +25,7 @@ from gemtune_desktop.core import job_spec as J
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.jobs import JobRecord
+from gemtune_desktop.core.model_catalog import models_for_connection
 from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.core.validation import Finding
 from gemtune_desktop.qtcore import settings as S
@@ -41,6 +42,7 @@ from gemtune_desktop.ui.tune.job_name import JobNamer
 from gemtune_desktop.ui.tune.presets import Presets
 from gemtune_desktop.ui.tune.problems import ProblemsBox
 from gemtune_desktop.ui.tune.run_row import RunRow
+from gemtune_desktop.ui.tune.start_from import MethodSupport
 from gemtune_desktop.ui.tune.submit import StartRequest, SubmitFlow
 from gemtune_desktop.ui.tune.unavailable import API_KEY_TITLE, UnavailablePanel
 from gemtune_desktop.ui.widgets.status_line import Tone
@@ -110,6 +112,7 @@ class TuneTab(QWidget):
         self._build()
         self.namer = JobNamer(self.form.name_edit, self.form.name_warning)
         self.feedback = StartFeedback(ctx, self.form, self.estimate_box, self.problems, self.run, self.scroll_area)
+        self.method = MethodSupport(ctx, self.form, self._catalog, self)
         self._wire()
         self.form.presets.show_names(self.presets.names())
         self._on_project_changed(ctx.project)
@@ -164,6 +167,8 @@ class TuneTab(QWidget):
         self.unavailable.use_sandbox_requested.connect(self.use_sandbox)
         self.unavailable.retry_requested.connect(self.load_models)
         form.changed.connect(self._on_form_changed)
+        self.method.said.connect(run.status.say)
+        self.method.failed.connect(lambda err: run.status.error(err))
         form.model_changed.connect(self._load_price)
         form.edit_models_requested.connect(self.edit_model_list)
         form.presets.save_requested.connect(self.save_preset)
@@ -219,7 +224,7 @@ class TuneTab(QWidget):
             return
         if self.backend is Backend.AGENT_PLATFORM:
             override = self.ctx.settings.get(S.TUNABLE_MODELS_AP)
-            self._set_models(J.agent_platform_models(self._catalog, override))
+            self._set_models(models_for_connection(self._catalog, self.profile.is_sandbox, override))
             return
         self.unavailable.show_no_tunable_model()
         self._set_tuning_possible(True)
@@ -286,7 +291,7 @@ class TuneTab(QWidget):
 
     # -- presets ------------------------------------------------------------------------------
     def save_preset(self, name: str) -> None:
-        self.run.status.say(self.presets.save(name, self.form.spec()))
+        self.run.status.say(self.presets.save(name, self.form.spec(), self.form.method_values()))
         self.form.presets.show_names(self.presets.names())
         if name:
             self.form.presets.set_name(name)
@@ -333,6 +338,7 @@ class TuneTab(QWidget):
             except (sqlite3.Error, UserError) as exc:
                 log.warning("the project's jobs could not be read: %s", type(exc).__name__)
         self._records, self._pending = records, pending
+        self.method.set_records(records)
         if not self.flow.busy:
             self.namer.update(project.display_name if project is not None else "", records, self.form.name_limit())
         self._update_start_enabled()
@@ -344,6 +350,7 @@ class TuneTab(QWidget):
     def _on_data_changed(self, *_: object) -> None:
         # Counting tokens walks every example: do it once edits pause, and only while the tab is shown.
         self._summary = None
+        self.method.reload()
         if self.isVisible():
             self._estimate_timer.start()
         else:
@@ -351,6 +358,7 @@ class TuneTab(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.method.reload()  # preference examples are edited in other tabs
         if self._summary is None:
             self._on_form_changed()
 
@@ -361,6 +369,7 @@ class TuneTab(QWidget):
         self.run.status.say("The settings were filled in from the earlier job. Check them, then start tuning.")
 
     def _on_form_changed(self) -> None:
+        self.method.update_availability()
         self._update_estimate()
         self._update_start_enabled()
 
@@ -402,6 +411,10 @@ class TuneTab(QWidget):
                                       self.current_price())
 
     def _update_estimate(self) -> None:
+        if self.form.is_preference and self.ctx.project is not None:  # no price of Google's: only the user's
+            info = self.prices.info(self.form.current_model(), self.form.models)
+            self.estimate_box.show_preference(self.method.estimate(info.usd_per_million if info.from_user else None))
+            return
         self.estimate_box.show_estimate(self.estimate() if self.ctx.project is not None else None)
 
     # -- start --------------------------------------------------------------------------------
@@ -432,8 +445,11 @@ class TuneTab(QWidget):
         if self.flow.busy or self.start_blocker():
             return
         self.feedback.clear()
-        self.flow.start(StartRequest(self.form.spec(), self.form.current_model(), self.current_price(),
-                                     self.backend, self.profile))
+        form, method = self.form, self.method
+        self.flow.start(StartRequest(form.spec(), form.current_model(), self.current_price(), self.backend,
+                                     self.profile, form.method.start(),
+                                     form.preference_spec() if form.is_preference else None,
+                                     method.supports_preference(), method.model_label()))
 
     def _set_busy(self, busy: bool) -> None:
         self.run.set_busy(busy)
