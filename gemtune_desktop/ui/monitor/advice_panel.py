@@ -6,12 +6,15 @@ or failed job is read for the part that ran, and the panel says so.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from gemtune_desktop.core.advice import OVERFITTING, Advice
-from gemtune_desktop.core.job_facts import checkpoint_for, rerun_settings
+from gemtune_desktop.core.advice import OVERFITTING, Advice, advise
+from gemtune_desktop.core.job_facts import checkpoint_for, learning_rate_multiplier, rerun_settings, steps_per_epoch
 from gemtune_desktop.core.jobs import JobRecord, JobState
+from gemtune_desktop.core.loss import TRAIN, VALIDATION, LossSeries
 from gemtune_desktop.qtcore.context import ModelRequest
 from gemtune_desktop.ui.monitor.panel_parts import HYPER_WORDS, ClearableBox, heading, text_label
 
@@ -34,8 +37,20 @@ class AdvicePanel(ClearableBox):
         self.advice: list[Advice] = []
         self.show_advice(None, [])
 
-    def show_advice(self, job: JobRecord | None, advice: list[Advice], has_curve: bool = True) -> None:
-        """Show the findings for ``job``'s curve; ``has_curve`` is False when no loss value was recorded."""
+    def read_curves(self, job: JobRecord, curves: Mapping[str, LossSeries], force: bool = False) -> None:
+        """Read ``job``'s curves and show what they suggest (rebuilt only when the findings change, or ``force``)."""
+        train = curves.get(TRAIN, LossSeries())
+        succeeded = job.state in (JobState.SUCCEEDED, JobState.PARTIALLY_SUCCEEDED)
+        found = advise(train, curves.get(VALIDATION), steps_per_epoch=steps_per_epoch(job),
+                       learning_rate_multiplier=learning_rate_multiplier(job), finished=succeeded)
+        if force or [a.text for a in found] != [a.text for a in self.advice] or not found:
+            other = any(len(s) for key, s in curves.items() if key not in (TRAIN, VALIDATION))
+            self.show_advice(job, found, has_curve=len(train) > 0, other_curves=other)
+
+    def show_advice(self, job: JobRecord | None, advice: list[Advice], has_curve: bool = True,
+                    other_curves: bool = False) -> None:
+        """Show the findings for ``job``'s curve; ``has_curve`` is False when no supervised loss was recorded,
+        ``other_curves`` True when the job reported other series (a preference job's loss and margin)."""
         self.clear()
         self.advice = list(advice)
         self.box.addWidget(heading("Advice from the curve", self))
@@ -50,7 +65,7 @@ class AdvicePanel(ClearableBox):
             self.box.addWidget(note)
         if not advice:
             if not stopped:
-                self.box.addWidget(text_label(no_advice_words(job, has_curve), self))
+                self.box.addWidget(text_label(no_advice_words(job, has_curve, other_curves), self))
             self.box.addStretch(1)
             return
         for a in advice:
@@ -103,8 +118,11 @@ def stopped_words(job: JobRecord) -> str:
     return ""
 
 
-def no_advice_words(job: JobRecord, has_curve: bool) -> str:
+def no_advice_words(job: JobRecord, has_curve: bool, other_curves: bool = False) -> str:
     """Why there is no advice for a job that is running or succeeded."""
+    if not has_curve and other_curves:
+        return ("GemTune's advice reads the supervised training loss, which this job does not report. Its own curves "
+                "are plotted, and what each one means is said under the plot.")
     if job.state.being_submitted:
         return "GemTune is still checking whether this job started; its curve appears once it is found."
     if job.state is JobState.SUCCEEDED or job.state is JobState.PARTIALLY_SUCCEEDED:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -182,6 +183,20 @@ class BatchJobsPanel(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+
+    def show_in(self, lists: QTabWidget, home: QWidget, count: int) -> None:
+        """Be the second tab of ``lists`` while the project has ``count`` > 0 batch jobs, else hidden in ``home``."""
+        index = lists.indexOf(self)
+        if count and index < 0:
+            lists.addTab(self, "")
+            index = lists.indexOf(self)
+        elif not count and index >= 0:
+            lists.removeTab(index)
+            self.setParent(home)
+            self.hide()
+            return
+        if index >= 0:
+            lists.setTabText(index, f"Batch evaluations ({count})")
 
     # -- the project's jobs ---------------------------------------------------------------------------
     def _active(self) -> tuple[str, str]:

@@ -26,22 +26,38 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gemtune_desktop.core.loss import (
-    SERIES_LABELS,
     TRAIN,
-    VALIDATION,
     LossSeries,
     ema,
     epoch_boundaries,
     epochs_from_steps,
     to_csv_rows,
 )
+from gemtune_desktop.core.series import describe_series, higher_is_better, is_validation, metric_of, series_label
 
 REDRAW_HZ = 8
 MAX_EPOCH_LINES = 100
 # 'peak' keeps the min and max of each bucket, so 2 buckets per pixel still shows every spike.
 DOWNSAMPLE_PER_PIXEL = 2.0
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
-STYLES = {TRAIN: Qt.PenStyle.SolidLine, VALIDATION: Qt.PenStyle.DashLine}
+# (validation, higher is better) -> dash pattern: losses solid/dashed, margins and accuracies dash-dotted.
+STYLES = {(False, False): Qt.PenStyle.SolidLine, (True, False): Qt.PenStyle.DashLine,
+          (False, True): Qt.PenStyle.DashDotLine, (True, True): Qt.PenStyle.DashDotDotLine}
+
+
+def pen_style(key: str) -> Qt.PenStyle:
+    return STYLES[(is_validation(key), higher_is_better(key))]
+
+
+def axis_words(keys: list[str]) -> str:
+    """The y axis's title for the series shown: "loss", or "loss · reward margin" when a job reports more."""
+    words: list[str] = []
+    for info in describe_series(keys):
+        metric = metric_of(info.key)
+        word = "loss" if "loss" in metric else metric.replace("_", " ")
+        if word not in words:
+            words.append(word)
+    return " · ".join(words) or "loss"
 HOVER_PX = 24.0  # the pointer reads a curve this close to it (screen pixels)
 LEGEND_COLUMNS = 2
 POINT_AT_TEXT = "Point at a curve to read its step, epoch and loss."
@@ -53,6 +69,8 @@ class _Curve:
     item: Any  # PlotDataItem (raw)
     smooth_item: Any  # PlotDataItem (smoothed) or None
     drawn: tuple[int, float, bool] = (-1, -1.0, False)  # revision, smoothing, log mode drawn
+    legend_name: str = ""  # listed in the legend once the curve has a point (an empty one is not)
+    in_legend: bool = False
 
 
 @dataclass
@@ -101,6 +119,11 @@ class LossPlot(QWidget):
         self.readout.setObjectName("lossReadout")
         self.readout.setAccessibleName("Loss at the mouse pointer")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.series_notes = QLabel("", self)
+        self.series_notes.setObjectName("seriesNotes")
+        self.series_notes.setWordWrap(True)
+        self.series_notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.series_notes.hide()
         self.empty_label = QLabel("", self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
@@ -108,6 +131,7 @@ class LossPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.readout)
         layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.series_notes)
         layout.addWidget(self.empty_label)
         self._jobs: dict[int, _Job] = {}
         self._order: list[int] = []
@@ -141,6 +165,7 @@ class LossPlot(QWidget):
         self._order = wanted
         for job_id in self._order[1:]:
             self._clear_epoch_lines(self._jobs[job_id])
+        self._describe_series()
         self.redraw_if_changed()
         self._update_empty()
 
@@ -158,17 +183,28 @@ class LossPlot(QWidget):
             self._drop_curve(existing)
         pg = self._pg
         color = QColor(job.color)
-        pen = pg.mkPen(color, width=2, style=STYLES.get(name, Qt.PenStyle.DotLine))
-        what = SERIES_LABELS.get(name, name)
-        kwargs: dict[str, Any] = {"pen": pen, "name": f"{job.label} — {what}"}
-        if name == VALIDATION:
+        pen = pg.mkPen(color, width=2, style=pen_style(name))
+        kwargs: dict[str, Any] = {"pen": pen}
+        if is_validation(name):
             kwargs.update(symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None)
         item = pg.PlotDataItem(**kwargs)
         item.opts["autoDownsampleFactor"] = DOWNSAMPLE_PER_PIXEL
         item.setDownsampling(auto=True, method="peak")
         item.setClipToView(True)
         self.plot_item.addItem(item)
-        job.curves[name] = _Curve(series, item, None)
+        job.curves[name] = _Curve(series, item, None, legend_name=f"{job.label} — {series_label(name)}")
+        self._describe_series()
+
+    def _describe_series(self) -> None:
+        """The y axis's title and, for series other than the supervised loss, what each one means."""
+        keys = [name for job in self._jobs.values() for name, c in job.curves.items()
+                if name != TRAIN or len(c.series) or len(job.curves) == 1]
+        self.plot_item.setLabel("left", axis_words(keys))
+        explained = {metric_of(i.key): i.explanation for i in describe_series(keys) if i.explanation}
+        notes = [f"{metric.replace('_', ' ').capitalize()}: {text}" for metric, text in explained.items()
+                 if metric != "total_loss"]
+        self.series_notes.setText("\n".join(notes))
+        self.series_notes.setVisible(bool(notes))
 
     def _drop_curve(self, curve: _Curve) -> None:
         for item in (curve.item, curve.smooth_item):
@@ -239,7 +275,7 @@ class LossPlot(QWidget):
                 curve.drawn = state
                 changed = True
             if job_id == (self._order[0] if self._order else None):
-                train = job.curves.get(TRAIN)
+                train = self._epoch_source(job)
                 if train is not None and train.series.revision != job.epochs_drawn:
                     self._draw_epoch_lines(job, train.series)
                     job.epochs_drawn = train.series.revision
@@ -250,32 +286,47 @@ class LossPlot(QWidget):
             self.redrawn.emit()
         return changed
 
+    @staticmethod
+    def _epoch_source(job: _Job) -> _Curve | None:
+        """The curve whose points mark the epochs: the training loss, else the first training series with points
+        (a preference job reports no supervised loss)."""
+        train = job.curves.get(TRAIN)
+        if train is not None and len(train.series):
+            return train
+        for info in describe_series(list(job.curves)):
+            curve = job.curves[info.key]
+            if not info.validation and len(curve.series):
+                return curve
+        return train
+
     def _draw_curve(self, job: _Job, name: str, curve: _Curve) -> None:
         s = curve.series
         x, y = s.steps, s.values
         if self.log_y:  # log of non-positive values is undefined: hide those points
             y = np.where(y > 0, y, np.nan)
-        smooth = self.smoothing > 0 and name == TRAIN and len(s) > 2
+        smooth = self.smoothing > 0 and not is_validation(name) and len(s) > 2
         if smooth:
             faint = QColor(job.color)
             faint.setAlpha(70)
             curve.item.setPen(self._pg.mkPen(faint, width=1))
             if curve.smooth_item is None:
                 curve.smooth_item = self._pg.PlotDataItem(
-                    pen=self._pg.mkPen(QColor(job.color), width=2), name=f"{job.label} — smoothed")
+                    pen=self._pg.mkPen(QColor(job.color), width=2), name=f"{curve.legend_name}, smoothed")
                 curve.smooth_item.opts["autoDownsampleFactor"] = DOWNSAMPLE_PER_PIXEL
                 curve.smooth_item.setDownsampling(auto=True, method="peak")
                 curve.smooth_item.setClipToView(True)
                 self.plot_item.addItem(curve.smooth_item)
             curve.smooth_item.setData(x, ema(y, self.smoothing))
         else:
-            curve.item.setPen(self._pg.mkPen(QColor(job.color), width=2,
-                                             style=STYLES.get(name, Qt.PenStyle.DotLine)))
+            curve.item.setPen(self._pg.mkPen(QColor(job.color), width=2, style=pen_style(name)))
             if curve.smooth_item is not None:
                 self.plot_item.removeItem(curve.smooth_item)
                 curve.smooth_item = None
         # Stored points are always finite (NaN/inf are dropped on arrival); only log scale makes gaps.
         curve.item.setData(x, y, connect="finite" if self.log_y else "all", skipFiniteCheck=not self.log_y)
+        if len(s) and not curve.in_legend:
+            self.legend.addItem(curve.item, curve.legend_name)
+            curve.in_legend = True
 
     def _draw_epoch_lines(self, job: _Job, series: LossSeries) -> None:
         """Mark where each epoch ends; only the points added since the last call are scanned."""
@@ -354,7 +405,7 @@ class LossPlot(QWidget):
             epoch = s / job.steps_per_epoch
         epoch_text = f" · epoch {epoch:.2f}".rstrip("0").rstrip(".") if epoch is not None else ""
         prefix = f"{job.label}: " if named else ""
-        return f"{prefix}step {s}{epoch_text} · {SERIES_LABELS.get(name, name)} {value:.4g}"
+        return f"{prefix}step {s}{epoch_text} · {series_label(name)} {value:.4g}"
 
     def readout_at(self, step: float) -> str:
         """``"step 120 · epoch 3 · training loss 0.412"`` for every curve at ``step`` (e.g. for a copy of the

@@ -26,12 +26,10 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QLabel, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from gemtune_desktop.core.advice import advise
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import Split
-from gemtune_desktop.core.job_facts import learning_rate_multiplier, rerun_settings, steps_per_epoch
+from gemtune_desktop.core.job_facts import rerun_settings, steps_per_epoch
 from gemtune_desktop.core.jobs import JobRecord, JobState
-from gemtune_desktop.core.loss import TRAIN, VALIDATION, LossSeries
 from gemtune_desktop.core.loss_cache import LossCache
 from gemtune_desktop.core.project import examples_repo, jobs_repo
 from gemtune_desktop.core.project.store import ProjectStore
@@ -154,7 +152,7 @@ class MonitorTab(QWidget):
         self.job_actions.cancel_sent.connect(self.poller.watch)
         self.job_actions.delete_finished.connect(lambda _id: self._update_actions(self._selected_job()))
         self.batch.said.connect(self.status.say)
-        self.batch.jobs_changed.connect(self._batch_count)
+        self.batch.jobs_changed.connect(lambda count: self.batch.show_in(self.lists, self, count))
         self.batch.refreshed.connect(ctx.batch_jobs_changed.emit)
         self.plot_area.said.connect(self.status.say)
         self.advice_panel.prefill_requested.connect(self._prefill)
@@ -228,19 +226,6 @@ class MonitorTab(QWidget):
         """Re-read the project's job records, of every connection (keeping the selection)."""
         self.jobs.show_jobs(jobs_repo.list_jobs(self.store) if self.store is not None else [], self._active())
         self._selection_changed()
-
-    def _batch_count(self, count: int) -> None:
-        index = self.lists.indexOf(self.batch)
-        if count and index < 0:
-            self.lists.addTab(self.batch, "")
-            index = self.lists.indexOf(self.batch)
-        elif not count and index >= 0:
-            self.lists.removeTab(index)
-            self.batch.setParent(self)
-            self.batch.hide()
-            return
-        if index >= 0:
-            self.lists.setTabText(index, f"Batch evaluations ({count})")
 
     def show_job(self, job_id: int) -> None:
         """Show the Monitor tab with ``job_id`` selected (e.g. the job the Tune tab just started)."""
@@ -325,13 +310,7 @@ class MonitorTab(QWidget):
         self._update_advice(job)
 
     def _update_advice(self, job: JobRecord, force: bool = False) -> None:
-        curves = self.curves.curves(job.id)
-        train = curves.get(TRAIN, LossSeries())
-        succeeded = job.state in (JobState.SUCCEEDED, JobState.PARTIALLY_SUCCEEDED)
-        found = advise(train, curves.get(VALIDATION), steps_per_epoch=steps_per_epoch(job),
-                       learning_rate_multiplier=learning_rate_multiplier(job), finished=succeeded)
-        if force or [a.text for a in found] != [a.text for a in self.advice_panel.advice] or not found:
-            self.advice_panel.show_advice(job, found, has_curve=len(train) > 0)
+        self.advice_panel.read_curves(job, self.curves.curves(job.id), force)
 
     def _train_row_ids(self) -> list[int]:
         return examples_repo.ids_in_split(self.store, Split.TRAIN) if self.store is not None else []
