@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QLabel
 
 from gemtune_desktop.core.jobs import JobState
 from gemtune_desktop.core.project import jobs_repo
-from tests.ui.monitor_helpers import _monitor, _record
+from tests.ui.monitor_helpers import _monitor, _overfit_job, _record
 
 
 @pytest.fixture
@@ -68,4 +68,21 @@ def test_every_series_a_job_stored_is_plotted_in_plain_words(fake_window: Any, q
 
     qtbot.waitUntil(lambda: "does not report" in advice())
     assert "healthy" not in advice() and "No loss values" not in advice()
+
+
+def test_a_job_says_what_it_was_tuned_from_and_links_to_that_job(fake_window: Any, qtbot: Any,
+                                                                 fake_project: Any) -> None:
+    parent = _overfit_job(fake_project.store)  # "support-v1", made projects/p/locations/l/models/9@1
+    child = _preference_job(fake_project.store)
+    fake_window.ctx.jobs_changed.emit()
+    tab = _monitor(fake_window, qtbot)
+    tab.select_job(child)
+    qtbot.waitUntil(lambda: _shown(tab, "jobLineage") is not None)
+    label = _shown(tab, "jobLineage")
+    assert label is not None
+    assert "Preference-tuned from checkpoint 2 of “support-v1”" in label.text()
+    label.linkActivated.emit(f"job:{parent}")
+    assert tab.selected_ids() == [parent]
+    qtbot.waitUntil(lambda: _shown(tab, "jobLineage") is not None
+                    and "Tuned from the base model gemini-3.5-flash" in str(_shown(tab, "jobLineage").text()))
 

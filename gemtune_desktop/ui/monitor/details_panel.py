@@ -10,6 +10,7 @@ the job has ended, what it cost: the service's billable tokens × the price.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from PySide6.QtCore import Signal
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from gemtune_desktop.core.dropped import DroppedExamples, dropped_examples
 from gemtune_desktop.core.jobs import JobRecord
+from gemtune_desktop.core.preference.lineage import lineage_of, maker_of
 from gemtune_desktop.qtcore.context import ModelRequest
 from gemtune_desktop.ui.monitor.panel_parts import HYPER_WORDS, ClearableBox, heading, text_label
 
@@ -39,6 +41,9 @@ STAT_WORDS = (
     ("total_truncated_example_count", "Dropped examples"),
 )
 MAX_DROPPED_LINKS = 50
+# Where the job started: said in words by its lineage line, not listed among the settings.
+LINEAGE_KEYS = frozenset({"method", "base_model", "display_name", "start_model", "start_checkpoint", "start_base",
+                          "start_job", "rebased_from", "rebased_from_job", "rebased_from_label", "rebased_from_base"})
 
 
 @dataclass(frozen=True)
@@ -49,11 +54,25 @@ class JobContext:
         train_row_ids: the project's training example ids in file order (to link dropped examples).
         other_connection: the connection the job belongs to when it is not the active one, else "".
         cost: the actual cost in words once the job has ended ("" while it runs).
+        lineage: what the job was tuned from, in words ("Preference-tuned from checkpoint 2 of “Lease desk”").
+        lineage_job: the project's job it continued from or was moved from (0 when none is in the project).
     """
 
     train_row_ids: tuple[int, ...] = ()
     other_connection: str = ""
     cost: str = ""
+    lineage: str = ""
+    lineage_job: int = 0
+
+
+def lineage_words(job: JobRecord, records: Sequence[JobRecord]) -> tuple[str, int]:
+    """What ``job`` was tuned from in words, and the id of that job when it is among ``records`` (else 0)."""
+    hp = job.hyperparameters or {}
+    source = str(hp.get("rebased_from") or hp.get("start_model") or "")
+    if not (job.base_model or source):
+        return "", 0
+    maker = maker_of(source, records) if source.startswith("projects/") else None
+    return lineage_of(job, records), maker.id if maker is not None and maker.id != job.id else 0
 
 
 class DetailsPanel(QScrollArea):
@@ -62,10 +81,12 @@ class DetailsPanel(QScrollArea):
     Signals:
         test_requested(object): a :class:`ModelRequest` for the tuned model or a checkpoint.
         rows_requested(list): example ids to select in the Dataset tab.
+        job_requested(int): select this job (the one the shown job was tuned from).
     """
 
     test_requested = Signal(object)
     rows_requested = Signal(list)
+    job_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,6 +122,8 @@ class DetailsPanel(QScrollArea):
                               "Settings → Connections to follow it, cancel it or try its model.", body)
             note.setObjectName("jobConnection")
             box.addWidget(note)
+        if context.lineage:
+            box.addWidget(self._lineage_label(context))
         if job.resource_name:
             box.addLayout(self._copy_row("Job", job.resource_name))
         if job.error:
@@ -117,6 +140,22 @@ class DetailsPanel(QScrollArea):
         self._hyperparameters(job)
         self._stats(job, list(context.train_row_ids))
         box.addStretch(1)
+
+    def _lineage_label(self, context: JobContext) -> QLabel:
+        text = html.escape(context.lineage, quote=False) + "."
+        if context.lineage_job:
+            text += f' <a href="job:{context.lineage_job}">Show that job</a>'
+        label = text_label(text, self.body, rich=True)
+        label.setObjectName("jobLineage")
+        label.setOpenExternalLinks(False)
+        label.linkActivated.connect(self._job_link)
+        return label
+
+    def _job_link(self, href: str) -> None:
+        try:
+            self.job_requested.emit(int(href.split(":", 1)[1]))
+        except (IndexError, ValueError):
+            return
 
     @staticmethod
     def _state_text(job: JobRecord) -> str:
@@ -201,7 +240,7 @@ class DetailsPanel(QScrollArea):
             return
         self.body.box.addWidget(heading(f"Settings ({source})", self.body))
         lines = [f"{HYPER_WORDS.get(k, k.replace('_', ' '))}: {v}" for k, v in sorted(params.items())
-                 if not isinstance(v, dict | list)]
+                 if not isinstance(v, dict | list) and k not in LINEAGE_KEYS]
         self.body.box.addWidget(text_label("\n".join(lines), self.body))
 
     # -- what the service counted, and the examples it dropped -----------------------------------------

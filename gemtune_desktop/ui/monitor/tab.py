@@ -43,7 +43,7 @@ from gemtune_desktop.ui.monitor.actions import JobActions
 from gemtune_desktop.ui.monitor.advice_panel import AdvicePanel
 from gemtune_desktop.ui.monitor.batch_panel import BatchJobsPanel
 from gemtune_desktop.ui.monitor.closing import running_jobs_notice
-from gemtune_desktop.ui.monitor.details_panel import DetailsPanel, JobContext
+from gemtune_desktop.ui.monitor.details_panel import DetailsPanel, JobContext, lineage_words
 from gemtune_desktop.ui.monitor.jobs_list import JobsList
 from gemtune_desktop.ui.monitor.jobs_model import connection_words, of_connection
 from gemtune_desktop.ui.monitor.notifier import JobNotifier
@@ -159,6 +159,7 @@ class MonitorTab(QWidget):
         self.advice_panel.test_requested.connect(self._test)
         self.details.test_requested.connect(self._test)
         self.details.rows_requested.connect(self._rows)
+        self.details.job_requested.connect(self.show_job)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -302,7 +303,9 @@ class MonitorTab(QWidget):
         if force or key != self._details_key:
             self._details_key = key
             other = "" if of_connection(job, self._active()) else connection_words(job.connection_kind, job.backend)
-            context = JobContext(tuple(self._train_row_ids()), other, cost_words(job, self.ctx.settings))
+            lineage, parent = lineage_words(job, self.jobs.model.jobs())
+            context = JobContext(tuple(self._train_row_ids()), other, cost_words(job, self.ctx.settings), lineage,
+                                 parent)
             self.details.set_job(job, context)
             self._update_advice(job, force=True)
             return
