@@ -31,6 +31,7 @@ from gemtune_desktop.services.console import Candidate, ConsoleRequest, ConsoleR
 from gemtune_desktop.services.judge import JudgeSettings
 from gemtune_desktop.services.monitor import JobStatus
 from gemtune_desktop.services.polling import Polled
+from gemtune_desktop.services.rebase import RebaseRequest
 from gemtune_desktop.services.tuning import AnySubmit, SubmitOutcome, SubmitResult
 
 Curve = Callable[[int], float]  # step -> loss
@@ -112,6 +113,7 @@ class FakeCloud:
     # -- Monitor: deleting tuned models step by step -------------------------------------------------
     endpoints_per_model: int = 2  # a tuned model is undeployed from these, then deleted
     during_delete: Callable[[int], None] = lambda step: None  # called after each reported step (a test cancels)
+    rebase_calls: list[RebaseRequest] = field(default_factory=list)  # moves onto a newer base, oldest first
 
     def factory(self, profile: ConnectionProfile, secrets: SecretSource) -> FakeService:
         return FakeService(profile, self)
@@ -158,12 +160,24 @@ class FakeService:
         self.cloud._call("submit")
         token.check()
         outcome.mark_sent()
+        if isinstance(request, RebaseRequest):
+            return self.rebase(request, outcome)
         spec = request.spec
         self.cloud.submitted.append(request)  # the requests as sent, for tests of what the Tune tab sends
         base = spec.start.root_model if isinstance(spec, PreferenceSpec) else spec.base_model
         name = f"fake/tuningJobs/{len(self.cloud.jobs) + 1}"
         job = self.cloud.add_job(name, spec.display_name, base_model=base,
                                  backend=self.profile.backend.value, epochs=spec.epochs or 3,
+                                 submit_key=request.submit_key)
+        return outcome.set_result(SubmitResult(resource_name=name, state=job.state.value,
+                                               create_time=job.created_at))
+
+    # -- Monitor: moving a tuned model onto a newer base (rebaseTunedModel) --------------------------
+    def rebase(self, request: RebaseRequest, outcome: SubmitOutcome) -> SubmitResult:
+        """A new job on the newer base, as the operation names it (``rebase_calls`` keeps each request)."""
+        self.cloud.rebase_calls.append(request)
+        name = f"fake/tuningJobs/{len(self.cloud.jobs) + 1}"
+        job = self.cloud.add_job(name, request.display_name or "moved model", base_model=request.new_base,
                                  submit_key=request.submit_key)
         return outcome.set_result(SubmitResult(resource_name=name, state=job.state.value,
                                                create_time=job.created_at))

@@ -86,3 +86,86 @@ def test_a_job_says_what_it_was_tuned_from_and_links_to_that_job(fake_window: An
     qtbot.waitUntil(lambda: _shown(tab, "jobLineage") is not None
                     and "Tuned from the base model gemini-3.5-flash" in str(_shown(tab, "jobLineage").text()))
 
+
+def _visible(tab: Any, kind: Any, name: str) -> Any:
+    shown = [w for w in tab.details.findChildren(kind, name) if not w.isHidden()]
+    return shown[0] if shown else None
+
+
+def test_a_tuned_model_on_a_retired_base_is_offered_a_move_to_a_newer_one(
+        fake_window: Any, qtbot: Any, fake_project: Any, cloud: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PySide6.QtWidgets import QComboBox, QFrame, QPushButton
+
+    store = fake_project.store
+    old = jobs_repo.add_job(store, _record(
+        display_name="leases-2025", base_model="gemini-2.5-flash", state=JobState.SUCCEEDED, total_steps=100,
+        completed_steps=100, tuned_model="projects/p/locations/l/models/7@1",
+        endpoint="projects/p/locations/us/endpoints/7", resource_name="projects/p/locations/l/tuningJobs/7"))
+    current = _overfit_job(store)  # on Gemini 3.5 Flash, which retires no earlier than May 2027
+    fake_window.ctx.jobs_changed.emit()
+    tab = _monitor(fake_window, qtbot)
+    tab.select_job(current)
+    qtbot.waitUntil(lambda: _shown(tab, "jobState") is not None)
+    assert _visible(tab, QFrame, "rebaseOffer") is None
+    tab.select_job(old)
+    qtbot.waitUntil(lambda: _shown(tab, "rebaseNotice") is not None)
+    notice = str(_shown(tab, "rebaseNotice").text())
+    assert "Gemini 2.5 Flash, the base model of this tuned model, was retired on" in notice
+    assert "Move it to a newer base model to keep it." in notice
+    choice = _visible(tab, QComboBox, "rebaseChoice")
+    assert choice.currentData() == "gemini-3.5-flash" and choice.count() == 3
+    choice.setCurrentIndex(choice.findData("gemini-3.5-flash-lite"))
+    asked: list[str] = []
+    monkeypatch.setattr(tab, "_confirm", lambda title, text, yes: asked.append(text) or True)
+    _visible(tab, QPushButton, "rebaseButton").click()
+    qtbot.waitUntil(lambda: "has started as a new tuning job" in tab.status_label.text(), timeout=10000)
+    assert "billed like any tuning job" in asked[0]
+    sent = cloud.rebase_calls
+    assert [(r.tuned_model, r.new_base) for r in sent] == [("projects/p/locations/l/models/7@1",
+                                                            "gemini-3.5-flash-lite")]
+    moved = next(j for j in jobs_repo.list_jobs(store) if j.hyperparameters.get("rebased_from"))
+    assert moved.resource_name and moved.base_model == "gemini-3.5-flash-lite"
+    assert tab.selected_ids() == [moved.id]  # the new job is shown
+    qtbot.waitUntil(lambda: _shown(tab, "jobLineage") is not None
+                    and "Moved from “leases-2025” (gemini-2.5-flash) onto the newer base model gemini-3.5-flash-lite"
+                    in str(_shown(tab, "jobLineage").text()), timeout=10000)
+    tab.select_job(old)  # the old model is not offered a second move while this one runs
+    qtbot.waitUntil(lambda: _shown(tab, "rebaseStarted") is not None, timeout=10000)
+    assert "It is being moved (or was moved) by “leases-2025”" in str(_shown(tab, "rebaseStarted").text())
+    assert _visible(tab, QPushButton, "rebaseButton") is None
+
+
+def test_moving_a_model_onto_a_newer_base_in_the_window_over_the_sandbox(
+        main_window: Any, qtbot: Any, sandbox: Any, sandbox_session: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real SDK and REST over HTTP: a tuned model on the retired Gemini 2.5 Flash, moved from the Monitor."""
+    from PySide6.QtWidgets import QPushButton
+
+    from tests.services.test_preference_services import supervised_first
+
+    qtbot.waitUntil(lambda: main_window.ctx.project is not None, timeout=30000)
+    store = main_window.ctx.project.store
+    sandbox.steps_per_second = 200.0
+    old = supervised_first(store, sandbox_session(), base="gemini-2.5-flash", epochs=1)
+    tab = _monitor(main_window, qtbot)
+    main_window.ctx.jobs_changed.emit()
+    tab.select_job(old.id)
+    qtbot.waitUntil(lambda: _visible(tab, QPushButton, "rebaseButton") is not None, timeout=10000)
+    assert "was retired on 20 October 2026" in str(_shown(tab, "rebaseNotice").text())
+    monkeypatch.setattr(tab, "_confirm", lambda title, text, yes: True)
+    _visible(tab, QPushButton, "rebaseButton").click()
+    qtbot.waitUntil(lambda: "has started as a new tuning job" in tab.status_label.text(), timeout=60000)
+    sent = sandbox.requests.matching("tuningJobs:rebaseTunedModel", "POST")
+    assert len(sent) == 1 and sent[0].json["tunedModelRef"] == {"tunedModel": old.tuned_model}
+    moved = next(j for j in jobs_repo.list_jobs(store) if j.hyperparameters.get("rebased_from") == old.tuned_model)
+    assert moved.base_model == "gemini-3.5-flash" and moved.resource_name
+    qtbot.waitUntil(lambda: jobs_repo.get_job(store, moved.id).state is JobState.SUCCEEDED, timeout=60000)
+    qtbot.waitUntil(lambda: tab.plot_area.plot.curve_points(moved.id) > 0, timeout=30000)
+    assert tab.selected_ids() == [moved.id]
+
+    def lineage() -> str:
+        label = _shown(tab, "jobLineage")
+        return label.text() if label is not None else ""
+
+    qtbot.waitUntil(lambda: "Moved from “Lease desk” (gemini-2.5-flash) onto the newer base model gemini-3.5-flash"
+                    in lineage(), timeout=10000)
+    assert _visible(tab, QPushButton, "rebaseButton") is None  # 3.5 Flash does not retire within 90 days

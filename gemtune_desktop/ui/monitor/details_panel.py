@@ -12,10 +12,12 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSizePolicy,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -32,6 +35,9 @@ from gemtune_desktop.core.jobs import JobRecord
 from gemtune_desktop.core.preference.lineage import lineage_of, maker_of
 from gemtune_desktop.qtcore.context import ModelRequest
 from gemtune_desktop.ui.monitor.panel_parts import HYPER_WORDS, ClearableBox, heading, text_label
+
+if TYPE_CHECKING:
+    from gemtune_desktop.services.rebase import RebaseOffer
 
 STAT_WORDS = (
     ("tuning_dataset_example_count", "Training examples"),
@@ -56,6 +62,8 @@ class JobContext:
         cost: the actual cost in words once the job has ended ("" while it runs).
         lineage: what the job was tuned from, in words ("Preference-tuned from checkpoint 2 of “Lease desk”").
         lineage_job: the project's job it continued from or was moved from (0 when none is in the project).
+        rebase: the move onto a newer base model to offer, when the job's base retires soon.
+        moved: the job (id, words) that already moves this job's tuned model, if one does.
     """
 
     train_row_ids: tuple[int, ...] = ()
@@ -63,6 +71,8 @@ class JobContext:
     cost: str = ""
     lineage: str = ""
     lineage_job: int = 0
+    rebase: RebaseOffer | None = None
+    moved: tuple[int, str] | None = None
 
 
 def lineage_words(job: JobRecord, records: Sequence[JobRecord]) -> tuple[str, int]:
@@ -82,11 +92,13 @@ class DetailsPanel(QScrollArea):
         test_requested(object): a :class:`ModelRequest` for the tuned model or a checkpoint.
         rows_requested(list): example ids to select in the Dataset tab.
         job_requested(int): select this job (the one the shown job was tuned from).
+        rebase_requested(int, str): move this job's tuned model onto this newer base model.
     """
 
     test_requested = Signal(object)
     rows_requested = Signal(list)
     job_requested = Signal(int)
+    rebase_requested = Signal(int, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -136,6 +148,8 @@ class DetailsPanel(QScrollArea):
             cost = text_label(f"Cost: {context.cost}", body)
             cost.setObjectName("jobCost")
             box.addWidget(cost)
+        if context.rebase is not None:
+            self._rebase_offer(job, context.rebase, not context.other_connection, context.moved)
         self._models(job, not context.other_connection)
         self._hyperparameters(job)
         self._stats(job, list(context.train_row_ids))
@@ -150,6 +164,47 @@ class DetailsPanel(QScrollArea):
         label.setOpenExternalLinks(False)
         label.linkActivated.connect(self._job_link)
         return label
+
+    def _rebase_offer(self, job: JobRecord, offer: RebaseOffer, can_move: bool,
+                      moved: tuple[int, str] | None) -> None:
+        frame = QFrame(self.body)
+        frame.setObjectName("rebaseOffer")
+        frame.setFrameShape(QFrame.Shape.StyledPanel)
+        box = QVBoxLayout(frame)
+        notice = text_label(f"⚠ {offer.notice}", frame)
+        notice.setObjectName("rebaseNotice")
+        box.addWidget(notice)
+        if moved is not None:
+            started = text_label(f"It is being moved (or was moved) by {html.escape(moved[1], quote=False)}. "
+                                 f'<a href="job:{moved[0]}">Show that job</a>', frame, rich=True)
+            started.setObjectName("rebaseStarted")
+            started.setOpenExternalLinks(False)
+            started.linkActivated.connect(self._job_link)
+            box.addWidget(started)
+            self.body.box.addWidget(frame)
+            return
+        if not offer.choices:
+            box.addWidget(text_label("No newer base model that can be tuned is listed for it yet.", frame))
+            self.body.box.addWidget(frame)
+            return
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Newer base:", frame))
+        self.rebase_choice = QComboBox(frame)
+        self.rebase_choice.setObjectName("rebaseChoice")
+        self.rebase_choice.setAccessibleName("Newer base model")
+        for model in offer.choices:
+            self.rebase_choice.addItem(model.label or model.id, model.id)
+        row.addWidget(self.rebase_choice, 1)
+        box.addLayout(row)
+        move = QPushButton("Move to a newer base model…", frame)
+        move.setObjectName("rebaseButton")
+        move.setEnabled(can_move)
+        move.setToolTip("Start a tuning job that trains this model again on the newer base (asks first)" if can_move
+                        else "Switch to this job's connection to move its model")
+        choice = self.rebase_choice
+        move.clicked.connect(lambda _=False: self.rebase_requested.emit(job.id, str(choice.currentData() or "")))
+        box.addWidget(move)
+        self.body.box.addWidget(frame)
 
     def _job_link(self, href: str) -> None:
         try:

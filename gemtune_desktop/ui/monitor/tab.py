@@ -49,6 +49,7 @@ from gemtune_desktop.ui.monitor.jobs_model import connection_words, of_connectio
 from gemtune_desktop.ui.monitor.notifier import JobNotifier
 from gemtune_desktop.ui.monitor.plot_area import PlotArea
 from gemtune_desktop.ui.monitor.pricing import cost_words
+from gemtune_desktop.ui.monitor.rebase import RebaseActions, moved_by, offer_for
 from gemtune_desktop.ui.tab_page import TabKey, WindowMenus
 from gemtune_desktop.ui.widgets.status_line import StatusLine, Tone, error_text
 
@@ -85,6 +86,7 @@ class MonitorTab(QWidget):
         layout = QVBoxLayout(self)
         self.job_actions = JobActions(self.ctx, self, lambda title, text, yes: self._confirm(title, text, yes))
         self.jobs = JobsList(self, self)
+        self.rebase = RebaseActions(self.ctx, self, lambda title, text, yes: self._confirm(title, text, yes))
         tuning = QWidget(self)
         tuning.setObjectName("tuningJobsPage")
         box = QVBoxLayout(tuning)
@@ -160,6 +162,9 @@ class MonitorTab(QWidget):
         self.details.test_requested.connect(self._test)
         self.details.rows_requested.connect(self._rows)
         self.details.job_requested.connect(self.show_job)
+        self.details.rebase_requested.connect(self._rebase)
+        self.rebase.said.connect(self.status.say)
+        self.rebase.started.connect(self.show_job)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -305,7 +310,8 @@ class MonitorTab(QWidget):
             other = "" if of_connection(job, self._active()) else connection_words(job.connection_kind, job.backend)
             lineage, parent = lineage_words(job, self.jobs.model.jobs())
             context = JobContext(tuple(self._train_row_ids()), other, cost_words(job, self.ctx.settings), lineage,
-                                 parent)
+                                 parent, offer_for(job, self.ctx.connections.profile.is_sandbox),
+                                 moved_by(job, self.jobs.model.jobs()))
             self.details.set_job(job, context)
             self._update_advice(job, force=True)
             return
@@ -427,6 +433,11 @@ class MonitorTab(QWidget):
             self.job_actions.delete(job)
             self._update_actions(job)
 
+    def _rebase(self, job_id: int, new_base: str) -> None:
+        job = self.jobs.model.job(job_id)
+        if job is not None and of_connection(job, self._active()):
+            self.rebase.move(job, new_base)
+
     def open_selected_in_test(self) -> None:
         job = self._selected_job()
         if job is not None and job.endpoint:
@@ -467,6 +478,7 @@ class MonitorTab(QWidget):
         self._closed = True
         self.poller.stop()
         self.job_actions.shutdown()
+        self.rebase.shutdown()
         self.batch.shutdown()
         self._clock.stop()
         self.plot_area.stop()
