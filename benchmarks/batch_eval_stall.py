@@ -17,35 +17,13 @@ Usage: .venv/bin/python benchmarks/batch_eval_stall.py [--rows 1000] [--latency 
 from __future__ import annotations
 
 import argparse
-import itertools
-import os
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import idle_gaps, sandbox_app, tick_gaps
 
 STALL_GOAL_S = 0.050
-
-
-def measure_gaps(app: object, seconds: float) -> list[float]:
-    """Gaps between 10 ms timer ticks while the event loop runs idle for ``seconds``."""
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    loop = QEventLoop()
-    QTimer.singleShot(int(seconds * 1000), loop.quit)
-    timer.start()
-    loop.exec()
-    timer.stop()
-    return [b - a for a, b in itertools.pairwise(ticks)]
 
 
 def main() -> int:
@@ -57,26 +35,17 @@ def main() -> int:
                         help="skip gc.freeze() after start-up (the app freezes, see app._freeze_gc)")
     args = parser.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="gemtune-bench-"))
-    os.environ["GEMTUNE_HOME"] = str(home)
+    home, _app, server, ctx = sandbox_app()  # _app: the QApplication lives until the end
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
 
     from gemtune_desktop.core.examples import Example, Split
     from gemtune_desktop.core.project import evals_repo
-    from gemtune_desktop.qtcore.context import AppContext
     from gemtune_desktop.qtcore.project_session import ProjectSession
-    from gemtune_desktop.qtcore.settings import Settings
     from gemtune_desktop.sandbox import runtime
-    from gemtune_desktop.sandbox.server import SandboxServer
     from gemtune_desktop.services.console import ConsoleRequest, generate
     from gemtune_desktop.ui.playground.tab import PlaygroundTab
 
-    app = QApplication.instance() or QApplication([])
-    server = SandboxServer(state_dir=home / "sandbox", steps_per_second=200).start()
-    runtime.use_server(server)
     server.faults.add(route="generateContent", kind="latency", latency_s=args.latency)
-    ctx = AppContext(Settings())
     project = ProjectSession.create(home / "bench.gemtune")
     project.insert(0, [Example(f"Is clause {i} of the lease enforceable against a tenant who sublets?",
                                f"Clause {i} is enforceable.", Split.VALIDATION) for i in range(args.rows)])
@@ -91,7 +60,7 @@ def main() -> int:
     loop.exec()
 
     # Floors measured in this run: idle timer gaps, and one request's time against this Sandbox.
-    idle = measure_gaps(app, 2.0)
+    idle = idle_gaps(2.0)
     session = ctx.connections.session()
     model = tab.evaluation.picker_a.current_ref().model
     singles = []
@@ -121,21 +90,15 @@ def main() -> int:
     gc.callbacks.append(on_gc)
     panel = tab.evaluation
     panel.concurrency.setValue(args.concurrency)
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     done = QEventLoop()
     finished_at: list[float] = []
     panel.run_finished.connect(lambda _id: finished_at.append(time.perf_counter()))
     panel.summary_shown.connect(lambda _id: done.quit() if finished_at else None)  # until the scores are shown
-    timer.start()
-    started = time.perf_counter()
-    panel.start()
-    done.exec()
+    with tick_gaps() as gaps:
+        started = time.perf_counter()
+        panel.start()
+        done.exec()
     elapsed = finished_at[0] - started
-    timer.stop()
-    gaps = [b - a for a, b in itertools.pairwise(ticks)]
     run = panel.selected_run()
     stored = len(evals_repo.done_keys(project.store, run.id)) if run is not None else 0
 

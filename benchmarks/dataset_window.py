@@ -19,56 +19,12 @@ import argparse
 import os
 import random
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
-FRAME_S = 1 / 60
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def make_project(path: Path, rows: int) -> int:
-    """A project of ``rows`` examples (about 200-character inputs, 100-character outputs, mixed scripts)."""
-    from gemtune_desktop.core.project.store import ProjectStore
-
-    rng = random.Random(7)
-    words = ["refund", "order", "parcel", "Zahlung", "élève", "配送", "問題", "account", "password", "invoice",
-             "late", "broken", "café", "naïve", "subscription", "cancel"]
-    store = ProjectStore.create(path)
-    raw = 0
-    batch: list[tuple[int, float, str, str]] = []
-    conn = store.conn
-    conn.execute("BEGIN")
-    for i in range(rows):
-        inp = f"Ticket {i}: " + " ".join(rng.choice(words) for _ in range(28))
-        out = "Category: " + " ".join(rng.choice(words) for _ in range(12))
-        raw += len(inp.encode()) + len(out.encode())
-        batch.append((i + 1, float(i + 1), inp, out))
-        if len(batch) >= 50_000:
-            conn.executemany("INSERT INTO examples (id, pos, input, output) VALUES (?, ?, ?, ?)", batch)
-            batch.clear()
-    conn.executemany("INSERT INTO examples (id, pos, input, output) VALUES (?, ?, ?, ?)", batch)
-    conn.execute("COMMIT")
-    store.close()
-    return raw
-
-
-def median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
-
-
-def result(name: str, value: float, floor: float, goal: float, unit: str = "ms") -> None:
-    ratio = value / floor if floor > 0 else float("inf")
-    print(f"RESULT {name} ratio={ratio:.2f} goal={goal} value={value:.2f}{unit} floor={floor:.2f}{unit}")
+from _common import FRAME_S, bare_model, make_project, median_ms, result, rss_bytes, scroll_times
 
 
 def main() -> int:
@@ -76,7 +32,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 
     app = QApplication([])
@@ -115,30 +71,6 @@ def main() -> int:
     result("full_validation_on_worker_1m", validate_s * 1000, floor_open * 1000, 3.0)
     result("memory_vs_raw_text", grown / 1e6, raw / 1e6, 3.0, unit="MB")
 
-    class Bare(QAbstractTableModel):
-        def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-            return 0 if parent.isValid() else len(inputs)
-
-        def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-            return 0 if parent.isValid() else 6
-
-        def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-            if role != Qt.ItemDataRole.DisplayRole:
-                return None
-            c = index.column()
-            return inputs[index.row()] if c == 0 else outputs[index.row()] if c == 1 else "x"
-
-    def scroll_times(view: QTableView, n: int = 60) -> list[float]:
-        rng = random.Random(3)
-        bar = view.verticalScrollBar()
-        out = []
-        for _ in range(n):
-            t = time.perf_counter()
-            bar.setValue(rng.randrange(bar.maximum() or 1))
-            view.viewport().repaint()
-            out.append(time.perf_counter() - t)
-        return out
-
     def tuned(view: QTableView) -> None:
         vh = view.verticalHeader()
         vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
@@ -150,7 +82,7 @@ def main() -> int:
         app.processEvents()
 
     bare_view = QTableView()
-    bare_view.setModel(Bare())
+    bare_view.setModel(bare_model([inputs, outputs], 6))
     tuned(bare_view)
     bare = scroll_times(bare_view)
     bare_view.close()

@@ -19,17 +19,11 @@ Usage: .venv/bin/python benchmarks/poll_flood.py [--points 1000000]
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
-import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from _common import idle_gaps, sandbox_app, tick_gaps
 
 STALL_GOAL_S = 0.050
 
@@ -39,25 +33,16 @@ def main() -> int:
     parser.add_argument("--points", type=int, default=1_000_000)
     args = parser.parse_args()
 
-    home = Path(tempfile.mkdtemp(prefix="gemtune-bench-"))
-    os.environ["GEMTUNE_HOME"] = str(home)
+    home, app, server, ctx = sandbox_app()
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
 
     from gemtune_desktop.core.jobs import JobRecord, JobState
     from gemtune_desktop.core.project import jobs_repo
     from gemtune_desktop.core.project.store import ProjectStore
-    from gemtune_desktop.qtcore.context import AppContext
     from gemtune_desktop.qtcore.poller import JobPoller
-    from gemtune_desktop.qtcore.settings import Settings
     from gemtune_desktop.sandbox import runtime
-    from gemtune_desktop.sandbox.server import SandboxServer
     from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
 
-    app = QApplication.instance() or QApplication([])
-    server = SandboxServer(state_dir=home / "sandbox", steps_per_second=200).start()
-    runtime.use_server(server)
-    ctx = AppContext(Settings())
     ctx.connections.save_profile(ConnectionProfile(kind=ConnectionKind.SANDBOX, sandbox_backend=Backend.GEMINI_API))
     session = ctx.connections.session()
     body = {"displayName": "flood", "baseModel": "models/sandbox-flash-001-tuning",
@@ -73,30 +58,21 @@ def main() -> int:
     job_id = jobs_repo.add_job(store, JobRecord(connection_kind="sandbox", backend="gemini-api", resource_name=name,
                                                 display_name="flood", state=JobState.RUNNING))
 
-    ticks: list[float] = []
-    timer = QTimer()
-    timer.setInterval(10)
-    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
-    loop = QEventLoop()
-    QTimer.singleShot(1000, loop.quit)
-    timer.start()
-    loop.exec()  # the idle floor
-    idle = max(b - a for a, b in itertools.pairwise(ticks))
-    ticks.clear()
+    idle = max(idle_gaps(1.0))
 
     poller = JobPoller(ctx, intervals=(0.05, 0.5))
+    loop = QEventLoop()
     done = QTimer()
     done.setInterval(50)
     done.timeout.connect(lambda: loop.quit() if jobs_repo.last_step(store, job_id) >= args.points else None)
-    started = time.perf_counter()
-    poller.set_store(store)
-    done.start()
-    loop.exec()
-    elapsed = time.perf_counter() - started
-    timer.stop()
+    with tick_gaps() as gaps:
+        started = time.perf_counter()
+        poller.set_store(store)
+        done.start()
+        loop.exec()
+        elapsed = time.perf_counter() - started
     done.stop()
     poller.stop()
-    gaps = [b - a for a, b in itertools.pairwise(ticks)]
     longest = max(gaps)
     stored = len(jobs_repo.loss_points(store, job_id))
     print(f"{stored:,} points stored in {elapsed:.1f} s; longest event-loop gap {longest * 1000:.0f} ms "

@@ -18,16 +18,8 @@ import random
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-FRAME_S = 1 / 60
-
-
-def result(name: str, value: float, floor: float, goal: float, unit: str = "ms") -> None:
-    ratio = value / floor if floor > 0 else float("inf")
-    print(f"RESULT {name} ratio={ratio:.2f} goal={goal} value={value:.2f}{unit} floor={floor:.2f}{unit}")
+from _common import FRAME_S, result
 
 
 def main() -> int:

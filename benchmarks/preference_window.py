@@ -19,51 +19,31 @@ import argparse
 import os
 import random
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from _common import FRAME_S, bare_model, fill_project, median_ms, result, scroll_times
 
-FRAME_S = 1 / 60
+PAIR_WORDS = ("lease", "tenant", "repair", "Kaution", "préavis", "契約", "問題", "deposit", "notice", "landlord",
+              "late", "broken", "café", "naïve", "sublet", "pets")
 
 
 def make_project(path: Path, rows: int) -> None:
     """A project of ``rows`` pairs (about 180-character prompts, 100- and 80-character answers, mixed scripts)."""
-    from gemtune_desktop.core.project.store import ProjectStore
-
     rng = random.Random(7)
-    words = ["lease", "tenant", "repair", "Kaution", "préavis", "契約", "問題", "deposit", "notice", "landlord",
-             "late", "broken", "café", "naïve", "sublet", "pets"]
-    store = ProjectStore.create(path)
-    conn = store.conn
-    conn.execute("BEGIN")
-    batch: list[tuple[int, float, str, str, str]] = []
-    for i in range(rows):
-        prompt = f"Question {i}: " + " ".join(rng.choice(words) for _ in range(25))
-        good = " ".join(rng.choice(words) for _ in range(15))
-        bad = " ".join(rng.choice(words) for _ in range(12))
-        batch.append((i + 1, float(i + 1), prompt, good, bad))
-        if len(batch) >= 50_000:
-            conn.executemany("INSERT INTO preference_examples (id, pos, prompt, preferred, dispreferred) "
-                             "VALUES (?, ?, ?, ?, ?)", batch)
-            batch.clear()
-    conn.executemany("INSERT INTO preference_examples (id, pos, prompt, preferred, dispreferred) "
-                     "VALUES (?, ?, ?, ?, ?)", batch)
-    conn.execute("COMMIT")
-    store.close()
 
+    def pairs() -> Iterator[tuple[object, ...]]:
+        for i in range(rows):
+            prompt = f"Question {i}: " + " ".join(rng.choice(PAIR_WORDS) for _ in range(25))
+            good = " ".join(rng.choice(PAIR_WORDS) for _ in range(15))
+            bad = " ".join(rng.choice(PAIR_WORDS) for _ in range(12))
+            yield i + 1, float(i + 1), prompt, good, bad
 
-def median_ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
-
-
-def result(name: str, value: float, floor: float, goal: float, unit: str = "ms") -> None:
-    ratio = value / floor if floor > 0 else float("inf")
-    print(f"RESULT {name} ratio={ratio:.2f} goal={goal} value={value:.2f}{unit} floor={floor:.2f}{unit}")
+    fill_project(path, "INSERT INTO preference_examples (id, pos, prompt, preferred, dispreferred) "
+                       "VALUES (?, ?, ?, ?, ?)", pairs())
 
 
 def main() -> int:
@@ -71,7 +51,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=200_000)
     args = parser.parse_args()
 
-    from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+    from PySide6.QtCore import QObject
     from PySide6.QtWidgets import QApplication, QHeaderView, QTableView
 
     app = QApplication([])
@@ -117,32 +97,8 @@ def main() -> int:
     executor.wait()
     print(f"# full validation (on a worker in the app) {time.perf_counter() - t0:.2f} s")
 
-    class Bare(QAbstractTableModel):
-        def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
-            return 0 if parent.isValid() else len(prompts)
-
-        def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
-            return 0 if parent.isValid() else 7
-
-        def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-            if role != Qt.ItemDataRole.DisplayRole:
-                return None
-            c = index.column()
-            return (prompts if c == 0 else preferred if c == 1 else dispreferred)[index.row()] if c < 3 else "x"
-
-    def scroll_times(view: QTableView, n: int = 60) -> list[float]:
-        rng = random.Random(3)
-        bar = view.verticalScrollBar()
-        out = []
-        for _ in range(n):
-            t = time.perf_counter()
-            bar.setValue(rng.randrange(bar.maximum() or 1))
-            view.viewport().repaint()
-            out.append(time.perf_counter() - t)
-        return out
-
     bare_view = QTableView()
-    bare_view.setModel(Bare())
+    bare_view.setModel(bare_model([prompts, preferred, dispreferred], 7))
     vh = bare_view.verticalHeader()
     vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     vh.setDefaultSectionSize(24)

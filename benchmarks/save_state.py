@@ -24,36 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from _common import FRAME_S, make_project, result
 
-FRAME_MS = 1000 / 60
-
-
-def make_project(path: Path, rows: int) -> None:
-    from gemtune_desktop.core.project.store import ProjectStore
-
-    rng = random.Random(7)
-    words = ["refund", "order", "parcel", "Zahlung", "élève", "配送", "account", "invoice", "late", "cancel"]
-    store = ProjectStore.create(path)
-    conn = store.conn
-    conn.execute("BEGIN")
-    batch: list[tuple[int, float, str, str]] = []
-    for i in range(rows):
-        batch.append((i + 1, float(i + 1), f"Ticket {i}: " + " ".join(rng.choice(words) for _ in range(28)),
-                      "Category: " + " ".join(rng.choice(words) for _ in range(12))))
-        if len(batch) >= 50_000:
-            conn.executemany("INSERT INTO examples (id, pos, input, output) VALUES (?, ?, ?, ?)", batch)
-            batch.clear()
-    conn.executemany("INSERT INTO examples (id, pos, input, output) VALUES (?, ?, ?, ?)", batch)
-    conn.execute("COMMIT")
-    store.close()
-
-
-def result(name: str, value: float, floor: float, goal: float | None, unit: str = "ms") -> None:
-    ratio = value / floor if floor > 0 else float("inf")
-    goal_text = f" goal={goal}" if goal is not None else ""
-    print(f"RESULT {name} ratio={ratio:.2f}{goal_text} value={value:.2f}{unit} floor={floor:.2f}{unit}")
+FRAME_MS = FRAME_S * 1000
+WORDS = ("refund", "order", "parcel", "Zahlung", "élève", "配送", "account", "invoice", "late", "cancel")
 
 
 def main() -> int:
@@ -68,7 +42,7 @@ def main() -> int:
     os.environ["GEMTUNE_HOME"] = str(tmp / "home")
     path = tmp / "big.gemtune"
     t0 = time.perf_counter()
-    make_project(path, args.rows)
+    make_project(path, args.rows, WORDS)
     print(f"# built {args.rows:,} rows in {time.perf_counter() - t0:.1f} s")
 
     from gemtune_desktop.core.examples import Example

@@ -8,8 +8,9 @@ Opens the main window on the shipped sample (``resources/samples/number-sequence
 Sandbox connection and app folders in a temporary directory (the user's own settings and projects
 are never touched), starts a Sandbox tuning job when the Tune tab can, waits for the Monitor and
 Test tabs to have content, evaluates the tuned model against its base (scores, then a judge with a
-rubric), sweeps temperature × top-p, and saves one PNG per tab and page plus the welcome dialog into
-``docs/screenshots/``. The tab pictures are also copied, scaled, into ``resources/guide/images/``
+rubric), sweeps temperature × top-p, reviews the answers blind (each vote a preference example), sets the
+Tune tab for preference tuning from the job's checkpoint, and saves one PNG per tab and page plus the
+welcome dialog into ``docs/screenshots/``. The tab pictures are also copied, scaled, into ``resources/guide/images/``
 for the offline guide.
 """
 
@@ -283,6 +284,50 @@ def sweep_settings(app: Any, window: Any) -> None:
     save(window, "sweep")
 
 
+def review_blind(app: Any, window: Any) -> None:
+    """The blind review, voting as an expert would (the answer closer to the expected output; equal is a tie),
+    each vote becoming a preference example; then the Dataset tab's Preference pairs view."""
+    panel = window.tab_widgets["test"].evaluation
+    dialog = panel.open_review()
+    if dialog is None:
+        print("  note: no two-model run to review", file=sys.stderr)
+        return
+    dialog.auto_preference.setChecked(True)
+    while dialog.current() is not None and dialog.isVisible():
+        expected = set(dialog.expected.toPlainText().lower().split())
+        overlap = [len(expected & set(edit.toPlainText().lower().split())) for edit in dialog.answer_edits]
+        before = dialog.current()
+        dialog.vote("1" if overlap[0] > overlap[1] else "2" if overlap[1] > overlap[0] else "tie")
+        pump(app, 0.05)
+        if dialog.current() is before:
+            break
+    pump(app, 0.3)
+    save(dialog, "review")
+    dialog.accept()
+    window.show_tab("dataset")
+    page = window.dataset_tab().preferences
+    page.show_pairs(True)
+    pump(app, 0.8)
+    select_row(app, page.view, 0, "the preference pairs")
+    pump(app, 0.5)
+    save(window, "preference-pairs")
+    page.show_pairs(False)
+
+
+def tune_preference(app: Any, window: Any) -> None:
+    """The Tune tab set for preference tuning from the last checkpoint of the job tuned above."""
+    tune = window.tab_widgets["tune"]
+    window.show_tab("tune")
+    method = tune.form.method
+    method.set_preference(True)
+    if method.points:
+        method.choose_start(method.points[0])
+    pump(app, 0.8)
+    tune.scroll_area.ensureWidgetVisible(method, 0, 0)
+    pump(app, 0.3)
+    save(window, "tune-preference")
+
+
 def capture(args: argparse.Namespace) -> int:
     home = Path(tempfile.mkdtemp(prefix="gemtune-screenshots-"))
     os.environ["GEMTUNE_HOME"] = str(home)
@@ -337,6 +382,8 @@ def capture(args: argparse.Namespace) -> int:
         save(window, "test", guide=True)
         evaluate_models(app, window, started)
         sweep_settings(app, window)
+        review_blind(app, window)
+        tune_preference(app, window)
 
         from gemtune_desktop.ui.dialogs.welcome_dialog import WelcomeDialog
 

@@ -16,7 +16,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.model_catalog import (  # noqa: F401  (re-exported: the Tune tab reads them from here)
@@ -167,13 +167,8 @@ class JobSpec:
         """
         config: dict[str, Any] = {"tuned_model_display_name": self.display_name,
                                   "description": "Tuned with GemTune Desktop",
-                                  "export_last_checkpoint_only": bool(self.export_last_checkpoint_only)}
-        if self.epochs is not None:
-            config["epoch_count"] = int(self.epochs)
-        if self.learning_rate_multiplier is not None:
-            config["learning_rate_multiplier"] = float(self.learning_rate_multiplier)
-        if self.adapter_size is not None:
-            config["adapter_size"] = f"ADAPTER_SIZE_{ADAPTER_WORDS[int(self.adapter_size)]}"
+                                  "export_last_checkpoint_only": bool(self.export_last_checkpoint_only),
+                                  **agent_hyperparameters(self)}
         if self.tuning_mode == "full":
             config["tuning_mode"] = "TUNING_MODE_FULL"
         if validation_uri:
@@ -181,6 +176,35 @@ class JobSpec:
         if submit_key:
             config["labels"] = {LABEL_KEY: label_value(submit_key)}
         return {"base_model": self.base_model, "training_dataset": {"gcs_uri": train_uri}, "config": config}
+
+
+class TunedSettings(Protocol):
+    """The settings every Agent Platform tuning method takes (None: Automatic)."""
+
+    @property
+    def epochs(self) -> int | None: ...
+
+    @property
+    def learning_rate_multiplier(self) -> float | None: ...
+
+    @property
+    def adapter_size(self) -> int | None: ...
+
+
+def agent_hyperparameters(spec: TunedSettings, *, rest: bool = False) -> dict[str, Any]:
+    """Epochs, learning-rate multiplier and adapter size as Agent Platform takes them, each left out on
+    Automatic: ``CreateTuningJobConfig`` fields (``epoch_count``), or with ``rest`` the REST body's
+    ``hyperParameters`` (``epochCount``)."""
+    names = ("epochCount", "learningRateMultiplier", "adapterSize") if rest else \
+        ("epoch_count", "learning_rate_multiplier", "adapter_size")
+    out: dict[str, Any] = {}
+    if spec.epochs is not None:
+        out[names[0]] = int(spec.epochs)
+    if spec.learning_rate_multiplier is not None:
+        out[names[1]] = float(spec.learning_rate_multiplier)
+    if spec.adapter_size is not None:
+        out[names[2]] = f"ADAPTER_SIZE_{ADAPTER_WORDS[int(spec.adapter_size)]}"
+    return out
 
 
 def gemini_model_name(model: str) -> str:
@@ -209,6 +233,18 @@ def tuned_model_id(display_name: str, submit_key: str) -> str:
 
 
 # -- checks -------------------------------------------------------------------------------
+def range_problems(epochs: int | None, learning_rate_multiplier: float | None) -> list[Problem]:
+    """Epochs and a learning-rate multiplier outside what the service takes (None: Automatic, always fine)."""
+    problems = []
+    if epochs is not None and not 1 <= epochs <= MAX_EPOCHS:
+        problems.append(Problem("epochs", f"Epochs must be between 1 and {MAX_EPOCHS}."))
+    if learning_rate_multiplier is not None and not 0 < learning_rate_multiplier <= MAX_LR_MULTIPLIER:
+        problems.append(Problem("learning_rate_multiplier",
+                                f"The learning-rate multiplier must be above 0 and at most {MAX_LR_MULTIPLIER:g} "
+                                "(1 is the service's default)."))
+    return problems
+
+
 def check_spec(spec: JobSpec, *, adapter_sizes: Sequence[int] = DEFAULT_ADAPTER_SIZES,
                full_tuning: bool = False) -> list[Problem]:
     """Every setting the service would refuse, with the field named and a fix in plain words."""
@@ -223,14 +259,8 @@ def check_spec(spec: JobSpec, *, adapter_sizes: Sequence[int] = DEFAULT_ADAPTER_
                                                 f"most {limit}. Shorten it."))
     if not spec.base_model:
         problems.append(Problem("base_model", "Choose a base model to tune."))
-    if spec.epochs is not None and not 1 <= spec.epochs <= MAX_EPOCHS:
-        problems.append(Problem("epochs", f"Epochs must be between 1 and {MAX_EPOCHS}."))
     uses_multiplier = spec.backend == AGENT_PLATFORM or spec.learning_rate_mode == "multiplier"
-    if uses_multiplier and spec.learning_rate_multiplier is not None and \
-            not 0 < spec.learning_rate_multiplier <= MAX_LR_MULTIPLIER:
-        problems.append(Problem("learning_rate_multiplier",
-                                f"The learning-rate multiplier must be above 0 and at most {MAX_LR_MULTIPLIER:g} "
-                                "(1 is the service's default)."))
+    problems += range_problems(spec.epochs, spec.learning_rate_multiplier if uses_multiplier else None)
     if spec.backend == GEMINI_API:
         if spec.batch_size is not None and not 1 <= spec.batch_size <= MAX_BATCH:
             problems.append(Problem("batch_size", f"Batch size must be between 1 and {MAX_BATCH} (4 is the default)."))
@@ -288,13 +318,29 @@ class Estimate:
                                             f"{self.training_tokens:,}"))
         else:
             rows.append(("Training tokens", f"about {self.tokens_per_epoch:,} per epoch"))
-        if self.price_per_million is None:
-            rows.append(("Cost estimate", PRICE_UNKNOWN))
-        elif self.cost is not None:
-            rows.append(("Cost estimate", f"about ${self.cost:,.2f}"))
-        elif self.cost_per_epoch is not None:
-            rows.append(("Cost estimate", f"about ${self.cost_per_epoch:,.2f} per epoch"))
-        return rows
+        return rows + cost_rows(self.price_per_million, self.cost, self.cost_per_epoch, PRICE_UNKNOWN)
+
+
+def cost_rows(price_per_million: float | None, cost: float | None, cost_per_epoch: float | None,
+              unknown: str) -> list[tuple[str, str]]:
+    """The estimate's cost line: ``unknown`` without a sourced price, else the total, else the cost per epoch."""
+    if price_per_million is None:
+        return [("Cost estimate", unknown)]
+    if cost is not None:
+        return [("Cost estimate", f"about ${cost:,.2f}")]
+    if cost_per_epoch is not None:
+        return [("Cost estimate", f"about ${cost_per_epoch:,.2f} per epoch")]
+    return []
+
+
+def priced(tokens_per_epoch: int, total: int | None,
+           price_per_million: float | None) -> tuple[float | None, float | None, float | None]:
+    """(price, cost of one epoch, cost of the job): None without a sourced price above 0, and the job's cost
+    None when the service chooses the epochs (``total`` None)."""
+    price = price_per_million if price_per_million is not None and price_per_million > 0 else None
+    if price is None:
+        return None, None, None
+    return price, tokens_per_epoch / 1_000_000 * price, total / 1_000_000 * price if total is not None else None
 
 
 def estimate(spec: JobSpec, train: Sequence[Example], validation: Sequence[Example], settings: DatasetSettings,
@@ -328,21 +374,28 @@ def estimate_from_counts(spec: JobSpec, n_train: int, n_validation: int, tokens_
     notes.append("Token counts are estimated offline (about 4 characters per token); the service bills the exact "
                  "count.")
     total = tokens_per_epoch * epochs if epochs is not None else None
-    price = price_per_million if price_per_million is not None and price_per_million > 0 else None
-    cost_epoch = tokens_per_epoch / 1_000_000 * price if price is not None else None
-    cost = total / 1_000_000 * price if (price is not None and total is not None) else None
+    price, cost_epoch, cost = priced(tokens_per_epoch, total, price_per_million)
     return Estimate(n_train, n_val, epochs, steps, tokens_per_epoch, total, price, cost_epoch, cost, notes)
 
 
 # -- dataset snapshot ---------------------------------------------------------------------
 def dataset_hash(train: Iterable[Example], validation: Iterable[Example], settings: DatasetSettings) -> str:
     """A fingerprint of exactly what is sent: the examples in order, preamble and system instruction."""
+    return fingerprint(settings.preamble, settings.system_instruction,
+                       (("train", ((e.input, e.output) for e in train)),
+                        ("validation", ((e.input, e.output) for e in validation))))
+
+
+def fingerprint(preamble: str, system_instruction: str,
+                splits: Iterable[tuple[str, Iterable[Sequence[str]]]]) -> str:
+    """16 hex digits of SHA-256 over the texts applied to every example and each split's examples in order
+    (each example's fields, as sent, separated by unit separators)."""
     h = hashlib.sha256()
-    for label, text in (("preamble", settings.preamble), ("system", settings.system_instruction)):
+    for label, text in (("preamble", preamble), ("system", system_instruction)):
         h.update(f"{label}\x1f{text}\x1e".encode())
-    for split, items in (("train", train), ("validation", validation)):
-        for e in items:
-            h.update(f"{split}\x1f{e.input}\x1f{e.output}\x1e".encode())
+    for split, rows in splits:
+        for fields in rows:
+            h.update((split + "\x1f" + "\x1f".join(fields) + "\x1e").encode())
     return h.hexdigest()[:16]
 
 

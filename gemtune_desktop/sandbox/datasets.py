@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import math
 import statistics
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,15 +59,20 @@ class TrainingExample:
 
 
 @dataclass
-class ParsedDataset:
-    examples: list[TrainingExample] = field(default_factory=list)
+class ParsedFile(ABC):
+    """What a tuning service made of one uploaded file: the lines it dropped (a sample, with reasons) and how many."""
+
     dropped: list[tuple[int, str]] = field(default_factory=list)  # (1-based example index, reason), a sample
     dropped_count: int = 0
-    contents_preview: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    @abstractmethod
+    def count(self) -> int:
+        """How many examples were kept."""
 
     @property
     def usable(self) -> bool:
-        return bool(self.examples)
+        return self.count > 0
 
     @property
     def dropped_reasons(self) -> list[str]:
@@ -76,6 +83,44 @@ class ParsedDataset:
         self.dropped_count += 1
         if len(self.dropped) < MAX_DROPPED_REASONS:
             self.dropped.append((index, reason))
+
+    def note_if_empty(self) -> None:
+        """A file with no examples and no bad lines is dropped as a whole, as the service reports it."""
+        if not self.usable and not self.dropped:
+            self.drop(1, "the file has no examples")
+
+
+def jsonl_records(data: bytes, result: ParsedFile) -> Iterator[tuple[int, Any]]:
+    """(1-based example index, parsed JSON) of each non-blank line of a JSONL file, as the services number them.
+
+    A file that is not UTF-8, and a line that is not JSON, are dropped in ``result`` with the reason.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        result.drop(1, f"the file is not UTF-8 text (byte {exc.start})")
+        return
+    index = 0
+    for raw in text.splitlines():
+        if not raw.strip():
+            continue
+        index += 1  # blank lines are not examples
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            result.drop(index, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        yield index, obj
+
+
+@dataclass
+class ParsedDataset(ParsedFile):
+    examples: list[TrainingExample] = field(default_factory=list)
+    contents_preview: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.examples)
 
 
 def _parts_text(turn: dict[str, Any], line: int, where: str) -> str:
@@ -98,21 +143,7 @@ def _parts_text(turn: dict[str, Any], line: int, where: str) -> str:
 def parse_agent_platform_jsonl(data: bytes) -> ParsedDataset:
     """Parse an Agent Platform SFT file; never raises for bad content (bad lines are dropped)."""
     result = ParsedDataset()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        result.drop(1, f"the file is not UTF-8 text (byte {exc.start})")
-        return result
-    line_no = 0
-    for raw in text.splitlines():
-        if not raw.strip():
-            continue
-        line_no += 1  # the example's 1-based index in the file (blank lines are not examples)
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            result.drop(line_no, f"not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
+    for line_no, obj in jsonl_records(data, result):
         if not isinstance(obj, dict):
             result.drop(line_no, "each line must be a JSON object")
             continue
@@ -163,38 +194,40 @@ def parse_agent_platform_jsonl(data: bytes) -> ParsedDataset:
         result.examples.append(example)
         if len(result.contents_preview) < 6:
             result.contents_preview = [*result.contents_preview, *contents][:6]
-    if not result.examples and not result.dropped_reasons:
-        result.drop(1, "the file has no examples")
+    result.note_if_empty()
     return result
 
 
-def _distribution(values: list[int], billable: list[int] | None = None) -> dict[str, Any]:
-    if not values:
-        return {}
-    lo, hi = min(values), max(values)
+def spread(values: Sequence[float]) -> tuple[dict[str, float], list[tuple[int, float, float]]]:
+    """The figures both data-stats schemas give of a distribution (``min``, ``max``, ``mean``, ``median``,
+    ``p5``, ``p95``) and five equal buckets as (count, left, right), one bucket when every value is the same."""
+    lo, hi = float(min(values)), float(max(values))
     buckets = []
     if hi > lo:
         width = (hi - lo) / 5
         for i in range(5):
-            left = lo + i * width
-            right = lo + (i + 1) * width
-            n = sum(1 for v in values if left <= v < right or (i == 4 and v == hi))
-            buckets.append({"count": n, "left": left, "right": right})
+            left, right = lo + i * width, lo + (i + 1) * width
+            buckets.append((sum(1 for v in values if left <= v < right or (i == 4 and v == hi)), left, right))
     else:
-        buckets.append({"count": len(values), "left": float(lo), "right": float(hi)})
-    return {
-        "sum": str(sum(values)), "billableSum": str(sum(billable if billable is not None else values)),
-        "min": float(lo), "max": float(hi), "mean": statistics.fmean(values),
-        "median": float(statistics.median(values)), "p5": float(_percentile(values, 5)),
-        "p95": float(_percentile(values, 95)), "buckets": buckets,
-    }
-
-
-def _percentile(values: list[int], pct: float) -> float:
+        buckets.append((len(values), lo, hi))
     ordered = sorted(values)
-    k = (len(ordered) - 1) * pct / 100
-    f, c = math.floor(k), math.ceil(k)
-    return ordered[f] if f == c else ordered[f] + (ordered[c] - ordered[f]) * (k - f)
+
+    def pct(p: float) -> float:
+        k = (len(ordered) - 1) * p / 100
+        f, c = math.floor(k), math.ceil(k)
+        return float(ordered[f] if f == c else ordered[f] + (ordered[c] - ordered[f]) * (k - f))
+
+    return ({"min": lo, "max": hi, "mean": float(statistics.fmean(values)),
+             "median": float(statistics.median(values)), "p5": pct(5), "p95": pct(95)}, buckets)
+
+
+def _distribution(values: list[int], billable: list[int] | None = None) -> dict[str, Any]:
+    """A ``SupervisedTuningDatasetDistribution`` (``sum`` and ``billableSum`` int64 strings, bucket counts numbers)."""
+    if not values:
+        return {}
+    figures, buckets = spread(values)
+    return {"sum": str(sum(values)), "billableSum": str(sum(billable if billable is not None else values)),
+            **figures, "buckets": [{"count": n, "left": left, "right": right} for n, left, right in buckets]}
 
 
 def supervised_stats(parsed: ParsedDataset, epochs: int, steps: int) -> dict[str, Any]:

@@ -23,15 +23,20 @@ dispreferred and prompts the preference data now answers.
 
 from __future__ import annotations
 
-import json
-import math
 import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gemtune_desktop.sandbox.datasets import MAX_DROPPED_REASONS, MAX_EXAMPLE_TOKENS, TrainingExample, count_tokens
+from gemtune_desktop.sandbox.datasets import (
+    MAX_EXAMPLE_TOKENS,
+    ParsedFile,
+    TrainingExample,
+    count_tokens,
+    jsonl_records,
+    spread,
+)
 
 PREFERRED_KIND = "preferred"
 RECORD_KEYS = frozenset({"system_instruction", "systemInstruction", "contents", "completions"})
@@ -56,24 +61,13 @@ class PreferencePair:
 
 
 @dataclass
-class ParsedPreferences:
+class ParsedPreferences(ParsedFile):
     pairs: list[PreferencePair] = field(default_factory=list)
-    dropped: list[tuple[int, str]] = field(default_factory=list)  # (1-based example index, reason), a sample
-    dropped_count: int = 0
     preview: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def usable(self) -> bool:
-        return bool(self.pairs)
-
-    @property
-    def dropped_reasons(self) -> list[str]:
-        return [f"Example {index}: {reason}" for index, reason in self.dropped]
-
-    def drop(self, index: int, reason: str) -> None:
-        self.dropped_count += 1
-        if len(self.dropped) < MAX_DROPPED_REASONS:
-            self.dropped.append((index, reason))
+    def count(self) -> int:
+        return len(self.pairs)
 
 
 def _record(obj: Any, index: int) -> tuple[PreferencePair | None, str]:
@@ -113,21 +107,7 @@ def _example_view(pair: PreferencePair) -> dict[str, Any]:
 def parse_preference_jsonl(data: bytes) -> ParsedPreferences:
     """Parse an Agent Platform preference file; never raises for bad content (bad lines are dropped)."""
     result = ParsedPreferences()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        result.drop(1, f"the file is not UTF-8 text (byte {exc.start})")
-        return result
-    index = 0
-    for raw in text.splitlines():
-        if not raw.strip():
-            continue
-        index += 1
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            result.drop(index, f"not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
+    for index, obj in jsonl_records(data, result):
         pair, reason = _record(obj, index)
         if pair is None:
             result.drop(index, reason)
@@ -135,8 +115,7 @@ def parse_preference_jsonl(data: bytes) -> ParsedPreferences:
         result.pairs.append(pair)
         if len(result.preview) < PREVIEW_EXAMPLES:
             result.preview.append(_example_view(pair))
-    if not result.pairs and not result.dropped:
-        result.drop(1, "the file has no examples")
+    result.note_if_empty()
     return result
 
 
@@ -144,25 +123,9 @@ def distribution(values: Sequence[float]) -> dict[str, Any]:
     """A ``DatasetDistribution`` (``sum`` a number, bucket counts as int64 strings)."""
     if not values:
         return {}
-    lo, hi = float(min(values)), float(max(values))
-    buckets = []
-    if hi > lo:
-        width = (hi - lo) / 5
-        for i in range(5):
-            left, right = lo + i * width, lo + (i + 1) * width
-            n = sum(1 for v in values if left <= v < right or (i == 4 and v == hi))
-            buckets.append({"count": str(n), "left": left, "right": right})
-    else:
-        buckets.append({"count": str(len(values)), "left": lo, "right": hi})
-    ordered = sorted(values)
-
-    def pct(p: float) -> float:
-        k = (len(ordered) - 1) * p / 100
-        f, c = math.floor(k), math.ceil(k)
-        return float(ordered[f] if f == c else ordered[f] + (ordered[c] - ordered[f]) * (k - f))
-
-    return {"sum": float(sum(values)), "min": lo, "max": hi, "mean": float(statistics.fmean(values)),
-            "median": float(statistics.median(values)), "p5": pct(5), "p95": pct(95), "buckets": buckets}
+    figures, buckets = spread(values)
+    return {"sum": float(sum(values)), **figures,
+            "buckets": [{"count": str(n), "left": left, "right": right} for n, left, right in buckets]}
 
 
 def preference_stats(parsed: ParsedPreferences, epochs: int, steps: int) -> dict[str, Any]:

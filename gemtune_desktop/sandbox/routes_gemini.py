@@ -214,7 +214,7 @@ class GeminiApiRoutes:
         require_api_key(request)
         with self.state.lock:
             run = self._tuned(tuned_id)
-            state = _state(run)
+            state = _state(run.status())
         if state != "ACTIVE":
             raise failed_precondition(f"Tuned model tunedModels/{tuned_id} is not ready to use: its state is "
                                       f"{state}.")
@@ -228,6 +228,7 @@ class GeminiApiRoutes:
                  "computeTime": rfc3339(run.wall(training.step_tick(s)))} for s in range(1, completed + 1)]
 
     def tuned_view(self, run: Run) -> dict[str, Any]:
+        """The tuned model as at one reading of the clock (state, times and snapshots agree)."""
         st = run.status()
         info = run.info
         task: dict[str, Any] = {"hyperparameters": dict(info["hyper"])}
@@ -240,7 +241,7 @@ class GeminiApiRoutes:
         return {
             "name": f"tunedModels/{run.id}", "baseModel": info["base_model"], "displayName": info["display_name"],
             "description": info["description"], "temperature": info["temperature"], "topP": info["top_p"],
-            "topK": info["top_k"], "state": _state(run), "createTime": rfc3339(run.created_wall),
+            "topK": info["top_k"], "state": _state(st), "createTime": rfc3339(run.created_wall),
             "updateTime": rfc3339(run.wall(end)), "tuningTask": task,
         }
 
@@ -264,8 +265,7 @@ class GeminiApiRoutes:
         return op
 
 
-def _state(run: Run) -> str:
-    st = run.status()
+def _state(st: training.Status) -> str:
     if st.state == "SUCCEEDED":
         return "ACTIVE"
     if st.state in ("FAILED", "CANCELLED"):

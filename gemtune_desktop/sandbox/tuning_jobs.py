@@ -183,12 +183,13 @@ class JobMaker:
             data.validation_count, data.failure = self._validation(parse, val_uri, data.count)
         return data
 
-    def _validation(self, parse: Any, val_uri: str, n_train: int) -> tuple[int, dict[str, Any] | None]:
+    def _validation(self, parse: Callable[[bytes], datasets.ParsedFile], val_uri: str,
+                    n_train: int) -> tuple[int, dict[str, Any] | None]:
         val_raw = self.state.read_gcs_uri(val_uri)
         if val_raw is None:
             return 0, {"code": 5, "message": f"Validation dataset {val_uri} was not found."}
         parsed = parse(val_raw)
-        n_val = len(parsed.examples if hasattr(parsed, "examples") else parsed.pairs)
+        n_val = parsed.count
         if not parsed.usable:
             return 0, {"code": 3, "message": f"Validation dataset {val_uri} has no usable examples."}
         limit = validation_limit(n_train, n_val)

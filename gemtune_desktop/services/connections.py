@@ -83,6 +83,16 @@ class ConnectionProfile:
         return f"Sandbox ({self.sandbox_backend.label}, simulated)"
 
     @property
+    def connection_id(self) -> str:
+        """The identity a job records for the connection it was made on: a model is called only where it
+        was tuned (the Cloud project and region, the Sandbox's API flavour, or the Gemini API)."""
+        if self.kind is ConnectionKind.AGENT_PLATFORM:
+            return f"{self.project}/{self.region}"
+        if self.kind is ConnectionKind.SANDBOX:
+            return f"sandbox/{self.sandbox_backend.value}"
+        return "gemini-api"
+
+    @property
     def serving_location(self) -> str:
         """Tuned 3.x models are served only on the ``us`` / ``eu`` multi-region endpoints."""
         return SERVING_LOCATIONS.get(self.region, "us")

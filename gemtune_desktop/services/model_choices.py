@@ -68,21 +68,12 @@ def _checkpoint_refs(job: JobRecord, name: str, target: str, group: str) -> list
 
 
 # -- every tuned model of the project, whatever the connection -------------------------------------
-def profile_connection_id(profile: ConnectionProfile) -> str:
-    """The identity a job records for the connection it was made on (see ``submit_flow.connection_id``)."""
-    if profile.kind is ConnectionKind.AGENT_PLATFORM:
-        return f"{profile.project}/{profile.region}"
-    if profile.kind is ConnectionKind.SANDBOX:
-        return f"sandbox/{profile.sandbox_backend.value}"
-    return "gemini-api"
-
-
 def on_connection(job: JobRecord, profile: ConnectionProfile) -> bool:
     """Whether ``job``'s models can be called on ``profile`` (same kind, API flavour and, when recorded,
     the same Cloud project and region)."""
     if job.connection_kind != profile.kind.value or job.backend != profile.backend.value:
         return False
-    return not job.connection_id or job.connection_id == profile_connection_id(profile)
+    return not job.connection_id or job.connection_id == profile.connection_id
 
 
 def job_connection_label(job: JobRecord) -> str:

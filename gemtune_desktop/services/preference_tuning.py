@@ -16,7 +16,6 @@ Preference tuning exists only on Agent Platform: a Gemini API connection is refu
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +27,6 @@ from gemtune_desktop.core.preference.writers import upload_lines
 from gemtune_desktop.core.retry import RetryPolicy
 from gemtune_desktop.services.backend import BackendSession, ServiceError
 from gemtune_desktop.services.connections import Backend
-from gemtune_desktop.services.upload import upload_bytes
 
 PREFERENCE_TRAIN_FILE = "preference-train.jsonl"
 PREFERENCE_VALIDATION_FILE = "preference-validation.jsonl"
@@ -84,34 +82,13 @@ def submit_preference(token: CancelToken | None, session: BackendSession, reques
     if not request.train:
         raise UserError("There are no preference examples in the training split.",
                         "Add preference examples (or move some to the train split) before starting.")
-    files = preference_files(request)
-    total = sum(len(data) for _, data in files) or 1
-    prefix = f"gemtune/{time.strftime('%Y%m%d')}-{request.submit_key[:12]}"
-    uris: dict[str, str] = {}
-    start = 0.0
-    for name, data in files:
-        span = T.UPLOAD_SHARE * len(data) / total
-        uris[name] = upload_bytes(T.ScaledToken(token, start, span), session, f"{prefix}/{name}", data,
-                                  label="Uploading")
-        start += span
+    uris = T.upload_training_files(token, session, request.submit_key, preference_files(request))
     T.check(token)
     T.report(token, T.UPLOAD_SHARE, "Starting the preference-tuning job…")
     call = sdk_call(request.spec, uris[PREFERENCE_TRAIN_FILE], uris.get(PREFERENCE_VALIDATION_FILE),
                     request.submit_key)
-
-    from google.genai import types
-
-    client = session.client(timeout_s=policy.timeout_s)
-    config = types.CreateTuningJobConfig(**call["config"])  # an object: tune() reads the checkpoint with getattr
-    dataset = types.TuningDataset(**call["training_dataset"])
-
-    def create() -> Any:
-        return T.result_from_job(client.tunings.tune(base_model=call["base_model"], training_dataset=dataset,
-                                                     config=config))
-
-    result = T.create_once(token, policy, outcome, create,
-                           lambda: T.find_agent_platform_job(session, request.submit_key), idempotent=False,
-                           where="Agent Platform", explain=not_found_start(request.spec.start))
+    result = T.tune_once(token, session, policy, outcome, call, request.submit_key,
+                         not_found_start(request.spec.start))
     result.train_uri = uris[PREFERENCE_TRAIN_FILE]
     result.validation_uri = uris.get(PREFERENCE_VALIDATION_FILE, "")
     result.request = call

@@ -97,7 +97,7 @@ def rebase_offer(record: JobRecord, models: Mapping[str, ModelInfo], today: _dt.
 def plan_rebase(record: JobRecord, new_base: str, profile: ConnectionProfile, display_name: str = "",
                 submit_key: str | None = None) -> Any:
     """The SUBMITTING record of the new job and the :class:`RebaseRequest` (a ``SubmitPlan``)."""
-    from gemtune_desktop.services.submit_flow import SubmitPlan, connection_id
+    from gemtune_desktop.services.submit_flow import SubmitPlan
 
     if not record.tuned_model:
         raise UserError("This job has no tuned model to move.", "Choose a job that has finished successfully.")
@@ -107,7 +107,7 @@ def plan_rebase(record: JobRecord, new_base: str, profile: ConnectionProfile, di
              "display_name": name, "rebased_from": record.tuned_model, "rebased_from_job": record.id,
              "rebased_from_label": record.display_name, "rebased_from_base": record.base_model}
     new = JobRecord(connection_kind=profile.kind.value, backend=profile.backend.value,
-                    connection_id=connection_id(profile), display_name=name, base_model=new_base,
+                    connection_id=profile.connection_id, display_name=name, base_model=new_base,
                     hyperparameters=hyper, dataset_hash=record.dataset_hash, dataset_name=record.dataset_name,
                     train_count=record.train_count, validation_count=record.validation_count,
                     train_tokens=record.train_tokens, submit_key=key, state=JobState.SUBMITTING)

@@ -46,7 +46,7 @@ from gemtune_desktop.core.preference.model import PreferenceExample, PreferenceS
 from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.core.retry import RetryPolicy
 from gemtune_desktop.services.backend import BackendSession
-from gemtune_desktop.services.connections import ConnectionKind, ConnectionProfile
+from gemtune_desktop.services.connections import ConnectionProfile
 from gemtune_desktop.services.create_once import CHECKING_HINT, CHECKING_MESSAGE, SubmitNotConfirmed
 from gemtune_desktop.services.errors import describe
 from gemtune_desktop.services.preference_tuning import PreferenceSubmitRequest
@@ -97,14 +97,6 @@ class SubmitPlan:
     request: AnySubmit
 
 
-def connection_id(profile: ConnectionProfile) -> str:
-    if profile.kind is ConnectionKind.AGENT_PLATFORM:
-        return f"{profile.project}/{profile.region}"
-    if profile.kind is ConnectionKind.SANDBOX:
-        return f"sandbox/{profile.sandbox_backend.value}"
-    return "gemini-api"
-
-
 def start_hyperparameters(method: str, start: P.StartingPoint | None) -> dict[str, Any]:
     """What a job record keeps of its method and starting point (read back by
     :func:`gemtune_desktop.core.preference.lineage.lineage_of`)."""
@@ -134,7 +126,7 @@ def plan_submit(spec: J.JobSpec, examples: list[Example], settings: DatasetSetti
     if spec.backend == J.GEMINI_API:
         hyper["tuned_model_id"] = J.tuned_model_id(spec.display_name, key)
     record = JobRecord(
-        connection_kind=profile.kind.value, backend=profile.backend.value, connection_id=connection_id(profile),
+        connection_kind=profile.kind.value, backend=profile.backend.value, connection_id=profile.connection_id,
         display_name=spec.display_name, base_model=base_model, hyperparameters=hyper,
         dataset_hash=J.dataset_hash(train, used_validation, settings), dataset_name=dataset_name,
         train_count=len(train), validation_count=len(used_validation),
@@ -158,7 +150,7 @@ def plan_preference_submit(spec: P.PreferenceSpec, examples: list[PreferenceExam
     hyper: dict[str, Any] = {**spec.hyperparameters(), **start_hyperparameters("preference", start),
                              "base_model": start.root_model, "display_name": spec.display_name}
     record = JobRecord(
-        connection_kind=profile.kind.value, backend=profile.backend.value, connection_id=connection_id(profile),
+        connection_kind=profile.kind.value, backend=profile.backend.value, connection_id=profile.connection_id,
         display_name=spec.display_name or start.job_label, base_model=start.root_model, hyperparameters=hyper,
         dataset_hash=P.preference_dataset_hash(train, validation, settings), dataset_name=dataset_name,
         train_count=len(train), validation_count=len(validation), train_tokens=est.billable_per_epoch,

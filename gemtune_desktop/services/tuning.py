@@ -203,11 +203,12 @@ def agent_platform_files(request: SubmitRequest) -> list[tuple[str, bytes]]:
     return files
 
 
-def _submit_agent_platform(token: CancelToken | None, session: BackendSession, request: SubmitRequest,
-                           outcome: SubmitOutcome, policy: RetryPolicy) -> SubmitResult:
-    files = agent_platform_files(request)
+def upload_training_files(token: CancelToken | None, session: BackendSession, submit_key: str,
+                          files: list[tuple[str, bytes]]) -> dict[str, str]:
+    """Upload each (name, bytes) to the connection's bucket under a folder of the day and the submit key, with
+    the first :data:`UPLOAD_SHARE` of the progress bar shared by size; returns each name's ``gs://`` URI."""
     total = sum(len(data) for _, data in files) or 1
-    prefix = f"gemtune/{time.strftime('%Y%m%d')}-{request.submit_key[:12]}"
+    prefix = f"gemtune/{time.strftime('%Y%m%d')}-{submit_key[:12]}"
     uris: dict[str, str] = {}
     start = 0.0
     for name, data in files:
@@ -215,14 +216,17 @@ def _submit_agent_platform(token: CancelToken | None, session: BackendSession, r
         uris[name] = upload_bytes(ScaledToken(token, start, span), session, f"{prefix}/{name}", data,
                                   label="Uploading")
         start += span
-    check(token)
-    report(token, UPLOAD_SHARE, "Starting the tuning job…")
-    call = agent_platform_call(request, uris["train.jsonl"], uris.get("validation.jsonl"))
+    return uris
 
+
+def tune_once(token: CancelToken | None, session: BackendSession, policy: RetryPolicy, outcome: SubmitOutcome,
+              call: dict[str, Any], submit_key: str, explain: Callable[[BaseException], UserError]) -> SubmitResult:
+    """Create the Agent Platform tuning job of ``call`` (:func:`agent_platform_call`, or a preference job's) once:
+    a failed attempt is looked for by its submit label before anything is sent again."""
     from google.genai import types
 
     client = session.client(timeout_s=policy.timeout_s)
-    config = types.CreateTuningJobConfig(**call["config"])
+    config = types.CreateTuningJobConfig(**call["config"])  # an object: tune() reads the checkpoint with getattr
     dataset = types.TuningDataset(**call["training_dataset"])
 
     def create() -> SubmitResult:
@@ -230,13 +234,23 @@ def _submit_agent_platform(token: CancelToken | None, session: BackendSession, r
                                                    config=config))
 
     def find() -> SubmitResult | None:
-        return find_agent_platform_job(session, request.submit_key)
+        return find_agent_platform_job(session, submit_key)
+
+    return create_once(token, policy, outcome, create, find, idempotent=False, where="Agent Platform",
+                       explain=explain)
+
+
+def _submit_agent_platform(token: CancelToken | None, session: BackendSession, request: SubmitRequest,
+                           outcome: SubmitOutcome, policy: RetryPolicy) -> SubmitResult:
+    uris = upload_training_files(token, session, request.submit_key, agent_platform_files(request))
+    check(token)
+    report(token, UPLOAD_SHARE, "Starting the tuning job…")
+    call = agent_platform_call(request, uris["train.jsonl"], uris.get("validation.jsonl"))
 
     from gemtune_desktop.services.preference_tuning import not_found_start
 
     explain = not_found_start(request.start) if request.start is not None else explain_refusal
-    result = create_once(token, policy, outcome, create, find, idempotent=False, where="Agent Platform",
-                         explain=explain)
+    result = tune_once(token, session, policy, outcome, call, request.submit_key, explain)
     result.train_uri = uris["train.jsonl"]
     result.validation_uri = uris.get("validation.jsonl", "")
     result.request = call

@@ -14,6 +14,7 @@ import re
 import uuid
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,40 +78,11 @@ def _check(tmp_path: Path, fmt: str, examples: list[Example]) -> None:
         assert _full(back) == _full(examples)
 
 
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "json", "agent-platform", "openai"])
 @ROUND_TRIP
 @given(examples=dataset)
-def test_csv_round_trip(tmp_path: Path, examples: list[Example]) -> None:
-    _check(tmp_path, "csv", examples)
-
-
-@ROUND_TRIP
-@given(examples=dataset)
-def test_tsv_round_trip(tmp_path: Path, examples: list[Example]) -> None:
-    _check(tmp_path, "tsv", examples)
-
-
-@ROUND_TRIP
-@given(examples=dataset)
-def test_jsonl_round_trip(tmp_path: Path, examples: list[Example]) -> None:
-    _check(tmp_path, "jsonl", examples)
-
-
-@ROUND_TRIP
-@given(examples=dataset)
-def test_json_round_trip(tmp_path: Path, examples: list[Example]) -> None:
-    _check(tmp_path, "json", examples)
-
-
-@ROUND_TRIP
-@given(examples=dataset)
-def test_agent_platform_round_trip(tmp_path: Path, examples: list[Example]) -> None:
-    _check(tmp_path, "agent-platform", examples)
-
-
-@ROUND_TRIP
-@given(examples=dataset)
-def test_openai_round_trip(tmp_path: Path, examples: list[Example]) -> None:
-    _check(tmp_path, "openai", examples)
+def test_round_trip(tmp_path: Path, fmt: str, examples: list[Example]) -> None:
+    _check(tmp_path, fmt, examples)
 
 
 @ROUND_TRIP

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from gemtune_desktop.core.examples import Split
@@ -13,13 +11,6 @@ from gemtune_desktop.core.project import evals_repo
 from gemtune_desktop.core.project import preference_repo as prefs
 from gemtune_desktop.core.project.evals_repo import EvalRow, EvalRun
 from gemtune_desktop.core.project.store import ProjectStore
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ProjectStore:
-    s = ProjectStore.create(tmp_path / "p.gemtune")
-    yield s
-    s.close()
 
 
 def reviewed_run(store: ProjectStore) -> EvalRun:

@@ -14,13 +14,6 @@ from gemtune_desktop.core.project import preference_repo as repo
 from gemtune_desktop.core.project.store import ProjectStore
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> ProjectStore:
-    s = ProjectStore.create(tmp_path / "p.gemtune")
-    yield s
-    s.close()
-
-
 def texts(store: ProjectStore) -> list[str]:
     return [e.prompt for e in repo.load(store)]
 

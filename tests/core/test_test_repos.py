@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import pytest
 
 from gemtune_desktop.core.project import evals_repo, history_repo
 from gemtune_desktop.core.project.evals_repo import EvalRow, EvalRun, RowWriter, SideStore
 from gemtune_desktop.core.project.store import ProjectStore
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> ProjectStore:
-    s = ProjectStore.create(tmp_path / "p.gemtune")
-    yield s
-    s.close()
 
 
 def test_history_search_is_case_insensitive_and_literal(store: ProjectStore) -> None:

@@ -7,7 +7,8 @@
 * :func:`read_only`: a file or folder the app cannot write (``chmod``; as root, whose writes ignore the
   mode, the immutable attribute with ``chattr +i``);
 * :func:`write_minimal_xlsx`: a workbook written streaming, for sheets too large or too hostile to build
-  with openpyxl.
+  with openpyxl;
+* :func:`in_background`: a call on its own thread, its value or exception handed back to the test.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -171,3 +174,19 @@ def write_minimal_xlsx(path: Path, rows: Iterable[bytes], *, shared: Sequence[by
             for chunk in rows:
                 f.write(chunk)
             f.write(b"</sheetData></worksheet>")
+
+
+def in_background(call: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
+    """Start ``call`` on a daemon thread; once it ends, ``box["value"]`` holds its value or the exception it
+    raised (handed back to the test)."""
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # handed back to the test
+            box["value"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, box

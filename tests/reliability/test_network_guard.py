@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import threading
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +32,7 @@ from gemtune_desktop.services.submit_flow import SubmitState, SubmitWorkflow
 from gemtune_desktop.services.tuning import SubmitOutcome
 from tests.reliability.foreign_host import ForeignHost
 from tests.reliability.foreign_host import foreign_host as foreign_host  # the fixture
+from tests.reliability.helpers import in_background
 from tests.reliability.submit_helpers import FAST, TECHNICAL, fast_calls, plan
 from tests.services.test_monitor import start_agent_job, start_gemini_job
 
@@ -125,16 +125,7 @@ def test_a_redirect_within_the_same_host_is_followed(sandbox: Any, sandbox_sessi
 # -- deadlines ---------------------------------------------------------------------------------------------
 def _ends(call: Callable[[], Any], within_s: float = 20.0) -> BaseException | Any:
     """Run ``call`` on a thread; fail if it is still running after ``within_s`` (it has a 1 s deadline)."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:  # handed back to the test
-            box["value"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
+    thread, box = in_background(call)
     thread.join(within_s)
     assert not thread.is_alive(), "the call was still running long after its deadline"
     return box["value"]

@@ -12,22 +12,9 @@ from gemtune_desktop.core.errors import ErrorKind
 from gemtune_desktop.services import console
 from gemtune_desktop.services.connections import Backend
 from gemtune_desktop.services.errors import describe
+from tests.reliability.helpers import in_background
 
 MODEL = "gemini-3.5-flash"
-
-
-def _in_background(call: Any) -> tuple[threading.Thread, dict[str, Any]]:
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = call()
-        except BaseException as exc:  # handed back to the test
-            box["value"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, box
 
 
 def _generate(session: Any) -> Any:
@@ -48,12 +35,12 @@ def test_close_waits_for_a_call_in_flight(sandbox: Any, sandbox_session: Any, ba
     session = sandbox_session(backend)
     session.client().models.list()
     sandbox.faults.add(route=r":generateContent$", kind="latency", latency_s=1.0, count=1)
-    thread, box = _in_background(lambda: _generate(session))
+    thread, box = in_background(lambda: _generate(session))
     _wait_in_flight(session)
     assert session.close(wait_s=20) is True  # returned once the call had ended
     thread.join(5)
     assert isinstance(box["value"], console.ConsoleResult) and box["value"].text
-    later = _in_background(lambda: _generate(session))
+    later = in_background(lambda: _generate(session))
     later[0].join(5)
     err = describe(later[1]["value"])
     assert err.kind is ErrorKind.STOPPED and "closed or changed" in err.message
@@ -64,7 +51,7 @@ def test_close_without_waiting_lets_the_call_finish_then_closes(sandbox: Any, sa
     session = sandbox_session(Backend.GEMINI_API)
     session.client().models.list()
     sandbox.faults.add(route=r":generateContent$", kind="latency", latency_s=0.6, count=1)
-    thread, box = _in_background(lambda: _generate(session))
+    thread, box = in_background(lambda: _generate(session))
     _wait_in_flight(session)
     assert session.close() is False  # the GUI thread does not wait
     thread.join(10)
@@ -76,7 +63,7 @@ def test_cancel_all_stops_a_call_at_once_with_a_plain_message(sandbox: Any, sand
     session = sandbox_session(Backend.GEMINI_API)
     session.client().models.list()
     sandbox.faults.add(route=r":generateContent$", kind="latency", latency_s=4.0, count=1)
-    thread, box = _in_background(lambda: _generate(session))
+    thread, box = in_background(lambda: _generate(session))
     _wait_in_flight(session)
     assert session.close(wait_s=0.05, cancel=True) is False
     thread.join(2.0)  # far less than the 4 s the service takes, and the 30 s timeout
@@ -91,7 +78,7 @@ def test_reconnecting_in_the_app_does_not_break_a_call_in_flight(sandbox: Any, c
     session = ctx.connections.session()
     session.client().models.list()
     sandbox.faults.add(route=r":generateContent$", kind="latency", latency_s=0.8, count=1)
-    thread, box = _in_background(lambda: _generate(session))
+    thread, box = in_background(lambda: _generate(session))
     _wait_in_flight(session)
     ctx.connections.reconnect()  # Settings → Connections saved: the session is replaced
     thread.join(10)

@@ -10,6 +10,7 @@ open it. The second one is refused in plain words, and every row the writer comm
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -99,7 +100,9 @@ class Writer:
         """Kill it; returns how many inserts it reported committed after BUSY (plus the 21 before)."""
         self.proc.send_signal(signal.SIGKILL)
         out, _err = self.proc.communicate(timeout=30)
-        oks = [int(line.split()[1]) for line in out.decode().splitlines() if line.startswith("OK ")]
+        # Only whole lines count: the kill may cut the last one short ("OK " or "OK 1" of "OK 12").
+        lines = out.decode().split("\n")[:-1]
+        oks = [int(line.split()[1]) for line in lines if re.fullmatch(r"OK \d+", line)]
         return (max(oks) + 1) if oks else 21
 
     def alive(self) -> bool:

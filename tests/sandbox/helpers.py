@@ -2,14 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, TypeVar
 
+from gemtune_desktop.sandbox.server import SandboxServer
 from gemtune_desktop.services.backend import BackendSession
+from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
+from gemtune_desktop.services.secrets import SecretStore
 
 T = TypeVar("T")
+
+
+def session_for(server: SandboxServer, backend: Backend) -> BackendSession:
+    """A session on ``server`` as the Sandbox connection set to ``backend`` makes it."""
+    profile = ConnectionProfile(kind=ConnectionKind.SANDBOX, sandbox_backend=backend)
+    return BackendSession(profile, SecretStore(), sandbox_url=lambda: server.base_url)
+
+
+@contextlib.contextmanager
+def serving(state: Path | None, backend: Backend,
+            steps_per_second: float = 4.0) -> Iterator[tuple[SandboxServer, BackendSession]]:
+    """A Sandbox keeping its state in ``state`` and a session on it; both are closed when the block ends, so a
+    server started after it (the app reopened) reads what this one wrote."""
+    server = SandboxServer(state_dir=state, steps_per_second=steps_per_second).start()
+    try:
+        session = session_for(server, backend)
+        try:
+            yield server, session
+        finally:
+            session.close()
+    finally:
+        server.stop()
 
 
 def sft_line(question: str, answer: str, system: str | None = None) -> str:

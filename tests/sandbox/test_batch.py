@@ -12,7 +12,7 @@ import pytest
 
 from gemtune_desktop.services.connections import Backend
 from tests.helpers import discovery
-from tests.sandbox.helpers import upload, wait_for
+from tests.sandbox.helpers import serving, upload, wait_for
 
 ENDED = ("JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED", "JOB_STATE_CANCELLED")
 
@@ -122,19 +122,14 @@ def test_gemini_api_file_batch_with_failed_rows_writes_a_results_file(sandbox: A
 
 
 def test_batch_jobs_survive_a_sandbox_restart(tmp_path: Any, sandbox_session: Any, sandbox: Any) -> None:
-    from gemtune_desktop.sandbox.server import SandboxServer
-
     client = sandbox_session(Backend.GEMINI_API).client()
     job = client.batches.create(model="gemini-3.5-flash",
                                 src=[{"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}],
                                 config={"display_name": "kept"})
     wait_for(lambda: client.batches.get(name=job.name), lambda j: j.state.value in ENDED)
     sandbox.stop()
-    again = SandboxServer(state_dir=tmp_path / "sandbox-state").start()
-    try:
+    with serving(tmp_path / "sandbox-state", Backend.GEMINI_API) as (again, _session):
         assert again.batch.engine.get(job.name.split("/")[1], "gemini").state == "SUCCEEDED"
-    finally:
-        again.stop()
 
 
 def test_a_tuned_model_answers_a_batch_job_from_its_training_examples(sandbox: Any, sandbox_session: Any) -> None:
@@ -169,24 +164,12 @@ def test_a_tuned_model_answers_a_batch_job_from_its_training_examples(sandbox: A
 
 def test_an_unfinished_job_starts_over_after_a_sandbox_restart(tmp_path: Any, sandbox_session: Any,
                                                                sandbox: Any) -> None:
-    from gemtune_desktop.sandbox.server import SandboxServer
-
     sandbox.batch.engine.rows_per_second = 5
     session = sandbox_session(Backend.AGENT_PLATFORM)
     src = upload(session, "batch/restart.jsonl", "\n".join(request_line(i) for i in range(20)) + "\n")
     job = session.client().batches.create(model="gemini-3.5-flash", src=src,
                                           config={"display_name": "r", "dest": "gs://sandbox-bucket/batch/r"})
     sandbox.stop()
-    again = SandboxServer(state_dir=tmp_path / "sandbox-state").start()
-    try:
-        from gemtune_desktop.services.backend import BackendSession
-        from gemtune_desktop.services.connections import ConnectionKind, ConnectionProfile
-        from gemtune_desktop.services.secrets import SecretStore
-
-        later = BackendSession(ConnectionProfile(kind=ConnectionKind.SANDBOX), SecretStore(),
-                               sandbox_url=lambda: again.base_url)
+    with serving(tmp_path / "sandbox-state", Backend.AGENT_PLATFORM) as (_again, later):
         done = wait_for(lambda: later.client().batches.get(name=job.name), lambda j: j.state.value in ENDED)
         assert done.state.value == "JOB_STATE_SUCCEEDED" and int(done.completion_stats.successful_count) == 20
-        later.close()
-    finally:
-        again.stop()

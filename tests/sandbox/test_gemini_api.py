@@ -32,6 +32,30 @@ def test_models_list_shows_the_tunable_base_model(gm):
     assert exc.value.code == 404
 
 
+def test_a_tuned_model_read_as_it_finishes_is_described_at_one_moment(gm, sandbox, monkeypatch):
+    """A poll that lands as training ends sees either a model still being created or an active one with its
+    complete time and every snapshot, never ACTIVE without them."""
+    from gemtune_desktop.sandbox import state as sandbox_state
+
+    sandbox.steps_per_second = 0.01
+    name = gm.rest("POST", "tunedModels", body=tuned_body())["metadata"]["tunedModel"]
+    run = sandbox.gemini._tuned(name.rsplit("/", 1)[1])
+    end_wall = run.wall(run.status(now=run.created_wall + 1e9).end_tick)
+    readings = iter([end_wall - 10.0])  # the first reading of the clock just before the end, the rest after
+
+    class Clock:
+        @staticmethod
+        def time() -> float:
+            return next(readings, end_wall + 10.0)
+
+    monkeypatch.setattr(sandbox_state, "time", Clock)
+    view = sandbox.gemini.tuned_view(run)
+    task = view["tuningTask"]
+    if view["state"] == "ACTIVE":
+        assert "completeTime" in task and len(task["snapshots"]) == 9
+    else:
+        assert view["state"] == "CREATING" and "completeTime" not in task
+
 def test_tuned_model_lifecycle(gm, sandbox):
     sandbox.steps_per_second = 0.01  # cannot finish during the checks below, however busy the machine is
     op = gm.rest("POST", "tunedModels", body=tuned_body())

@@ -207,25 +207,14 @@ def test_bad_preference_lines_are_dropped_with_reasons(ap: Any) -> None:
 
 
 def test_a_preference_model_survives_a_restart(tmp_path: Path) -> None:
-    from gemtune_desktop.sandbox.server import SandboxServer
-    from tests.sandbox.test_persistence import session_for
+    from tests.sandbox.helpers import serving
 
     state = tmp_path / "state"
-    first = SandboxServer(state_dir=state, steps_per_second=200).start()
-    try:
-        ap = session_for(first, Backend.AGENT_PLATFORM)
+    with serving(state, Backend.AGENT_PLATFORM, steps_per_second=200) as (_first, ap):
         done = ended(ap.client(), preference_job(ap, "gemini-3.5-flash", tuned_model_display_name="Kept").name)
-        ap.close()
-    finally:
-        first.stop()
-    second = SandboxServer(state_dir=state, steps_per_second=200).start()
-    try:
-        ap = session_for(second, Backend.AGENT_PLATFORM)
+    with serving(state, Backend.AGENT_PLATFORM, steps_per_second=200) as (_second, ap):
         reply, note = answer(ap, done.tuned_model.endpoint, PARAPHRASES[2][0])
         assert reply == PARAPHRASES[2][1] and "preferred answer" in note
-        ap.close()
-    finally:
-        second.stop()
 
 
 def test_deleting_the_model_takes_every_version(ap: Any) -> None:

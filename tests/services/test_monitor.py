@@ -74,6 +74,16 @@ def _record(session: BackendSession, name: str, train_count: int = 0) -> JobReco
                      train_count=train_count, id=1)
 
 
+def _ended(session: BackendSession, name: str) -> tuple[JobRecord, monitor.JobStatus]:
+    """The job's record once it has ended, with the tuned model it made, and its last status."""
+    token = CancelToken()
+    final = wait_for(lambda: (s := monitor.poll_job(token, session, _record(session, name)).status).state.ended
+                     and s)
+    record = _record(session, name)
+    record.tuned_model = final.tuned_model
+    return record, final
+
+
 def test_agent_platform_job_status_and_curves(sandbox: Any, sandbox_session: Any) -> None:
     sandbox.steps_per_second = 20.0  # slow enough to see every phase
     session = sandbox_session(Backend.AGENT_PLATFORM)
@@ -189,11 +199,8 @@ def test_the_curve_is_filled_in_after_a_restart(sandbox: Any, sandbox_session: A
 def test_delete_undeploys_then_deletes_with_progress(sandbox: Any, sandbox_session: Any) -> None:
     session = sandbox_session(Backend.AGENT_PLATFORM)
     name = start_agent_job(session, examples=10, epochs=2, validation=False, name="to-delete")
-    token = CancelToken()
-    final = wait_for(lambda: (s := monitor.poll_job(token, session, _record(session, name)).status).state.ended
-                     and s)
-    record = _record(session, name)
-    record.tuned_model, record.display_name = final.tuned_model, "to-delete"
+    record, _final = _ended(session, name)
+    record.display_name = "to-delete"
     assert record.tuned_model.endswith("@1")
     reports: list[tuple[int, int, str]] = []
     sandbox.steps_per_second = 40.0  # each undeploy takes 0.1 s
@@ -212,11 +219,7 @@ def test_delete_undeploys_then_deletes_with_progress(sandbox: Any, sandbox_sessi
 def test_delete_can_be_cancelled_between_steps(sandbox: Any, sandbox_session: Any) -> None:
     session = sandbox_session(Backend.AGENT_PLATFORM)
     name = start_agent_job(session, examples=10, epochs=1, validation=False)
-    token = CancelToken()
-    final = wait_for(lambda: (s := monitor.poll_job(token, session, _record(session, name)).status).state.ended
-                     and s)
-    record = _record(session, name)
-    record.tuned_model = final.tuned_model
+    record, _final = _ended(session, name)
     sandbox.steps_per_second = 0.5  # an undeploy takes 8 s: the cancel comes first
     cancel = CancelToken()
     cancel._on_progress = lambda done, total, text: cancel.cancel() if text.startswith("Removing") else None
@@ -230,10 +233,8 @@ def test_a_refused_delete_says_what_to_do_in_the_cloud_console(sandbox: Any, san
     session = sandbox_session(Backend.AGENT_PLATFORM)
     name = start_agent_job(session, examples=10, epochs=1, validation=False)
     token = CancelToken()
-    final = wait_for(lambda: (s := monitor.poll_job(token, session, _record(session, name)).status).state.ended
-                     and s)
-    record = _record(session, name)
-    record.tuned_model, record.display_name = final.tuned_model, "Capitals"
+    record, final = _ended(session, name)
+    record.display_name = "Capitals"
     sandbox.faults.add(route=r":undeployModel$", kind="status", status=403)
     with pytest.raises(UserError) as err:
         monitor.delete_tuned_model(token, session, record)
@@ -276,10 +277,8 @@ def test_list_cancel_and_delete_on_agent_platform(sandbox: Any, sandbox_session:
     assert status.state is JobState.CANCELLED
     assert status.error == ""  # cancelling is not an error
     done = start_agent_job(session, examples=10, epochs=1, validation=False, name="short-one")
-    final = wait_for(lambda: (s := monitor.poll_job(token, session, _record(session, done)).status).state.ended and s)
+    record, final = _ended(session, done)
     assert final.state is JobState.SUCCEEDED
-    record = _record(session, done)
-    record.tuned_model = final.tuned_model
     monitor.delete_tuned_model(token, session, record)
     with pytest.raises(ServiceError) as err:
         session.rest("GET", final.tuned_model.split("@")[0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 
 from gemtune_desktop.core.errors import DatasetReadError
+from gemtune_desktop.core.words import plural
 
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
          (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
@@ -84,7 +85,7 @@ def _utf8_with_stray_lines(data: bytes) -> tuple[str, str] | None:
         return None
     if bad == 0:
         return "\n".join(out), "UTF-8"
-    return "\n".join(out), f"UTF-8 ({bad:,} line{'s' if bad != 1 else ''} in Windows-1252)"
+    return "\n".join(out), f"UTF-8 ({plural(bad, 'line')} in Windows-1252)"
 
 
 def decode(data: bytes, name: str = "file", partial: bool = False) -> tuple[str, str]:

@@ -12,7 +12,7 @@ import io
 import json
 import mmap
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import filterfalse
 from typing import Any, BinaryIO
 
@@ -335,6 +335,15 @@ def read_json(data: bytes, name: str, token: CancelToken | None) -> ImportResult
 def _read_array(text: str, start: int, decoder: json.JSONDecoder, token: CancelToken | None,
                 encoding: str) -> ImportResult:
     col = _Collector()
+    walk_array(text, start, decoder, col.record, col.findings, token)
+    return col.result("json", encoding)
+
+
+def walk_array(text: str, start: int, decoder: json.JSONDecoder, record: Callable[[Any, int], None],
+               findings: list[Finding], token: CancelToken | None, what: str = "examples") -> None:
+    """Read the JSON array that opens at ``text[start]`` one element at a time, ``record(element, line)`` for
+    each. What breaks the array (a cut, a missing comma, an element that cannot be read) becomes an error
+    finding in ``findings`` and ends the reading; the elements before it are kept."""
     total = len(text) or 1
     pos = start + 1
     line = text.count("\n", 0, pos) + 1
@@ -345,9 +354,9 @@ def _read_array(text: str, start: int, decoder: json.JSONDecoder, token: CancelT
         while pos < total and text[pos] in ws:
             pos += 1
         if pos >= len(text):
-            col.findings.append(finding("error", R.MALFORMED, "The JSON array is not closed with “]”; the file may "
-                                        "have been cut off. The examples before this point were read.",
-                                        text.count("\n", 0, last) + 1))
+            findings.append(finding("error", R.MALFORMED, "The JSON array is not closed with “]”; the file may "
+                                    "have been cut off. The examples before this point were read.",
+                                    text.count("\n", 0, last) + 1))
             break
         if text[pos] == "]":
             break
@@ -356,29 +365,28 @@ def _read_array(text: str, start: int, decoder: json.JSONDecoder, token: CancelT
         try:
             obj, end = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            col.findings.append(finding("error", R.MALFORMED,
-                                        f"The JSON is broken here ({exc.msg}, line {exc.lineno} column {exc.colno});"
-                                        f" the examples before this point were read. Fix the file in a text "
-                                        f"editor.", exc.lineno))
+            findings.append(finding("error", R.MALFORMED,
+                                    f"The JSON is broken here ({exc.msg}, line {exc.lineno} column {exc.colno});"
+                                    f" the examples before this point were read. Fix the file in a text "
+                                    f"editor.", exc.lineno))
             break
         except (RecursionError, ValueError) as exc:
-            col.findings.append(finding("error", R.MALFORMED,
-                                        f"The example that starts here cannot be read: {_plain(str(exc))}. The "
-                                        f"examples before it were read; fix this one in a text editor.", line))
+            findings.append(finding("error", R.MALFORMED,
+                                    f"The example that starts here cannot be read: {_plain(str(exc))}. The "
+                                    f"examples before it were read; fix this one in a text editor.", line))
             break
-        col.record(obj, line)
+        record(obj, line)
         n += 1
         if n % PROGRESS_EVERY == 0 and token is not None:
             token.check()
-            token.report(end, total, f"Read {n:,} examples")
+            token.report(end, total, f"Read {n:,} {what}")
         pos = end
         while pos < total and text[pos] in ws:
             pos += 1
         if pos < total and text[pos] == ",":
             pos += 1
         elif pos < total and text[pos] != "]":
-            col.findings.append(finding("error", R.MALFORMED, "A comma is missing between two examples; the "
-                                        "examples before this point were read. Fix the file in a text editor.",
-                                        text.count("\n", 0, pos) + 1))
+            findings.append(finding("error", R.MALFORMED, "A comma is missing between two examples; the "
+                                    "examples before this point were read. Fix the file in a text editor.",
+                                    text.count("\n", 0, pos) + 1))
             break
-    return col.result("json", encoding)

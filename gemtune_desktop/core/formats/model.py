@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from gemtune_desktop.core import validation_rules as R
 from gemtune_desktop.core.examples import DatasetSettings, Example, Split
 from gemtune_desktop.core.validation import Finding, Severity
+from gemtune_desktop.core.words import plural
 
 GIB = 1024 ** 3
 DEFAULT_MAX_BYTES = 2 * GIB  # larger files are refused before reading
@@ -145,12 +146,13 @@ def find_header(rows: Sequence[Sequence[str]]) -> int | None:
 
 def title_rows_finding(count: int, header_line: int) -> Finding:
     return finding("info", TITLE_ROWS,
-                   f"The {count:,} row{'s' if count != 1 else ''} above the header (a title or notes) "
+                   f"The {plural(count, 'row')} above the header (a title or notes) "
                    f"{'were' if count != 1 else 'was'} skipped; the column names are on line {header_line}.",
                    header_line)
 
 
-def _key(name: str) -> str:
+def column_key(name: str) -> str:
+    """A header or field name compared without case, spaces, underscores, dashes and dots."""
     return re.sub(r"[\s_\-.]+", "", str(name)).casefold()
 
 
@@ -171,25 +173,36 @@ def _pick(keys: Sequence[str], names: Sequence[str], taken: set[int]) -> int | N
     return None
 
 
-def guess_mapping(columns: Sequence[str]) -> ColumnMapping | None:
-    """Match columns by common names (case, spaces and underscores ignored); None if input or output is missing."""
-    keys = [_key(c) for c in columns]
+def match_columns(columns: Sequence[str], required: Sequence[Sequence[str]],
+                  optional: Sequence[Sequence[str]]) -> tuple[list[str], list[str | None]] | None:
+    """The columns named like each of ``required`` (in that order; None if one is missing), then those named
+    like each of ``optional`` (None where there is none). Names are compared by :func:`column_key`; a column
+    serves once."""
+    keys = [column_key(c) for c in columns]
     taken: set[int] = set()
-    i_in = _pick(keys, INPUT_NAMES, taken)
-    if i_in is None:
-        return None
-    taken.add(i_in)
-    i_out = _pick(keys, OUTPUT_NAMES, taken)
-    if i_out is None:
-        return None
-    taken.add(i_out)
-    optional: list[str | None] = []
-    for names in (SPLIT_NAMES, TAGS_NAMES, NOTE_NAMES):
+    found: list[str] = []
+    for names in required:
+        i = _pick(keys, names, taken)
+        if i is None:
+            return None
+        taken.add(i)
+        found.append(str(columns[i]))
+    extra: list[str | None] = []
+    for names in optional:
         i = _pick(keys, names, taken)
         if i is not None:
             taken.add(i)
-        optional.append(None if i is None else columns[i])
-    return ColumnMapping(columns[i_in], columns[i_out], optional[0], optional[1], optional[2])
+        extra.append(None if i is None else str(columns[i]))
+    return found, extra
+
+
+def guess_mapping(columns: Sequence[str]) -> ColumnMapping | None:
+    """Match columns by common names (case, spaces and underscores ignored); None if input or output is missing."""
+    matched = match_columns(columns, (INPUT_NAMES, OUTPUT_NAMES), (SPLIT_NAMES, TAGS_NAMES, NOTE_NAMES))
+    if matched is None:
+        return None
+    (input_column, output_column), optional = matched
+    return ColumnMapping(input_column, output_column, optional[0], optional[1], optional[2])
 
 
 _SPLIT_WORDS = {"train": Split.TRAIN, "training": Split.TRAIN, "trn": Split.TRAIN, "": Split.TRAIN,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import Example
+from gemtune_desktop.core.words import plural
 
 EXCEL_MAX_CELL_UNITS = 32_767
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -88,7 +89,7 @@ def preflight(examples: Sequence[Example], fmt: str, file_name: str = "the file"
     shown = "; ".join(p.describe() for p in problems[:8])
     more = f"; and {len(problems) - 8:,} more" if len(problems) > 8 else ""
     kind = _FORMAT_NAMES.get(fmt, fmt)
-    message = (f"{len(rows):,} example{'s' if len(rows) != 1 else ''} cannot be written to {kind}, so {file_name} "
+    message = (f"{plural(len(rows), 'example')} cannot be written to {kind}, so {file_name} "
                f"was not written: {shown}{more}.")
     hint = ("Fix or remove those examples, or export to CSV or JSON Lines, which keep everything."
             if fmt == "xlsx" else "Retype the damaged characters in those examples, then export again.")

@@ -129,7 +129,27 @@ def _openai(obj: dict[str, Any]) -> tuple[str, str, str | None]:
     return inp, out, "\n".join(system) if system else None
 
 
-_OPTIONAL = {"split": "split", "tags": "tags", "note": "note"}
+def record_extras(obj: dict[str, Any], line: int, row: int, findings: list[Finding]) -> tuple[Split, str, str]:
+    """The optional ``split``, ``tags`` (text or a list) and ``note`` of a JSON record, of either kind of example;
+    a split that names none of train, validation and test is a warning in ``findings`` (the example goes to
+    train)."""
+    split = Split.TRAIN
+    raw_split = obj.get("split")
+    if raw_split is not None and raw_split != "":
+        parsed = parse_split(cell_text(raw_split)) if not isinstance(raw_split, (list, dict)) else None
+        if parsed is None:
+            findings.append(unknown_split_finding(cell_text(raw_split), line, row))
+        else:
+            split = parsed
+    tags: Any = obj.get("tags") or ""
+    if isinstance(tags, list):
+        tags = ", ".join(cell_text(t) for t in tags if not isinstance(t, (list, dict)))
+    elif not isinstance(tags, str):
+        tags = cell_text(tags) if not isinstance(tags, dict) else ""
+    note: Any = obj.get("note") or ""
+    if not isinstance(note, str):
+        note = cell_text(note) if not isinstance(note, (list, dict)) else ""
+    return split, str(tags), str(note)
 
 
 def parse_record(obj: Any, line: int, row: int) -> tuple[Example | None, list[Finding], str | None]:
@@ -161,22 +181,7 @@ def parse_record(obj: Any, line: int, row: int) -> tuple[Example | None, list[Fi
                 ki, ko = mapping.input_column, mapping.output_column
             inp = _text(obj[ki], "input")
             out = _text(obj[ko], "output")
-        split = Split.TRAIN
-        raw_split = obj.get("split")
-        if raw_split is not None and raw_split != "":
-            parsed = parse_split(cell_text(raw_split)) if not isinstance(raw_split, (list, dict)) else None
-            if parsed is None:
-                findings.append(unknown_split_finding(cell_text(raw_split), line, row))
-            else:
-                split = parsed
-        tags = obj.get("tags") or ""
-        if isinstance(tags, list):
-            tags = ", ".join(cell_text(t) for t in tags if not isinstance(t, (list, dict)))
-        elif not isinstance(tags, str):
-            tags = cell_text(tags) if not isinstance(tags, dict) else ""
-        note = obj.get("note") or ""
-        if not isinstance(note, str):
-            note = cell_text(note) if not isinstance(note, (list, dict)) else ""
+        split, tags, note = record_extras(obj, line, row, findings)
         return Example(inp, out, split, tags, note), findings, system
     except RecordProblem as problem:
         return None, [finding("error", problem.rule, problem.message, line)], None

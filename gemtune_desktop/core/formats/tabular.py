@@ -41,6 +41,7 @@ from gemtune_desktop.core.formats.model import (
     unknown_split_finding,
 )
 from gemtune_desktop.core.validation import Finding
+from gemtune_desktop.core.words import plural
 
 csv.field_size_limit(2**31 - 1)  # a single cell may hold a long document
 
@@ -186,8 +187,8 @@ def iter_records(text: str, delimiter: str, first_line: int, findings: list[Find
         lost = sum(1 for row in csv.reader(io.StringIO(rest, newline=""), delimiter=delimiter) if _has_text(row))
         findings.append(finding(
             "error", UNCLOSED_QUOTE,
-            f"Line {line:,} opens a quote (\") that is never closed, so the rest of the file — {lost:,} more "
-            f"row{'s' if lost != 1 else ''} — would be read as one cell and lost. The record on this line was left "
+            f"Line {line:,} opens a quote (\") that is never closed, so the rest of the file — "
+            f"{plural(lost, 'more row')} — would be read as one cell and lost. The record on this line was left "
             f"out and the rows after it were read on their own. Close or remove the quote on line {line:,}, then "
             f"import the file again.", line))
         base += resume

@@ -22,9 +22,9 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol, TypeVar
 
 import orjson
 
@@ -36,6 +36,7 @@ from gemtune_desktop.core.formats.preflight import preflight
 
 WRITE_FORMATS = ("csv", "tsv", "xlsx", "jsonl", "json", "agent-platform", "openai")
 _EVERY = 4096
+T = TypeVar("T")
 
 
 def format_for_suffix(path: str | os.PathLike[str]) -> str | None:
@@ -67,8 +68,34 @@ def atomic_file(path: Path) -> Iterator[BinaryIO]:
             os.close(dfd)
 
 
-def _has_extras(examples: Sequence[Example]) -> bool:
+class Annotated(Protocol):
+    """An example of either kind, as far as the optional columns go."""
+
+    @property
+    def split(self) -> Split: ...
+
+    @property
+    def tags(self) -> str: ...
+
+    @property
+    def note(self) -> str: ...
+
+
+def has_extras(examples: Sequence[Annotated]) -> bool:
+    """Whether any example is outside train, or has tags or a note (then the split/tags/note fields are written)."""
     return any(e.split is not Split.TRAIN or e.tags or e.note for e in examples)
+
+
+def extras_fields(e: Annotated) -> dict[str, str]:
+    """The split (when not train), tags and note of one example, as the JSON forms carry them."""
+    rec: dict[str, str] = {}
+    if e.split is not Split.TRAIN:
+        rec["split"] = e.split.value
+    if e.tags:
+        rec["tags"] = e.tags
+    if e.note:
+        rec["note"] = e.note
+    return rec
 
 
 def _table_extras(examples: Sequence[Example]) -> bool:
@@ -85,10 +112,22 @@ def guard_cell(cell: str) -> str:
     return "'" + cell if _FORMULA_START.match(cell) else cell
 
 
-def _progress(token: CancelToken | None, i: int, n: int) -> None:
+def report_progress(token: CancelToken | None, i: int, n: int, what: str = "examples") -> None:
+    """Every few thousand rows: stop if the user cancelled, and say how far the export is."""
     if token is not None and i % _EVERY == 0:
         token.check()
-        token.report(i, n, f"Wrote {i:,} of {n:,} examples")
+        token.report(i, n, f"Wrote {i:,} of {n:,} {what}")
+
+
+@contextlib.contextmanager
+def write_errors(path: Path) -> Iterator[None]:
+    """An OSError while writing ``path`` becomes a UserError that says what to check."""
+    try:
+        yield
+    except OSError as exc:
+        raise UserError(f"{path.name} could not be written: {exc.strerror or exc}.",
+                        "Check that the folder exists, that you may write to it and that the disk has room.",
+                        detail=repr(exc)) from None
 
 
 # --- record shapes -----------------------------------------------------------------------------------------
@@ -96,12 +135,7 @@ def _progress(token: CancelToken | None, i: int, n: int) -> None:
 def gemini_record(e: Example, settings: DatasetSettings, extras: bool) -> dict[str, Any]:
     rec: dict[str, Any] = {"text_input": settings.apply_preamble(e.input), "output": e.output}
     if extras:
-        if e.split is not Split.TRAIN:
-            rec["split"] = e.split.value
-        if e.tags:
-            rec["tags"] = e.tags
-        if e.note:
-            rec["note"] = e.note
+        rec.update(extras_fields(e))
     return rec
 
 
@@ -146,43 +180,46 @@ def upload_jsonl_lines(examples: Sequence[Example], settings: DatasetSettings, b
 
 # --- writers -----------------------------------------------------------------------------------------------
 
-def _write_lines(f: BinaryIO, examples: Sequence[Example], make: Callable[[Example], dict[str, Any]],
-                 token: CancelToken | None) -> None:
+def write_lines(f: BinaryIO, items: Sequence[T], make: Callable[[T], dict[str, Any]], token: CancelToken | None,
+                what: str = "examples") -> None:
+    """One JSON object a line, ``make(item)`` for each item."""
     dumps = orjson.dumps
     nl = orjson.OPT_APPEND_NEWLINE
-    n = len(examples)
-    for i, e in enumerate(examples):
-        _progress(token, i, n)
-        f.write(dumps(make(e), option=nl))
+    n = len(items)
+    for i, item in enumerate(items):
+        report_progress(token, i, n, what)
+        f.write(dumps(make(item), option=nl))
 
 
-def _write_delimited(f: BinaryIO, examples: Sequence[Example], delimiter: str, token: CancelToken | None) -> None:
-    extras = _table_extras(examples)
+def write_json_array(f: BinaryIO, records: list[dict[str, Any]]) -> None:
+    f.write(orjson.dumps(records, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+
+
+def write_delimited(f: BinaryIO, header: Sequence[str], rows: Iterable[Sequence[str]], n: int, delimiter: str,
+                    token: CancelToken | None, what: str = "examples") -> None:
+    """A UTF-8 (with BOM) CSV or TSV table with CR LF line ends, as spreadsheets open it; ``n`` rows."""
     text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="", write_through=False)
     w = csv.writer(text, delimiter=delimiter, lineterminator="\r\n")
-    w.writerow(["input", "output", "split", "tags", "note"] if extras else ["input", "output"])
-    n = len(examples)
-    g = guard_cell
-    for i, e in enumerate(examples):
-        _progress(token, i, n)
-        if extras:
-            w.writerow([g(e.input), g(e.output), e.split.value, g(e.tags), g(e.note)])
-        else:
-            w.writerow([g(e.input), g(e.output)])
+    w.writerow(header)
+    for i, row in enumerate(rows):
+        report_progress(token, i, n, what)
+        w.writerow(row)
     text.flush()
     text.detach()
 
 
-def _write_xlsx(path: Path, examples: Sequence[Example], token: CancelToken | None) -> None:
+def write_xlsx(path: Path, sheet: str, header: Sequence[str], rows: Iterable[Sequence[str]], n: int,
+               token: CancelToken | None, what: str = "examples") -> None:
+    """A workbook of one sheet whose cells are all text (never a formula), saved atomically; ``n`` rows.
+
+    The caller has refused what a cell cannot hold (control characters, more than 32,767 characters)."""
     from openpyxl import Workbook
 
-    extras = _table_extras(examples)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Examples")
-    header = ["input", "output", "split", "tags", "note"] if extras else ["input", "output"]
-    ws.append(header)
+    ws = wb.create_sheet(sheet)
+    ws.append(list(header))
     try:
-        _xlsx_rows(ws, header, examples, extras, token)
+        _xlsx_rows(ws, rows, n, token, what)
     except BaseException:
         _discard_sheet(ws)
         raise
@@ -200,20 +237,30 @@ def _discard_sheet(ws: Any) -> None:
             os.unlink(out)
 
 
-def _xlsx_rows(ws: Any, header: list[str], examples: Sequence[Example], extras: bool,
-               token: CancelToken | None) -> None:
+def _xlsx_rows(ws: Any, rows: Iterable[Sequence[str]], n: int, token: CancelToken | None, what: str) -> None:
     from openpyxl.cell import WriteOnlyCell
 
-    n = len(examples)
-    for i, e in enumerate(examples):
-        _progress(token, i, n)
-        values = [e.input, e.output, e.split.value, e.tags, e.note] if extras else [e.input, e.output]
+    for i, values in enumerate(rows):
+        report_progress(token, i, n, what)
         row = []
-        for v in values:  # preflight() has refused what a cell cannot hold
+        for v in values:
             cell = WriteOnlyCell(ws, value=v)
             cell.data_type = "s"  # never a formula, even when the text starts with "="
             row.append(cell)
         ws.append(row)
+
+
+def _table_rows(examples: Sequence[Example], extras: bool, guard: Callable[[str], str]) -> Iterator[list[str]]:
+    g = guard
+    for e in examples:
+        if extras:
+            yield [g(e.input), g(e.output), e.split.value, g(e.tags), g(e.note)]
+        else:
+            yield [g(e.input), g(e.output)]
+
+
+def _table_header(extras: bool) -> list[str]:
+    return ["input", "output", "split", "tags", "note"] if extras else ["input", "output"]
 
 
 def write_dataset(path: str | os.PathLike[str], examples: Sequence[Example], settings: DatasetSettings | None,
@@ -235,25 +282,24 @@ def write_dataset(path: str | os.PathLike[str], examples: Sequence[Example], set
     refused = preflight(examples, fmt, path.name)
     if refused is not None:
         raise refused
-    try:
-        if fmt == "xlsx":
-            _write_xlsx(path, examples, token)
+    n = len(examples)
+    with write_errors(path):
+        if fmt == "xlsx":  # preflight() has refused what a cell cannot hold
+            extras = _table_extras(examples)
+            write_xlsx(path, "Examples", _table_header(extras), _table_rows(examples, extras, str), n, token)
             return
         with atomic_file(path) as f:
             if fmt in ("csv", "tsv"):
-                _write_delimited(f, examples, "," if fmt == "csv" else "\t", token)
+                extras = _table_extras(examples)
+                write_delimited(f, _table_header(extras), _table_rows(examples, extras, guard_cell), n,
+                                "," if fmt == "csv" else "\t", token)
             elif fmt == "jsonl":
-                extras = _has_extras(examples)
-                _write_lines(f, examples, lambda e: gemini_record(e, settings, extras), token)
+                extras = has_extras(examples)
+                write_lines(f, examples, lambda e: gemini_record(e, settings, extras), token)
             elif fmt == "agent-platform":
-                _write_lines(f, examples, lambda e: agent_record(e, settings), token)
+                write_lines(f, examples, lambda e: agent_record(e, settings), token)
             elif fmt == "openai":
-                _write_lines(f, examples, lambda e: openai_record(e, settings), token)
+                write_lines(f, examples, lambda e: openai_record(e, settings), token)
             else:  # json
-                extras = _has_extras(examples)
-                records = [gemini_record(e, settings, extras) for e in examples]
-                f.write(orjson.dumps(records, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
-    except OSError as exc:
-        raise UserError(f"{path.name} could not be written: {exc.strerror or exc}.",
-                        "Check that the folder exists, that you may write to it and that the disk has room.",
-                        detail=repr(exc)) from None
+                extras = has_extras(examples)
+                write_json_array(f, [gemini_record(e, settings, extras) for e in examples])

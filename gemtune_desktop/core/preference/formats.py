@@ -25,6 +25,7 @@ import orjson
 
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import DatasetReadError
+from gemtune_desktop.core.formats.jsonio import walk_array
 from gemtune_desktop.core.formats.model import DEFAULT_MAX_BYTES, PROGRESS_EVERY, finding
 from gemtune_desktop.core.preference import rules as P
 from gemtune_desktop.core.preference.model import ExampleKind, PreferenceExample
@@ -198,41 +199,7 @@ def _read_lines(col: _Collector, text: str, token: CancelToken | None) -> None:
 
 
 def _read_array(col: _Collector, text: str, start: int, token: CancelToken | None) -> None:
-    decoder = json.JSONDecoder()
-    pos = start + 1
-    n = 0
-    while True:
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        if pos >= len(text):
-            col.findings.append(finding("error", P.MALFORMED, "The JSON array is not closed with “]”; the file may "
-                                        "have been cut off. The examples before this point were read.",
-                                        text.count("\n", 0, pos) + 1))
-            return
-        if text[pos] == "]":
-            return
-        line = text.count("\n", 0, pos) + 1
-        try:
-            obj, pos = decoder.raw_decode(text, pos)
-        except json.JSONDecodeError as exc:
-            col.findings.append(finding("error", P.MALFORMED, f"The JSON is broken here ({exc.msg}, line {exc.lineno} "
-                                        f"column {exc.colno}); the examples before this point were read. Fix the file "
-                                        f"in a text editor.", exc.lineno))
-            return
-        col.record(obj, line)
-        n += 1
-        if token is not None and n % PROGRESS_EVERY == 0:
-            token.check()
-            token.report(pos, len(text), f"Read {n:,} preference examples")
-        while pos < len(text) and text[pos] in " \t\r\n":
-            pos += 1
-        if pos < len(text) and text[pos] == ",":
-            pos += 1
-        elif pos < len(text) and text[pos] != "]":
-            col.findings.append(finding("error", P.MALFORMED, "A comma is missing between two examples; the examples "
-                                        "before this point were read. Fix the file in a text editor.",
-                                        text.count("\n", 0, pos) + 1))
-            return
+    walk_array(text, start, json.JSONDecoder(), col.record, col.findings, token, "preference examples")
 
 
 def _read_json(path: Path, fmt: str, token: CancelToken | None) -> PreferenceImport:

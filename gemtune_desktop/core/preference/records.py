@@ -19,12 +19,10 @@ Every problem becomes an error finding at the record's line naming the field; no
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from gemtune_desktop.core.examples import Split
 from gemtune_desktop.core.formats.model import (
     INPUT_NAMES,
     NOTE_NAMES,
@@ -32,10 +30,11 @@ from gemtune_desktop.core.formats.model import (
     SPLIT_NAMES,
     TAGS_NAMES,
     cell_text,
+    column_key,
     finding,
-    parse_split,
-    unknown_split_finding,
+    match_columns,
 )
+from gemtune_desktop.core.formats.records import record_extras
 from gemtune_desktop.core.preference import rules as P
 from gemtune_desktop.core.preference.model import DISPREFERRED_SCORE, PREFERRED_SCORE, ExampleKind, PreferenceExample
 from gemtune_desktop.core.validation import Finding
@@ -67,11 +66,6 @@ class RecordProblem(Exception):
         self.field = field
 
 
-def column_key(name: str) -> str:
-    """A header or field name compared without case, spaces, underscores, dashes and dots."""
-    return re.sub(r"[\s_\-.]+", "", str(name)).casefold()
-
-
 @dataclass(slots=True, frozen=True)
 class PreferenceMapping:
     """Which source columns (by header name) hold the prompt, the two answers and the optional fields."""
@@ -85,34 +79,14 @@ class PreferenceMapping:
     system_column: str | None = None
 
 
-def _pick(keys: Sequence[str], names: Sequence[str], taken: set[int]) -> int | None:
-    for name in names:
-        for i, k in enumerate(keys):
-            if k == name and i not in taken:
-                return i
-    return None
-
-
 def guess_preference_mapping(columns: Sequence[str]) -> PreferenceMapping | None:
     """Match columns by common names (case, spaces and underscores ignored); None if any of the three is missing."""
-    keys = [column_key(c) for c in columns]
-    taken: set[int] = set()
-    found: list[int] = []
-    required: tuple[Sequence[str], ...] = (PREFERRED_NAMES, DISPREFERRED_NAMES, PROMPT_NAMES)
-    for names in required:
-        i = _pick(keys, names, taken)
-        if i is None:
-            return None
-        taken.add(i)
-        found.append(i)
-    optional: list[str | None] = []
-    extra: tuple[Sequence[str], ...] = (SPLIT_NAMES, TAGS_NAMES, NOTE_NAMES, SYSTEM_NAMES)
-    for names in extra:
-        i = _pick(keys, names, taken)
-        if i is not None:
-            taken.add(i)
-        optional.append(None if i is None else str(columns[i]))
-    return PreferenceMapping(str(columns[found[2]]), str(columns[found[0]]), str(columns[found[1]]), *optional)
+    matched = match_columns(columns, (PREFERRED_NAMES, DISPREFERRED_NAMES, PROMPT_NAMES),
+                            (SPLIT_NAMES, TAGS_NAMES, NOTE_NAMES, SYSTEM_NAMES))
+    if matched is None:
+        return None
+    (preferred, dispreferred, prompt), optional = matched
+    return PreferenceMapping(prompt, preferred, dispreferred, *optional)
 
 
 def record_kind(obj: Any) -> ExampleKind | None:
@@ -382,26 +356,6 @@ def _pair(obj: dict[str, Any]) -> tuple[str, str, str, str]:
     return prompt, preferred, dispreferred, system
 
 
-def _extras(obj: dict[str, Any], line: int, row: int, findings: list[Finding]) -> tuple[Split, str, str]:
-    split = Split.TRAIN
-    raw_split = obj.get("split")
-    if raw_split is not None and raw_split != "":
-        parsed = parse_split(cell_text(raw_split)) if not isinstance(raw_split, (list, dict)) else None
-        if parsed is None:
-            findings.append(unknown_split_finding(cell_text(raw_split), line, row))
-        else:
-            split = parsed
-    tags: Any = obj.get("tags") or ""
-    if isinstance(tags, list):
-        tags = ", ".join(cell_text(t) for t in tags if not isinstance(t, (list, dict)))
-    elif not isinstance(tags, str):
-        tags = cell_text(tags) if not isinstance(tags, dict) else ""
-    note: Any = obj.get("note") or ""
-    if not isinstance(note, str):
-        note = cell_text(note) if not isinstance(note, (list, dict)) else ""
-    return split, str(tags), str(note)
-
-
 def parse_preference_record(obj: Any, line: int, row: int) -> tuple[PreferenceExample | None, list[Finding]]:
     """(example or None, findings) for one parsed JSON value at ``line``; ``row`` is the example number it would get."""
     findings: list[Finding] = []
@@ -415,7 +369,7 @@ def parse_preference_record(obj: Any, line: int, row: int) -> tuple[PreferenceEx
             prompt, preferred, dispreferred, system = _openai(obj)
         else:
             prompt, preferred, dispreferred, system = _pair(obj)
-        split, tags, note = _extras(obj, line, row, findings)
+        split, tags, note = record_extras(obj, line, row, findings)
         return PreferenceExample(prompt, preferred, dispreferred, system, split, tags, note), findings
     except RecordProblem as problem:
         return None, [finding("error", problem.rule, problem.message, line, problem.field)]

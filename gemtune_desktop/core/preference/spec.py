@@ -37,7 +37,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gemtune_desktop.core.job_spec import ADAPTER_WORDS, LABEL_KEY, MAX_EPOCHS, MAX_LR_MULTIPLIER, Problem, label_value
+from gemtune_desktop.core.job_spec import (
+    LABEL_KEY,
+    Problem,
+    agent_hyperparameters,
+    cost_rows,
+    fingerprint,
+    label_value,
+    priced,
+    range_problems,
+)
 from gemtune_desktop.core.preference import rules as P
 from gemtune_desktop.core.preference.model import PreferenceExample, PreferenceSettings
 from gemtune_desktop.core.tokens import estimate_tokens
@@ -134,11 +143,7 @@ def check_preference_spec(spec: PreferenceSpec, *, adapter_sizes: Sequence[int] 
         what = model_label or start.root_model or "This model"
         problems.append(Problem("method", f"{what} does not take preference tuning. Choose another base model, or "
                                           f"use supervised tuning."))
-    if spec.epochs is not None and not 1 <= spec.epochs <= MAX_EPOCHS:
-        problems.append(Problem("epochs", f"Epochs must be between 1 and {MAX_EPOCHS}."))
-    if spec.learning_rate_multiplier is not None and not 0 < spec.learning_rate_multiplier <= MAX_LR_MULTIPLIER:
-        problems.append(Problem("learning_rate_multiplier", f"The learning-rate multiplier must be above 0 and at most "
-                                                            f"{MAX_LR_MULTIPLIER:g} (1 is the service's default)."))
+    problems += range_problems(spec.epochs, spec.learning_rate_multiplier)
     if spec.adapter_size is not None and spec.adapter_size not in adapter_sizes:
         sizes = ", ".join(str(s) for s in adapter_sizes)
         problems.append(Problem("adapter_size", f"Adapter size {spec.adapter_size} is not offered for preference "
@@ -162,12 +167,7 @@ def sdk_call(spec: PreferenceSpec, train_uri: str, validation_uri: str | None = 
                               "export_last_checkpoint_only": bool(spec.export_last_checkpoint_only)}
     if spec.display_name.strip():
         config["tuned_model_display_name"] = spec.display_name.strip()
-    if spec.epochs is not None:
-        config["epoch_count"] = int(spec.epochs)
-    if spec.learning_rate_multiplier is not None:
-        config["learning_rate_multiplier"] = float(spec.learning_rate_multiplier)
-    if spec.adapter_size is not None:
-        config["adapter_size"] = f"ADAPTER_SIZE_{ADAPTER_WORDS[int(spec.adapter_size)]}"
+    config.update(agent_hyperparameters(spec))
     if spec.beta is not None:
         config["beta"] = float(spec.beta)
     if validation_uri and spec.use_validation:
@@ -193,13 +193,7 @@ def request_body(spec: PreferenceSpec, train_uri: str, validation_uri: str | Non
     pos: dict[str, Any] = {"trainingDatasetUri": train_uri}
     if validation_uri and spec.use_validation:
         pos["validationDatasetUri"] = validation_uri
-    hp: dict[str, Any] = {}
-    if spec.epochs is not None:
-        hp["epochCount"] = int(spec.epochs)
-    if spec.learning_rate_multiplier is not None:
-        hp["learningRateMultiplier"] = float(spec.learning_rate_multiplier)
-    if spec.adapter_size is not None:
-        hp["adapterSize"] = f"ADAPTER_SIZE_{ADAPTER_WORDS[int(spec.adapter_size)]}"
+    hp = agent_hyperparameters(spec, rest=True)
     if spec.beta is not None:
         hp["beta"] = float(spec.beta)
     if hp:
@@ -229,16 +223,9 @@ def preference_dataset_hash(train: Sequence[PreferenceExample], validation: Sequ
                             settings: PreferenceSettings) -> str:
     """A fingerprint of exactly what a preference job is sent: the examples in order, preamble and system
     instructions (as :func:`gemtune_desktop.core.job_spec.dataset_hash` does for supervised jobs)."""
-    import hashlib
-
-    h = hashlib.sha256()
-    for label, text in (("preamble", settings.preamble), ("system", settings.system_instruction)):
-        h.update(f"{label}\x1f{text}\x1e".encode())
-    for split, items in (("train", train), ("validation", validation)):
-        for e in items:
-            h.update(f"{split}\x1f{e.prompt}\x1f{e.preferred}\x1f{e.dispreferred}\x1f{e.system_instruction}\x1e"
-                     .encode())
-    return h.hexdigest()[:16]
+    return fingerprint(settings.preamble, settings.system_instruction,
+                       ((split, ((e.prompt, e.preferred, e.dispreferred, e.system_instruction) for e in items))
+                        for split, items in (("train", train), ("validation", validation))))
 
 
 # -- rebase ---------------------------------------------------------------------------------------------------
@@ -332,13 +319,8 @@ class PreferenceEstimate:
         if self.billable_tokens is not None and self.epochs is not None:
             rows.append(("Billed tokens", f"about {self.billable_per_epoch:,} × {self.epochs} epochs = "
                                           f"{self.billable_tokens:,}"))
-        if self.price_per_million is None:
-            rows.append(("Cost estimate", "price unknown: no published price for preference tuning on this model"))
-        elif self.cost is not None:
-            rows.append(("Cost estimate", f"about ${self.cost:,.2f}"))
-        elif self.cost_per_epoch is not None:
-            rows.append(("Cost estimate", f"about ${self.cost_per_epoch:,.2f} per epoch"))
-        return rows
+        return rows + cost_rows(self.price_per_million, self.cost, self.cost_per_epoch,
+                                "price unknown: no published price for preference tuning on this model")
 
 
 def example_billing_tokens(e: PreferenceExample, settings: PreferenceSettings) -> tuple[int, int]:
@@ -360,7 +342,7 @@ def estimate_preference(spec: PreferenceSpec, train: Sequence[PreferenceExample]
     per_epoch = prompt_tokens * 2 + answer_tokens
     epochs = spec.epochs
     total = per_epoch * epochs if epochs is not None else None
-    price = price_per_million if price_per_million is not None and price_per_million > 0 else None
+    price, cost_epoch, cost = priced(per_epoch, total, price_per_million)
     notes = ["Google bills preference tuning as the prompt's tokens twice plus the tokens of both answers, for "
              "every epoch.",
              "Agent Platform chooses its own batch size; it reports the step count once the job starts.",
@@ -369,5 +351,4 @@ def estimate_preference(spec: PreferenceSpec, train: Sequence[PreferenceExample]
         notes.append("Epochs are on Automatic: the service picks them, so the tokens are shown per epoch.")
     n_val = len(validation) if spec.use_validation else 0
     return PreferenceEstimate(len(train), n_val, epochs, prompt_tokens, answer_tokens, per_epoch, total, price,
-                              per_epoch / 1_000_000 * price if price is not None else None,
-                              total / 1_000_000 * price if price is not None and total is not None else None, notes)
+                              cost_epoch, cost, notes)

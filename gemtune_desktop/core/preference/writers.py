@@ -16,18 +16,25 @@ atomically through :func:`gemtune_desktop.core.formats.writers.atomic_file`.
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import orjson
 
 from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
-from gemtune_desktop.core.examples import Split
+from gemtune_desktop.core.formats.writers import (
+    atomic_file,
+    extras_fields,
+    has_extras,
+    write_delimited,
+    write_errors,
+    write_json_array,
+    write_lines,
+    write_xlsx,
+)
 from gemtune_desktop.core.preference.model import (
     DISPREFERRED_SCORE,
     PREFERRED_SCORE,
@@ -36,7 +43,6 @@ from gemtune_desktop.core.preference.model import (
 )
 
 PREFERENCE_WRITE_FORMATS = ("agent-platform", "jsonl", "json", "csv", "tsv", "xlsx")
-_EVERY = 4096
 EXCEL_MAX_CELL_CHARS = 32_767
 
 
@@ -61,12 +67,7 @@ def pair_record(e: PreferenceExample, settings: PreferenceSettings, extras: bool
     if system:
         rec["system"] = system
     if extras:
-        if e.split is not Split.TRAIN:
-            rec["split"] = e.split.value
-        if e.tags:
-            rec["tags"] = e.tags
-        if e.note:
-            rec["note"] = e.note
+        rec.update(extras_fields(e))
     return rec
 
 
@@ -113,22 +114,12 @@ class UploadSizer:
         return n + self._dataset_system
 
 
-def _has_extras(examples: Sequence[PreferenceExample]) -> bool:
-    return any(e.split is not Split.TRAIN or e.tags or e.note for e in examples)
-
-
-def _progress(token: CancelToken | None, i: int, n: int) -> None:
-    if token is not None and i % _EVERY == 0:
-        token.check()
-        token.report(i, n, f"Wrote {i:,} of {n:,} preference examples")
-
-
 def table_header(examples: Sequence[PreferenceExample]) -> list[str]:
     """The columns a table export needs: the three always, the others only when some example uses them."""
     header = ["prompt", "preferred", "dispreferred"]
     if any(e.system_instruction for e in examples):
         header.append("system_instruction")
-    if _has_extras(examples):
+    if has_extras(examples):
         header += ["split", "tags", "note"]
     return header
 
@@ -139,28 +130,10 @@ def table_row(e: PreferenceExample, header: Sequence[str]) -> list[str]:
     return [values[h] for h in header]
 
 
-def _write_delimited(f: BinaryIO, examples: Sequence[PreferenceExample], delimiter: str,
-                     token: CancelToken | None) -> None:
-    header = table_header(examples)
-    text = io.TextIOWrapper(f, encoding="utf-8-sig", newline="", write_through=False)
-    w = csv.writer(text, delimiter=delimiter, lineterminator="\r\n")
-    w.writerow(header)
-    for i, e in enumerate(examples):
-        _progress(token, i, len(examples))
-        w.writerow(table_row(e, header))
-    text.flush()
-    text.detach()
-
-
-def _write_xlsx(path: Path, examples: Sequence[PreferenceExample], token: CancelToken | None) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+def _check_cells(examples: Sequence[PreferenceExample], header: Sequence[str]) -> None:
+    """Refuse, before writing, what an Excel cell cannot hold, so no half-written sheet is left behind."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    from gemtune_desktop.core.formats.writers import atomic_file
-
-    header = table_header(examples)
-    # Check every cell before writing, so a refused export leaves no half-written sheet behind.
     for i, e in enumerate(examples):
         for name, v in zip(header, table_row(e, header), strict=True):
             if ILLEGAL_CHARACTERS_RE.search(v):
@@ -169,52 +142,34 @@ def _write_xlsx(path: Path, examples: Sequence[PreferenceExample], token: Cancel
             if len(v) > EXCEL_MAX_CELL_CHARS:
                 raise UserError(f"Row {i + 1}'s {name} has {len(v):,} characters; an Excel cell holds at most "
                                 f"{EXCEL_MAX_CELL_CHARS:,}.", "Export to CSV or JSONL instead.")
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Preference examples")
-    ws.append(header)
-    for i, e in enumerate(examples):
-        _progress(token, i, len(examples))
-        row = []
-        for v in table_row(e, header):
-            cell = WriteOnlyCell(ws, value=v)
-            cell.data_type = "s"  # never a formula, even when the text starts with "="
-            row.append(cell)
-        ws.append(row)
-    with atomic_file(path) as f:
-        wb.save(f)
 
 
 def write_preferences(path: str | os.PathLike[str], examples: Sequence[PreferenceExample],
                       settings: PreferenceSettings | None, fmt: str, token: CancelToken | None = None) -> None:
     """Write ``examples`` to ``path`` in ``fmt`` (one of PREFERENCE_WRITE_FORMATS), atomically."""
-    from gemtune_desktop.core.formats.writers import atomic_file
-
     settings = settings or PreferenceSettings()
     path = Path(path)
     if fmt not in PREFERENCE_WRITE_FORMATS:
         raise UserError(f"“{fmt}” is not a format GemTune can write preference examples in.",
                         f"Choose one of: {', '.join(PREFERENCE_WRITE_FORMATS)}.")
-    try:
-        if fmt == "xlsx":
-            _write_xlsx(path, examples, token)
+    n, what = len(examples), "preference examples"
+    with write_errors(path):
+        if fmt in ("csv", "tsv", "xlsx"):
+            header = table_header(examples)
+            rows = (table_row(e, header) for e in examples)
+            if fmt == "xlsx":
+                _check_cells(examples, header)
+                write_xlsx(path, "Preference examples", header, rows, n, token, what)
+                return
+            with atomic_file(path) as f:
+                write_delimited(f, header, rows, n, "," if fmt == "csv" else "\t", token, what)
             return
         with atomic_file(path) as f:
-            if fmt in ("csv", "tsv"):
-                _write_delimited(f, examples, "," if fmt == "csv" else "\t", token)
-            elif fmt == "agent-platform":
-                for i, line in enumerate(upload_lines(examples, settings)):
-                    _progress(token, i, len(examples))
-                    f.write(line)
+            if fmt == "agent-platform":
+                write_lines(f, examples, lambda e: agent_record(e, settings), token, what)
             elif fmt == "jsonl":
-                extras = _has_extras(examples)
-                for i, e in enumerate(examples):
-                    _progress(token, i, len(examples))
-                    f.write(orjson.dumps(pair_record(e, settings, extras), option=orjson.OPT_APPEND_NEWLINE))
+                extras = has_extras(examples)
+                write_lines(f, examples, lambda e: pair_record(e, settings, extras), token, what)
             else:  # json
-                extras = _has_extras(examples)
-                records = [pair_record(e, settings, extras) for e in examples]
-                f.write(orjson.dumps(records, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
-    except OSError as exc:
-        raise UserError(f"{path.name} could not be written: {exc.strerror or exc}.",
-                        "Check that the folder exists, that you may write to it and that the disk has room.",
-                        detail=repr(exc)) from None
+                extras = has_extras(examples)
+                write_json_array(f, [pair_record(e, settings, extras) for e in examples])

@@ -1,29 +1,58 @@
 """Stores results that arrive on worker threads through a second connection, in batches.
 
-The same pattern as ``evals_repo.RowWriter`` for any kind of row: ``put()`` from any thread,
-a background thread commits what has gathered every ``flush_every_s`` (SQLite's WAL lets it
-write beside the GUI's connection), and ``close()`` writes the rest and re-raises a write error,
-so a failed write never looks as if it succeeded.
+A batch run produces results on worker threads; committing them on the GUI thread would stall
+painting for each disk flush (``synchronous=FULL``). :class:`BatchedWriter` takes any kind of row:
+``put()`` from any thread, a background thread commits what has gathered every ``flush_every_s``
+through a :class:`SideStore` (SQLite's WAL lets it write beside the GUI's connection;
+``busy_timeout`` covers the moments both write), and ``close()`` writes the rest and re-raises a
+write error, so a failed write never looks as if it succeeded. ``evals_repo.RowWriter`` is the one
+for answers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from gemtune_desktop.core.project.evals_repo import SideStore
-
 T = TypeVar("T")
+
+
+class SideStore:
+    """A second connection to the project file for a worker thread (reads, or small writes).
+
+    Same durability settings as the main store; SQLite's WAL lets it work beside the GUI's
+    connection. Use it with the functions of the ``*_repo`` modules, then ``close()`` it.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0, check_same_thread=False)
+        for pragma in ("synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+            self.conn.execute(f"PRAGMA {pragma}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 class BatchedWriter(Generic[T]):
     """``store_rows(side_store, rows) -> int`` writes one batch in one transaction."""
 
     def __init__(self, path: str | Path, store_rows: Callable[[SideStore, list[T]], int],
-                 flush_every_s: float = 0.25) -> None:
+                 flush_every_s: float = 0.25, thread_name: str = "batched-writer") -> None:
         self._side = SideStore(path)
         self._store_rows = store_rows
         self._lock = threading.Lock()
@@ -32,7 +61,7 @@ class BatchedWriter(Generic[T]):
         self._flush_every = flush_every_s
         self.written = 0
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._loop, name="batched-writer", daemon=True)
+        self._thread = threading.Thread(target=self._loop, name=thread_name, daemon=True)
         self._thread.start()
 
     def put(self, row: T) -> None:

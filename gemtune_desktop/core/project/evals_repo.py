@@ -7,16 +7,16 @@ are kept per example. Functions take an open project store and run on the GUI th
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from gemtune_desktop.core.jobs import now_iso
+from gemtune_desktop.core.project.batched_writer import BatchedWriter
+from gemtune_desktop.core.project.batched_writer import SideStore as SideStore  # re-exported: services use it here
 
 
 class Store(Protocol):
@@ -179,78 +179,10 @@ def reviews(store: Store, run_id: int) -> dict[int, str]:
     return {int(a): str(b) for a, b in rows}
 
 
-class SideStore:
-    """A second connection to the project file for a worker thread (reads, or small writes).
-
-    Same durability settings as the main store; SQLite's WAL lets it work beside the GUI's
-    connection. Use it with the functions of this module, then ``close()`` it.
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        self.conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0, check_same_thread=False)
-        for pragma in ("synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
-            self.conn.execute(f"PRAGMA {pragma}")
-
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
-
-    def close(self) -> None:
-        self.conn.close()
-
-
-class RowWriter:
-    """Stores answers from worker threads through its own connection to the project file.
-
-    A batch run produces answers on worker threads; committing them on the GUI thread would
-    stall painting for each disk flush (``synchronous=FULL``). This writer batches the rows
-    and commits them every ``flush_every_s`` on its own thread (SQLite's WAL lets it write
-    beside the GUI's connection; ``busy_timeout`` covers the moments both write).
-    ``close()`` writes what is left and re-raises a write error, if one happened.
-    """
+class RowWriter(BatchedWriter[EvalRow]):
+    """Stores answers from worker threads through its own connection to the project file, in batches
+    (see :mod:`gemtune_desktop.core.project.batched_writer`); ``close()`` writes what is left and re-raises a
+    write error, if one happened."""
 
     def __init__(self, path: str | Path, flush_every_s: float = 0.25) -> None:
-        self._side = SideStore(path)
-        self._lock = threading.Lock()
-        self._pending: list[EvalRow] = []
-        self._stop = threading.Event()
-        self._flush_every = flush_every_s
-        self.written = 0
-        self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._loop, name="eval-row-writer", daemon=True)
-        self._thread.start()
-
-    def put(self, row: EvalRow) -> None:
-        with self._lock:
-            self._pending.append(row)
-
-    def _flush(self) -> None:
-        with self._lock:
-            rows, self._pending = self._pending, []
-        if not rows or self.error is not None:
-            return
-        try:
-            self.written += store_rows(self._side, rows)
-        except sqlite3.Error as exc:
-            self.error = exc
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._flush_every):
-            self._flush()
-        self._flush()
-
-    def close(self) -> int:
-        """Write the remaining rows, stop the thread, close the connection; returns rows written."""
-        self._stop.set()
-        self._thread.join()
-        self._side.close()
-        if self.error is not None:
-            raise self.error
-        return self.written
+        super().__init__(path, store_rows, flush_every_s, thread_name="eval-row-writer")
