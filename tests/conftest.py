@@ -30,6 +30,7 @@ os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_SCREEN}"
 os.environ["QT_API"] = "pyside6"
 os.environ.setdefault("QT_SCALE_FACTOR", "1")
 os.environ["GEMTUNE_NO_WELCOME"] = "1"  # the first-run welcome only in tests/ui/test_first_run.py
+os.environ["GEMTUNE_NO_CLOSE_NOTICE"] = "1"  # "jobs keep running" on closing only in tests/ui/test_monitor_actions.py
 
 GENAI_ENV = (
     "GOOGLE_API_KEY", "GEMINI_API_KEY", "GOOGLE_GENAI_USE_ENTERPRISE", "GOOGLE_GENAI_USE_VERTEXAI",

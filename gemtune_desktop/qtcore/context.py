@@ -51,6 +51,8 @@ class AppContext(QObject):
             ``show_tab_requested("monitor")`` by the Tune tab's "Go to the Monitor tab".
         preference_examples_changed(): preference examples were added to the open project (from the Test
             tab's blind review); views of them reload.
+        batch_jobs_changed(): the Monitor checked batch-engine evaluation jobs on the service; the results of
+            those that ended are stored in their evaluation runs (views of them reload).
     """
 
     project_changed = Signal(object)
@@ -63,6 +65,8 @@ class AppContext(QObject):
     # -- Tune tab
     monitor_job_requested = Signal(int)
     preference_examples_changed = Signal()
+    # -- Monitor tab
+    batch_jobs_changed = Signal()
 
     def __init__(self, settings: Settings, secrets: SecretStore | None = None,
                  executor: TaskExecutor | None = None, service_factory: ServiceFactory | None = None,

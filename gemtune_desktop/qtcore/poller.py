@@ -47,6 +47,13 @@ TICK_MS = 200
 MAX_RATE_LIMIT_WAIT = 600.0
 
 
+def again_in(seconds: float) -> str:
+    """``"in a moment"`` for under a second and a half, else ``"in 12 s"`` / ``"in 3 min"``."""
+    if seconds < 1.5:
+        return "in a moment"
+    return f"in {round(seconds)} s" if seconds < 90 else f"in {round(seconds / 60)} min"
+
+
 @dataclass(slots=True)
 class _Watch:
     job_id: int
@@ -316,7 +323,7 @@ class JobPoller(QObject):
                                             "use Refresh to try again.")
             return
         self._reschedule(w, wait)
-        self.poll_failed.emit(w.job_id, f"{err.message} Trying again in {wait:.0f} s.")
+        self.poll_failed.emit(w.job_id, f"{err.message} Trying again {again_in(wait)}.")
 
     def _reschedule(self, w: _Watch, interval: float) -> None:
         w.interval = interval
@@ -363,5 +370,5 @@ class JobPoller(QObject):
         wait = self._backoff(w.failures, retry_after, longest=MAX_RATE_LIMIT_WAIT if retry_after else None)
         w.last_error = err.message
         self._reschedule(w, wait)  # never given up: the job may exist
-        self.poll_failed.emit(w.job_id, f"Checking whether the job started: {err.message} Trying again in "
-                                        f"{wait:.0f} s.")
+        self.poll_failed.emit(w.job_id, f"Checking whether the job started: {err.message} Trying again "
+                                        f"{again_in(wait)}.")

@@ -359,7 +359,23 @@ def status_from_tuned_model(raw: dict[str, Any], record: JobRecord | None = None
 
 # -- list, cancel, delete -------------------------------------------------------------------
 def list_jobs(token: CancelToken, session: BackendSession, limit: int = LIST_LIMIT) -> list[JobStatus]:
-    """Every tuning job the service knows for this connection (newest first, up to ``limit``)."""
+    """Every tuning job the service knows for this connection (newest first, up to ``limit``).
+
+    An answer of the wrong shape (a field of the wrong type, nesting too deep, a job without a name)
+    raises :class:`~gemtune_desktop.services.http_guard.UnreadableAnswer`, a plain and retryable error.
+    """
+    from gemtune_desktop.services.http_guard import UnreadableAnswer
+
+    try:
+        out = _list_jobs(token, session, limit)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError, RecursionError) as exc:
+        raise UnreadableAnswer(f"unexpected answer shape ({type(exc).__name__})") from None
+    if any(not status.resource_name for status in out):
+        raise UnreadableAnswer("a listed job has no name")
+    return out
+
+
+def _list_jobs(token: CancelToken, session: BackendSession, limit: int) -> list[JobStatus]:
     out: list[JobStatus] = []
     if session.backend is Backend.GEMINI_API:
         page_token = ""

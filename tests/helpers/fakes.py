@@ -31,6 +31,7 @@ from gemtune_desktop.services.console import Candidate, ConsoleRequest, ConsoleR
 from gemtune_desktop.services.judge import JudgeSettings
 from gemtune_desktop.services.monitor import JobStatus
 from gemtune_desktop.services.polling import Polled
+from gemtune_desktop.services.rebase import RebaseRequest
 from gemtune_desktop.services.tuning import AnySubmit, SubmitOutcome, SubmitResult
 
 Curve = Callable[[int], float]  # step -> loss
@@ -109,6 +110,10 @@ class FakeCloud:
     evaluation: FakeEvaluation = field(default_factory=lambda: FakeEvaluation())  # judge, sweeps, batch engine
     # Tune tab, method and starting point: the submit requests as sent (supervised, preference), oldest first
     submitted: list[AnySubmit] = field(default_factory=list)
+    # -- Monitor: deleting tuned models step by step -------------------------------------------------
+    endpoints_per_model: int = 2  # a tuned model is undeployed from these, then deleted
+    during_delete: Callable[[int], None] = lambda step: None  # called after each reported step (a test cancels)
+    rebase_calls: list[RebaseRequest] = field(default_factory=list)  # moves onto a newer base, oldest first
 
     def factory(self, profile: ConnectionProfile, secrets: SecretSource) -> FakeService:
         return FakeService(profile, self)
@@ -155,12 +160,24 @@ class FakeService:
         self.cloud._call("submit")
         token.check()
         outcome.mark_sent()
+        if isinstance(request, RebaseRequest):
+            return self.rebase(request, outcome)
         spec = request.spec
         self.cloud.submitted.append(request)  # the requests as sent, for tests of what the Tune tab sends
         base = spec.start.root_model if isinstance(spec, PreferenceSpec) else spec.base_model
         name = f"fake/tuningJobs/{len(self.cloud.jobs) + 1}"
         job = self.cloud.add_job(name, spec.display_name, base_model=base,
                                  backend=self.profile.backend.value, epochs=spec.epochs or 3,
+                                 submit_key=request.submit_key)
+        return outcome.set_result(SubmitResult(resource_name=name, state=job.state.value,
+                                               create_time=job.created_at))
+
+    # -- Monitor: moving a tuned model onto a newer base (rebaseTunedModel) --------------------------
+    def rebase(self, request: RebaseRequest, outcome: SubmitOutcome) -> SubmitResult:
+        """A new job on the newer base, as the operation names it (``rebase_calls`` keeps each request)."""
+        self.cloud.rebase_calls.append(request)
+        name = f"fake/tuningJobs/{len(self.cloud.jobs) + 1}"
+        job = self.cloud.add_job(name, request.display_name or "moved model", base_model=request.new_base,
                                  submit_key=request.submit_key)
         return outcome.set_result(SubmitResult(resource_name=name, state=job.state.value,
                                                create_time=job.created_at))
@@ -190,6 +207,7 @@ class FakeService:
 
     def delete_tuned_model(self, token: CancelToken, record: JobRecord) -> None:
         self.cloud._call("delete_tuned_model")
+        delete_in_steps(self.cloud, token, record)
 
     def list_base_models(self, token: CancelToken) -> list[ModelRef]:
         self.cloud._call("list_base_models")
@@ -420,3 +438,16 @@ class FakeEvaluation:
     sweep_stop_after: int = 1_000_000  # answers a sweep sends before it is stopped (as by a cancel)
     batch_polls: int = 1  # polls a batch job stays running before it ends
     batch: dict[int, tuple[list[EvalItem], int]] = field(default_factory=dict)  # job id -> items, polls left
+
+
+def delete_in_steps(cloud: FakeCloud, token: CancelToken, record: JobRecord) -> None:
+    """Undeploy from each endpoint, then delete, reporting each step as the real service module does."""
+    steps = cloud.endpoints_per_model + 1
+    for i in range(cloud.endpoints_per_model):
+        token.report(i, steps, f"Removing the model from endpoint {i + 1} of {cloud.endpoints_per_model}…")
+        cloud.during_delete(i)
+        token.check()
+    token.report(steps - 1, steps, "Deleting the tuned model…")
+    cloud.during_delete(steps - 1)
+    token.check()
+    token.report(steps, steps, "The tuned model was deleted.")

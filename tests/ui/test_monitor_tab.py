@@ -6,25 +6,15 @@ import csv
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from gemtune_desktop.core.jobs import JobRecord, JobState
+from gemtune_desktop.core.jobs import JobState
 from gemtune_desktop.core.project import jobs_repo
 from gemtune_desktop.core.project.store import ProjectStore
 from gemtune_desktop.qtcore.context import ModelRequest
 from gemtune_desktop.ui.monitor.jobs_model import COLUMNS, JobsFilterModel, JobsTableModel
-
-
-def _record(**kw: Any) -> JobRecord:
-    base: dict[str, Any] = {"connection_kind": "sandbox", "backend": "agent-platform", "display_name": "support-v1",
-                            "base_model": "gemini-3.5-flash", "resource_name": "projects/p/locations/l/tuningJobs/1",
-                            "state": JobState.RUNNING, "phase": "TUNING_JOB_STATE_TUNING", "total_steps": 100,
-                            "completed_steps": 41, "created_at": "2026-11-21T10:00:00+00:00",
-                            "started_at": "2026-11-21T10:00:00+00:00", "dataset_name": "tickets.csv"}
-    base.update(kw)
-    return JobRecord(**base)
+from tests.ui.monitor_helpers import _monitor, _overfit_job, _record, _submit, _track
 
 
 @pytest.fixture
@@ -40,26 +30,6 @@ def fake_project(fake_window: Any) -> Any:
     return fake_window.ctx.project
 
 
-def _overfit_job(store: Any) -> int:
-    """A finished Agent Platform job whose validation loss turned up after epoch 3 of 8 (20 steps each)."""
-    job_id = jobs_repo.add_job(store, _record(
-        state=JobState.SUCCEEDED, total_steps=160, completed_steps=160, ended_at="2026-11-21T11:00:00+00:00",
-        hyperparameters={"epoch_count": 8, "learning_rate_multiplier": 1.0},
-        tuned_model="projects/p/locations/l/models/9@1", endpoint="projects/p/locations/us/endpoints/9",
-        checkpoints=[{"checkpoint_id": str(e), "epoch": e, "step": 20 * e,
-                      "endpoint": f"projects/p/locations/us/endpoints/9-{e}"} for e in range(1, 9)],
-        data_stats={"tuning_dataset_example_count": 40, "total_billable_token_count": 12345,
-                    "truncated_example_indices": [1], "hyper_parameters": {"epoch_count": 8}}))
-    steps = np.arange(1, 161)
-    train = 2.0 * np.exp(-steps / 60.0) + 0.05
-    jobs_repo.append_loss_points(store, job_id, "train",
-                                 [(int(s), s / 20, float(v)) for s, v in zip(steps, train, strict=True)])
-    val = [1.2, 0.9, 0.8, 0.85, 0.95, 1.05, 1.15, 1.3]
-    jobs_repo.append_loss_points(store, job_id, "validation",
-                                 [(20 * (i + 1), i + 1.0, v) for i, v in enumerate(val)])
-    return job_id
-
-
 def test_jobs_model_is_a_valid_item_model(qtmodeltester: Any, qapp: Any) -> None:
     model = JobsTableModel()
     model.set_jobs([_record(id=1), _record(id=2, display_name="", state=JobState.FAILED, error="bad data",
@@ -71,7 +41,7 @@ def test_jobs_model_is_a_valid_item_model(qtmodeltester: Any, qapp: Any) -> None
     assert model.columnCount() == len(COLUMNS)
     assert model.index(0, 3).data() == "training 41%"
     assert model.index(0, 4).data() == "41 / 100"
-    assert model.index(1, 1).data() == "Service" and model.index(0, 1).data() == "This project"
+    assert model.index(1, 5).data() == "Service" and model.index(0, 5).data() == "This project"
     assert model.index(1, 3).data() == "failed ⚠"
     proxy.set_only_project(True)
     assert proxy.rowCount() == 2
@@ -135,37 +105,6 @@ def test_cached_overfitting_curve_shows_offline_with_advice(fake_window: Any, qt
 
 
 # -- live jobs on the Sandbox ------------------------------------------------------------------
-def _track(main_window: Any, job_id: int, store: Any) -> list[JobState]:
-    """States of ``job_id`` in the order the window saw them."""
-    seen: list[JobState] = []
-    poller = main_window.tab_widgets["monitor"].poller
-
-    def note(jid: int) -> None:
-        if jid == job_id:
-            state = jobs_repo.get_job(store, job_id).state
-            if not seen or seen[-1] is not state:
-                seen.append(state)
-
-    poller.job_updated.connect(note)
-    return seen
-
-
-def _submit(ctx: Any, store: Any, name: str, display: str = "support-v1", **kw: Any) -> int:
-    """Record a job the way the Tune tab does after submitting it, and announce it."""
-    job_id = jobs_repo.add_job(store, _record(display_name=display, resource_name=name, state=JobState.QUEUED,
-                                              phase="", total_steps=0, completed_steps=0, **kw))
-    ctx.jobs_changed.emit()
-    return job_id
-
-
-def _monitor(main_window: Any, qtbot: Any) -> Any:
-    qtbot.waitUntil(lambda: main_window.ctx.project is not None, timeout=30000)
-    main_window.show_tab("monitor")
-    tab = main_window.tab_widgets["monitor"]
-    tab.poller.set_intervals(0.1, 0.5)
-    return tab
-
-
 def test_live_job_curve_grows_and_states_change_in_order(fake_window: Any, qtbot: Any, fake_project: Any,
                                                          cloud: Any) -> None:
     cloud.add_job("fake/tuningJobs/live", total_steps=30, epochs=3, validation=lambda step: 1.0 - step / 100)
@@ -355,7 +294,7 @@ def test_plot_options_smoothing_log_scale_and_hover(fake_window: Any, qtbot: Any
     assert "step 100" in text and "epoch 5" in text and "training loss" in text and "validation loss" in text
 
 
-def test_truncated_rows_link_to_the_dataset(fake_window: Any, qtbot: Any, fake_project: Any) -> None:
+def test_dropped_examples_say_why_and_link_to_their_rows(fake_window: Any, qtbot: Any, fake_project: Any) -> None:
     from gemtune_desktop.core.examples import Example
     from gemtune_desktop.core.project import examples_repo
 
@@ -363,15 +302,18 @@ def test_truncated_rows_link_to_the_dataset(fake_window: Any, qtbot: Any, fake_p
                                [1.0, 2.0, 3.0])
     job_id = jobs_repo.add_job(fake_project.store, _record(
         state=JobState.SUCCEEDED, train_count=3,
-        data_stats={"tuning_dataset_example_count": 3, "truncated_example_indices": [1],
-                    "total_truncated_example_count": 1, "dropped_example_reasons": ["line 7: empty output"]}))
+        data_stats={"tuning_dataset_example_count": 3, "truncated_example_indices": [2],
+                    "total_truncated_example_count": 1,
+                    "dropped_example_reasons": ["Example has too many tokens (70,123 > 65,536)."]}))
     fake_window.ctx.jobs_changed.emit()
     tab = _monitor(fake_window, qtbot)
     tab.select_job(job_id)
-    label = tab.details.findChild(type(tab.status_label), "truncatedRows")
-    assert "row 2" in label.text()
+    label = tab.details.findChild(QLabel, "droppedRows")
+    text = label.text()
+    assert "The service dropped 1 training example: they were left out of training." in text
+    assert "Training example 2: Example has too many tokens (70,123 &gt; 65,536)." in text  # 1-based, with why
     with qtbot.waitSignal(fake_window.ctx.rows_focus_requested) as focus:
-        label.linkActivated.emit("row:1")
+        label.linkActivated.emit("dropped:0")
     assert focus.args[0] == [ids[1]]
     assert fake_window.tabs.currentWidget() is fake_window.tab_widgets["dataset"]
 
@@ -385,7 +327,7 @@ def test_service_jobs_are_listed_and_marked_and_a_model_can_be_deleted(
                     timeout=10000)
     job = next(j for j in tab.jobs.model.jobs() if j.resource_name == "fake/tuningJobs/elsewhere")
     row = tab.jobs.model.row_of(job.id)
-    assert not job.from_project and tab.jobs.model.index(row, 1).data() == "Service"
+    assert not job.from_project and tab.jobs.model.index(row, 5).data() == "Service"
     assert "1 job on the service, 1 new to this list." in tab.status_label.text()
     tab.jobs.only_project.setChecked(True)
     assert tab.jobs.table_stack.currentWidget() is tab.jobs.empty_label
@@ -468,3 +410,4 @@ def test_hover_over_the_plot_reads_out_the_point(fake_window: Any, qtbot: Any, f
     qtbot.waitUntil(lambda: "step 81" in hover())
     text = hover()
     assert "epoch 4.05" in text and "training loss" in text
+    assert "validation loss" not in text  # only the curve under the pointer is read out

@@ -1,8 +1,9 @@
 """The Monitor tab's jobs table: one row per job record, with a filter/sort proxy.
 
 A thin adapter over :class:`~gemtune_desktop.core.jobs.JobRecord` lists read from the store:
-name, where it came from (this project or only seen on the service — icon plus text),
-base model, state in plain words, progress, start, elapsed and remaining time, dataset.
+name, start, base model, state in plain words, progress, where it came from (this project or only seen
+on the service — icon plus text — and the connection it belongs to when that is not the active one),
+elapsed and remaining time, dataset.
 """
 
 from __future__ import annotations
@@ -25,19 +26,38 @@ from gemtune_desktop.core.jobs import JobRecord, JobState, parse_time
 
 Index = QModelIndex | QPersistentModelIndex
 
-COLUMNS = ("Name", "From", "Base model", "State", "Progress", "Started", "Elapsed", "Remaining", "Dataset")
-COL_NAME, COL_FROM, COL_BASE, COL_STATE, COL_PROGRESS, COL_STARTED, COL_ELAPSED, COL_REMAINING, COL_DATASET = \
+# What tells jobs apart comes first (name, date, base model), so it shows even in a narrow window.
+COLUMNS = ("Name", "Started", "Base model", "State", "Progress", "From", "Elapsed", "Remaining", "Dataset")
+COL_NAME, COL_STARTED, COL_BASE, COL_STATE, COL_PROGRESS, COL_FROM, COL_ELAPSED, COL_REMAINING, COL_DATASET = \
     range(len(COLUMNS))
 JOB_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 SORT_ROLE = Qt.ItemDataRole.UserRole + 2
 FROM_PROJECT_ROLE = Qt.ItemDataRole.UserRole + 3
 
 _HEADER_TIPS = {
-    COL_FROM: "“This project” marks jobs started from the open project; others were found on the service",
+    COL_FROM: "“This project” marks jobs started from the open project; others were found on the service. A job "
+              "of another connection than the active one names it",
     COL_PROGRESS: "Training steps done out of the total the service planned",
     COL_ELAPSED: "Time since the job started (until it ended)",
     COL_REMAINING: "Estimated from the pace so far",
 }
+
+
+_KIND_WORDS = {"sandbox": "Sandbox", "agent_platform": "Google Cloud", "gemini_api": "Gemini API key"}
+_BACKEND_WORDS = {"agent-platform": "Agent Platform", "gemini-api": "Gemini API"}
+
+
+def connection_words(connection_kind: str, backend: str) -> str:
+    """The connection a job belongs to, as the user knows it: ``"Sandbox (Gemini API)"``, ``"Google Cloud"``."""
+    kind = _KIND_WORDS.get(connection_kind, connection_kind or "another connection")
+    if connection_kind == "sandbox":
+        return f"{kind} ({_BACKEND_WORDS.get(backend, backend)})"
+    return kind
+
+
+def of_connection(job: JobRecord, active: tuple[str, str] | None) -> bool:
+    """Whether ``job`` belongs to the ``active`` connection (kind, backend); True when that is not known."""
+    return active is None or (job.connection_kind, job.backend) == active
 
 
 def duration_words(seconds: float | None) -> str:
@@ -92,11 +112,14 @@ class JobsTableModel(QAbstractTableModel):
         self._jobs: list[JobRecord] = []
         self._row_of: dict[int, int] = {}
         self.now: datetime | None = None  # fixed "now" for tests; None = the clock
+        self.active: tuple[str, str] | None = None  # the active connection (kind, backend)
         self._icons: dict[bool, QIcon] = {}
 
     # -- data in ----------------------------------------------------------------------------
-    def set_jobs(self, jobs: list[JobRecord]) -> None:
+    def set_jobs(self, jobs: list[JobRecord], active: tuple[str, str] | None = None) -> None:
+        """Show ``jobs``; those not of the ``active`` connection (kind, backend) name theirs."""
         self.beginResetModel()
+        self.active = active
         self._jobs = list(jobs)
         self._row_of = {j.id: i for i, j in enumerate(self._jobs)}
         self.endResetModel()
@@ -180,7 +203,10 @@ class JobsTableModel(QAbstractTableModel):
         if col == COL_NAME:
             return job.display_name or _short(job.resource_name) or f"job {job.id}"
         if col == COL_FROM:
-            return "This project" if job.from_project else "Service"
+            origin = "This project" if job.from_project else "Service"
+            if of_connection(job, self.active):
+                return origin
+            return f"{origin} · {connection_words(job.connection_kind, job.backend)}"
         if col == COL_BASE:
             return _short(job.base_model)
         if col == COL_STATE:
@@ -221,8 +247,13 @@ class JobsTableModel(QAbstractTableModel):
         if col == COL_NAME:
             return job.resource_name or "Not on the service yet"
         if col == COL_FROM:
-            return ("Started from this project" if job.from_project
-                    else "Found on the service; not started from this project")
+            origin = ("Started from this project" if job.from_project
+                      else "Found on the service; not started from this project")
+            if of_connection(job, self.active):
+                return origin
+            return (f"{origin}, on the {connection_words(job.connection_kind, job.backend)} connection, which is "
+                    "not the active one: its curve and details are what this project saved. Switch to that "
+                    "connection (Settings → Connections) to follow it, cancel it or try its model.")
         if col == COL_STATE and job.error:
             return job.error
         if col == COL_BASE:

@@ -6,39 +6,61 @@ Monitor tab calls the first time it is shown (pyqtgraph costs about 0.35 s to im
 Fast with long curves (qt-performance-notes §3): float64 arrays, antialiasing off,
 ``setDownsampling(auto=True, method='peak')`` and ``setClipToView(True)``, and redraws
 throttled by a timer (at most :data:`REDRAW_HZ` per second, and only when a curve changed).
-Lines differ by dash pattern as well as colour (training solid, validation dashed with dots).
+Lines differ by dash pattern as well as colour (training solid, validation dashed with dots). The
+legend sits under the plot, outside the curves' area, so it never covers the epoch labels at its top;
+the hover read-out names the one curve under the mouse pointer.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gemtune_desktop.core.loss import (
-    SERIES_LABELS,
     TRAIN,
-    VALIDATION,
     LossSeries,
     ema,
     epoch_boundaries,
     epochs_from_steps,
     to_csv_rows,
 )
+from gemtune_desktop.core.series import describe_series, higher_is_better, is_validation, metric_of, series_label
 
 REDRAW_HZ = 8
 MAX_EPOCH_LINES = 100
 # 'peak' keeps the min and max of each bucket, so 2 buckets per pixel still shows every spike.
 DOWNSAMPLE_PER_PIXEL = 2.0
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2")
-STYLES = {TRAIN: Qt.PenStyle.SolidLine, VALIDATION: Qt.PenStyle.DashLine}
+# (validation, higher is better) -> dash pattern: losses solid/dashed, margins and accuracies dash-dotted.
+STYLES = {(False, False): Qt.PenStyle.SolidLine, (True, False): Qt.PenStyle.DashLine,
+          (False, True): Qt.PenStyle.DashDotLine, (True, True): Qt.PenStyle.DashDotDotLine}
+
+
+def pen_style(key: str) -> Qt.PenStyle:
+    return STYLES[(is_validation(key), higher_is_better(key))]
+
+
+def axis_words(keys: list[str]) -> str:
+    """The y axis's title for the series shown: "loss", or "loss · reward margin" when a job reports more."""
+    words: list[str] = []
+    for info in describe_series(keys):
+        metric = metric_of(info.key)
+        word = "loss" if "loss" in metric else metric.replace("_", " ")
+        if word not in words:
+            words.append(word)
+    return " · ".join(words) or "loss"
+HOVER_PX = 24.0  # the pointer reads a curve this close to it (screen pixels)
+LEGEND_COLUMNS = 2
+POINT_AT_TEXT = "Point at a curve to read its step, epoch and loss."
 
 
 @dataclass
@@ -47,6 +69,8 @@ class _Curve:
     item: Any  # PlotDataItem (raw)
     smooth_item: Any  # PlotDataItem (smoothed) or None
     drawn: tuple[int, float, bool] = (-1, -1.0, False)  # revision, smoothing, log mode drawn
+    legend_name: str = ""  # listed in the legend once the curve has a point (an empty one is not)
+    in_legend: bool = False
 
 
 @dataclass
@@ -87,11 +111,19 @@ class LossPlot(QWidget):
         self.plot_item.setLabel("left", "loss")
         self.plot_item.setClipToView(True)
         self.plot_item.setDownsampling(auto=True, mode="peak")
-        self.legend = self.plot_item.addLegend(offset=(-10, 10))
-        self.readout = QLabel("Point at the curve to read step, epoch and loss.", self)
+        # Under the bottom axis (row 4 of the plot's grid), never over the curves or the epoch labels.
+        self.legend = pg.LegendItem(colCount=LEGEND_COLUMNS)
+        self.plot_item.layout.addItem(self.legend, 4, 1)
+        self.plot_item.legend = self.legend  # curves with a name are listed in it as they are added
+        self.readout = QLabel(POINT_AT_TEXT, self)
         self.readout.setObjectName("lossReadout")
         self.readout.setAccessibleName("Loss at the mouse pointer")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.series_notes = QLabel("", self)
+        self.series_notes.setObjectName("seriesNotes")
+        self.series_notes.setWordWrap(True)
+        self.series_notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.series_notes.hide()
         self.empty_label = QLabel("", self)
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.setWordWrap(True)
@@ -99,6 +131,7 @@ class LossPlot(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.readout)
         layout.addWidget(self.plot_widget, 1)
+        layout.addWidget(self.series_notes)
         layout.addWidget(self.empty_label)
         self._jobs: dict[int, _Job] = {}
         self._order: list[int] = []
@@ -132,6 +165,7 @@ class LossPlot(QWidget):
         self._order = wanted
         for job_id in self._order[1:]:
             self._clear_epoch_lines(self._jobs[job_id])
+        self._describe_series()
         self.redraw_if_changed()
         self._update_empty()
 
@@ -149,17 +183,28 @@ class LossPlot(QWidget):
             self._drop_curve(existing)
         pg = self._pg
         color = QColor(job.color)
-        pen = pg.mkPen(color, width=2, style=STYLES.get(name, Qt.PenStyle.DotLine))
-        what = SERIES_LABELS.get(name, name)
-        kwargs: dict[str, Any] = {"pen": pen, "name": f"{job.label} — {what}"}
-        if name == VALIDATION:
+        pen = pg.mkPen(color, width=2, style=pen_style(name))
+        kwargs: dict[str, Any] = {"pen": pen}
+        if is_validation(name):
             kwargs.update(symbol="o", symbolSize=5, symbolBrush=color, symbolPen=None)
         item = pg.PlotDataItem(**kwargs)
         item.opts["autoDownsampleFactor"] = DOWNSAMPLE_PER_PIXEL
         item.setDownsampling(auto=True, method="peak")
         item.setClipToView(True)
         self.plot_item.addItem(item)
-        job.curves[name] = _Curve(series, item, None)
+        job.curves[name] = _Curve(series, item, None, legend_name=f"{job.label} — {series_label(name)}")
+        self._describe_series()
+
+    def _describe_series(self) -> None:
+        """The y axis's title and, for series other than the supervised loss, what each one means."""
+        keys = [name for job in self._jobs.values() for name, c in job.curves.items()
+                if name != TRAIN or len(c.series) or len(job.curves) == 1]
+        self.plot_item.setLabel("left", axis_words(keys))
+        explained = {metric_of(i.key): i.explanation for i in describe_series(keys) if i.explanation}
+        notes = [f"{metric.replace('_', ' ').capitalize()}: {text}" for metric, text in explained.items()
+                 if metric != "total_loss"]
+        self.series_notes.setText("\n".join(notes))
+        self.series_notes.setVisible(bool(notes))
 
     def _drop_curve(self, curve: _Curve) -> None:
         for item in (curve.item, curve.smooth_item):
@@ -230,7 +275,7 @@ class LossPlot(QWidget):
                 curve.drawn = state
                 changed = True
             if job_id == (self._order[0] if self._order else None):
-                train = job.curves.get(TRAIN)
+                train = self._epoch_source(job)
                 if train is not None and train.series.revision != job.epochs_drawn:
                     self._draw_epoch_lines(job, train.series)
                     job.epochs_drawn = train.series.revision
@@ -241,32 +286,47 @@ class LossPlot(QWidget):
             self.redrawn.emit()
         return changed
 
+    @staticmethod
+    def _epoch_source(job: _Job) -> _Curve | None:
+        """The curve whose points mark the epochs: the training loss, else the first training series with points
+        (a preference job reports no supervised loss)."""
+        train = job.curves.get(TRAIN)
+        if train is not None and len(train.series):
+            return train
+        for info in describe_series(list(job.curves)):
+            curve = job.curves[info.key]
+            if not info.validation and len(curve.series):
+                return curve
+        return train
+
     def _draw_curve(self, job: _Job, name: str, curve: _Curve) -> None:
         s = curve.series
         x, y = s.steps, s.values
         if self.log_y:  # log of non-positive values is undefined: hide those points
             y = np.where(y > 0, y, np.nan)
-        smooth = self.smoothing > 0 and name == TRAIN and len(s) > 2
+        smooth = self.smoothing > 0 and not is_validation(name) and len(s) > 2
         if smooth:
             faint = QColor(job.color)
             faint.setAlpha(70)
             curve.item.setPen(self._pg.mkPen(faint, width=1))
             if curve.smooth_item is None:
                 curve.smooth_item = self._pg.PlotDataItem(
-                    pen=self._pg.mkPen(QColor(job.color), width=2), name=f"{job.label} — smoothed")
+                    pen=self._pg.mkPen(QColor(job.color), width=2), name=f"{curve.legend_name}, smoothed")
                 curve.smooth_item.opts["autoDownsampleFactor"] = DOWNSAMPLE_PER_PIXEL
                 curve.smooth_item.setDownsampling(auto=True, method="peak")
                 curve.smooth_item.setClipToView(True)
                 self.plot_item.addItem(curve.smooth_item)
             curve.smooth_item.setData(x, ema(y, self.smoothing))
         else:
-            curve.item.setPen(self._pg.mkPen(QColor(job.color), width=2,
-                                             style=STYLES.get(name, Qt.PenStyle.DotLine)))
+            curve.item.setPen(self._pg.mkPen(QColor(job.color), width=2, style=pen_style(name)))
             if curve.smooth_item is not None:
                 self.plot_item.removeItem(curve.smooth_item)
                 curve.smooth_item = None
         # Stored points are always finite (NaN/inf are dropped on arrival); only log scale makes gaps.
         curve.item.setData(x, y, connect="finite" if self.log_y else "all", skipFiniteCheck=not self.log_y)
+        if len(s) and not curve.in_legend:
+            self.legend.addItem(curve.item, curve.legend_name)
+            curve.in_legend = True
 
     def _draw_epoch_lines(self, job: _Job, series: LossSeries) -> None:
         """Mark where each epoch ends; only the points added since the last call are scanned."""
@@ -295,27 +355,68 @@ class LossPlot(QWidget):
 
     # -- hover read-out -------------------------------------------------------------------------
     def _mouse_moved(self, pos: Any) -> None:
-        vb = self.plot_item.getViewBox()
-        if not self.plot_item.sceneBoundingRect().contains(pos):
+        if not self.plot_item.getViewBox().sceneBoundingRect().contains(pos):
             return
-        step = vb.mapSceneToView(pos).x()
-        self.readout.setText(self.readout_at(step))
+        self.readout.setText(self.readout_near(pos))
 
-    def readout_at(self, step: float) -> str:
-        """``"Step 120 · epoch 3.0 · training loss 0.412"`` for each visible curve near ``step``."""
-        parts: list[str] = []
+    def readout_near(self, scene_pos: QPointF) -> str:
+        """The read-out of the one curve under ``scene_pos`` (within :data:`HOVER_PX`), or how to get one."""
+        vb = self.plot_item.getViewBox()
+        step = float(vb.mapSceneToView(scene_pos).x())
+        best: tuple[float, _Job, str, tuple[int, float | None, float]] | None = None
         for job_id in self._order:
             job = self._jobs[job_id]
             for name, curve in job.curves.items():
                 point = curve.series.value_at(step)
                 if point is None:
                     continue
-                s, epoch, value = point
-                if epoch is None and job.steps_per_epoch:
-                    epoch = s / job.steps_per_epoch
-                epoch_text = f" · epoch {epoch:.2f}".rstrip("0").rstrip(".") if epoch is not None else ""
-                prefix = f"{job.label}: " if len(self._order) > 1 else ""
-                parts.append(f"{prefix}step {s}{epoch_text} · {SERIES_LABELS.get(name, name)} {value:.4g}")
+                distance = self._distance(vb, scene_pos, step, curve.series, point)
+                if best is None or distance < best[0]:
+                    best = (distance, job, name, point)
+        if best is None or best[0] > HOVER_PX:
+            return POINT_AT_TEXT
+        return self._point_words(best[1], best[2], best[3], len(self._order) > 1)
+
+    def _view_y(self, value: float) -> float | None:
+        """Where ``value`` is on the y axis (its log on a log scale, where it has one)."""
+        if not self.log_y:
+            return value
+        return math.log10(value) if value > 0 else None
+
+    def _distance(self, vb: Any, scene_pos: QPointF, step: float, series: LossSeries,
+                  point: tuple[int, float | None, float]) -> float:
+        """Screen distance from the pointer to a curve: to its nearest point, or to the line drawn there."""
+        best = math.inf
+        y = self._view_y(point[2])
+        if y is not None:
+            at = vb.mapViewToScene(QPointF(point[0], y))
+            best = math.hypot(at.x() - scene_pos.x(), at.y() - scene_pos.y())
+        steps = series.steps
+        if len(steps) > 1 and steps[0] <= step <= steps[-1]:  # between two points: the segment drawn there
+            y = self._view_y(float(np.interp(step, steps, series.values)))
+            if y is not None:
+                best = min(best, abs(float(vb.mapViewToScene(QPointF(step, y)).y()) - scene_pos.y()))
+        return best
+
+    @staticmethod
+    def _point_words(job: _Job, name: str, point: tuple[int, float | None, float], named: bool) -> str:
+        s, epoch, value = point
+        if epoch is None and job.steps_per_epoch:
+            epoch = s / job.steps_per_epoch
+        epoch_text = f" · epoch {epoch:.2f}".rstrip("0").rstrip(".") if epoch is not None else ""
+        prefix = f"{job.label}: " if named else ""
+        return f"{prefix}step {s}{epoch_text} · {series_label(name)} {value:.4g}"
+
+    def readout_at(self, step: float) -> str:
+        """``"step 120 · epoch 3 · training loss 0.412"`` for every curve at ``step`` (e.g. for a copy of the
+        values at one step); the hover read-out names only the curve under the pointer (:meth:`readout_near`)."""
+        parts: list[str] = []
+        for job_id in self._order:
+            job = self._jobs[job_id]
+            for name, curve in job.curves.items():
+                point = curve.series.value_at(step)
+                if point is not None:
+                    parts.append(self._point_words(job, name, point, len(self._order) > 1))
         return "   |   ".join(parts) if parts else "No points here."
 
     # -- export -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QLayout, QVBoxLayout, QWidget
 
 HYPER_WORDS = {
     "epoch_count": "Epochs", "epochs": "Epochs", "learning_rate_multiplier": "Learning-rate multiplier",
-    "learning_rate": "Learning rate", "adapter_size": "Adapter size", "batch_size": "Batch size",
+    "learning_rate": "Learning rate", "adapter_size": "Adapter size", "batch_size": "Batch size", "beta": "β",
 }
 
 

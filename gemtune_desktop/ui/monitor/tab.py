@@ -1,59 +1,63 @@
-"""The Monitor tab: every tuning job of the active connection, live and past, its loss curve and advice.
+"""The Monitor tab: every tuning job of the project, live and past, its loss curve and advice.
 
 Top: the jobs table (:mod:`.jobs_model`; jobs listed by the service merged into the project's own
 records by :mod:`gemtune_desktop.services.job_sync`), with a filter and the job actions (cancel,
-delete tuned model, open in the Test tab, re-run with changes). Bottom: the :class:`~.plot_area.PlotArea`
+delete tuned model, open in the Test tab, re-run with changes), and, when the project has any, the
+evaluation jobs on Google's batch engine (:mod:`.batch_panel`). Bottom: the :class:`~.plot_area.PlotArea`
 with the loss curves of the selected jobs (several overlay to compare), beside the
 :class:`~.advice_panel.AdvicePanel` and the :class:`~.details_panel.DetailsPanel`.
 
-Polling is done by :class:`~gemtune_desktop.qtcore.poller.JobPoller` on worker threads; new loss points
-are stored in the project as they arrive (so a finished job's curve shows offline) and read into the
-:class:`~gemtune_desktop.core.loss_cache.LossCache`. pyqtgraph is imported the first time this tab is shown.
+The project's own jobs, curves and details show whatever the connection's state (a missing key, an
+unreachable service, another connection active); a job of another connection says which. Polling is
+done by :class:`~gemtune_desktop.qtcore.poller.JobPoller` on worker threads for the active connection's
+jobs; new loss points are stored in the project as they arrive (so a finished job's curve shows
+offline) and read into the :class:`~gemtune_desktop.core.loss_cache.LossCache`. pyqtgraph is imported
+the first time this tab is shown. Closing the window while a job runs says it keeps running on the
+service and is picked up next time.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import (
-    QLabel,
-    QMessageBox,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from gemtune_desktop.core.advice import advise
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import Split
-from gemtune_desktop.core.job_facts import learning_rate_multiplier, rerun_settings, steps_per_epoch
-from gemtune_desktop.core.jobs import JobRecord
-from gemtune_desktop.core.loss import TRAIN, VALIDATION, LossSeries
+from gemtune_desktop.core.job_facts import rerun_settings, steps_per_epoch
+from gemtune_desktop.core.jobs import JobRecord, JobState
 from gemtune_desktop.core.loss_cache import LossCache
 from gemtune_desktop.core.project import examples_repo, jobs_repo
 from gemtune_desktop.core.project.store import ProjectStore
 from gemtune_desktop.qtcore.context import AppContext, ModelRequest
 from gemtune_desktop.qtcore.poller import JobPoller
-from gemtune_desktop.qtcore.workers import TaskGroup, TaskSlot
+from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services import job_sync
 from gemtune_desktop.services.connections import Backend
-from gemtune_desktop.services.monitor import MODEL_DELETED, JobStatus
+from gemtune_desktop.services.monitor import JobStatus
+from gemtune_desktop.ui.monitor.actions import JobActions
 from gemtune_desktop.ui.monitor.advice_panel import AdvicePanel
-from gemtune_desktop.ui.monitor.details_panel import DetailsPanel
+from gemtune_desktop.ui.monitor.batch_panel import BatchJobsPanel
+from gemtune_desktop.ui.monitor.closing import running_jobs_notice
+from gemtune_desktop.ui.monitor.details_panel import DetailsPanel, JobContext, lineage_words
 from gemtune_desktop.ui.monitor.jobs_list import JobsList
+from gemtune_desktop.ui.monitor.jobs_model import connection_words, of_connection
 from gemtune_desktop.ui.monitor.notifier import JobNotifier
 from gemtune_desktop.ui.monitor.plot_area import PlotArea
+from gemtune_desktop.ui.monitor.pricing import cost_words
+from gemtune_desktop.ui.monitor.rebase import RebaseActions, moved_by, offer_for
 from gemtune_desktop.ui.tab_page import TabKey, WindowMenus
 from gemtune_desktop.ui.widgets.status_line import StatusLine, Tone, error_text
 
 log = logging.getLogger(__name__)
 
 CLOCK_MS = 1000  # the elapsed and remaining times tick
+CHECKING_TIP = ("GemTune is still checking whether this job started; starting it again now could start it twice. "
+                "The Monitor shows it as soon as it is found.")
 
 
 class MonitorTab(QWidget):
@@ -67,20 +71,36 @@ class MonitorTab(QWidget):
         self._details_key: tuple[Any, ...] | None = None
         self._listed_once = False
         self._closed = False
+        self._poll_error_job: int | None = None  # the job whose failed poll the status line shows
+        self._session: object = None  # the project followed when its file moves (Save As)
         self.poller = JobPoller(ctx, parent=self)
         self.notifier = JobNotifier(self)
         self._list_task = TaskSlot(self, ctx.executor, "list jobs")
-        self._cancels: TaskGroup[int] = TaskGroup(self, ctx.executor, "cancel job")
-        self._deletes: TaskGroup[int] = TaskGroup(self, ctx.executor, "delete model")
         self._build()
         self._wire()
+        self._follow(ctx.project)
         self._use_store(self._project_store())
 
     # -- construction ---------------------------------------------------------------------
     def _build(self) -> None:
         layout = QVBoxLayout(self)
+        self.job_actions = JobActions(self.ctx, self, lambda title, text, yes: self._confirm(title, text, yes))
         self.jobs = JobsList(self, self)
-        layout.addWidget(self.jobs.bar)
+        self.rebase = RebaseActions(self.ctx, self, lambda title, text, yes: self._confirm(title, text, yes))
+        tuning = QWidget(self)
+        tuning.setObjectName("tuningJobsPage")
+        box = QVBoxLayout(tuning)
+        box.setContentsMargins(0, 4, 0, 0)
+        box.addWidget(self.jobs.bar)
+        box.addWidget(self.job_actions.progress)
+        box.addWidget(self.jobs, 1)
+        self.batch = BatchJobsPanel(self.ctx, lambda title, text, yes: self._confirm(title, text, yes), self)
+        self.batch.hide()  # shown as a second list only while the project has batch jobs
+        self.lists = QTabWidget(self)
+        self.lists.setObjectName("monitorLists")
+        self.lists.setDocumentMode(True)
+        self.lists.setTabBarAutoHide(True)  # one list: no tab bar
+        self.lists.addTab(tuning, "Tuning jobs")
         self.plot_area = PlotArea(self)
         self.advice_panel = AdvicePanel(self)
         self.details = DetailsPanel(self)
@@ -96,10 +116,10 @@ class MonitorTab(QWidget):
         bottom.setStretchFactor(1, 2)
         bottom.setSizes([780, 420])
         main = QSplitter(Qt.Orientation.Vertical, self)
-        main.addWidget(self.jobs)
+        main.addWidget(self.lists)
         main.addWidget(bottom)
         main.setStretchFactor(1, 2)
-        main.setSizes([190, 560])
+        main.setSizes([210, 540])
         layout.addWidget(main, 1)
         self.status_label = QLabel("", self)
         self.status_label.setObjectName("monitorStatus")
@@ -115,11 +135,13 @@ class MonitorTab(QWidget):
         ctx = self.ctx
         ctx.project_changed.connect(self._project_changed)
         ctx.jobs_changed.connect(self._jobs_changed)
+        ctx.monitor_job_requested.connect(self.show_job)
         ctx.connections.connection_changed.connect(self._connection_changed)
         self.poller.job_updated.connect(self._job_updated)
         self.poller.points_added.connect(self._points_added)
         self.poller.job_ended.connect(self._job_ended)
         self.poller.poll_failed.connect(self._poll_failed)
+        self.poller.submit_resolved.connect(self._submit_resolved)
         jobs = self.jobs
         jobs.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
         jobs.refresh_button.clicked.connect(self.refresh)
@@ -127,11 +149,22 @@ class MonitorTab(QWidget):
         jobs.delete_button.clicked.connect(self.delete_selected_model)
         jobs.test_button.clicked.connect(self.open_selected_in_test)
         jobs.rerun_button.clicked.connect(self.rerun_selected)
+        self.job_actions.said.connect(self.status.say)
+        self.job_actions.failed.connect(lambda err, lead: self.status.error(err, lead, tone=Tone.PLAIN))
+        self.job_actions.cancel_sent.connect(self.poller.watch)
+        self.job_actions.delete_finished.connect(lambda _id: self._update_actions(self._selected_job()))
+        self.batch.said.connect(self.status.say)
+        self.batch.jobs_changed.connect(lambda count: self.batch.show_in(self.lists, self, count))
+        self.batch.refreshed.connect(ctx.batch_jobs_changed.emit)
         self.plot_area.said.connect(self.status.say)
         self.advice_panel.prefill_requested.connect(self._prefill)
         self.advice_panel.test_requested.connect(self._test)
         self.details.test_requested.connect(self._test)
         self.details.rows_requested.connect(self._rows)
+        self.details.job_requested.connect(self.show_job)
+        self.details.rebase_requested.connect(self._rebase)
+        self.rebase.said.connect(self.status.say)
+        self.rebase.started.connect(self.show_job)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -147,14 +180,33 @@ class MonitorTab(QWidget):
 
     def _use_store(self, store: ProjectStore | None) -> None:
         self.store = store
+        self.job_actions.store = store
         self.curves.use(store)
         self.poller.set_store(None)
         self.poller.set_store(store)
         self.reload()
+        self.batch.use_store(store)
 
-    def _project_changed(self, _project: object) -> None:
+    def _follow(self, project: object) -> None:
+        """Follow ``project``'s file: Save As continues in the copy, which is a new store."""
+        old, self._session = self._session, project
+        if old is not None and old is not project:
+            try:
+                old.path_changed.disconnect(self._path_changed)  # type: ignore[attr-defined]
+            except (AttributeError, RuntimeError, TypeError):
+                pass
+        signal = getattr(project, "path_changed", None)
+        if signal is not None and old is not project:
+            signal.connect(self._path_changed)
+
+    def _path_changed(self, _path: object) -> None:
+        if not self._closed and self._project_store() is not self.store:
+            self._use_store(self._project_store())
+
+    def _project_changed(self, project: object) -> None:
         if self._closed:
             return
+        self._follow(project)
         self._use_store(self._project_store())
         if self._listed_once:
             self.refresh()
@@ -172,16 +224,26 @@ class MonitorTab(QWidget):
         self.reload()
         self.poller.sync()
 
-    def _records(self) -> list[JobRecord]:
-        if self.store is None:
-            return []
+    def _active(self) -> tuple[str, str]:
         profile = self.ctx.connections.profile
-        return job_sync.connection_jobs(self.store, profile.kind.value, profile.backend.value)
+        return profile.kind.value, profile.backend.value
 
     def reload(self) -> None:
-        """Re-read the job records (keeping the selection)."""
-        self.jobs.show_jobs(self._records())
+        """Re-read the project's job records, of every connection (keeping the selection)."""
+        self.jobs.show_jobs(jobs_repo.list_jobs(self.store) if self.store is not None else [], self._active())
         self._selection_changed()
+
+    def show_job(self, job_id: int) -> None:
+        """Show the Monitor tab with ``job_id`` selected (e.g. the job the Tune tab just started)."""
+        if self._closed:
+            return
+        if self.jobs.model.row_of(job_id) < 0:
+            self.reload()
+        self.lists.setCurrentIndex(0)
+        self.jobs.filter_edit.clear()
+        self.jobs.only_project.setChecked(False)
+        self.select_job(job_id)
+        self.ctx.show_tab_requested.emit(TabKey.MONITOR)
 
     # -- the service's list -----------------------------------------------------------------
     def refresh(self) -> None:
@@ -195,14 +257,14 @@ class MonitorTab(QWidget):
         self.ctx.connections.start(self._list_task, lambda token, api: api.list_jobs(token),
                                    on_result=self._merge_service_jobs, on_error=self._list_failed)
         self.poller.sync()
+        self.batch.refresh()
 
     def _merge_service_jobs(self, statuses: list[JobStatus]) -> None:
         if self._closed or self.store is None:
             return
-        profile = self.ctx.connections.profile
+        kind, backend = self._active()
         try:
-            merged = job_sync.merge_service_jobs(self.store, statuses, profile.kind.value, profile.backend.value,
-                                                 polled=set(self.poller.watched()))
+            merged = job_sync.merge_service_jobs(self.store, statuses, kind, backend, polled=set(self.poller.watched()))
         except (UserError, sqlite3.Error) as exc:
             err = exc if isinstance(exc, UserError) else UserError(str(exc))
             self.status.error(err, f"{len(statuses)} jobs on the service; they could not be saved in the project:",
@@ -231,7 +293,8 @@ class MonitorTab(QWidget):
         self._show_primary(primary, force=True)
         self._update_actions(primary)
         for job in jobs:  # a finished job seen on the service whose curve is not cached yet: fetch it once
-            if job.state.ended and job.resource_name and not self.curves.has_points(job.id):
+            if job.state.ended and job.resource_name and not self.curves.has_points(job.id) \
+                    and of_connection(job, self._active()):
                 self.poller.watch(job.id)
 
     def _show_primary(self, job: JobRecord | None, force: bool = False) -> None:
@@ -244,44 +307,62 @@ class MonitorTab(QWidget):
                job.error, job.display_name)
         if force or key != self._details_key:
             self._details_key = key
-            self.details.set_job(job, self._train_row_ids())
-        else:
-            self.details.update_state(job)
+            other = "" if of_connection(job, self._active()) else connection_words(job.connection_kind, job.backend)
+            lineage, parent = lineage_words(job, self.jobs.model.jobs())
+            context = JobContext(tuple(self._train_row_ids()), other, cost_words(job, self.ctx.settings), lineage,
+                                 parent, offer_for(job, self.ctx.connections.profile.is_sandbox),
+                                 moved_by(job, self.jobs.model.jobs()))
+            self.details.set_job(job, context)
+            self._update_advice(job, force=True)
+            return
+        self.details.update_state(job)
         self._update_advice(job)
 
-    def _update_advice(self, job: JobRecord) -> None:
-        curves = self.curves.curves(job.id)
-        found = advise(curves.get(TRAIN, LossSeries()), curves.get(VALIDATION), steps_per_epoch=steps_per_epoch(job),
-                       learning_rate_multiplier=learning_rate_multiplier(job), finished=job.state.ended)
-        if [a.text for a in found] != [a.text for a in self.advice_panel.advice] or not found:
-            self.advice_panel.show_advice(job, found)
+    def _update_advice(self, job: JobRecord, force: bool = False) -> None:
+        self.advice_panel.read_curves(job, self.curves.curves(job.id), force)
 
     def _train_row_ids(self) -> list[int]:
         return examples_repo.ids_in_split(self.store, Split.TRAIN) if self.store is not None else []
 
     def _update_actions(self, job: JobRecord | None) -> None:
         gemini = self.ctx.connections.profile.backend is Backend.GEMINI_API
+        mine = job is not None and of_connection(job, self._active())
         jobs = self.jobs
-        jobs.cancel_button.setEnabled(bool(job and job.resource_name and job.state.active and not gemini))
-        jobs.cancel_button.setToolTip("Stop the selected job (asks first)" if not gemini else
-                                      "The Gemini API cannot stop a tuning job once it has started")
-        jobs.delete_button.setEnabled(bool(job and (job.tuned_model or (gemini and job.resource_name))
-                                           and job.state.ended))
-        jobs.test_button.setEnabled(bool(job and job.endpoint))
-        jobs.rerun_button.setEnabled(job is not None)
+        other = ""
+        if job is not None and not mine:
+            other = (f"This job belongs to the {connection_words(job.connection_kind, job.backend)} connection; "
+                     "switch to it in Settings → Connections first")
+        jobs.cancel_button.setEnabled(bool(job and mine and job.resource_name and job.state.active and not gemini))
+        jobs.cancel_button.setToolTip(other or ("Stop the selected job (asks first)" if not gemini else
+                                                "The Gemini API cannot stop a tuning job once it has started"))
+        jobs.delete_button.setEnabled(bool(job and mine and (job.tuned_model or (gemini and job.resource_name))
+                                           and job.state.ended and not self.job_actions.deleting(job.id)))
+        jobs.delete_button.setToolTip(other or "Delete the selected job's tuned model on the service (asks first)")
+        jobs.test_button.setEnabled(bool(job and mine and job.endpoint))
+        jobs.test_button.setToolTip(other or "Try the selected job's tuned model")
+        checking = job is not None and job.state.being_submitted
+        jobs.rerun_button.setEnabled(job is not None and not checking)
+        jobs.rerun_button.setToolTip(CHECKING_TIP if checking else "Open the Tune tab with this job's settings")
 
     # -- poller events -----------------------------------------------------------------------
     def _job_updated(self, job_id: int) -> None:
         record = jobs_repo.get_job(self.store, job_id) if self.store is not None else None
         if record is None:
             return
-        self.jobs.model.update_job(record)
+        self.jobs.update_job(record)
+        if self._poll_error_job == job_id:  # the poll that failed has been answered since
+            self._poll_error_job = None
+            self.status.clear()
+        self.job_actions.job_stopped(record)
         ids = self.selected_ids()
         if ids and ids[0] == job_id:
             self._show_primary(record)
             self._update_actions(record)
 
     def _points_added(self, job_id: int) -> None:
+        if self._poll_error_job == job_id:
+            self._poll_error_job = None
+            self.status.clear()
         if not self.curves.is_cached(job_id):
             return
         for name, series in self.curves.extend(job_id):
@@ -306,7 +387,26 @@ class MonitorTab(QWidget):
     def _poll_failed(self, job_id: int, text: str) -> None:
         job = self.jobs.model.job(job_id)
         name = (job.display_name if job else "") or f"job {job_id}"
-        self.status.say(f"Checking {name}: {text}")
+        self._poll_error_job = job_id
+        self.status.say(f"Checking “{name}”: {text}")
+
+    def _submit_resolved(self, job_id: int) -> None:
+        if self.store is not None:
+            try:  # a refresh may have listed the job before the check found it: one record per job
+                job_sync.fold_duplicates(self.store, *self._active())
+            except (UserError, sqlite3.Error) as exc:
+                log.warning("could not fold duplicate job records: %s", type(exc).__name__)
+        self.reload()
+        job = self.jobs.model.job(job_id)
+        if job is None:
+            return
+        if self._poll_error_job == job_id:
+            self._poll_error_job = None
+        name = job.display_name or "The job"
+        if job.state is JobState.SUBMIT_FAILED:
+            self.status.say(f"“{name}” did not start: {job.error}", Tone.WARNING)
+        else:
+            self.status.say(f"“{name}” has started on the service; it is followed here from now on.", Tone.OK)
 
     # -- actions -----------------------------------------------------------------------------
     def _selected_job(self) -> JobRecord | None:
@@ -324,51 +424,19 @@ class MonitorTab(QWidget):
 
     def cancel_selected(self) -> None:
         job = self._selected_job()
-        if job is None or not job.resource_name or not job.state.active or self._cancels.is_running(job.id):
-            return
-        text = (f"Stop “{job.display_name or job.resource_name}”?\n\nA cancelled job may still leave a tuned model, "
-                "but its quality is unpredictable: it stopped part-way through training. If the loss has already "
-                "levelled off, let it finish — or re-run it later with fewer epochs.")
-        if not self._confirm("Cancel tuning job", text, "Stop the job"):
-            return
-        self.status.say("Asking the service to stop the job…")
-        resource = job.resource_name
-        self.ctx.connections.start(self._cancels.slot(job.id), lambda token, api: api.cancel_job(token, resource),
-                                   on_result=partial(self._cancel_sent, job.id),
-                                   on_error=partial(self._action_failed, "Could not cancel:"))
-
-    def _action_failed(self, what: str, err: UserError) -> None:
-        self.status.error(err, what, tone=Tone.PLAIN)
-
-    def _cancel_sent(self, job_id: int, _result: object = None) -> None:
-        self.status.say("Cancel requested; the job stops in a moment.")
-        self.poller.watch(job_id)
+        if job is not None and of_connection(job, self._active()):
+            self.job_actions.cancel(job)
 
     def delete_selected_model(self) -> None:
         job = self._selected_job()
-        if job is None or self._deletes.is_running(job.id):
-            return
-        name = job.tuned_model or job.resource_name
-        text = (f"Delete the tuned model “{name}” on the service?\n\nAnything that uses it stops working, and this "
-                "cannot be undone. The job's record and loss curve stay in this project.")
-        if not self._confirm("Delete tuned model", text, "Delete the model"):
-            return
-        self.ctx.connections.start(self._deletes.slot(job.id), lambda token, api: api.delete_tuned_model(token, job),
-                                   on_result=partial(self._model_deleted, job.id),
-                                   on_error=partial(self._action_failed, "Could not delete the model:"))
+        if job is not None and of_connection(job, self._active()):
+            self.job_actions.delete(job)
+            self._update_actions(job)
 
-    def _model_deleted(self, job_id: int, _result: object = None) -> None:
-        if self.store is None:
-            return
-        job = jobs_repo.get_job(self.store, job_id)
-        stats = {**(job.data_stats if job else {}), MODEL_DELETED: True}
-        try:
-            jobs_repo.update_job(self.store, job_id, tuned_model="", endpoint="", checkpoints=[], data_stats=stats)
-        except (UserError, sqlite3.Error):
-            self.status.say("The tuned model was deleted on the service (the read-only project still lists it).")
-            return
-        self.status.say("The tuned model was deleted on the service.")
-        self.ctx.jobs_changed.emit()
+    def _rebase(self, job_id: int, new_base: str) -> None:
+        job = self.jobs.model.job(job_id)
+        if job is not None and of_connection(job, self._active()):
+            self.rebase.move(job, new_base)
 
     def open_selected_in_test(self) -> None:
         job = self._selected_job()
@@ -377,7 +445,7 @@ class MonitorTab(QWidget):
 
     def rerun_selected(self) -> None:
         job = self._selected_job()
-        if job is not None:
+        if job is not None and not job.state.being_submitted:
             self._prefill(rerun_settings(job))
 
     def _prefill(self, settings: dict[str, Any]) -> None:
@@ -397,11 +465,21 @@ class MonitorTab(QWidget):
         """This tab adds nothing to the menus."""
 
     def can_close(self) -> bool:
-        return True
+        """Closing while jobs run: say they keep running on the service and are picked up next time."""
+        if self._closed or self.store is None:
+            return True
+        try:
+            jobs = jobs_repo.list_jobs(self.store)
+        except (UserError, sqlite3.Error):  # an unreadable project never keeps the window open
+            return True
+        return running_jobs_notice(self, jobs, self.batch.model.jobs())
 
     def shutdown(self) -> None:
         self._closed = True
         self.poller.stop()
+        self.job_actions.shutdown()
+        self.rebase.shutdown()
+        self.batch.shutdown()
         self._clock.stop()
         self.plot_area.stop()
         self.notifier.close()
