@@ -53,6 +53,8 @@ class AppContext(QObject):
             tab's blind review); views of them reload.
         batch_jobs_changed(): the Monitor checked batch-engine evaluation jobs on the service; the results of
             those that ended are stored in their evaluation runs (views of them reload).
+        batch_job_submitted(int): the Test tab sent an evaluation run (its id) to the batch engine; the Monitor
+            lists and follows the new jobs.
     """
 
     project_changed = Signal(object)
@@ -67,6 +69,8 @@ class AppContext(QObject):
     preference_examples_changed = Signal()
     # -- Monitor tab
     batch_jobs_changed = Signal()
+    # -- Test tab
+    batch_job_submitted = Signal(int)
 
     def __init__(self, settings: Settings, secrets: SecretStore | None = None,
                  executor: TaskExecutor | None = None, service_factory: ServiceFactory | None = None,

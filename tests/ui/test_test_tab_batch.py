@@ -76,10 +76,9 @@ def test_batch_jobs_answer_in_the_same_evaluation_view(batch_env: Any, cloud: An
     assert run is not None and run.models == [BASE, ENDPOINT]
     jobs = sorted(batch_jobs_repo.list_jobs(project.store, run.id), key=lambda j: j.slot)
     assert [(j.slot, j.model, j.rows) for j in jobs] == [(0, BASE, 12), (1, TUNED_MODEL, 12)]
-    qtbot.waitUntil(lambda: "Waiting to start" in batch.jobs_text.text())
-    assert not panel.resume_button.isEnabled(), "the batch engine is answering; nothing to send online"
-    batch.check_button.click()
+    # The Monitor lists the new jobs and checks them at once; what it learns shows here too.
     qtbot.waitUntil(lambda: "Running, 6 of 12 answered" in batch.jobs_text.text())
+    assert not panel.resume_button.isEnabled(), "the batch engine is answering; nothing to send online"
     batch.check_button.click()
     qtbot.waitUntil(lambda: "answers stored in this run" in batch.jobs_text.text())
     assert len(evals_repo.done_keys(project.store, run.id)) == 24
@@ -115,3 +114,23 @@ def test_the_batch_engine_over_real_http_against_the_sandbox(main_window: Any, s
     assert "answers stored in this run" in panel.batch.jobs_text.text()
     main_window.close()
     project.close()
+
+
+def test_results_the_monitor_stores_show_in_the_test_tab_at_once(batch_env: Any, cloud: Any, qtbot: Any) -> None:
+    window, tab, project = batch_env
+    panel = tab.evaluation
+    batch = panel.batch
+    batch.threshold.setValue(10)
+    assert panel.picker_a.select_model(BASE)
+    with qtbot.waitSignal(batch.run_updated, timeout=10000):
+        batch.submit_button.click()
+    run = panel.selected_run()
+    assert run is not None
+    monitor = window.ensure_tab("monitor")
+    assert monitor.batch.model.rowCount() == 1, "the Monitor lists the job sent from the Test tab"
+    qtbot.waitUntil(lambda: "Running, 6 of 12 answered" in batch.jobs_text.text())  # the Monitor's first check
+    with qtbot.waitSignal(tab.ctx.batch_jobs_changed, timeout=10000):
+        monitor.batch.refresh()  # its next check: the job ended, the results are stored
+    assert len(evals_repo.done_keys(project.store, run.id)) == 12
+    qtbot.waitUntil(lambda: "All 12 answers received." in panel.results.summary.text())
+    assert "answers stored in this run" in batch.jobs_text.text()

@@ -151,6 +151,7 @@ class BatchJobsPanel(QWidget):
         self._build()
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
+        ctx.batch_job_submitted.connect(lambda _run_id: self.use_store(self.store))  # list and follow it
 
     def _build(self) -> None:
         layout = QVBoxLayout(self)

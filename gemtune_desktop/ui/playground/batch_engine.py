@@ -95,6 +95,7 @@ class BatchEngine(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.check_now)
+        ctx.batch_jobs_changed.connect(self._checked_elsewhere)  # the Monitor tab checked them: show what it stored
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.threshold = QSpinBox(self)
@@ -231,6 +232,7 @@ class BatchEngine(QWidget):
 
     def _submitted(self, run_id: int, _record: BatchJobRecord) -> None:
         self.run_updated.emit(run_id)
+        self.ctx.batch_job_submitted.emit(run_id)
         self._timer.start()
 
     def _failed(self, run_id: int, err: UserError) -> None:
@@ -283,6 +285,10 @@ class BatchEngine(QWidget):
             self.run_updated.emit(run_id)
         if self._run is not None and not any(j.run_id == self._run.id for j in jobs):
             self.show_run(self._run)
+
+    def _checked_elsewhere(self) -> None:
+        if self._run is not None:
+            self.run_updated.emit(self._run.id)  # the run shown is read again (its jobs and any stored results)
 
     def _poll_failed(self, err: UserError) -> None:
         self.jobs_text.setText(f"{self.jobs_text.text()}\n{error_text(err, 'Could not check the batch jobs:')}")
