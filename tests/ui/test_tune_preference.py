@@ -322,3 +322,23 @@ def test_a_preset_keeps_the_method_and_beta(cloud, fake_window, qtbot, tmp_path)
     form.presets.set_name("gentle preference")
     click(qtbot, form.presets.load_button)
     assert form.method.preference and form.preference_spec().beta == 0.4
+
+
+def test_a_supervised_first_job_is_not_told_about_preference_tuning(cloud, fake_window, qtbot, tmp_path) -> None:
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "First.gemtune", 20, 4))
+    method = tab.form.method
+    assert not method.preference and method.preference_radio.isEnabled()
+    assert not method.availability.isVisible() and not method.order_words.isVisible()
+    assert not method.build_button.isVisible()
+    click(qtbot, method.preference_radio)  # asked for: what is known about it, and Google's recommended order
+    assert method.availability.isVisible() and method.order_words.isVisible()
+    click(qtbot, method.supervised_radio)
+    assert not method.order_words.isVisible()
+
+
+def test_with_preference_examples_the_recommended_order_shows_for_supervised_too(cloud, fake_window, qtbot,
+                                                                                 tmp_path) -> None:
+    tab = ready_tab(fake_window, qtbot, Backend.AGENT_PLATFORM, preference_project(tmp_path / "Pairs.gemtune"))
+    method = tab.form.method
+    assert not method.preference and method.order_words.isVisible() and method.build_button.isEnabled()
+    assert not method.availability.isVisible()

@@ -83,7 +83,9 @@ class MethodBox(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Method and starting point", parent)
         self.points: list[StartingPoint] = []
-        form = QFormLayout(self)
+        self._preference_count = 0
+        self._offered, self._availability_words = True, ""
+        form = self._form = QFormLayout(self)
         methods = QVBoxLayout()
         methods.setSpacing(2)
         self.supervised_radio = QRadioButton("Supervised", self)
@@ -134,6 +136,7 @@ class MethodBox(QGroupBox):
         tip.addLayout(button_row)
         tip.addWidget(self.build_words)
         form.addRow("Recommended:", tip)
+        self._tip = tip
         group.buttonToggled.connect(lambda _b, on: self._method_toggled() if on else None)
         self.start_combo.currentIndexChanged.connect(self._start_changed)
         self.build_button.clicked.connect(self.build_requested)
@@ -154,16 +157,25 @@ class MethodBox(QGroupBox):
 
     def _method_toggled(self) -> None:
         self.method_words.setText(PREFERENCE_WORDS if self.preference else SUPERVISED_WORDS)
+        self._show_what_applies()
         self.changed.emit()
 
     def show_availability(self, offered: bool, words: str) -> None:
         """Whether Preference can be chosen for the starting point's base model, and why (in words)."""
+        self._offered, self._availability_words = offered, words
         self.preference_radio.setEnabled(offered)
         self.preference_radio.setToolTip(PREFERENCE_WORDS + (f"\n{words}" if words else ""))
         self.availability.setText(words)
-        self.availability.setVisible(bool(words))
         if not offered and self.preference:
             self.set_preference(False)
+        self._show_what_applies()
+
+    def _show_what_applies(self) -> None:
+        """Preference words only where they matter: with Preference chosen, when it cannot be chosen (why), or
+        when the project has preference examples (the recommended order and its one-click supervised set)."""
+        preference = self.preference
+        self.availability.setVisible(bool(self._availability_words) and (preference or not self._offered))
+        self._form.setRowVisible(self._tip, preference or self._preference_count > 0)
 
     # -- starting point ---------------------------------------------------------------------------
     def set_points(self, points: list[StartingPoint]) -> None:
@@ -209,6 +221,8 @@ class MethodBox(QGroupBox):
     def show_build(self, new: int, preference_count: int) -> None:
         """How many supervised examples the button would add (``new``) from ``preference_count`` examples."""
         self.build_button.setEnabled(new > 0)
+        self._preference_count = preference_count
+        self._show_what_applies()
         if preference_count == 0:
             self.build_words.setText("The project has no preference examples yet: add them in the Dataset tab or "
                                      "from a blind review in the Test tab.")
