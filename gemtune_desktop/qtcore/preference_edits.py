@@ -1,6 +1,7 @@
 """The mutations of the project's preference pairs, file first: each writes SQLite in one transaction, then memory.
 
-Mixed into :class:`~gemtune_desktop.qtcore.preference_session.PreferenceSession`. The row mutations
+Mixed into :class:`~gemtune_desktop.qtcore.preference_session.PreferenceSession`, over the shared
+:class:`~gemtune_desktop.qtcore.row_session.RowSession` (undo stack, validation, lookups). The row mutations
 (``set_fields``, ``insert``, ``remove``, ``reinsert``, ``swap``) are the shared ones of
 :class:`~gemtune_desktop.qtcore.row_edits.OrderedRowEdits` (read its docstring: file first, and the file's order
 (``pos``) always equals the list's) over the ``preference_examples`` table. They are called by the undo commands
@@ -14,12 +15,13 @@ from collections.abc import Iterable, Sequence
 
 from gemtune_desktop.core.preference.model import PreferenceExample
 from gemtune_desktop.core.project import preference_repo as repo
-from gemtune_desktop.qtcore.row_edits import OrderedRowEdits, Removed, RowsRepo
+from gemtune_desktop.qtcore.row_edits import Removed, RowsRepo
+from gemtune_desktop.qtcore.row_session import RowSession
 
 RemovedPair = Removed[PreferenceExample]  # index in the list, the pair, its stored position
 
 
-class PreferenceEdits(OrderedRowEdits[PreferenceExample]):
+class PreferenceEdits(RowSession[PreferenceExample]):
     """File-first mutations of preference pairs; the host class provides the store, the list, signals and
     validation hooks."""
 

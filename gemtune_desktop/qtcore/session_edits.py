@@ -1,7 +1,8 @@
 """The mutations of an open project's examples, file first: each writes SQLite in one transaction, then memory.
 
-Mixed into :class:`~gemtune_desktop.qtcore.project_session.ProjectSession`. The row mutations (``set_fields``,
-``insert``, ``remove``, ``reinsert``, ``swap``) are the shared ones of
+Mixed into :class:`~gemtune_desktop.qtcore.project_session.ProjectSession`, over the shared
+:class:`~gemtune_desktop.qtcore.row_session.RowSession` (undo stack, validation, lookups). The row mutations
+(``set_fields``, ``insert``, ``remove``, ``reinsert``, ``swap``) are the shared ones of
 :class:`~gemtune_desktop.qtcore.row_edits.OrderedRowEdits` (read its docstring: file first, and the file's order
 always equals the screen's) over the ``examples`` table; this module adds the dataset settings, which an insert
 or a removal can save in the same transaction (an import's preamble and system instruction). The methods are
@@ -12,11 +13,12 @@ their errors and report them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.project import examples_repo as repo
-from gemtune_desktop.qtcore.row_edits import RESET_ABOVE_RANGES, Alongside, OrderedRowEdits, Removed, RowsRepo, _ranges
+from gemtune_desktop.qtcore.row_edits import RESET_ABOVE_RANGES, Alongside, Removed, RowsRepo, _ranges
+from gemtune_desktop.qtcore.row_session import RowSession
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
@@ -28,14 +30,12 @@ __all__ = ["RESET_ABOVE_RANGES", "RemovedEntry", "SessionEdits", "_ranges"]
 RemovedEntry = Removed[Example]  # index in the list, the example, its stored position
 
 
-class SessionEdits(OrderedRowEdits[Example]):
+class SessionEdits(RowSession[Example]):
     """File-first mutations of examples and settings; the host class provides the store, the list, signals and
     validation hooks."""
 
     store: ProjectStore  # switched by Save As
     settings: DatasetSettings
-    checking: bool
-    validator: Any  # IncrementalValidator (Any: a worker may swap in a fresh one)
     settings_changed: SignalInstance
 
     @property
