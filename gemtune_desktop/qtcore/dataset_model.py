@@ -71,7 +71,7 @@ class DatasetModel(RowTableModel[Example]):
     def __init__(self, session: ProjectSession | None = None, parent: QObject | None = None) -> None:
         super().__init__(session, parent)
 
-    def _edit_command(self, session: RowSession[Example], example: Example, field: str, new: Any) -> QUndoCommand:
+    def edit_command(self, session: RowSession[Example], example: Example, field: str, new: Any) -> QUndoCommand:
         from gemtune_desktop.qtcore.undo import EditCellCommand
 
         assert isinstance(session, ProjectSession)

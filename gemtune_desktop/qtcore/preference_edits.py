@@ -11,7 +11,7 @@ report them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 from gemtune_desktop.core.preference.model import PreferenceExample
 from gemtune_desktop.core.project import preference_repo as repo
@@ -32,10 +32,6 @@ class PreferenceEdits(RowSession[PreferenceExample]):
     def insert(self, index: int, examples: Sequence[PreferenceExample]) -> list[float]:
         """Insert ``examples`` before ``index``; returns their stored positions."""
         return self._insert_rows(index, examples)
-
-    def remove(self, examples: Iterable[PreferenceExample]) -> list[RemovedPair]:
-        """Delete ``examples``; returns what :meth:`reinsert` needs to put them back."""
-        return self._remove_rows(examples)
 
     def _write_swap(self, before: dict[int, PreferenceExample], order: dict[int, PreferenceExample],
                     slots: list[int]) -> None:

@@ -65,7 +65,7 @@ class PreferenceTableModel(RowTableModel[PreferenceExample]):
     def __init__(self, session: PreferenceSession | None = None, parent: QObject | None = None) -> None:
         super().__init__(session, parent)
 
-    def _edit_command(self, session: RowSession[PreferenceExample], example: PreferenceExample, field: str,
+    def edit_command(self, session: RowSession[PreferenceExample], example: PreferenceExample, field: str,
                       new: Any) -> QUndoCommand:
         from gemtune_desktop.qtcore.preference_undo import EditPairCommand
 

@@ -19,16 +19,19 @@ The host is a ``QObject`` that declares the signals, ``undo_stack``, ``examples`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from gemtune_desktop.core.project.write_errors import Action
 from gemtune_desktop.core.validation import Severity
-from gemtune_desktop.qtcore.row_edits import OrderedRowEdits, RowT
+from gemtune_desktop.qtcore.row_edits import OrderedRowEdits, Removed, RowT
 from gemtune_desktop.qtcore.workers import TaskSlot
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
     from PySide6.QtGui import QUndoCommand, QUndoStack
+
+    from gemtune_desktop.core.errors import UserError
 
 UNDO_LIMIT = 500
 
@@ -47,6 +50,14 @@ class RowSession(OrderedRowEdits[RowT]):
 
         @property
         def is_closed(self) -> bool: ...
+
+    def remove(self, examples: Iterable[RowT]) -> list[Removed[RowT]]:
+        """Delete ``examples``; returns what :meth:`reinsert` needs to put them back (the host's table)."""
+        return self._remove_rows(examples)
+
+    def report_failure(self, exc: BaseException, action: Action = "change") -> UserError:
+        """A failed write in the user's words, emitted as ``write_failed`` (the host says how)."""
+        raise NotImplementedError
 
     def _init_rows(self, background_above: int | None) -> None:
         """Call once ``examples`` and ``validator`` are set: validate now, or later on a worker when there are

@@ -119,7 +119,7 @@ class RowTableModel(QAbstractTableModel, Generic[RowT]):
         self.sort_order = Qt.SortOrder.AscendingOrder
         self.set_session(session)
 
-    def _edit_command(self, session: RowSession[RowT], example: RowT, field: str, new: Any) -> QUndoCommand:
+    def edit_command(self, session: RowSession[RowT], example: RowT, field: str, new: Any) -> QUndoCommand:
         """The undo command that sets one cell."""
         raise NotImplementedError
 
@@ -329,7 +329,7 @@ class RowTableModel(QAbstractTableModel, Generic[RowT]):
             return False
         # False when the file could not be written: the cell keeps its old value, and the session's
         # write_failed signal carries the message (nothing enters the undo history).
-        return self.session.push(self._edit_command(self.session, e, field, new))
+        return self.session.push(self.edit_command(self.session, e, field, new))
 
     # -- filter and sort --------------------------------------------------------------------
     def set_filter(self, row_filter: RowFilter) -> None:

@@ -35,7 +35,7 @@ class ReportsFailures(Protocol):
     def report_failure(self, exc: BaseException, action: Action = "change") -> UserError: ...
 
 
-class RowSession(ReportsFailures, Protocol[RowT]):
+class CommandSession(ReportsFailures, Protocol[RowT]):
     """A session of ordered rows, as the shared commands use it."""
 
     examples: list[RowT]
@@ -94,9 +94,9 @@ class SafeCommand(QUndoCommand):
 class RowCommand(SafeCommand, Generic[RowT]):
     """A safe command over a session of ordered rows."""
 
-    session: RowSession[RowT]
+    session: CommandSession[RowT]
 
-    def __init__(self, session: RowSession[RowT], text: str, parent: QUndoCommand | None = None) -> None:
+    def __init__(self, session: CommandSession[RowT], text: str, parent: QUndoCommand | None = None) -> None:
         super().__init__(session, text, parent)
 
 
@@ -106,7 +106,7 @@ class EditFieldCommand(RowCommand[RowT]):
     Subclasses give the merge id (:meth:`id`); only commands of the same class merge.
     """
 
-    def __init__(self, session: RowSession[RowT], example: RowT, field: str, new: Any, text: str,
+    def __init__(self, session: CommandSession[RowT], example: RowT, field: str, new: Any, text: str,
                  parent: QUndoCommand | None = None) -> None:
         super().__init__(session, text, parent)
         self.example = example
@@ -133,7 +133,7 @@ class EditFieldCommand(RowCommand[RowT]):
 class SetFieldsCommand(RowCommand[RowT]):
     """Many field changes as one step: find & replace, split, paste into cells, bulk set."""
 
-    def __init__(self, session: RowSession[RowT], changes: Sequence[tuple[RowT, str, Any]], text: str,
+    def __init__(self, session: CommandSession[RowT], changes: Sequence[tuple[RowT, str, Any]], text: str,
                  parent: QUndoCommand | None = None) -> None:
         super().__init__(session, text, parent)
         self.changes = [(e, f, getattr(e, f), v) for e, f, v in changes]
@@ -151,7 +151,7 @@ class RemoveRowsCommand(RowCommand[RowT]):
     The rows stay with the command whatever happens: a redo that fails keeps them on screen and in the file.
     """
 
-    def __init__(self, session: RowSession[RowT], examples: Sequence[RowT], text: str = "Delete rows",
+    def __init__(self, session: CommandSession[RowT], examples: Sequence[RowT], text: str = "Delete rows",
                  parent: QUndoCommand | None = None) -> None:
         super().__init__(session, text, parent)
         self.examples = list(examples)
@@ -169,7 +169,7 @@ class RemoveRowsCommand(RowCommand[RowT]):
 class MoveRowsCommand(RowCommand[RowT]):
     """Move the selected rows one place up or down."""
 
-    def __init__(self, session: RowSession[RowT], rows: Sequence[int], delta: int,
+    def __init__(self, session: CommandSession[RowT], rows: Sequence[int], delta: int,
                  parent: QUndoCommand | None = None) -> None:
         super().__init__(session, "Move rows up" if delta < 0 else "Move rows down", parent)
         self.pairs = move_pairs(rows, delta, len(session.examples))
