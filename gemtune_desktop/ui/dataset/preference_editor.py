@@ -11,7 +11,7 @@ the undo history as they were.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QUndoCommand
@@ -98,41 +98,16 @@ class PairEditor(RowEditorBase[PreferenceExample]):
             self.find_dialog.replace_all_requested.connect(self.replace_all)
         self.find_dialog.show_for(replace, self.session is not None and self.session.can_edit)
 
-    def find_next(self) -> bool:
-        d = self.find_dialog
-        if d is None or self.session is None:
-            return False
-        find = d.find_edit.text()
-        current = self.table.currentIndex()
-        start = current.row() + 1 if current.isValid() else 0
-        row = next_match(self.model.rowCount(), self.model.example_at, start, find, d.fields(),
-                         d.match_case.isChecked())
-        if row is None:
-            d.result_label.setText(f"“{find}” was not found." if find else "Type the text to find.")
-            return False
-        e = self.model.example_at(row)
-        field = next((f for f in d.fields() if matches(e, find, [f], d.match_case.isChecked())), "prompt")
-        self.table.select_list_indices([self.model.list_index(row)], _COLUMN_OF[field])
-        d.result_label.setText(f"Found in row {self.model.list_index(row) + 1:,}.")
-        return True
+    def _next_match(self, start: int, find: str, fields: Sequence[str], match_case: bool) -> int | None:
+        return next_match(self.model.rowCount(), self.model.example_at, start, find, fields, match_case)
 
-    def replace_all(self) -> int:
-        d, s = self.find_dialog, self.session
-        if d is None or s is None:
-            return 0
-        find, repl = d.find_edit.text(), d.replace_edit.text()
-        pool = self.table.selected_pairs() if d.selection_only.isChecked() else \
-            [self.model.example_at(r) for r in range(self.model.rowCount())]
-        changes = plan_replace(pool, find, repl, d.fields(), d.match_case.isChecked())
-        if not changes:
-            d.result_label.setText(f"“{find}” was not found." if find else "Type the text to find.")
-            return 0
-        self._flush()
-        if self.push(SetPairFieldsCommand(s, changes, f"Replace “{find}” with “{repl}”")):
-            d.result_label.setText(f"Replaced in {plural(len(changes), 'cell')}. Undo (Ctrl+Z) puts them back.")
-            return len(changes)
-        d.result_label.setText("Nothing was replaced: the project could not be saved.")
-        return 0
+    def _found_column(self, row: PreferenceExample, find: str, fields: Sequence[str], match_case: bool) -> int:
+        field = next((f for f in fields if matches(row, find, [f], match_case)), "prompt")
+        return _COLUMN_OF[field]
+
+    def _plan_replace(self, rows: Sequence[PreferenceExample], find: str, replace: str, fields: Sequence[str],
+                      match_case: bool) -> list[tuple[PreferenceExample, str, str]]:
+        return plan_replace(rows, find, replace, fields, match_case)
 
     # -- split ------------------------------------------------------------------------------------------
     def show_split_dialog(self) -> None:

@@ -1,18 +1,18 @@
 """Edits of rows through a table's selection, each one undoable step: what the Examples and Preference pairs
 views share (push, undo and redo, add, duplicate, delete, move, remove exact duplicates, copy, cut, paste into
-cells).
+cells, Find Next and Replace All).
 
 :class:`RowEditorBase` is the body of :class:`~gemtune_desktop.ui.dataset.row_editor.RowEditor` (examples) and
 :class:`~gemtune_desktop.ui.dataset.preference_editor.PairEditor` (preference pairs). Every change is an undo
 command pushed on the session, which writes the project file first; a write that fails is reported by the
 session (``write_failed``) and leaves the table, the file and the undo history as they were
 (:mod:`gemtune_desktop.qtcore.undo_base`). Each editor says how its rows are made, copied and inserted, and
-keeps what only it has (find and replace, split, the paste preview).
+keeps what only it has (how it searches, the find dialog, split, the paste preview).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic
 
 from PySide6.QtCore import QObject, Signal
@@ -25,6 +25,7 @@ from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.row_session import RowSession
 from gemtune_desktop.qtcore.row_table_model import RowT, parse_split
 from gemtune_desktop.qtcore.undo_base import MoveRowsCommand, RemoveRowsCommand, SetFieldsCommand
+from gemtune_desktop.ui.dataset.find_base import FindReplaceBase
 from gemtune_desktop.ui.dataset.row_table import RowTable
 
 
@@ -40,6 +41,7 @@ class RowEditorBase(QObject, Generic[RowT]):
     """
 
     row_added = Signal()
+    find_dialog: FindReplaceBase | None
 
     ROW_WORD = "row"  # "Add row", "Delete 3 rows", "Duplicate 2 rows"
     DUPLICATE_WORD = "exact duplicate"  # "Removed 3 exact duplicates"
@@ -53,6 +55,7 @@ class RowEditorBase(QObject, Generic[RowT]):
         self.model = table.row_model
         self._flush = flush
         self._dialog_parent = dialog_parent
+        self.find_dialog = None
 
     @property
     def session(self) -> RowSession[RowT] | None:
@@ -68,6 +71,24 @@ class RowEditorBase(QObject, Generic[RowT]):
 
     def _insert_command(self, index: int, rows: list[RowT], text: str) -> QUndoCommand:
         raise NotImplementedError
+
+    def _next_match(self, start: int, find: str, fields: Sequence[str], match_case: bool) -> int | None:
+        """The first view row at or after ``start`` (wrapping around) that matches, or None."""
+        raise NotImplementedError
+
+    def _found_column(self, row: RowT, find: str, fields: Sequence[str], match_case: bool) -> int:
+        """The column to put the cursor in on a found row."""
+        raise NotImplementedError
+
+    def _plan_replace(self, rows: Sequence[RowT], find: str, replace: str, fields: Sequence[str],
+                      match_case: bool) -> list[tuple[RowT, str, str]]:
+        raise NotImplementedError
+
+    def _not_replaced(self, d: FindReplaceBase, count: int) -> int:
+        """Replace All could not be saved (the session's ``write_failed`` says why): what the dialog says, and
+        the count returned."""
+        d.result_label.setText("Nothing was replaced: the project could not be saved.")
+        return 0
 
     def _duplicate_key(self) -> Callable[[RowT], Hashable] | None:
         """What makes two rows exact duplicates (None: :func:`~gemtune_desktop.core.merge.exact_duplicates`'s)."""
@@ -210,3 +231,37 @@ class RowEditorBase(QObject, Generic[RowT]):
             self.push(self.model.edit_command(s, e, f, v))
         elif changes:
             self.push(SetFieldsCommand(s, changes, f"Paste into {len(changes):,} cells"))
+
+    # -- find & replace -------------------------------------------------------------------
+    def find_next(self) -> bool:
+        d = self.find_dialog
+        if d is None or self.session is None:
+            return False
+        find = d.find_edit.text()
+        current = self.row_table.currentIndex()
+        start = current.row() + 1 if current.isValid() else 0
+        row = self._next_match(start, find, d.fields(), d.match_case.isChecked())
+        if row is None:
+            d.result_label.setText(f"“{find}” was not found." if find else "Type the text to find.")
+            return False
+        column = self._found_column(self.model.example_at(row), find, d.fields(), d.match_case.isChecked())
+        self.row_table.select_list_indices([self.model.list_index(row)], column)
+        d.result_label.setText(f"Found in row {self.model.list_index(row) + 1:,}.")
+        return True
+
+    def replace_all(self) -> int:
+        d, s = self.find_dialog, self.session
+        if d is None or s is None:
+            return 0
+        find, repl = d.find_edit.text(), d.replace_edit.text()
+        pool = self.row_table.selected_rows() if d.selection_only.isChecked() else \
+            [self.model.example_at(r) for r in range(self.model.rowCount())]
+        changes = self._plan_replace(pool, find, repl, d.fields(), d.match_case.isChecked())
+        if not changes:
+            d.result_label.setText(f"“{find}” was not found." if find else "Type the text to find.")
+            return 0
+        self._flush()
+        if self.push(SetFieldsCommand(s, changes, f"Replace “{find}” with “{repl}”")):
+            d.result_label.setText(f"Replaced in {plural(len(changes), 'cell')}. Undo (Ctrl+Z) puts them back.")
+            return len(changes)
+        return self._not_replaced(d, len(changes))

@@ -10,7 +10,7 @@ project file first; a write that fails is explained and nothing is half-done.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QUndoCommand
@@ -24,6 +24,7 @@ from gemtune_desktop.qtcore.dataset_model import FIELD_OF, Column
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.undo import InsertRowsCommand, SetFieldsCommand, SettingsCommand, copy_settings
 from gemtune_desktop.ui.dataset.examples_table import ExamplesTable
+from gemtune_desktop.ui.dataset.find_base import FindReplaceBase
 from gemtune_desktop.ui.dataset.find_dialog import FindReplaceDialog
 from gemtune_desktop.ui.dataset.row_edit_base import RowEditorBase
 
@@ -111,42 +112,22 @@ class RowEditor(RowEditorBase[Example]):
             self.find_dialog.replace_all_requested.connect(self.replace_all)
         self.find_dialog.show_for(replace)
 
-    def find_next(self) -> bool:
+    def _next_match(self, start: int, find: str, fields: Sequence[str], match_case: bool) -> int | None:
         from gemtune_desktop.core.find_replace import next_match
 
-        d = self.find_dialog
-        if d is None or self.session is None:
-            return False
-        find = d.find_edit.text()
-        current = self.table.currentIndex()
-        start = current.row() + 1 if current.isValid() else 0
-        row = next_match(self.model.rowCount(), self.model.example_at, start, find, d.fields(),
-                         d.match_case.isChecked())
-        if row is None:
-            d.result_label.setText(f"“{find}” was not found." if find else "Type the text to find.")
-            return False
-        self.table.select_list_indices([self.model.list_index(row)], Column.INPUT)
-        d.result_label.setText(f"Found in row {self.model.list_index(row) + 1:,}.")
-        return True
+        return next_match(self.model.rowCount(), self.model.example_at, start, find, fields, match_case)
 
-    def replace_all(self) -> int:
+    def _found_column(self, row: Example, find: str, fields: Sequence[str], match_case: bool) -> int:
+        return Column.INPUT
+
+    def _plan_replace(self, rows: Sequence[Example], find: str, replace: str, fields: Sequence[str],
+                      match_case: bool) -> list[tuple[Example, str, str]]:
         from gemtune_desktop.core.find_replace import plan_replace
 
-        d = self.find_dialog
-        s = self.session
-        if d is None or s is None:
-            return 0
-        find, repl = d.find_edit.text(), d.replace_edit.text()
-        pool = self.table.selected_examples() if d.selection_only.isChecked() else \
-            [self.model.example_at(r) for r in range(self.model.rowCount())]
-        changes = plan_replace(pool, find, repl, d.fields(), d.match_case.isChecked())
-        if not changes:
-            d.result_label.setText(f"“{find}” was not found." if find else "Type the text to find.")
-            return 0
-        self._flush()
-        if self.push(SetFieldsCommand(s, changes, f"Replace “{find}” with “{repl}”")):
-            d.result_label.setText(f"Replaced in {plural(len(changes), 'cell')}. Undo (Ctrl+Z) puts them back.")
-        return len(changes)
+        return plan_replace(rows, find, replace, fields, match_case)
+
+    def _not_replaced(self, d: FindReplaceBase, count: int) -> int:
+        return count  # the Examples view has always returned the planned count; write_failed says what happened
 
     # -- split ------------------------------------------------------------------------------
     def show_split_dialog(self) -> None:
