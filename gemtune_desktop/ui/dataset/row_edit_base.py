@@ -213,6 +213,12 @@ class RowEditorBase(QObject, Generic[RowT]):
     def paste_text(self, text: str) -> None:
         raise NotImplementedError
 
+    def show_find(self, replace: bool) -> None:
+        raise NotImplementedError
+
+    def show_split_dialog(self) -> None:
+        raise NotImplementedError
+
     def _paste_column(self, s: RowSession[RowT], field: str, first_row: int, values: list[str]) -> None:
         """One column of text into the cells of ``field`` from ``first_row`` down (one undo step)."""
         changes: list[tuple[RowT, str, Any]] = []
