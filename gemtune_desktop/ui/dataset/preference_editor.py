@@ -17,12 +17,11 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QWidget
 
-from gemtune_desktop.core.clipboard import parse_tsv
 from gemtune_desktop.core.examples import Example
 from gemtune_desktop.core.preference.model import PreferenceExample
 from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.context import AppContext
-from gemtune_desktop.qtcore.preference_model import PAIR_FIELD_OF, PairColumn
+from gemtune_desktop.qtcore.preference_model import PairColumn
 from gemtune_desktop.qtcore.preference_rows import matches, next_match, plan_replace, rows_to_pairs
 from gemtune_desktop.qtcore.preference_session import PreferenceSession
 from gemtune_desktop.qtcore.preference_undo import InsertPairsCommand, SetPairFieldsCommand
@@ -75,19 +74,8 @@ class PairEditor(RowEditorBase[PreferenceExample]):
         return self.insert_rows(pairs, text, index)
 
     # -- clipboard --------------------------------------------------------------------------------------
-    def paste_text(self, text: str) -> None:
-        """Several columns → new pairs (prompt, preferred, dispreferred, …); one column → into the cells."""
-        s = self.session
-        if s is None:
-            return
-        rows = [r for r in parse_tsv(text) if any(c.strip() for c in r)]
-        if not rows:
-            return
-        width = max(len(r) for r in rows)
-        current = self.table.currentIndex()
-        if width == 1 and current.isValid() and PairColumn(current.column()) in PAIR_FIELD_OF:
-            self._paste_column(s, PAIR_FIELD_OF[PairColumn(current.column())], current.row(), [r[0] for r in rows])
-            return
+    def _paste_rows(self, rows: list[list[str]]) -> None:
+        """Several columns → new pairs (prompt, preferred, dispreferred, …)."""
         self.insert_pairs(rows_to_pairs(rows), "Paste " + plural(len(rows), "pair"))
 
     # -- find & replace -------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from gemtune_desktop.ui.dataset.preference_table import PreferenceTable
 from gemtune_desktop.ui.dataset.preference_transfer import PreferenceTransfer
 from gemtune_desktop.ui.dataset.progress_row import ProgressRow
 from gemtune_desktop.ui.dataset.rows_page import RowsPage
-from gemtune_desktop.ui.widgets.status_line import Tone, error_text, show_error_box
+from gemtune_desktop.ui.widgets.status_line import Tone, error_text
 
 BUSY_ABOVE = 100_000  # sorting or filtering more pairs than this takes long enough to say so
 
@@ -235,9 +235,6 @@ class PreferenceView(RowsPage[PreferenceExample]):
         self._saved()
         self._rows_changed()
 
-    def show_error(self, err: UserError) -> None:
-        show_error_box(self, err)
-
     def _rows_changed(self) -> None:
         self._show_rows()
         if self.model.rowCount() and not self.table.currentIndex().isValid():
@@ -245,10 +242,7 @@ class PreferenceView(RowsPage[PreferenceExample]):
         self.update_actions()
 
     def update_actions(self, *_args: object) -> None:
-        s = self.session
-        self.pair_actions.update(shown=self.isVisible(), stack=s.undo_stack if s is not None else None,
-                                 has_rows=s is not None and self.model.rowCount() > 0,
-                                 editable=s is not None and s.can_edit, movable=not self.model.mapped)
+        self._enable_actions(self.pair_actions)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication, QUndoCommand
 from PySide6.QtWidgets import QWidget
 
-from gemtune_desktop.core.clipboard import to_tsv
+from gemtune_desktop.core.clipboard import parse_tsv, to_tsv
 from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.row_session import RowSession
@@ -211,6 +211,27 @@ class RowEditorBase(QObject, Generic[RowT]):
             self.paste_text(text)
 
     def paste_text(self, text: str) -> None:
+        """Paste clipboard text: several columns → new rows; one column → into the cells from the current one."""
+        s = self.session
+        if s is None:
+            return
+        rows = [r for r in parse_tsv(text) if any(c.strip() for c in r)]
+        if not rows:
+            return
+        width = max(len(r) for r in rows)
+        current = self.row_table.currentIndex()
+        field = self.model.FIELDS.get(current.column()) if current.isValid() else None
+        if width == 1 and field is not None and self._column_paste_ok(rows):
+            self._paste_column(s, field, current.row(), [r[0] for r in rows])
+            return
+        self._paste_rows(rows)
+
+    def _column_paste_ok(self, rows: list[list[str]]) -> bool:
+        """Whether one column of text may go straight into the cells (else it is pasted as rows)."""
+        return True
+
+    def _paste_rows(self, rows: list[list[str]]) -> None:
+        """Pasted rows of cells become new rows."""
         raise NotImplementedError
 
     def show_find(self, replace: bool) -> None:

@@ -16,11 +16,11 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QWidget
 
-from gemtune_desktop.core.clipboard import parse_tsv, rows_to_examples
+from gemtune_desktop.core.clipboard import rows_to_examples
 from gemtune_desktop.core.examples import Example
 from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.context import AppContext
-from gemtune_desktop.qtcore.dataset_model import FIELD_OF, Column
+from gemtune_desktop.qtcore.dataset_model import Column
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.undo import InsertRowsCommand, SetFieldsCommand, SettingsCommand, copy_settings
 from gemtune_desktop.ui.dataset.examples_table import ExamplesTable
@@ -71,22 +71,14 @@ class RowEditor(RowEditorBase[Example]):
         return self.insert_rows(examples, text, index)
 
     # -- clipboard --------------------------------------------------------------------------
-    def paste_text(self, text: str) -> None:
-        """Paste clipboard text: several columns → new rows; one column → into the cells from the current one."""
-        s = self.session
-        if s is None:
-            return
-        rows = [r for r in parse_tsv(text) if any(c.strip() for c in r)]
-        if not rows:
-            return
-        width = max(len(r) for r in rows)
-        current = self.table.currentIndex()
-        from gemtune_desktop.ui.dataset.paste_preview import CONTROL, paste_concerns
+    def _column_paste_ok(self, rows: list[list[str]]) -> bool:
+        from gemtune_desktop.ui.dataset.paste_preview import CONTROL
 
-        if width == 1 and current.isValid() and Column(current.column()) in FIELD_OF \
-                and not any(CONTROL.search(r[0]) for r in rows):
-            self._paste_column(s, FIELD_OF[Column(current.column())], current.row(), [r[0] for r in rows])
-            return
+        return not any(CONTROL.search(r[0]) for r in rows)
+
+    def _paste_rows(self, rows: list[list[str]]) -> None:
+        from gemtune_desktop.ui.dataset.paste_preview import paste_concerns
+
         concerns = paste_concerns(rows)
         if concerns:
             self._preview_paste(rows, concerns)

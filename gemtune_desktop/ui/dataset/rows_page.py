@@ -1,7 +1,7 @@
 """What the Examples view (:class:`~.tab.DatasetTab`) and the Preference pairs view
 (:class:`~.preference_view.PreferenceView`) share as pages: a table of rows or an empty state in a stack, the
 filter bar's count, the side editor following the current row, filtering and sorting that say so on a large
-set, and the Problems tab's count.
+set, the Problems tab's count, which Edit actions apply, and error boxes.
 
 :class:`RowsPage` is their base widget; each page builds its own layout (:meth:`RowsPage._fill_stack` adds the
 table and the empty state) and wires its own signals.
@@ -17,12 +17,15 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMainWindow, QStackedWidget, QTabWidget, QWidget
 
+from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.row_view import RowFilter
 from gemtune_desktop.qtcore.row_table_model import RowT, RowTableModel
+from gemtune_desktop.ui.widgets.status_line import show_error_box
 
 if TYPE_CHECKING:
     from gemtune_desktop.qtcore.context import AppContext
     from gemtune_desktop.qtcore.row_session import RowSession
+    from gemtune_desktop.ui.dataset.edit_actions import EditActions
     from gemtune_desktop.ui.dataset.filter_bar import FilterBar
     from gemtune_desktop.ui.dataset.row_table import RowTable
 
@@ -67,6 +70,16 @@ class RowsPage(QWidget, Generic[RowT]):
 
     def show_all_rows(self) -> None:
         raise NotImplementedError
+
+    def show_error(self, err: UserError) -> None:
+        show_error_box(self, err)
+
+    def _enable_actions(self, actions: EditActions) -> None:
+        """Enable the page's Edit actions for what applies now (none while the page is hidden)."""
+        s = self.session
+        actions.update(shown=self.isVisible(), stack=s.undo_stack if s is not None else None,
+                       has_rows=s is not None and self.model.rowCount() > 0,
+                       editable=s is not None and s.can_edit, movable=not self.model.mapped)
 
     def _show_rows(self) -> None:
         """The table, or the empty state when there are no rows; the filter bar's count."""

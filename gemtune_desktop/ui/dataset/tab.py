@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example, Target
 from gemtune_desktop.core.row_view import RowFilter
 from gemtune_desktop.qtcore import settings as S
@@ -52,7 +51,6 @@ from gemtune_desktop.ui.dataset.rows_page import RowsPage
 from gemtune_desktop.ui.dataset.settings_panel import DatasetSettingsPanel
 from gemtune_desktop.ui.dataset.transfer import DatasetTransfer
 from gemtune_desktop.ui.tab_page import TabKey, WindowMenus
-from gemtune_desktop.ui.widgets.status_line import show_error_box
 
 if TYPE_CHECKING:
     from gemtune_desktop.ui.dataset.stats_panel import StatsPanel
@@ -325,14 +323,8 @@ class DatasetTab(RowsPage[Example]):
         self.table.select_list_indices([first])
 
     # -- helpers --------------------------------------------------------------------------
-    def show_error(self, err: UserError) -> None:
-        show_error_box(self, err)
-
     def _update_actions(self, *_args: object) -> None:
-        s = self.session
-        self.edit_actions.update(shown=self.isVisible(), stack=s.undo_stack if s is not None else None,
-                            has_rows=s is not None and self.model.rowCount() > 0,
-                            editable=s is not None and s.can_edit, movable=not self.model.mapped)
+        self._enable_actions(self.edit_actions)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
