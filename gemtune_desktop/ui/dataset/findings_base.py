@@ -1,7 +1,7 @@
 """What the Problems lists of the Examples view (:mod:`.findings_panel`) and the Preference pairs view
 (:mod:`.preference_findings`) share: a read-only table model of findings with the severity column, a panel that
 follows its session's ``validation_changed`` (refreshed a moment after the last edit, not on every keystroke),
-and the count line above the list.
+and the count line above the list, with the list under it.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from gemtune_desktop.core.validation import Finding, Severity
 from gemtune_desktop.qtcore.row_table_model import status_icon
@@ -81,6 +81,25 @@ class ValidationFollower(QWidget):
 
     def refresh(self) -> None:
         raise NotImplementedError
+
+    def _build_list(self, model: QAbstractTableModel, summary_name: str, view_name: str, accessible_name: str
+                    ) -> QVBoxLayout:
+        """The count line (:attr:`summary`) in a new layout, and the list (:attr:`view`: one row selected at a
+        time) for the caller to place."""
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.summary = QLabel(self)
+        self.summary.setObjectName(summary_name)
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.view = QTableView(self)
+        self.view.setObjectName(view_name)
+        self.view.setAccessibleName(accessible_name)
+        self.view.setModel(model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.verticalHeader().hide()
+        return layout
 
     def _follow(self, validation_changed: SignalInstance | None) -> None:
         """Listen to this session's ``validation_changed`` (None: no session), then refresh."""

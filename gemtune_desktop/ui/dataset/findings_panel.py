@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -23,7 +22,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -120,21 +118,9 @@ class FindingsPanel(ValidationFollower):
         self.session: ProjectSession | None = None
         self.fixes_for: Callable[[Finding], list[QuickFix]] = lambda _f: []
         self.model = FindingsModel(self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        self.summary = QLabel(self)
-        self.summary.setObjectName("findingsSummary")
-        self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
-        self.view = QTableView(self)
-        self.view.setObjectName("findingsView")
-        self.view.setAccessibleName("Problems found in the dataset")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        layout = self._build_list(self.model, "findingsSummary", "findingsView", "Problems found in the dataset")
         self.view.setWordWrap(False)  # one line per problem; the details below
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)

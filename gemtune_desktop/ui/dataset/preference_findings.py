@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QWidget
 
 from gemtune_desktop.core.preference.model import FIELD_WORDS
 from gemtune_desktop.core.validation import Finding, Severity
@@ -76,20 +76,9 @@ class PreferenceFindingsPanel(ValidationFollower):
         super().__init__(parent)
         self.session: PreferenceSession | None = None
         self.model = PairFindingsModel(self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        self.summary = QLabel(self)
-        self.summary.setObjectName("pairFindingsSummary")
-        self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
-        self.view = QTableView(self)
-        self.view.setObjectName("pairFindingsView")
-        self.view.setAccessibleName("Problems found in the preference pairs")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        layout = self._build_list(self.model, "pairFindingsSummary", "pairFindingsView",
+                                  "Problems found in the preference pairs")
         self.view.setWordWrap(True)
-        self.view.verticalHeader().hide()
         header = self.view.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
