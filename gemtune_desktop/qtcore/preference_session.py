@@ -23,8 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoStack
+from PySide6.QtCore import QObject
 
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings
@@ -35,7 +34,7 @@ from gemtune_desktop.core.project.store import ProjectStore
 from gemtune_desktop.core.project.write_errors import Action
 from gemtune_desktop.qtcore.preference_edits import PreferenceEdits, RemovedPair
 from gemtune_desktop.qtcore.project_session import ProjectSession
-from gemtune_desktop.qtcore.row_session import UNDO_LIMIT
+from gemtune_desktop.qtcore.row_session import RowSessionObject
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ __all__ = ["PreferenceSession", "RemovedPair", "preference_session_for"]
 BACKGROUND_ABOVE = 20_000  # more pairs than this are validated on a worker after opening (as the supervised view)
 
 
-class PreferenceSession(PreferenceEdits, QObject):
+class PreferenceSession(PreferenceEdits, RowSessionObject):
     """The preference pairs of one open project.
 
     Signals (as :class:`ProjectSession`'s, for preference pairs):
@@ -57,23 +56,11 @@ class PreferenceSession(PreferenceEdits, QObject):
         closed(): the project was closed.
     """
 
-    rows_about_to_be_inserted = Signal(int, int)
-    rows_inserted = Signal(int, int)
-    rows_about_to_be_removed = Signal(int, int)
-    rows_removed = Signal(int, int)
-    about_to_reset = Signal()
-    reset_done = Signal()
-    examples_changed = Signal(list)
-    validation_changed = Signal()
-    write_failed = Signal(object)
-    closed = Signal()
-
     def __init__(self, project: ProjectSession, background_above: int | None = BACKGROUND_ABOVE) -> None:
         QObject.__init__(self, project)
         self.setObjectName("preferenceSession")  # found by name where importing this module would cost start-up
         self.project = project
-        self.undo_stack = QUndoStack(self)
-        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self.undo_stack = self._new_undo_stack()
         self.examples: list[PreferenceExample] = repo.load(project.store)
         self._settings = PreferenceSettings.from_dataset(project.settings)
         self.validator: PreferenceValidator = PreferenceValidator(self._settings, self.row_number)

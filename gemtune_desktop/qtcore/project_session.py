@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoStack
 
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example, Target
@@ -39,7 +38,7 @@ from gemtune_desktop.core.project.opening import ProjectOpenError
 from gemtune_desktop.core.project.store import ProjectStore
 from gemtune_desktop.core.project.write_errors import Action, save_failure
 from gemtune_desktop.core.validation import IncrementalValidator
-from gemtune_desktop.qtcore.row_session import UNDO_LIMIT
+from gemtune_desktop.qtcore.row_session import UNDO_LIMIT, RowSessionObject
 from gemtune_desktop.qtcore.save_state import SaveState, describe, label
 from gemtune_desktop.qtcore.session_edits import RESET_ABOVE_RANGES, RemovedEntry, SessionEdits, _ranges
 
@@ -50,10 +49,10 @@ TARGET_CHOSEN = "target_chosen"  # dataset setting: "yes" once the user picked "
 __all__ = ["RESET_ABOVE_RANGES", "UNDO_LIMIT", "FileProblem", "ProjectSession", "RemovedEntry", "SaveState", "_ranges"]
 
 
-class ProjectSession(SessionEdits, QObject):
+class ProjectSession(SessionEdits, RowSessionObject):
     """One open project.
 
-    Signals:
+    Signals (those of rows are :class:`~gemtune_desktop.qtcore.row_session.RowSessionObject`'s):
         rows_about_to_be_inserted(int, int): first index, count (before the list changes).
         rows_inserted(int, int): first index, count (after).
         rows_about_to_be_removed(int, int): first index, count of one contiguous range.
@@ -70,28 +69,17 @@ class ProjectSession(SessionEdits, QObject):
         closed(): the store was closed.
     """
 
-    rows_about_to_be_inserted = Signal(int, int)
-    rows_inserted = Signal(int, int)
-    rows_about_to_be_removed = Signal(int, int)
-    rows_removed = Signal(int, int)
-    about_to_reset = Signal()
-    reset_done = Signal()
-    examples_changed = Signal(list)
     settings_changed = Signal(object)
-    validation_changed = Signal()
     save_state_changed = Signal(object)
-    write_failed = Signal(object)
     file_lost = Signal(object)
     path_changed = Signal(object)
-    closed = Signal()
     _store_changed = Signal()  # from the store's checkpoint thread too: delivered on the GUI thread
 
     def __init__(self, store: ProjectStore, parent: QObject | None = None,
                  background_above: int | None = None) -> None:
         QObject.__init__(self, parent)
         self.store = store
-        self.undo_stack = QUndoStack(self)
-        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self.undo_stack = self._new_undo_stack()
         self.settings: DatasetSettings = repo.load_settings(store)
         repairs: Counter[str] = Counter()
         self.examples: list[Example] = repo.load_examples(store, repairs)

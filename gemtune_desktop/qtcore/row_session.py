@@ -22,6 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoStack
+
 from gemtune_desktop.core.project.write_errors import Action
 from gemtune_desktop.core.validation import Severity
 from gemtune_desktop.qtcore.row_edits import OrderedRowEdits, Removed, RowT
@@ -29,11 +32,45 @@ from gemtune_desktop.qtcore.workers import TaskSlot
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
-    from PySide6.QtGui import QUndoCommand, QUndoStack
+    from PySide6.QtGui import QUndoCommand
 
     from gemtune_desktop.core.errors import UserError
 
 UNDO_LIMIT = 500
+
+
+class RowSessionObject(QObject):
+    """The Qt side of a session of rows: the signals its tables and panels listen to, and its undo stack.
+
+    Signals:
+        rows_about_to_be_inserted(int, int): first index, count (before the list changes).
+        rows_inserted(int, int): first index, count (after).
+        rows_about_to_be_removed(int, int): first index, count of one contiguous range.
+        rows_removed(int, int): the same range, after removal.
+        about_to_reset(): the whole list is about to be replaced or reordered.
+        reset_done(): the whole list changed.
+        examples_changed(list): the rows whose fields changed (in place).
+        validation_changed(): findings changed (after any edit).
+        write_failed(object): a :class:`UserError` for a write that failed (the change was not kept).
+        closed(): the session was closed.
+    """
+
+    rows_about_to_be_inserted = Signal(int, int)
+    rows_inserted = Signal(int, int)
+    rows_about_to_be_removed = Signal(int, int)
+    rows_removed = Signal(int, int)
+    about_to_reset = Signal()
+    reset_done = Signal()
+    examples_changed = Signal(list)
+    validation_changed = Signal()
+    write_failed = Signal(object)
+    closed = Signal()
+
+    def _new_undo_stack(self) -> QUndoStack:
+        """The session's history, of at most :data:`UNDO_LIMIT` steps."""
+        stack = QUndoStack(self)
+        stack.setUndoLimit(UNDO_LIMIT)
+        return stack
 
 
 class RowSession(OrderedRowEdits[RowT]):
