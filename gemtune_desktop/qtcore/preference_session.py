@@ -5,9 +5,11 @@ A :class:`PreferenceSession` lives beside the project's :class:`~gemtune_desktop
 table ``preference_examples``, through :mod:`gemtune_desktop.core.project.preference_repo`. It follows the
 project wherever it goes (Save As switches the file: :attr:`store` is always the project's) and closes with it.
 
-It works exactly like the supervised session: its mutations (:mod:`~gemtune_desktop.qtcore.preference_edits`)
-write SQLite first and only then change memory; they are called by the undo commands of
-:mod:`gemtune_desktop.qtcore.preference_undo`, which catch their own errors. A write that fails is never a
+It works exactly like the supervised session, and shares its code: the undo stack, the validation (in the
+background for a large set) and the lookups are :class:`~gemtune_desktop.qtcore.row_session.RowSession`'s, and
+its mutations (:mod:`~gemtune_desktop.qtcore.preference_edits`) write SQLite first and only then change
+memory; they are called by the undo commands of :mod:`gemtune_desktop.qtcore.preference_undo`, which catch
+their own errors. A write that fails is never a
 silent success: :meth:`report_failure` words it as the supervised session does (it *is* the project's
 :meth:`~ProjectSession.report_failure`: the window's save state says "Not saved: the last change failed"), emits
 ``write_failed`` here too, and the failed command leaves no trace in this session's own undo history.
@@ -19,11 +21,9 @@ The preamble and the default system instruction are the project's dataset settin
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
+from PySide6.QtCore import QObject
 
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings
@@ -32,10 +32,9 @@ from gemtune_desktop.core.preference.validation import PreferenceValidator
 from gemtune_desktop.core.project import preference_repo as repo
 from gemtune_desktop.core.project.store import ProjectStore
 from gemtune_desktop.core.project.write_errors import Action
-from gemtune_desktop.core.validation import Severity
 from gemtune_desktop.qtcore.preference_edits import PreferenceEdits, RemovedPair
-from gemtune_desktop.qtcore.project_session import UNDO_LIMIT, ProjectSession
-from gemtune_desktop.qtcore.workers import TaskSlot
+from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.qtcore.row_session import RowSessionObject
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ __all__ = ["PreferenceSession", "RemovedPair", "preference_session_for"]
 BACKGROUND_ABOVE = 20_000  # more pairs than this are validated on a worker after opening (as the supervised view)
 
 
-class PreferenceSession(PreferenceEdits, QObject):
+class PreferenceSession(PreferenceEdits, RowSessionObject):
     """The preference pairs of one open project.
 
     Signals (as :class:`ProjectSession`'s, for preference pairs):
@@ -57,33 +56,15 @@ class PreferenceSession(PreferenceEdits, QObject):
         closed(): the project was closed.
     """
 
-    rows_about_to_be_inserted = Signal(int, int)
-    rows_inserted = Signal(int, int)
-    rows_about_to_be_removed = Signal(int, int)
-    rows_removed = Signal(int, int)
-    about_to_reset = Signal()
-    reset_done = Signal()
-    examples_changed = Signal(list)
-    validation_changed = Signal()
-    write_failed = Signal(object)
-    closed = Signal()
-
     def __init__(self, project: ProjectSession, background_above: int | None = BACKGROUND_ABOVE) -> None:
         QObject.__init__(self, project)
         self.setObjectName("preferenceSession")  # found by name where importing this module would cost start-up
         self.project = project
-        self.undo_stack = QUndoStack(self)
-        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self.undo_stack = self._new_undo_stack()
         self.examples: list[PreferenceExample] = repo.load(project.store)
-        self._id_index: dict[int, int] | None = None
         self._settings = PreferenceSettings.from_dataset(project.settings)
-        self.validator = PreferenceValidator(self._settings, self.row_number)
-        self.checking = background_above is not None and len(self.examples) > background_above
-        self._pending_changed: dict[int, PreferenceExample] = {}
-        self._pending_removed: set[int] = set()
-        if not self.checking:
-            self.validator.reset(self.examples)
-        self._failures = 0
+        self.validator: PreferenceValidator = PreferenceValidator(self._settings, self.row_number)
+        self._init_rows(background_above)
         self._closed = False
         project.settings_changed.connect(self._project_settings_changed)
         project.closed.connect(self.close)
@@ -126,29 +107,13 @@ class PreferenceSession(PreferenceEdits, QObject):
             self.validator.set_settings(new)
         self.validation_changed.emit()
 
-    # -- failures and the undo stack --------------------------------------------------------------------
+    # -- failures and imports ---------------------------------------------------------------------------
     def report_failure(self, exc: BaseException, action: Action = "change") -> UserError:
         """A failed write in the project's words (its save state follows); emitted as ``write_failed`` too."""
         err = self.project.report_failure(exc, action)
         self._failures += 1
         self.write_failed.emit(err)
         return err
-
-    def push(self, command: QUndoCommand) -> bool:
-        """Run ``command`` and add it to the history; False (and ``write_failed``) when it could not be saved."""
-        before = self._failures
-        self.undo_stack.push(command)
-        return self._failures == before
-
-    def undo(self) -> bool:
-        before = self._failures
-        self.undo_stack.undo()
-        return self._failures == before
-
-    def redo(self) -> bool:
-        before = self._failures
-        self.undo_stack.redo()
-        return self._failures == before
 
     def import_pairs(self, examples: Sequence[PreferenceExample], text: str, index: int | None = None) -> bool:
         """Add imported pairs as one undoable step, in one transaction; False when nothing could be written."""
@@ -158,80 +123,13 @@ class PreferenceSession(PreferenceEdits, QObject):
         return self.push(InsertPairsCommand(self, at, list(examples), text, action="import"))
 
     # -- validation -------------------------------------------------------------------------------------
-    def validate_in_background(self, tasks: TaskSlot) -> None:
-        """Run the first full validation on a worker; until then the table says "Checking…"."""
-        if not self.checking:
-            return
+    def _validator_maker(self) -> Callable[[], PreferenceValidator]:
         settings = self._settings
+        return lambda: PreferenceValidator(settings)
 
-        def work(_token: Any, examples: list[PreferenceExample]) -> PreferenceValidator:
-            v = PreferenceValidator(settings)
-            v.reset(examples)
-            return v
-
-        tasks.start(work, list(self.examples), on_result=self._validated)
-
-    def _validated(self, validator: PreferenceValidator) -> None:
-        if self.is_closed:
-            return
-        if self._pending_removed:
-            validator.remove(list(self._pending_removed))
-        if self._pending_changed:
-            alive = {e.id for e in self.examples}
-            validator.update([e for e in self._pending_changed.values() if e.id in alive])
+    def _catch_up_settings(self, validator: PreferenceValidator) -> None:
         if validator.settings != self._settings:
             validator.set_settings(self._settings)
-        validator.row_of = self.row_number
-        self._pending_changed.clear()
-        self._pending_removed.clear()
-        self.validator = validator
-        self.checking = False
-        self.validation_changed.emit()
-
-    def _revalidate(self, changed: Sequence[PreferenceExample]) -> None:
-        if self.checking:
-            for e in changed:
-                self._pending_changed[e.id] = e
-                self._pending_removed.discard(e.id)
-            return
-        self.validator.update(changed)
-
-    def _unvalidate(self, ids: Sequence[int]) -> None:
-        if self.checking:
-            for k in ids:
-                self._pending_changed.pop(k, None)
-                self._pending_removed.add(k)
-            return
-        self.validator.remove(ids)
-
-    def status_counts(self, example: PreferenceExample) -> tuple[int, int]:
-        """(errors, warnings) for one pair."""
-        errors = warnings = 0
-        for f in self.validator.findings_for(example.id):
-            if f.severity is Severity.ERROR:
-                errors += 1
-            elif f.severity is Severity.WARNING:
-                warnings += 1
-        return errors, warnings
-
-    # -- lookups ----------------------------------------------------------------------------------------
-    def index_of_id(self, example_id: int) -> int:
-        """List index of the pair with this id, or -1 (a cached map, rebuilt after rows move)."""
-        if self._id_index is None:
-            self._id_index = {e.id: i for i, e in enumerate(self.examples)}
-        return self._id_index.get(example_id, -1)
-
-    def row_number(self, example_id: int) -> int | None:
-        """The 1-based row number the user sees for a pair id."""
-        i = self.index_of_id(example_id)
-        return i + 1 if i >= 0 else None
-
-    def by_id(self, example_id: int) -> PreferenceExample | None:
-        i = self.index_of_id(example_id)
-        return self.examples[i] if i >= 0 else None
-
-    def _structure_changed(self) -> None:
-        self._id_index = None
 
 
 def preference_session_for(project: ProjectSession, background_above: int | None = BACKGROUND_ABOVE

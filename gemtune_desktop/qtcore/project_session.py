@@ -23,12 +23,11 @@ import dataclasses
 import logging
 import os
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.examples import DatasetSettings, Example, Target
@@ -38,23 +37,22 @@ from gemtune_desktop.core.project.identity import FileProblem, ProjectFileLostEr
 from gemtune_desktop.core.project.opening import ProjectOpenError
 from gemtune_desktop.core.project.store import ProjectStore
 from gemtune_desktop.core.project.write_errors import Action, save_failure
-from gemtune_desktop.core.validation import IncrementalValidator, Severity
+from gemtune_desktop.core.validation import IncrementalValidator
+from gemtune_desktop.qtcore.row_session import UNDO_LIMIT, RowSessionObject
 from gemtune_desktop.qtcore.save_state import SaveState, describe, label
 from gemtune_desktop.qtcore.session_edits import RESET_ABOVE_RANGES, RemovedEntry, SessionEdits, _ranges
-from gemtune_desktop.qtcore.workers import TaskSlot
 
 log = logging.getLogger(__name__)
 
-UNDO_LIMIT = 500
 TARGET_CHOSEN = "target_chosen"  # dataset setting: "yes" once the user picked "Prepare for"
 
-__all__ = ["RESET_ABOVE_RANGES", "FileProblem", "ProjectSession", "RemovedEntry", "SaveState", "_ranges"]
+__all__ = ["RESET_ABOVE_RANGES", "UNDO_LIMIT", "FileProblem", "ProjectSession", "RemovedEntry", "SaveState", "_ranges"]
 
 
-class ProjectSession(SessionEdits, QObject):
+class ProjectSession(SessionEdits, RowSessionObject):
     """One open project.
 
-    Signals:
+    Signals (those of rows are :class:`~gemtune_desktop.qtcore.row_session.RowSessionObject`'s):
         rows_about_to_be_inserted(int, int): first index, count (before the list changes).
         rows_inserted(int, int): first index, count (after).
         rows_about_to_be_removed(int, int): first index, count of one contiguous range.
@@ -71,44 +69,27 @@ class ProjectSession(SessionEdits, QObject):
         closed(): the store was closed.
     """
 
-    rows_about_to_be_inserted = Signal(int, int)
-    rows_inserted = Signal(int, int)
-    rows_about_to_be_removed = Signal(int, int)
-    rows_removed = Signal(int, int)
-    about_to_reset = Signal()
-    reset_done = Signal()
-    examples_changed = Signal(list)
     settings_changed = Signal(object)
-    validation_changed = Signal()
     save_state_changed = Signal(object)
-    write_failed = Signal(object)
     file_lost = Signal(object)
     path_changed = Signal(object)
-    closed = Signal()
     _store_changed = Signal()  # from the store's checkpoint thread too: delivered on the GUI thread
 
     def __init__(self, store: ProjectStore, parent: QObject | None = None,
                  background_above: int | None = None) -> None:
         QObject.__init__(self, parent)
         self.store = store
-        self.undo_stack = QUndoStack(self)
-        self.undo_stack.setUndoLimit(UNDO_LIMIT)
+        self.undo_stack = self._new_undo_stack()
         self.settings: DatasetSettings = repo.load_settings(store)
         repairs: Counter[str] = Counter()
         self.examples: list[Example] = repo.load_examples(store, repairs)
         self.open_notice: UserError | None = _repair_notice(store.path.name, repairs)
-        self._id_index: dict[int, int] | None = None
-        self.validator: Any = self._new_validator()
+        self.validator = self._new_validator()
         # Large projects are validated on a worker (see validate_in_background); until then the
         # table shows "Checking…" and edits are queued for the fresh validator.
-        self.checking = background_above is not None and len(self.examples) > background_above
-        self._pending_changed: dict[int, Example] = {}
-        self._pending_removed: set[int] = set()
-        if not self.checking:
-            self.validator.reset(self.examples)
+        self._init_rows(background_above)
         self.last_error: UserError | None = None
         self._error_commit = -1  # the store's commit count when last_error happened
-        self._failures = 0
         self._state = SaveState.READ_ONLY
         self._lost_reported = False
         self._store_changed.connect(self._refresh_save_state)
@@ -268,27 +249,7 @@ class ProjectSession(SessionEdits, QObject):
             return False
         return True
 
-    # -- the undo stack, safely ---------------------------------------------------------------------
-    def push(self, command: QUndoCommand) -> bool:
-        """Run ``command`` and add it to the history; False (and ``write_failed``) when it could not be saved.
-
-        A failed command is not in the history. Commands from :mod:`gemtune_desktop.qtcore.undo` catch their
-        own errors (an exception must never leave ``redo()``: PySide would drop it and keep the command).
-        """
-        before = self._failures
-        self.undo_stack.push(command)
-        return self._failures == before
-
-    def undo(self) -> bool:
-        before = self._failures
-        self.undo_stack.undo()
-        return self._failures == before
-
-    def redo(self) -> bool:
-        before = self._failures
-        self.undo_stack.redo()
-        return self._failures == before
-
+    # -- imports and exports ----------------------------------------------------------------------
     def import_examples(self, examples: Sequence[Example], text: str, settings: DatasetSettings | None = None,
                         index: int | None = None) -> bool:
         """Add imported examples (and settings read from the file) as one undoable step, in one transaction.
@@ -388,61 +349,13 @@ class ProjectSession(SessionEdits, QObject):
     def _new_validator(self) -> Any:
         return IncrementalValidator(self.settings, self.settings.target, self.row_number)
 
-    def validate_in_background(self, tasks: TaskSlot) -> None:
-        """Run the first full validation on a worker (a million rows take a while); the GUI stays live."""
-        if not self.checking:
-            return
+    def _validator_maker(self) -> Callable[[], Any]:
         settings = self.settings
+        return lambda: IncrementalValidator(settings, settings.target)
 
-        def work(_token: Any, examples: list[Example]) -> Any:
-            v = IncrementalValidator(settings, settings.target)
-            v.reset(examples)
-            return v
-
-        tasks.start(work, list(self.examples), on_result=self._validated)
-
-    def _validated(self, validator: Any) -> None:
-        if self.store.closed:
-            return
-        if self._pending_removed:
-            validator.remove(list(self._pending_removed))
-        if self._pending_changed:
-            alive = {e.id for e in self.examples}
-            validator.update([e for e in self._pending_changed.values() if e.id in alive])
+    def _catch_up_settings(self, validator: Any) -> None:
         if validator.settings is not self.settings:
             validator.set_settings(self.settings, self.settings.target)
-        validator.row_of = self.row_number
-        self._pending_changed.clear()
-        self._pending_removed.clear()
-        self.validator = validator
-        self.checking = False
-        self.validation_changed.emit()
-
-    def _revalidate(self, changed: Sequence[Example]) -> None:
-        if self.checking:
-            for e in changed:
-                self._pending_changed[e.id] = e
-                self._pending_removed.discard(e.id)
-            return
-        self.validator.update(changed)
-
-    def _unvalidate(self, ids: Sequence[int]) -> None:
-        if self.checking:
-            for k in ids:
-                self._pending_changed.pop(k, None)
-                self._pending_removed.add(k)
-            return
-        self.validator.remove(ids)
-
-    def status_counts(self, example: Example) -> tuple[int, int]:
-        """(errors, warnings) for one example."""
-        errors = warnings = 0
-        for f in self.validator.findings_for(example.id):
-            if f.severity is Severity.ERROR:
-                errors += 1
-            elif f.severity is Severity.WARNING:
-                warnings += 1
-        return errors, warnings
 
     # -- lookups ----------------------------------------------------------------------------
     def index_of(self, example: Example, hint: int = -1) -> int:
@@ -458,24 +371,6 @@ class ProjectSession(SessionEdits, QObject):
     def indices_of_ids(self, ids: Iterable[int]) -> list[int]:
         wanted = set(ids)
         return [i for i, e in enumerate(self.examples) if e.id in wanted]
-
-    def by_id(self, example_id: int) -> Example | None:
-        i = self.index_of_id(example_id)
-        return self.examples[i] if i >= 0 else None
-
-    def index_of_id(self, example_id: int) -> int:
-        """List index of the example with this id, or -1 (a cached map, rebuilt after rows move)."""
-        if self._id_index is None:
-            self._id_index = {e.id: i for i, e in enumerate(self.examples)}
-        return self._id_index.get(example_id, -1)
-
-    def row_number(self, example_id: int) -> int | None:
-        """The 1-based row number the user sees for an example id."""
-        i = self.index_of_id(example_id)
-        return i + 1 if i >= 0 else None
-
-    def _structure_changed(self) -> None:
-        self._id_index = None
 
 
 def _repair_notice(name: str, repairs: Counter[str]) -> UserError | None:

@@ -1,71 +1,48 @@
-"""The mutations of an open project, file first: each writes SQLite in one transaction, then changes memory.
+"""The mutations of an open project's examples, file first: each writes SQLite in one transaction, then memory.
 
-Mixed into :class:`~gemtune_desktop.qtcore.project_session.ProjectSession`. Every method raises before memory
-changes when the write fails, so the table never shows an edit the file does not have. They are called by
-the undo commands of :mod:`gemtune_desktop.qtcore.undo` (never directly by widgets), which catch those
-errors and report them.
-
-**The file order and the screen order always agree.** New and re-inserted rows get positions between the
-*current* positions of their neighbours on screen (never positions remembered from before: a renumber may
-have happened since); when there is no room left between two neighbours, every row is renumbered in the
-screen's order in the same transaction.
+Mixed into :class:`~gemtune_desktop.qtcore.project_session.ProjectSession`, over the shared
+:class:`~gemtune_desktop.qtcore.row_session.RowSession` (undo stack, validation, lookups). The row mutations
+(``set_fields``, ``insert``, ``remove``, ``reinsert``, ``swap``) are the shared ones of
+:class:`~gemtune_desktop.qtcore.row_edits.OrderedRowEdits` (read its docstring: file first, and the file's order
+always equals the screen's) over the ``examples`` table; this module adds the dataset settings, which an insert
+or a removal can save in the same transaction (an import's preamble and system instruction). The methods are
+called by the undo commands of :mod:`gemtune_desktop.qtcore.undo` (never directly by widgets), which catch
+their errors and report them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.project import examples_repo as repo
+from gemtune_desktop.qtcore.row_edits import RESET_ABOVE_RANGES, Alongside, Removed, RowsRepo, _ranges
+from gemtune_desktop.qtcore.row_session import RowSession
 
 if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
 
     from gemtune_desktop.core.project.store import ProjectStore
 
-RESET_ABOVE_RANGES = 64  # more removed ranges than this → one model reset instead of many signals
+__all__ = ["RESET_ABOVE_RANGES", "RemovedEntry", "SessionEdits", "_ranges"]
 
-RemovedEntry = tuple[int, Example, float]  # index in the list, the example, its stored position
+RemovedEntry = Removed[Example]  # index in the list, the example, its stored position
 
 
-class SessionEdits:
-    """File-first mutations; the host class provides the store, the list, signals and validation hooks."""
+class SessionEdits(RowSession[Example]):
+    """File-first mutations of examples and settings; the host class provides the store, the list, signals and
+    validation hooks."""
 
-    store: ProjectStore
-    examples: list[Example]
+    store: ProjectStore  # switched by Save As
     settings: DatasetSettings
-    checking: bool
-    validator: Any  # IncrementalValidator (Any: a worker may swap in a fresh one)
-    rows_about_to_be_inserted: SignalInstance
-    rows_inserted: SignalInstance
-    rows_about_to_be_removed: SignalInstance
-    rows_removed: SignalInstance
-    about_to_reset: SignalInstance
-    reset_done: SignalInstance
-    examples_changed: SignalInstance
     settings_changed: SignalInstance
-    validation_changed: SignalInstance
 
-    def _revalidate(self, changed: Sequence[Example]) -> None: ...
-    def _unvalidate(self, ids: Sequence[int]) -> None: ...
-    def _structure_changed(self) -> None: ...
+    @property
+    def _rows_repo(self) -> RowsRepo[Example]:
+        return repo
 
-    # -- fields -------------------------------------------------------------------------------------
-    def set_fields(self, changes: Sequence[tuple[Example, str, Any]]) -> None:
-        """Set ``field`` of each example to ``value`` (on disk first, in one transaction)."""
-        if not changes:
-            return
-        repo.update_fields(self.store, [(e.id, f, v) for e, f, v in changes])
-        touched: dict[int, Example] = {}
-        for e, f, v in changes:
-            setattr(e, f, v)
-            touched[id(e)] = e
-        changed = list(touched.values())
-        self._revalidate(changed)
-        self.examples_changed.emit(changed)
-        self.validation_changed.emit()
-
+    # -- settings -----------------------------------------------------------------------------------
     def set_settings(self, settings: DatasetSettings) -> None:
         repo.save_settings(self.store, settings)
         self._apply_settings(settings)
@@ -77,6 +54,11 @@ class SessionEdits:
         self.settings_changed.emit(settings)
         self.validation_changed.emit()
 
+    def _settings_alongside(self, settings: DatasetSettings | None) -> Alongside | None:
+        if settings is None:
+            return None
+        return (lambda: repo.save_settings(self.store, settings)), (lambda: self._apply_settings(settings))
+
     # -- rows -----------------------------------------------------------------------------------------
     def insert(self, index: int, examples: Sequence[Example], positions: Sequence[float] | None = None,
                settings: DatasetSettings | None = None) -> list[float]:
@@ -85,143 +67,21 @@ class SessionEdits:
         Returns their stored positions. ``positions`` is accepted for compatibility and ignored: positions
         always come from the current neighbours.
         """
-        if not examples:
-            if settings is not None:
-                self.set_settings(settings)
-            return []
-        index = max(0, min(index, len(self.examples)))
-        with self.store.transaction():
-            if settings is not None:
-                repo.save_settings(self.store, settings)
-            placed = self._place([(index, len(examples))], list(examples))
-        self._structure_changed()
-        self.rows_about_to_be_inserted.emit(index, len(examples))
-        self.examples[index:index] = examples
-        self.rows_inserted.emit(index, len(examples))
-        if settings is not None:
-            self._apply_settings(settings)
-        self._revalidate(list(examples))
-        self.validation_changed.emit()
-        return placed
+        return self._insert_rows(index, examples, self._settings_alongside(settings))
 
     def remove(self, examples: Iterable[Example], settings: DatasetSettings | None = None) -> list[RemovedEntry]:
         """Delete ``examples`` (and save ``settings``, in the same transaction); returns what :meth:`reinsert`
         needs to put them back."""
-        targets = {id(e) for e in examples}
-        found = [(i, e) for i, e in enumerate(self.examples) if id(e) in targets]
-        if not found:
-            if settings is not None:
-                self.set_settings(settings)
-            return []
-        with self.store.transaction():
-            pos = repo.positions(self.store, [e.id for _i, e in found])
-            repo.delete(self.store, [e.id for _i, e in found])
-            if settings is not None:
-                repo.save_settings(self.store, settings)
-        if settings is not None:
-            self._apply_settings(settings)
-        entries = [(i, e, pos.get(e.id, 0.0)) for i, e in found]
-        self._structure_changed()
-        ranges = _ranges([i for i, _e in found])
-        if len(ranges) > RESET_ABOVE_RANGES:
-            self.about_to_reset.emit()
-            self.examples[:] = [e for e in self.examples if id(e) not in targets]
-            self.reset_done.emit()
-        else:
-            for first, count in reversed(ranges):
-                self.rows_about_to_be_removed.emit(first, count)
-                del self.examples[first:first + count]
-                self.rows_removed.emit(first, count)
-        self._unvalidate([e.id for _i, e in found])
-        self.validation_changed.emit()
-        return entries
+        return self._remove_rows(examples, self._settings_alongside(settings))
 
-    def reinsert(self, entries: Sequence[RemovedEntry]) -> None:
-        """Undo :meth:`remove`: put the examples back at their old indices and ids.
-
-        Their positions in the file come from their neighbours now, not from when they were removed.
-        """
-        if not entries:
-            return
-        entries = sorted(entries, key=lambda t: t[0])
-        ranges = _ranges([i for i, _e, _p in entries])
-        with self.store.transaction():
-            self._place(ranges, [e for _i, e, _p in entries])
-        self._structure_changed()
-        if len(ranges) > RESET_ABOVE_RANGES:
-            self.about_to_reset.emit()
-            self.examples[:] = _merged(self.examples, entries)
-            self.reset_done.emit()
-        else:
-            k = 0
-            for first, count in ranges:
-                chunk = [e for _i, e, _p in entries[k:k + count]]
-                k += count
-                self.rows_about_to_be_inserted.emit(first, count)
-                self.examples[first:first] = chunk
-                self.rows_inserted.emit(first, count)
-        self._revalidate([e for _i, e, _p in entries])
-        self.validation_changed.emit()
-
-    def _place(self, ranges: list[tuple[int, int]], new: list[Example]) -> list[float]:
-        """Store ``new`` (in order) so that, inserted at ``ranges`` (indices in the list *after* insertion),
-        the file's ``ORDER BY pos`` equals the list; inside the caller's transaction. Returns the positions."""
-        old = self.examples
-        # neighbours of each range in the list after insertion, as indices into the current list
-        plan: list[tuple[int | None, int | None, int]] = []
-        shift = 0
-        for first, count in ranges:
-            before = first - shift  # current-list index of the row that follows this range
-            plan.append((old[before - 1].id if before > 0 else None,
-                         old[before].id if before < len(old) else None, count))
-            shift += count
-        ids = {k for lo, hi, _n in plan for k in (lo, hi) if k is not None}
-        pos = repo.positions(self.store, list(ids))
-        out: list[float] = []
-        for lo, hi, count in plan:
-            room = repo.room_between(pos.get(lo) if lo is not None else None,
-                                     pos.get(hi) if hi is not None else None, count)
-            if room is None or (lo is not None and lo not in pos) or (hi is not None and hi not in pos):
-                return self._renumber_with(ranges, new)
-            out.extend(room)
-        repo.insert(self.store, new, out)
-        return out
-
-    def _renumber_with(self, ranges: list[tuple[int, int]], new: list[Example]) -> list[float]:
-        """No room between two neighbours (or damaged positions): renumber every row in the list's order."""
-        entries: list[RemovedEntry] = []
-        it = iter(new)
-        for first, count in ranges:
-            entries.extend((first + j, next(it), 0.0) for j in range(count))
-        final = {id(e): float(n + 1) for n, e in enumerate(_merged(self.examples, entries))}
-        repo.set_positions(self.store, [(e.id, final[id(e)]) for e in self.examples])
-        placed = [final[id(e)] for e in new]
-        repo.insert(self.store, new, placed)
-        return placed
-
-    def swap(self, pairs: Sequence[tuple[int, int]]) -> None:
-        """Apply the row swaps in order (Move Up/Down); swapping in reverse order undoes it."""
-        if not pairs:
-            return
-        ex = self.examples
-        slots = sorted({i for pair in pairs for i in pair})
-        before = {i: ex[i] for i in slots}
+    def _write_swap(self, before: dict[int, Example], order: dict[int, Example], slots: list[int]) -> None:
         pos = repo.positions(self.store, [e.id for e in before.values()])
         if len(pos) < len(slots):
             with self.store.transaction():
-                repo.renumber_to(self.store, [e.id for e in ex])
+                repo.renumber_to(self.store, [e.id for e in self.examples])
             pos = repo.positions(self.store, [e.id for e in before.values()])
         slot_pos = {i: pos[before[i].id] for i in slots}
-        order = dict(before)
-        for a, b in pairs:
-            order[a], order[b] = order[b], order[a]
         repo.set_positions(self.store, [(order[i].id, slot_pos[i]) for i in slots])
-        self._structure_changed()
-        for i in slots:
-            ex[i] = order[i]
-        self.examples_changed.emit(list(before.values()))
-        self._revalidate(list(before.values()))
-        self.validation_changed.emit()
 
     def replace_all(self, examples: list[Example]) -> None:
         """Tell views the whole list changed (used after a large in-place reorder)."""
@@ -229,26 +89,3 @@ class SessionEdits:
         self.about_to_reset.emit()
         self.examples[:] = examples
         self.reset_done.emit()
-
-
-def _merged(current: list[Example], entries: Sequence[RemovedEntry]) -> list[Example]:
-    """``current`` with each entry's example put back at its index (entries sorted by index)."""
-    merged: list[Example] = []
-    it = iter(current)
-    for i, e, _p in entries:
-        while len(merged) < i:
-            merged.append(next(it))
-        merged.append(e)
-    merged.extend(it)
-    return merged
-
-
-def _ranges(indices: Sequence[int]) -> list[tuple[int, int]]:
-    """Sorted indices → contiguous (first, count) ranges, ascending."""
-    out: list[tuple[int, int]] = []
-    for i in indices:
-        if out and out[-1][0] + out[-1][1] == i:
-            out[-1] = (out[-1][0], out[-1][1] + 1)
-        else:
-            out.append((i, 1))
-    return out

@@ -4,13 +4,15 @@ Commands keep references to the ``Example`` objects they touch plus the old and 
 (never table snapshots). Widgets build a command and call ``session.push(cmd)`` (or
 ``session.undo_stack.push(cmd)``); ``push`` runs ``redo()`` at once.
 
-**A write that fails never stays in the history.** ``redo()`` and ``undo()`` catch every error themselves:
-PySide6 does not let an exception out of a ``QUndoCommand`` override in a way a caller can rely on (from a
-slot it goes to ``sys.excepthook`` while ``QUndoStack`` keeps the command as done, and the command's C++
-object is later freed under the stack: a segfault a few edits on). Instead a failed command marks itself
-obsolete — ``QUndoStack`` then drops it (not pushed; or removed from the history when an undo or redo of
-it fails) — and the session reports a plain message through ``write_failed``. The session's mutations
-write the file before memory, so a failure leaves the screen and the file as they were.
+**A write that fails never stays in the history.** Every command here is a
+:class:`~gemtune_desktop.qtcore.undo_base.SafeCommand` (read :mod:`gemtune_desktop.qtcore.undo_base`):
+``redo()`` and ``undo()`` catch every error themselves — an exception must never leave a ``QUndoCommand``
+override under PySide6 — and a failed command marks itself obsolete, so ``QUndoStack`` drops it (not pushed;
+or removed from the history when an undo or redo of it fails), while the session reports a plain message
+through ``write_failed``. The session's mutations write the file before memory, so a failure leaves the
+screen and the file as they were. Editing fields, deleting and moving rows are the shared commands of
+:mod:`~gemtune_desktop.qtcore.undo_base` (re-exported here); this module adds what only examples have:
+inserting with an import's settings, the dataset settings, and several steps as one.
 """
 
 from __future__ import annotations
@@ -23,9 +25,20 @@ from PySide6.QtGui import QUndoCommand
 
 from gemtune_desktop.core.examples import DatasetSettings, Example
 from gemtune_desktop.core.project.write_errors import Action
-from gemtune_desktop.qtcore.project_session import ProjectSession, RemovedEntry
+from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.qtcore.undo_base import (
+    EditFieldCommand,
+    MoveRowsCommand,
+    RemoveRowsCommand,
+    SafeCommand,
+    SetFieldsCommand,
+    move_pairs,
+)
 
 log = logging.getLogger(__name__)
+
+__all__ = ["CompositeCommand", "EditCellCommand", "InsertRowsCommand", "MoveRowsCommand", "RemoveRowsCommand",
+           "SafeCommand", "SetFieldsCommand", "SettingsCommand", "copy_settings", "move_pairs"]
 
 EDIT_CELL_ID = 1001
 SETTINGS_TEXT_ID = 1002
@@ -33,94 +46,15 @@ SETTINGS_TEXT_ID = 1002
 FIELD_LABELS = {"input": "input", "output": "output", "split": "split", "tags": "tags", "note": "note"}
 
 
-class SafeCommand(QUndoCommand):
-    """A command whose failures are reported, not raised; subclasses implement :meth:`apply` and :meth:`revert`."""
-
-    action: Action = "change"
-
-    def __init__(self, session: ProjectSession, text: str, parent: QUndoCommand | None = None) -> None:
-        super().__init__(text, parent)
-        self.session = session
-        self.failed = False
-        self._applied_once = False
-
-    def apply(self) -> None:
-        raise NotImplementedError
-
-    def revert(self) -> None:
-        raise NotImplementedError
-
-    def redo(self) -> None:
-        if self.failed:
-            return
-        try:
-            self.apply()
-        except Exception as exc:  # every failure: see the module docstring
-            self._fail(exc, "redo" if self._applied_once else self.action)
-            return
-        self._applied_once = True
-
-    def undo(self) -> None:
-        if self.failed:
-            return
-        try:
-            self.revert()
-        except Exception as exc:
-            self._fail(exc, "undo")
-
-    def _fail(self, exc: Exception, action: Action) -> None:
-        self.failed = True
-        self.setObsolete(True)
-        self.session.report_failure(exc, action)
-
-    def mergeable(self, other: QUndoCommand) -> bool:
-        """A failed command (this one or the newcomer) is never merged into the history."""
-        return not self.failed and not getattr(other, "failed", True) and not other.isObsolete()
-
-
-class EditCellCommand(SafeCommand):
+class EditCellCommand(EditFieldCommand[Example]):
     """Change one field of one example; consecutive edits of the same cell merge (typing)."""
 
     def __init__(self, session: ProjectSession, example: Example, field: str, new: Any,
                  parent: QUndoCommand | None = None) -> None:
-        super().__init__(session, f"Edit {FIELD_LABELS.get(field, field)}", parent)
-        self.example = example
-        self.field = field
-        self.old = getattr(example, field)
-        self.new = new
+        super().__init__(session, example, field, new, f"Edit {FIELD_LABELS.get(field, field)}", parent)
 
     def id(self) -> int:
         return EDIT_CELL_ID
-
-    def mergeWith(self, other: QUndoCommand) -> bool:
-        if (not isinstance(other, EditCellCommand) or other.example is not self.example
-                or other.field != self.field or not self.mergeable(other)):
-            return False
-        self.new = other.new
-        if self.new == self.old:
-            self.setObsolete(True)
-        return True
-
-    def apply(self) -> None:
-        self.session.set_fields([(self.example, self.field, self.new)])
-
-    def revert(self) -> None:
-        self.session.set_fields([(self.example, self.field, self.old)])
-
-
-class SetFieldsCommand(SafeCommand):
-    """Many field changes as one step: find & replace, split, paste into cells, bulk set."""
-
-    def __init__(self, session: ProjectSession, changes: Sequence[tuple[Example, str, Any]], text: str,
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__(session, text, parent)
-        self.changes = [(e, f, getattr(e, f), v) for e, f, v in changes]
-
-    def apply(self) -> None:
-        self.session.set_fields([(e, f, new) for e, f, _old, new in self.changes])
-
-    def revert(self) -> None:
-        self.session.set_fields([(e, f, old) for e, f, old, _new in reversed(self.changes)])
 
 
 class InsertRowsCommand(SafeCommand):
@@ -129,6 +63,8 @@ class InsertRowsCommand(SafeCommand):
     ``settings`` (an import's preamble and system instruction) are saved in the same transaction and
     restored on undo; ``action="import"`` words a failure as an import that added nothing.
     """
+
+    session: ProjectSession
 
     def __init__(self, session: ProjectSession, index: int, examples: Sequence[Example], text: str,
                  parent: QUndoCommand | None = None, settings: DatasetSettings | None = None,
@@ -150,62 +86,6 @@ class InsertRowsCommand(SafeCommand):
         self.session.remove(self.examples, settings=settings)  # rows and settings together, or neither
 
 
-class RemoveRowsCommand(SafeCommand):
-    """Delete (or cut) a set of rows; undo puts them back where they were.
-
-    The rows stay with the command whatever happens: a redo that fails keeps them on screen and in the file.
-    """
-
-    def __init__(self, session: ProjectSession, examples: Sequence[Example], text: str = "Delete rows",
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__(session, text, parent)
-        self.examples = list(examples)
-        self.entries: list[RemovedEntry] = []
-
-    def apply(self) -> None:
-        entries = self.session.remove(self.examples)  # raises before anything changes
-        if entries:
-            self.entries = entries
-
-    def revert(self) -> None:
-        self.session.reinsert(self.entries)
-
-
-class MoveRowsCommand(SafeCommand):
-    """Move the selected rows one place up or down."""
-
-    def __init__(self, session: ProjectSession, rows: Sequence[int], delta: int,
-                 parent: QUndoCommand | None = None) -> None:
-        super().__init__(session, "Move rows up" if delta < 0 else "Move rows down", parent)
-        self.pairs = move_pairs(rows, delta, len(session.examples))
-
-    def apply(self) -> None:
-        self.session.swap(self.pairs)
-
-    def revert(self) -> None:
-        self.session.swap(list(reversed(self.pairs)))
-
-
-def move_pairs(rows: Sequence[int], delta: int, n: int) -> list[tuple[int, int]]:
-    """The swaps that move each selected row one step (rows blocked by the edge or by a stuck
-    selected neighbour stay put)."""
-    selected = set(rows)
-    pairs: list[tuple[int, int]] = []
-    if delta < 0:
-        for i in sorted(selected):
-            if i > 0 and (i - 1) not in selected:
-                pairs.append((i - 1, i))
-                selected.discard(i)
-                selected.add(i - 1)
-    else:
-        for i in sorted(selected, reverse=True):
-            if i < n - 1 and (i + 1) not in selected:
-                pairs.append((i, i + 1))
-                selected.discard(i)
-                selected.add(i + 1)
-    return pairs
-
-
 class SettingsCommand(SafeCommand):
     """Change the dataset settings (preamble, system instruction, target, split ratios).
 
@@ -213,6 +93,7 @@ class SettingsCommand(SafeCommand):
     """
 
     action: Action = "settings"
+    session: ProjectSession
 
     def __init__(self, session: ProjectSession, new: DatasetSettings, text: str, merge_key: str = "",
                  parent: QUndoCommand | None = None) -> None:

@@ -8,33 +8,27 @@ Nothing typed is lost or moved by a save: a box whose text is not saved yet is n
 input does not reset the output being typed), and the cursor stays where it was. A change the file refuses
 (a full disk) is undone in the box, as in the file; while the project cannot be saved at all (its file was
 replaced or deleted) the text is held and written as soon as the work is saved to a new file.
+
+The timer, the Split / Tags / Note form and their saving are shared with the pair editor (:mod:`.detail_base`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFocusEvent
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gemtune_desktop.core import validation_rules as R
-from gemtune_desktop.core.examples import Example, Split, Target
+from gemtune_desktop.core.examples import Example, Target
 from gemtune_desktop.core.tokens import estimate_tokens
 from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.qtcore.row_session import RowSession
+from gemtune_desktop.ui.dataset.detail_base import SAVE_AFTER_MS, RowDetailBase, SaveOnLeaveTextEdit, reload_box
 
-SAVE_AFTER_MS = 400
-
-
-class _TextEdit(QPlainTextEdit):
-    def __init__(self, on_leave: Callable[[], None], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._on_leave = on_leave
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        self._on_leave()
-        super().focusOutEvent(event)
+__all__ = ["SAVE_AFTER_MS", "DetailEditor", "count_text"]
 
 
 def count_text(text: str, other: str, field: str, target: Target) -> tuple[str, bool]:
@@ -57,20 +51,15 @@ def count_text(text: str, other: str, field: str, target: Target) -> tuple[str, 
     return line, over
 
 
-class DetailEditor(QWidget):
+class DetailEditor(RowDetailBase[Example]):
     """Edits one example at a time (the table's current row)."""
+
+    session: ProjectSession | None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.session: ProjectSession | None = None
-        self.example: Example | None = None
-        self._loading = False
-        self._pending: set[str] = set()
+        self.session = None
         self._held: dict[tuple[int, str], tuple[Example, str, str]] = {}  # typed while nothing could be saved
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SAVE_AFTER_MS)
-        self._timer.timeout.connect(self.flush)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -92,30 +81,18 @@ class DetailEditor(QWidget):
             lab.setWordWrap(True)
             lab.setTextFormat(Qt.TextFormat.PlainText)
 
-        form = QFormLayout()
-        self.split_combo = QComboBox(self)
-        for s in Split:
-            self.split_combo.addItem(s.label, s.value)
-        self.split_combo.setToolTip("Which part of the data this example is in: Train, Validation or Test")
-        self.split_combo.setAccessibleName("Split")
-        self.split_combo.activated.connect(self._split_picked)
-        self.tags_edit = QLineEdit(self)
-        self.tags_edit.setPlaceholderText("e.g. refund, urgent")
-        self.tags_edit.setToolTip("Your own labels, separated by commas (used by the filter)")
-        self.tags_edit.setAccessibleName("Tags")
-        self.tags_edit.editingFinished.connect(lambda: self._line_done("tags", self.tags_edit))
-        self.note_edit = QLineEdit(self)
-        self.note_edit.setToolTip("A note for yourself; it is not sent for tuning")
-        self.note_edit.setAccessibleName("Note")
-        self.note_edit.editingFinished.connect(lambda: self._line_done("note", self.note_edit))
-        form.addRow("&Split", self.split_combo)
-        form.addRow("T&ags", self.tags_edit)
-        form.addRow("N&ote", self.note_edit)
-        layout.addLayout(form)
+        layout.addLayout(self._build_form("Which part of the data this example is in: Train, Validation or Test",
+                                          "e.g. refund, urgent"))
         self.set_example(None, None)
 
-    def _text_box(self, field: str, tip: str) -> _TextEdit:
-        box = _TextEdit(self.flush, self)
+    def _edit_command(self, session: RowSession[Example], example: Example, field: str, value: Any) -> QUndoCommand:
+        from gemtune_desktop.qtcore.undo import EditCellCommand
+
+        assert isinstance(session, ProjectSession)
+        return EditCellCommand(session, example, field, value)
+
+    def _text_box(self, field: str, tip: str) -> SaveOnLeaveTextEdit:
+        box = SaveOnLeaveTextEdit(self.flush, self)
         box.setObjectName(f"detail_{field}")
         box.setToolTip(tip)
         box.setAccessibleName(f"{field.capitalize()} text")
@@ -174,12 +151,7 @@ class DetailEditor(QWidget):
                 value = getattr(e, field) if e else ""
                 if e is not None and (id(e), field) in self._held:
                     value = self._held[(id(e), field)][2]
-                if box.toPlainText() != value:
-                    cursor = box.textCursor().position()
-                    box.setPlainText(value)
-                    c = box.textCursor()
-                    c.setPosition(min(cursor, len(value)))
-                    box.setTextCursor(c)
+                reload_box(box, value)
             self.split_combo.setCurrentIndex(self.split_combo.findData(e.split.value) if e else 0)
             self.tags_edit.setText(e.tags if e else "")
             self.note_edit.setText(e.note if e else "")
@@ -207,13 +179,6 @@ class DetailEditor(QWidget):
             lab.setStyleSheet("color: #b00020; font-weight: bold;" if over else "")
 
     # -- editing ----------------------------------------------------------------------------
-    def _typed(self, field: str) -> None:
-        if self._loading or self.example is None:
-            return
-        self._pending.add(field)
-        self._timer.start()
-        self._update_counts()
-
     def flush(self) -> None:
         """Save what was typed (one undo step per field, merged with the previous burst)."""
         self._timer.stop()
@@ -241,22 +206,3 @@ class DetailEditor(QWidget):
     def _hold(self, example: Example, field: str, text: str) -> None:
         self._pending.discard(field)
         self._held[(id(example), field)] = (example, field, text)
-
-    def _split_picked(self, _index: int) -> None:
-        if self.example is None or self.session is None:
-            return
-        value = Split(self.split_combo.currentData())
-        if value is not self.example.split:
-            from gemtune_desktop.qtcore.undo import EditCellCommand
-
-            if not self.session.push(EditCellCommand(self.session, self.example, "split", value)):
-                self._load()
-
-    def _line_done(self, field: str, edit: QLineEdit) -> None:
-        if self._loading or self.example is None or self.session is None or self.session.is_closed:
-            return
-        if getattr(self.example, field) != edit.text():
-            from gemtune_desktop.qtcore.undo import EditCellCommand
-
-            if not self.session.push(EditCellCommand(self.session, self.example, field, edit.text())):
-                self._load()

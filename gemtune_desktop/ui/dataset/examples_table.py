@@ -1,104 +1,36 @@
-"""The Dataset tab's table view: fixed-height rows, sortable headers, and selection by list index.
-
-Rows of the view can be filtered and sorted (see :class:`~gemtune_desktop.qtcore.dataset_model.DatasetModel`);
-the methods here speak of *list indices* (positions in the project) and map them to view rows.
+"""The Dataset tab's table view of examples: the shared :class:`~gemtune_desktop.ui.dataset.row_table.RowTable`
+(fixed-height rows, sortable headers, selection by list index) over
+:class:`~gemtune_desktop.qtcore.dataset_model.DatasetModel`, with the examples' column widths and clipboard columns.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QWidget
 
 from gemtune_desktop.core.clipboard import COPY_COLUMNS
 from gemtune_desktop.core.examples import Example
 from gemtune_desktop.qtcore.dataset_model import Column, DatasetModel
+from gemtune_desktop.ui.dataset.row_table import MAX_SELECTED, ROW_HEIGHT, RowTable
 
-ROW_HEIGHT = 24
-MAX_SELECTED = 10_000  # rows selected at once by a jump (selecting a million ranges takes seconds)
+__all__ = ["COLUMN_WIDTHS", "MAX_SELECTED", "ROW_HEIGHT", "ExamplesTable"]
+
 COLUMN_WIDTHS = ((Column.INPUT, 290), (Column.OUTPUT, 190), (Column.SPLIT, 80), (Column.STATUS, 120),
                  (Column.TAGS, 80))
 
 
-class ExamplesTable(QTableView):
+class ExamplesTable(RowTable[Example]):
     """The table of examples.
 
     Signals:
         reveal_requested(): rows about to be selected are hidden by the filter; show every row.
     """
 
-    reveal_requested = Signal()
-
     def __init__(self, model: DatasetModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(model, "datasetTable", "Examples", COLUMN_WIDTHS, parent)
         self.dataset_model = model
-        self.setObjectName("datasetTable")
-        self.setAccessibleName("Examples")
-        self.setModel(model)
-        vh = self.verticalHeader()
-        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vh.setDefaultSectionSize(ROW_HEIGHT)
-        self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                             | QAbstractItemView.EditTrigger.EditKeyPressed
-                             | QAbstractItemView.EditTrigger.AnyKeyPressed)
-        hh = self.horizontalHeader()
-        hh.setStretchLastSection(True)
-        hh.setSortIndicatorShown(True)
-        hh.setSectionsClickable(True)
-        for col, width in COLUMN_WIDTHS:
-            self.setColumnWidth(col, width)
-
-    def clear_sort_indicator(self) -> None:
-        """No column marked as sorted (without asking for a sort)."""
-        header = self.horizontalHeader()
-        header.blockSignals(True)
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        header.blockSignals(False)
-
-    # -- selection --------------------------------------------------------------------------
-    def selected_view_rows(self) -> list[int]:
-        rows = {i.row() for i in self.selectionModel().selectedIndexes()}
-        if not rows and self.currentIndex().isValid():
-            rows = {self.currentIndex().row()}
-        return sorted(rows)
 
     def selected_examples(self) -> list[Example]:
-        return [self.dataset_model.example_at(r) for r in self.selected_view_rows()]
+        return self.selected_rows()
 
-    def select_list_indices(self, indices: list[int], column: int = 0) -> None:
-        """Select these rows (list indices) and scroll to the first; hidden ones make the filter go."""
-        model = self.dataset_model
-        rows = [r for r in (model.view_row(i) for i in indices) if r >= 0]
-        if len(rows) < len(indices) and model.mapped:
-            self.reveal_requested.emit()
-            rows = [r for r in (model.view_row(i) for i in indices) if r >= 0]
-        if not rows:
-            return
-        selection = QItemSelection()
-        last = model.columnCount() - 1
-        for r in rows[:MAX_SELECTED]:
-            selection.select(model.index(r, 0), model.index(r, last))
-        first = model.index(rows[0], column)
-        sm = self.selectionModel()
-        sm.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
-        sm.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-        self.scrollTo(first)
-
-    def selection_as_rows(self) -> list[list[str]]:
-        """The selection as rows of text for the clipboard: a rectangle of cells as shown, else whole examples."""
-        model = self.dataset_model
-        idx = self.selectionModel().selectedIndexes()
-        if not idx and self.currentIndex().isValid():
-            idx = [self.currentIndex()]
-        if not idx:
-            return []
-        rows = sorted({i.row() for i in idx})
-        cols = sorted({i.column() for i in idx})
-        if len(idx) == 1 or (len(cols) < model.columnCount() and len(idx) == len(rows) * len(cols)):
-            edit = Qt.ItemDataRole.EditRole
-            return [[str(model.data(model.index(r, c), edit) or model.data(model.index(r, c)) or "") for c in cols]
-                    for r in rows]
-        return [[str(getattr(e, f)) for f in COPY_COLUMNS] for e in model.examples_at(rows)]
+    def whole_row(self, example: Example) -> list[str]:
+        return [str(getattr(example, f)) for f in COPY_COLUMNS]

@@ -1,22 +1,14 @@
-"""The Dataset tab's non-modal Find and Replace dialog (the search: :mod:`gemtune_desktop.core.find_replace`)."""
+"""The Dataset tab's non-modal Find and Replace dialog (the search: :mod:`gemtune_desktop.core.find_replace`): the
+shared :class:`~.find_base.FindReplaceBase` over input and output."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QWidget
+
+from gemtune_desktop.ui.dataset.find_base import FindReplaceBase
 
 
-class FindReplaceDialog(QDialog):
+class FindReplaceDialog(FindReplaceBase):
     """Non-modal find & replace over input and output.
 
     Signals:
@@ -24,55 +16,12 @@ class FindReplaceDialog(QDialog):
         replace_all_requested(): replace every match (one undo step).
     """
 
-    find_next_requested = Signal()
-    replace_all_requested = Signal()
-
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Find and Replace")
-        self.setObjectName("findReplaceDialog")
-        form = QFormLayout()
-        self.find_edit = QLineEdit(self)
-        self.find_edit.setAccessibleName("Find")
-        self.find_edit.setToolTip("The text to look for")
-        self.replace_edit = QLineEdit(self)
-        self.replace_edit.setAccessibleName("Replace with")
-        self.replace_edit.setToolTip("The text to put in its place (leave empty to delete the found text)")
-        form.addRow("&Find:", self.find_edit)
-        form.addRow("Replace &with:", self.replace_edit)
-        self.in_input = QCheckBox("In &input", self)
-        self.in_input.setChecked(True)
-        self.in_output = QCheckBox("In &output", self)
-        self.in_output.setChecked(True)
-        self.match_case = QCheckBox("Match &case", self)
-        self.selection_only = QCheckBox("Only the &selected rows", self)
-        self.selection_only.setToolTip("Replace only in the rows selected in the table")
-        checks = QHBoxLayout()
-        for c in (self.in_input, self.in_output, self.match_case, self.selection_only):
-            checks.addWidget(c)
-        self.result_label = QLabel(self)
-        self.result_label.setObjectName("findResult")
-        self.result_label.setWordWrap(True)
-        buttons = QHBoxLayout()
-        self.next_button = QPushButton("Find &Next", self)
-        self.next_button.setDefault(True)
-        self.next_button.setToolTip("Select the next row containing the text")
-        self.replace_button = QPushButton("Replace &All", self)
-        self.replace_button.setToolTip("Replace every match at once (Undo puts them all back)")
-        close = QPushButton("Close", self)
-        for b in (self.next_button, self.replace_button, close):
-            buttons.addWidget(b)
-        self.next_button.clicked.connect(self.find_next_requested)
-        self.replace_button.clicked.connect(self.replace_all_requested)
-        close.clicked.connect(self.hide)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(checks)
-        layout.addWidget(self.result_label)
-        layout.addLayout(buttons)
-
-    def fields(self) -> list[str]:
-        return [f for f, box in (("input", self.in_input), ("output", self.in_output)) if box.isChecked()]
+        super().__init__("Find and Replace", "findReplaceDialog", "findResult",
+                         "Select the next row containing the text", {"input": "In &input", "output": "In &output"},
+                         False, parent)
+        self.in_input = self.in_fields["input"]
+        self.in_output = self.in_fields["output"]
 
     def show_for(self, replace: bool, initial: str = "") -> None:
         if initial:

@@ -1,5 +1,6 @@
 """The Problems panel: one line per problem in plain words, the details of the selected one below it with its
-quick fixes; clicking a problem jumps to the row and cell.
+quick fixes; clicking a problem jumps to the row and cell (the list's model and refresh are shared with the
+Preference pairs view: :mod:`.findings_base`).
 
 A cell is listed once: when several checks find something in the same cell (an output both padded with spaces
 and far longer than the rest), the line shows the most serious and says how many more there are; the details
@@ -12,9 +13,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QObject, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QHeaderView,
@@ -22,22 +22,18 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from gemtune_desktop.core.validation import Finding, Severity
-from gemtune_desktop.qtcore.dataset_model import status_icon
 from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.ui.dataset.findings_base import FindingsModelBase, ValidationFollower, count_line
 
 if TYPE_CHECKING:
     from gemtune_desktop.ui.dataset.quick_fixes import QuickFix
 
-ModelIndex = QModelIndex | QPersistentModelIndex
-REFRESH_MS = 250
 MAX_FIX_BUTTONS = 2
-_ICON_KINDS = {Severity.ERROR: "error", Severity.WARNING: "warning"}  # the rest: the "ok" mark
 
 
 def group_by_cell(findings: Sequence[Finding]) -> tuple[list[Finding], dict[int, list[Finding]]]:
@@ -62,7 +58,7 @@ def group_by_cell(findings: Sequence[Finding]) -> tuple[list[Finding], dict[int,
     return firsts, more
 
 
-class FindingsModel(QAbstractTableModel):
+class FindingsModel(FindingsModelBase):
     """Columns: Severity (icon and word), Row, Problem (one line)."""
 
     HEADERS = ("Severity", "Row", "Problem")
@@ -85,23 +81,6 @@ class FindingsModel(QAbstractTableModel):
                 return list(self.more.get(i, []))
         return []
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.findings)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
-
     def row_label(self, finding: Finding) -> str:
         if finding.example_id is not None and self.session is not None:
             number = self.session.row_number(finding.example_id)
@@ -111,31 +90,19 @@ class FindingsModel(QAbstractTableModel):
             return str(finding.row)
         return "—"
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.DecorationRole):
-            return None
-        if not index.isValid() or index.row() >= len(self.findings):
-            return None
-        f = self.findings[index.row()]
-        col = index.column()
-        if col == 0:
-            if role == Qt.ItemDataRole.DecorationRole:
-                return status_icon(_ICON_KINDS.get(f.severity, "ok"))
-            return f.severity.label
-        if role == Qt.ItemDataRole.DecorationRole:
-            return None
+    def cell(self, f: Finding, row: int, col: int, role: int) -> Any:
         if col == 1:
             if role == Qt.ItemDataRole.ToolTipRole:
                 return "Whole dataset" if f.example_id is None and f.row is None else "Click to go to this example"
             label = self.row_label(f)
             return f"{label}, {f.field}" if f.field and label != "—" else label
-        more = len(self.more.get(index.row(), ()))
+        more = len(self.more.get(row, ()))
         if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n\n".join(g.message for g in (f, *self.more.get(index.row(), ())))
+            return "\n\n".join(g.message for g in (f, *self.more.get(row, ())))
         return f.message + (f" (+{more} more in this cell)" if more else "")
 
 
-class FindingsPanel(QWidget):
+class FindingsPanel(ValidationFollower):
     """Signals:
         jump_requested(int, str): example id and field ("input", "output" or "") to edit (double-click, Enter).
         reveal_requested(int, str): the same, to select in the table with the details kept in view (a click).
@@ -151,21 +118,9 @@ class FindingsPanel(QWidget):
         self.session: ProjectSession | None = None
         self.fixes_for: Callable[[Finding], list[QuickFix]] = lambda _f: []
         self.model = FindingsModel(self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        self.summary = QLabel(self)
-        self.summary.setObjectName("findingsSummary")
-        self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
-        self.view = QTableView(self)
-        self.view.setObjectName("findingsView")
-        self.view.setAccessibleName("Problems found in the dataset")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        layout = self._build_list(self.model, "findingsSummary", "findingsView", "Problems found in the dataset")
         self.view.setWordWrap(False)  # one line per problem; the details below
         self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.view.verticalHeader().hide()
         self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
@@ -208,25 +163,11 @@ class FindingsPanel(QWidget):
         layout.addWidget(split, 1)
         self._fixes: list[QuickFix] = []
         self.view.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.show_details(cur.row()))
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
         self.show_details(-1)
 
     def set_session(self, session: ProjectSession | None) -> None:
-        if self.session is not None:
-            try:
-                self.session.validation_changed.disconnect(self.schedule)
-            except (RuntimeError, TypeError):
-                pass
         self.session = session
-        if session is not None:
-            session.validation_changed.connect(self.schedule)
-        self.refresh()
-
-    def schedule(self) -> None:
-        self._timer.start()
+        self._follow(session.validation_changed if session is not None else None)
 
     def refresh(self) -> None:
         self._timer.stop()
@@ -250,12 +191,7 @@ class FindingsPanel(QWidget):
         if not findings:
             self.summary.setText("✓ No problems found.")
             return
-        parts = []
-        for severity, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "note")):
-            n = counts[severity]
-            if n:
-                parts.append(f"{n:,} {word}{'s' if n != 1 else ''}")
-        text = ", ".join(parts) + "."
+        text = count_line(counts)
         if counts[Severity.ERROR]:
             text += " Errors must be fixed before tuning."
         text += " Click a problem for its details and fixes; right-click for more."

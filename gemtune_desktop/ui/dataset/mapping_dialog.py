@@ -1,5 +1,8 @@
 """The column-mapping dialog of an import: which row holds the column names, which columns hold the input and
-the output, with a readable preview (wrap long cells, or read a whole cell below the table)."""
+the output, with a readable preview (wrap long cells, or read a whole cell below the table).
+
+The Sheet row and the Import / Cancel buttons are shared with the preference pairs' mapping dialog
+(:func:`add_sheet_picker`, :func:`import_buttons`)."""
 
 from __future__ import annotations
 
@@ -63,14 +66,7 @@ class ColumnMappingDialog(QDialog):
                        "output (what it should answer).", self)
         intro.setWordWrap(True)
         form = QFormLayout()
-        self.sheet_combo: QComboBox | None = None
-        if len(sheets) > 1:
-            self.sheet_combo = QComboBox(self)
-            self.sheet_combo.addItems(list(sheets))
-            if sheet:
-                self.sheet_combo.setCurrentText(sheet)
-            self.sheet_combo.setToolTip("The worksheet to import")
-            form.addRow("&Sheet", self.sheet_combo)
+        self.sheet_combo = add_sheet_picker(self, form, sheets, sheet)
         self.header_row = QSpinBox(self)
         self.header_row.setObjectName("headerRow")
         self.header_row.setRange(1, MAX_HEADER_ROW)
@@ -97,11 +93,7 @@ class ColumnMappingDialog(QDialog):
         self.problem = QLabel(self)
         self.problem.setWordWrap(True)
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
-                                        self)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = import_buttons(self)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)
@@ -239,6 +231,29 @@ class ColumnMappingDialog(QDialog):
 
 
 _FULL_TEXT_ROLE = 0x0100 + 7  # Qt.ItemDataRole.UserRole + 7, without touching the Qt namespace at import
+
+
+def add_sheet_picker(dialog: QDialog, form: QFormLayout, sheets: Sequence[str], sheet: str | None
+                     ) -> QComboBox | None:
+    """A Sheet row in ``form`` when the workbook has more than one worksheet (``sheet`` chosen at first)."""
+    if len(sheets) <= 1:
+        return None
+    combo = QComboBox(dialog)
+    combo.addItems(list(sheets))
+    if sheet:
+        combo.setCurrentText(sheet)
+    combo.setToolTip("The worksheet to import")
+    form.addRow("&Sheet", combo)
+    return combo
+
+
+def import_buttons(dialog: QDialog) -> QDialogButtonBox:
+    """Import and Cancel, accepting or rejecting ``dialog``."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, dialog)
+    buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
 
 
 def _one_line(text: str) -> str:

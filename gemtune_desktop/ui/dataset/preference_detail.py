@@ -4,33 +4,27 @@ instruction, split, tags and note.
 Like the Examples view's detail editor: typing is saved shortly after the user pauses (and at once when they
 leave the field or pick another row) as one undoable step per field and burst of typing; the line under the
 answers counts the pair against Agent Platform's 131,072-token limit (the prompt with the preamble, the system
-instruction and the longer answer, as the validation counts it).
+instruction and the longer answer, as the validation counts it). The timer, the Split / Tags / Note form and
+their saving are shared with the examples' editor (:mod:`.detail_base`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFocusEvent
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QUndoCommand
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from gemtune_desktop.core.examples import Split
 from gemtune_desktop.core.preference import rules as P
 from gemtune_desktop.core.preference.model import FIELD_WORDS, PreferenceExample, PreferenceSettings
 from gemtune_desktop.core.tokens import estimate_tokens
 from gemtune_desktop.qtcore.preference_session import PreferenceSession
 from gemtune_desktop.qtcore.preference_undo import EditPairCommand
+from gemtune_desktop.qtcore.row_session import RowSession
+from gemtune_desktop.ui.dataset.detail_base import RowDetailBase, SaveOnLeaveTextEdit, reload_box
 
-SAVE_AFTER_MS = 400
 TEXT_FIELDS = ("prompt", "preferred", "dispreferred", "system_instruction")
 TIPS = {"prompt": "The prompt: what the model is asked. Multi-line text is fine.",
         "preferred": "The preferred answer: the one people chose. The model learns to prefer answers like it.",
@@ -61,38 +55,21 @@ def pair_tokens_line(prompt: str, preferred: str, dispreferred: str, system: str
     return (line + " — too long for Agent Platform" if over else line), over
 
 
-class _TextEdit(QPlainTextEdit):
-    """A text box that saves what was typed when the user leaves it."""
-
-    def __init__(self, on_leave: Callable[[], None], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._on_leave = on_leave
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        self._on_leave()
-        super().focusOutEvent(event)
-
-
-class PreferenceDetail(QWidget):
+class PreferenceDetail(RowDetailBase[PreferenceExample]):
     """Edits one pair at a time (the table's current row)."""
+
+    session: PreferenceSession | None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("preferenceDetail")
-        self.session: PreferenceSession | None = None
-        self.example: PreferenceExample | None = None
-        self._loading = False
-        self._pending: set[str] = set()
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(SAVE_AFTER_MS)
-        self._timer.timeout.connect(self.flush)
+        self.session = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.title = QLabel("No pair selected", self)
         self.title.setObjectName("pairTitle")
         layout.addWidget(self.title)
-        self.boxes: dict[str, _TextEdit] = {}
+        self.boxes: dict[str, SaveOnLeaveTextEdit] = {}
         for field, caption, stretch in (("prompt", "&Prompt", 2), ("preferred", "P&referred answer", 2),
                                         ("dispreferred", "Dispreferred ans&wer", 2),
                                         ("system_instruction", "S&ystem instruction (this pair only)", 1)):
@@ -108,7 +85,8 @@ class PreferenceDetail(QWidget):
         self.count.setWordWrap(True)
         self.count.setTextFormat(Qt.TextFormat.PlainText)
         layout.addWidget(self.count)
-        layout.addLayout(self._build_form())
+        layout.addLayout(self._build_form("Which part of the data this pair is in: Train, Validation or Test",
+                                          "e.g. tone, legal"))
         self.source = QLabel(self)
         self.source.setObjectName("pairSource")
         self.source.setWordWrap(True)
@@ -122,8 +100,8 @@ class PreferenceDetail(QWidget):
         layout = self.layout()
         return layout.minimumHeightForWidth(width) if layout is not None else -1
 
-    def _text_box(self, field: str) -> _TextEdit:
-        box = _TextEdit(self.flush, self)
+    def _text_box(self, field: str) -> SaveOnLeaveTextEdit:
+        box = SaveOnLeaveTextEdit(self.flush, self)
         box.setObjectName(f"pair_{field}")
         box.setToolTip(TIPS[field])
         box.setAccessibleName(FIELD_WORDS[field].capitalize())
@@ -133,27 +111,10 @@ class PreferenceDetail(QWidget):
         self.boxes[field] = box
         return box
 
-    def _build_form(self) -> QFormLayout:
-        form = QFormLayout()
-        self.split_combo = QComboBox(self)
-        for s in Split:
-            self.split_combo.addItem(s.label, s.value)
-        self.split_combo.setToolTip("Which part of the data this pair is in: Train, Validation or Test")
-        self.split_combo.setAccessibleName("Split")
-        self.split_combo.activated.connect(self._split_picked)
-        self.tags_edit = QLineEdit(self)
-        self.tags_edit.setPlaceholderText("e.g. tone, legal")
-        self.tags_edit.setToolTip("Your own labels, separated by commas (used by the filter)")
-        self.tags_edit.setAccessibleName("Tags")
-        self.tags_edit.editingFinished.connect(lambda: self._line_done("tags", self.tags_edit))
-        self.note_edit = QLineEdit(self)
-        self.note_edit.setToolTip("A note for yourself; it is not sent for tuning")
-        self.note_edit.setAccessibleName("Note")
-        self.note_edit.editingFinished.connect(lambda: self._line_done("note", self.note_edit))
-        form.addRow("&Split", self.split_combo)
-        form.addRow("T&ags", self.tags_edit)
-        form.addRow("N&ote", self.note_edit)
-        return form
+    def _edit_command(self, session: RowSession[PreferenceExample], example: PreferenceExample, field: str,
+                      value: Any) -> QUndoCommand:
+        assert isinstance(session, PreferenceSession)
+        return EditPairCommand(session, example, field, value)
 
     # -- showing --------------------------------------------------------------------------------------
     def _links(self) -> list[tuple[object, Callable[..., None]]]:
@@ -190,13 +151,7 @@ class PreferenceDetail(QWidget):
         self._loading = True
         try:
             for field, box in self.boxes.items():
-                value = getattr(e, field) if e is not None else ""
-                if box.toPlainText() != value:
-                    cursor = box.textCursor().position()
-                    box.setPlainText(value)
-                    c = box.textCursor()
-                    c.setPosition(min(cursor, len(value)))
-                    box.setTextCursor(c)
+                reload_box(box, getattr(e, field) if e is not None else "")
             self.split_combo.setCurrentIndex(self.split_combo.findData(e.split.value) if e else 0)
             self.tags_edit.setText(e.tags if e else "")
             self.note_edit.setText(e.note if e else "")
@@ -220,13 +175,6 @@ class PreferenceDetail(QWidget):
         self.count.setStyleSheet("color: #b00020; font-weight: bold;" if over else "")
 
     # -- editing --------------------------------------------------------------------------------------
-    def _typed(self, field: str) -> None:
-        if self._loading or self.example is None:
-            return
-        self._pending.add(field)
-        self._timer.start()
-        self._update_counts()
-
     def flush(self) -> None:
         """Save what was typed (one undo step per field, merged with the previous burst)."""
         self._timer.stop()
@@ -239,18 +187,3 @@ class PreferenceDetail(QWidget):
             if getattr(e, field) != text and not s.push(EditPairCommand(s, e, field, text)):
                 self._load()  # not kept: show what the file holds
                 return
-
-    def _split_picked(self, _index: int) -> None:
-        s, e = self.session, self.example
-        if e is None or s is None:
-            return
-        value = Split(self.split_combo.currentData())
-        if value is not e.split and not s.push(EditPairCommand(s, e, "split", value)):
-            self._load()
-
-    def _line_done(self, field: str, edit: QLineEdit) -> None:
-        s, e = self.session, self.example
-        if self._loading or e is None or s is None or s.is_closed:
-            return
-        if getattr(e, field) != edit.text() and not s.push(EditPairCommand(s, e, field, edit.text())):
-            self._load()

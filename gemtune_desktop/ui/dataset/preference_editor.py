@@ -1,42 +1,36 @@
 """The preference view's edits of rows, each one undoable step: add, duplicate, delete, move, copy, paste,
 find and replace, split into train / validation / test.
 
-The counterpart of :class:`~gemtune_desktop.ui.dataset.row_editor.RowEditor` for preference pairs. Every change
-is an undo command of :mod:`gemtune_desktop.qtcore.preference_undo` pushed on the preference session, which
-writes the project file first; a write that fails is reported by the session (``write_failed``) and leaves
-the table, the file and the undo history as they were.
+The counterpart of :class:`~gemtune_desktop.ui.dataset.row_editor.RowEditor` for preference pairs: the shared
+edits are :class:`~gemtune_desktop.ui.dataset.row_edit_base.RowEditorBase`'s; this module says how pairs are
+made, copied, inserted and compared, and adds find and replace and the split. Every change is an undo command
+of :mod:`gemtune_desktop.qtcore.preference_undo` pushed on the preference session, which writes the project
+file first; a write that fails is reported by the session (``write_failed``) and leaves the table, the file and
+the undo history as they were.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable, Sequence
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QGuiApplication, QUndoCommand
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QWidget
 
-from gemtune_desktop.core.clipboard import parse_tsv, to_tsv
 from gemtune_desktop.core.examples import Example
 from gemtune_desktop.core.preference.model import PreferenceExample
 from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.context import AppContext
-from gemtune_desktop.qtcore.dataset_model import parse_split
-from gemtune_desktop.qtcore.preference_model import PAIR_FIELD_OF, PairColumn
+from gemtune_desktop.qtcore.preference_model import PairColumn
 from gemtune_desktop.qtcore.preference_rows import matches, next_match, plan_replace, rows_to_pairs
 from gemtune_desktop.qtcore.preference_session import PreferenceSession
-from gemtune_desktop.qtcore.preference_undo import (
-    EditPairCommand,
-    InsertPairsCommand,
-    MovePairsCommand,
-    RemovePairsCommand,
-    SetPairFieldsCommand,
-)
+from gemtune_desktop.qtcore.preference_undo import InsertPairsCommand, SetPairFieldsCommand
 from gemtune_desktop.ui.dataset.preference_find import PairFindDialog
 from gemtune_desktop.ui.dataset.preference_table import PreferenceTable
+from gemtune_desktop.ui.dataset.row_edit_base import RowEditorBase
 
 
-class PairEditor(QObject):
+class PairEditor(RowEditorBase[PreferenceExample]):
     """Edits the preference pairs through the table's selection.
 
     Args:
@@ -46,163 +40,43 @@ class PairEditor(QObject):
         row_added(): Add Row made a new, empty pair (the pair editor takes the focus).
     """
 
-    row_added = Signal()
+    ROW_WORD = "pair"
+    DUPLICATE_WORD = "exact duplicate pair"
+    FLUSH_BEFORE_DELETE = True
 
     def __init__(self, ctx: AppContext, table: PreferenceTable, flush: Callable[[], None], dialog_parent: QWidget,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, table, flush, dialog_parent, parent)
         self.table = table
-        self.model = table.pair_model
-        self._flush = flush
-        self._dialog_parent = dialog_parent
         self.find_dialog: PairFindDialog | None = None
         self.split_dialog: QWidget | None = None
 
     @property
     def session(self) -> PreferenceSession | None:
-        return self.model.session
+        return self.table.pair_model.session
 
-    def push(self, command: QUndoCommand) -> bool:
+    def _new_row(self) -> PreferenceExample:
+        return PreferenceExample("", "", "")
+
+    def _copy_of(self, row: PreferenceExample) -> PreferenceExample:
+        return PreferenceExample(row.prompt, row.preferred, row.dispreferred, row.system_instruction, row.split,
+                                 row.tags, row.note)
+
+    def _insert_command(self, index: int, rows: list[PreferenceExample], text: str) -> QUndoCommand:
         s = self.session
-        return s is not None and s.push(command)
+        assert s is not None
+        return InsertPairsCommand(s, index, rows, text)
 
-    def undo(self) -> None:
-        if self.session is not None:
-            self._flush()
-            self.session.undo()
-
-    def redo(self) -> None:
-        if self.session is not None:
-            self.session.redo()
-
-    # -- rows -------------------------------------------------------------------------------------------
-    def _insert_index(self, s: PreferenceSession) -> int:
-        rows = self.table.selected_view_rows()
-        if rows and not self.model.mapped:
-            return self.model.list_index(rows[-1]) + 1
-        return len(s.examples)
+    def _duplicate_key(self) -> Callable[[PreferenceExample], Hashable]:
+        return lambda e: (e.prompt, e.preferred, e.dispreferred, e.system_instruction, e.split.value, e.tags, e.note)
 
     def insert_pairs(self, pairs: list[PreferenceExample], text: str, index: int | None = None) -> bool:
-        s = self.session
-        if s is None or not pairs:
-            return False
-        self.table.reveal_requested.emit()
-        at = self._insert_index(s) if index is None else index
-        if self.push(InsertPairsCommand(s, at, pairs, text)):
-            self.table.select_list_indices(list(range(at, at + len(pairs))))
-            return True
-        return False
-
-    def add_row(self) -> None:
-        if self.insert_pairs([PreferenceExample("", "", "")], "Add pair"):
-            self.row_added.emit()
-
-    def duplicate_rows(self) -> None:
-        pairs = self.table.selected_pairs()
-        if pairs:
-            copies = [PreferenceExample(e.prompt, e.preferred, e.dispreferred, e.system_instruction, e.split, e.tags,
-                                        e.note) for e in pairs]
-            self.insert_pairs(copies, "Duplicate " + plural(len(copies), "pair"))
-
-    def delete_rows(self) -> None:
-        s = self.session
-        pairs = self.table.selected_pairs()
-        if s is None or not pairs:
-            return
-        first = self.table.selected_view_rows()[0]
-        self._flush()
-        if self.push(RemovePairsCommand(s, pairs, "Delete " + plural(len(pairs), "pair"))):
-            n = self.model.rowCount()
-            if n:
-                self.table.setCurrentIndex(self.model.index(min(first, n - 1), 0))
-
-    def remove_exact_duplicates(self) -> int:
-        """Delete every pair that repeats an earlier one field for field, as one undo step; returns how many."""
-        from gemtune_desktop.core.merge import exact_duplicates
-
-        s = self.session
-        if s is None or not s.can_edit:
-            return 0
-        self._flush()
-        dups = exact_duplicates(s.examples, lambda e: (e.prompt, e.preferred, e.dispreferred, e.system_instruction,
-                                                       e.split.value, e.tags, e.note))
-        if not dups:
-            self.ctx.status_message.emit("No exact duplicates: every pair differs from the others.", 6000)
-            return 0
-        if not self.push(RemovePairsCommand(s, dups, "Remove " + plural(len(dups), "exact duplicate"))):
-            return 0
-        self.ctx.status_message.emit(f"Removed {plural(len(dups), 'exact duplicate pair')}; the first of each is "
-                                     "kept. Undo (Ctrl+Z) brings them back.", 8000)
-        return len(dups)
-
-    def move_rows(self, delta: int) -> None:
-        s = self.session
-        if s is None or self.model.mapped:
-            return
-        rows = self.table.selected_view_rows()
-        cmd = MovePairsCommand(s, rows, delta)
-        if not cmd.pairs:
-            return
-        col = max(0, self.table.currentIndex().column())
-        if self.push(cmd):
-            moved = set(rows)
-            for a, b in cmd.pairs:  # follow the rows to their new places
-                if (b if delta < 0 else a) in moved:
-                    moved.discard(b if delta < 0 else a)
-                    moved.add(a if delta < 0 else b)
-            self.table.select_list_indices(sorted(moved), col)
+        return self.insert_rows(pairs, text, index)
 
     # -- clipboard --------------------------------------------------------------------------------------
-    def copy_rows(self) -> None:
-        data = self.table.selection_as_rows()
-        if data:
-            QGuiApplication.clipboard().setText(to_tsv(data))
-            self.ctx.status_message.emit("Copied " + plural(len(data), "row"), 3000)
-
-    def cut_rows(self) -> None:
-        self.copy_rows()
-        self.delete_rows()
-
-    def paste(self) -> None:
-        s = self.session
-        if s is not None and s.can_edit:
-            text = QGuiApplication.clipboard().text()
-            if text:
-                self.paste_text(text)
-
-    def paste_text(self, text: str) -> None:
-        """Several columns → new pairs (prompt, preferred, dispreferred, …); one column → into the cells."""
-        s = self.session
-        if s is None:
-            return
-        rows = [r for r in parse_tsv(text) if any(c.strip() for c in r)]
-        if not rows:
-            return
-        width = max(len(r) for r in rows)
-        current = self.table.currentIndex()
-        if width == 1 and current.isValid() and PairColumn(current.column()) in PAIR_FIELD_OF:
-            self._paste_column(s, PAIR_FIELD_OF[PairColumn(current.column())], current.row(), [r[0] for r in rows])
-            return
+    def _paste_rows(self, rows: list[list[str]]) -> None:
+        """Several columns → new pairs (prompt, preferred, dispreferred, …)."""
         self.insert_pairs(rows_to_pairs(rows), "Paste " + plural(len(rows), "pair"))
-
-    def _paste_column(self, s: PreferenceSession, field: str, first_row: int, values: list[str]) -> None:
-        changes: list[tuple[PreferenceExample, str, Any]] = []
-        for k, text in enumerate(values):
-            view_row = first_row + k
-            if view_row >= self.model.rowCount():
-                break
-            value: Any = text
-            if field == "split":
-                value = parse_split(value)
-                if value is None:
-                    continue
-            changes.append((self.model.example_at(view_row), field, value))
-        if len(changes) == 1:
-            e, f, v = changes[0]
-            self.push(EditPairCommand(s, e, f, v))
-        elif changes:
-            self.push(SetPairFieldsCommand(s, changes, f"Paste into {len(changes):,} cells"))
 
     # -- find & replace -------------------------------------------------------------------------------
     def show_find(self, replace: bool) -> None:
@@ -212,41 +86,16 @@ class PairEditor(QObject):
             self.find_dialog.replace_all_requested.connect(self.replace_all)
         self.find_dialog.show_for(replace, self.session is not None and self.session.can_edit)
 
-    def find_next(self) -> bool:
-        d = self.find_dialog
-        if d is None or self.session is None:
-            return False
-        find = d.find_edit.text()
-        current = self.table.currentIndex()
-        start = current.row() + 1 if current.isValid() else 0
-        row = next_match(self.model.rowCount(), self.model.example_at, start, find, d.fields(),
-                         d.match_case.isChecked())
-        if row is None:
-            d.result_label.setText(f"“{find}” was not found." if find else "Type the text to find.")
-            return False
-        e = self.model.example_at(row)
-        field = next((f for f in d.fields() if matches(e, find, [f], d.match_case.isChecked())), "prompt")
-        self.table.select_list_indices([self.model.list_index(row)], _COLUMN_OF[field])
-        d.result_label.setText(f"Found in row {self.model.list_index(row) + 1:,}.")
-        return True
+    def _next_match(self, start: int, find: str, fields: Sequence[str], match_case: bool) -> int | None:
+        return next_match(self.model.rowCount(), self.model.example_at, start, find, fields, match_case)
 
-    def replace_all(self) -> int:
-        d, s = self.find_dialog, self.session
-        if d is None or s is None:
-            return 0
-        find, repl = d.find_edit.text(), d.replace_edit.text()
-        pool = self.table.selected_pairs() if d.selection_only.isChecked() else \
-            [self.model.example_at(r) for r in range(self.model.rowCount())]
-        changes = plan_replace(pool, find, repl, d.fields(), d.match_case.isChecked())
-        if not changes:
-            d.result_label.setText(f"“{find}” was not found." if find else "Type the text to find.")
-            return 0
-        self._flush()
-        if self.push(SetPairFieldsCommand(s, changes, f"Replace “{find}” with “{repl}”")):
-            d.result_label.setText(f"Replaced in {plural(len(changes), 'cell')}. Undo (Ctrl+Z) puts them back.")
-            return len(changes)
-        d.result_label.setText("Nothing was replaced: the project could not be saved.")
-        return 0
+    def _found_column(self, row: PreferenceExample, find: str, fields: Sequence[str], match_case: bool) -> int:
+        field = next((f for f in fields if matches(row, find, [f], match_case)), "prompt")
+        return _COLUMN_OF[field]
+
+    def _plan_replace(self, rows: Sequence[PreferenceExample], find: str, replace: str, fields: Sequence[str],
+                      match_case: bool) -> list[tuple[PreferenceExample, str, str]]:
+        return plan_replace(rows, find, replace, fields, match_case)
 
     # -- split ------------------------------------------------------------------------------------------
     def show_split_dialog(self) -> None:

@@ -3,7 +3,8 @@
 The findings come from :class:`~gemtune_desktop.core.preference.validation.PreferenceValidator` (kept current by
 the session as the user edits): empty or identical answers, a preferred answer that another pair rejects, the
 131,072-token limit per pair, the 1 GB training file, the validation-set rule and fewer pairs than recommended.
-Dataset-wide findings come first and have no row.
+Dataset-wide findings come first and have no row. The list's model and refresh are shared with the Examples
+view (:mod:`.findings_base`).
 """
 
 from __future__ import annotations
@@ -11,22 +12,19 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHeaderView, QWidget
 
 from gemtune_desktop.core.preference.model import FIELD_WORDS
 from gemtune_desktop.core.validation import Finding, Severity
-from gemtune_desktop.qtcore.dataset_model import status_icon
 from gemtune_desktop.qtcore.preference_session import PreferenceSession
+from gemtune_desktop.ui.dataset.findings_base import FindingsModelBase, ValidationFollower, count_line
 
-ModelIndex = QModelIndex | QPersistentModelIndex
-REFRESH_MS = 250
 RESIZE_ROWS_UP_TO = 300  # whole messages shown for short lists; for long ones the tooltip has them
-_ICON_KINDS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 
 
-class PairFindingsModel(QAbstractTableModel):
+class PairFindingsModel(FindingsModelBase):
     """Columns: Severity (icon and word), Problem (where, then what: "Row 5, preferred answer: …").
 
     Where the problem is leads its text rather than having a column of its own, so that the message keeps
@@ -46,23 +44,6 @@ class PairFindingsModel(QAbstractTableModel):
         self.findings = findings
         self.endResetModel()
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.findings)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(self.HEADERS):
-            return self.HEADERS[section]
-        return None
-
-    def flags(self, index: ModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
-
     def where(self, finding: Finding) -> str:
         """"Row 5, preferred answer", "Row 5", or "All pairs" for a finding about the whole set."""
         number = None
@@ -76,25 +57,13 @@ class PairFindingsModel(QAbstractTableModel):
             return f"Row {number:,}, {FIELD_WORDS.get(finding.field, finding.field)}"
         return f"Row {number:,}"
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.DecorationRole):
-            return None
-        if not index.isValid() or index.row() >= len(self.findings):
-            return None
-        f = self.findings[index.row()]
-        col = index.column()
-        if col == 0:
-            if role == Qt.ItemDataRole.DecorationRole:
-                return status_icon(_ICON_KINDS.get(f.severity, "ok"))
-            return f.severity.label
-        if role == Qt.ItemDataRole.DecorationRole:
-            return None
+    def cell(self, f: Finding, row: int, col: int, role: int) -> Any:
         if role == Qt.ItemDataRole.ToolTipRole:
             return f.message + ("" if f.example_id is None else "\n\nClick to go to this pair.")
         return f"{self.where(f)}: {f.message}"
 
 
-class PreferenceFindingsPanel(QWidget):
+class PreferenceFindingsPanel(ValidationFollower):
     """Signals:
         jump_requested(int, str): pair id and field ("prompt", "preferred", "dispreferred" or "") to show.
         counts_changed(int, int): errors and warnings after a refresh.
@@ -107,30 +76,15 @@ class PreferenceFindingsPanel(QWidget):
         super().__init__(parent)
         self.session: PreferenceSession | None = None
         self.model = PairFindingsModel(self)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        self.summary = QLabel(self)
-        self.summary.setObjectName("pairFindingsSummary")
-        self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
-        self.view = QTableView(self)
-        self.view.setObjectName("pairFindingsView")
-        self.view.setAccessibleName("Problems found in the preference pairs")
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        layout = self._build_list(self.model, "pairFindingsSummary", "pairFindingsView",
+                                  "Problems found in the preference pairs")
         self.view.setWordWrap(True)
-        self.view.verticalHeader().hide()
         header = self.view.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.view.clicked.connect(self._clicked)
         self.view.activated.connect(self._clicked)
         layout.addWidget(self.view)
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
         # Row heights follow the message column's width (wrapped text), also when the panel is resized.
         self._fit = QTimer(self)
         self._fit.setSingleShot(True)
@@ -139,18 +93,8 @@ class PreferenceFindingsPanel(QWidget):
         header.sectionResized.connect(lambda *_a: self._fit.start())
 
     def set_session(self, session: PreferenceSession | None) -> None:
-        if self.session is not None:
-            try:
-                self.session.validation_changed.disconnect(self.schedule)
-            except (RuntimeError, TypeError):
-                pass
         self.session = session
-        if session is not None:
-            session.validation_changed.connect(self.schedule)
-        self.refresh()
-
-    def schedule(self) -> None:
-        self._timer.start()
+        self._follow(session.validation_changed if session is not None else None)
 
     def refresh(self) -> None:
         self._timer.stop()
@@ -191,12 +135,7 @@ def summary_text(counts: Counter[Severity], has_pairs: bool) -> str:
     """The line above the list: how many problems of each kind, and what to do."""
     if not sum(counts.values()):
         return "✓ No problems found." if has_pairs else ""
-    parts = []
-    for severity, word in ((Severity.ERROR, "error"), (Severity.WARNING, "warning"), (Severity.INFO, "note")):
-        n = counts[severity]
-        if n:
-            parts.append(f"{n:,} {word}{'s' if n != 1 else ''}")
-    text = ", ".join(parts) + "."
+    text = count_line(counts)
     if counts[Severity.ERROR]:
         return text + " Errors must be fixed before preference tuning. Click a problem to go to it."
     return text + " Click a problem to go to it."

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from gemtune_desktop.core.preference.records import PreferenceMapping
-from gemtune_desktop.ui.dataset.mapping_dialog import NONE_LABEL
+from gemtune_desktop.ui.dataset.mapping_dialog import NONE_LABEL, add_sheet_picker, import_buttons
 
 REQUIRED = ("prompt", "preferred", "dispreferred")
 FIELDS = (  # key, label, optional, tip
@@ -51,14 +51,7 @@ class PreferenceMappingDialog(QDialog):
                        "dispreferred answer.", self)
         intro.setWordWrap(True)
         form = QFormLayout()
-        self.sheet_combo: QComboBox | None = None
-        if len(sheets) > 1:
-            self.sheet_combo = QComboBox(self)
-            self.sheet_combo.addItems(list(sheets))
-            if sheet:
-                self.sheet_combo.setCurrentText(sheet)
-            self.sheet_combo.setToolTip("The worksheet to import")
-            form.addRow("&Sheet", self.sheet_combo)
+        self.sheet_combo = add_sheet_picker(self, form, sheets, sheet)
         self.combos: dict[str, QComboBox] = {}
         for key, label, optional, tip in FIELDS:
             combo = QComboBox(self)
@@ -78,11 +71,7 @@ class PreferenceMappingDialog(QDialog):
         self.problem = QLabel(self)
         self.problem.setObjectName("mappingProblem")
         self.problem.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel,
-                                        self)
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Import")
-        self.buttons.accepted.connect(self.accept)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = import_buttons(self)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addLayout(form)

@@ -6,7 +6,7 @@ are kept on the same side, so that a validation score never comes from a prompt 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QDialogButtonBox, QLabel, QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 
 from gemtune_desktop.ui.dataset.split_dialog import SplitDialog
 
@@ -18,6 +18,8 @@ INTRO = ("Pairs are assigned at random with the ratios you pick. The same seed a
 class PairSplitDialog(SplitDialog):
     """Ratios (percent) and the random seed for a train / validation / test split of preference pairs."""
 
+    ROWS_WORD = "pairs"
+
     def __init__(self, ratios: tuple[float, float, float], seed: int, total: int,
                  parent: QWidget | None = None) -> None:
         super().__init__(ratios, seed, total, parent)
@@ -28,17 +30,3 @@ class PairSplitDialog(SplitDialog):
         intro = first.widget() if first is not None else None
         if isinstance(intro, QLabel):
             intro.setText(INTRO)
-
-    def _update(self) -> None:
-        values = [s.value() for s in self.spins]
-        ok = sum(values) > 0
-        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
-        if not ok:
-            self.preview.setText("At least one share must be above 0 %.")
-            return
-        counts = [round(self.total * x) for x in self.ratios()]
-        text = (f"About {counts[0]:,} train, {counts[1]:,} validation and {counts[2]:,} test pairs of "
-                f"{self.total:,}.")
-        if abs(sum(values) - 100.0) > 0.05:
-            text += " (The shares are scaled to add up to 100 %.)"
-        self.preview.setText(text)

@@ -1,104 +1,37 @@
-"""The table of preference pairs: fixed-height rows, sortable headers, and selection by list index.
-
-Like the Examples table (:mod:`~gemtune_desktop.ui.dataset.examples_table`): rows of the view can be filtered
-and sorted, and the methods here speak of *list indices* (positions in the project) and map them to view rows.
+"""The table of preference pairs: the shared :class:`~gemtune_desktop.ui.dataset.row_table.RowTable`
+(fixed-height rows, sortable headers, selection by list index), as the Examples table, over
+:class:`~gemtune_desktop.qtcore.preference_model.PreferenceTableModel`, with the pairs' column widths, the
+names a screen reader says for its headers, and a pair's clipboard columns.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QWidget
 
 from gemtune_desktop.core.preference.model import PreferenceExample
 from gemtune_desktop.qtcore.preference_model import PairColumn, PreferenceTableModel
 from gemtune_desktop.qtcore.preference_rows import pair_row
-from gemtune_desktop.ui.dataset.examples_table import MAX_SELECTED, ROW_HEIGHT
+from gemtune_desktop.ui.dataset.row_table import RowTable
 
 COLUMN_WIDTHS = ((PairColumn.PROMPT, 240), (PairColumn.PREFERRED, 190), (PairColumn.DISPREFERRED, 190),
                  (PairColumn.SPLIT, 80), (PairColumn.STATUS, 110), (PairColumn.TAGS, 80))
 
 
-class PreferenceTable(QTableView):
+class PreferenceTable(RowTable[PreferenceExample]):
     """The table of preference pairs.
 
     Signals:
         reveal_requested(): rows about to be selected are hidden by the filter; show every row.
     """
 
-    reveal_requested = Signal()
-
     def __init__(self, model: PreferenceTableModel, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(model, "preferenceTable", "Preference pairs", COLUMN_WIDTHS, parent)
         self.pair_model = model
-        self.setObjectName("preferenceTable")
-        self.setAccessibleName("Preference pairs")
-        self.setModel(model)
         self.horizontalHeader().setAccessibleName("Pair columns (click to sort)")
-        vh = self.verticalHeader()
-        vh.setAccessibleName("Pair numbers")
-        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        vh.setDefaultSectionSize(ROW_HEIGHT)
-        self.setWordWrap(False)
-        self.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                             | QAbstractItemView.EditTrigger.EditKeyPressed
-                             | QAbstractItemView.EditTrigger.AnyKeyPressed)
-        hh = self.horizontalHeader()
-        hh.setStretchLastSection(True)
-        hh.setSortIndicatorShown(True)
-        hh.setSectionsClickable(True)
-        for col, width in COLUMN_WIDTHS:
-            self.setColumnWidth(col, width)
-
-    def clear_sort_indicator(self) -> None:
-        header = self.horizontalHeader()
-        header.blockSignals(True)
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        header.blockSignals(False)
-
-    # -- selection ----------------------------------------------------------------------------------------
-    def selected_view_rows(self) -> list[int]:
-        rows = {i.row() for i in self.selectionModel().selectedIndexes()}
-        if not rows and self.currentIndex().isValid():
-            rows = {self.currentIndex().row()}
-        return sorted(rows)
+        self.verticalHeader().setAccessibleName("Pair numbers")
 
     def selected_pairs(self) -> list[PreferenceExample]:
-        return [self.pair_model.example_at(r) for r in self.selected_view_rows()]
+        return self.selected_rows()
 
-    def select_list_indices(self, indices: list[int], column: int = 0) -> None:
-        """Select these rows (list indices) and scroll to the first; hidden ones make the filter go."""
-        model = self.pair_model
-        rows = [r for r in (model.view_row(i) for i in indices) if r >= 0]
-        if len(rows) < len(indices) and model.mapped:
-            self.reveal_requested.emit()
-            rows = [r for r in (model.view_row(i) for i in indices) if r >= 0]
-        if not rows:
-            return
-        selection = QItemSelection()
-        last = model.columnCount() - 1
-        for r in rows[:MAX_SELECTED]:
-            selection.select(model.index(r, 0), model.index(r, last))
-        first = model.index(rows[0], column)
-        sm = self.selectionModel()
-        sm.setCurrentIndex(first, QItemSelectionModel.SelectionFlag.NoUpdate)
-        sm.select(selection, QItemSelectionModel.SelectionFlag.ClearAndSelect)
-        self.scrollTo(first)
-
-    def selection_as_rows(self) -> list[list[str]]:
-        """The selection as rows of text for the clipboard: a rectangle of cells as shown, else whole pairs."""
-        model = self.pair_model
-        idx = self.selectionModel().selectedIndexes()
-        if not idx and self.currentIndex().isValid():
-            idx = [self.currentIndex()]
-        if not idx:
-            return []
-        rows = sorted({i.row() for i in idx})
-        cols = sorted({i.column() for i in idx})
-        if len(idx) == 1 or (len(cols) < model.columnCount() and len(idx) == len(rows) * len(cols)):
-            edit = Qt.ItemDataRole.EditRole
-            return [[str(model.data(model.index(r, c), edit) or model.data(model.index(r, c)) or "") for c in cols]
-                    for r in rows]
-        return [pair_row(e) for e in model.examples_at(rows)]
+    def whole_row(self, example: PreferenceExample) -> list[str]:
+        return pair_row(example)

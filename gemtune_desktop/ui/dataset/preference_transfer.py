@@ -9,14 +9,15 @@ record that could not be read is listed with its line and field; nothing is drop
 :func:`file_kind` tells where a file belongs — the Examples or the Preference pairs view — from its first
 records (:func:`~gemtune_desktop.core.preference.formats.detect_example_kind`), so dropping or importing a file
 takes it to the right view. Exports write every format of
-:data:`~gemtune_desktop.core.preference.writers.PREFERENCE_WRITE_FORMATS`.
+:data:`~gemtune_desktop.core.preference.writers.PREFERENCE_WRITE_FORMATS`. The workers, the progress signals
+and the mapping round trip are shared with the Examples view (:mod:`.transfer_base`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from gemtune_desktop.core.cancel import CancelToken
@@ -29,7 +30,7 @@ from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.preference_session import PreferenceSession
-from gemtune_desktop.qtcore.workers import TaskSlot
+from gemtune_desktop.ui.dataset.transfer_base import TransferBase
 
 PREFERENCE_FILTER = "Preference files (*.jsonl *.json *.csv *.tsv *.txt *.xlsx)"
 EXPORT_FORMATS = (  # (fmt, label, extension): every format of PREFERENCE_WRITE_FORMATS
@@ -74,7 +75,7 @@ def problem_line(f: Finding) -> str:
     return f"{where}: {f.message}"
 
 
-class PreferenceTransfer(QObject):
+class PreferenceTransfer(TransferBase[PreferenceMapping]):
     """Reads files into the project's preference pairs and writes them out.
 
     Signals:
@@ -83,52 +84,25 @@ class PreferenceTransfer(QObject):
         failed(object): a :class:`UserError` to show (a file that cannot be read or written).
     """
 
-    progress_started = Signal(str)
-    progressed = Signal(int, int, str)
-    progress_ended = Signal()
-    imported = Signal(int)
-    failed = Signal(object)
-
     def __init__(self, ctx: AppContext, dialog_parent: QWidget, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, dialog_parent, "preference import", parent)
         self.session: PreferenceSession | None = None
-        self._dialog_parent = dialog_parent
-        self._import_task = TaskSlot(self, ctx.executor, "preference import")
-        self._export_task = TaskSlot(self, ctx.executor, "preference export")
-        self.mapping_dialog: QWidget | None = None
-        self.report_box: QMessageBox | None = None
-
-    @property
-    def importing(self) -> bool:
-        return self._import_task.running
-
-    @property
-    def exporting(self) -> bool:
-        return self._export_task.running
 
     # -- import -------------------------------------------------------------------------------------------
     def import_file(self, path: Path, mapping: PreferenceMapping | None = None, sheet: str | None = None) -> bool:
         """Read ``path`` on a worker; when done, add its pairs as one undoable step."""
         if self.session is None:
             return False
-        if self._import_task.running:
-            self.failed.emit(UserError("An import is already running.", "Wait for it or press Cancel."))
+        if self._refuse_second_import():
             return False
         from gemtune_desktop.core.preference.formats import read_preference_dataset
 
         def work(token: CancelToken, p: Path, m: PreferenceMapping | None, sh: str | None) -> PreferenceImport:
             return read_preference_dataset(p, mapping=m, sheet=sh, token=token)
 
-        self.progress_started.emit(f"Importing preference pairs from {path.name}…")
-        self._import_task.start(work, path, mapping, sheet, on_result=lambda r: self._read(path, r, sheet),
-                                on_error=self.failed.emit, on_progress=self.progressed.emit,
-                                on_cancelled=lambda: self.ctx.status_message.emit("Import cancelled", 4000),
-                                on_finished=self.progress_ended.emit)
+        self._start_import(f"Importing preference pairs from {path.name}…", work, path, mapping, sheet,
+                           on_result=lambda r: self._read(path, r, sheet))
         return True
-
-    def cancel_import(self) -> None:
-        self._import_task.cancel()
 
     def _read(self, path: Path, result: PreferenceImport, sheet: str | None) -> None:
         if result.needs_mapping:
@@ -190,10 +164,7 @@ class PreferenceTransfer(QObject):
             return
         dialog = PreferenceMappingDialog(path.name, columns or result.columns, rows, sheets or result.sheets, sheet,
                                          self._dialog_parent)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.import_file(path, dialog.mapping(), dialog.sheet()))
-        dialog.open()
-        self.mapping_dialog = dialog
+        self._open_mapping(dialog, path, dialog.mapping, dialog.sheet)
 
     # -- export -------------------------------------------------------------------------------------------
     def export_dialog(self, start_dir: str, upload: bool = False) -> None:

@@ -14,15 +14,13 @@ The pairs are read from the project the first time the view is shown or somethin
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, Qt
-from PySide6.QtGui import QGuiApplication, QHideEvent, QShowEvent
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QFrame,
     QLabel,
-    QMainWindow,
     QScrollArea,
     QSplitter,
     QStackedWidget,
@@ -32,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from gemtune_desktop.core.errors import UserError
+from gemtune_desktop.core.preference.model import PreferenceExample
 from gemtune_desktop.core.row_view import RowFilter
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.preference_model import COLUMN_OF_FIELD, PairColumn, PreferenceTableModel
@@ -46,7 +45,8 @@ from gemtune_desktop.ui.dataset.preference_findings import PreferenceFindingsPan
 from gemtune_desktop.ui.dataset.preference_table import PreferenceTable
 from gemtune_desktop.ui.dataset.preference_transfer import PreferenceTransfer
 from gemtune_desktop.ui.dataset.progress_row import ProgressRow
-from gemtune_desktop.ui.widgets.status_line import Tone, error_text, show_error_box
+from gemtune_desktop.ui.dataset.rows_page import RowsPage
+from gemtune_desktop.ui.widgets.status_line import Tone, error_text
 
 BUSY_ABOVE = 100_000  # sorting or filtering more pairs than this takes long enough to say so
 
@@ -63,8 +63,17 @@ Ctrl+V here.</li>
 </ul>"""
 
 
-class PreferenceView(QWidget):
+class PreferenceView(RowsPage[PreferenceExample]):
     """The Preference pairs view (one per Dataset tab); :meth:`set_project` follows the open project."""
+
+    ROWS_WORD = "pairs"
+    FINDINGS_IN = "the preference pairs"
+
+    session: PreferenceSession | None
+    model: PreferenceTableModel
+    table: PreferenceTable
+    detail: PreferenceDetail
+    findings: PreferenceFindingsPanel
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,14 +106,7 @@ class PreferenceView(QWidget):
         self.splitter.setObjectName("preferenceSplitter")
         self.stack = QStackedWidget(self.splitter)
         self.table = PreferenceTable(self.model, self.stack)
-        self.empty = QLabel(EMPTY_TEXT, self.stack)
-        self.empty.setObjectName("pairEmptyState")
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.empty.setMargin(24)
-        self.empty.setTextFormat(Qt.TextFormat.RichText)
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.table)
+        self._fill_stack(EMPTY_TEXT, "pairEmptyState")
         self.side = QTabWidget(self.splitter)
         self.side.setObjectName("preferenceSide")
         self.detail = PreferenceDetail()
@@ -233,28 +235,14 @@ class PreferenceView(QWidget):
         self._saved()
         self._rows_changed()
 
-    def show_error(self, err: UserError) -> None:
-        show_error_box(self, err)
-
     def _rows_changed(self) -> None:
-        total = len(self.session.examples) if self.session is not None else 0
-        self.stack.setCurrentWidget(self.table if total else self.empty)
-        self.filter_bar.show_count(self.model.rowCount(), total)
-        self.filter_bar.setEnabled(total > 0)
+        self._show_rows()
         if self.model.rowCount() and not self.table.currentIndex().isValid():
             self.table.setCurrentIndex(self.model.index(0, PairColumn.PROMPT))  # the pair editor shows a pair
         self.update_actions()
 
-    def _findings_counted(self, errors: int, warnings: int) -> None:
-        i = self.side.indexOf(self.findings)
-        self.side.setTabText(i, f"Problems ({errors + warnings:,})" if errors + warnings else "Problems")
-        self.side.setTabToolTip(i, f"{errors:,} errors and {warnings:,} warnings found in the preference pairs")
-
     def update_actions(self, *_args: object) -> None:
-        s = self.session
-        self.pair_actions.update(shown=self.isVisible(), stack=s.undo_stack if s is not None else None,
-                                 has_rows=s is not None and self.model.rowCount() > 0,
-                                 editable=s is not None and s.can_edit, movable=not self.model.mapped)
+        self._enable_actions(self.pair_actions)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -267,48 +255,15 @@ class PreferenceView(QWidget):
         self.update_actions()
 
     # -- selection, filter, sort --------------------------------------------------------------------------
-    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if not current.isValid() or self.session is None:
-            self.detail.set_example(None, None)
-            return
-        list_index = self.model.list_index(current.row())
-        self.detail.set_example(self.session.examples[list_index], list_index + 1)
-
     def _filter_changed(self, row_filter: RowFilter) -> None:
-        self._busy("Filtering", lambda: self.model.set_filter(row_filter))
+        self._filter_rows(row_filter, BUSY_ABOVE)
 
     def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
-        if column >= 0:
-            self._busy("Sorting", lambda: self.model.sort(column, order))
-
-    def _busy(self, verb: str, work: Callable[[], None]) -> None:
-        """Run a whole-table operation; on a large set say so while it runs (busy cursor, status bar)."""
-        rows = len(self.session.examples) if self.session is not None else 0
-        if rows <= BUSY_ABOVE:
-            work()
-            return
-        self.ctx.status_message.emit(f"{verb} {rows:,} pairs…", 0)
-        window = self.window()
-        if isinstance(window, QMainWindow):
-            window.statusBar().repaint()  # paint the message now: the work below holds the GUI thread
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        started = time.perf_counter()
-        try:
-            work()
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self.ctx.status_message.emit(f"{verb} {rows:,} pairs took {time.perf_counter() - started:.1f} s.", 5000)
+        self._sort_rows(column, order, BUSY_ABOVE)
 
     def show_all_rows(self) -> None:
         self.table.clear_sort_indicator()
         self.model.clear_view()
-
-    def _unfilter(self) -> None:
-        if self.model.mapped:
-            self.filter_bar.blockSignals(True)
-            self.filter_bar.reset()
-            self.filter_bar.blockSignals(False)
-            self.show_all_rows()
 
     def jump_to(self, example_id: int, field: str) -> None:
         """Select a pair (a problem clicked in the list) and put the cursor in the field concerned."""

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 class SplitDialog(QDialog):
     """Ratios (percent) and the random seed for a train / validation / test split."""
 
+    ROWS_WORD = "examples"  # "About 80 train, 10 validation and 10 test examples of 100."
+
     def __init__(self, ratios: tuple[float, float, float], seed: int, total: int,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,7 +81,7 @@ class SplitDialog(QDialog):
             return
         r = self.ratios()
         counts = [round(self.total * x) for x in r]
-        text = (f"About {counts[0]:,} train, {counts[1]:,} validation and {counts[2]:,} test examples "
+        text = (f"About {counts[0]:,} train, {counts[1]:,} validation and {counts[2]:,} test {self.ROWS_WORD} "
                 f"of {self.total:,}.")
         if abs(sum(values) - 100.0) > 0.05:
             text += " (The shares are scaled to add up to 100 %.)"

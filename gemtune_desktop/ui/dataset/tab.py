@@ -14,18 +14,16 @@ The tab lays out and wires its parts; each part has its own module:
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication, QHideEvent, QShowEvent
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
-    QMainWindow,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -33,8 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gemtune_desktop.core.errors import UserError
-from gemtune_desktop.core.examples import DatasetSettings, Target
+from gemtune_desktop.core.examples import DatasetSettings, Example, Target
 from gemtune_desktop.core.row_view import RowFilter
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
@@ -50,10 +47,10 @@ from gemtune_desktop.ui.dataset.findings_panel import FindingsPanel
 from gemtune_desktop.ui.dataset.progress_row import ProgressRow
 from gemtune_desktop.ui.dataset.project_files import ProjectFiles
 from gemtune_desktop.ui.dataset.row_editor import RowEditor
+from gemtune_desktop.ui.dataset.rows_page import RowsPage
 from gemtune_desktop.ui.dataset.settings_panel import DatasetSettingsPanel
 from gemtune_desktop.ui.dataset.transfer import DatasetTransfer
 from gemtune_desktop.ui.tab_page import TabKey, WindowMenus
-from gemtune_desktop.ui.widgets.status_line import show_error_box
 
 if TYPE_CHECKING:
     from gemtune_desktop.ui.dataset.stats_panel import StatsPanel
@@ -74,8 +71,14 @@ recognised; otherwise you pick the columns.</li>
 <p>Not sure what good examples look like? Open one of the sample projects from the Help menu.</p>"""
 
 
-class DatasetTab(QWidget):
+class DatasetTab(RowsPage[Example]):
     """The Dataset tab (a :class:`~gemtune_desktop.ui.tab_page.TabPage`); see the module docstring."""
+
+    session: ProjectSession | None
+    model: DatasetModel
+    table: ExamplesTable
+    detail: DetailEditor
+    findings: FindingsPanel
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -113,14 +116,7 @@ class DatasetTab(QWidget):
         self.splitter.setObjectName("datasetSplitter")
         self.stack = QStackedWidget(self.splitter)
         self.table = ExamplesTable(self.model, self.stack)
-        self.empty = QLabel(EMPTY_TEXT, self.stack)
-        self.empty.setObjectName("emptyState")
-        self.empty.setWordWrap(True)
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.empty.setMargin(24)
-        self.empty.setTextFormat(Qt.TextFormat.RichText)
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.table)
+        self._fill_stack(EMPTY_TEXT, "emptyState")
         self.splitter.addWidget(self.stack)
         self.splitter.addWidget(self._build_side())
         self.splitter.setStretchFactor(0, 3)
@@ -285,16 +281,8 @@ class DatasetTab(QWidget):
         self.target_combo.setEnabled(editable)
 
     def _rows_changed(self, *_args: object) -> None:
-        total = len(self.session.examples) if self.session is not None else 0
-        self.stack.setCurrentWidget(self.table if total else self.empty)
-        self.filter_bar.show_count(self.model.rowCount(), total)
-        self.filter_bar.setEnabled(total > 0)
+        self._show_rows()
         self._update_actions()
-
-    def _findings_counted(self, errors: int, warnings: int) -> None:
-        i = self.side.indexOf(self.findings)
-        self.side.setTabText(i, f"Problems ({errors + warnings:,})" if errors + warnings else "Problems")
-        self.side.setTabToolTip(i, f"{errors:,} errors and {warnings:,} warnings found in the dataset")
 
     def _settings_changed(self, settings: DatasetSettings) -> None:
         i = self.target_combo.findData(settings.target.value)
@@ -335,14 +323,8 @@ class DatasetTab(QWidget):
         self.table.select_list_indices([first])
 
     # -- helpers --------------------------------------------------------------------------
-    def show_error(self, err: UserError) -> None:
-        show_error_box(self, err)
-
     def _update_actions(self, *_args: object) -> None:
-        s = self.session
-        self.edit_actions.update(shown=self.isVisible(), stack=s.undo_stack if s is not None else None,
-                            has_rows=s is not None and self.model.rowCount() > 0,
-                            editable=s is not None and s.can_edit, movable=not self.model.mapped)
+        self._enable_actions(self.edit_actions)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -353,52 +335,18 @@ class DatasetTab(QWidget):
         self._update_actions()
 
     # -- selection, filter, sort ------------------------------------------------------------
-    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if not current.isValid() or self.session is None:
-            self.detail.set_example(None, None)
-            return
-        list_index = self.model.list_index(current.row())
-        self.detail.set_example(self.session.examples[list_index], list_index + 1)
-
     def _filter_changed(self, row_filter: RowFilter) -> None:
-        self._busy("Filtering", lambda: self.model.set_filter(row_filter))
+        self._filter_rows(row_filter, BUSY_ABOVE)
         self._rows_changed()
 
     def _sort_changed(self, column: int, order: Qt.SortOrder) -> None:
-        if column < 0:
-            return
-        self._busy("Sorting", lambda: self.model.sort(column, order))
-        self._update_actions()
-
-    def _busy(self, verb: str, work: Callable[[], None]) -> None:
-        """Run a whole-table operation; on a large project say so while it runs (busy cursor, status bar)."""
-        rows = len(self.session.examples) if self.session is not None else 0
-        if rows <= BUSY_ABOVE:
-            work()
-            return
-        self.ctx.status_message.emit(f"{verb} {rows:,} rows…", 0)
-        window = self.window()
-        if isinstance(window, QMainWindow):
-            window.statusBar().repaint()  # paint the message now: the work below holds the GUI thread
-        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        started = time.perf_counter()
-        try:
-            work()
-        finally:
-            QGuiApplication.restoreOverrideCursor()
-        self.ctx.status_message.emit(f"{verb} {rows:,} rows took {time.perf_counter() - started:.1f} s.", 5000)
+        if self._sort_rows(column, order, BUSY_ABOVE):
+            self._update_actions()
 
     def show_all_rows(self) -> None:
         self.table.clear_sort_indicator()
         self.model.clear_view()
         self._rows_changed()
-
-    def _unfilter(self) -> None:
-        if self.model.mapped:
-            self.filter_bar.blockSignals(True)
-            self.filter_bar.reset()
-            self.filter_bar.blockSignals(False)
-            self.show_all_rows()
 
     def focus_rows(self, ids: list[int]) -> None:
         """Select the examples with these ids (asked for by another tab)."""

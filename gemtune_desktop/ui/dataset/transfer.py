@@ -3,14 +3,15 @@
 An import reads the file with :func:`gemtune_desktop.core.formats.read_dataset` (progress bar and Cancel
 at the bottom of the tab), asks for the columns when their names are not recognised, then adds the
 examples (and the file's preamble, if the project has none) as one undo step. An export writes through
-the formats module on a worker.
+the formats module on a worker. The workers, the progress signals and the mapping round trip are shared with
+the Preference pairs view (:mod:`.transfer_base`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
@@ -24,11 +25,11 @@ from gemtune_desktop.core.words import plural
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.undo import copy_settings
-from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.connections import Backend
 from gemtune_desktop.ui.dataset.import_choice import ImportMode, ask_import_mode, import_command, merge_report
 from gemtune_desktop.ui.dataset.project_files import PROJECT_FILTER, ProjectFiles
 from gemtune_desktop.ui.dataset.row_editor import RowEditor
+from gemtune_desktop.ui.dataset.transfer_base import TransferBase
 
 DATASET_FILTER = "Datasets (*.csv *.tsv *.txt *.xlsx *.jsonl *.json)"
 EXPORT_FORMATS = (  # (fmt, label, extension)
@@ -43,7 +44,7 @@ EXPORT_FORMATS = (  # (fmt, label, extension)
 MAX_LISTED_PROBLEMS = 200
 
 
-class DatasetTransfer(QObject):
+class DatasetTransfer(TransferBase[ColumnMapping]):
     """Reads files into the open project and writes it out.
 
     Args:
@@ -58,23 +59,11 @@ class DatasetTransfer(QObject):
         failed(object): a :class:`UserError` to show.
     """
 
-    progress_started = Signal(str)
-    progressed = Signal(int, int, str)
-    progress_ended = Signal()
-    imported = Signal(int)
-    failed = Signal(object)
-
     def __init__(self, ctx: AppContext, editor: RowEditor, files: ProjectFiles, dialog_parent: QWidget,
                  parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
+        super().__init__(ctx, dialog_parent, "import", parent)
         self._editor = editor
         self._files = files
-        self._dialog_parent = dialog_parent
-        self._import_task = TaskSlot(self, ctx.executor, "import")
-        self._export_task = TaskSlot(self, ctx.executor, "export")
-        self.mapping_dialog: QWidget | None = None
-        self.report_box: QMessageBox | None = None
         self.choice_box: QMessageBox | None = None
         self.actions: dict[str, QAction] = {}
         K = QKeySequence
@@ -101,14 +90,6 @@ class DatasetTransfer(QObject):
     def session(self) -> ProjectSession | None:
         return self.ctx.project
 
-    @property
-    def importing(self) -> bool:
-        return self._import_task.running
-
-    @property
-    def exporting(self) -> bool:
-        return self._export_task.running
-
     # -- import -----------------------------------------------------------------------------
     def import_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self._dialog_parent, "Import examples", self._files.dialog_dir(),
@@ -121,23 +102,16 @@ class DatasetTransfer(QObject):
         """Read ``path`` on a worker; when done, add its examples as one undoable step."""
         if self.session is None:
             self._files.open_untitled()
-        if self._import_task.running:
-            self.failed.emit(UserError("An import is already running.", "Wait for it or press Cancel."))
+        if self._refuse_second_import():
             return False
         from gemtune_desktop.core.formats import read_dataset
 
         def work(token: CancelToken, p: Path, m: ColumnMapping | None, sh: str | None) -> ImportResult:
             return read_dataset(p, mapping=m, sheet=sh, token=token)
 
-        self.progress_started.emit(f"Importing {path.name}…")
-        self._import_task.start(work, path, mapping, sheet, on_result=lambda r: self._imported(path, r, sheet),
-                                on_error=self.failed.emit, on_progress=self.progressed.emit,
-                                on_cancelled=lambda: self.ctx.status_message.emit("Import cancelled", 4000),
-                                on_finished=self.progress_ended.emit)
+        self._start_import(f"Importing {path.name}…", work, path, mapping, sheet,
+                           on_result=lambda r: self._imported(path, r, sheet))
         return True
-
-    def cancel_import(self) -> None:
-        self._import_task.cancel()
 
     def _imported(self, path: Path, result: ImportResult, sheet: str | None) -> None:
         if result.needs_mapping:
@@ -223,10 +197,7 @@ class DatasetTransfer(QObject):
         dialog = ColumnMappingDialog(path.name, columns or result.columns or [], rows, sheets, sheet,
                                      guess_mapping(columns or result.columns or []), self._dialog_parent,
                                      reload=reload)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.import_file(path, dialog.mapping(), dialog.sheet()))
-        dialog.open()
-        self.mapping_dialog = dialog
+        self._open_mapping(dialog, path, dialog.mapping, dialog.sheet)
 
     # -- export -----------------------------------------------------------------------------
     def export_dialog(self) -> None:
