@@ -227,6 +227,24 @@ def test_find_and_replace_then_undo(tab: DatasetTab) -> None:
     assert all(o.startswith("Answer ") for _i, o in stored(tab))
 
 
+def test_a_replace_all_another_program_blocks_replaces_nothing_and_says_so(tab: DatasetTab) -> None:
+    from tests.reliability.helpers import ForeignWriteLock
+
+    fill(tab, 5)
+    assert tab.session is not None
+    tab.session.store.set_busy_timeout(50)
+    history = tab.session.undo_stack.count()
+    tab.edit_actions.replace.trigger()
+    d = tab.editor.find_dialog
+    d.find_edit.setText("answer")
+    d.replace_edit.setText("Reply")
+    d.in_input.setChecked(False)
+    with ForeignWriteLock(tab.session.store.real_path):
+        assert tab.editor.replace_all() == 0
+        assert d.result_label.text() == "Nothing was replaced: the project could not be saved."
+    assert all(o.startswith("Answer ") for _i, o in stored(tab)) and tab.session.undo_stack.count() == history
+
+
 def test_filter_bar_and_sort_show_a_subset(tab: DatasetTab, qtbot: Any) -> None:
     fill(tab, 30)
     tab.filter_bar.text.setText("question 2")

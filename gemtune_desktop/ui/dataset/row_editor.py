@@ -24,7 +24,6 @@ from gemtune_desktop.qtcore.dataset_model import Column
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.undo import InsertRowsCommand, SetFieldsCommand, SettingsCommand, copy_settings
 from gemtune_desktop.ui.dataset.examples_table import ExamplesTable
-from gemtune_desktop.ui.dataset.find_base import FindReplaceBase
 from gemtune_desktop.ui.dataset.find_dialog import FindReplaceDialog
 from gemtune_desktop.ui.dataset.row_edit_base import RowEditorBase
 
@@ -117,9 +116,6 @@ class RowEditor(RowEditorBase[Example]):
         from gemtune_desktop.core.find_replace import plan_replace
 
         return plan_replace(rows, find, replace, fields, match_case)
-
-    def _not_replaced(self, d: FindReplaceBase, count: int) -> int:
-        return count  # the Examples view has always returned the planned count; write_failed says what happened
 
     # -- split ------------------------------------------------------------------------------
     def show_split_dialog(self) -> None:
