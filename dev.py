@@ -74,9 +74,10 @@ def main() -> int:
     if command == "test":
         py = setup()
         env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-        # One pytest worker per core (pytest-xdist), unless the caller chose (-n …, -p no:xdist).
+        # Two pytest workers per core (pytest-xdist; many tests wait on a subprocess, a socket or a timer), unless
+        # the caller chose (-n …, -p no:xdist). On two cores: 2.5 minutes instead of 5.5 in one process.
         chose = any(a.startswith(("-n", "--numprocesses")) or "xdist" in a for a in rest)
-        workers = [] if chose else ["-n", str(max(1, min(os.cpu_count() or 1, 4)))]
+        workers = [] if chose else ["-n", str(max(1, min(2 * (os.cpu_count() or 1), 8)))]
         return subprocess.call([str(py), "-m", "pytest", *workers, *rest], cwd=ROOT, env=env)
     if command == "lint":
         py = setup()
