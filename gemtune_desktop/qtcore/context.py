@@ -55,6 +55,8 @@ class AppContext(QObject):
             those that ended are stored in their evaluation runs (views of them reload).
         batch_job_submitted(int): the Test tab sent an evaluation run (its id) to the batch engine; the Monitor
             lists and follows the new jobs.
+        evaluation_requested(list): evaluate these two models (as the Test tab's pickers name them) side by side
+            on the project's evaluation examples; sent by the Monitor for a model moved onto a newer base.
     """
 
     project_changed = Signal(object)
@@ -71,6 +73,7 @@ class AppContext(QObject):
     batch_jobs_changed = Signal()
     # -- Test tab
     batch_job_submitted = Signal(int)
+    evaluation_requested = Signal(list)
 
     def __init__(self, settings: Settings, secrets: SecretStore | None = None,
                  executor: TaskExecutor | None = None, service_factory: ServiceFactory | None = None,

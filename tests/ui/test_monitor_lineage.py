@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtWidgets import QLabel
 
 from gemtune_desktop.core.jobs import JobState
-from gemtune_desktop.core.project import jobs_repo
+from gemtune_desktop.core.project import evals_repo, jobs_repo
 from tests.ui.monitor_helpers import _monitor, _overfit_job, _record
 
 
@@ -169,3 +169,15 @@ def test_moving_a_model_onto_a_newer_base_in_the_window_over_the_sandbox(
     qtbot.waitUntil(lambda: "Moved from “Lease desk” (gemini-2.5-flash) onto the newer base model gemini-3.5-flash"
                     in lineage(), timeout=10000)
     assert _visible(tab, QPushButton, "rebaseButton") is None  # 3.5 Flash does not retire within 90 days
+    # The new model is ready: before switching, old and new answer the evaluation examples side by side.
+    moved = jobs_repo.get_job(store, moved.id)
+    qtbot.waitUntil(lambda: _visible(tab, QPushButton, "compareButton") is not None, timeout=10000)
+    test_tab = main_window.ensure_tab("test")
+    panel = test_tab.evaluation
+    with qtbot.waitSignal(panel.run_finished, timeout=60000):
+        _visible(tab, QPushButton, "compareButton").click()
+    assert main_window.tabs.currentWidget() is test_tab and test_tab.pages.currentWidget() is panel
+    run = panel.selected_run()
+    assert run is not None and run.models == [old.endpoint, moved.endpoint]
+    answered = {r.slot for r in evals_repo.list_rows(store, run.id)}
+    assert answered == {0, 1}

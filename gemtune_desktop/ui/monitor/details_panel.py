@@ -64,6 +64,8 @@ class JobContext:
         lineage_job: the project's job it continued from or was moved from (0 when none is in the project).
         rebase: the move onto a newer base model to offer, when the job's base retires soon.
         moved: the job (id, words) that already moves this job's tuned model, if one does.
+        compare_with: for a model moved onto a newer base, once it is ready: the model it was moved from (to
+            evaluate both side by side before switching), else "".
     """
 
     train_row_ids: tuple[int, ...] = ()
@@ -73,6 +75,7 @@ class JobContext:
     lineage_job: int = 0
     rebase: RebaseOffer | None = None
     moved: tuple[int, str] | None = None
+    compare_with: str = ""
 
 
 def lineage_words(job: JobRecord, records: Sequence[JobRecord]) -> tuple[str, int]:
@@ -93,12 +96,14 @@ class DetailsPanel(QScrollArea):
         rows_requested(list): example ids to select in the Dataset tab.
         job_requested(int): select this job (the one the shown job was tuned from).
         rebase_requested(int, str): move this job's tuned model onto this newer base model.
+        compare_requested(str, str): evaluate the old model and the new one (moved onto a newer base) side by side.
     """
 
     test_requested = Signal(object)
     rows_requested = Signal(list)
     job_requested = Signal(int)
     rebase_requested = Signal(int, str)
+    compare_requested = Signal(str, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -150,6 +155,8 @@ class DetailsPanel(QScrollArea):
             box.addWidget(cost)
         if context.rebase is not None:
             self._rebase_offer(job, context.rebase, not context.other_connection, context.moved)
+        if context.compare_with and job.endpoint:
+            self._compare_offer(context.compare_with, job.endpoint)
         self._models(job, not context.other_connection)
         self._hyperparameters(job)
         self._stats(job, list(context.train_row_ids))
@@ -204,6 +211,20 @@ class DetailsPanel(QScrollArea):
         choice = self.rebase_choice
         move.clicked.connect(lambda _=False: self.rebase_requested.emit(job.id, str(choice.currentData() or "")))
         box.addWidget(move)
+        self.body.box.addWidget(frame)
+
+    def _compare_offer(self, old: str, new: str) -> None:
+        frame = QFrame(self.body)
+        frame.setObjectName("compareOffer")
+        frame.setFrameShape(QFrame.Shape.StyledPanel)
+        box = QVBoxLayout(frame)
+        box.addWidget(text_label("The model on the newer base is ready. Before you switch to it, compare it with "
+                                 "the old one on your evaluation examples: both answer each example, side by side.",
+                                 frame))
+        button = QPushButton("Compare old and new in the Test tab", frame)
+        button.setObjectName("compareButton")
+        button.clicked.connect(lambda _=False: self.compare_requested.emit(old, new))
+        box.addWidget(button)
         self.body.box.addWidget(frame)
 
     def _job_link(self, href: str) -> None:

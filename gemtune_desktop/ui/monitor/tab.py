@@ -163,6 +163,7 @@ class MonitorTab(QWidget):
         self.details.rows_requested.connect(self._rows)
         self.details.job_requested.connect(self.show_job)
         self.details.rebase_requested.connect(self._rebase)
+        self.details.compare_requested.connect(lambda old, new: self.ctx.evaluation_requested.emit([old, new]))
         self.rebase.said.connect(self.status.say)
         self.rebase.started.connect(self.show_job)
 
@@ -309,9 +310,11 @@ class MonitorTab(QWidget):
             self._details_key = key
             other = "" if of_connection(job, self._active()) else connection_words(job.connection_kind, job.backend)
             lineage, parent = lineage_words(job, self.jobs.model.jobs())
+            old = self.jobs.model.job(parent) if parent and (job.hyperparameters or {}).get("rebased_from") else None
             context = JobContext(tuple(self._train_row_ids()), other, cost_words(job, self.ctx.settings), lineage,
                                  parent, offer_for(job, self.ctx.connections.profile.is_sandbox),
-                                 moved_by(job, self.jobs.model.jobs()))
+                                 moved_by(job, self.jobs.model.jobs()),
+                                 old.endpoint if old is not None and job.state is JobState.SUCCEEDED else "")
             self.details.set_job(job, context)
             self._update_advice(job, force=True)
             return

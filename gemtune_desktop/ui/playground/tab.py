@@ -57,6 +57,7 @@ class PlaygroundTab(QWidget):
         self.catalog.failed.connect(self._show_notice)
         self.catalog.changed.connect(lambda: self.notice.hide() if self.catalog.base_models else None)
         ctx.test_model_requested.connect(self.select_model)
+        ctx.evaluation_requested.connect(self.compare_models)
         ctx.jobs_changed.connect(self.catalog.refresh_jobs)
         ctx.project_changed.connect(self._project_changed)
         ctx.connections.connection_changed.connect(lambda _p: self.catalog.refresh())
@@ -99,6 +100,19 @@ class PlaygroundTab(QWidget):
         self.console.picker_a.select_model(request.model)
         self.pages.setCurrentWidget(self.console)
         self.ctx.show_tab_requested.emit(TabKey.TEST)
+
+    def compare_models(self, models: list[str]) -> None:
+        """Handle ``evaluation_requested``: both models on the evaluation page, the run started when it can be."""
+        if len(models) != 2:
+            return
+        self.catalog.refresh_jobs()
+        panel = self.evaluation
+        panel.two_models.setChecked(True)
+        listed = panel.picker_a.select_model(models[0]) & panel.picker_b.select_model(models[1])
+        self.pages.setCurrentWidget(panel)
+        self.ctx.show_tab_requested.emit(TabKey.TEST)
+        if listed and panel.start_button.isEnabled():
+            panel.start_button.click()
 
     def _base_model_of(self, request: ModelRequest) -> str:
         """The model the requested job tuned, from its record (when the request does not say)."""
