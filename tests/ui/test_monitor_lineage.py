@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QLabel
 
+from gemtune_desktop.core.examples import Example, Split
 from gemtune_desktop.core.jobs import JobState
 from gemtune_desktop.core.project import evals_repo, jobs_repo
+from gemtune_desktop.qtcore.undo import InsertRowsCommand
 from tests.ui.monitor_helpers import _monitor, _overfit_job, _record
 
 
@@ -174,10 +176,14 @@ def test_moving_a_model_onto_a_newer_base_in_the_window_over_the_sandbox(
     qtbot.waitUntil(lambda: _visible(tab, QPushButton, "compareButton") is not None, timeout=10000)
     test_tab = main_window.ensure_tab("test")
     panel = test_tab.evaluation
+    project = main_window.ctx.project
+    held_out = [Example(f"Clause {i}: may the landlord keep the deposit?", "Only for damage.", Split.VALIDATION)
+                for i in range(3)]
+    assert project.push(InsertRowsCommand(project, len(project.examples), held_out, "held-out examples"))
     with qtbot.waitSignal(panel.run_finished, timeout=60000):
         _visible(tab, QPushButton, "compareButton").click()
     assert main_window.tabs.currentWidget() is test_tab and test_tab.pages.currentWidget() is panel
     run = panel.selected_run()
     assert run is not None and run.models == [old.endpoint, moved.endpoint]
-    answered = {r.slot for r in evals_repo.list_rows(store, run.id)}
-    assert answered == {0, 1}
+    answered = [(r.slot, r.input) for r in evals_repo.list_rows(store, run.id)]
+    assert sorted(answered) == sorted((slot, e.input) for slot in (0, 1) for e in held_out)
