@@ -305,6 +305,13 @@ def test_rerun_of_a_preference_job_fills_method_start_and_beta(cloud, fake_windo
 
     ctx.tune_prefill_requested.emit({"method": "supervised", "epochs": 5})  # a supervised job from the base model
     assert not form.method.preference and form.method.start() is None and form.ap_epochs.value() == 5
+    assert not form.method.start_words.text().startswith("⚠")
+
+    # A job that continued from a model the project no longer has: from the base model, and the tab says so.
+    gone = {**rerun_settings(record), "start_model": f"{SANDBOX_MODEL}999@1"}
+    ctx.tune_prefill_requested.emit(gone)
+    assert form.method.start() is None
+    assert form.method.start_words.text().startswith("⚠ The job you are re-running continued from a tuned model")
 
 
 def test_a_preset_keeps_the_method_and_beta(cloud, fake_window, qtbot, tmp_path) -> None:

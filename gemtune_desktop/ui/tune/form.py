@@ -370,7 +370,12 @@ class TuneForm(QWidget):
         model, checkpoint = str(values.get("start_model") or ""), str(values.get("start_checkpoint") or "")
         point = next((p for p in self.method.points if p.model == model and p.checkpoint_id == checkpoint), None)
         if point is None or not self.method.choose_start(point):
-            self.method.start_combo.setCurrentIndex(0)  # from the base model
+            self.method.start_combo.setCurrentIndex(0)  # from the base model, and said so: never silently
+            if model:
+                self.method.start_words.setText(
+                    "⚠ The job you are re-running continued from a tuned model that is not among this project's "
+                    "finished jobs now, so this one starts from the base model above. Choose another starting "
+                    "point here if you want to continue tuning.")
         self.method.set_preference(preference)
         if preference:
             self.pref_page.set_values(values)
