@@ -60,3 +60,10 @@ def test_the_size_check_would_notice(tmp_path: Path) -> None:
     table = "def g():\n    return {\n" + "        'k': 1,\n" * 90 + "    }\n"
     node = ast.parse(table).body[0]
     assert isinstance(node, ast.FunctionDef) and _is_table(node)
+
+
+def test_no_product_module_is_named_like_a_test() -> None:
+    """pytest collects, and grep for tests finds, any ``test_*.py`` or ``*_test.py``: product code never is."""
+    named = sorted(str(p.relative_to(ROOT)) for p in PACKAGE.rglob("*.py")
+                   if p.name.startswith("test_") or p.name.endswith("_test.py"))
+    assert named == []

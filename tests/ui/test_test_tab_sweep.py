@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gemtune_desktop.core.project import evals_repo, sweeps_repo, test_tab_repo
+from gemtune_desktop.core.project import evals_repo, playground_repo, sweeps_repo
 from tests.ui.test_test_tab import BASE, FAST, make_examples, open_project
 
 
@@ -84,7 +84,7 @@ def test_a_sweep_plots_its_trade_off_and_the_best_setting_goes_to_the_console(sw
     sweep.apply_button.click()
     settings = tab.console.generation.settings()
     assert (settings.temperature, settings.top_p) == (0.0, 0.8)
-    assert test_tab_repo.load(project.store).generation.temperature == 0.0
+    assert playground_repo.load(project.store).generation.temperature == 0.0
     # For answer length the user says which way is better.
     sweep.plot_metric.setCurrentIndex(sweep.plot_metric.findData("mean_length_words"))
     assert sweep.direction.isVisible() and plot.best is not None

@@ -1,6 +1,6 @@
 """Keeps the console's choices with the open project: generation and safety settings, the models, the switches.
 
-When a project opens, its stored choices (:mod:`gemtune_desktop.core.project.test_tab_repo`) are put
+When a project opens, its stored choices (:mod:`gemtune_desktop.core.project.playground_repo`) are put
 back; a model not listed yet is chosen as soon as it appears. Every change is written to the project at
 once (one small write to the ``meta`` table; a value that did not change is not written again), so
 nothing is pending when another project opens or the app is killed. A project that cannot be written
@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from gemtune_desktop.core.project import test_tab_repo
-from gemtune_desktop.core.project.test_tab_repo import TestTabSettings
+from gemtune_desktop.core.project import playground_repo
+from gemtune_desktop.core.project.playground_repo import ConsoleChoices
 from gemtune_desktop.qtcore.project_session import ProjectSession
 
 if TYPE_CHECKING:
@@ -41,9 +41,9 @@ class ConsoleState(QObject):
         console.compare.toggled.connect(lambda _on: self.schedule())
         console.texts_box.changed.connect(self.schedule)
 
-    def current(self) -> TestTabSettings:
+    def current(self) -> ConsoleChoices:
         c = self.console
-        return TestTabSettings(generation=c.generation.settings(), safety=c.safety.settings(),
+        return ConsoleChoices(generation=c.generation.settings(), safety=c.safety.settings(),
                                model=c.picker_a.chosen_model(), compare=c.compare.isChecked(),
                                compare_model=c.picker_b.chosen_model(), apply_texts=c.apply_dataset.isChecked(),
                                share_texts=c.share_texts.isChecked())
@@ -51,16 +51,16 @@ class ConsoleState(QObject):
     def project_changed(self, project: ProjectSession | None) -> None:
         """Show ``project``'s choices."""
         self._project = project
-        stored = TestTabSettings()
+        stored = ConsoleChoices()
         if project is not None:
             try:
-                stored = test_tab_repo.load(project.store)
+                stored = playground_repo.load(project.store)
             except Exception:  # an unreadable value: start from the defaults
                 log.warning("could not read the Test tab's settings from the project", exc_info=True)
         self.apply(stored)
-        self._written = test_tab_repo.encode(self.current())
+        self._written = playground_repo.encode(self.current())
 
-    def apply(self, s: TestTabSettings) -> None:
+    def apply(self, s: ConsoleChoices) -> None:
         c = self.console
         self._applying = True
         try:
@@ -85,11 +85,11 @@ class ConsoleState(QObject):
         project = self._project
         if project is None or project.is_closed or not project.can_edit:
             return
-        value = test_tab_repo.encode(self.current())
+        value = playground_repo.encode(self.current())
         if value == self._written:
             return
         try:
-            test_tab_repo.save(project.store, self.current())
+            playground_repo.save(project.store, self.current())
             self._written = value
         except Exception:  # the choices stay on screen; only their copy in the project is missing
             log.warning("could not store the Test tab's settings in the project", exc_info=True)

@@ -1,5 +1,8 @@
 """The Test tab's choices kept in the project: generation and safety settings, the models chosen, the switches.
 
+Named after ``ui/playground`` (the Test tab's code): product modules are never named ``test_*``, so pytest and
+grep do not mistake them for tests. The stored key keeps its first name, so existing projects read back.
+
 Stored as one JSON value in the project's ``meta`` table (key :data:`KEY`), so they travel with the
 ``.gemtune`` file and each project reopens with its own (issue 17: "Settings are forgotten"). No new
 table: the schema version is unchanged. Unknown or damaged values read back as the defaults.
@@ -23,7 +26,7 @@ class MetaStore(Protocol):
 
 
 @dataclass(slots=True)
-class TestTabSettings:
+class ConsoleChoices:
     """What the console shows when the project is opened again."""
 
     generation: GenerationSettings = field(default_factory=GenerationSettings)
@@ -40,7 +43,7 @@ class TestTabSettings:
                 "share_texts": self.share_texts}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TestTabSettings:
+    def from_dict(cls, data: dict[str, Any]) -> ConsoleChoices:
         base = cls()
         generation = data.get("generation")
         safety = data.get("safety")
@@ -55,19 +58,19 @@ class TestTabSettings:
                    apply_texts=bool(data.get("apply_texts", True)), share_texts=bool(data.get("share_texts", True)))
 
 
-def load(store: MetaStore) -> TestTabSettings:
+def load(store: MetaStore) -> ConsoleChoices:
     """The stored choices, or the defaults when none (or something unreadable) is stored."""
     try:
         data = json.loads(store.get_meta(KEY, "{}") or "{}")
     except ValueError:
         data = {}
-    return TestTabSettings.from_dict(data if isinstance(data, dict) else {})
+    return ConsoleChoices.from_dict(data if isinstance(data, dict) else {})
 
 
-def encode(settings: TestTabSettings) -> str:
+def encode(settings: ConsoleChoices) -> str:
     return json.dumps(settings.to_dict(), ensure_ascii=False, sort_keys=True)
 
 
-def save(store: MetaStore, settings: TestTabSettings) -> None:
+def save(store: MetaStore, settings: ConsoleChoices) -> None:
     """Store the choices (one transaction); raises what the store raises when the file cannot be written."""
     store.set_meta(KEY, encode(settings))
