@@ -21,6 +21,7 @@ from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.project_session import ProjectSession
+from gemtune_desktop.ui.dataset.edit_actions import make_action
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +77,7 @@ class ProjectFiles(QObject):
                  "Save this project as one new file (for example to e-mail it) and keep working in it"),
                 ("close", "&Close Project", self.close_project, None,
                  "Close this project (your work is already saved) and go back to the Untitled project")):
-            action = QAction(text, self)
-            action.setObjectName(f"action_{key}")
-            if shortcut is not None:
-                action.setShortcut(shortcut)
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-            action.triggered.connect(lambda _c=False, f=slot: f())
-            self.actions[key] = action
+            self.actions[key] = make_action(self, key, text, slot, shortcut, tip)
 
     def install(self, menu: QMenu) -> None:
         a = self.actions

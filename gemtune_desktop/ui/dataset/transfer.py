@@ -26,6 +26,7 @@ from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.project_session import ProjectSession
 from gemtune_desktop.qtcore.undo import copy_settings
 from gemtune_desktop.services.connections import Backend
+from gemtune_desktop.ui.dataset.edit_actions import make_action
 from gemtune_desktop.ui.dataset.import_choice import ImportMode, ask_import_mode, import_command, merge_report
 from gemtune_desktop.ui.dataset.project_files import PROJECT_FILTER, ProjectFiles
 from gemtune_desktop.ui.dataset.row_editor import RowEditor
@@ -74,14 +75,7 @@ class DatasetTransfer(TransferBase[ColumnMapping]):
                  "Write the examples to CSV, Excel, JSONL or another format"),
                 ("export_upload", "Export Upload &File for the Active Connection…", self.export_for_upload, None,
                  "Write the exact file the active connection's tuning service expects")):
-            action = QAction(text, self)
-            action.setObjectName(f"action_{key}")
-            if shortcut is not None:
-                action.setShortcut(shortcut)
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-            action.triggered.connect(lambda _c=False, f=slot: f())
-            self.actions[key] = action
+            self.actions[key] = make_action(self, key, text, slot, shortcut, tip)
 
     def install(self, menu: QMenu) -> None:
         menu.addActions([self.actions["import"], self.actions["export"], self.actions["export_upload"]])
