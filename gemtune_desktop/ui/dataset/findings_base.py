@@ -7,9 +7,10 @@ and the count line above the list, with the list under it.
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QTableView, QVBoxLayout, QWidget
 
 from gemtune_desktop.core.validation import Finding, Severity
@@ -68,8 +69,44 @@ class FindingsModelBase(QAbstractTableModel):
         return self.cell(f, index.row(), col, role)
 
 
-class ValidationFollower(QWidget):
-    """A panel refreshed (:meth:`refresh`) a moment after its session's findings change (``validation_changed``)."""
+class _Validator(Protocol):
+    def all_findings(self) -> Iterable[Finding]: ...
+
+
+class ValidatedSession(Protocol):
+    """What a Problems list reads of its session (the project's examples, or its preference pairs)."""
+
+    @property
+    def is_closed(self) -> bool: ...
+
+    @property
+    def checking(self) -> bool: ...
+
+    @property
+    def validator(self) -> _Validator: ...
+
+
+S = TypeVar("S", bound=ValidatedSession)
+
+
+S_contra = TypeVar("S_contra", bound=ValidatedSession, contravariant=True)
+
+
+class _FindingsModel(Protocol[S_contra]):
+    def set_findings(self, session: S_contra | None, findings: list[Finding]) -> None: ...
+
+
+class ValidationFollower(QWidget, Generic[S]):
+    """A panel refreshed (:meth:`refresh`) a moment after its session's findings change (``validation_changed``).
+
+    A subclass sets :attr:`session`, :attr:`model` and ``counts_changed(errors, warnings)``, and says what its
+    count line reads (:meth:`summary_for`), while checking (:attr:`CHECKING`) and after each refresh (:meth:`shown`).
+    """
+
+    counts_changed = Signal(int, int)  # errors and warnings after a refresh
+    CHECKING = "Checking…"
+    session: S | None
+    model: _FindingsModel[S]
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -80,7 +117,29 @@ class ValidationFollower(QWidget):
         self._timer.timeout.connect(self.refresh)
 
     def refresh(self) -> None:
+        """The list and the count line as the session's findings are now."""
+        self._timer.stop()
+        s = self.session
+        if s is None or s.is_closed:
+            self.model.set_findings(None, [])
+            self.summary.setText("No project open.")
+            self.counts_changed.emit(0, 0)
+        elif s.checking:
+            self.model.set_findings(s, [])
+            self.summary.setText(self.CHECKING)
+        else:
+            findings = list(s.validator.all_findings())
+            self.model.set_findings(s, findings)
+            counts = Counter(f.severity for f in findings)
+            self.counts_changed.emit(counts[Severity.ERROR], counts[Severity.WARNING])
+            self.summary.setText(self.summary_for(counts, s))
+        self.shown()
+
+    def summary_for(self, counts: Counter[Severity], session: S) -> str:
         raise NotImplementedError
+
+    def shown(self) -> None:
+        """Called after each refresh (the list holds the new findings)."""
 
     def _build_list(self, model: QAbstractTableModel, summary_name: str, view_name: str, accessible_name: str
                     ) -> QVBoxLayout:

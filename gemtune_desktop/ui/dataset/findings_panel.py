@@ -102,7 +102,7 @@ class FindingsModel(FindingsModelBase):
         return f.message + (f" (+{more} more in this cell)" if more else "")
 
 
-class FindingsPanel(ValidationFollower):
+class FindingsPanel(ValidationFollower[ProjectSession]):
     """Signals:
         jump_requested(int, str): example id and field ("input", "output" or "") to edit (double-click, Enter).
         reveal_requested(int, str): the same, to select in the table with the details kept in view (a click).
@@ -111,7 +111,8 @@ class FindingsPanel(ValidationFollower):
 
     jump_requested = Signal(int, str)
     reveal_requested = Signal(int, str)
-    counts_changed = Signal(int, int)
+    model: FindingsModel
+    CHECKING = "Checking the examples… (a large project takes a moment; you can keep working)"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -169,33 +170,16 @@ class FindingsPanel(ValidationFollower):
         self.session = session
         self._follow(session.validation_changed if session is not None else None)
 
-    def refresh(self) -> None:
-        self._timer.stop()
-        s = self.session
-        if s is None or s.is_closed:
-            self.model.set_findings(None, [])
-            self.summary.setText("No project open.")
-            self.counts_changed.emit(0, 0)
-            self.show_details(-1)
-            return
-        if s.checking:
-            self.model.set_findings(s, [])
-            self.summary.setText("Checking the examples… (a large project takes a moment; you can keep working)")
-            self.show_details(-1)
-            return
-        findings = list(s.validator.all_findings())
-        self.model.set_findings(s, findings)
-        self.show_details(-1)
-        counts = Counter(f.severity for f in findings)
-        self.counts_changed.emit(counts[Severity.ERROR], counts[Severity.WARNING])
-        if not findings:
-            self.summary.setText("✓ No problems found.")
-            return
+    def summary_for(self, counts: Counter[Severity], session: ProjectSession) -> str:
+        if not sum(counts.values()):
+            return "✓ No problems found."
         text = count_line(counts)
         if counts[Severity.ERROR]:
             text += " Errors must be fixed before tuning."
-        text += " Click a problem for its details and fixes; right-click for more."
-        self.summary.setText(text)
+        return text + " Click a problem for its details and fixes; right-click for more."
+
+    def shown(self) -> None:
+        self.show_details(-1)
 
     # -- details on demand ------------------------------------------------------------------------
     def details_text(self, f: Finding) -> str:

@@ -63,14 +63,15 @@ class PairFindingsModel(FindingsModelBase):
         return f"{self.where(f)}: {f.message}"
 
 
-class PreferenceFindingsPanel(ValidationFollower):
+class PreferenceFindingsPanel(ValidationFollower[PreferenceSession]):
     """Signals:
         jump_requested(int, str): pair id and field ("prompt", "preferred", "dispreferred" or "") to show.
         counts_changed(int, int): errors and warnings after a refresh.
     """
 
     jump_requested = Signal(int, str)
-    counts_changed = Signal(int, int)
+    model: PairFindingsModel
+    CHECKING = "Checking the pairs… (a large set takes a moment; you can keep working)"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,24 +97,11 @@ class PreferenceFindingsPanel(ValidationFollower):
         self.session = session
         self._follow(session.validation_changed if session is not None else None)
 
-    def refresh(self) -> None:
-        self._timer.stop()
-        s = self.session
-        if s is None or s.is_closed:
-            self.model.set_findings(None, [])
-            self.summary.setText("No project open.")
-            self.counts_changed.emit(0, 0)
-            return
-        if s.checking:
-            self.model.set_findings(s, [])
-            self.summary.setText("Checking the pairs… (a large set takes a moment; you can keep working)")
-            return
-        findings = list(s.validator.all_findings())
-        self.model.set_findings(s, findings)
+    def summary_for(self, counts: Counter[Severity], session: PreferenceSession) -> str:
+        return summary_text(counts, bool(session.examples))
+
+    def shown(self) -> None:
         self._fit_rows()
-        counts = Counter(f.severity for f in findings)
-        self.counts_changed.emit(counts[Severity.ERROR], counts[Severity.WARNING])
-        self.summary.setText(summary_text(counts, bool(s.examples)))
 
     def _fit_rows(self) -> None:
         if 0 < self.model.rowCount() <= RESIZE_ROWS_UP_TO and self.isVisible():
