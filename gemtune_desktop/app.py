@@ -26,14 +26,13 @@ log = logging.getLogger(__name__)
 def _prewarm_imports() -> None:
     """Import the heavy SDKs in the background so the first network call is quick."""
     try:
-        import google.genai
-        import google.genai.types  # noqa: F401
-
         from gemtune_desktop.core import eval_metrics
+        from gemtune_desktop.services.backend import import_sdk
 
+        import_sdk()  # under the lock the first call to Google also takes
         eval_metrics.prewarm()  # before the collector is frozen: see eval_metrics.prewarm
     except Exception:  # the call that needs it will report a real error
-        log.debug("prewarm import failed", exc_info=True)
+        log.warning("importing the SDKs ahead of the first call failed", exc_info=True)
 
 
 def create_app(argv: Sequence[str] = ()) -> QApplication:

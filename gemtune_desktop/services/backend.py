@@ -40,6 +40,20 @@ if TYPE_CHECKING:
     from google.cloud import storage
 
 log = logging.getLogger(__name__)
+_SDK_IMPORT = threading.Lock()
+
+
+def import_sdk() -> None:
+    """Import google-genai (and its types) once, one thread at a time.
+
+    The app imports it on a background thread after the window's first paint while the first connection check
+    may need it on a worker; two threads importing it at once once made the check fail with "cannot import name
+    'genai' from 'google' (unknown location)". Under this lock the second waits for the first, and imports it
+    itself if the first failed.
+    """
+    with _SDK_IMPORT:
+        import google.genai
+        import google.genai.types  # noqa: F401
 
 GEMINI_API_URL = "https://generativelanguage.googleapis.com/"
 SANDBOX_PROJECT = "sandbox-project"
@@ -231,6 +245,7 @@ class BackendSession:
             cached = self._clients.get(key)
         if cached is not None:
             return cached
+        import_sdk()
         from google import genai
         from google.genai import types
 
