@@ -6,6 +6,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 
 from gemtune_desktop.sandbox.catalog import PROJECT
@@ -27,6 +28,7 @@ def run_sandbox(host: str = "127.0.0.1", port: int = 0, steps_per_second: float 
         return 2
     folder = Path(state_dir) if state_dir else paths.data_dir() / "sandbox"
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    stop_requested = _install_stop_handlers()
     server = SandboxServer(state_dir=folder, steps_per_second=steps_per_second, host=host, port=port,
                            allow_remote=allow_remote)
     try:
@@ -50,19 +52,31 @@ def run_sandbox(host: str = "127.0.0.1", port: int = 0, steps_per_second: float 
     print(f"  Cloud Storage:  storage.Client(project='{PROJECT}', credentials=AnonymousCredentials(), "
           f"client_options={{'api_endpoint': '{url.rstrip('/')}'}})  (bucket: sandbox-bucket)")
     print("Press Ctrl+C to stop.", flush=True)
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _interrupt)  # a plain `kill` stops it as cleanly as Ctrl+C
     try:
-        # Wait in short slices: a signal delivered to one of the server's threads only sets a flag,
-        # which the main thread sees when its wait returns; a wait without a timeout never returns.
-        idle = threading.Event()
-        while not idle.wait(0.25):
-            pass
-    except KeyboardInterrupt:
-        print("\nStopping the Sandbox.", flush=True)
+        # Wait in short slices: the handlers only set a flag, which the loop sees within a slice.
+        while not stop_requested:
+            time.sleep(0.25)
+    except KeyboardInterrupt:  # run off the main thread, where no handler could be installed
+        pass
     finally:
+        print("\nStopping the Sandbox.", flush=True)
         server.stop()
     return 0
+
+
+def _install_stop_handlers() -> list[int]:
+    """Make Ctrl+C and a plain `kill` ask the wait loop to stop; the returned list fills when they do.
+
+    Installed before the URL is printed, so a signal that arrives at any moment after it (even
+    while the banner is still being written) is a clean stop, never an uncaught KeyboardInterrupt.
+    The handlers only append to a list: taking a lock inside a handler could deadlock the thread
+    it interrupted.
+    """
+    received: list[int] = []
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda number, _frame: received.append(number))
+    return received
 
 
 def _addresses(host: str, port: int) -> list[str]:
@@ -79,7 +93,3 @@ def _addresses(host: str, port: int) -> list[str]:
     except OSError:
         pass
     return [f"http://{ip}:{port}/" for ip in found] or [f"http://<this machine's address>:{port}/"]
-
-
-def _interrupt(_signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt

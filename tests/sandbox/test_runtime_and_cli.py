@@ -77,6 +77,24 @@ def test_cli_prints_the_url_and_stops_cleanly(tmp_path: Path, stop_signal: int):
         proc.communicate()
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_cli_stopped_while_it_prints_its_banner_exits_cleanly(tmp_path: Path, stop_signal: int):
+    """A user who presses Ctrl+C as soon as the URL appears gets a clean stop, not a traceback."""
+    env = {**os.environ, "GEMTUNE_HOME": str(tmp_path / "home"), "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "gemtune_desktop", "sandbox", "--port", "0"],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().startswith("Sandbox running at")
+        proc.send_signal(stop_signal)
+        out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err
+        assert "Stopping the Sandbox." in out and "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 def test_app_connection_manager_uses_the_fixture_server(ctx, sandbox: SandboxServer):
     from gemtune_desktop.services.connections import ConnectionKind
 
