@@ -69,13 +69,43 @@ def test_latin1_tsv() -> None:
 
 
 def test_xlsx_chosen_sheet_numbers_as_text_blank_rows_skipped_and_formulas_never_evaluated() -> None:
-    first = read_dataset(DATA / "workbook.xlsx")
-    assert first.needs_mapping and first.sheets == ["Notes", "Examples"]
+    notes = read_dataset(DATA / "workbook.xlsx", sheet="Notes")
+    assert notes.needs_mapping and notes.sheets == ["Notes", "Examples"]
     r = read_dataset(DATA / "workbook.xlsx", sheet="Examples")
     assert pairs(r) == [("How many legs has a spider?", "8"), ("Pi to one decimal?", "3.1"),
                         ("=1+1 stays text?", "yes"), ("Half of five?", "2.5")]
     assert r.examples[1].note == "rounded"
     assert r.source_lines == [2, 4, 5, 6]  # spreadsheet rows; row 3 was blank
+
+
+def test_a_workbook_that_opens_on_a_notes_sheet_imports_its_table(tmp_path: Path) -> None:
+    """With no sheet chosen, the first sheet that looks like a table is read, and the mapping dialog's
+    picker is told the same sheet; a workbook of single-cell sheets falls back to its first."""
+    from openpyxl import Workbook
+
+    from gemtune_desktop.core.formats import default_sheet
+
+    r = read_dataset(DATA / "workbook.xlsx")  # sheet 1 "Notes" holds one cell; sheet 2 the examples
+    assert not r.needs_mapping and len(r.examples) == 4 and r.columns == ["Question", "Answer", "Note"]
+    assert default_sheet(DATA / "workbook.xlsx") == "Examples"
+    cover = tmp_path / "cover.xlsx"
+    wb = Workbook()
+    wb.active.title = "Read me"
+    wb.active.append(["Exported 2026-11-30"])
+    data = wb.create_sheet("Data")
+    data.append(["Prompt", "Reply"])  # names the import does not know: the dialog asks, on this sheet
+    data.append(["Hi", "Hello"])
+    wb.save(cover)
+    assert default_sheet(cover) == "Data"
+    assert preview(cover)[0] == ["Prompt", "Reply"]
+    lonely = tmp_path / "lonely.xlsx"
+    wb = Workbook()
+    wb.active.title = "First"
+    wb.active.append(["just a title"])
+    wb.create_sheet("Second").append(["another"])
+    wb.save(lonely)
+    assert default_sheet(lonely) == "First"
+    assert default_sheet(DATA / "latin1.tsv") is None
 
 
 def test_xlsx_unknown_sheet_is_a_clear_error() -> None:

@@ -162,6 +162,39 @@ def test_the_mapping_dialog_skips_title_rows_and_shows_whole_cells(tab: DatasetT
     assert stored(tab) == [(long, "high"), ("Short clause", "low")]
 
 
+def test_the_mapping_dialog_opens_on_the_sheet_with_the_table_and_follows_the_sheet_picked(
+        tab: DatasetTab, qtbot: Any, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    src = tmp_path / "clauses.xlsx"
+    wb = Workbook()
+    wb.active.title = "Read me"
+    wb.active.append(["Exported from the contracts register"])
+    first = wb.create_sheet("Q3")
+    first.append(["Clause", "Risk"])
+    first.append(["Indemnity without cap", "high"])
+    second = wb.create_sheet("Q4")
+    second.append(["Report of Q4"])  # a title above the column names
+    second.append(["Wording", "Assessment", "Reviewer"])
+    second.append(["Mutual confidentiality", "low", "AK"])
+    second.append(["Unlimited liability", "high", "AK"])
+    wb.save(src)
+    tab.open_path(src)
+    qtbot.waitUntil(lambda: tab.transfer.mapping_dialog is not None, timeout=20000)
+    dialog = tab.transfer.mapping_dialog
+    # Not the one-cell cover sheet: the picker and the preview both show the first sheet with a table.
+    assert dialog.sheet() == "Q3" and dialog.columns == ["Clause", "Risk"]
+    assert dialog.table.item(0, 0).text() == "Indemnity without cap"
+    dialog.sheet_combo.setCurrentText("Q4")  # the user picks another sheet: its own columns and rows
+    assert dialog.columns == ["Wording", "Assessment", "Reviewer"] and dialog.header_row.value() == 2
+    assert dialog.table.item(1, 0).text() == "Unlimited liability"
+    assert dialog.combos["input"].currentData() == "Wording"
+    dialog.combos["output"].setCurrentIndex(dialog.combos["output"].findData("Assessment"))
+    dialog.accept()
+    qtbot.waitUntil(lambda: len(stored(tab)) == 2, timeout=20000)
+    assert stored(tab) == [("Mutual confidentiality", "low"), ("Unlimited liability", "high")]
+
+
 def test_export_lists_the_rows_a_format_cannot_hold_before_writing(tab: DatasetTab, qtbot: Any, tmp_path: Path,
                                                                    boxes: list[str]) -> None:
     s = tab.session

@@ -340,6 +340,35 @@ def test_an_excel_workbook_of_pairs_is_imported(tab: DatasetTab, qtbot: Any, tmp
     assert prefs(tab).examples[0].tags == "lease" and prefs(tab).examples[0].note == "from the clinic"
 
 
+def test_the_pairs_mapping_dialog_follows_the_sheet_picked(tab: DatasetTab, qtbot: Any, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    src = tmp_path / "verdicts.xlsx"
+    wb = Workbook()
+    wb.active.title = "Round 1"
+    wb.active.append(["Q", "Better", "Worse"])
+    wb.active.append(["Deposit?", "Only for damage.", "Always."])
+    later = wb.create_sheet("Round 2")
+    later.append(["Question", "Good", "Bad", "Comment"])
+    for p, a, b in LEASE:
+        later.append([p, a, b, "checked"])
+    wb.save(src)
+    page(tab).show_pairs(True)
+    tab.open_path(src)
+    transfer = page(tab).view.transfer
+    qtbot.waitUntil(lambda: transfer.mapping_dialog is not None, timeout=20000)
+    dialog = transfer.mapping_dialog
+    assert dialog.sheet() == "Round 1" and dialog.columns == ["Q", "Better", "Worse"]
+    dialog.sheet_combo.setCurrentText("Round 2")
+    assert dialog.columns == ["Question", "Good", "Bad", "Comment"] and dialog.table.rowCount() == len(LEASE)
+    assert [dialog.combos[k].currentData() for k in ("prompt", "preferred", "dispreferred")] == ["Question", "Good",
+                                                                                                   "Bad"]
+    assert dialog.combos["note"].findData("Comment") >= 0
+    dialog.accept()
+    qtbot.waitUntil(lambda: len(in_file(tab)) == len(LEASE), timeout=20000)
+    assert in_file(tab) == LEASE
+
+
 def test_bad_lines_are_reported_with_line_and_field_and_the_rest_is_imported(tab: DatasetTab, qtbot: Any,
                                                                            tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,8 +31,8 @@ from gemtune_desktop.core.formats.writers import (
 
 __all__ = [
     "DEFAULT_MAX_BYTES", "FORMATS", "FORMAT_LABELS", "WRITE_FORMATS", "ColumnMapping", "ImportResult",
-    "detect_format", "format_for_suffix", "gemini_api_examples", "guess_mapping", "preview", "read_dataset",
-    "upload_jsonl_lines", "write_dataset",
+    "default_sheet", "detect_format", "format_for_suffix", "gemini_api_examples", "guess_mapping", "preview",
+    "read_dataset", "upload_jsonl_lines", "write_dataset",
 ]
 
 _SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".jsonl": "jsonl",
@@ -201,3 +201,14 @@ def preview(path: str | os.PathLike[str], rows: int = 20, sheet: str | None = No
         return cols, data, []
     result = read_dataset(path, fmt=fmt)
     return ["input", "output"], [[e.input, e.output] for e in result.examples[:rows]], []
+
+
+def default_sheet(path: str | os.PathLike[str]) -> str | None:
+    """The sheet an import or preview reads when none is chosen (a workbook's first sheet that looks like a
+    table); None for files without sheets."""
+    path = Path(path)
+    if detect_format(path) != "xlsx":
+        return None
+    from gemtune_desktop.core.formats.spreadsheet import default_sheet as sheet_of
+
+    return sheet_of(path)

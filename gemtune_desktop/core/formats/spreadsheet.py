@@ -44,6 +44,8 @@ MAX_UNPACKED_BYTES = 4 * 1024**3   # everything in the workbook, unpacked
 BOMB_RATIO = 500                   # real workbooks, even of identical rows, stay well below (measured: 17–350)
 BOMB_MIN_BYTES = 50 * 1024**2      # a small file may compress that well harmlessly
 _CHUNK = 1 << 20
+_TABLE_PROBE_ROWS = 25            # rows and columns looked at to tell a table from a cover or notes sheet
+_TABLE_PROBE_COLUMNS = 50
 
 
 def _damaged(path: Path, exc: Exception) -> DatasetReadError:
@@ -120,11 +122,38 @@ def _open(path: Path, fh: IO[bytes]) -> Any:
 
 def _sheet(wb: Any, sheet: str | None, name: str) -> Any:
     if sheet is None:
-        return wb.worksheets[0] if wb.worksheets else None
+        return _default_sheet(wb)
     if sheet not in wb.sheetnames:
         raise DatasetReadError(f"{name} has no sheet named “{sheet}”.",
                                f"Choose one of: {', '.join(wb.sheetnames)}.")
     return wb[sheet]
+
+
+def _default_sheet(wb: Any) -> Any:
+    """The sheet read when none is named: the first that looks like a table (a row with two or more filled
+    cells near its top), so a workbook that opens on a cover or notes sheet still imports its examples."""
+    sheets = list(wb.worksheets)
+    for ws in sheets:
+        try:
+            # Not _rows(): it forgets the stored dimensions, which the read's progress total comes from.
+            top = ws.iter_rows(min_row=1, max_row=_TABLE_PROBE_ROWS, max_col=_TABLE_PROBE_COLUMNS, values_only=True)
+            if any(sum(1 for v in values if not is_blank(cell_text(v))) >= 2 for values in top):
+                return ws
+        except Exception:  # a damaged sheet: the read itself says so
+            break
+    return sheets[0] if sheets else None
+
+
+def default_sheet(path: Path) -> str | None:
+    """The name of the sheet an import reads when the user has not picked one (see :func:`_default_sheet`)."""
+    inspect_workbook(path)
+    with _with_file(path) as fh:
+        wb = _open(path, fh)
+        try:
+            ws = _default_sheet(wb)
+            return str(ws.title) if ws is not None else None
+        finally:
+            wb.close()
 
 
 def _rows(ws: Any, token: CancelToken | None = None, total: int = 0) -> Iterator[tuple[int, list[str]]]:

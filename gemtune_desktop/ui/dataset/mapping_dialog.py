@@ -109,11 +109,16 @@ class ColumnMappingDialog(QDialog):
         for combo in self.combos.values():
             combo.currentIndexChanged.connect(self._validate)
         self.header_row.valueChanged.connect(self._header_moved)
+        if self.sheet_combo is not None and reload is not None:
+            self.sheet_combo.currentTextChanged.connect(self._sheet_changed)
         self._validate()
         if reload is not None and skip_rows == 0:
-            suggested = suggest_header_row(self.columns, rows)
-            if suggested > 1:
-                self.header_row.setValue(suggested)  # a title above the header: start from the real one
+            self._start_at_suggested_header(rows)
+
+    def _start_at_suggested_header(self, rows: Sequence[Sequence[Any]]) -> None:
+        suggested = suggest_header_row(self.columns, rows)
+        if suggested > 1:
+            self.header_row.setValue(suggested)  # a title above the header: start from the real one
 
     def _build_preview(self) -> None:
         """The first rows of the file, one line per cell or wrapped, and the selected cell in full below."""
@@ -197,18 +202,32 @@ class ColumnMappingDialog(QDialog):
         self.cell_view.setPlainText(str(item.data(_FULL_TEXT_ROLE) or "") if item is not None else "")
 
     def _header_moved(self, value: int) -> None:
+        self._load(value - 1)
+
+    def _sheet_changed(self) -> None:
+        """Another sheet: its columns and first rows, from its own header row (found as on opening)."""
+        self.header_row.blockSignals(True)
+        self.header_row.setValue(1)
+        self.header_row.blockSignals(False)
+        rows = self._load(0)
+        if rows is not None:
+            self._start_at_suggested_header(rows)
+
+    def _load(self, skip_rows: int) -> Sequence[Sequence[Any]] | None:
+        """Read the chosen sheet again with ``skip_rows`` rows above its header; the rows shown, or None."""
         if self._reload is None:
-            return
+            return None
         from gemtune_desktop.core.errors import UserError
         from gemtune_desktop.core.formats import guess_mapping
 
         try:
-            columns, rows = self._reload(value - 1, self.sheet())
+            columns, rows = self._reload(skip_rows, self.sheet())
         except UserError as exc:
             self.problem.setText(f"{exc.message} {exc.hint}".strip())
-            return
+            return None
         self._fill(columns, rows, guess_mapping(list(columns)))
         self._validate()
+        return rows
 
     def _validate(self, *_args: object) -> None:
         a, b = self.combos["input"].currentData(), self.combos["output"].currentData()

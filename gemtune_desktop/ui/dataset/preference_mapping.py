@@ -6,7 +6,7 @@ Examples import asks for the input and output columns), with a preview of the fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -25,6 +25,7 @@ from gemtune_desktop.core.preference.records import PreferenceMapping
 from gemtune_desktop.ui.dataset.mapping_dialog import NONE_LABEL, add_sheet_picker, import_buttons
 
 REQUIRED = ("prompt", "preferred", "dispreferred")
+SheetReload = Callable[[str | None], tuple[Sequence[str], Sequence[Sequence[Any]]]]  # sheet → columns, rows
 FIELDS = (  # key, label, optional, tip
     ("prompt", "&Prompt column", False, "The column with what the model is asked"),
     ("preferred", "P&referred answer column", False, "The column with the answer people preferred"),
@@ -40,8 +41,10 @@ class PreferenceMappingDialog(QDialog):
     """Ask which columns hold the prompt, the preferred and the dispreferred answer."""
 
     def __init__(self, file_name: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
-                 sheets: Sequence[str] = (), sheet: str | None = None, parent: QWidget | None = None) -> None:
+                 sheets: Sequence[str] = (), sheet: str | None = None, parent: QWidget | None = None,
+                 reload: SheetReload | None = None) -> None:
         super().__init__(parent)
+        self._reload = reload
         self.setWindowTitle("Which columns are which?")
         self.setObjectName("preferenceMappingDialog")
         self.resize(780, 500)
@@ -53,21 +56,18 @@ class PreferenceMappingDialog(QDialog):
         form = QFormLayout()
         self.sheet_combo = add_sheet_picker(self, form, sheets, sheet)
         self.combos: dict[str, QComboBox] = {}
-        for key, label, optional, tip in FIELDS:
+        for key, label, _optional, tip in FIELDS:
             combo = QComboBox(self)
             combo.setObjectName(f"map_{key}")
-            if optional:
-                combo.addItem(NONE_LABEL, None)
-            for c in self.columns:
-                combo.addItem(c or "(unnamed)", c)
             combo.setToolTip(tip)
             combo.setAccessibleName(label.replace("&", ""))
             form.addRow(label, combo)
             self.combos[key] = combo
-        for n, key in enumerate(REQUIRED):  # the first three columns, in order, as a start
-            if n < len(self.columns):
-                self.combos[key].setCurrentIndex(n)
-        self.table = self._preview(rows)
+        self.table = QTableWidget(0, 0, self)
+        self.table.setObjectName("preferenceMappingPreview")
+        self.table.setAccessibleName("Preview of the first rows of the file")
+        self.table.setWordWrap(False)
+        self._fill(columns, rows)
         self.problem = QLabel(self)
         self.problem.setObjectName("mappingProblem")
         self.problem.setWordWrap(True)
@@ -81,12 +81,28 @@ class PreferenceMappingDialog(QDialog):
         layout.addWidget(self.buttons)
         for combo in self.combos.values():
             combo.currentIndexChanged.connect(self._validate)
+        if self.sheet_combo is not None and reload is not None:
+            self.sheet_combo.currentTextChanged.connect(self._sheet_changed)
         self._validate()
 
-    def _preview(self, rows: Sequence[Sequence[Any]]) -> QTableWidget:
-        table = QTableWidget(len(rows), len(self.columns), self)
-        table.setObjectName("preferenceMappingPreview")
-        table.setAccessibleName("Preview of the first rows of the file")
+    def _fill(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        """The column choices (the first three columns, in order, as a start) and the preview of ``rows``."""
+        self.columns = list(columns)
+        for n, (key, _label, optional, _tip) in enumerate(FIELDS):
+            combo = self.combos[key]
+            combo.blockSignals(True)
+            combo.clear()
+            if optional:
+                combo.addItem(NONE_LABEL, None)
+            for c in self.columns:
+                combo.addItem(c or "(unnamed)", c)
+            if key in REQUIRED and n < len(self.columns):
+                combo.setCurrentIndex(n)
+            combo.blockSignals(False)
+        table = self.table
+        table.clear()
+        table.setRowCount(len(rows))
+        table.setColumnCount(len(self.columns))
         table.setHorizontalHeaderLabels([c or "(unnamed)" for c in self.columns])
         for r, row in enumerate(rows):
             for col, value in enumerate(list(row)[:len(self.columns)]):
@@ -94,8 +110,19 @@ class PreferenceMappingDialog(QDialog):
                 item = QTableWidgetItem(text[:200].replace("\n", " ⏎ "))
                 item.setToolTip(text[:2000])
                 table.setItem(r, col, item)
-        table.setWordWrap(False)
-        return table
+
+    def _sheet_changed(self) -> None:
+        if self._reload is None:
+            return
+        from gemtune_desktop.core.errors import UserError
+
+        try:
+            columns, rows = self._reload(self.sheet())
+        except UserError as exc:
+            self.problem.setText(f"{exc.message} {exc.hint}".strip())
+            return
+        self._fill(columns, rows)
+        self._validate()
 
     def _validate(self) -> None:
         chosen = [self.combos[k].currentData() for k in REQUIRED]

@@ -154,16 +154,21 @@ class PreferenceTransfer(TransferBase[PreferenceMapping]):
         self.report_box = box
 
     def _ask_mapping(self, path: Path, result: PreferenceImport, sheet: str | None) -> None:
-        from gemtune_desktop.core.formats import preview
+        from gemtune_desktop.core.formats import default_sheet, preview
         from gemtune_desktop.ui.dataset.preference_mapping import PreferenceMappingDialog
 
         try:
+            sheet = sheet or default_sheet(path)  # the sheet the preview shows is the one the picker names
             columns, rows, sheets = preview(path, rows=20, sheet=sheet)
         except UserError as exc:
             self.failed.emit(exc)
             return
+        def reload(chosen: str | None) -> tuple[list[str], list[list[str]]]:
+            cols, data, _sheets = preview(path, rows=20, sheet=chosen or sheet)
+            return cols, data
+
         dialog = PreferenceMappingDialog(path.name, columns or result.columns, rows, sheets or result.sheets, sheet,
-                                         self._dialog_parent)
+                                         self._dialog_parent, reload=reload)
         self._open_mapping(dialog, path, dialog.mapping, dialog.sheet)
 
     # -- export -------------------------------------------------------------------------------------------

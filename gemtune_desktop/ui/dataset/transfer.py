@@ -176,10 +176,11 @@ class DatasetTransfer(TransferBase[ColumnMapping]):
         self.report_box = box
 
     def _ask_mapping(self, path: Path, result: ImportResult, sheet: str | None) -> None:
-        from gemtune_desktop.core.formats import guess_mapping, preview
+        from gemtune_desktop.core.formats import default_sheet, guess_mapping, preview
         from gemtune_desktop.ui.dataset.mapping_dialog import ColumnMappingDialog
 
         try:
+            sheet = sheet or default_sheet(path)  # the sheet the preview shows is the one the picker names
             columns, rows, sheets = preview(path, rows=20, sheet=sheet)
         except UserError as exc:
             self.failed.emit(exc)
