@@ -186,7 +186,8 @@ def apply(point: Mapping[str, Value], generation: GenerationSettings,
 
 def best_point(values: Sequence[float | None], metric: str, higher_is_better: bool | None = None) -> int | None:
     """Index of the best value (the first among equals), or None when no point has a value."""
-    higher = HIGHER_IS_BETTER.get(metric) if higher_is_better is None else higher_is_better
+    # "blocked_answers:HARM_CATEGORY_…" (one harm category) is read like its total
+    higher = HIGHER_IS_BETTER.get(metric.partition(":")[0]) if higher_is_better is None else higher_is_better
     if higher is None:
         raise SweepError("Choose whether shorter or longer answers are better.", "")
     found = [(v if higher else -v, -i) for i, v in enumerate(values) if v is not None]

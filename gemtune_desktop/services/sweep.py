@@ -178,6 +178,15 @@ class SweepResults:
     def partial(self) -> bool:
         return any(p.partial for p in self.points)
 
+    def metric_keys(self) -> list[str]:
+        """What can be plotted: :data:`PLOT_METRICS`, then one count per harm category that blocked something."""
+        per_category = sorted({k for p in self.points for k in p.metrics if ":" in k})
+        keys: list[str] = []
+        for key in PLOT_METRICS:
+            keys.append(key)
+            keys += [k for k in per_category if k.partition(":")[0] == key]  # each total, then its categories
+        return keys
+
     def series(self, metric: str) -> list[float | None]:
         """One value per point (None where the point has no answer yet), in grid order."""
         return [p.metrics.get(metric) for p in self.points]
@@ -235,7 +244,26 @@ def load_results(db_path: str, sweep_id: int, prices: Prices | None = None) -> S
             results.points.append(_point(p, rows, len(sweep.example_ids), sweep.base, results.prices))
     finally:
         side.close()
+    _add_category_counts(results.points)
     return results
+
+
+def category_metric(kind: str, category: str) -> str:
+    """The metric key of one harm category's count: ``kind`` is "blocked_prompts" or "blocked_answers"."""
+    return f"{kind}:{category}"
+
+
+def _add_category_counts(points: Sequence[PointResult]) -> None:
+    """Per harm category, blocked prompts and blocked answers as metrics of their own (0 at a point with
+    answers where that category blocked nothing), for every category that blocked something anywhere."""
+    prompt_categories = sorted({c for p in points for c in p.blocked_prompts})
+    answer_categories = sorted({c for p in points for c in p.blocked_answers})
+    for point in points:
+        for kind, counts, seen in (("blocked_prompts", point.blocked_prompts, prompt_categories),
+                                   ("blocked_answers", point.blocked_answers, answer_categories)):
+            for category in seen:
+                point.metrics[category_metric(kind, category)] = \
+                    float(counts.get(category, 0)) if point.answered else None
 
 
 def _point(p: SweepPoint, rows: Sequence[EvalRow], expected: int, base: dict[str, Any],

@@ -87,6 +87,11 @@ def test_blocking_threshold_sweep_counts_blocked_answers_per_category(tmp_path: 
     assert results.series("blocked_answers") == [2.0, 1.0, 0.0]
     assert results.points[0].blocked_answers == {"HARM_CATEGORY_HARASSMENT": 2}
     assert results.best("blocked_answers") is results.points[2]
+    # Each harm category that blocked something is a metric of its own, offered after its total.
+    harassment = sweep.category_metric("blocked_answers", "HARM_CATEGORY_HARASSMENT")
+    assert results.series(harassment) == [2.0, 1.0, 0.0] and results.best(harassment) is results.points[2]
+    keys = results.metric_keys()
+    assert keys[keys.index("blocked_answers") + 1] == harassment and len(keys) == len(sweep.PLOT_METRICS) + 1
     assert results.series("cost") == [None, None, None]
     assert "enter your price" in results.warnings()[0]
     store.close()

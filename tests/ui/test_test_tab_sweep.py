@@ -139,6 +139,36 @@ def test_a_sweep_over_real_http_against_the_sandbox(main_window: Any, sandbox: A
     project.close()
 
 
+def test_a_threshold_sweep_over_http_plots_blocked_answers_per_harm_category(main_window: Any, sandbox: Any,
+                                                                             qtbot: Any, tmp_path: Path) -> None:
+    from gemtune_desktop.core import sweep_grid as sg
+    from gemtune_desktop.core.examples import Example, Split
+
+    insults = [Example("Tell the idiot tenant about the deposit.", "Deposit rules.", Split.VALIDATION),
+               Example("Is the stupid loser allowed a pet?", "Pets need consent.", Split.VALIDATION),
+               Example("When is rent due?", "Monthly.", Split.VALIDATION)]
+    project = open_project(main_window, tmp_path / "thresholds.gemtune", insults)
+    main_window.show_tab("test")
+    tab = main_window.tab_widgets["test"]
+    qtbot.waitUntil(lambda: bool(tab.catalog.base_models), timeout=20000)
+    sweep = tab.sweep
+    sweep.retry_policy = FAST
+    assert sweep.picker.select_model(BASE)
+    sweep.grid.set_axes({sg.ALL_CATEGORIES: ["BLOCK_LOW_AND_ABOVE", "BLOCK_MEDIUM_AND_ABOVE", "BLOCK_NONE"]})
+    offered_before = sweep.plot_metric.count()
+    run_sweep(qtbot, sweep, sweep.start_button)
+    qtbot.waitUntil(lambda: sweep.results is not None and not sweep.results.partial, timeout=60000)
+    combo = sweep.plot_metric
+    assert combo.count() == offered_before + 1  # the one category that blocked something in this sweep
+    i = combo.findData("blocked_answers:HARM_CATEGORY_HARASSMENT")
+    assert combo.itemText(i) == "Blocked answers for harassment (count)" and i == combo.findData("blocked_answers") + 1
+    combo.setCurrentIndex(i)
+    assert sweep.best_label.text().startswith("Best for blocked answers for harassment (count): ")
+    assert sweep.best_label.text().endswith("(0).")
+    main_window.close()
+    project.close()
+
+
 def test_a_flat_trade_off_starts_at_zero_and_its_best_label_stays_inside_the_plot(qtbot: Any) -> None:
     from gemtune_desktop.services.sweep import Curves
     from gemtune_desktop.ui.playground.sweep_plot import SweepPlot

@@ -5,12 +5,13 @@ tokens and cost is shown before anything is sent (:func:`services.sweep.plan`). 
 one evaluation run per grid point (:func:`services.sweep.create`) and sends the answers on a worker through
 the service seam (``ServiceApi.run_sweep``) with progress over the whole sweep; Stop keeps what arrived, and
 Resume (also after a restart) sends only the answers still missing. The results (:func:`services.sweep.load_results`,
-on a worker) are plotted for the chosen metric (:mod:`.sweep_plot`), the best setting is ringed, and one click
-puts it into the Console, where it is saved with the project.
+on a worker) are plotted for the chosen metric (:mod:`.sweep_plot`; blocked counts in total and per harm
+category), the best setting is ringed, and one click puts it into the Console, where it is saved with the project.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ from gemtune_desktop.core.cancel import CancelToken
 from gemtune_desktop.core.errors import UserError
 from gemtune_desktop.core.eval_cost import Prices
 from gemtune_desktop.core.eval_metrics import METRIC_LABELS
+from gemtune_desktop.core.generation import category_label
 from gemtune_desktop.core.project import sweeps_repo
 from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.qtcore.context import AppContext
@@ -53,6 +55,15 @@ if TYPE_CHECKING:
 
 PLOT_LABELS = {**METRIC_LABELS, "blocked_prompts": "Blocked prompts (count)",
                "blocked_answers": "Blocked answers (count)", "cost": "Cost (US dollars, your prices)"}
+
+
+def plot_label(key: str) -> str:
+    """A metric's name on the plot: "Blocked answers for harassment (count)" for one harm category's count."""
+    kind, _sep, category = key.partition(":")
+    if category:
+        total = PLOT_LABELS[kind].removesuffix(" (count)")
+        return f"{total} for {category_label(category).lower()} (count)"
+    return PLOT_LABELS.get(key, key)
 
 
 def load_sweep(_token: CancelToken, db_path: str, sweep_id: int, prices: Prices) -> SweepResults:
@@ -208,8 +219,7 @@ class SweepPanel(QWidget):
         self.plot_metric = QComboBox(self)
         self.plot_metric.setObjectName("sweepMetric")
         self.plot_metric.setAccessibleName("Metric to plot and to pick the best setting by")
-        for key in PLOT_METRICS:
-            self.plot_metric.addItem(PLOT_LABELS.get(key, key), key)
+        self._offer_metrics(PLOT_METRICS)
         self.plot_metric.setCurrentIndex(self.plot_metric.findData("token_f1"))
         self.plot_metric.currentIndexChanged.connect(lambda _i: self.draw())
         row.addWidget(self.plot_metric, 1)
@@ -393,11 +403,26 @@ class SweepPanel(QWidget):
         if self.sweeps.currentData() != sweep_id:
             return
         self.results = results
+        self._offer_metrics(results.metric_keys())
         self.draw()
         self._update_buttons()
         self.results_shown.emit(sweep_id)
 
     # -- the plot and the best point ------------------------------------------------------------
+    def _offer_metrics(self, keys: Sequence[str]) -> None:
+        """The metrics the plot offers (a count per harm category that blocked something in this sweep), keeping
+        the one chosen when it is still offered."""
+        combo = self.plot_metric
+        if [combo.itemData(i) for i in range(combo.count())] == list(keys):
+            return
+        chosen = combo.currentData()
+        combo.blockSignals(True)
+        combo.clear()
+        for key in keys:
+            combo.addItem(plot_label(key), key)
+        combo.setCurrentIndex(max(0, combo.findData(chosen if chosen in keys else "token_f1")))
+        combo.blockSignals(False)
+
     def _best(self) -> PointResult | None:
         if self.results is None:
             return None
@@ -427,11 +452,11 @@ class SweepPanel(QWidget):
             y = best.metrics.get(key)
             if y is not None:
                 marker = (x, float(y), best.label)
-        self.plot_widget.show_curves(curves, PLOT_LABELS.get(key, key), marker)
+        self.plot_widget.show_curves(curves, plot_label(key), marker)
         if best is None:
             self.best_label.setText("No setting has answers yet.")
         else:
-            name = PLOT_LABELS.get(key, key)
+            name = plot_label(key)
             self.best_label.setText(f"Best for {name[0].lower()}{name[1:]}: {best.label} "
                                     f"({best.metrics.get(key) or 0:.3g}).")
         self.warnings.setText("\n".join(f"⚠ {w}" for w in results.warnings()))
