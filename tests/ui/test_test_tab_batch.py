@@ -116,6 +116,47 @@ def test_the_batch_engine_over_real_http_against_the_sandbox(main_window: Any, s
     project.close()
 
 
+def test_a_batch_job_is_cancelled_from_the_monitor_over_real_http(main_window: Any, sandbox: Any, qtbot: Any,
+                                                                   tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                   ) -> None:
+    sandbox.batch.engine.rows_per_second = 2  # 20 s for the whole job: the cancel comes well before its end
+    project = open_project(main_window, tmp_path / "batch-cancel.gemtune", make_examples(40))
+    main_window.show_tab("test")
+    tab = main_window.tab_widgets["test"]
+    qtbot.waitUntil(lambda: bool(tab.catalog.base_models), timeout=20000)
+    panel = tab.evaluation
+    tab.pages.setCurrentWidget(panel)
+    assert panel.picker_a.select_model(BASE)
+    panel.batch.threshold.setValue(3)
+    with qtbot.waitSignal(panel.batch.run_updated, timeout=30000):
+        panel.batch.submit_button.click()
+    run = panel.selected_run()
+    main_window.show_tab("monitor")
+    monitor = main_window.tab_widgets["monitor"]
+    batch = monitor.batch
+    qtbot.waitUntil(lambda: batch.model.rowCount() == 1, timeout=20000)
+    batch.table.selectRow(0)
+    qtbot.waitUntil(batch.cancel_button.isEnabled, timeout=20000)
+    asked: list[str] = []
+    monkeypatch.setattr(monitor, "_confirm", lambda title, _text, _yes: asked.append(title) or True)
+    said: list[str] = []
+    batch.said.connect(said.append)
+    batch.cancel_button.click()
+    assert asked == ["Cancel batch job"] and not batch.cancel_button.isEnabled()  # one cancel at a time
+    qtbot.waitUntil(lambda: any(s.startswith("Cancel requested") for s in said), timeout=30000)
+
+    def stopped() -> bool:
+        batch.refresh()
+        return batch.model.jobs()[0].state == "JOB_STATE_CANCELLED" and batch.model.jobs()[0].ingested
+
+    qtbot.waitUntil(stopped, timeout=60000)
+    answered = len(evals_repo.done_keys(project.store, run.id))
+    assert 0 < answered < 40, "what was answered before the cancel is kept in the evaluation run"
+    assert sandbox.requests.matching(":cancel", "POST")
+    main_window.close()
+    project.close()
+
+
 def test_results_the_monitor_stores_show_in_the_test_tab_at_once(batch_env: Any, cloud: Any, qtbot: Any) -> None:
     window, tab, project = batch_env
     panel = tab.evaluation
