@@ -51,6 +51,20 @@ def test_round_trip_keeps_every_field(tmp_path: Path, fmt: str) -> None:
     assert fields(read_dataset(again).examples) == fields(TRICKY)
 
 
+@pytest.mark.parametrize(("fmt", "sep"), [("csv", ","), ("tsv", "\t")])
+def test_cells_a_spreadsheet_would_run_as_formulas_are_written_inert(tmp_path: Path, fmt: str, sep: str) -> None:
+    """OWASP's guard against formula injection: a leading apostrophe in the file, taken off again on import."""
+    import csv
+
+    rows = [Example("=HYPERLINK(\"http://x\")", "+1"), Example("-5", "@SUM(A1)"), Example("'=quoted", "plain")]
+    path = tmp_path / f"out.{fmt}"
+    write_dataset(path, rows, DatasetSettings(), fmt)
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        cells = [row[:2] for row in csv.reader(f, delimiter=sep)][1:]
+    assert cells == [["'=HYPERLINK(\"http://x\")", "'+1"], ["'-5", "'@SUM(A1)"], ["''=quoted", "plain"]]
+    assert [(e.input, e.output) for e in read_dataset(path).examples] == [(e.input, e.output) for e in rows]
+
+
 @pytest.mark.parametrize("fmt", ["agent-platform", "openai"])
 def test_training_forms_round_trip_with_system_instruction_and_preamble_applied(tmp_path: Path, fmt: str) -> None:
     settings = DatasetSettings(preamble="Classify the review:", system_instruction="Answer with one word.")

@@ -102,6 +102,30 @@ def test_a_write_another_program_blocks_is_one_message_and_no_undo_step(fake_win
     assert len(boxes) == 1
 
 
+def test_a_preamble_another_program_blocks_is_one_message_and_the_saved_text_comes_back(
+        fake_window: Any, qtbot: Any, tmp_path: Path, boxes: list[str]) -> None:
+    tab = _open(fake_window, _project(tmp_path / "Locked.gemtune"), qtbot)
+    s = tab.session
+    s.store.set_busy_timeout(50)
+    panel = tab.settings_panel
+    panel.preamble.setPlainText("Classify the clause:")
+    panel.flush()
+    history = s.undo_stack.count()
+    with ForeignWriteLock(s.store.real_path):
+        panel.preamble.setPlainText("typed while another program writes")
+        panel.flush()
+        qtbot.waitUntil(lambda: len(boxes) == 1)
+    assert boxes[0].startswith("The project could not be saved: another program is using “Locked.gemtune”.")
+    assert s.undo_stack.count() == history  # the failed change is not in the history
+    qtbot.wait(200)
+    assert len(boxes) == 1, "one failed change, one message"
+    assert panel.preamble.toPlainText() == "Classify the clause:"  # what the file holds, shown again
+    assert repo.load_settings(s.store).preamble == "Classify the clause:"
+    panel.preamble.setPlainText("Classify:")  # the next change is saved
+    panel.flush()
+    assert repo.load_settings(s.store).preamble == "Classify:" and len(boxes) == 1
+
+
 def test_a_file_replaced_while_open_gets_a_bar_and_save_to_a_new_file_keeps_everything(
         fake_window: Any, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, boxes: list[str]) -> None:
     path = _project(tmp_path / "Claims.gemtune")

@@ -9,7 +9,7 @@ Dataset tab calls :func:`preflight` first to show it (and offer another format).
   UTF-16 units as Excel does: an emoji counts twice).
 * No file can hold a lone surrogate (half of a UTF-16 pair, left by a broken copy and paste).
 
-CSV, TSV, JSON and JSON Lines hold everything else exactly (see ``tests/core/test_formats_roundtrip.py``).
+CSV, TSV, JSON and JSON Lines hold everything else exactly (see ``tests/reliability/test_round_trips.py``).
 """
 
 from __future__ import annotations

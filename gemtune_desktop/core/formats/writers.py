@@ -3,7 +3,7 @@
 Every file is written atomically: into a temporary file beside the target, flushed and fsynced, then
 moved over the target with ``os.replace``, so a kill or a full disk leaves the old file intact.
 
-Exports read back exactly (``tests/core/test_formats_roundtrip.py``):
+Exports read back exactly (``tests/reliability/test_round_trips.py``):
 
 * CSV/TSV cells that a spreadsheet would run as a formula (beginning with ``=``, ``+``, ``-``, ``@``, a
   tab or a carriage return) get a leading apostrophe, as OWASP recommends against formula injection

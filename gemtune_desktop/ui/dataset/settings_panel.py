@@ -24,6 +24,7 @@ class DatasetSettingsPanel(QWidget):
         self.session: ProjectSession | None = None
         self._loading = False
         self._pending: set[str] = set()
+        self._flushing = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SAVE_AFTER_MS)
@@ -102,6 +103,17 @@ class DatasetSettingsPanel(QWidget):
         self._timer.start()
 
     def flush(self) -> None:
+        """Save what is typed and not saved yet. Not re-entered: what a save sets off (the save state, the
+        window's notices) may ask for a flush while one runs, which would send a change twice or out of order."""
+        if self._flushing:
+            return
+        self._flushing = True
+        try:
+            self._flush()
+        finally:
+            self._flushing = False
+
+    def _flush(self) -> None:
         self._timer.stop()
         s = self.session
         if not self._pending or s is None or s.is_closed:

@@ -9,7 +9,7 @@ last ``OK`` (or, if the kill hit between the commit and the print, after the pen
 also checks that the log the crash left beside the file is recognised as the project's own.
 
 A quick run (:data:`QUICK_TRIALS`) is part of every test run; the full run of :data:`TRIALS` kills is marked
-``slow`` and runs when asked for: ``pytest -m slow tests/test_crash_safety.py``.
+``slow`` and runs when asked for: ``pytest -m slow tests/reliability/test_crash_safety.py``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from gemtune_desktop.core.project import examples_repo as repo
 from gemtune_desktop.core.project.store import ProjectStore
 from gemtune_desktop.qtcore.undo import move_pairs
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TRIALS = 200
 QUICK_TRIALS = 8
 
