@@ -82,6 +82,30 @@ def test_project_split_and_dataset_texts_csv_report_and_chosen_metrics(tmp_path:
     assert "sacreBLEU" in human.stdout and "rouge-score 0.1.2" in human.stdout
 
 
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_a_spreadsheet_is_read_as_the_test_set(tmp_path: Path, suffix: str) -> None:
+    """A paralegal's own table: a Windows-1252 CSV with a title row or an Excel workbook, every row evaluated."""
+    rows = [("Clause 1: Qui répare la chaudière ?", "Le bailleur."), ("Clause 2: Kündigungsfrist?", "Drei Monate."),
+            ("Clause 3: who pays the “deposit”?", "The tenant.")]
+    path = tmp_path / f"Klauseln.{suffix}"
+    if suffix == "csv":
+        lines = ["Lease review, export of 2026-11-30", "Question;Answer", *(f"{q};{a}" for q, a in rows)]
+        path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    else:
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        wb.active.append(["input", "output"])
+        for row in rows:
+            wb.active.append(list(row))
+        wb.save(path)
+    res = run(str(path), "--model", MODEL, "--sandbox", "--json")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    assert [(r["input"], r["expected"]) for r in doc["rows"]] == rows
+    assert all(r["answer"] for r in doc["rows"]) and list(doc["summary"]) == KEYS
+
+
 def test_judge_adds_its_score_and_a_bad_rubric_exits_2(tmp_path: Path) -> None:
     rubric = tmp_path / "rubric.txt"
     rubric.write_text("Names who repairs; cites the clause\n", encoding="utf-8")

@@ -139,6 +139,34 @@ def test_a_sweep_over_real_http_against_the_sandbox(main_window: Any, sandbox: A
     project.close()
 
 
+def test_stop_over_http_keeps_the_answers_so_far_and_resume_sends_only_the_rest(main_window: Any, sandbox: Any,
+                                                                                qtbot: Any, tmp_path: Path) -> None:
+    from tests.services.test_console import generate_bodies
+
+    project = open_project(main_window, tmp_path / "sweep-stop.gemtune", make_examples(40))
+    main_window.show_tab("test")
+    tab = main_window.tab_widgets["test"]
+    qtbot.waitUntil(lambda: bool(tab.catalog.base_models), timeout=20000)
+    sweep = tab.sweep
+    sweep.retry_policy = FAST
+    assert sweep.picker.select_model(BASE)
+    sweep.grid.set_axes({"temperature": [0.0, 0.5, 1.0]})
+    # The user presses Stop as soon as the first answers arrive.
+    sweep.progress.valueChanged.connect(lambda v: v > 0 and sweep.stop_button.isEnabled() and sweep.stop_button.click())
+    before = len(generate_bodies(sandbox))
+    run_sweep(qtbot, sweep, sweep.start_button)
+    sent = len(generate_bodies(sandbox)) - before
+    assert 0 < sent < 120 and "Stopped. The answers so far are kept" in sweep.status.text()
+    assert "(the sweep was stopped; press Resume)" in sweep.warnings.text() and sweep.resume_button.isEnabled()
+    sweep.progress.valueChanged.disconnect()
+    run_sweep(qtbot, sweep, sweep.resume_button)
+    qtbot.waitUntil(lambda: sweep.results is not None and not sweep.results.partial, timeout=60000)
+    answered = sum(p.answered for p in sweep.results.points)
+    assert answered == 120 and len(generate_bodies(sandbox)) - before <= 120 + 8  # at most the calls in flight again
+    main_window.close()
+    project.close()
+
+
 def test_a_threshold_sweep_over_http_plots_blocked_answers_per_harm_category(main_window: Any, sandbox: Any,
                                                                              qtbot: Any, tmp_path: Path) -> None:
     from gemtune_desktop.core import sweep_grid as sg
