@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from gemtune_desktop.core.examples import DatasetSettings, Split
 from gemtune_desktop.core.jobs import JobRecord, JobState
@@ -24,6 +25,8 @@ from gemtune_desktop.qtcore import settings as S
 from gemtune_desktop.services.backend import ServiceError
 from gemtune_desktop.services.connections import Backend, ConnectionKind, ConnectionProfile
 from gemtune_desktop.services.tuning import InvalidSetting
+from tests.ui.monitor_helpers import _monitor
+from tests.ui.test_test_tab import send_and_wait
 from tests.ui.tune_helpers import WORDS, answer_question, jobs, make_project, ready_tab, shot, wait_idle
 
 SANDBOX_MODEL = "projects/sandbox-project/locations/us-central1/models/"
@@ -74,9 +77,28 @@ def succeeded_job(store: Any, name: str, model_id: str, checkpoints: int = 2, ba
 
 # -- the journey over real HTTP -----------------------------------------------------------------------------
 def test_supervised_then_preference_from_its_checkpoint_over_http(sandbox, main_window, qtbot, tmp_path) -> None:
+    """Issue 18's whole journey in the real window: 24 pairs imported from the expert's spreadsheet, supervised
+    tuning on the preferred answers, preference tuning from its checkpoint, both watched in the Monitor, and the
+    base, supervised and preference-tuned models compared in the Test tab, all through the SDK over HTTP."""
+    import csv
+
     ctx = main_window.ctx
     sandbox.steps_per_second = 2000.0
-    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, preference_project(tmp_path / "Lease desk.gemtune"))
+    texts = DatasetSettings(preamble="Answer the customer:")
+    tab = ready_tab(main_window, qtbot, Backend.AGENT_PLATFORM, make_project(tmp_path / "Lease desk.gemtune", 0, 0,
+                                                                              settings=texts))
+    pairs = tmp_path / "verdicts.csv"
+    with open(pairs, "w", newline="", encoding="utf-8-sig") as f:
+        writer = csv.writer(f)
+        writer.writerow(["prompt", "chosen", "rejected", "split"])
+        for i in range(24):
+            w = WORDS[i % len(WORDS)]
+            writer.writerow([f"{w} question number {i}: what now?", f"Sorry about the {w}; here is what we do next "
+                             f"({i}).", f"Not our problem ({i}).", "validation" if i % 8 == 7 else "train"])
+    main_window.show_tab("dataset")
+    main_window.dataset_tab().open_path(pairs)  # recognised as preference pairs by its columns
+    qtbot.waitUntil(lambda: preference_repo.count(ctx.project.store) == 24, timeout=30000)
+    main_window.show_tab("tune")
     method = tab.form.method
     assert not ctx.project.examples
 
@@ -124,6 +146,38 @@ def test_supervised_then_preference_from_its_checkpoint_over_http(sandbox, main_
     assert body["preferenceOptimizationSpec"]["hyperParameters"]["beta"] == 0.2
     qtbot.waitUntil(lambda: jobs_repo.get_job(ctx.project.store, second.id).state is JobState.SUCCEEDED,
                     timeout=90000)
+    second = jobs_repo.get_job(ctx.project.store, second.id)
+
+    # Both are watched in the Monitor: the preference job with its own curves and where it came from.
+    monitor = _monitor(main_window, qtbot)
+    qtbot.waitUntil(lambda: {j.id for j in monitor.jobs.model.jobs()} >= {first.id, second.id}, timeout=30000)
+    monitor.select_job(second.id)
+    plot = monitor.plot_area.plot
+    qtbot.waitUntil(lambda: plot.curve_points(second.id, "train_preference_loss") > 0, timeout=30000)
+    assert plot.curve_points(second.id, "train_reward_margin") > 0
+    names = [label.text for _sample, label in plot.legend.items]
+    assert "Lease desk preferred — preference loss (training)" in names
+    qtbot.waitUntil(lambda: "Preference-tuned from checkpoint" in " ".join(
+        w.text() for w in monitor.details.findChildren(QLabel, "jobLineage") if not w.isHidden()), timeout=10000)
+
+    # Base, supervised and preference-tuned answer the same prompt side by side in the Test tab.
+    main_window.show_tab("test")
+    test_tab = main_window.tab_widgets["test"]
+    console = test_tab.console
+    qtbot.waitUntil(lambda: console.picker_a.select_model(first.endpoint) and console.picker_b.select_model(
+        second.endpoint), timeout=30000)
+    console.compare.setChecked(True)
+    assert console.picker_b.select_model(second.endpoint)
+    prompt = f"{WORDS[1]} question number 1: what now?"
+    send_and_wait(qtbot, test_tab, prompt, slots=2)
+    supervised_answer, preferred_answer = (v.texts()[0] for v in console.views)
+    assert f"Sorry about the {WORDS[1]}" in preferred_answer, "the preference-tuned model gives the preferred answer"
+    assert console.picker_a.select_model("gemini-3.5-flash")
+    send_and_wait(qtbot, test_tab, prompt, slots=2)
+    base_answer = console.views[0].texts()[0]
+    assert base_answer and base_answer != preferred_answer and supervised_answer
+    asked = {r.path.split(":")[0].rsplit("/", 1)[-1] for r in sandbox.requests.matching("enerateContent", "POST")}
+    assert {"gemini-3.5-flash", first.endpoint.rsplit("/", 1)[-1], second.endpoint.rsplit("/", 1)[-1]} <= asked
 
 
 # -- the widgets, on the fake service -----------------------------------------------------------------------
