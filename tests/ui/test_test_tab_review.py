@@ -176,6 +176,23 @@ def test_the_review_never_says_which_model_answered(main_window: Any, sandbox: A
         for text in dialog_texts(dialog):
             assert not any(word.lower() in text.lower() for word in forbidden), (text, forbidden)
         dialog.vote(key)
+    # The verdicts on answers that came over HTTP become preference examples: the three votes (the tie makes
+    # none), and a correction typed for the first prompt, preferred over both answers to it.
+    with qtbot.waitSignal(tab.ctx.preference_examples_changed):
+        dialog.all_to_preference.click()
+    assert preference_repo.count(project.store) == 3
+    answers = {(r.example_id, r.slot): r.actual for r in evals_repo.list_rows(project.store, run.id)}
+    assert all((p.preferred, p.dispreferred) in {(answers[(e, a)], answers[(e, 1 - a)]) for e, a in answers}
+               for p in preference_repo.load(project.store))
+    for _ in range(len(dialog.groups)):
+        if dialog.current().input == "What is the capital of France?":
+            break
+        dialog.back.click()
+    assert dialog.current().input == "What is the capital of France?"
+    dialog.correction.setPlainText("Paris, since 987.")
+    dialog.prefer_correction.click()
+    made = [p for p in preference_repo.load(project.store) if p.preferred == "Paris, since 987."]
+    assert len(made) == 2 and "Preference examples from this review: 5." in dialog.tally.text()
     dialog.accept()
     main_window.close()
     project.close()
