@@ -8,22 +8,15 @@ are kept per example. Functions take an open project store and run on the GUI th
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from gemtune_desktop.core.jobs import now_iso
 from gemtune_desktop.core.project.batched_writer import BatchedWriter
 from gemtune_desktop.core.project.batched_writer import SideStore as SideStore  # re-exported: services use it here
-
-
-class Store(Protocol):
-    conn: sqlite3.Connection
-
-    def transaction(self) -> Any: ...
-
+from gemtune_desktop.core.project.transactions import Store
 
 RUNNING, STOPPED, DONE = "running", "stopped", "done"
 

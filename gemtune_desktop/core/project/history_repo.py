@@ -8,17 +8,11 @@ found again (search) and re-run. Functions take an open project store (``.conn``
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from gemtune_desktop.core.jobs import now_iso
-
-
-class Store(Protocol):
-    conn: sqlite3.Connection
-
-    def transaction(self) -> Any: ...
+from gemtune_desktop.core.project.transactions import Store
 
 
 @dataclass(slots=True)

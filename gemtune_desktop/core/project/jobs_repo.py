@@ -10,17 +10,12 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import fields
-from typing import Any, Protocol
+from typing import Any
 
 from gemtune_desktop.core.jobs import JobRecord, JobState, now_iso
+from gemtune_desktop.core.project.transactions import Store
 
 _COLUMNS = [f.name for f in fields(JobRecord) if f.name != "id"]
-
-
-class Store(Protocol):
-    conn: sqlite3.Connection
-
-    def transaction(self) -> Any: ...
 
 
 def _row_dict(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> dict[str, Any]:

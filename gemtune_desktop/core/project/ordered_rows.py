@@ -17,13 +17,9 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
+from gemtune_desktop.core.project.transactions import Store
+
 CHUNK = 500  # ids per "IN (...)" query; SQLite's default variable limit is 32766
-
-
-class Store(Protocol):
-    conn: sqlite3.Connection
-
-    def transaction(self) -> Any: ...
 
 
 class Stored(Protocol):

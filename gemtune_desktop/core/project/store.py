@@ -71,6 +71,7 @@ from gemtune_desktop.core.project.sqlfile import (
     run_script,
     set_meta,
 )
+from gemtune_desktop.core.project.transactions import immediate
 from gemtune_desktop.core.project.write_errors import ReadOnlyProjectError
 
 __all__ = ["APP_ID_VALUE", "PROJECT_SUFFIX", "ProjectLockedError", "ProjectOpenError", "ProjectStore",
@@ -297,20 +298,12 @@ class ProjectStore:
             problem = self.check_file()
             if problem is not None:
                 raise ProjectFileLostError(self.path.name, problem)
-            conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
-                yield conn
-            except BaseException:
+                with immediate(conn):
+                    yield conn
+            finally:
                 self._depth = 0
-                self._rollback()
-                raise
-            self._depth = 0
-            try:
-                conn.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
             self._after_commit()
         else:
             name = f"sp{self._depth}"
@@ -329,11 +322,6 @@ class ProjectStore:
                 raise
             self._depth -= 1
             conn.execute(f"RELEASE {name}")
-
-    def _rollback(self) -> None:
-        if self.conn.in_transaction:
-            with contextlib.suppress(sqlite3.Error):
-                self.conn.execute("ROLLBACK")
 
     def _after_commit(self) -> None:
         self.commit_count += 1
