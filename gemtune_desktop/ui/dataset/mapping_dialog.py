@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from gemtune_desktop.core.formats.model import ColumnMapping
+from gemtune_desktop.ui.widgets.status_line import Tone, error_text
 
 NONE_LABEL = "(none)"
 MAX_HEADER_ROW = 20
@@ -223,7 +224,7 @@ class ColumnMappingDialog(QDialog):
         try:
             columns, rows = self._reload(skip_rows, self.sheet())
         except UserError as exc:
-            self.problem.setText(f"{exc.message} {exc.hint}".strip())
+            self.problem.setText(error_text(exc, tone=Tone.PLAIN))
             return None
         self._fill(columns, rows, guess_mapping(list(columns)))
         self._validate()

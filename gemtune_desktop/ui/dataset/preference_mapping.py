@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from gemtune_desktop.core.preference.records import PreferenceMapping
 from gemtune_desktop.ui.dataset.mapping_dialog import NONE_LABEL, add_sheet_picker, import_buttons
+from gemtune_desktop.ui.widgets.status_line import Tone, error_text
 
 REQUIRED = ("prompt", "preferred", "dispreferred")
 SheetReload = Callable[[str | None], tuple[Sequence[str], Sequence[Sequence[Any]]]]  # sheet → columns, rows
@@ -119,7 +120,7 @@ class PreferenceMappingDialog(QDialog):
         try:
             columns, rows = self._reload(self.sheet())
         except UserError as exc:
-            self.problem.setText(f"{exc.message} {exc.hint}".strip())
+            self.problem.setText(error_text(exc, tone=Tone.PLAIN))
             return
         self._fill(columns, rows)
         self._validate()

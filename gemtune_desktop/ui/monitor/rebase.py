@@ -27,7 +27,7 @@ from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.rebase import RebaseOffer, plan_rebase, rebase_offer
 from gemtune_desktop.services.submit_flow import SubmitPlan, SubmitReport, SubmitState, SubmitWorkflow, release
 from gemtune_desktop.services.tuning import SubmitOutcome, SubmitResult
-from gemtune_desktop.ui.widgets.status_line import Tone
+from gemtune_desktop.ui.widgets.status_line import Tone, error_text
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class RebaseActions(QObject):
             workflow = SubmitWorkflow(project.store)
             job_id = workflow.record(plan)  # on disk before anything is sent
         except UserError as err:
-            self.said.emit(f"The move was not started: {err.message} {err.hint}".strip(), Tone.ERROR)
+            self.said.emit(error_text(err, "The move was not started:", tone=Tone.PLAIN), Tone.ERROR)
             return
         self.ctx.jobs_changed.emit()
         self.started.emit(job_id)
@@ -134,11 +134,11 @@ class RebaseActions(QObject):
             self.said.emit(f"The move of “{name}” has started as a new tuning job on the newer base model; "
                            "it is followed here.", Tone.OK)
         elif report.state is SubmitState.NOT_KNOWN_YET:
-            self.said.emit(f"{report.message} {report.hint}".strip(), Tone.WARNING)
+            self.said.emit(error_text(report, tone=Tone.PLAIN), Tone.WARNING)
         elif report.state is SubmitState.WITHDRAWN:
             self.said.emit("Cancelled. The tuned model was not moved.", Tone.PLAIN)
         else:
-            self.said.emit(f"The move was not started: {report.message} {report.hint}".strip(), Tone.ERROR)
+            self.said.emit(error_text(report, "The move was not started:", tone=Tone.PLAIN), Tone.ERROR)
 
     def shutdown(self) -> None:
         self._send.shutdown()

@@ -88,7 +88,9 @@ class ProjectNotices(QObject):
         if session is not None and session.open_notice is not None:
             notice, session.open_notice = session.open_notice, None  # shown once
             if not self.bar.isVisible():
-                self.bar.show_notice(f"{notice.message} {notice.hint}".strip(), Level.INFO, tip=notice.detail)
+                from gemtune_desktop.ui.widgets.status_line import Tone, error_text
+
+                self.bar.show_notice(error_text(notice, tone=Tone.PLAIN), Level.INFO, tip=notice.detail)
 
     def _links(self, s: ProjectSession) -> list[tuple[SignalInstance, Callable[..., None]]]:
         return [(s.save_state_changed, self._state_changed), (s.write_failed, self.show_write_failure),

@@ -1,15 +1,16 @@
 """One way to put a message, or an error in plain words, on a status line.
 
 Every tab shows what just happened in a label under its controls. :func:`error_text` is the one
-place a :class:`~gemtune_desktop.core.errors.UserError` becomes a line of text (a mark, an optional
-lead such as "Could not cancel:", the message, then what to do); :class:`StatusLine` is a label
-that shows such lines; :func:`show_error_box` is the same error as a message box, with the
-technical detail one click away.
+place a :class:`~gemtune_desktop.core.errors.UserError` (or anything else :class:`Explained`) becomes
+a line of text (a mark, an optional lead such as "Could not cancel:", the message, then what to do);
+:class:`StatusLine` is a label that shows such lines; :func:`show_error_box` is the same error as a
+message box, with the technical detail one click away.
 """
 
 from __future__ import annotations
 
 import enum
+from typing import Protocol
 
 from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
@@ -25,7 +26,17 @@ class Tone(enum.Enum):
     ERROR = "✖ "
 
 
-def error_text(err: UserError, lead: str = "", *, tone: Tone = Tone.ERROR, hint: bool = True,
+class Explained(Protocol):
+    """Anything said as a message and what to do about it: a UserError, a submit's report, a project notice."""
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def hint(self) -> str: ...
+
+
+def error_text(err: Explained, lead: str = "", *, tone: Tone = Tone.ERROR, hint: bool = True,
                hint_on_new_line: bool = False) -> str:
     """``"✖ <lead> <message> <hint>"`` with the empty parts left out."""
     body = " ".join(part for part in (lead, err.message) if part)
