@@ -72,6 +72,20 @@ def test_the_projects_tuned_models_show_whatever_the_connection(env: Any, cloud:
     assert tab.console.views[0].texts()[0].startswith("An answer to")
 
 
+def test_two_runs_of_one_name_are_told_apart_by_the_day_they_started(env: Any, qtbot: Any) -> None:
+    window, tab, project = env
+    again = tuned_job(endpoint="projects/sandbox-project/locations/us/endpoints/77")
+    again.created_at = "2026-12-03T09:30:00+00:00"
+    jobs_repo.add_job(project.store, again)
+    window.ctx.jobs_changed.emit()
+    picker = tab.console.picker_a
+    qtbot.waitUntil(lambda: picker._index_of(again.endpoint) >= 0)
+    texts = [picker.itemText(i).strip() for i in range(picker.count()) if "lease-bot (tuned" in picker.itemText(i)]
+    assert len(texts) == 2 and len(set(texts)) == 2, texts
+    assert f"lease-bot (tuned from {BASE}) · 2026-12-03" in texts
+    assert picker.select_model(again.endpoint) and picker.currentText().strip().endswith("· 2026-12-03")
+
+
 def test_tuned_models_think_as_little_as_their_base_model_allows(env: Any, cloud: Any, qtbot: Any) -> None:
     _window, tab, _project = env
     console = tab.console

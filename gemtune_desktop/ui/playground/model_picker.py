@@ -17,7 +17,7 @@ from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
 from gemtune_desktop.core.errors import UserError
-from gemtune_desktop.core.jobs import JobRecord
+from gemtune_desktop.core.jobs import JobRecord, parse_time
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.console import ModelRef
@@ -48,6 +48,7 @@ class ModelCatalog(QObject):
         self.project_models: list[ModelRef] = []
         self.other_models: list[ModelRef] = []  # tuned on this project, on another connection
         self.elsewhere: dict[str, JobRecord] = {}  # model -> the job of another connection it belongs to
+        self.started: dict[int, str] = {}  # job id -> the day it was started, as the Monitor lists it
         self.base_models: list[ModelRef] = []
         self.requested: list[ModelRef] = []
         self.loading = False
@@ -66,6 +67,7 @@ class ModelCatalog(QObject):
                 log.warning("could not read jobs for the model picker", exc_info=True)
                 jobs = []
             models = project_model_refs(jobs, self.ctx.connections.profile)
+            self.started = {j.id: day for j in jobs if (day := started_day(j))}
             self.project_models, self.other_models, self.elsewhere = models.here, models.other, models.elsewhere
         self.changed.emit()
 
@@ -161,6 +163,8 @@ class ModelPicker(QComboBox):
                     self._model.appendRow(empty)
                 for ref in refs:
                     label = ref.label if ref.label.startswith(" ") else f"  {ref.label}"
+                    if ref.kind == "tuned" and ref.job_id in self.catalog.started:
+                        label += f" · {self.catalog.started[ref.job_id]}"  # two runs of one name told apart
                     item = QStandardItem(label)
                     item.setData(ref, REF_ROLE)
                     job = self.catalog.job_of(ref)
@@ -216,3 +220,9 @@ class ModelPicker(QComboBox):
 
     def _emit_changed(self, *_args: object) -> None:
         self.model_changed.emit(self.current_ref())
+
+
+def started_day(job: JobRecord) -> str:
+    """The local day a job was started ("2026-12-04"), as the Monitor's Started column begins; "" if unknown."""
+    start = parse_time(job.started_at) or parse_time(job.created_at)
+    return start.astimezone().strftime("%Y-%m-%d") if start else ""
