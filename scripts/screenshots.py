@@ -328,6 +328,19 @@ def tune_preference(app: Any, window: Any) -> None:
     save(window, "tune-preference")
 
 
+def at_minimum_size(app: Any, window: Any) -> None:
+    """Each tab with the window at its smallest (``minimum-<tab>.png``): what must stay readable and reachable
+    there (Start tuning among it) is checked by looking at these."""
+    window.resize(window.minimumSizeHint().expandedTo(window.minimumSize()))
+    pump(app, 0.5)
+    for key in ("dataset", "tune", "monitor", "test"):
+        window.show_tab(key)
+        pump(app, 0.6)
+        save(window, f"minimum-{key}")
+    window.resize(*WINDOW_SIZE)
+    pump(app, 0.3)
+
+
 def capture(args: argparse.Namespace) -> int:
     home = Path(tempfile.mkdtemp(prefix="gemtune-screenshots-"))
     os.environ["GEMTUNE_HOME"] = str(home)
@@ -384,6 +397,7 @@ def capture(args: argparse.Namespace) -> int:
         sweep_settings(app, window)
         review_blind(app, window)
         tune_preference(app, window)
+        at_minimum_size(app, window)
 
         from gemtune_desktop.ui.dialogs.welcome_dialog import WelcomeDialog
 

@@ -84,6 +84,13 @@ def test_two_runs_of_one_name_are_told_apart_by_the_day_they_started(env: Any, q
     assert len(texts) == 2 and len(set(texts)) == 2, texts
     assert f"lease-bot (tuned from {BASE}) · 2026-12-03" in texts
     assert picker.select_model(again.endpoint) and picker.currentText().strip().endswith("· 2026-12-03")
+    assert picker.toolTip().startswith(f"lease-bot (tuned from {BASE}) · 2026-12-03\n{again.endpoint}")
+    named = tuned_job("lease-bot 2026-12-04", "projects/sandbox-project/locations/us/endpoints/78")
+    named.created_at = "2026-12-04T09:30:00+00:00"
+    jobs_repo.add_job(project.store, named)
+    window.ctx.jobs_changed.emit()
+    qtbot.waitUntil(lambda: picker._index_of(named.endpoint) >= 0)
+    assert picker.itemText(picker._index_of(named.endpoint)).strip() == f"lease-bot 2026-12-04 (tuned from {BASE})"
 
 
 def test_tuned_models_think_as_little_as_their_base_model_allows(env: Any, cloud: Any, qtbot: Any) -> None:

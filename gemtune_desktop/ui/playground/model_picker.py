@@ -137,8 +137,7 @@ class ModelPicker(QComboBox):
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.setAccessibleName(name)
-        self.setToolTip("The model to ask. Models tuned on this project come first; a tuned model is called on "
-                        "its own endpoint.")
+        self.setToolTip(_PICKER_TIP)
         self._wanted = ""
         catalog.changed.connect(self.rebuild)
         self.currentIndexChanged.connect(self._emit_changed)
@@ -163,8 +162,9 @@ class ModelPicker(QComboBox):
                     self._model.appendRow(empty)
                 for ref in refs:
                     label = ref.label if ref.label.startswith(" ") else f"  {ref.label}"
-                    if ref.kind == "tuned" and ref.job_id in self.catalog.started:
-                        label += f" · {self.catalog.started[ref.job_id]}"  # two runs of one name told apart
+                    day = self.catalog.started.get(ref.job_id or 0, "") if ref.kind == "tuned" else ""
+                    if day and day not in label:  # two runs of one name told apart (unless it names the day)
+                        label += f" · {day}"
                     item = QStandardItem(label)
                     item.setData(ref, REF_ROLE)
                     job = self.catalog.job_of(ref)
@@ -219,7 +219,13 @@ class ModelPicker(QComboBox):
         self._wanted = ""
 
     def _emit_changed(self, *_args: object) -> None:
-        self.model_changed.emit(self.current_ref())
+        ref = self.current_ref()
+        # The whole name, date and base model, also when a small window cuts the box's text short.
+        self.setToolTip(_PICKER_TIP if ref is None else f"{self.currentText().strip()}\n{ref.model}\n\n{_PICKER_TIP}")
+        self.model_changed.emit(ref)
+
+
+_PICKER_TIP = "The model to ask. Models tuned on this project come first; a tuned model is called on its own endpoint."
 
 
 def started_day(job: JobRecord) -> str:
