@@ -157,6 +157,30 @@ def test_typing_editing_cells_and_undo_all_reach_the_file(tab: DatasetTab, qtbot
     assert in_file(tab)[1][1] == "Thirty days’ notice in writing." and in_file(tab)[2][2] == "Never."
 
 
+def test_typing_fast_across_the_pair_editors_boxes_keeps_every_key(tab: DatasetTab, qtbot: Any) -> None:
+    """The pair editor saves a burst of typing a moment after it stops: typing on into the next box, and a save
+    finishing in the background meanwhile, never lose, reorder or move anything."""
+    from gemtune_desktop.ui.dataset.detail_base import SAVE_AFTER_MS
+
+    seed(tab)
+    page(tab).show_pairs(True)
+    view = page(tab).view
+    view.table.select_list_indices([0])
+    boxes = [view.detail.boxes[k] for k in ("prompt", "preferred", "dispreferred")]
+    for box in boxes:
+        box.setFocus()
+        box.moveCursor(box.textCursor().MoveOperation.End)
+        qtbot.keyClicks(box, " - first")
+        tab.session.flush()  # the file catches up while the user types on
+        tab.session.check_file()
+        qtbot.keyClicks(box, " second")
+        assert box.textCursor().position() == len(box.toPlainText())
+    qtbot.wait(SAVE_AFTER_MS * 2)
+    typed = tuple(f"{text} - first second" for text in LEASE[0])
+    assert tuple(b.toPlainText() for b in boxes) == typed
+    assert in_file(tab)[0] == typed
+
+
 def test_add_paste_duplicate_and_move(tab: DatasetTab, fake_window: Any) -> None:
     pairs = seed(tab)
     page(tab).show_pairs(True)
