@@ -41,6 +41,23 @@ def _preference_job(store: Any, start: str = "projects/p/locations/l/models/9@1"
     return job_id
 
 
+def test_the_legend_never_covers_the_epoch_labels_even_at_the_smallest_window(fake_window: Any, qtbot: Any,
+                                                                             fake_project: Any) -> None:
+    job_id = _preference_job(fake_project.store)
+    fake_window.ctx.jobs_changed.emit()
+    fake_window.resize(fake_window.minimumSizeHint())
+    tab = _monitor(fake_window, qtbot)
+    tab.select_job(job_id)
+    plot = tab.plot_area.plot
+    qtbot.waitUntil(lambda: plot.curve_points(job_id, "eval_reward_margin") == 2 and len(plot.legend.items) >= 3)
+    qtbot.wait(50)
+    (line,) = tab.plot_area.plot._jobs[job_id].epoch_lines
+    label = line.label.sceneBoundingRect()
+    assert label.isValid() and plot.plot_item.vb.sceneBoundingRect().contains(label.center())
+    assert not plot.legend.sceneBoundingRect().intersects(label), "the legend covers an epoch label"
+    assert not plot.legend.sceneBoundingRect().intersects(plot.plot_item.vb.sceneBoundingRect())
+
+
 def test_every_series_a_job_stored_is_plotted_in_plain_words(fake_window: Any, qtbot: Any,
                                                              fake_project: Any) -> None:
     job_id = _preference_job(fake_project.store)
