@@ -110,6 +110,30 @@ def test_move_the_system_instruction_into_the_preamble(tab: DatasetTab) -> None:
     assert tab.settings_panel.preamble.toPlainText().startswith("You are a careful paralegal.")
 
 
+def test_a_validation_set_too_large_is_fixed_by_splitting_again(tab: DatasetTab, qtbot: Any) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from gemtune_desktop.core.examples import Split
+
+    # Agent Platform takes at most 30 % of the training examples once there are over 1,000 validation examples.
+    rows = [Example(f"Clause {i}: notify in writing?", f"Risk {i % 3}", Split.VALIDATION if i < 1100 else Split.TRAIN)
+            for i in range(2000)]
+    load(tab, rows)
+    tab.findings.refresh()
+    qtbot.waitUntil(lambda: any(f.rule == "validation-size" for f in tab.findings.model.findings), timeout=10000)
+    finding = next(f for f in tab.findings.model.findings if f.rule == "validation-size")
+    menu = tab.quick_fixes.problem_menu(finding)
+    next(a for a in menu.actions() if a.text() == "Split the set again…").trigger()
+    dialog = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "splitDialog" and w.isVisible())
+    dialog.accept()  # the ratios it proposes (mostly training)
+    splits = [e.split for e in repo.load_examples(tab.session.store)]
+    assert splits.count(Split.VALIDATION) < 0.3 * splits.count(Split.TRAIN)
+    tab.findings.refresh()
+    qtbot.waitUntil(lambda: not any(f.rule == "validation-size" for f in tab.findings.model.findings), timeout=10000)
+    tab.edit_actions.undo.trigger()  # one step takes it back
+    assert [e.split for e in repo.load_examples(tab.session.store)].count(Split.VALIDATION) == 1100
+
+
 def test_the_table_has_a_right_click_menu_with_the_row_s_fixes(tab: DatasetTab) -> None:
     examples = clauses(6)
     examples[3].output = examples[3].output + "  "
