@@ -137,6 +137,14 @@ def test_a_batch_job_is_cancelled_from_the_monitor_over_real_http(main_window: A
     qtbot.waitUntil(lambda: batch.model.rowCount() == 1, timeout=20000)
     batch.table.selectRow(0)
     qtbot.waitUntil(batch.cancel_button.isEnabled, timeout=20000)
+
+    def some_answered() -> bool:
+        batch.refresh()
+        return batch.model.jobs()[0].succeeded > 0
+
+    qtbot.waitUntil(some_answered, timeout=30000)  # the user cancels once the job is under way
+    batch.table.selectRow(0)
+    qtbot.waitUntil(batch.cancel_button.isEnabled, timeout=20000)
     asked: list[str] = []
     monkeypatch.setattr(monitor, "_confirm", lambda title, _text, _yes: asked.append(title) or True)
     said: list[str] = []

@@ -151,6 +151,7 @@ def test_stop_over_http_keeps_the_answers_so_far_and_resume_sends_only_the_rest(
     sweep.retry_policy = FAST
     assert sweep.picker.select_model(BASE)
     sweep.grid.set_axes({"temperature": [0.0, 0.5, 1.0]})
+    sandbox.faults.add(r"enerateContent", "latency", latency_s=0.05)  # answers take a moment, as Google's do
     # The user presses Stop as soon as the first answers arrive.
     sweep.progress.valueChanged.connect(lambda v: v > 0 and sweep.stop_button.isEnabled() and sweep.stop_button.click())
     before = len(generate_bodies(sandbox))
