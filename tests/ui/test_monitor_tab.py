@@ -240,6 +240,12 @@ def test_advice_for_an_overfitting_job_and_a_plateau(main_window: Any, qtbot: An
     qtbot.waitUntil(lambda: jobs_repo.get_job(project.store, over_id).state.ended, timeout=60000)
     qtbot.waitUntil(lambda: over_id not in tab.poller.watched(), timeout=30000)
     tab.select_job(over_id)
+    # Both curves, read from the Sandbox's time series over HTTP: every training step, and the validation points
+    # (that series appears only at the first evaluation, after the training one, as on Google's service).
+    total = jobs_repo.get_job(project.store, over_id).total_steps
+    qtbot.waitUntil(lambda: tab.plot_area.plot.curve_points(over_id) == total, timeout=30000)
+    assert tab.plot_area.plot.curve_points(over_id, "validation") == len(
+        jobs_repo.loss_points(project.store, over_id, "validation")) > 0
     kinds = [a.kind for a in tab.advice_panel.advice]
     assert "overfitting" in kinds, [a.text for a in tab.advice_panel.advice]
     over_advice = tab.advice_panel.advice[kinds.index("overfitting")]
