@@ -328,6 +328,29 @@ def tune_preference(app: Any, window: Any) -> None:
     save(window, "tune-preference")
 
 
+def first_day_screens(app: Any, window: Any) -> None:
+    """What a new user meets: the same spreadsheet imported again (Add, Replace or Merge, with the counts),
+    and the Tune tab on a Gemini API key (Google tunes no model with a key: the two ways on)."""
+    from gemtune_desktop.services.connections import ConnectionKind
+
+    dataset = window.dataset_tab()
+    window.show_tab("dataset")
+    dataset.transfer.choice_box = None
+    dataset.open_path(SAMPLE)
+    if wait_for(app, lambda: dataset.transfer.choice_box is not None, 20, "the Add / Replace / Merge question"):
+        box = dataset.transfer.choice_box
+        pump(app, 0.5)
+        save(box, "import-choice")
+        box.reject()
+    ctx = window.ctx
+    ctx.connections.set_active(ConnectionKind.GEMINI_API)
+    window.show_tab("tune")
+    pump(app, 1.0)
+    save(window, "tune-api-key")
+    ctx.connections.set_active(ConnectionKind.SANDBOX)
+    pump(app, 1.0)
+
+
 def at_minimum_size(app: Any, window: Any) -> None:
     """Each tab with the window at its smallest (``minimum-<tab>.png``): what must stay readable and reachable
     there (Start tuning among it) is checked by looking at these."""
@@ -397,6 +420,7 @@ def capture(args: argparse.Namespace) -> int:
         sweep_settings(app, window)
         review_blind(app, window)
         tune_preference(app, window)
+        first_day_screens(app, window)
         at_minimum_size(app, window)
 
         from gemtune_desktop.ui.dialogs.welcome_dialog import WelcomeDialog
