@@ -93,6 +93,24 @@ def test_two_runs_of_one_name_are_told_apart_by_the_day_they_started(env: Any, q
     assert picker.itemText(picker._index_of(named.endpoint)).strip() == f"lease-bot 2026-12-04 (tuned from {BASE})"
 
 
+def test_history_and_evaluations_show_while_the_connection_cannot_work(env: Any, cloud: Any, qtbot: Any) -> None:
+    """After a restart with a connection that has no key, the project's own work is all still there."""
+    from gemtune_desktop.core.project import evals_repo, history_repo
+
+    window, tab, project = env
+    history_repo.add_entry(project.store, history_repo.HistoryEntry(model=ENDPOINT, prompt="May the tenant sublet?",
+                                                                    model_label="lease-bot"))
+    run_id = evals_repo.create_run(project.store, evals_repo.EvalRun(models=[BASE, ENDPOINT], name="Before sending"))
+    cloud.failures["list_base_models"] = UserError("No API key is saved for this session.", "Enter the key.")
+    window.ctx.connections.set_active(ConnectionKind.GEMINI_API)
+    qtbot.waitUntil(lambda: not tab.notice.isHidden())
+    tab.history.reload()
+    tab.evaluation.reload_runs()
+    assert [e.prompt for e in tab.history.model.entries] == ["May the tenant sublet?"]
+    runs = tab.evaluation.runs
+    assert runs.findData(run_id) >= 0, [runs.itemText(i) for i in range(runs.count())]
+
+
 def test_tuned_models_think_as_little_as_their_base_model_allows(env: Any, cloud: Any, qtbot: Any) -> None:
     _window, tab, _project = env
     console = tab.console
