@@ -315,7 +315,7 @@ def review_blind(app: Any, window: Any) -> None:
 
 
 def tune_preference(app: Any, window: Any) -> None:
-    """The Tune tab set for preference tuning from the last checkpoint of the job tuned above."""
+    """The Tune tab set for preference tuning, continuing from the newest starting point: the model tuned above."""
     tune = window.tab_widgets["tune"]
     window.show_tab("tune")
     method = tune.form.method
