@@ -168,6 +168,11 @@ class JobRecord:
         return state_in_words(self.state, self.phase, self.completed_steps, self.total_steps)
 
     @property
+    def start_time(self) -> datetime | None:
+        """When the job started on the service, else when it was recorded; None when neither is known."""
+        return parse_time(self.started_at) or parse_time(self.created_at)
+
+    @property
     def progress(self) -> float | None:
         """Fraction of steps done, or None when the total is not known yet."""
         if self.state is JobState.SUCCEEDED:

@@ -89,9 +89,9 @@ def test_batch_jobs_answer_in_the_same_evaluation_view(batch_env: Any, cloud: An
     assert evals_repo.get_run(project.store, run.id).status == evals_repo.DONE
 
 
-def test_the_batch_engine_over_real_http_against_the_sandbox(main_window: Any, sandbox: Any, qtbot: Any,
-                                                             tmp_path: Path) -> None:
-    project = open_project(main_window, tmp_path / "batch-http.gemtune", make_examples(5))
+def submit_over_http(main_window: Any, qtbot: Any, path: Path, validation_examples: int) -> tuple[Any, Any, Any]:
+    """A project evaluated on the batch engine from the real window over HTTP: (project, panel, run)."""
+    project = open_project(main_window, path, make_examples(validation_examples))
     main_window.show_tab("test")
     tab = main_window.tab_widgets["test"]
     qtbot.waitUntil(lambda: bool(tab.catalog.base_models), timeout=20000)
@@ -102,7 +102,12 @@ def test_the_batch_engine_over_real_http_against_the_sandbox(main_window: Any, s
     assert not panel.batch.offer.isHidden()
     with qtbot.waitSignal(panel.batch.run_updated, timeout=30000):
         panel.batch.submit_button.click()
-    run = panel.selected_run()
+    return project, panel, panel.selected_run()
+
+
+def test_the_batch_engine_over_real_http_against_the_sandbox(main_window: Any, sandbox: Any, qtbot: Any,
+                                                             tmp_path: Path) -> None:
+    project, panel, run = submit_over_http(main_window, qtbot, tmp_path / "batch-http.gemtune", 5)
     assert sandbox.requests.matching("/batchPredictionJobs", "POST")
 
     def checked_and_stored() -> bool:
@@ -120,23 +125,11 @@ def test_a_batch_job_is_cancelled_from_the_monitor_over_real_http(main_window: A
                                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                                                    ) -> None:
     sandbox.batch.engine.rows_per_second = 2  # 20 s for the whole job: the cancel comes well before its end
-    project = open_project(main_window, tmp_path / "batch-cancel.gemtune", make_examples(40))
-    main_window.show_tab("test")
-    tab = main_window.tab_widgets["test"]
-    qtbot.waitUntil(lambda: bool(tab.catalog.base_models), timeout=20000)
-    panel = tab.evaluation
-    tab.pages.setCurrentWidget(panel)
-    assert panel.picker_a.select_model(BASE)
-    panel.batch.threshold.setValue(3)
-    with qtbot.waitSignal(panel.batch.run_updated, timeout=30000):
-        panel.batch.submit_button.click()
-    run = panel.selected_run()
+    project, _panel, run = submit_over_http(main_window, qtbot, tmp_path / "batch-cancel.gemtune", 40)
     main_window.show_tab("monitor")
     monitor = main_window.tab_widgets["monitor"]
     batch = monitor.batch
     qtbot.waitUntil(lambda: batch.model.rowCount() == 1, timeout=20000)
-    batch.table.selectRow(0)
-    qtbot.waitUntil(batch.cancel_button.isEnabled, timeout=20000)
 
     def some_answered() -> bool:
         batch.refresh()

@@ -4,7 +4,7 @@ Console and saved with the project in one click."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,40 +117,46 @@ def test_a_stopped_sweep_resumes_after_the_project_is_reopened(sweep_env: Any, c
     other.close()
 
 
-def test_a_sweep_over_real_http_against_the_sandbox(main_window: Any, sandbox: Any, qtbot: Any,
-                                                    tmp_path: Path) -> None:
+@pytest.fixture
+def http_sweep(main_window: Any, qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Open a project of these examples in the real window on the Sandbox, with the Sweep page ready to try
+    these settings against the base model; yields the function that does it, returning the sweep page."""
+    opened: list[Any] = []
+
+    def ready(examples: list[Any], axes: dict[str, list[Any]]) -> Any:
+        opened.append(open_project(main_window, tmp_path / f"sweep-{len(opened)}.gemtune", examples))
+        main_window.show_tab("test")
+        tab = main_window.tab_widgets["test"]
+        qtbot.waitUntil(lambda: bool(tab.catalog.base_models), timeout=20000)
+        sweep = tab.sweep
+        sweep.retry_policy = FAST
+        assert sweep.picker.select_model(BASE)
+        sweep.grid.set_axes(axes)
+        return sweep
+
+    yield ready
+    main_window.close()
+    for project in opened:
+        project.close()
+
+
+def test_a_sweep_over_real_http_against_the_sandbox(http_sweep: Any, sandbox: Any, qtbot: Any) -> None:
     from tests.services.test_console import generate_bodies
 
-    project = open_project(main_window, tmp_path / "sweep-http.gemtune", make_examples(3))
-    main_window.show_tab("test")
-    tab = main_window.tab_widgets["test"]
-    qtbot.waitUntil(lambda: bool(tab.catalog.base_models), timeout=20000)
-    sweep = tab.sweep
-    sweep.retry_policy = FAST
-    assert sweep.picker.select_model(BASE)
-    sweep.grid.set_axes({"temperature": [0.0, 1.0]})
+    sweep = http_sweep(make_examples(3), {"temperature": [0.0, 1.0]})
     before = len(generate_bodies(sandbox))
     run_sweep(qtbot, sweep, sweep.start_button)
     qtbot.waitUntil(lambda: sweep.results is not None and not sweep.results.partial, timeout=60000)
     bodies = generate_bodies(sandbox)[before:]
     assert sorted(b["generationConfig"]["temperature"] for b in bodies) == [0.0] * 3 + [1.0] * 3
     assert [p.answered for p in sweep.results.points] == [3, 3]
-    main_window.close()
-    project.close()
 
 
-def test_stop_over_http_keeps_the_answers_so_far_and_resume_sends_only_the_rest(main_window: Any, sandbox: Any,
-                                                                                qtbot: Any, tmp_path: Path) -> None:
+def test_stop_over_http_keeps_the_answers_so_far_and_resume_sends_only_the_rest(http_sweep: Any, sandbox: Any,
+                                                                                qtbot: Any) -> None:
     from tests.services.test_console import generate_bodies
 
-    project = open_project(main_window, tmp_path / "sweep-stop.gemtune", make_examples(40))
-    main_window.show_tab("test")
-    tab = main_window.tab_widgets["test"]
-    qtbot.waitUntil(lambda: bool(tab.catalog.base_models), timeout=20000)
-    sweep = tab.sweep
-    sweep.retry_policy = FAST
-    assert sweep.picker.select_model(BASE)
-    sweep.grid.set_axes({"temperature": [0.0, 0.5, 1.0]})
+    sweep = http_sweep(make_examples(40), {"temperature": [0.0, 0.5, 1.0]})
     sandbox.faults.add(r"enerateContent", "latency", latency_s=0.05)  # answers take a moment, as Google's do
     # The user presses Stop as soon as the first answers arrive.
     sweep.progress.valueChanged.connect(lambda v: v > 0 and sweep.stop_button.isEnabled() and sweep.stop_button.click())
@@ -164,26 +170,16 @@ def test_stop_over_http_keeps_the_answers_so_far_and_resume_sends_only_the_rest(
     qtbot.waitUntil(lambda: sweep.results is not None and not sweep.results.partial, timeout=60000)
     answered = sum(p.answered for p in sweep.results.points)
     assert answered == 120 and len(generate_bodies(sandbox)) - before <= 120 + 8  # at most the calls in flight again
-    main_window.close()
-    project.close()
 
 
-def test_a_threshold_sweep_over_http_plots_blocked_answers_per_harm_category(main_window: Any, sandbox: Any,
-                                                                             qtbot: Any, tmp_path: Path) -> None:
+def test_a_threshold_sweep_over_http_plots_blocked_answers_per_harm_category(http_sweep: Any, qtbot: Any) -> None:
     from gemtune_desktop.core import sweep_grid as sg
     from gemtune_desktop.core.examples import Example, Split
 
     insults = [Example("Tell the idiot tenant about the deposit.", "Deposit rules.", Split.VALIDATION),
                Example("Is the stupid loser allowed a pet?", "Pets need consent.", Split.VALIDATION),
                Example("When is rent due?", "Monthly.", Split.VALIDATION)]
-    project = open_project(main_window, tmp_path / "thresholds.gemtune", insults)
-    main_window.show_tab("test")
-    tab = main_window.tab_widgets["test"]
-    qtbot.waitUntil(lambda: bool(tab.catalog.base_models), timeout=20000)
-    sweep = tab.sweep
-    sweep.retry_policy = FAST
-    assert sweep.picker.select_model(BASE)
-    sweep.grid.set_axes({sg.ALL_CATEGORIES: ["BLOCK_LOW_AND_ABOVE", "BLOCK_MEDIUM_AND_ABOVE", "BLOCK_NONE"]})
+    sweep = http_sweep(insults, {sg.ALL_CATEGORIES: ["BLOCK_LOW_AND_ABOVE", "BLOCK_MEDIUM_AND_ABOVE", "BLOCK_NONE"]})
     offered_before = sweep.plot_metric.count()
     run_sweep(qtbot, sweep, sweep.start_button)
     qtbot.waitUntil(lambda: sweep.results is not None and not sweep.results.partial, timeout=60000)
@@ -194,8 +190,6 @@ def test_a_threshold_sweep_over_http_plots_blocked_answers_per_harm_category(mai
     combo.setCurrentIndex(i)
     assert sweep.best_label.text().startswith("Best for blocked answers for harassment (count): ")
     assert sweep.best_label.text().endswith("(0).")
-    main_window.close()
-    project.close()
 
 
 def test_a_flat_trade_off_starts_at_zero_and_its_best_label_stays_inside_the_plot(qtbot: Any) -> None:

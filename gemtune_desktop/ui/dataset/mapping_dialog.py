@@ -152,14 +152,7 @@ class ColumnMappingDialog(QDialog):
     def _fill(self, columns: Sequence[str], rows: Sequence[Sequence[Any]], guess: ColumnMapping | None) -> None:
         self.columns = list(columns)
         for key, _label, optional, _tip in _FIELDS:
-            combo = self.combos[key]
-            combo.blockSignals(True)
-            combo.clear()
-            if optional:
-                combo.addItem(NONE_LABEL, None)
-            for c in self.columns:
-                combo.addItem(c or "(unnamed)", c)
-            combo.blockSignals(False)
+            set_column_choices(self.combos[key], self.columns, optional)
         if not guess and len(self.columns) >= 2:
             self.combos["input"].setCurrentIndex(0)
             self.combos["output"].setCurrentIndex(1)
@@ -251,6 +244,20 @@ class ColumnMappingDialog(QDialog):
 
 
 _FULL_TEXT_ROLE = 0x0100 + 7  # Qt.ItemDataRole.UserRole + 7, without touching the Qt namespace at import
+
+
+def set_column_choices(combo: QComboBox, columns: Sequence[str], optional: bool, current: int = -1) -> None:
+    """Offer ``columns`` in ``combo`` (after "(none)" when the field is optional), choosing ``current`` if given,
+    without announcing the change (the dialog validates once all its boxes are filled)."""
+    combo.blockSignals(True)
+    combo.clear()
+    if optional:
+        combo.addItem(NONE_LABEL, None)
+    for c in columns:
+        combo.addItem(c or "(unnamed)", c)
+    if 0 <= current < len(columns):
+        combo.setCurrentIndex(current)
+    combo.blockSignals(False)
 
 
 def add_sheet_picker(dialog: QDialog, form: QFormLayout, sheets: Sequence[str], sheet: str | None

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from gemtune_desktop.core.preference.records import PreferenceMapping
-from gemtune_desktop.ui.dataset.mapping_dialog import NONE_LABEL, add_sheet_picker, import_buttons
+from gemtune_desktop.ui.dataset.mapping_dialog import add_sheet_picker, import_buttons, set_column_choices
 from gemtune_desktop.ui.widgets.status_line import Tone, error_text
 
 REQUIRED = ("prompt", "preferred", "dispreferred")
@@ -68,6 +68,8 @@ class PreferenceMappingDialog(QDialog):
         self.table.setObjectName("preferenceMappingPreview")
         self.table.setAccessibleName("Preview of the first rows of the file")
         self.table.setWordWrap(False)
+        self.table.horizontalHeader().setStretchLastSection(True)  # the preview uses the dialog's width
+        self.table.horizontalHeader().setDefaultSectionSize(180)
         self._fill(columns, rows)
         self.problem = QLabel(self)
         self.problem.setObjectName("mappingProblem")
@@ -90,16 +92,7 @@ class PreferenceMappingDialog(QDialog):
         """The column choices (the first three columns, in order, as a start) and the preview of ``rows``."""
         self.columns = list(columns)
         for n, (key, _label, optional, _tip) in enumerate(FIELDS):
-            combo = self.combos[key]
-            combo.blockSignals(True)
-            combo.clear()
-            if optional:
-                combo.addItem(NONE_LABEL, None)
-            for c in self.columns:
-                combo.addItem(c or "(unnamed)", c)
-            if key in REQUIRED and n < len(self.columns):
-                combo.setCurrentIndex(n)
-            combo.blockSignals(False)
+            set_column_choices(self.combos[key], self.columns, optional, n if key in REQUIRED else -1)
         table = self.table
         table.clear()
         table.setRowCount(len(rows))

@@ -77,12 +77,8 @@ def duration_words(seconds: float | None) -> str:
     return f"{d} d {h} h"
 
 
-def _started(job: JobRecord) -> datetime | None:
-    return parse_time(job.started_at) or parse_time(job.created_at)
-
-
 def elapsed_seconds(job: JobRecord, now: datetime | None = None) -> float | None:
-    start = _started(job)
+    start = job.start_time
     if start is None:
         return None
     end = parse_time(job.ended_at) if job.state.ended else None
@@ -219,7 +215,7 @@ class JobsTableModel(QAbstractTableModel):
                 return f"{done} / {job.total_steps}"
             return f"{job.completed_steps}" if job.completed_steps else ""
         if col == COL_STARTED:
-            start = _started(job)
+            start = job.start_time
             return start.astimezone().strftime("%Y-%m-%d %H:%M") if start else ""
         if col == COL_ELAPSED:
             return duration_words(elapsed_seconds(job, self.now))
@@ -234,7 +230,7 @@ class JobsTableModel(QAbstractTableModel):
         if col == COL_PROGRESS:
             return job.progress if job.progress is not None else -1.0
         if col == COL_STARTED:
-            start = _started(job)
+            start = job.start_time
             return start.timestamp() if start else 0.0
         if col == COL_ELAPSED:
             return elapsed_seconds(job, self.now) or 0.0

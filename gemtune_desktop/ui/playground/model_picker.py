@@ -17,7 +17,7 @@ from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QSizePolicy, QWidget
 
 from gemtune_desktop.core.errors import UserError
-from gemtune_desktop.core.jobs import JobRecord, parse_time
+from gemtune_desktop.core.jobs import JobRecord
 from gemtune_desktop.qtcore.context import AppContext
 from gemtune_desktop.qtcore.workers import TaskSlot
 from gemtune_desktop.services.console import ModelRef
@@ -230,5 +230,5 @@ _PICKER_TIP = "The model to ask. Models tuned on this project come first; a tune
 
 def started_day(job: JobRecord) -> str:
     """The local day a job was started ("2026-12-04"), as the Monitor's Started column begins; "" if unknown."""
-    start = parse_time(job.started_at) or parse_time(job.created_at)
+    start = job.start_time
     return start.astimezone().strftime("%Y-%m-%d") if start else ""
