@@ -193,6 +193,16 @@ def test_the_mapping_dialog_opens_on_the_sheet_with_the_table_and_follows_the_sh
     dialog.accept()
     qtbot.waitUntil(lambda: len(stored(tab)) == 2, timeout=20000)
     assert stored(tab) == [("Mutual confidentiality", "low"), ("Unlimited liability", "high")]
+    # The workbook gone while its dialog is open: picking another sheet says so, and nothing else changes.
+    tab.transfer.mapping_dialog = None
+    tab.open_path(src)
+    qtbot.waitUntil(lambda: tab.transfer.mapping_dialog is not None, timeout=20000)
+    again = tab.transfer.mapping_dialog
+    src.unlink()
+    again.sheet_combo.setCurrentText("Q4")
+    assert "clauses.xlsx does not exist" in again.problem.text() and again.columns == ["Clause", "Risk"]
+    again.reject()
+    assert len(stored(tab)) == 2
 
 
 def test_export_lists_the_rows_a_format_cannot_hold_before_writing(tab: DatasetTab, qtbot: Any, tmp_path: Path,
